@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+//
+// libeventlog: an embeddable append-only event log in Kafka's segment format.
+//
+// Modules depend one way: EventLogFormat (bytes, no I/O) ← EventLogStorage
+// (files, mappings, segments) ← EventLog (the public Swift API) ← EventLogCABI
+// (the C ABI, shipped as libeventlog.so) and EventLogCLI (the `eventlog` tool).
+//
+// No unsafeFlags here, so other packages can depend on this one: CMake passes
+// the shared library's SONAME and export list on the `swift build` command line.
+import PackageDescription
+
+let package = Package(
+    name: "eventlog",
+    products: [
+        .library(name: "EventLog", targets: ["EventLog"]),
+        .library(name: "eventlog", type: .dynamic, targets: ["EventLogCABI"]),
+        .executable(name: "eventlog-cli", targets: ["EventLogCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLZ4", pkgConfig: "liblz4",
+            providers: [.apt(["liblz4-dev"])]),
+        .target(name: "CEventLogShims"),
+        .target(name: "CEventLogHeader"),
+        .target(name: "EventLogFormat", dependencies: ["CLZ4", "CEventLogShims"]),
+        .target(name: "EventLogStorage", dependencies: ["EventLogFormat", "CEventLogShims"]),
+        .target(name: "EventLog", dependencies: ["EventLogStorage", "EventLogFormat"]),
+        .target(name: "EventLogCABI", dependencies: ["EventLog", "CEventLogHeader"]),
+        .executableTarget(
+            name: "EventLogCLI",
+            dependencies: [
+                "EventLog",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(name: "EventLogFormatTests", dependencies: ["EventLogFormat"]),
+        .testTarget(name: "EventLogStorageTests", dependencies: ["EventLogStorage"]),
+        .testTarget(name: "EventLogTests", dependencies: ["EventLog", "EventLogCABI", "CEventLogHeader"]),
+    ]
+)

@@ -1,0 +1,47 @@
+/* C helpers for what Swift cannot express directly: CRC-32C with the SSE4.2
+ * instruction, GNU-only syscalls (fallocate, futex) and atomic access to
+ * memory shared between processes through a file mapping. */
+#ifndef EVENTLOG_SHIMS_H
+#define EVENTLOG_SHIMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* CRC-32C (Castagnoli) of `len` bytes, continuing from `crc` (0 to start).
+ * Returns the finalised value, so it can be chained:
+ * crc32c(crc32c(0, a, n), b, m) == crc32c(0, a ‖ b, n + m). */
+uint32_t eventlog_crc32c(uint32_t crc, const void *data, size_t len);
+
+/* fallocate(2) with mode 0; returns 0 or an errno value. */
+int eventlog_fallocate(int fd, off_t offset, off_t len);
+
+/* FUTEX_WAIT (shared, not private: waiters live in other processes) on
+ * `word` while it equals `expected`, for at most timeout_ns (< 0: forever).
+ * Returns 0 when woken, or an errno value (EAGAIN, ETIMEDOUT, EINTR). */
+int eventlog_futex_wait(uint32_t *word, uint32_t expected, int64_t timeout_ns);
+
+/* FUTEX_WAKE of every waiter on `word`. */
+void eventlog_futex_wake_all(uint32_t *word);
+
+/* Atomic accessors for words in a shared mapping. Plain loads could be
+ * hoisted out of a polling loop by the optimiser; these cannot. */
+static inline uint64_t eventlog_load_acquire_u64(const uint64_t *p) {
+    return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+static inline void eventlog_store_release_u64(uint64_t *p, uint64_t v) {
+    __atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+static inline uint32_t eventlog_load_seqcst_u32(const uint32_t *p) {
+    return __atomic_load_n(p, __ATOMIC_SEQ_CST);
+}
+static inline uint32_t eventlog_fetch_add_seqcst_u32(uint32_t *p, uint32_t v) {
+    return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST);
+}
+static inline uint32_t eventlog_fetch_sub_seqcst_u32(uint32_t *p, uint32_t v) {
+    return __atomic_fetch_sub(p, v, __ATOMIC_SEQ_CST);
+}
+static inline void eventlog_fence_acquire(void) { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
+static inline void eventlog_fence_release(void) { __atomic_thread_fence(__ATOMIC_RELEASE); }
+
+#endif

@@ -1,0 +1,182 @@
+// An open log directory: appends, flush and sync, offsets, and cursors.
+// Thread-safe: one EventLog may be shared by threads for appending, syncing
+// and opening cursors.
+import EventLogFormat
+import EventLogStorage
+
+public final class EventLog: @unchecked Sendable {
+    /// Special offsets for `cursor(from:)` and `Cursor.seek(to:)`, equal to
+    /// the C API's EVENTLOG_OLDEST and EVENTLOG_LATEST.
+    public static let oldest = UInt64.max - 1
+    public static let latest = UInt64.max
+
+    public let path: String
+    private let directory: LogDirectory
+    private let closeLock = Lock()
+    private var isClosed = false
+
+    /// Opens (creating unless read-only) the log in directory `path`.
+    public init(path: String, options: EventLogOptions = EventLogOptions()) throws(EventLogError) {
+        self.path = path
+        self.directory = try LogDirectory.open(path: path, configuration: try options.configuration())
+    }
+
+    public static func open(at path: String, options: EventLogOptions = EventLogOptions()) throws(EventLogError) -> EventLog {
+        try EventLog(path: path, options: options)
+    }
+
+    deinit { try? close() }
+
+    public var isReadOnly: Bool { directory.writer == nil }
+
+    /// The first offset present.
+    public var startOffset: UInt64 { UInt64(directory.startOffset) }
+
+    /// The next offset to be assigned, counting records not yet written.
+    public var endOffset: UInt64 { UInt64(directory.endOffset) }
+
+    // MARK: Appending
+
+    /// Appends one record and returns its offset.
+    @discardableResult
+    public func append(key: [UInt8]?, value: [UInt8]?, headers: [Header] = [], timestamp: Int64 = 0) throws(EventLogError)
+        -> UInt64
+    {
+        try append(contentsOf: CollectionOfOne(Record(timestamp: timestamp, key: key, value: value, headers: headers)))
+    }
+
+    /// Appends one record (its offset field is ignored) and returns its offset.
+    @discardableResult
+    public func append(_ record: Record) throws(EventLogError) -> UInt64 {
+        try append(contentsOf: CollectionOfOne(record))
+    }
+
+    /// Appends records with consecutive offsets; returns the first offset.
+    @discardableResult
+    public func append<C: Collection>(contentsOf records: C) throws(EventLogError) -> UInt64 where C.Element == Record {
+        let staged = StagedRecords(records)
+        defer { staged.deallocate() }
+        return try appendRaw(count: staged.count) { staged.raw($0) }
+    }
+
+    /// Appends `count` records given as borrowed bytes (the bytes are copied
+    /// before the call returns); returns the first offset. For bindings
+    /// such as the C API that already hold the records in memory.
+    public func appendRaw(count: Int, _ record: (Int) -> RawRecord) throws(EventLogError) -> UInt64 {
+        let writer = try writable()
+        return UInt64(try writer.append(count: count, record))
+    }
+
+    /// Writes the producer batch: everything appended so far becomes visible
+    /// to cursors, here and in other processes.
+    public func flush() throws(EventLogError) { try writable().flush() }
+
+    /// Flushes, then makes everything appended so far durable on disk.
+    /// Concurrent callers share one disk flush.
+    public func sync() throws(EventLogError) { try writable().sync() }
+
+    private func writable() throws(EventLogError) -> LogWriter {
+        guard let writer = directory.writer else { throw EventLogError(.readOnly, "\(path): the log is open read-only") }
+        if closeLock.withLock({ isClosed }) { throw EventLogError(.closed, "\(path): the log is closed") }
+        return writer
+    }
+
+    // MARK: Reading
+
+    /// A cursor whose next record is the first with an offset >= `offset`
+    /// (`EventLog.oldest`, `EventLog.latest` allowed).
+    public func cursor(from offset: UInt64 = EventLog.oldest) throws(EventLogError) -> Cursor {
+        if closeLock.withLock({ isClosed }) { throw EventLogError(.closed, "\(path): the log is closed") }
+        return try Cursor(directory: directory, offset: offset)
+    }
+
+    /// The named cursor `name`: resumes after its last committed position,
+    /// or starts at `offsetIfNew` if it was never committed. A committed
+    /// position that retention removed resumes at the oldest offset.
+    public func cursor(named name: String, offsetIfNew: UInt64 = EventLog.oldest) throws(EventLogError) -> Cursor {
+        if closeLock.withLock({ isClosed }) { throw EventLogError(.closed, "\(path): the log is closed") }
+        try CursorStore.validate(name: name)
+        var offset = offsetIfNew
+        if let stored = try CursorStore.load(directory: directory.state.directory, name: name) {
+            offset = max(UInt64(stored.nextOffset), startOffset)
+        }
+        return try Cursor(directory: directory, offset: offset, name: name)
+    }
+
+    /// Every named cursor stored in the log directory `path`.
+    public static func namedCursors(at path: String) throws(EventLogError) -> [CursorPosition] {
+        try CursorStore.list(directory: path)
+    }
+
+    /// Deletes the stored position of the named cursor `name` in `path`.
+    public static func deleteNamedCursor(_ name: String, at path: String) throws(EventLogError) {
+        try CursorStore.delete(directory: path, name: name)
+    }
+
+    // MARK: Closing
+
+    /// Writes what is waiting, syncs unless the sync mode is none, and
+    /// releases the directory. Later calls do nothing; cursors still open
+    /// report `closed`.
+    public func close() throws(EventLogError) {
+        let first = closeLock.withLock { () -> Bool in
+            defer { isClosed = true }
+            return !isClosed
+        }
+        if first { try directory.close() }
+    }
+}
+
+/// Copies of Swift records' bytes in one allocation, so that a whole batch of
+/// records can be handed to the writer as borrowed buffers at once.
+private struct StagedRecords {
+    let count: Int
+    private let bytes: UnsafeMutableRawBufferPointer
+    private let headers: UnsafeMutableBufferPointer<HeaderBytes>
+    private var raws: [RawRecord] = []
+
+    init<C: Collection>(_ records: C) where C.Element == Record {
+        count = records.count
+        var byteCount = 0
+        var headerCount = 0
+        for record in records {
+            byteCount += (record.key?.count ?? 0) + (record.value?.count ?? 0)
+            for header in record.headers { byteCount += header.key.utf8.count + (header.value?.count ?? 0) }
+            headerCount += record.headers.count
+        }
+        bytes = .allocate(byteCount: max(byteCount, 1), alignment: 8)
+        headers = .allocate(capacity: max(headerCount, 1))
+        var at = 0
+        var headerAt = 0
+        func stage<S: Sequence>(_ source: S?) -> UnsafeRawBufferPointer? where S.Element == UInt8 {
+            guard let source else { return nil }
+            let start = at
+            for byte in source {
+                bytes[at] = byte
+                at += 1
+            }
+            return UnsafeRawBufferPointer(rebasing: bytes[start..<at])
+        }
+        raws.reserveCapacity(count)
+        for record in records {
+            let firstHeader = headerAt
+            for header in record.headers {
+                headers[headerAt] = HeaderBytes(key: stage(header.key.utf8)!, value: stage(header.value))
+                headerAt += 1
+            }
+            let key = stage(record.key)
+            let value = stage(record.value)
+            raws.append(
+                RawRecord(
+                    timestamp: record.timestamp, key: key, value: value,
+                    headers: UnsafeBufferPointer(rebasing: headers[firstHeader..<headerAt])))
+        }
+    }
+
+    func raw(_ i: Int) -> RawRecord { raws[i] }
+
+    func deallocate() {
+        bytes.deallocate()
+        headers.deallocate()
+    }
+}

@@ -1,0 +1,78 @@
+// The settings of `EventLog.open`, mirroring the C API's eventlog_options,
+// and their translation into the storage layer's checked configuration.
+import EventLogFormat
+import EventLogStorage
+
+public struct EventLogOptions: Sendable {
+    public enum Compression: Sendable { case lz4, none }
+
+    public enum SyncMode: Sendable, Equatable {
+        /// The OS writes pages back when it likes; a batch survives a crash of
+        /// the process, not a power loss, until `sync()`.
+        case none
+        /// Every written batch is synced before the next is written.
+        case batch
+        /// Synced at least every `milliseconds`.
+        case interval(milliseconds: UInt32)
+    }
+
+    public static let defaultSegmentBytes: UInt64 = 256 << 20
+    public static let maxSegmentBytes: UInt64 = 2_147_483_647
+    public static let minSegmentBytes: UInt64 = 4096
+    public static let defaultBatchMaxBytes: UInt32 = 256 << 10
+    public static let defaultLingerMicroseconds: UInt32 = 1000
+    public static let defaultSyncIntervalMilliseconds: UInt32 = 1000
+    /// The largest record accepted: key + value + header keys and values.
+    public static let maxRecordBytes = LogConfiguration.maxRecordBytes
+
+    public var readOnly = false
+    public var segmentBytes = defaultSegmentBytes
+    public var batchMaxBytes = defaultBatchMaxBytes
+    public var lingerMicroseconds = defaultLingerMicroseconds
+    public var compression = Compression.lz4
+    public var syncMode = SyncMode.none
+    /// Delete the oldest segments beyond this total; 0 keeps everything.
+    public var retentionBytes: UInt64 = 0
+    /// Delete segments whose records are all older; 0 keeps everything.
+    public var retentionMilliseconds: Int64 = 0
+    /// Permission bits of created files (narrowed by the umask).
+    public var fileMode: UInt32 = 0o644
+
+    public init() {}
+
+    func configuration() throws(EventLogError) -> LogConfiguration {
+        guard segmentBytes >= Self.minSegmentBytes && segmentBytes <= Self.maxSegmentBytes else {
+            throw EventLogError(
+                .invalidArgument,
+                "segment_bytes: \(segmentBytes) is outside \(Self.minSegmentBytes)...\(Self.maxSegmentBytes)")
+        }
+        guard batchMaxBytes > 0 else { throw EventLogError(.invalidArgument, "batch_max_bytes: must be positive") }
+        guard retentionMilliseconds >= 0 else {
+            throw EventLogError(.invalidArgument, "retention_ms: \(retentionMilliseconds) is negative")
+        }
+        guard fileMode & ~0o777 == 0 else {
+            throw EventLogError(.invalidArgument, "file_mode: \(String(fileMode, radix: 8)) is not a permission mode")
+        }
+        var configuration = LogConfiguration()
+        configuration.readOnly = readOnly
+        configuration.segmentBytes = Int(segmentBytes)
+        configuration.batchMaxBytes = Int(batchMaxBytes)
+        configuration.lingerNanoseconds = UInt64(lingerMicroseconds) * 1000
+        configuration.compression = compression == .lz4 ? .lz4 : .none
+        switch syncMode {
+        case .none: configuration.syncMode = .none
+        case .batch: configuration.syncMode = .batch
+        case .interval(let milliseconds):
+            guard milliseconds > 0 else { throw EventLogError(.invalidArgument, "sync_interval_ms: must be positive") }
+            configuration.syncMode = .interval(UInt64(milliseconds) * 1_000_000)
+        }
+        configuration.retentionBytes = retentionBytes
+        configuration.retentionMilliseconds = retentionMilliseconds
+        configuration.fileMode = mode_t(fileMode)
+        return configuration
+    }
+}
+
+#if canImport(Glibc)
+    import Glibc
+#endif

@@ -1,0 +1,89 @@
+// C API: append, append_batch, flush, sync.
+import CEventLogHeader
+import EventLog
+import EventLogFormat
+import EventLogStorage
+
+@c(eventlog_append)
+public func eventlogAppend(
+    _ log: OpaquePointer?, _ record: UnsafePointer<eventlog_record>?, _ offsetOut: UnsafeMutablePointer<UInt64>?
+) -> CInt {
+    guard let record else { return invalid("rec: NULL") }
+    return eventlogAppendBatch(log, record, 1, offsetOut)
+}
+
+@c(eventlog_append_batch)
+public func eventlogAppendBatch(
+    _ log: OpaquePointer?, _ records: UnsafePointer<eventlog_record>?, _ count: Int,
+    _ firstOffsetOut: UnsafeMutablePointer<UInt64>?
+) -> CInt {
+    guard let log else { return invalid("log: NULL") }
+    let handle = Handle.log(log)
+    guard count > 0 else {
+        firstOffsetOut?.pointee = handle.endOffset
+        return EVENTLOG_OK
+    }
+    guard let records else { return invalid("recs: NULL with count \(count)") }
+    var headerCount = 0
+    for i in 0..<count {
+        if let problem = check(records[i], name: count == 1 ? "rec" : "recs[\(i)]") { return invalid(problem) }
+        headerCount += records[i].header_count
+    }
+    return withUnsafeTemporaryAllocation(of: HeaderBytes.self, capacity: max(headerCount, 1)) { headers in
+        var next = 0
+        var firstHeader = [Int](repeating: 0, count: count)
+        for i in 0..<count {
+            firstHeader[i] = next
+            let record = records[i]
+            for j in 0..<record.header_count {
+                let header = record.headers![j]
+                headers[next] = HeaderBytes(
+                    key: UnsafeRawBufferPointer(start: header.key, count: header.key_len),
+                    value: header.value.map { UnsafeRawBufferPointer(start: $0, count: header.value_len) })
+                next += 1
+            }
+        }
+        return guarded { () throws(EventLogError) in
+            let first = try handle.appendRaw(count: count) { i in
+                let record = records[i]
+                return RawRecord(
+                    timestamp: record.timestamp,
+                    key: record.key.map { UnsafeRawBufferPointer(start: $0, count: record.key_len) },
+                    value: record.value.map { UnsafeRawBufferPointer(start: $0, count: record.value_len) },
+                    headers: UnsafeBufferPointer(rebasing: headers[firstHeader[i]..<firstHeader[i] + record.header_count]))
+            }
+            firstOffsetOut?.pointee = first
+        }
+    }
+}
+
+/// The argument problem of one record, or nil.
+private func check(_ record: eventlog_record, name: String) -> String? {
+    if record.key == nil && record.key_len > 0 { return "\(name).key: NULL with key_len \(record.key_len)" }
+    if record.value == nil && record.value_len > 0 { return "\(name).value: NULL with value_len \(record.value_len)" }
+    if record.timestamp < 0 { return "\(name).timestamp: \(record.timestamp) is negative" }
+    guard record.header_count > 0 else { return nil }
+    guard let headers = record.headers else {
+        return "\(name).headers: NULL with header_count \(record.header_count)"
+    }
+    for j in 0..<record.header_count {
+        let header = headers[j]
+        if header.key == nil { return "\(name).headers[\(j)].key: NULL (header keys are never null)" }
+        if header.value == nil && header.value_len > 0 {
+            return "\(name).headers[\(j)].value: NULL with value_len \(header.value_len)"
+        }
+    }
+    return nil
+}
+
+@c(eventlog_flush)
+public func eventlogFlush(_ log: OpaquePointer?) -> CInt {
+    guard let log else { return invalid("log: NULL") }
+    return guarded { () throws(EventLogError) in try Handle.log(log).flush() }
+}
+
+@c(eventlog_sync)
+public func eventlogSync(_ log: OpaquePointer?) -> CInt {
+    guard let log else { return invalid("log: NULL") }
+    return guarded { () throws(EventLogError) in try Handle.log(log).sync() }
+}

@@ -1,0 +1,117 @@
+// C API: cursors. Records handed out point into the cursor's buffers and the
+// mapped segment files; the CursorHandle keeps them (and the header structs)
+// alive until the next call on the cursor or its close.
+import CEventLogHeader
+import EventLog
+import EventLogFormat
+
+@c(eventlog_cursor_open)
+public func eventlogCursorOpen(_ log: OpaquePointer?, _ offset: UInt64, _ out: UnsafeMutablePointer<OpaquePointer?>?)
+    -> CInt
+{
+    guard let out else { return invalid("out: NULL") }
+    out.pointee = nil
+    guard let log else { return invalid("log: NULL") }
+    let handle = Handle.log(log)
+    return guarded { () throws(EventLogError) in
+        let cursor = try handle.cursor(from: offset)
+        out.pointee = OpaquePointer(Unmanaged.passRetained(CursorHandle(cursor: cursor, log: handle)).toOpaque())
+    }
+}
+
+@c(eventlog_cursor_open_named)
+public func eventlogCursorOpenNamed(
+    _ log: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ offsetIfNew: UInt64,
+    _ out: UnsafeMutablePointer<OpaquePointer?>?
+) -> CInt {
+    guard let out else { return invalid("out: NULL") }
+    out.pointee = nil
+    guard let log else { return invalid("log: NULL") }
+    guard let name else { return invalid("name: NULL") }
+    let handle = Handle.log(log)
+    let cursorName = String(cString: name)
+    return guarded { () throws(EventLogError) in
+        let cursor = try handle.cursor(named: cursorName, offsetIfNew: offsetIfNew)
+        out.pointee = OpaquePointer(Unmanaged.passRetained(CursorHandle(cursor: cursor, log: handle)).toOpaque())
+    }
+}
+
+@c(eventlog_cursor_commit)
+public func eventlogCursorCommit(_ cursor: OpaquePointer?) -> CInt {
+    guard let cursor else { return invalid("cur: NULL") }
+    return guarded { () throws(EventLogError) in try Handle.cursor(cursor).cursor.commit() }
+}
+
+@c(eventlog_cursor_seek)
+public func eventlogCursorSeek(_ cursor: OpaquePointer?, _ offset: UInt64) -> CInt {
+    guard let cursor else { return invalid("cur: NULL") }
+    return guarded { () throws(EventLogError) in try Handle.cursor(cursor).cursor.seek(to: offset) }
+}
+
+@c(eventlog_cursor_seek_time)
+public func eventlogCursorSeekTime(_ cursor: OpaquePointer?, _ timestamp: Int64) -> CInt {
+    guard let cursor else { return invalid("cur: NULL") }
+    return guarded { () throws(EventLogError) in try Handle.cursor(cursor).cursor.seek(toTimestamp: timestamp) }
+}
+
+@c(eventlog_cursor_next)
+public func eventlogCursorNext(_ cursor: OpaquePointer?, _ timeoutMs: CInt, _ out: UnsafeMutablePointer<eventlog_record>?)
+    -> CInt
+{
+    guard let out else { return invalid("out: NULL") }
+    var count = 0
+    return withUnsafeMutablePointer(to: &count) { countOut in
+        eventlogCursorNextBatch(cursor, timeoutMs, out, 1, countOut)
+    }
+}
+
+@c(eventlog_cursor_next_batch)
+public func eventlogCursorNextBatch(
+    _ cursor: OpaquePointer?, _ timeoutMs: CInt, _ out: UnsafeMutablePointer<eventlog_record>?, _ capacity: Int,
+    _ countOut: UnsafeMutablePointer<Int>?
+) -> CInt {
+    countOut?.pointee = 0
+    guard let cursor else { return invalid("cur: NULL") }
+    guard let out else { return invalid("out: NULL") }
+    guard let countOut else { return invalid("count_out: NULL") }
+    guard capacity > 0 else { return invalid("capacity: 0") }
+    guard timeoutMs >= -1 else { return invalid("timeout_ms: \(timeoutMs) (use -1 to wait forever)") }
+    let handle = Handle.cursor(cursor)
+    do {
+        let count = try handle.cursor.withNextRecords(maxCount: capacity, timeoutMilliseconds: Int(timeoutMs)) {
+            records, headers in
+            handle.reserveHeaders(headers.count)
+            let storage = handle.headerStorage
+            for (i, header) in headers.enumerated() {
+                storage[i] = eventlog_header(
+                    key: header.key.cAddress.assumingMemoryBound(to: CChar.self), key_len: header.key.count,
+                    value: header.value?.cAddress, value_len: header.value?.count ?? 0)
+            }
+            for (i, record) in records.enumerated() {
+                out[i] = eventlog_record(
+                    offset: UInt64(record.offset), timestamp: record.timestamp,
+                    key: record.key?.cAddress, key_len: record.key?.count ?? 0,
+                    value: record.value?.cAddress, value_len: record.value?.count ?? 0,
+                    headers: record.headerCount > 0 ? UnsafePointer(storage + record.headerStart) : nil,
+                    header_count: record.headerCount)
+            }
+            return records.count
+        }
+        countOut.pointee = count
+        return count > 0 ? EVENTLOG_OK : EVENTLOG_END
+    } catch {
+        return fail(error)
+    }
+}
+
+@c(eventlog_cursor_offset)
+public func eventlogCursorOffset(_ cursor: OpaquePointer?) -> UInt64 {
+    guard let cursor else { return 0 }
+    return Handle.cursor(cursor).cursor.offset
+}
+
+@c(eventlog_cursor_close)
+public func eventlogCursorClose(_ cursor: OpaquePointer?) {
+    guard let cursor else { return }
+    Unmanaged<CursorHandle>.fromOpaque(UnsafeRawPointer(cursor)).release()
+}

@@ -1,0 +1,78 @@
+// The objects behind the C API's opaque pointers, and the mapping of Swift
+// errors to result codes plus the thread-local message.
+import CEventLogHeader
+import EventLog
+import EventLogFormat
+
+/// What an `eventlog_cursor *` points to: the Swift cursor, the log it reads
+/// (kept alive until the cursor is closed), and the header structs lent to
+/// the caller by the last read.
+final class CursorHandle {
+    let cursor: Cursor
+    let log: EventLog
+    private(set) var headerStorage: UnsafeMutablePointer<eventlog_header>
+    private var headerCapacity: Int
+
+    init(cursor: Cursor, log: EventLog) {
+        self.cursor = cursor
+        self.log = log
+        headerCapacity = 16
+        headerStorage = .allocate(capacity: headerCapacity)
+    }
+
+    deinit { headerStorage.deallocate() }
+
+    func reserveHeaders(_ count: Int) {
+        guard count > headerCapacity else { return }
+        headerStorage.deallocate()
+        headerCapacity = max(count, headerCapacity * 2)
+        headerStorage = .allocate(capacity: headerCapacity)
+    }
+}
+
+enum Handle {
+    static func log(_ pointer: OpaquePointer) -> EventLog {
+        Unmanaged<EventLog>.fromOpaque(UnsafeRawPointer(pointer)).takeUnretainedValue()
+    }
+
+    static func cursor(_ pointer: OpaquePointer) -> CursorHandle {
+        Unmanaged<CursorHandle>.fromOpaque(UnsafeRawPointer(pointer)).takeUnretainedValue()
+    }
+}
+
+/// Records `error` as the calling thread's message and returns its code.
+func fail(_ error: EventLogError) -> CInt {
+    setMessage(error.message)
+    return error.code.rawValue
+}
+
+/// Fails with EVENTLOG_EINVAL and a message naming the bad argument.
+func invalid(_ message: String) -> CInt {
+    fail(EventLogError(.invalidArgument, message))
+}
+
+private func setMessage(_ message: String) {
+    var text = message
+    text.withUTF8 { utf8 in
+        utf8.withMemoryRebound(to: CChar.self) { eventlog_internal_set_errmsg($0.baseAddress, $0.count) }
+    }
+}
+
+/// Runs `body`, mapping a thrown error to its code.
+@inline(__always)
+func guarded(_ body: () throws(EventLogError) -> Void) -> CInt {
+    do {
+        try body()
+        return EVENTLOG_OK
+    } catch {
+        return fail(error)
+    }
+}
+
+/// A non-NULL address for empty, non-null byte strings handed to C.
+nonisolated(unsafe) let emptyBytes = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1)
+
+extension UnsafeRawBufferPointer {
+    /// The start address for C: never NULL for a present (possibly empty) buffer.
+    var cAddress: UnsafeRawPointer { baseAddress ?? UnsafeRawPointer(emptyBytes) }
+}

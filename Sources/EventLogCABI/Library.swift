@@ -1,0 +1,118 @@
+// C API: library-level functions (version, error texts, options) and
+// opening and closing a log. Each export checks its arguments, unboxes the
+// handle, calls the Swift API and maps the error; no logic of its own.
+import CEventLogHeader
+import EventLog
+
+@c(eventlog_version)
+public func eventlogVersion() -> UnsafePointer<CChar> {
+    text("0.1.0")
+}
+
+@c(eventlog_strerror)
+public func eventlogStrerror(_ code: CInt) -> UnsafePointer<CChar> {
+    switch code {
+    case EVENTLOG_OK: text("success")
+    case EVENTLOG_END: text("no record available within the timeout")
+    case EVENTLOG_EINVAL: text("invalid argument")
+    case EVENTLOG_EIO: text("input/output error")
+    case EVENTLOG_ECORRUPT: text("log data is corrupt")
+    case EVENTLOG_EBUSY: text("the log is open for writing by another handle")
+    case EVENTLOG_ERANGE: text("offset before the start of the log")
+    case EVENTLOG_ETIMEDOUT: text("timed out")
+    case EVENTLOG_EREADONLY: text("the log is open read-only")
+    case EVENTLOG_ETOOBIG: text("record too large")
+    case EVENTLOG_ENOSPC: text("no space left on device")
+    case EVENTLOG_EVERSION: text("unknown options version")
+    case EVENTLOG_ENOMEM: text("out of memory")
+    case EVENTLOG_ECLOSED: text("the log was closed")
+    case EVENTLOG_ENOENT: text("no such log or cursor")
+    case EVENTLOG_EACCES: text("permission denied")
+    default: text("unknown result code")
+    }
+}
+
+/// A static, NUL-terminated C string (Swift string literals are stored with
+/// a terminating NUL).
+private func text(_ literal: StaticString) -> UnsafePointer<CChar> {
+    UnsafeRawPointer(literal.utf8Start).assumingMemoryBound(to: CChar.self)
+}
+
+@c(eventlog_options_init)
+public func eventlogOptionsInit(_ options: UnsafeMutablePointer<eventlog_options>?) {
+    guard let options else { return }
+    options.pointee = eventlog_options()
+    options.pointee.version = UInt32(EVENTLOG_OPTIONS_VERSION)
+}
+
+@c(eventlog_open)
+public func eventlogOpen(
+    _ dir: UnsafePointer<CChar>?, _ options: UnsafePointer<eventlog_options>?,
+    _ out: UnsafeMutablePointer<OpaquePointer?>?
+) -> CInt {
+    guard let out else { return invalid("out: NULL") }
+    out.pointee = nil
+    guard let dir else { return invalid("dir: NULL") }
+    let path = String(cString: dir)
+    return guarded { () throws(EventLogError) in
+        let swiftOptions = try Options.from(options)
+        let log = try EventLog(path: path, options: swiftOptions)
+        out.pointee = OpaquePointer(Unmanaged.passRetained(log).toOpaque())
+    }
+}
+
+@c(eventlog_close)
+public func eventlogClose(_ log: OpaquePointer?) -> CInt {
+    guard let log else { return EVENTLOG_OK }
+    let handle = Unmanaged<EventLog>.fromOpaque(UnsafeRawPointer(log)).takeRetainedValue()
+    return guarded { () throws(EventLogError) in try handle.close() }
+}
+
+@c(eventlog_start_offset)
+public func eventlogStartOffset(_ log: OpaquePointer?) -> UInt64 {
+    guard let log else { return 0 }
+    return Handle.log(log).startOffset
+}
+
+@c(eventlog_end_offset)
+public func eventlogEndOffset(_ log: OpaquePointer?) -> UInt64 {
+    guard let log else { return 0 }
+    return Handle.log(log).endOffset
+}
+
+/// Translation of eventlog_options into EventLogOptions.
+enum Options {
+    static func from(_ pointer: UnsafePointer<eventlog_options>?) throws(EventLogError) -> EventLogOptions {
+        var result = EventLogOptions()
+        guard let pointer else { return result }
+        let c = pointer.pointee
+        guard c.version == UInt32(EVENTLOG_OPTIONS_VERSION) else {
+            throw EventLogError(
+                .version, "opts->version: \(c.version) is not a version this library knows (\(EVENTLOG_OPTIONS_VERSION))")
+        }
+        guard c.flags & ~UInt32(EVENTLOG_OPEN_READONLY) == 0 else {
+            throw EventLogError(.invalidArgument, "opts->flags: unknown flags 0x\(String(c.flags, radix: 16))")
+        }
+        result.readOnly = c.flags & UInt32(EVENTLOG_OPEN_READONLY) != 0
+        if c.segment_bytes != 0 { result.segmentBytes = c.segment_bytes }
+        if c.batch_max_bytes != 0 { result.batchMaxBytes = c.batch_max_bytes }
+        if c.linger_us != 0 { result.lingerMicroseconds = c.linger_us }
+        switch c.compression {
+        case EVENTLOG_COMPRESSION_DEFAULT, EVENTLOG_COMPRESSION_LZ4: result.compression = .lz4
+        case EVENTLOG_COMPRESSION_NONE: result.compression = .none
+        default: throw EventLogError(.invalidArgument, "opts->compression: unknown value \(c.compression)")
+        }
+        switch c.sync_mode {
+        case EVENTLOG_SYNC_DEFAULT, EVENTLOG_SYNC_NONE: result.syncMode = .none
+        case EVENTLOG_SYNC_BATCH: result.syncMode = .batch
+        case EVENTLOG_SYNC_INTERVAL:
+            let interval = c.sync_interval_ms != 0 ? c.sync_interval_ms : EventLogOptions.defaultSyncIntervalMilliseconds
+            result.syncMode = .interval(milliseconds: interval)
+        default: throw EventLogError(.invalidArgument, "opts->sync_mode: unknown value \(c.sync_mode)")
+        }
+        result.retentionBytes = c.retention_bytes
+        result.retentionMilliseconds = c.retention_ms
+        if c.file_mode != 0 { result.fileMode = c.file_mode }
+        return result
+    }
+}

@@ -1,0 +1,169 @@
+// The segment being written: its .log, .index and .timeindex, all written
+// through shared mappings. The .log file is preallocated ahead of the write
+// position with fallocate, so a full disk is an error at allocation time and
+// never a SIGBUS on a store; roll and close trim every file to its data.
+// Index entries follow Kafka's LogSegment.append: after more than
+// `indexIntervalBytes` have been written since the last entry, the next batch
+// gets an .index entry (its last offset, its position) and the .timeindex an
+// entry for the largest timestamp so far (and the last offset of its batch).
+// Owned by the writer; not thread-safe.
+import EventLogFormat
+import Glibc
+
+final class ActiveSegment {
+    static let indexIntervalBytes = 4096
+    /// Preallocation step of the .log: large enough that fallocate is rare,
+    /// small enough that a fresh segment does not claim much unused space.
+    static let allocationStep = 8 << 20
+
+    let base: Int64
+    let directory: String
+    private let log: FileHandle
+    private let region: MappedRegion
+    private var allocated: Int
+    private(set) var position: Int
+    let offsetIndex: IndexFile
+    let timeIndex: IndexFile
+    private var bytesSinceIndexEntry: Int
+    /// The largest timestamp in the segment and the last offset of its batch.
+    private(set) var maxTimestamp: Int64
+    private var maxTimestampOffset: Int64
+    /// The offset after the last batch in the segment.
+    private(set) var nextOffset: Int64
+    /// Bytes written since the last sync.
+    private(set) var unsyncedBytes = 0
+
+    var logPath: String { log.path }
+
+    /// State of a segment found on disk, continued by `open`.
+    struct Resume {
+        var position: Int
+        var offsetIndexEntries: Int
+        var timeIndexEntries: Int
+        var bytesSinceIndexEntry: Int
+        var maxTimestamp: Int64
+        var maxTimestampOffset: Int64
+        var nextOffset: Int64
+    }
+
+    /// Opens (creating if needed) the segment at `base`. With `resume`, the
+    /// file holds valid batches up to `validEnd`, of which those before
+    /// `resume.position` are already indexed; the caller adopts the rest.
+    init(
+        directory: String, base: Int64, segmentBytes: Int, mode: mode_t, resume: Resume? = nil, validEnd: Int = 0
+    ) throws(EventLogError) {
+        self.base = base
+        self.directory = directory
+        let state =
+            resume
+            ?? Resume(
+                position: 0, offsetIndexEntries: 0, timeIndexEntries: 0, bytesSinceIndexEntry: 0,
+                maxTimestamp: -1, maxTimestampOffset: base, nextOffset: base)
+        log = try FileHandle.open(
+            SegmentFileName.path(directory: directory, base: base, .log), flags: O_RDWR | O_CREAT, mode: mode)
+        // Whatever lies past the valid data (a torn batch, preallocated
+        // zeros) goes, so it can never be mistaken for data later.
+        try log.truncate(to: max(validEnd, state.position))
+        allocated = max(validEnd, state.position)
+        position = state.position
+        region = try log.map(length: SegmentReader.activeMappingLength, writable: true)
+        let maxEntries = segmentBytes / Self.indexIntervalBytes + 2
+        offsetIndex = try IndexFile.openForWriting(
+            path: SegmentFileName.path(directory: directory, base: base, .offsetIndex),
+            entrySize: OffsetIndexEntry.size, keeping: state.offsetIndexEntries, capacity: maxEntries, mode: mode)
+        timeIndex = try IndexFile.openForWriting(
+            path: SegmentFileName.path(directory: directory, base: base, .timeIndex),
+            entrySize: TimeIndexEntry.size, keeping: state.timeIndexEntries, capacity: maxEntries, mode: mode)
+        bytesSinceIndexEntry = state.bytesSinceIndexEntry
+        maxTimestamp = state.maxTimestamp
+        maxTimestampOffset = state.maxTimestampOffset
+        nextOffset = state.nextOffset
+    }
+
+    /// Whether a batch of `size` bytes ending at `lastOffset` must go to a new
+    /// segment: the segment would outgrow `segmentBytes`, relative offsets
+    /// would overflow int32, or the indexes are full.
+    func needsRoll(batchSize: Int, lastOffset: Int64, segmentBytes: Int) -> Bool {
+        guard position > 0 else { return false }
+        return position + batchSize > segmentBytes
+            || lastOffset - base > Int64(Int32.max)
+            || offsetIndex.isFull || timeIndex.isFull
+    }
+
+    /// Copies one complete, sealed batch to the end of the segment.
+    func append(batch: UnsafeRawBufferPointer, header: RecordBatchHeader) throws(EventLogError) {
+        let end = position + batch.count
+        guard end <= SegmentReader.activeMappingLength - 1 else {
+            throw EventLogError(.tooBig, "\(log.path): batch of \(batch.count) bytes does not fit in a segment")
+        }
+        if end > allocated {
+            let target = max(end, min(allocated * 2, allocated + Self.allocationStep), Self.allocationStep)
+            let rounded = (target + 4095) & ~4095
+            try log.allocate(offset: allocated, length: rounded - allocated)
+            allocated = rounded
+        }
+        memcpy(region.base! + position, batch.baseAddress!, batch.count)
+        account(header: header, size: batch.count)
+        unsyncedBytes += batch.count
+    }
+
+    /// Takes a batch already in the file at `at` (recovery) into the segment's
+    /// state and indexes, as if it had just been appended.
+    func adopt(header: RecordBatchHeader, at: Int) {
+        precondition(at == position)
+        account(header: header, size: header.totalSize)
+    }
+
+    private func account(header: RecordBatchHeader, size: Int) {
+        if header.maxTimestamp > maxTimestamp {
+            maxTimestamp = header.maxTimestamp
+            maxTimestampOffset = header.lastOffset
+        }
+        if bytesSinceIndexEntry > Self.indexIntervalBytes {
+            appendIndexEntries(lastOffset: header.lastOffset, position: position)
+            bytesSinceIndexEntry = 0
+        }
+        bytesSinceIndexEntry += size
+        position += size
+        nextOffset = header.nextOffset
+    }
+
+    private func appendIndexEntries(lastOffset: Int64, position: Int) {
+        let relative = Int32(lastOffset - base)
+        offsetIndex.append { OffsetIndexEntry(relativeOffset: relative, position: Int32(position)).store(to: $0) }
+        appendTimeIndexEntryIfNewer()
+    }
+
+    private func appendTimeIndexEntryIfNewer() {
+        guard maxTimestamp >= 0, !timeIndex.isFull else { return }
+        if timeIndex.count > 0 {
+            let last = TimeIndexEntry(loadingFrom: timeIndex.entry(timeIndex.count - 1))
+            guard maxTimestamp > last.timestamp else { return }
+        }
+        let entry = TimeIndexEntry(timestamp: maxTimestamp, relativeOffset: Int32(maxTimestampOffset - base))
+        timeIndex.append { entry.store(to: $0) }
+    }
+
+    /// Makes the written batches durable.
+    func sync() throws(EventLogError) {
+        try log.syncData()
+        unsyncedBytes = 0
+    }
+
+    /// Finishes the segment (roll or close): a last time-index entry for the
+    /// largest timestamp, as Kafka forces one, and every file trimmed to its
+    /// data so that Kafka, which sizes indexes by file length, reads it.
+    func finish(sync: Bool) throws(EventLogError) {
+        appendTimeIndexEntryIfNewer()
+        try log.truncate(to: position)
+        allocated = position
+        try offsetIndex.trim()
+        try timeIndex.trim()
+        if sync {
+            try log.syncData()
+            try offsetIndex.sync()
+            try timeIndex.sync()
+            unsyncedBytes = 0
+        }
+    }
+}

@@ -1,0 +1,70 @@
+// Walks the batches of a segment's bytes the way Kafka's recovery does
+// (LogSegment.recover, FileLogInputStream.nextBatch): a batch that runs past
+// the end is a torn write and ends the scan quietly; a batch that fails its
+// structure or CRC check ends it with an error. Used by recovery on open, by
+// verify, and to find the end of a segment nobody published.
+import EventLogFormat
+
+public struct ScannedBatch: Sendable {
+    public var position: Int
+    public var header: RecordBatchHeader
+}
+
+public struct ScanOutcome: Sendable {
+    /// Where the valid batches end.
+    public var validEnd: Int
+    /// Why the scan stopped before `limit`: nil at a clean end or a torn
+    /// write; the damage found otherwise.
+    public var damage: FormatError?
+    public var isTorn: Bool
+}
+
+public enum BatchScanner {
+    /// Scans `bytes[from..<limit]`, calling `visit` for every valid batch.
+    /// With `checkCRC` false only the headers are checked (a fast walk).
+    public static func scan(
+        _ bytes: UnsafeRawBufferPointer, from start: Int, limit: Int, checkCRC: Bool = true,
+        visit: (ScannedBatch) -> Void = { _ in }
+    ) -> ScanOutcome {
+        var position = start
+        while position < limit {
+            let remaining = limit - position
+            // Kafka stops silently when even the length prefix is incomplete.
+            if remaining < RecordBatchHeader.logOverhead {
+                return ScanOutcome(validEnd: position, damage: nil, isTorn: true)
+            }
+            let window = UnsafeRawBufferPointer(rebasing: bytes[position..<limit])
+            let length: Int
+            do {
+                length = Int(try RecordBatchHeader.peekOffsetAndLength(window).batchLength)
+            } catch {
+                return ScanOutcome(validEnd: position, damage: error.shifted(by: position), isTorn: false)
+            }
+            let total = RecordBatchHeader.logOverhead + length
+            if length >= RecordBatchHeader.size - RecordBatchHeader.logOverhead && total > remaining {
+                return ScanOutcome(validEnd: position, damage: nil, isTorn: true)
+            }
+            let batch = UnsafeRawBufferPointer(rebasing: window.prefix(min(total, remaining)))
+            do throws(FormatError) {
+                let header = checkCRC ? try RecordBatch.validate(batch) : try RecordBatchHeader(parsing: batch)
+                guard header.totalSize == batch.count else {
+                    throw FormatError(kind: .invalidLength, position: 8, detail: "batch length \(length) does not fit the segment")
+                }
+                visit(ScannedBatch(position: position, header: header))
+            } catch {
+                return ScanOutcome(validEnd: position, damage: error.shifted(by: position), isTorn: false)
+            }
+            position += total
+        }
+        return ScanOutcome(validEnd: position, damage: nil, isTorn: false)
+    }
+}
+
+extension FormatError {
+    /// The same error with its position made relative to an enclosing buffer.
+    public func shifted(by offset: Int) -> FormatError {
+        var copy = self
+        copy.position += offset
+        return copy
+    }
+}

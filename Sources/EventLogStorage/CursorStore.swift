@@ -1,0 +1,106 @@
+// Named cursors' stored positions: one small file per name under
+// `cursors/` in the log directory, replaced atomically (write a temporary
+// file, fdatasync, rename, fsync the directory) so that a consumer killed at
+// any moment finds either its previous or its new position, never a torn one.
+//
+// File layout (little-endian, 32 bytes; Docs/FORMAT.md is normative):
+//   0 u64 magic "ELCURS01"   8 i64 next offset to read   16 i64 commit time (ms)
+//  24 u32 CRC-32C of bytes [0, 24)   28 u32 zero
+import EventLogFormat
+import Glibc
+
+public struct CursorPosition: Equatable, Sendable {
+    public var name: String
+    public var nextOffset: Int64
+    public var committedAt: Int64
+}
+
+public enum CursorStore {
+    public static let directoryName = "cursors"
+    static let magic: UInt64 = 0x3130_5352_5543_4C45  // "ELCURS01" little-endian
+    static let size = 32
+
+    /// Names are `[A-Za-z0-9][A-Za-z0-9._-]{0,63}`: safe as file names, and
+    /// unable to climb out of the directory.
+    public static func validate(name: String) throws(EventLogError) {
+        let bytes = Array(name.utf8)
+        func isAlnum(_ b: UInt8) -> Bool { (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) }
+        guard (1...64).contains(bytes.count), isAlnum(bytes[0]),
+            bytes.dropFirst().allSatisfy({ isAlnum($0) || $0 == 46 || $0 == 95 || $0 == 45 })
+        else {
+            throw EventLogError(
+                .invalidArgument, "name: \"\(name)\" is not a cursor name ([A-Za-z0-9][A-Za-z0-9._-]{0,63})")
+        }
+    }
+
+    static func path(directory: String, name: String) -> String {
+        directory + "/" + directoryName + "/" + name
+    }
+
+    /// The stored position of `name`, or nil if it was never committed.
+    public static func load(directory: String, name: String) throws(EventLogError) -> CursorPosition? {
+        try validate(name: name)
+        let path = path(directory: directory, name: name)
+        let file: FileHandle
+        do { file = try FileHandle.open(path, flags: O_RDONLY) } catch {
+            if error.code == .notFound { return nil }
+            throw error
+        }
+        var bytes = [UInt8](repeating: 0, count: size)
+        let n = try bytes.withUnsafeMutableBytes { raw in Result { () throws(EventLogError) in try file.read(into: raw, at: 0) } }.get()
+        let valid = n == size && bytes.withUnsafeBytes { raw in
+            raw.load(fromByteOffset: 0, as: UInt64.self) == magic
+                && raw.load(fromByteOffset: 24, as: UInt32.self)
+                    == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<24]))
+        }
+        guard valid else {
+            throw EventLogError(.corrupt, "\(path): not a valid cursor file (\(n) bytes, bad magic or checksum)")
+        }
+        return bytes.withUnsafeBytes { raw in
+            CursorPosition(
+                name: name, nextOffset: raw.load(fromByteOffset: 8, as: Int64.self),
+                committedAt: raw.load(fromByteOffset: 16, as: Int64.self))
+        }
+    }
+
+    /// Stores `nextOffset` for `name`, atomically.
+    public static func store(directory: String, name: String, nextOffset: Int64, mode: mode_t) throws(EventLogError) {
+        try validate(name: name)
+        let folder = directory + "/" + directoryName
+        try FileSystem.makeDirectory(folder, mode: mode)
+        var bytes = [UInt8](repeating: 0, count: size)
+        bytes.withUnsafeMutableBytes { raw in
+            raw.storeBytes(of: magic, toByteOffset: 0, as: UInt64.self)
+            raw.storeBytes(of: nextOffset, toByteOffset: 8, as: Int64.self)
+            raw.storeBytes(of: wallClockMilliseconds(), toByteOffset: 16, as: Int64.self)
+            let crc = CRC32C.checksum(UnsafeRawBufferPointer(start: raw.baseAddress, count: 24))
+            raw.storeBytes(of: crc, toByteOffset: 24, as: UInt32.self)
+        }
+        let final = path(directory: directory, name: name)
+        let temporary = folder + "/." + name + ".tmp." + String(getpid())
+        let file = try FileHandle.open(temporary, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
+        try bytes.withUnsafeBytes { raw in Result { () throws(EventLogError) in try file.write(raw, at: 0) } }.get()
+        try file.syncData()
+        try FileSystem.rename(temporary, final)
+        try FileSystem.syncDirectory(folder)
+    }
+
+    /// Every stored cursor, sorted by name.
+    public static func list(directory: String) throws(EventLogError) -> [CursorPosition] {
+        let folder = directory + "/" + directoryName
+        guard FileSystem.isDirectory(folder) else { return [] }
+        var result: [CursorPosition] = []
+        for name in try FileSystem.listDirectory(folder).sorted() where !name.hasPrefix(".") {
+            if let position = try load(directory: directory, name: name) { result.append(position) }
+        }
+        return result
+    }
+
+    /// Deletes the stored position of `name`.
+    public static func delete(directory: String, name: String) throws(EventLogError) {
+        try validate(name: name)
+        let path = path(directory: directory, name: name)
+        guard FileSystem.exists(path) else { throw EventLogError(.notFound, "\(path): no such named cursor") }
+        try FileSystem.remove(path)
+    }
+}

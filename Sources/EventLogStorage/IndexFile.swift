@@ -1,0 +1,78 @@
+// A Kafka index file (.index or .timeindex): a plain array of fixed-size
+// big-endian entries, mapped. The writer preallocates room for the entries a
+// full segment can need and trims the file to whole entries on roll and close,
+// as Kafka does, because Kafka counts entries by file length.
+import Glibc
+
+public final class IndexFile {
+    public let path: String
+    public let entrySize: Int
+    private let file: FileHandle
+    private let region: MappedRegion
+    /// Entries that hold data (the rest of the mapping is preallocated space).
+    public private(set) var count: Int
+    /// Entries the mapping has room for.
+    public let capacity: Int
+
+    private init(path: String, entrySize: Int, file: FileHandle, region: MappedRegion, count: Int, capacity: Int) {
+        self.path = path
+        self.entrySize = entrySize
+        self.file = file
+        self.region = region
+        self.count = count
+        self.capacity = capacity
+    }
+
+    /// Opens for appending: keeps the first `keeping` entries (fewer if the file
+    /// is shorter) and preallocates room for `capacity` entries in all.
+    public static func openForWriting(
+        path: String, entrySize: Int, keeping: Int, capacity: Int, mode: mode_t
+    ) throws(EventLogError) -> IndexFile {
+        let file = try FileHandle.open(path, flags: O_RDWR | O_CREAT, mode: mode)
+        let existing = min(keeping, try file.size() / entrySize)
+        let capacity = max(capacity, existing + 1)
+        try file.truncate(to: existing * entrySize)
+        try file.allocate(offset: 0, length: capacity * entrySize)
+        let region = try file.map(length: capacity * entrySize, writable: true)
+        return IndexFile(path: path, entrySize: entrySize, file: file, region: region, count: existing, capacity: capacity)
+    }
+
+    /// Opens for reading: `count` entries, or as many whole entries as the file
+    /// holds when nil. Nil if the file does not exist.
+    public static func openForReading(path: String, entrySize: Int, count: Int?) throws(EventLogError) -> IndexFile? {
+        let file: FileHandle
+        do { file = try FileHandle.open(path, flags: O_RDONLY) } catch {
+            if error.code == .notFound { return nil }
+            throw error
+        }
+        let size = try file.size()
+        let entries = min(count ?? (size / entrySize), size / entrySize)
+        let region = try file.map(length: size, writable: false)
+        return IndexFile(path: path, entrySize: entrySize, file: file, region: region, count: entries, capacity: entries)
+    }
+
+    public func entry(_ i: Int) -> UnsafeRawPointer {
+        UnsafeRawPointer(region.base! + i * entrySize)
+    }
+
+    public var isFull: Bool { count >= capacity }
+
+    /// Appends one entry, written by `store` into the entry's bytes.
+    public func append(_ store: (UnsafeMutableRawPointer) -> Void) {
+        precondition(count < capacity, "index full")
+        store(region.base! + count * entrySize)
+        count += 1
+    }
+
+    /// Forgets entries from `newCount` on.
+    public func truncate(toEntries newCount: Int) {
+        count = min(count, newCount)
+    }
+
+    /// Shrinks the file to its entries (roll, close, recovery).
+    public func trim() throws(EventLogError) {
+        try file.truncate(to: count * entrySize)
+    }
+
+    public func sync() throws(EventLogError) { try file.syncData() }
+}

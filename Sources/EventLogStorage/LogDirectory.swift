@@ -1,0 +1,71 @@
+// Opening and closing a log directory: the writer lock, the head file,
+// recovery of the last segment, and the writer; or, read-only, just the
+// state that cursors need. Thread-safe after open.
+import EventLogFormat
+import Glibc
+
+public final class LogDirectory: @unchecked Sendable {
+    public let state: LogState
+    public let configuration: LogConfiguration
+    /// Nil for a read-only handle.
+    public let writer: LogWriter?
+    /// Bytes recovery cut from the end of the last segment at open.
+    public let recoveredBytes: Int
+
+    private init(state: LogState, configuration: LogConfiguration, writer: LogWriter?, recoveredBytes: Int) {
+        self.state = state
+        self.configuration = configuration
+        self.writer = writer
+        self.recoveredBytes = recoveredBytes
+    }
+
+    public static func open(path: String, configuration: LogConfiguration) throws(EventLogError) -> LogDirectory {
+        guard !path.isEmpty else { throw EventLogError(.invalidArgument, "dir: empty path") }
+        if configuration.readOnly { return try openReadOnly(path: path, configuration: configuration) }
+
+        try FileSystem.makeDirectory(path, mode: configuration.fileMode)
+        guard FileSystem.isDirectory(path) else { throw EventLogError(.invalidArgument, "\(path): not a directory") }
+        let lock = try WriterLock.acquire(directory: path, mode: configuration.fileMode)
+        let head = try HeadFile.openForWriter(directory: path, mode: configuration.fileMode, pid: getpid())
+        let previous = head.read().state
+
+        var bases = try SegmentCatalog.listBases(directory: path)
+        if bases.isEmpty { bases = [0] }
+        let recovery = try Recovery.openLastSegment(
+            directory: path, base: bases.last!, segmentBytes: configuration.segmentBytes,
+            mode: configuration.fileMode, head: previous)
+
+        var published = HeadState()
+        published.startOffset = bases.first!
+        published.catalogVersion = previous.catalogVersion &+ 1
+        let state = LogState(directory: path, head: head)
+        let writer = LogWriter(
+            state: state, configuration: configuration, lock: lock, segment: recovery.segment, published: published)
+        try writer.publishInitialState()
+        try writer.startFlusher()
+        return LogDirectory(
+            state: state, configuration: configuration, writer: writer, recoveredBytes: recovery.truncatedBytes)
+    }
+
+    private static func openReadOnly(path: String, configuration: LogConfiguration) throws(EventLogError) -> LogDirectory {
+        guard FileSystem.exists(path) else { throw EventLogError(.notFound, "\(path): no such log directory") }
+        guard FileSystem.isDirectory(path) else { throw EventLogError(.invalidArgument, "\(path): not a directory") }
+        let state: LogState
+        if let head = HeadFile.openForReader(directory: path), head.sequence > 0 {
+            state = LogState(directory: path, head: head)
+        } else {
+            state = LogState(directory: path, head: nil, staticState: try LogState.computeStaticState(directory: path))
+        }
+        return LogDirectory(state: state, configuration: configuration, writer: nil, recoveredBytes: 0)
+    }
+
+    public var startOffset: Int64 { state.snapshot().state.startOffset }
+
+    public var endOffset: Int64 { writer?.endOffset ?? state.snapshot().state.nextOffset }
+
+    /// Flushes and closes; cursors answer `closed` from then on.
+    public func close() throws(EventLogError) {
+        defer { state.markClosed() }
+        try writer?.close()
+    }
+}

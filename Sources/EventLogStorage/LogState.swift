@@ -1,0 +1,81 @@
+// What an open log shares with its cursors: the directory, its segment
+// catalog, and the published state, read from the head file, or for a
+// directory of plain Kafka segments (no head file), computed once at open.
+// Thread-safe: every member is immutable or synchronised.
+import EventLogFormat
+import Glibc
+import Synchronization
+
+public final class LogState: @unchecked Sendable {
+    public let directory: String
+    public let catalog: SegmentCatalog
+    public let head: HeadFile?
+    private let staticState: HeadState
+    private let closedFlag = Atomic<Bool>(false)
+
+    /// Index entry counts meaning "as many as the file holds".
+    public static let allEntries = UInt32.max
+
+    init(directory: String, head: HeadFile?, staticState: HeadState = HeadState()) {
+        self.directory = directory
+        self.catalog = SegmentCatalog(directory: directory)
+        self.head = head
+        self.staticState = staticState
+    }
+
+    /// The latest published state and a sequence number that changes with it.
+    public func snapshot() -> (state: HeadState, sequence: UInt64) {
+        guard let head else { return (staticState, 0) }
+        return head.read()
+    }
+
+    public var isClosed: Bool { closedFlag.load(ordering: .acquiring) }
+
+    func markClosed() {
+        closedFlag.store(true, ordering: .releasing)
+        head?.wakeWaiters()
+    }
+
+    /// Waits until a publish after `sequence`, the deadline, or close.
+    public func waitForPublish(after sequence: UInt64, deadline: UInt64?) -> Bool {
+        guard let head else {
+            // Nobody publishes to a plain Kafka directory: nothing will come.
+            if let deadline {
+                let now = monotonicNanoseconds()
+                if deadline > now {
+                    var ts = timespec(tv_sec: Int((deadline - now) / 1_000_000_000), tv_nsec: Int((deadline - now) % 1_000_000_000))
+                    nanosleep(&ts, nil)
+                }
+            }
+            return false
+        }
+        return head.wait(whileSequenceIs: sequence, deadline: deadline) { isClosed }
+    }
+
+    /// The state of a directory nobody publishes for: the last segment is read
+    /// up to its last complete batch.
+    static func computeStaticState(directory: String) throws(EventLogError) -> HeadState {
+        var state = HeadState()
+        state.offsetIndexEntries = allEntries
+        state.timeIndexEntries = allEntries
+        let bases = try SegmentCatalog.listBases(directory: directory)
+        guard let first = bases.first, let last = bases.last else { return state }
+        state.startOffset = first
+        state.activeBase = last
+        state.nextOffset = last
+        let reader = try SegmentReader(directory: directory, base: last, active: false)
+        let bytes = reader.bytes(limit: reader.mappedFileSize)
+        var maxTimestamp: Int64 = -1
+        var nextOffset = last
+        let outcome = BatchScanner.scan(bytes, from: 0, limit: bytes.count, checkCRC: false) { batch in
+            nextOffset = batch.header.nextOffset
+            maxTimestamp = max(maxTimestamp, batch.header.maxTimestamp)
+        }
+        // A torn tail is where a writer stopped; damage is reported to the
+        // cursor that reaches it, so it stays inside the readable range.
+        state.committedPosition = Int64(outcome.damage == nil ? outcome.validEnd : bytes.count)
+        state.nextOffset = nextOffset
+        state.activeMaxTimestamp = maxTimestamp
+        return state
+    }
+}

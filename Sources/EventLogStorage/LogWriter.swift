@@ -1,0 +1,298 @@
+// The writing half of a log: the producer batch that appends fill, the
+// queue of sealed batches, and the code that compresses them, copies them
+// into the active segment, rolls segments, publishes to readers and syncs.
+//
+// Threading. Appends from any thread encode records into the open producer
+// batch under `appendLock`, which also guards the queue and the counters.
+// Writing a batch (compressing, copying, rolling, publishing) happens under
+// `writeLock`, by whichever thread needs it first: the background flusher
+// (full or lingering batches) or a caller of flush/sync. Compression thus runs
+// beside the appending threads instead of inside them. Disk syncs happen under
+// `syncLock`, outside `writeLock`, so one fdatasync covers every batch written
+// before it started while writes go on (group commit).
+import EventLogFormat
+import Glibc
+
+public final class LogWriter: @unchecked Sendable {
+    let state: LogState
+    let configuration: LogConfiguration
+
+    // Guarded by appendLock.
+    private let appendLock = Lock()
+    private var current: RecordBatchBuilder
+    private var currentOpenedAt: UInt64 = 0
+    private var spare: [RecordBatchBuilder] = []
+    private var queue: [RecordBatchBuilder] = []
+    private var assignedOffset: Int64
+    private var enqueuedBatches: UInt64 = 0
+    private var writtenBatches: UInt64 = 0
+    private var pendingError: EventLogError?
+    private var stopping = false
+    private var nextIntervalSync: UInt64 = 0
+
+    // Guarded by writeLock.
+    private let writeLock = Lock()
+    private var segment: ActiveSegment
+    private var published: HeadState
+    private let sealed = ByteBuffer(capacity: 1 << 20)
+    private var unsyncedBatches: UInt64 = 0
+
+    // Guarded by syncLock.
+    private let syncLock = Lock()
+    private var syncedBatches: UInt64 = 0
+
+    private let lock: WriterLock
+    private var flusher: pthread_t?
+
+    /// Sealed batches waiting to be written before appends wait for the
+    /// writer: bounds the memory a producer faster than the disk can pin.
+    private static let maxQueuedBatches = 8
+
+    init(state: LogState, configuration: LogConfiguration, lock: WriterLock, segment: ActiveSegment, published: HeadState) {
+        self.state = state
+        self.configuration = configuration
+        self.lock = lock
+        self.segment = segment
+        self.published = published
+        self.assignedOffset = segment.nextOffset
+        self.current = RecordBatchBuilder(initialCapacity: configuration.batchMaxBytes + 4096)
+    }
+
+    func startFlusher() throws(EventLogError) {
+        flusher = try startThread { [self] in runFlusher() }
+    }
+
+    // MARK: Appending
+
+    /// The next offset to be assigned (counts records not yet written).
+    public var endOffset: Int64 { appendLock.withLock { assignedOffset } }
+
+    /// Appends `count` records with consecutive offsets and returns the first.
+    /// The records are checked before any is taken: all or none.
+    public func append(count: Int, _ record: (Int) -> RawRecord) throws(EventLogError) -> Int64 {
+        for i in 0..<count {
+            let r = record(i)
+            if r.timestamp < 0 {
+                throw EventLogError(.invalidArgument, "record \(i): negative timestamp \(r.timestamp)")
+            }
+            if r.payloadBytes > LogConfiguration.maxRecordBytes {
+                throw EventLogError(
+                    .tooBig, "record \(i): \(r.payloadBytes) bytes exceed the limit of \(LogConfiguration.maxRecordBytes)")
+            }
+        }
+        let now = wallClockMilliseconds()
+        appendLock.lock()
+        defer { appendLock.unlock() }
+        if stopping { throw EventLogError(.closed, "\(state.directory): the log is closed") }
+        if let error = pendingError {
+            // A batch could not be written (full disk, I/O error): try again
+            // now, and refuse new records until it goes through.
+            appendLock.unlock()
+            let retry = Result { () throws(EventLogError) in try drainQueue() }
+            appendLock.lock()
+            if case .failure = retry { throw error }
+        }
+        while queue.count >= Self.maxQueuedBatches && pendingError == nil && !stopping {
+            appendLock.wait(untilNanoseconds: nil)
+        }
+        let first = assignedOffset
+        for i in 0..<count {
+            let r = record(i)
+            let size = RecordBatchBuilder.encodedSize(
+                offsetDelta: Int32(current.recordsCount), timestampDelta: 0,
+                keyCount: r.key?.count, valueCount: r.value?.count, headers: r.headers)
+            if current.recordsCount > 0
+                && (current.encodedBytes + size > configuration.batchMaxBytes || current.recordsCount == Int(Int32.max))
+            {
+                enqueueCurrent()
+            }
+            if current.recordsCount == 0 {
+                current.reset(baseOffset: assignedOffset)
+                currentOpenedAt = monotonicNanoseconds()
+                appendLock.broadcast()  // arms the flusher's linger timer
+            }
+            current.append(timestamp: r.timestamp == 0 ? now : r.timestamp, key: r.key, value: r.value, headers: r.headers)
+            assignedOffset += 1
+        }
+        if current.encodedBytes >= configuration.batchMaxBytes { enqueueCurrent() }
+        return first
+    }
+
+    /// Moves the open batch to the write queue (appendLock held).
+    private func enqueueCurrent() {
+        guard current.recordsCount > 0 else { return }
+        queue.append(current)
+        enqueuedBatches += 1
+        current = spare.popLast() ?? RecordBatchBuilder(initialCapacity: configuration.batchMaxBytes + 4096)
+        appendLock.broadcast()
+    }
+
+    // MARK: Writing
+
+    /// Writes every queued batch, in order. Any thread may call it; one
+    /// writes at a time.
+    private func drainQueue() throws(EventLogError) {
+        writeLock.lock()
+        defer { writeLock.unlock() }
+        while true {
+            guard let builder = appendLock.withLock({ queue.first }) else { return }
+            do {
+                try write(builder)
+            } catch {
+                appendLock.withLock {
+                    pendingError = error
+                    appendLock.broadcast()
+                }
+                throw error
+            }
+            appendLock.withLock {
+                queue.removeFirst()
+                writtenBatches += 1
+                pendingError = nil
+                // Builders that grew for a huge record are not kept around.
+                if builder.encodedBytes <= 2 * configuration.batchMaxBytes {
+                    builder.reset(baseOffset: 0)
+                    spare.append(builder)
+                }
+                appendLock.broadcast()
+            }
+        }
+    }
+
+    /// Seals one batch and appends it to the active segment (writeLock held).
+    private func write(_ builder: RecordBatchBuilder) throws(EventLogError) {
+        sealed.removeAll()
+        let size: Int
+        do {
+            size = try builder.seal(compression: configuration.compression, into: sealed)
+        } catch {
+            throw EventLogError(.io, "\(state.directory): cannot encode batch at offset \(builder.baseOffset): \(error)")
+        }
+        let bytes = UnsafeRawBufferPointer(start: sealed.baseAddress, count: size)
+        let header: RecordBatchHeader
+        do { header = try RecordBatchHeader(parsing: bytes) } catch {
+            throw EventLogError(.io, "\(state.directory): sealed batch unreadable: \(error)")
+        }
+        if segment.needsRoll(batchSize: size, lastOffset: header.lastOffset, segmentBytes: configuration.segmentBytes) {
+            try roll(to: header.baseOffset)
+        }
+        try segment.append(batch: bytes, header: header)
+        unsyncedBatches += 1
+        if case .batch = configuration.syncMode {
+            try segment.sync()
+            unsyncedBatches = 0
+            let written = appendLock.withLock { writtenBatches } + 1
+            syncLock.withLock { syncedBatches = max(syncedBatches, written) }
+        }
+        publish()
+    }
+
+    /// Finishes the active segment and starts a new one at `base`.
+    private func roll(to base: Int64) throws(EventLogError) {
+        // The finished segment is synced once, so that a later eventlog_sync,
+        // which syncs only the active segment, still covers its batches.
+        try segment.finish(sync: true)
+        segment = try ActiveSegment(
+            directory: state.directory, base: base, segmentBytes: configuration.segmentBytes,
+            mode: configuration.fileMode)
+        published.catalogVersion &+= 1
+    }
+
+    /// Publishes the state found at open, before any append.
+    func publishInitialState() throws(EventLogError) {
+        writeLock.withLock { publish() }
+    }
+
+    /// Tells readers what is now written (writeLock held).
+    private func publish() {
+        published.activeBase = segment.base
+        published.committedPosition = Int64(segment.position)
+        published.nextOffset = segment.nextOffset
+        published.offsetIndexEntries = UInt32(segment.offsetIndex.count)
+        published.timeIndexEntries = UInt32(segment.timeIndex.count)
+        published.activeMaxTimestamp = segment.maxTimestamp
+        state.head?.publish(published)
+    }
+
+    // MARK: Flush and sync
+
+    /// Writes the open batch and everything queued; returns when all records
+    /// appended before the call are visible to cursors.
+    public func flush() throws(EventLogError) {
+        let target: UInt64 = try appendLock.withLock { () throws(EventLogError) -> UInt64 in
+            if stopping { throw EventLogError(.closed, "\(state.directory): the log is closed") }
+            enqueueCurrent()
+            return enqueuedBatches
+        }
+        try drainQueue()
+        try appendLock.withLock { () throws(EventLogError) in
+            while writtenBatches < target {
+                if let error = pendingError { throw error }
+                appendLock.wait(untilNanoseconds: nil)
+            }
+        }
+    }
+
+    /// Flushes, then makes every record appended before the call durable.
+    /// Concurrent callers share one fdatasync.
+    public func sync() throws(EventLogError) {
+        try flush()
+        let target = appendLock.withLock { writtenBatches }
+        try syncLock.withLock { () throws(EventLogError) in
+            guard syncedBatches < target else { return }
+            let (active, covered) = writeLock.withLock { (segment, appendLock.withLock { writtenBatches }) }
+            try active.sync()
+            syncedBatches = max(syncedBatches, covered)
+        }
+    }
+
+    // MARK: Background flusher
+
+    /// Writes batches that are full or have lingered long enough, and syncs
+    /// on the interval of SyncMode.interval.
+    private func runFlusher() {
+        let interval: UInt64? = if case .interval(let ns) = configuration.syncMode { ns } else { nil }
+        appendLock.lock()
+        if let interval { nextIntervalSync = monotonicNanoseconds() + interval }
+        while true {
+            let now = monotonicNanoseconds()
+            let lingerDue = current.recordsCount > 0 ? currentOpenedAt + configuration.lingerNanoseconds : nil
+            if let lingerDue, now >= lingerDue { enqueueCurrent() }
+            let syncDue = interval != nil && now >= nextIntervalSync
+            if stopping { break }
+            if (!queue.isEmpty && pendingError == nil) || syncDue {
+                if let interval, syncDue { nextIntervalSync = now + interval }
+                appendLock.unlock()
+                try? drainQueue()
+                if syncDue { try? sync() }
+                appendLock.lock()
+                continue
+            }
+            let deadlines = [current.recordsCount > 0 ? currentOpenedAt + configuration.lingerNanoseconds : nil,
+                             interval != nil ? nextIntervalSync : nil].compactMap { $0 }
+            appendLock.wait(untilNanoseconds: deadlines.min())
+        }
+        appendLock.unlock()
+    }
+
+    // MARK: Close
+
+    /// Writes what is waiting, syncs unless the sync mode is none, trims the
+    /// active segment's files and releases the writer lock.
+    func close() throws(EventLogError) {
+        var firstError: EventLogError?
+        do throws(EventLogError) { try flush() } catch { firstError = error }
+        appendLock.withLock {
+            stopping = true
+            appendLock.broadcast()
+        }
+        if let flusher { pthread_join(flusher, nil) }
+        flusher = nil
+        writeLock.withLock {
+            let syncOnClose = if case .none = configuration.syncMode { false } else { true }
+            do throws(EventLogError) { try segment.finish(sync: syncOnClose) } catch { firstError = firstError ?? error }
+            publish()
+        }
+        if let firstError { throw firstError }
+    }
+}

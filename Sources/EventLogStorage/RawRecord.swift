@@ -1,0 +1,28 @@
+// A record to append, as borrowed bytes: what both the Swift API and the C
+// API hand the writer, which copies them into the producer batch.
+import EventLogFormat
+
+public struct RawRecord {
+    /// Milliseconds since the epoch; 0 means "now".
+    public var timestamp: Int64
+    public var key: UnsafeRawBufferPointer?
+    public var value: UnsafeRawBufferPointer?
+    public var headers: UnsafeBufferPointer<HeaderBytes>
+
+    public init(
+        timestamp: Int64, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?,
+        headers: UnsafeBufferPointer<HeaderBytes>
+    ) {
+        self.timestamp = timestamp
+        self.key = key
+        self.value = value
+        self.headers = headers
+    }
+
+    /// Key, value and header bytes: what the record-size limit counts.
+    var payloadBytes: Int {
+        var total = (key?.count ?? 0) + (value?.count ?? 0)
+        for header in headers { total += header.key.count + (header.value?.count ?? 0) }
+        return total
+    }
+}

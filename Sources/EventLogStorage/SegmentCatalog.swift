@@ -1,0 +1,61 @@
+// The list of segments of a log directory, sorted by base offset, with the
+// readers of closed segments cached for cursors to share. Thread-safe (one
+// lock guards the list and the cache). It is rebuilt from the directory when
+// the head says the set of segments changed (roll, retention, compaction),
+// which works the same in the writer's process and in every other one.
+import Glibc
+
+public final class SegmentCatalog: @unchecked Sendable {
+    public let directory: String
+    private let lock = Lock()
+    private var bases: [Int64] = []
+    private var loadedVersion: UInt64? = nil
+    private var readers: [Int64: SegmentReader] = [:]
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    /// Lists the segments on disk (the `.log` files).
+    public static func listBases(directory: String) throws(EventLogError) -> [Int64] {
+        try FileSystem.listDirectory(directory).compactMap { SegmentFileName.parse($0, .log) }.sorted()
+    }
+
+    /// The sorted base offsets, re-read from disk if `version` differs from the
+    /// version they were read at (nil: re-read unconditionally).
+    public func segmentBases(version: UInt64?) throws(EventLogError) -> [Int64] {
+        try lock.withLock { () throws(EventLogError) -> [Int64] in
+            if version == nil || version != loadedVersion {
+                let fresh = try Self.listBases(directory: directory)
+                if fresh != bases { readers = readers.filter { fresh.contains($0.key) } }
+                // Compaction swaps files under the same names: drop every
+                // cached mapping when the version moves, not only removed ones.
+                if version != loadedVersion { readers.removeAll() }
+                bases = fresh
+                loadedVersion = version
+            }
+            return bases
+        }
+    }
+
+    /// The base of the segment holding `offset` (the greatest base <= offset).
+    public static func segmentIndex(containing offset: Int64, in bases: [Int64]) -> Int? {
+        var low = 0
+        var high = bases.count
+        while low < high {
+            let mid = (low + high) / 2
+            if bases[mid] <= offset { low = mid + 1 } else { high = mid }
+        }
+        return low == 0 ? nil : low - 1
+    }
+
+    /// A reader for the segment at `base`. Closed segments' readers are cached
+    /// and shared; the active segment's is fresh (mapped for growth).
+    public func reader(base: Int64, active: Bool) throws(EventLogError) -> SegmentReader {
+        if active { return try SegmentReader(directory: directory, base: base, active: true) }
+        if let cached = lock.withLock({ readers[base] }) { return cached }
+        let reader = try SegmentReader(directory: directory, base: base, active: false)
+        lock.withLock { readers[base] = reader }
+        return reader
+    }
+}

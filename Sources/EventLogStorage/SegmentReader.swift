@@ -1,0 +1,107 @@
+// Read access to one segment: its .log mapped read-only, and its indexes,
+// mapped on first use. Shared by cursors (an immutable view of a closed
+// segment, or of the active one up to the limit the head publishes); the
+// mapping stays valid even after the writer rolls away from the segment or
+// retention deletes it.
+import EventLogFormat
+import Glibc
+
+public final class SegmentReader: @unchecked Sendable {
+    /// Positions are int32 in Kafka, so no segment exceeds 2 GiB; mapping the
+    /// active segment this large lets it grow under readers without remapping.
+    public static let activeMappingLength = Int(Int32.max) + 1
+
+    public let base: Int64
+    public let logPath: String
+    private let directory: String
+    private let region: MappedRegion
+    /// The file size when mapped (the segment's end, for a closed segment).
+    public let mappedFileSize: Int
+    private let indexLock = Lock()
+    private var offsetIndex: IndexFile??
+    private var timeIndex: IndexFile??
+
+    init(directory: String, base: Int64, active: Bool) throws(EventLogError) {
+        self.base = base
+        self.directory = directory
+        self.logPath = SegmentFileName.path(directory: directory, base: base, .log)
+        let file = try FileHandle.open(logPath, flags: O_RDONLY)
+        mappedFileSize = try file.size()
+        region = try file.map(length: active ? Self.activeMappingLength : mappedFileSize, writable: false)
+    }
+
+    public var fileName: String { SegmentFileName.name(base: base, .log) }
+
+    /// The mapped bytes up to `limit`.
+    public func bytes(limit: Int) -> UnsafeRawBufferPointer {
+        region.bytes(0..<min(limit, region.length))
+    }
+
+    /// The current size of the file (a closed segment's end).
+    public func currentFileSize() throws(EventLogError) -> Int {
+        var st = stat()
+        guard stat(logPath, &st) == 0 else { throw .system("stat", path: logPath, errno: errno) }
+        return Int(st.st_size)
+    }
+
+    /// A byte position at or before the first batch that can hold `target`,
+    /// from the sparse offset index (0 without one). `entries` limits the
+    /// index to the entries the head published for the active segment.
+    public func position(forOffset target: Int64, entries: Int?, limit: Int) -> Int {
+        guard target > base, let index = index(.offsetIndex, entries: entries) else { return 0 }
+        // Greatest entry whose offset (its batch's last offset) is below the
+        // target: the target's batch starts at or after that entry's batch.
+        var low = 0
+        var high = min(index.count, entries ?? index.count)
+        while low < high {
+            let mid = (low + high) / 2
+            let entry = OffsetIndexEntry(loadingFrom: index.entry(mid))
+            if base + Int64(entry.relativeOffset) < target { low = mid + 1 } else { high = mid }
+        }
+        guard low > 0 else { return 0 }
+        let entry = OffsetIndexEntry(loadingFrom: index.entry(low - 1))
+        let position = Int(entry.position)
+        return position >= 0 && position < limit ? position : 0
+    }
+
+    /// A byte position at or before the first batch holding a record with a
+    /// timestamp >= `timestamp`, from the time index and the offset index.
+    public func position(forTimestamp timestamp: Int64, entries: Int?, offsetEntries: Int?, limit: Int) -> Int {
+        guard let index = index(.timeIndex, entries: entries) else { return 0 }
+        // Entries hold the largest timestamp so far: every record up to the
+        // batch of the last entry below `timestamp` is older, so the search
+        // can start at that batch.
+        var low = 0
+        var high = min(index.count, entries ?? index.count)
+        while low < high {
+            let mid = (low + high) / 2
+            let entry = TimeIndexEntry(loadingFrom: index.entry(mid))
+            if entry.timestamp < timestamp { low = mid + 1 } else { high = mid }
+        }
+        guard low > 0 else { return 0 }
+        let entry = TimeIndexEntry(loadingFrom: index.entry(low - 1))
+        return position(forOffset: base + Int64(entry.relativeOffset), entries: offsetEntries, limit: limit)
+    }
+
+    /// The largest timestamp the time index records (closed segments), or nil.
+    public func indexedMaxTimestamp() -> Int64? {
+        guard let index = index(.timeIndex, entries: nil), index.count > 0 else { return nil }
+        return TimeIndexEntry(loadingFrom: index.entry(index.count - 1)).timestamp
+    }
+
+    private func index(_ kind: SegmentFileKind, entries: Int?) -> IndexFile? {
+        indexLock.withLock {
+            let cached = kind == .offsetIndex ? offsetIndex : timeIndex
+            // The active segment's index grows: re-open it when the head
+            // publishes more entries than the mapping holds.
+            if let cached, let file = cached, entries == nil || file.count >= entries! { return file }
+            if let cached, cached == nil, entries == nil { return nil }
+            let entrySize = kind == .offsetIndex ? OffsetIndexEntry.size : TimeIndexEntry.size
+            let path = SegmentFileName.path(directory: directory, base: base, kind)
+            let file = try? IndexFile.openForReading(path: path, entrySize: entrySize, count: entries)
+            let loaded = file ?? nil
+            if kind == .offsetIndex { offsetIndex = .some(loaded) } else { timeIndex = .some(loaded) }
+            return loaded
+        }
+    }
+}

@@ -1,0 +1,147 @@
+// Appending through the Swift API and reading back exactly what was written.
+import EventLog
+import Foundation
+import Testing
+
+@Suite struct AppendAndReadTests {
+    @Test func recordsReadBackExactly() throws {
+        let dir = TemporaryDirectory()
+        let log = try EventLog(path: dir.child("log"))
+        let records: [Record] = [
+            Record(timestamp: 1_700_000_000_000, key: Array("user-1".utf8), value: Array("hello".utf8)),
+            Record(timestamp: 1_700_000_000_010, key: nil, value: Array("no key".utf8)),
+            Record(
+                timestamp: 1_700_000_000_020, key: Array("user-1".utf8), value: nil,
+                headers: [Header(key: "src", value: nil), Header(key: "", value: [])]),
+            Record(timestamp: 1_699_999_999_000, key: [], value: []),
+        ]
+        let first = try log.append(contentsOf: records)
+        #expect(first == 0)
+        #expect(log.endOffset == 4)
+        try log.flush()
+        let read = Array(try log.cursor(from: EventLog.oldest))
+        #expect(read.count == 4)
+        for (i, record) in read.enumerated() {
+            var expected = records[i]
+            expected.offset = UInt64(i)
+            #expect(record == expected)
+        }
+        try log.close()
+    }
+
+    @Test func recordsAreInvisibleUntilFlushed() throws {
+        let dir = TemporaryDirectory()
+        var options = EventLogOptions()
+        options.lingerMicroseconds = 10_000_000  // 10 s: only flush writes
+        let log = try EventLog(path: dir.child("log"), options: options)
+        try log.append(key: nil, value: [1])
+        let cursor = try log.cursor(from: 0)
+        #expect(try cursor.next(timeoutMilliseconds: 0) == nil)
+        try log.flush()
+        #expect(try cursor.next(timeoutMilliseconds: 0)?.value == [1])
+    }
+
+    @Test func lingerWritesWithoutFlush() throws {
+        let dir = TemporaryDirectory()
+        var options = EventLogOptions()
+        options.lingerMicroseconds = 2000
+        let log = try EventLog(path: dir.child("log"), options: options)
+        let cursor = try log.cursor(from: EventLog.latest)
+        try log.append(key: nil, value: [7])
+        // No flush: the background flusher writes the batch after 2 ms, and
+        // the waiting cursor wakes up.
+        let record = try cursor.next(timeoutMilliseconds: 5000)
+        #expect(record?.value == [7])
+    }
+
+    @Test func largeValuesAndManyRecordsRoundTrip() throws {
+        let dir = TemporaryDirectory()
+        var generator = SeededGenerator(seed: 42)
+        var options = EventLogOptions()
+        options.segmentBytes = 1 << 20
+        let log = try EventLog(path: dir.child("log"), options: options)
+        var expected: [Record] = []
+        for i in 0..<3000 {
+            let size = i % 500 == 0 ? (1 << 20) + 17 : Int.random(in: 0..<300, using: &generator)
+            var value = [UInt8](repeating: 0, count: size)
+            for j in stride(from: 0, to: size, by: 8) {
+                withUnsafeBytes(of: generator.next()) { word in
+                    for k in 0..<min(8, size - j) { value[j + k] = word[k] }
+                }
+            }
+            let key: [UInt8]? = i % 7 == 0 ? nil : Array("key-\(i % 50)".utf8)
+            let record = Record(
+                offset: UInt64(i), timestamp: 1_700_000_000_000 + Int64(i), key: key, value: value,
+                headers: i % 3 == 0 ? [Header(key: "h\(i)", value: i % 2 == 0 ? nil : [UInt8(i & 255)])] : [])
+            expected.append(record)
+            try log.append(record)
+        }
+        try log.flush()
+        let cursor = try log.cursor(from: 0)
+        let read = Array(cursor)
+        #expect(cursor.error == nil, "\(cursor.error.map { "\($0)" } ?? "")")
+        #expect(read.count == expected.count)
+        let firstMismatch = zip(read, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+        #expect(firstMismatch == nil)
+        #expect(dir.files(withSuffix: ".log", in: dir.child("log")).count > 3)
+    }
+
+    @Test func reopenContinuesAtTheNextOffset() throws {
+        let dir = TemporaryDirectory()
+        var options = EventLogOptions()
+        options.segmentBytes = 8192
+        do {
+            let log = try EventLog(path: dir.child("log"), options: options)
+            for i in 0..<500 { try log.append(key: nil, value: Array("v\(i)".utf8)) }
+            try log.close()
+        }
+        let log = try EventLog(path: dir.child("log"), options: options)
+        #expect(log.endOffset == 500)
+        #expect(try log.append(key: nil, value: Array("v500".utf8)) == 500)
+        try log.flush()
+        let values = Array(try log.cursor(from: 0)).map { String(decoding: $0.value!, as: UTF8.self) }
+        #expect(values == (0...500).map { "v\($0)" })
+    }
+
+    @Test func seekByOffsetAcrossSegments() throws {
+        let dir = TemporaryDirectory()
+        var options = EventLogOptions()
+        options.segmentBytes = 16384
+        options.batchMaxBytes = 1024
+        let log = try EventLog(path: dir.child("log"), options: options)
+        for i in 0..<5000 { try log.append(key: nil, value: Array("value-\(i)".utf8), timestamp: 1_000_000 + Int64(i) * 10) }
+        try log.flush()
+        let cursor = try log.cursor(from: 0)
+        for target in [0, 1, 999, 1000, 2500, 4998, 4999] {
+            try cursor.seek(to: UInt64(target))
+            #expect(try cursor.next(timeoutMilliseconds: 0)?.offset == UInt64(target))
+        }
+        try cursor.seek(to: 5000)
+        #expect(try cursor.next(timeoutMilliseconds: 0) == nil)
+        try cursor.seek(to: EventLog.latest)
+        #expect(cursor.offset == 5000)
+        try cursor.seek(to: 123_456)
+        #expect(try cursor.next(timeoutMilliseconds: 0) == nil)
+    }
+
+    @Test func seekByTimeAcrossSegments() throws {
+        let dir = TemporaryDirectory()
+        var options = EventLogOptions()
+        options.segmentBytes = 16384
+        options.batchMaxBytes = 1024
+        let log = try EventLog(path: dir.child("log"), options: options)
+        for i in 0..<5000 { try log.append(key: nil, value: Array("value-\(i)".utf8), timestamp: 1_000_000 + Int64(i) * 10) }
+        try log.flush()
+        let cursor = try log.cursor(from: 0)
+        for i in [0, 1, 777, 2500, 4999] {
+            try cursor.seek(toTimestamp: 1_000_000 + Int64(i) * 10)
+            #expect(try cursor.next(timeoutMilliseconds: 0)?.offset == UInt64(i))
+            try cursor.seek(toTimestamp: 1_000_000 + Int64(i) * 10 - 5)
+            #expect(try cursor.next(timeoutMilliseconds: 0)?.offset == UInt64(i))
+        }
+        try cursor.seek(toTimestamp: 0)
+        #expect(try cursor.next(timeoutMilliseconds: 0)?.offset == 0)
+        try cursor.seek(toTimestamp: 9_000_000_000)
+        #expect(try cursor.next(timeoutMilliseconds: 0) == nil)
+    }
+}

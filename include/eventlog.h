@@ -1,0 +1,348 @@
+/*
+ * eventlog.h - libeventlog, an embeddable append-only event log.
+ *
+ * A log is a directory of segment files in Apache Kafka's on-disk format
+ * (RecordBatch v2, LZ4 frames as Kafka writes them, CRC-32C, .index and
+ * .timeindex files; see Docs/FORMAT.md). Records get consecutive 64-bit
+ * offsets starting at 0. Producers append records, which wait in a producer
+ * batch until the batch is full, has lingered long enough, or is flushed;
+ * only then is the batch written and visible to cursors. Cursors read forward
+ * from any offset or time, and can wait for new records.
+ *
+ * Design and caveats
+ *  - One writer per directory, across processes (EVENTLOG_EBUSY otherwise);
+ *    any number of read-only handles in any process.
+ *  - The active segment and its indexes are written through a shared memory
+ *    mapping. A written batch survives a crash of the process; it survives a
+ *    power loss only once synced (eventlog_sync or the sync modes).
+ *  - Records returned by a cursor are borrowed: their key, value and header
+ *    pointers point into the mapped file or into the cursor's own buffers and
+ *    stay valid until the next call on the same cursor, or until it is closed.
+ *    Copy what you keep.
+ *
+ * Conventions
+ *  - Fallible functions return int: EVENTLOG_OK (0), EVENTLOG_END (1, not an
+ *    error) or a negative EVENTLOG_E* code. Every failure sets a thread-local
+ *    message, read with eventlog_errmsg(), which names the file, offset or
+ *    argument concerned. Successful calls leave the message as it was.
+ *  - The object acted on comes first, inputs next, outputs last. Output
+ *    pointers marked "optional" may be NULL.
+ *  - Option structs start with `version`; zero in any other field means the
+ *    documented default. Initialise them with their _INIT macro or _init
+ *    function. Destructors accept NULL.
+ *  - Threading: one eventlog * may be shared by threads for append, flush,
+ *    sync, offsets and opening cursors. A cursor belongs to one thread at a
+ *    time.
+ *
+ * The numeric values of all constants are part of the ABI and never change.
+ */
+#ifndef EVENTLOG_H
+#define EVENTLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define EVENTLOG_API __attribute__((visibility("default")))
+#else
+#define EVENTLOG_API
+#endif
+
+#define EVENTLOG_VERSION_MAJOR 0
+#define EVENTLOG_VERSION_MINOR 1
+#define EVENTLOG_VERSION_PATCH 0
+
+/* ---------------------------------------------------------------- results */
+
+#define EVENTLOG_OK          0   /* success */
+#define EVENTLOG_END         1   /* no record available within the timeout; not an error */
+#define EVENTLOG_EINVAL    (-1)  /* bad argument */
+#define EVENTLOG_EIO       (-2)  /* the operating system reported an I/O error */
+#define EVENTLOG_ECORRUPT  (-3)  /* checksum or structure error in a file */
+#define EVENTLOG_EBUSY     (-4)  /* another writer holds the directory */
+#define EVENTLOG_ERANGE    (-5)  /* offset before the log start */
+#define EVENTLOG_ETIMEDOUT (-6)  /* an operation with a deadline ran out of time */
+#define EVENTLOG_EREADONLY (-7)  /* write on a read-only handle */
+#define EVENTLOG_ETOOBIG   (-8)  /* record larger than EVENTLOG_MAX_RECORD_BYTES */
+#define EVENTLOG_ENOSPC    (-9)  /* no space left on the device or file size limit */
+#define EVENTLOG_EVERSION  (-10) /* options struct version unknown to this library */
+#define EVENTLOG_ENOMEM    (-11) /* out of memory or address space */
+#define EVENTLOG_ECLOSED   (-12) /* the log of this cursor was closed */
+#define EVENTLOG_ENOENT    (-13) /* no such log or named cursor */
+#define EVENTLOG_EACCES    (-14) /* permission denied by the operating system */
+
+/* --------------------------------------------------------------- offsets */
+
+/* Special offsets for eventlog_cursor_open and eventlog_cursor_seek. Real
+ * offsets stay below 2^63, so neither can be a real offset. */
+#define EVENTLOG_OLDEST UINT64_C(0xFFFFFFFFFFFFFFFE) /* first offset still in the log */
+#define EVENTLOG_LATEST UINT64_C(0xFFFFFFFFFFFFFFFF) /* next offset to be written */
+
+/* ---------------------------------------------------------------- limits */
+
+/* The largest record accepted by append: key + value + header keys and
+ * values, in bytes. Larger records are EVENTLOG_ETOOBIG. */
+#define EVENTLOG_MAX_RECORD_BYTES (UINT32_C(64) << 20)
+
+/* ----------------------------------------------------------------- types */
+
+#ifndef EVENTLOG_ABI_CHECK
+typedef struct eventlog eventlog;               /* an open log directory */
+typedef struct eventlog_cursor eventlog_cursor; /* a position that reads forward */
+#else
+/* Build-time check only (cmake/abicheck.c): Swift prints the handles of its
+ * @c functions as void *, so the check compares them as void. */
+typedef void eventlog;
+typedef void eventlog_cursor;
+#endif
+
+/* A record header. key is never NULL (it may be empty; it should be UTF-8,
+ * as Kafka clients read header keys as strings). value == NULL is a null
+ * header value, distinct from an empty one. */
+typedef struct eventlog_header {
+    const char *key;
+    size_t key_len;
+    const void *value;
+    size_t value_len;
+} eventlog_header;
+
+/* A record. On append, offset is ignored and a timestamp of 0 means "now";
+ * key == NULL is a record without key, value == NULL a tombstone. A NULL
+ * pointer with a non-zero length is EVENTLOG_EINVAL. Records read back carry
+ * exactly what was appended. */
+typedef struct eventlog_record {
+    uint64_t offset;     /* assigned by the log */
+    int64_t timestamp;   /* ms since the Unix epoch */
+    const void *key;
+    size_t key_len;
+    const void *value;
+    size_t value_len;
+    const eventlog_header *headers;
+    size_t header_count;
+} eventlog_record;
+
+/* ---------------------------------------------------------------- options */
+
+#define EVENTLOG_OPTIONS_VERSION 1
+
+/* eventlog_options.flags */
+#define EVENTLOG_OPEN_READONLY 0x1u /* read only; the directory must exist */
+
+/* eventlog_options.compression */
+#define EVENTLOG_COMPRESSION_DEFAULT 0 /* = EVENTLOG_COMPRESSION_LZ4 */
+#define EVENTLOG_COMPRESSION_NONE    1
+#define EVENTLOG_COMPRESSION_LZ4     2
+
+/* eventlog_options.sync_mode */
+#define EVENTLOG_SYNC_DEFAULT  0 /* = EVENTLOG_SYNC_NONE */
+#define EVENTLOG_SYNC_NONE     1 /* the OS writes mapped pages back when it likes */
+#define EVENTLOG_SYNC_BATCH    2 /* every written batch is synced before the next */
+#define EVENTLOG_SYNC_INTERVAL 3 /* synced at least every sync_interval_ms */
+
+/* Defaults, chosen by measurement (Docs/DEFAULTS.md gives the figures). */
+#define EVENTLOG_DEFAULT_SEGMENT_BYTES     (UINT64_C(256) << 20) /* 256 MiB */
+#define EVENTLOG_MAX_SEGMENT_BYTES         UINT64_C(2147483647)  /* Kafka's limit, 2^31-1 */
+#define EVENTLOG_DEFAULT_BATCH_MAX_BYTES   (UINT32_C(256) << 10) /* 256 KiB */
+#define EVENTLOG_DEFAULT_LINGER_US         1000u                 /* 1 ms */
+#define EVENTLOG_DEFAULT_SYNC_INTERVAL_MS  1000u                 /* 1 s */
+#define EVENTLOG_DEFAULT_FILE_MODE         0644u
+
+typedef struct eventlog_options {
+    unsigned int version;     /* EVENTLOG_OPTIONS_VERSION */
+    uint32_t flags;           /* EVENTLOG_OPEN_* */
+    uint64_t segment_bytes;   /* a segment rolls when it would grow past this;
+                                 at least 4096, at most EVENTLOG_MAX_SEGMENT_BYTES.
+                                 Default EVENTLOG_DEFAULT_SEGMENT_BYTES. */
+    uint32_t batch_max_bytes; /* a producer batch is written when its encoded
+                                 records reach this size ... (default
+                                 EVENTLOG_DEFAULT_BATCH_MAX_BYTES) */
+    uint32_t linger_us;       /* ... or when its oldest record has waited this
+                                 long, in microseconds (default
+                                 EVENTLOG_DEFAULT_LINGER_US); eventlog_flush
+                                 writes at once */
+    int compression;          /* EVENTLOG_COMPRESSION_* */
+    int sync_mode;            /* EVENTLOG_SYNC_* */
+    uint32_t sync_interval_ms;/* for EVENTLOG_SYNC_INTERVAL (default 1000) */
+    uint64_t retention_bytes; /* delete oldest segments beyond this total; 0 = keep all */
+    int64_t retention_ms;     /* delete segments whose records are all older; 0 = keep all */
+    uint32_t file_mode;       /* permission bits of created files, further narrowed
+                                 by the umask; default 0644 */
+} eventlog_options;
+
+#define EVENTLOG_OPTIONS_INIT { EVENTLOG_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+
+#define EVENTLOG_COMPACT_OPTIONS_VERSION 1
+
+typedef struct eventlog_compact_options {
+    unsigned int version;        /* EVENTLOG_COMPACT_OPTIONS_VERSION */
+    int64_t delete_retention_ms; /* how long tombstones survive once cleaned; 0 = 24 h */
+} eventlog_compact_options;
+
+#define EVENTLOG_COMPACT_OPTIONS_INIT { EVENTLOG_COMPACT_OPTIONS_VERSION, 0 }
+
+typedef struct eventlog_compact_stats {
+    uint64_t records_before, records_after, bytes_before, bytes_after;
+} eventlog_compact_stats;
+
+typedef struct eventlog_verify_report {
+    uint64_t segments, batches, records, corrupt_batches, truncated_bytes;
+} eventlog_verify_report;
+
+/* ---------------------------------------------------------------- library */
+
+/* "MAJOR.MINOR.PATCH" of the library actually linked. Static string. */
+EVENTLOG_API const char *eventlog_version(void);
+
+/* Static English text for any result code; unknown codes give a generic text.
+ * Never NULL. */
+EVENTLOG_API const char *eventlog_strerror(int code);
+
+/* The message of the most recent failure on the calling thread, naming the
+ * file, offset or argument concerned; "" if none. Never NULL. Valid until the
+ * next failing call on this thread. */
+EVENTLOG_API const char *eventlog_errmsg(void);
+
+/* Fills *opts with the defaults (version set, everything else zero). */
+EVENTLOG_API void eventlog_options_init(eventlog_options *opts);
+
+/* ------------------------------------------------------------ open/close */
+
+/* Opens the log in directory `dir`, creating it (and a new, empty log at
+ * offset 0) unless EVENTLOG_OPEN_READONLY is set. opts may be NULL for the
+ * defaults. On success *out holds the handle; on failure *out is NULL.
+ *
+ * A writable open takes the directory's writer lock: a second writable open,
+ * in this process or another, fails with EVENTLOG_EBUSY and a message naming
+ * the holder's pid. The lock dies with its process. A read-only open works on
+ * any directory of Kafka segment files, also one libeventlog never wrote; a
+ * missing directory is EVENTLOG_ENOENT.
+ *
+ * Errors: EVENTLOG_EINVAL, EVENTLOG_EVERSION, EVENTLOG_ENOENT, EVENTLOG_EBUSY,
+ * EVENTLOG_EACCES, EVENTLOG_EIO, EVENTLOG_ECORRUPT, EVENTLOG_ENOSPC,
+ * EVENTLOG_ENOMEM. */
+EVENTLOG_API int eventlog_open(const char *dir, const eventlog_options *opts,
+                               eventlog **out);
+
+/* Writes any waiting records, syncs unless the sync mode is
+ * EVENTLOG_SYNC_NONE, trims the active segment's preallocated space, releases
+ * the lock and frees the handle. NULL is a no-op returning EVENTLOG_OK. The
+ * handle is freed even when an error is returned. Cursors still open answer
+ * EVENTLOG_ECLOSED from then on and must still be closed. */
+EVENTLOG_API int eventlog_close(eventlog *log);
+
+/* ------------------------------------------------------------- appending */
+
+/* Appends one record; its bytes are copied before the call returns. The
+ * record waits in the producer batch (see eventlog_options) and becomes
+ * visible to cursors once its batch is written. *offset_out (optional)
+ * receives its offset. Thread-safe.
+ * Errors: EVENTLOG_EINVAL (NULL pointer with non-zero length, negative
+ * timestamp), EVENTLOG_ETOOBIG, EVENTLOG_EREADONLY, EVENTLOG_ECLOSED,
+ * EVENTLOG_ENOSPC, EVENTLOG_EIO. */
+EVENTLOG_API int eventlog_append(eventlog *log, const eventlog_record *rec,
+                                 uint64_t *offset_out);
+
+/* Appends `count` records with consecutive offsets, even while other threads
+ * append; *first_offset_out (optional) receives the first. Either all
+ * records are accepted or none (arguments are checked first). count 0 is
+ * EVENTLOG_OK and appends nothing. */
+EVENTLOG_API int eventlog_append_batch(eventlog *log, const eventlog_record *recs,
+                                       size_t count, uint64_t *first_offset_out);
+
+/* Writes the producer batch now: every record appended before the call is
+ * visible to cursors, in this process and others, when it returns. */
+EVENTLOG_API int eventlog_flush(eventlog *log);
+
+/* Flushes, then makes everything appended before the call durable on disk.
+ * Concurrent callers share one disk flush (group commit). */
+EVENTLOG_API int eventlog_sync(eventlog *log);
+
+/* The first offset present in the log (the next offset when it is empty). */
+EVENTLOG_API uint64_t eventlog_start_offset(eventlog *log);
+
+/* The next offset to be assigned; counts records appended but not yet
+ * written. For a read-only handle, the next offset after the last record
+ * written by the writer. 0 for NULL. */
+EVENTLOG_API uint64_t eventlog_end_offset(eventlog *log);
+
+/* ---------------------------------------------------------------- cursors */
+
+/* Opens a cursor positioned as eventlog_cursor_seek(cur, offset) would.
+ * Close it with eventlog_cursor_close before closing the log. */
+EVENTLOG_API int eventlog_cursor_open(eventlog *log, uint64_t offset,
+                                      eventlog_cursor **out);
+
+/* Opens the named cursor `name`, which must match
+ * [A-Za-z0-9][A-Za-z0-9._-]{0,63}. It resumes after the position stored by
+ * its last eventlog_cursor_commit, or at offset_if_new if it was never
+ * committed. A stored position that retention removed resumes at the oldest
+ * offset still present. Read-only handles may use named cursors. */
+EVENTLOG_API int eventlog_cursor_open_named(eventlog *log, const char *name,
+                                            uint64_t offset_if_new,
+                                            eventlog_cursor **out);
+
+/* Positions the cursor so that the next record returned is the first with
+ * an offset >= `offset`. Accepts EVENTLOG_OLDEST and EVENTLOG_LATEST. An
+ * offset before the log start is EVENTLOG_ERANGE; at or past the end
+ * positions at the end (EVENTLOG_OK). Costs O(log n) plus one batch header
+ * walk; it never scans the log. */
+EVENTLOG_API int eventlog_cursor_seek(eventlog_cursor *cur, uint64_t offset);
+
+/* Positions the cursor at the first record, in offset order, whose timestamp
+ * is >= `timestamp` (ms since the epoch), or at the end if there is none. */
+EVENTLOG_API int eventlog_cursor_seek_time(eventlog_cursor *cur, int64_t timestamp);
+
+/* Reads the next record into *out. timeout_ms: 0 = do not wait, -1 = wait
+ * forever, > 0 = wait up to that long for a record to be written. Returns
+ * EVENTLOG_OK, EVENTLOG_END when none arrived in time, or an error; a damaged
+ * batch is EVENTLOG_ECORRUPT with the segment file and byte position, and
+ * the cursor can seek past it. The pointers in *out are borrowed: valid until
+ * the next call on this cursor or its close. */
+EVENTLOG_API int eventlog_cursor_next(eventlog_cursor *cur, int timeout_ms,
+                                      eventlog_record *out);
+
+/* Like eventlog_cursor_next, but fills up to `capacity` records into out[]
+ * and sets *count_out. Returns as soon as at least one record is available
+ * and does not wait for more. capacity 0 is EVENTLOG_EINVAL. *count_out is 0
+ * on EVENTLOG_END and on errors. All returned pointers stay valid until the
+ * next call on this cursor or its close. */
+EVENTLOG_API int eventlog_cursor_next_batch(eventlog_cursor *cur, int timeout_ms,
+                                            eventlog_record *out, size_t capacity,
+                                            size_t *count_out);
+
+/* The offset the cursor reads next: the offset sought, or one past the last
+ * record returned. 0 for NULL. */
+EVENTLOG_API uint64_t eventlog_cursor_offset(const eventlog_cursor *cur);
+
+/* Named cursors: stores the cursor's position crash-safely (atomic replace),
+ * so a reopened cursor resumes after the last record returned before the
+ * commit. EVENTLOG_EINVAL for an unnamed cursor. */
+EVENTLOG_API int eventlog_cursor_commit(eventlog_cursor *cur);
+
+/* Frees the cursor. NULL is a no-op. */
+EVENTLOG_API void eventlog_cursor_close(eventlog_cursor *cur);
+
+/* ------------------------------------------------------------ maintenance */
+
+/* Compacts the closed segments of the log in `dir` with Kafka's semantics:
+ * keeps the latest record per key, keeps records without a key, keeps
+ * tombstones for delete_retention_ms after the pass that first cleaned them.
+ * Offsets never change. opts may be NULL; stats_out is optional. */
+EVENTLOG_API int eventlog_compact(const char *dir, const eventlog_compact_options *opts,
+                                  eventlog_compact_stats *stats_out);
+
+/* Checks every batch of every segment (CRC, structure, offsets, indexes)
+ * without modifying anything. Returns EVENTLOG_OK if the log is sound,
+ * EVENTLOG_ECORRUPT if problems were found (the message names the first);
+ * report_out (optional) is filled in both cases. */
+EVENTLOG_API int eventlog_verify(const char *dir, eventlog_verify_report *report_out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EVENTLOG_H */
