@@ -30,6 +30,8 @@ public final class Cursor: Sequence, IteratorProtocol {
         }
     }
 
+    var interruption: CursorInterruption { cursor.interruption }
+
     /// The offset of the next record it returns.
     public var offset: UInt64 {
         pendingIndex < pending ? UInt64(cursor.records[pendingIndex].offset) : UInt64(cursor.nextOffset)
@@ -107,5 +109,41 @@ extension Record {
             headers: headers[view.headerStart..<view.headerStart + view.headerCount].map {
                 Header(key: String(decoding: $0.key, as: UTF8.self), value: $0.value.map { Array($0) })
             })
+    }
+}
+
+extension Cursor {
+    /// Follows the log in near real time: the records from the cursor's
+    /// position on, waiting for new ones as they are written. The sequence
+    /// ends when the reading task is cancelled (promptly, also mid-wait) and
+    /// throws the cursor's errors. Each wait blocks the thread running it.
+    public var following: FollowingRecords { FollowingRecords(cursor: self) }
+}
+
+public struct FollowingRecords: AsyncSequence {
+    public typealias Element = Record
+    let cursor: Cursor
+
+    public func makeAsyncIterator() -> Iterator { Iterator(cursor: cursor) }
+
+    public struct Iterator: AsyncIteratorProtocol {
+        let cursor: Cursor
+
+        public mutating func next() async throws(EventLogError) -> Record? {
+            let interruption = cursor.interruption
+            while !Task.isCancelled {
+                let cursor = self.cursor
+                let result = await withTaskCancellationHandler {
+                    // A bounded wait keeps a cancelled task from waiting long
+                    // even if the cancellation lands between two checks.
+                    Result { () throws(EventLogError) in try cursor.next(timeoutMilliseconds: 1000) }
+                } onCancel: {
+                    interruption.interrupt()
+                }
+                let record = try result.get()
+                if let record { return record }
+            }
+            return nil
+        }
     }
 }

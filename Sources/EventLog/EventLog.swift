@@ -10,6 +10,9 @@ public final class EventLog: @unchecked Sendable {
     public static let oldest = UInt64.max - 1
     public static let latest = UInt64.max
 
+    /// The library version, as the C API's eventlog_version() reports it.
+    public static let version = "0.1.0"
+
     public let path: String
     private let directory: LogDirectory
     private let closeLock = Lock()

@@ -26,10 +26,23 @@ public func eventlogAppendBatch(
     guard let records else { return invalid("recs: NULL with count \(count)") }
     var headerCount = 0
     for i in 0..<count {
-        if let problem = check(records[i], name: count == 1 ? "rec" : "recs[\(i)]") { return invalid(problem) }
+        if let problem = check(records[i], index: count == 1 ? nil : i) { return invalid(problem) }
         headerCount += records[i].header_count
     }
-    return withUnsafeTemporaryAllocation(of: HeaderBytes.self, capacity: max(headerCount, 1)) { headers in
+    guard headerCount > 0 else {
+        return guarded { () throws(EventLogError) in
+            let first = try handle.appendRaw(count: count) { i in
+                let record = records[i]
+                return RawRecord(
+                    timestamp: record.timestamp,
+                    key: record.key.map { UnsafeRawBufferPointer(start: $0, count: record.key_len) },
+                    value: record.value.map { UnsafeRawBufferPointer(start: $0, count: record.value_len) },
+                    headers: UnsafeBufferPointer(start: nil, count: 0))
+            }
+            firstOffsetOut?.pointee = first
+        }
+    }
+    return withUnsafeTemporaryAllocation(of: HeaderBytes.self, capacity: headerCount) { headers in
         var next = 0
         var firstHeader = [Int](repeating: 0, count: count)
         for i in 0..<count {
@@ -57,8 +70,15 @@ public func eventlogAppendBatch(
     }
 }
 
-/// The argument problem of one record, or nil.
-private func check(_ record: eventlog_record, name: String) -> String? {
+/// The argument problem of one record (`recs[index]`, or `rec`), or nil.
+@inline(__always)
+private func check(_ record: eventlog_record, index: Int?) -> String? {
+    if (record.key != nil || record.key_len == 0) && (record.value != nil || record.value_len == 0)
+        && record.timestamp >= 0 && record.header_count == 0
+    {
+        return nil
+    }
+    let name = index.map { "recs[\($0)]" } ?? "rec"
     if record.key == nil && record.key_len > 0 { return "\(name).key: NULL with key_len \(record.key_len)" }
     if record.value == nil && record.value_len > 0 { return "\(name).value: NULL with value_len \(record.value_len)" }
     if record.timestamp < 0 { return "\(name).timestamp: \(record.timestamp) is negative" }

@@ -5,6 +5,7 @@
 // Layout (little-endian, 4096 bytes; Docs/FORMAT.md is normative):
 //   0  u64 magic "ELHEAD01"     8 u32 version (1)       12 i32 writer pid
 //  16  u64 publish sequence    24 u32 futex word       28 u32 waiter count
+//  32  u64 segment changes made by other processes (compaction, retention)
 //  64  slot 0, 128 slot 1: the published state, 64 bytes each (HeadState)
 // The writer fills the slot the sequence does not point at, then advances the
 // sequence (release). A reader copies the slot of the sequence it loaded and
@@ -27,7 +28,8 @@ public struct HeadState: Equatable, Sendable {
     /// Valid entries in the active segment's .index and .timeindex.
     public var offsetIndexEntries: UInt32 = 0
     public var timeIndexEntries: UInt32 = 0
-    /// Changes whenever segments are created, deleted or replaced.
+    /// Changes whenever segments are created, deleted or replaced, by the
+    /// writer or by maintenance in another process.
     public var catalogVersion: UInt64 = 0
     /// The largest record timestamp in the active segment (-1 if none).
     public var activeMaxTimestamp: Int64 = -1
@@ -43,6 +45,7 @@ public final class HeadFile: @unchecked Sendable {
 
     private enum Field {
         static let magic = 0, version = 8, pid = 12, sequence = 16, futexWord = 24, waiters = 28
+        static let externalChanges = 32
         static let slots = 64, slotSize = 64
     }
 
@@ -103,6 +106,9 @@ public final class HeadFile: @unchecked Sendable {
     private var sequencePointer: UnsafeMutablePointer<UInt64> {
         (base + Field.sequence).assumingMemoryBound(to: UInt64.self)
     }
+    private var externalChangesPointer: UnsafeMutablePointer<UInt64> {
+        (base + Field.externalChanges).assumingMemoryBound(to: UInt64.self)
+    }
     private var futexWord: UnsafeMutablePointer<UInt32> {
         (base + Field.futexWord).assumingMemoryBound(to: UInt32.self)
     }
@@ -131,7 +137,11 @@ public final class HeadFile: @unchecked Sendable {
             state.catalogVersion = slot.load(fromByteOffset: 40, as: UInt64.self)
             state.activeMaxTimestamp = slot.load(fromByteOffset: 48, as: Int64.self)
             eventlog_fence_acquire()
-            if eventlog_load_acquire_u64(sequencePointer) == before { return (state, before) }
+            if eventlog_load_acquire_u64(sequencePointer) == before {
+                // Both counters only grow, so their sum changes when either does.
+                state.catalogVersion &+= eventlog_load_acquire_u64(externalChangesPointer)
+                return (state, before)
+            }
         }
     }
 
@@ -148,6 +158,15 @@ public final class HeadFile: @unchecked Sendable {
         slot.storeBytes(of: state.catalogVersion, toByteOffset: 40, as: UInt64.self)
         slot.storeBytes(of: state.activeMaxTimestamp, toByteOffset: 48, as: Int64.self)
         eventlog_store_release_u64(sequencePointer, next)
+        wakeWaiters()
+    }
+
+    /// Tells readers in every process that segments were replaced or deleted
+    /// by someone other than the writer (compaction, retention by the CLI),
+    /// so they list the directory again. Needs a writable mapping.
+    public func noteSegmentsChanged() {
+        guard canAnnounceWaiters else { return }
+        _ = eventlog_fetch_add_seqcst_u64(externalChangesPointer, 1)
         wakeWaiters()
     }
 

@@ -7,6 +7,7 @@
 // mappings that the cursor keeps until its next call. Not thread-safe: a
 // cursor belongs to one thread at a time.
 import EventLogFormat
+import Synchronization
 
 public final class LogCursor {
     private let state: LogState
@@ -36,6 +37,9 @@ public final class LogCursor {
 
     private let lz4 = KafkaLZ4()
 
+    /// Ends this cursor's waits early, from any thread.
+    public let interruption: CursorInterruption
+
     /// The most a batch may decompress to. Bounds what hostile input can make
     /// us allocate; the writer's batches stay far below it.
     static let maxDecompressedBatch = 1 << 30
@@ -47,6 +51,7 @@ public final class LogCursor {
         self.state = state
         self.endOffset = endOffset
         self.nextOffset = 0
+        self.interruption = CursorInterruption(state: state)
         try seek(to: offset)
     }
 
@@ -58,16 +63,20 @@ public final class LogCursor {
     public func seek(to offset: Int64) throws(EventLogError) {
         try checkOpen()
         let (head, _) = state.snapshot()
+        let bases = try state.catalog.segmentBases(version: head.catalogVersion)
+        // The first segment's base, not the published start: retention run by
+        // another process deletes segments without the writer republishing.
+        let start = bases.first ?? head.nextOffset
         let target: Int64
         let end = max(endOffset(), head.nextOffset)
         switch offset {
-        case Self.oldest: target = head.startOffset
+        case Self.oldest: target = start
         case Self.latest: target = end
         default: target = offset
         }
-        if target < head.startOffset {
+        if target < start {
             throw EventLogError(
-                .outOfRange, "\(state.directory): offset \(target) is before the log start \(head.startOffset)")
+                .outOfRange, "\(state.directory): offset \(target) is before the log start \(start)")
         }
         resetBatch()
         guard target < head.nextOffset else {
@@ -77,7 +86,6 @@ public final class LogCursor {
             nextOffset = min(target, end)
             return
         }
-        let bases = try state.catalog.segmentBases(version: head.catalogVersion)
         guard let index = SegmentCatalog.segmentIndex(containing: target, in: bases) else {
             throw EventLogError(
                 .outOfRange, "\(state.directory): offset \(target) is before the first segment")
@@ -181,7 +189,11 @@ public final class LogCursor {
             if try loadNextBatch(head) { continue }
             if !records.isEmpty || timeoutMilliseconds == 0 { return records.count }
             if let deadline, monotonicNanoseconds() >= deadline { return 0 }
-            if !state.waitForPublish(after: sequence, deadline: deadline) {
+            if interruption.consume() { return 0 }
+            let published = state.waitForPublish(after: sequence, deadline: deadline) {
+                interruption.isRequested
+            }
+            if !published {
                 try checkOpen()
                 if let deadline, monotonicNanoseconds() >= deadline { return 0 }
             }
@@ -327,4 +339,23 @@ public final class LogCursor {
     private func checkOpen() throws(EventLogError) {
         if state.isClosed { throw EventLogError(.closed, "\(state.directory): the log of this cursor was closed") }
     }
+}
+
+/// A request, from any thread, that a cursor's current or next wait end at
+/// once (its `read` then returns 0), e.g. because the reading task was
+/// cancelled.
+public final class CursorInterruption: Sendable {
+    private let requested = Atomic<Bool>(false)
+    private let state: LogState
+
+    init(state: LogState) { self.state = state }
+
+    public func interrupt() {
+        requested.store(true, ordering: .releasing)
+        state.wakeWaiters()
+    }
+
+    var isRequested: Bool { requested.load(ordering: .acquiring) }
+
+    func consume() -> Bool { requested.exchange(false, ordering: .acquiringAndReleasing) }
 }

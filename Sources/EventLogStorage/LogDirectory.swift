@@ -59,7 +59,13 @@ public final class LogDirectory: @unchecked Sendable {
         return LogDirectory(state: state, configuration: configuration, writer: nil, recoveredBytes: 0)
     }
 
-    public var startOffset: Int64 { state.snapshot().state.startOffset }
+    /// The first offset present: the first segment's base (the next offset
+    /// when the log is empty).
+    public var startOffset: Int64 {
+        let (head, _) = state.snapshot()
+        let bases = (try? state.catalog.segmentBases(version: head.catalogVersion)) ?? []
+        return bases.first ?? head.nextOffset
+    }
 
     public var endOffset: Int64 { writer?.endOffset ?? state.snapshot().state.nextOffset }
 

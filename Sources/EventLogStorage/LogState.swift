@@ -36,20 +36,25 @@ public final class LogState: @unchecked Sendable {
         head?.wakeWaiters()
     }
 
-    /// Waits until a publish after `sequence`, the deadline, or close.
-    public func waitForPublish(after sequence: UInt64, deadline: UInt64?) -> Bool {
+    /// Wakes every waiting cursor (they re-check their state and sleep again).
+    public func wakeWaiters() { head?.wakeWaiters() }
+
+    /// Waits until a publish after `sequence`, the deadline, close, or
+    /// `interrupted` returning true. Returns true if something was published.
+    public func waitForPublish(after sequence: UInt64, deadline: UInt64?, interrupted: () -> Bool) -> Bool {
         guard let head else {
-            // Nobody publishes to a plain Kafka directory: nothing will come.
-            if let deadline {
-                let now = monotonicNanoseconds()
-                if deadline > now {
-                    var ts = timespec(tv_sec: Int((deadline - now) / 1_000_000_000), tv_nsec: Int((deadline - now) % 1_000_000_000))
-                    nanosleep(&ts, nil)
-                }
+            // Nobody publishes to a plain Kafka directory: sleep in short
+            // slices until the deadline so interrupts and close are noticed.
+            let slice: UInt64 = 10_000_000
+            let now = monotonicNanoseconds()
+            let sleepFor = deadline.map { $0 > now ? min($0 - now, slice) : 0 } ?? slice
+            if sleepFor > 0 && !isClosed && !interrupted() {
+                var ts = timespec(tv_sec: 0, tv_nsec: Int(sleepFor))
+                nanosleep(&ts, nil)
             }
             return false
         }
-        return head.wait(whileSequenceIs: sequence, deadline: deadline) { isClosed }
+        return head.wait(whileSequenceIs: sequence, deadline: deadline) { isClosed || interrupted() }
     }
 
     /// The state of a directory nobody publishes for: the last segment is read

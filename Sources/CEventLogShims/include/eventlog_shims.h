@@ -38,6 +38,9 @@ static inline uint32_t eventlog_load_seqcst_u32(const uint32_t *p) {
 static inline uint32_t eventlog_fetch_add_seqcst_u32(uint32_t *p, uint32_t v) {
     return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST);
 }
+static inline uint64_t eventlog_fetch_add_seqcst_u64(uint64_t *p, uint64_t v) {
+    return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST);
+}
 static inline uint32_t eventlog_fetch_sub_seqcst_u32(uint32_t *p, uint32_t v) {
     return __atomic_fetch_sub(p, v, __ATOMIC_SEQ_CST);
 }
