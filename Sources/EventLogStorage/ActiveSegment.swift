@@ -59,8 +59,11 @@ final class ActiveSegment {
             ?? Resume(
                 position: 0, offsetIndexEntries: 0, timeIndexEntries: 0, bytesSinceIndexEntry: 0,
                 maxTimestamp: -1, maxTimestampOffset: base, nextOffset: base)
+        // A new segment must not exist yet: opening an existing one with
+        // O_CREAT and truncating it would silently destroy its batches.
         log = try FileHandle.open(
-            SegmentFileName.path(directory: directory, base: base, .log), flags: O_RDWR | O_CREAT, mode: mode)
+            SegmentFileName.path(directory: directory, base: base, .log),
+            flags: resume == nil ? O_RDWR | O_CREAT | O_EXCL : O_RDWR, mode: mode)
         // Whatever lies past the valid data (a torn batch, preallocated
         // zeros) goes, so it can never be mistaken for data later.
         try log.truncate(to: max(validEnd, state.position))

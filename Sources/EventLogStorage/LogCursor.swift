@@ -219,8 +219,9 @@ public final class LogCursor {
             records.append(record)
             nextOffset = record.offset + 1
         }
-        if batchCursor == batchRecords.count && !batchRecords.isEmpty {
-            // Compaction can leave offsets after a batch's last record.
+        if batchCursor == batchRecords.count {
+            // Compaction can leave offsets after a batch's last record, and
+            // empty or control batches hold none: the next offset is past them.
             nextOffset = max(nextOffset, batchNextOffset)
         }
     }
@@ -274,6 +275,9 @@ public final class LogCursor {
         batchBuffer = nil
         batchRecords.removeAll(keepingCapacity: true)
         batchHeaders.removeAll(keepingCapacity: true)
+        // Control batches (transaction markers in Kafka logs) carry no data
+        // for consumers; Kafka's clients skip them too.
+        if header.isControl { return finishBatch(header) }
         do throws(FormatError) {
             switch header.compression {
             case .some(.none):
@@ -295,6 +299,10 @@ public final class LogCursor {
             batchRecords.removeAll()
             throw EventLogError.corrupt(file: reader.logPath, at: position + RecordBatchHeader.size, error)
         }
+        return finishBatch(header)
+    }
+
+    private func finishBatch(_ header: RecordBatchHeader) -> RecordBatchHeader {
         batchCursor = 0
         batchNextOffset = header.nextOffset
         position += header.totalSize
@@ -331,6 +339,7 @@ public final class LogCursor {
     private func resetBatch() {
         if let buffer = batchBuffer { retiredBuffers.append(buffer) }
         batchBuffer = nil
+        batchNextOffset = 0
         batchRecords.removeAll(keepingCapacity: true)
         batchHeaders.removeAll(keepingCapacity: true)
         batchCursor = 0

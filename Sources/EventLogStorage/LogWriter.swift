@@ -195,6 +195,9 @@ public final class LogWriter: @unchecked Sendable {
         segment = try ActiveSegment(
             directory: state.directory, base: base, segmentBytes: configuration.segmentBytes,
             mode: configuration.fileMode)
+        // The new file's directory entry must survive a power loss as much as
+        // the batches that a later sync makes durable inside it.
+        try FileSystem.syncDirectory(state.directory)
         published.catalogVersion &+= 1
     }
 
@@ -293,6 +296,7 @@ public final class LogWriter: @unchecked Sendable {
             do throws(EventLogError) { try segment.finish(sync: syncOnClose) } catch { firstError = firstError ?? error }
             publish()
         }
+        lock.release()
         if let firstError { throw firstError }
     }
 }

@@ -28,6 +28,11 @@ public final class WriterLock {
         return WriterLock(file: file)
     }
 
+    /// Gives the lock up before the handle is freed (close of the log).
+    public func release() {
+        flock(file.fd, LOCK_UN)
+    }
+
     private static func holderPid(_ file: FileHandle) -> String {
         var bytes = [UInt8](repeating: 0, count: 32)
         let n = bytes.withUnsafeMutableBytes { (try? file.read(into: $0, at: 0)) ?? 0 }

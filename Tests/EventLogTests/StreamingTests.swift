@@ -1,0 +1,159 @@
+// Following the log in near real time inside the writer's process: waiting
+// cursors wake when a batch is written and use no CPU while idle; named
+// cursors resume after their last commit; concurrent syncs share disk flushes.
+import EventLog
+import EventLogStorage
+import Foundation
+import Synchronization
+import Testing
+
+@Suite(.serialized) struct StreamingTests {
+    @Test func waitingCursorWakesWhenABatchIsWritten() throws {
+        let dir = TemporaryDirectory()
+        let log = try EventLog(path: dir.child("log"))
+        let cursor = try log.cursor(from: EventLog.latest)
+        let writer = Thread {
+            for i in 0..<1000 {
+                _ = try? log.append(key: nil, value: Array("event-\(i)".utf8))
+                if i % 100 == 99 { try? log.flush() }
+            }
+        }
+        writer.start()
+        var received: [UInt64] = []
+        while received.count < 1000, let record = try cursor.next(timeoutMilliseconds: 5000) {
+            received.append(record.offset)
+        }
+        #expect(received == Array(0..<1000))
+    }
+
+    @Test func idleWaitingReaderUsesNoCPU() throws {
+        let dir = TemporaryDirectory()
+        let log = try EventLog(path: dir.child("log"))
+        let cursor = try log.cursor(from: EventLog.latest)
+        let before = Self.threadCPUNanoseconds()
+        let start = DispatchTime.now().uptimeNanoseconds
+        #expect(try cursor.next(timeoutMilliseconds: 2000) == nil)
+        let waited = DispatchTime.now().uptimeNanoseconds - start
+        let used = Self.threadCPUNanoseconds() - before
+        #expect(waited >= 1_900_000_000)
+        // Under 1% of a core over the 2 s wait: no busy polling.
+        #expect(used < 20_000_000, "an idle wait of 2 s used \(used / 1000) µs of CPU")
+    }
+
+    @Test func cancellingAFollowingTaskEndsItsWaitPromptly() async throws {
+        let dir = TemporaryDirectory()
+        let log = try EventLog(path: dir.child("log"))
+        let cursor = try log.cursor(from: EventLog.latest)
+        let box = UncheckedBox(cursor)
+        let task = Task.detached { () -> Int in
+            var count = 0
+            for try await _ in box.value.following { count += 1 }
+            return count
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        let cancelledAt = ContinuousClock.now
+        task.cancel()
+        let count = try await task.value
+        #expect(count == 0)
+        #expect(ContinuousClock.now - cancelledAt < .milliseconds(500))
+    }
+
+    @Test func followingSequenceDeliversNewRecords() async throws {
+        let dir = TemporaryDirectory()
+        let log = try EventLog(path: dir.child("log"))
+        let box = UncheckedBox(try log.cursor(from: EventLog.latest))
+        let reader = Task.detached { () -> [UInt64] in
+            var offsets: [UInt64] = []
+            for try await record in box.value.following {
+                offsets.append(record.offset)
+                if offsets.count == 50 { break }
+            }
+            return offsets
+        }
+        for i in 0..<50 { try log.append(key: nil, value: [UInt8(i)]) }
+        try log.flush()
+        #expect(try await reader.value == Array(0..<50))
+    }
+
+    @Test func secondWriterInTheSameProcessIsBusy() throws {
+        let dir = TemporaryDirectory()
+        let log = try EventLog(path: dir.child("log"))
+        #expect {
+            _ = try EventLog(path: dir.child("log"))
+        } throws: { error in
+            guard let error = error as? EventLogError else { return false }
+            return error.code == .busy && error.message.contains("\(getpid())")
+        }
+        var readOnly = EventLogOptions()
+        readOnly.readOnly = true
+        _ = try EventLog(path: dir.child("log"), options: readOnly)
+        try log.close()
+        // The lock went with the handle.
+        _ = try EventLog(path: dir.child("log"))
+    }
+
+    @Test func namedCursorResumesAfterItsLastCommit() throws {
+        let dir = TemporaryDirectory()
+        let log = try EventLog(path: dir.child("log"))
+        for i in 0..<100 { try log.append(key: nil, value: [UInt8(i)]) }
+        try log.flush()
+        do {
+            let cursor = try log.cursor(named: "billing", offsetIfNew: 10)
+            #expect(try cursor.next(timeoutMilliseconds: 0)?.offset == 10)
+            for _ in 0..<19 { _ = try cursor.next(timeoutMilliseconds: 0) }
+            try cursor.commit()  // position 30
+            _ = try cursor.next(timeoutMilliseconds: 0)  // read, not committed
+        }
+        let resumed = try log.cursor(named: "billing", offsetIfNew: 0)
+        #expect(try resumed.next(timeoutMilliseconds: 0)?.offset == 30)
+        #expect(try EventLog.namedCursors(at: dir.child("log")).map(\.nextOffset) == [30])
+        #expect(throws: EventLogError.self) { _ = try log.cursor(named: "../escape") }
+        #expect(throws: EventLogError.self) { _ = try log.cursor(named: "") }
+        #expect(throws: EventLogError.self) { _ = try log.cursor(named: "/abs") }
+    }
+
+    @Test func concurrentSyncsShareDiskFlushes() throws {
+        let dir = TemporaryDirectory()
+        let syncs = Atomic<Int>(0)
+        FaultInjection.install { operation, path in
+            if operation == .sync && path.hasSuffix(".log") { syncs.add(1, ordering: .relaxed) }
+            return nil
+        }
+        defer { FaultInjection.install(nil) }
+        let log = try EventLog(path: dir.child("log"))
+        let perThread = 200
+        let threads = 8
+        let done = Atomic<Int>(0)
+        let failures = Atomic<Int>(0)
+        for t in 0..<threads {
+            Thread {
+                for i in 0..<perThread {
+                    do {
+                        try log.append(key: Array("t\(t)".utf8), value: Array("\(i)".utf8))
+                        try log.sync()
+                    } catch { failures.add(1, ordering: .relaxed) }
+                }
+                done.add(1, ordering: .releasing)
+            }.start()
+        }
+        while done.load(ordering: .acquiring) < threads { usleep(1000) }
+        #expect(failures.load(ordering: .relaxed) == 0)
+        #expect(log.endOffset == UInt64(threads * perThread))
+        // Every sync returned after its record was durable, yet the callers
+        // shared flushes: fewer fdatasyncs than sync calls.
+        let flushes = syncs.load(ordering: .relaxed)
+        #expect(flushes > 0 && flushes < threads * perThread, "\(flushes) fdatasyncs for \(threads * perThread) syncs")
+    }
+
+    static func threadCPUNanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+}
+
+/// Hands a non-Sendable cursor to one other task (which then owns it).
+final class UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
