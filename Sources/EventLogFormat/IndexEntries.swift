@@ -1,0 +1,59 @@
+// Entries of Kafka's sparse segment indexes, as they lie in the files:
+// `.index` holds (int32 relativeOffset, int32 position) and `.timeindex` holds
+// (int64 timestamp, int32 relativeOffset), big-endian and packed with no
+// header. An entry's relative offset is the lastOffset of the batch it points
+// at (KAFKA-FORMAT.md §4).
+
+public struct OffsetIndexEntry: Equatable, Sendable {
+    public static let size = 8
+
+    /// Offset minus the segment's base offset.
+    public var relativeOffset: Int32
+    /// Byte position in the `.log` where the batch starts.
+    public var position: Int32
+
+    public init(relativeOffset: Int32, position: Int32) {
+        self.relativeOffset = relativeOffset
+        self.position = position
+    }
+
+    /// Reads the 8 bytes at `p` (any alignment).
+    @inlinable
+    public init(loadingFrom p: UnsafeRawPointer) {
+        self.init(relativeOffset: BigEndian.loadInt32(p, at: 0), position: BigEndian.loadInt32(p, at: 4))
+    }
+
+    /// Writes the 8 bytes at `p` (any alignment).
+    @inlinable
+    public func store(to p: UnsafeMutableRawPointer) {
+        BigEndian.storeInt32(relativeOffset, to: p, at: 0)
+        BigEndian.storeInt32(position, to: p, at: 4)
+    }
+}
+
+public struct TimeIndexEntry: Equatable, Sendable {
+    public static let size = 12
+
+    /// The largest timestamp seen in the segment up to this entry.
+    public var timestamp: Int64
+    /// Offset minus the segment's base offset, of the batch holding `timestamp`.
+    public var relativeOffset: Int32
+
+    public init(timestamp: Int64, relativeOffset: Int32) {
+        self.timestamp = timestamp
+        self.relativeOffset = relativeOffset
+    }
+
+    /// Reads the 12 bytes at `p` (any alignment).
+    @inlinable
+    public init(loadingFrom p: UnsafeRawPointer) {
+        self.init(timestamp: BigEndian.loadInt64(p, at: 0), relativeOffset: BigEndian.loadInt32(p, at: 8))
+    }
+
+    /// Writes the 12 bytes at `p` (any alignment).
+    @inlinable
+    public func store(to p: UnsafeMutableRawPointer) {
+        BigEndian.storeInt64(timestamp, to: p, at: 0)
+        BigEndian.storeInt32(relativeOffset, to: p, at: 8)
+    }
+}

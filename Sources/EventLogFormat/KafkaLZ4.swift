@@ -1,0 +1,81 @@
+// Kafka's LZ4 framing (KAFKA-FORMAT.md §3): one LZ4 frame per batch, written
+// exactly as Kafka's Lz4BlockOutputStream writes it (FLG 0x60, BD 0x40,
+// HC 0x82, independent 64 KiB blocks, raw blocks flagged with the high bit,
+// EndMark, no checksums). The reader is in KafkaLZ4Reader.swift.
+//
+// The framing is written by hand around liblz4's *block* API rather than
+// produced by its LZ4F frame API: the frame bytes are then fixed by this
+// file, not by liblz4 defaults and heuristics (linked blocks by default, and
+// LZ4F_compressFrame silently changing block mode and size code for small
+// inputs), and the reader must parse the descriptor itself anyway to apply
+// Kafka's rules and report byte positions. Not thread-safe: it owns a reusable
+// compression state; use one instance per thread or owner.
+import CLZ4
+
+public final class KafkaLZ4 {
+    static let magic: UInt32 = 0x184D_2204
+    /// Version 01, independent blocks, no block checksum, no content size, no content checksum, no dictID.
+    static let flagByte: UInt8 = 0x60
+    /// Block maximum size code 4: 64 KiB, Kafka's BLOCKSIZE_64KB.
+    static let blockDescriptorByte: UInt8 = 0x40
+    /// (XXH32(`60 40`) >> 8) & 0xFF; the reader recomputes it for whatever descriptor it gets.
+    static let headerChecksumByte: UInt8 = 0x82
+    static let headerSize = 7
+    static let blockSize = 64 << 10
+    static let uncompressedFlag: UInt32 = 0x8000_0000
+
+    /// LZ4_compress_fast_extState resets it for each block, which keeps blocks independent.
+    private let state: UnsafeMutableRawPointer
+
+    public init() {
+        state = UnsafeMutableRawPointer.allocate(byteCount: Int(LZ4_sizeofState()), alignment: 16)
+    }
+
+    deinit { state.deallocate() }
+
+    /// Compresses `source` as one Kafka-style LZ4 frame appended to `output`;
+    /// returns the bytes written. Throws `.tooLarge` for a source over
+    /// Int32.max bytes, which no batch could hold.
+    public func compress(_ source: UnsafeRawBufferPointer, into output: ByteBuffer) throws(FormatError) -> Int {
+        guard source.count <= Int(Int32.max) else {
+            throw FormatError(
+                kind: .tooLarge, position: 0, detail: "\(source.count) bytes are too many for one batch")
+        }
+        let blocks = (source.count + Self.blockSize - 1) / Self.blockSize
+        let start = output.count
+        // A block never takes more than its input plus its size field, so this bound is exact.
+        output.reserveCapacity(start + Self.headerSize + blocks * 4 + source.count + 4)
+        let frame = output.baseAddress + start
+        frame.storeBytes(of: Self.magic.littleEndian, as: UInt32.self)
+        frame.storeBytes(of: Self.flagByte, toByteOffset: 4, as: UInt8.self)
+        frame.storeBytes(of: Self.blockDescriptorByte, toByteOffset: 5, as: UInt8.self)
+        frame.storeBytes(of: Self.headerChecksumByte, toByteOffset: 6, as: UInt8.self)
+        var written = Self.headerSize
+        var consumed = 0
+        while consumed < source.count {
+            let length = min(Self.blockSize, source.count - consumed)
+            let block = source.baseAddress! + consumed
+            let sizeField = frame + written
+            // A budget of length - 1 makes liblz4 give up (return 0) on any
+            // block that would not shrink, which Kafka stores raw.
+            // Acceleration 1 is lz4-java's fast compressor, Kafka's default level.
+            let compressed = Int(
+                LZ4_compress_fast_extState(
+                    state, block.assumingMemoryBound(to: CChar.self),
+                    (sizeField + 4).assumingMemoryBound(to: CChar.self), Int32(length), Int32(length - 1), 1))
+            if compressed > 0 {
+                sizeField.storeBytes(of: UInt32(compressed).littleEndian, as: UInt32.self)
+                written += 4 + compressed
+            } else {
+                sizeField.storeBytes(of: (UInt32(length) | Self.uncompressedFlag).littleEndian, as: UInt32.self)
+                (sizeField + 4).copyMemory(from: block, byteCount: length)
+                written += 4 + length
+            }
+            consumed += length
+        }
+        (frame + written).storeBytes(of: UInt32(0), as: UInt32.self)
+        written += 4
+        output.unsafeExtend(by: written)
+        return written
+    }
+}

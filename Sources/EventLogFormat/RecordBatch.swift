@@ -1,0 +1,37 @@
+// Whole-batch checks and CRC maintenance: the equivalent of Kafka's
+// DefaultRecordBatch.ensureValid (structure, then CRC-32C over
+// [21, end of batch)) and of the CRC step of its writeHeader.
+
+public enum RecordBatch {
+    /// Full validation of one complete batch (`batch.count == header.totalSize`):
+    /// structure, then CRC. Returns the header.
+    public static func validate(_ batch: UnsafeRawBufferPointer) throws(FormatError) -> RecordBatchHeader {
+        let header = try RecordBatchHeader(parsing: batch)
+        guard batch.count >= header.totalSize else {
+            throw FormatError(
+                kind: .truncated, position: 0,
+                detail: "batch of \(header.totalSize) bytes (batchLength \(header.batchLength)) "
+                    + "has only \(batch.count) bytes")
+        }
+        guard batch.count == header.totalSize else {
+            throw FormatError(
+                kind: .trailingBytes, position: header.totalSize,
+                detail: "\(batch.count - header.totalSize) bytes follow the \(header.totalSize)-byte batch")
+        }
+        let computed = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: batch[RecordBatchHeader.crcCoveredOffset...]))
+        guard computed == header.crc else {
+            throw FormatError(
+                kind: .crcMismatch, position: RecordBatchHeader.crcOffset,
+                detail: "CRC mismatch: stored \(hex32(header.crc)), computed \(hex32(computed))")
+        }
+        return header
+    }
+
+    /// Recomputes and stores the CRC of a batch whose header and payload are
+    /// in place; `batch` is exactly the batch (at least the 61 header bytes).
+    public static func updateCRC(_ batch: UnsafeMutableRawBufferPointer) {
+        precondition(batch.count >= RecordBatchHeader.size, "updateCRC needs a whole batch")
+        let covered = UnsafeRawBufferPointer(rebasing: batch[RecordBatchHeader.crcCoveredOffset...])
+        BigEndian.storeUInt32(CRC32C.checksum(covered), to: batch.baseAddress!, at: RecordBatchHeader.crcOffset)
+    }
+}

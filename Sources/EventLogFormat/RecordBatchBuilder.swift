@@ -1,0 +1,125 @@
+// RecordBatchBuilder, the equivalent of Kafka's MemoryRecordsBuilder for one
+// RecordBatch v2: records are encoded as they are appended, after a 61-byte
+// gap for the header, into one reusable buffer; seal() compresses the
+// records section if asked, fills in the header and the CRC, and appends the
+// finished batch to the caller's buffer. Not thread-safe; reuse one builder
+// per producer thread, calling reset(baseOffset:) before each batch.
+
+public final class RecordBatchBuilder {
+    /// The header gap followed by the encoded, uncompressed records.
+    private let buffer: ByteBuffer
+    /// Created on the first LZ4 seal, so builders that never compress do not pay for its state.
+    private lazy var lz4 = KafkaLZ4()
+
+    // Unchecked for the reason given in ByteBuffer: per-record runtime exclusivity checks.
+    @exclusivity(unchecked) public private(set) var recordsCount = 0
+    public private(set) var baseOffset: Int64 = 0
+    /// The first record's timestamp (the batch's baseTimestamp); -1 while empty.
+    @exclusivity(unchecked) public private(set) var firstTimestamp: Int64 = -1
+    /// The largest record timestamp; -1 while empty.
+    @exclusivity(unchecked) public private(set) var maxTimestamp: Int64 = -1
+
+    public init(initialCapacity: Int = 64 << 10) {
+        buffer = ByteBuffer(capacity: max(initialCapacity, RecordBatchHeader.size))
+        buffer.appendZeros(RecordBatchHeader.size)
+    }
+
+    /// Starts a new, empty batch; keeps the buffers.
+    public func reset(baseOffset: Int64) {
+        buffer.truncate(to: RecordBatchHeader.size)
+        recordsCount = 0
+        self.baseOffset = baseOffset
+        firstTimestamp = -1
+        maxTimestamp = -1
+    }
+
+    /// Bytes of encoded records so far, before compression.
+    public var encodedBytes: Int { buffer.count - RecordBatchHeader.size }
+
+    /// Exact encoded size of a record, length prefix included, for size limits before appending.
+    public static func encodedSize(
+        offsetDelta: Int32, timestampDelta: Int64, keyCount: Int?, valueCount: Int?,
+        headers: UnsafeBufferPointer<HeaderBytes>
+    ) -> Int {
+        let body = RecordEncoding.bodySize(
+            offsetDelta: offsetDelta, timestampDelta: timestampDelta, keyCount: keyCount, valueCount: valueCount,
+            headers: headers)
+        return Varint.size(Int64(body)) + body
+    }
+
+    /// Appends the next record, at offset baseOffset + recordsCount.
+    /// `timestamp` must be >= 0; a nil key or value is encoded as null.
+    public func append(
+        timestamp: Int64, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?,
+        headers: UnsafeBufferPointer<HeaderBytes>
+    ) {
+        precondition(timestamp >= 0, "record timestamps must be >= 0")
+        precondition(recordsCount < Int(Int32.max), "a batch holds at most Int32.max records")
+        if recordsCount == 0 {
+            firstTimestamp = timestamp
+            maxTimestamp = timestamp
+        } else {
+            maxTimestamp = max(maxTimestamp, timestamp)
+        }
+        let offsetDelta = Int32(recordsCount)
+        let timestampDelta = timestamp - firstTimestamp
+        let body = RecordEncoding.bodySize(
+            offsetDelta: offsetDelta, timestampDelta: timestampDelta, keyCount: key?.count, valueCount: value?.count,
+            headers: headers)
+        precondition(body <= Int(Int32.max), "a record must encode to fewer than 2 GiB")
+        buffer.reserveCapacity(buffer.count + Varint.size(Int64(body)) + body)
+        let written = RecordEncoding.write(
+            bodySize: body, offsetDelta: offsetDelta, timestampDelta: timestampDelta, key: key, value: value,
+            headers: headers, to: buffer.baseAddress + buffer.count)
+        buffer.unsafeExtend(by: written)
+        recordsCount += 1
+    }
+
+    /// Finishes the batch and appends it to `output`; returns its size.
+    /// Header: magic 2, partitionLeaderEpoch -1, attributes = codec,
+    /// lastOffsetDelta = count - 1, baseTimestamp = first timestamp,
+    /// maxTimestamp = max, producerId/epoch/baseSequence -1. With `.lz4` the
+    /// records are one Kafka-style LZ4 frame, even if that is larger (Kafka
+    /// never falls back to no compression). An empty batch seals as Kafka's
+    /// empty batches look: header only, codec none, lastOffsetDelta 0,
+    /// timestamps -1. Only `.none` and `.lz4` can be written; a batch over
+    /// Int32.max bytes throws `.tooLarge`. The builder keeps its records until
+    /// the next reset.
+    public func seal(compression: Compression, into output: ByteBuffer) throws(FormatError) -> Int {
+        guard compression == .none || compression == .lz4 else {
+            throw FormatError(
+                kind: .unsupportedCompression, position: RecordBatchHeader.attributesOffset,
+                detail: "writing \(compression) batches is not supported")
+        }
+        let codec = recordsCount == 0 ? .none : compression
+        let start = output.count
+        if codec == .lz4 {
+            output.appendZeros(RecordBatchHeader.size)
+            let records = UnsafeRawBufferPointer(
+                start: buffer.baseAddress + RecordBatchHeader.size, count: encodedBytes)
+            do {
+                _ = try lz4.compress(records, into: output)
+            } catch {
+                output.truncate(to: start)
+                throw error
+            }
+        } else {
+            output.append(UnsafeRawBufferPointer(start: buffer.baseAddress, count: buffer.count))
+        }
+        let size = output.count - start
+        guard size - RecordBatchHeader.logOverhead <= Int(Int32.max) else {
+            output.truncate(to: start)
+            throw FormatError(
+                kind: .tooLarge, position: RecordBatchHeader.batchLengthOffset,
+                detail: "batch of \(size) bytes does not fit an int32 batchLength")
+        }
+        let header = RecordBatchHeader(
+            baseOffset: baseOffset, batchLength: Int32(size - RecordBatchHeader.logOverhead),
+            attributes: Int16(codec.rawValue), lastOffsetDelta: Int32(max(recordsCount - 1, 0)),
+            baseTimestamp: firstTimestamp, maxTimestamp: maxTimestamp, recordsCount: Int32(recordsCount))
+        let batch = UnsafeMutableRawBufferPointer(start: output.baseAddress + start, count: size)
+        header.write(to: batch.baseAddress!)
+        RecordBatch.updateCRC(batch)
+        return size
+    }
+}

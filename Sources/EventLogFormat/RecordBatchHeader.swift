@@ -1,0 +1,177 @@
+// The 61-byte header of a Kafka RecordBatch v2 (KAFKA-FORMAT.md §1) and the
+// codec ids of its attributes. Field offsets are a chain of constants, as in
+// Kafka's DefaultRecordBatch, so the layout reads top to bottom and cannot
+// drift. Parsing checks structure only; RecordBatch.validate adds the CRC.
+
+/// Codec ids of attribute bits 0-2.
+public enum Compression: Int8, Sendable {
+    case none = 0
+    case gzip = 1
+    case snappy = 2
+    case lz4 = 3
+    case zstd = 4
+}
+
+public struct RecordBatchHeader: Equatable, Sendable {
+    public static let baseOffsetOffset = 0
+    public static let batchLengthOffset = baseOffsetOffset + 8
+    public static let partitionLeaderEpochOffset = batchLengthOffset + 4
+    public static let magicOffset = partitionLeaderEpochOffset + 4
+    public static let crcOffset = magicOffset + 1
+    public static let attributesOffset = crcOffset + 4
+    public static let lastOffsetDeltaOffset = attributesOffset + 2
+    public static let baseTimestampOffset = lastOffsetDeltaOffset + 4
+    public static let maxTimestampOffset = baseTimestampOffset + 8
+    public static let producerIdOffset = maxTimestampOffset + 8
+    public static let producerEpochOffset = producerIdOffset + 8
+    public static let baseSequenceOffset = producerEpochOffset + 2
+    public static let recordsCountOffset = baseSequenceOffset + 4
+    /// Bytes of the header; the records section starts here.
+    public static let size = recordsCountOffset + 4
+    /// baseOffset + batchLength: the bytes that batchLength does not count.
+    public static let logOverhead = batchLengthOffset + 4
+    /// The CRC covers [crcCoveredOffset, end of batch).
+    public static let crcCoveredOffset = attributesOffset
+
+    public static let currentMagic: Int8 = 2
+    static let codecMask: Int16 = 0x07
+    static let logAppendTimeFlag: Int16 = 0x08
+    static let transactionalFlag: Int16 = 0x10
+    static let controlFlag: Int16 = 0x20
+    static let deleteHorizonFlag: Int16 = 0x40
+
+    public var baseOffset: Int64
+    /// Bytes after this field: the batch's total size minus 12.
+    public var batchLength: Int32
+    public var partitionLeaderEpoch: Int32
+    public var magic: Int8
+    public var crc: UInt32
+    public var attributes: Int16
+    public var lastOffsetDelta: Int32
+    /// The first record's timestamp, or the delete horizon when hasDeleteHorizon.
+    public var baseTimestamp: Int64
+    public var maxTimestamp: Int64
+    public var producerId: Int64
+    public var producerEpoch: Int16
+    public var baseSequence: Int32
+    public var recordsCount: Int32
+
+    /// A header with the values a non-idempotent, non-transactional producer writes by default.
+    public init(
+        baseOffset: Int64, batchLength: Int32, partitionLeaderEpoch: Int32 = -1, magic: Int8 = currentMagic,
+        crc: UInt32 = 0, attributes: Int16 = 0, lastOffsetDelta: Int32, baseTimestamp: Int64, maxTimestamp: Int64,
+        producerId: Int64 = -1, producerEpoch: Int16 = -1, baseSequence: Int32 = -1, recordsCount: Int32
+    ) {
+        self.baseOffset = baseOffset
+        self.batchLength = batchLength
+        self.partitionLeaderEpoch = partitionLeaderEpoch
+        self.magic = magic
+        self.crc = crc
+        self.attributes = attributes
+        self.lastOffsetDelta = lastOffsetDelta
+        self.baseTimestamp = baseTimestamp
+        self.maxTimestamp = maxTimestamp
+        self.producerId = producerId
+        self.producerEpoch = producerEpoch
+        self.baseSequence = baseSequence
+        self.recordsCount = recordsCount
+    }
+
+    /// Bytes of the whole batch, header included.
+    public var totalSize: Int { Self.logOverhead + Int(batchLength) }
+    /// Wrapping arithmetic: a parsed header is known not to overflow, and a
+    /// hand-built one must not trap here either.
+    public var lastOffset: Int64 { baseOffset &+ Int64(lastOffsetDelta) }
+    public var nextOffset: Int64 { lastOffset &+ 1 }
+    /// nil for the undefined codes 5-7.
+    public var compression: Compression? { Compression(rawValue: Int8(attributes & Self.codecMask)) }
+    public var isLogAppendTime: Bool { attributes & Self.logAppendTimeFlag != 0 }
+    public var isTransactional: Bool { attributes & Self.transactionalFlag != 0 }
+    public var isControl: Bool { attributes & Self.controlFlag != 0 }
+    public var hasDeleteHorizon: Bool { attributes & Self.deleteHorizonFlag != 0 }
+
+    /// Parses and checks structure only (no CRC), in layout order: at least 61
+    /// bytes, batchLength >= 49, magic 2, codec 0-4, lastOffsetDelta >= 0,
+    /// recordsCount >= 0, and a nextOffset that fits Int64 (so offset
+    /// arithmetic on a parsed header never overflows).
+    public init(parsing bytes: UnsafeRawBufferPointer) throws(FormatError) {
+        guard bytes.count >= Self.size, let p = bytes.baseAddress else {
+            throw FormatError(
+                kind: .truncated, position: 0,
+                detail: "batch header needs \(Self.size) bytes, only \(bytes.count) present")
+        }
+        baseOffset = BigEndian.loadInt64(p, at: Self.baseOffsetOffset)
+        batchLength = BigEndian.loadInt32(p, at: Self.batchLengthOffset)
+        guard Int(batchLength) >= Self.size - Self.logOverhead else {
+            throw FormatError(
+                kind: .invalidLength, position: Self.batchLengthOffset,
+                detail: "batchLength \(batchLength) is below the minimum \(Self.size - Self.logOverhead)")
+        }
+        partitionLeaderEpoch = BigEndian.loadInt32(p, at: Self.partitionLeaderEpochOffset)
+        magic = p.load(fromByteOffset: Self.magicOffset, as: Int8.self)
+        guard magic == Self.currentMagic else {
+            throw FormatError(
+                kind: .unsupportedMagic, position: Self.magicOffset,
+                detail: "batch magic \(magic) is not supported (only 2)")
+        }
+        crc = BigEndian.loadUInt32(p, at: Self.crcOffset)
+        attributes = BigEndian.loadInt16(p, at: Self.attributesOffset)
+        guard Compression(rawValue: Int8(attributes & Self.codecMask)) != nil else {
+            throw FormatError(
+                kind: .unsupportedCompression, position: Self.attributesOffset,
+                detail: "compression codec \(attributes & Self.codecMask) is undefined")
+        }
+        lastOffsetDelta = BigEndian.loadInt32(p, at: Self.lastOffsetDeltaOffset)
+        guard lastOffsetDelta >= 0 else {
+            throw FormatError(
+                kind: .invalidRecord, position: Self.lastOffsetDeltaOffset,
+                detail: "lastOffsetDelta \(lastOffsetDelta) is negative")
+        }
+        baseTimestamp = BigEndian.loadInt64(p, at: Self.baseTimestampOffset)
+        maxTimestamp = BigEndian.loadInt64(p, at: Self.maxTimestampOffset)
+        producerId = BigEndian.loadInt64(p, at: Self.producerIdOffset)
+        producerEpoch = BigEndian.loadInt16(p, at: Self.producerEpochOffset)
+        baseSequence = BigEndian.loadInt32(p, at: Self.baseSequenceOffset)
+        recordsCount = BigEndian.loadInt32(p, at: Self.recordsCountOffset)
+        guard recordsCount >= 0 else {
+            throw FormatError(
+                kind: .invalidRecord, position: Self.recordsCountOffset,
+                detail: "recordsCount \(recordsCount) is negative")
+        }
+        guard baseOffset <= Int64.max - Int64(lastOffsetDelta) - 1 else {
+            throw FormatError(
+                kind: .invalidRecord, position: Self.baseOffsetOffset,
+                detail: "baseOffset \(baseOffset) + lastOffsetDelta \(lastOffsetDelta) overflows")
+        }
+    }
+
+    /// Writes the 61 header bytes, big-endian, `crc` as stored in this value.
+    public func write(to destination: UnsafeMutableRawPointer) {
+        BigEndian.storeInt64(baseOffset, to: destination, at: Self.baseOffsetOffset)
+        BigEndian.storeInt32(batchLength, to: destination, at: Self.batchLengthOffset)
+        BigEndian.storeInt32(partitionLeaderEpoch, to: destination, at: Self.partitionLeaderEpochOffset)
+        destination.storeBytes(of: magic, toByteOffset: Self.magicOffset, as: Int8.self)
+        BigEndian.storeUInt32(crc, to: destination, at: Self.crcOffset)
+        BigEndian.storeInt16(attributes, to: destination, at: Self.attributesOffset)
+        BigEndian.storeInt32(lastOffsetDelta, to: destination, at: Self.lastOffsetDeltaOffset)
+        BigEndian.storeInt64(baseTimestamp, to: destination, at: Self.baseTimestampOffset)
+        BigEndian.storeInt64(maxTimestamp, to: destination, at: Self.maxTimestampOffset)
+        BigEndian.storeInt64(producerId, to: destination, at: Self.producerIdOffset)
+        BigEndian.storeInt16(producerEpoch, to: destination, at: Self.producerEpochOffset)
+        BigEndian.storeInt32(baseSequence, to: destination, at: Self.baseSequenceOffset)
+        BigEndian.storeInt32(recordsCount, to: destination, at: Self.recordsCountOffset)
+    }
+
+    /// Reads only baseOffset and batchLength (12 bytes), to walk a segment
+    /// batch by batch; the length is not checked here.
+    public static func peekOffsetAndLength(
+        _ bytes: UnsafeRawBufferPointer
+    ) throws(FormatError) -> (baseOffset: Int64, batchLength: Int32) {
+        guard bytes.count >= logOverhead, let p = bytes.baseAddress else {
+            throw FormatError(
+                kind: .truncated, position: 0,
+                detail: "batch length prefix needs \(logOverhead) bytes, only \(bytes.count) present")
+        }
+        return (BigEndian.loadInt64(p, at: baseOffsetOffset), BigEndian.loadInt32(p, at: batchLengthOffset))
+    }
+}
