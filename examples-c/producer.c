@@ -3,7 +3,7 @@
  * (each append durable before the next: sync mode "batch").
  *
  * Usage: producer DIR [--count N] [--rate PER_SECOND] [--sync none|batch|call]
- *                     [--value-bytes B] [--ack]
+ *                     [--value-bytes B] [--segment-bytes S] [--ack]
  *   --sync none   records wait in the producer batch (default)
  *   --sync batch  EVENTLOG_SYNC_BATCH: every written batch is synced
  *   --sync call   eventlog_sync() after every append
@@ -40,7 +40,7 @@ static void sleep_until(double when) {
 int main(int argc, char **argv) {
     if (argc < 2 || argv[1][0] == '-') {
         fprintf(stderr, "usage: producer DIR [--count N] [--rate PER_SECOND] [--sync none|batch|call] "
-                        "[--value-bytes B] [--ack]\n");
+                        "[--value-bytes B] [--segment-bytes S] [--ack]\n");
         return 2;
     }
     const char *dir = argv[1];
@@ -49,11 +49,13 @@ int main(int argc, char **argv) {
     const char *sync = "none";
     size_t value_bytes = 100;
     int ack = 0;
+    uint64_t segment_bytes = 0;
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--count") && i + 1 < argc) count = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--rate") && i + 1 < argc) rate = strtod(argv[++i], NULL);
         else if (!strcmp(argv[i], "--sync") && i + 1 < argc) sync = argv[++i];
         else if (!strcmp(argv[i], "--value-bytes") && i + 1 < argc) value_bytes = strtoul(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--segment-bytes") && i + 1 < argc) segment_bytes = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--ack")) ack = 1;
         else {
             fprintf(stderr, "producer: unknown argument '%s'\n", argv[i]);
@@ -62,6 +64,7 @@ int main(int argc, char **argv) {
     }
     int sync_each_call = !strcmp(sync, "call");
     eventlog_options opts = EVENTLOG_OPTIONS_INIT;
+    opts.segment_bytes = segment_bytes;
     if (!strcmp(sync, "batch")) opts.sync_mode = EVENTLOG_SYNC_BATCH;
     else if (strcmp(sync, "none") && !sync_each_call) {
         fprintf(stderr, "producer: --sync must be none, batch or call, not '%s'\n", sync);

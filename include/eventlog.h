@@ -171,9 +171,16 @@ typedef struct eventlog_options {
     int64_t retention_ms;     /* delete segments whose records are all older; 0 = keep all */
     uint32_t file_mode;       /* permission bits of created files, further narrowed
                                  by the umask; default 0644 */
+    uint32_t retention_flags; /* EVENTLOG_RETAIN_*; 0 = retention deletes by size
+                                 and age alone */
 } eventlog_options;
 
-#define EVENTLOG_OPTIONS_INIT { EVENTLOG_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+/* eventlog_options.retention_flags */
+#define EVENTLOG_RETAIN_UNCOMMITTED 0x1u /* retention never deletes a segment
+                                            holding offsets that a named cursor
+                                            has not committed past */
+
+#define EVENTLOG_OPTIONS_INIT { EVENTLOG_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 #define EVENTLOG_COMPACT_OPTIONS_VERSION 1
 

@@ -14,7 +14,7 @@ public func eventlogAppend(
 
 @c(eventlog_append_batch)
 public func eventlogAppendBatch(
-    _ log: OpaquePointer?, _ records: UnsafePointer<eventlog_record>?, _ count: Int,
+    _ log: OpaquePointer?, _ records: UnsafePointer<eventlog_record>?, _ count: size_t,
     _ firstOffsetOut: UnsafeMutablePointer<UInt64>?
 ) -> CInt {
     guard let log else { return invalid("log: NULL") }

@@ -59,7 +59,7 @@ public func eventlogCursorNext(_ cursor: OpaquePointer?, _ timeoutMs: CInt, _ ou
     -> CInt
 {
     guard let out else { return invalid("out: NULL") }
-    var count = 0
+    var count: size_t = 0
     return withUnsafeMutablePointer(to: &count) { countOut in
         eventlogCursorNextBatch(cursor, timeoutMs, out, 1, countOut)
     }
@@ -67,8 +67,8 @@ public func eventlogCursorNext(_ cursor: OpaquePointer?, _ timeoutMs: CInt, _ ou
 
 @c(eventlog_cursor_next_batch)
 public func eventlogCursorNextBatch(
-    _ cursor: OpaquePointer?, _ timeoutMs: CInt, _ out: UnsafeMutablePointer<eventlog_record>?, _ capacity: Int,
-    _ countOut: UnsafeMutablePointer<Int>?
+    _ cursor: OpaquePointer?, _ timeoutMs: CInt, _ out: UnsafeMutablePointer<eventlog_record>?, _ capacity: size_t,
+    _ countOut: UnsafeMutablePointer<size_t>?
 ) -> CInt {
     countOut?.pointee = 0
     guard let cursor else { return invalid("cur: NULL") }
@@ -105,9 +105,10 @@ public func eventlogCursorNextBatch(
 }
 
 @c(eventlog_cursor_offset)
-public func eventlogCursorOffset(_ cursor: OpaquePointer?) -> UInt64 {
+public func eventlogCursorOffset(_ cursor: UnsafeRawPointer?) -> UInt64 {
+    // UnsafeRawPointer prints as `const void *`, matching the header's const.
     guard let cursor else { return 0 }
-    return Handle.cursor(cursor).cursor.offset
+    return Handle.cursor(OpaquePointer(cursor)).cursor.offset
 }
 
 @c(eventlog_cursor_close)

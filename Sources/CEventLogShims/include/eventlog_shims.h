@@ -8,21 +8,25 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* Internal to libeventlog: hidden so that the shared library exports only the
+ * public eventlog_* API of include/eventlog.h. */
+#define EVENTLOG_HIDDEN __attribute__((visibility("hidden")))
+
 /* CRC-32C (Castagnoli) of `len` bytes, continuing from `crc` (0 to start).
  * Returns the finalised value, so it can be chained:
  * crc32c(crc32c(0, a, n), b, m) == crc32c(0, a ‖ b, n + m). */
-uint32_t eventlog_crc32c(uint32_t crc, const void *data, size_t len);
+EVENTLOG_HIDDEN uint32_t eventlog_crc32c(uint32_t crc, const void *data, size_t len);
 
 /* fallocate(2) with mode 0; returns 0 or an errno value. */
-int eventlog_fallocate(int fd, off_t offset, off_t len);
+EVENTLOG_HIDDEN int eventlog_fallocate(int fd, off_t offset, off_t len);
 
 /* FUTEX_WAIT (shared, not private: waiters live in other processes) on
  * `word` while it equals `expected`, for at most timeout_ns (< 0: forever).
  * Returns 0 when woken, or an errno value (EAGAIN, ETIMEDOUT, EINTR). */
-int eventlog_futex_wait(uint32_t *word, uint32_t expected, int64_t timeout_ns);
+EVENTLOG_HIDDEN int eventlog_futex_wait(uint32_t *word, uint32_t expected, int64_t timeout_ns);
 
 /* FUTEX_WAKE of every waiter on `word`. */
-void eventlog_futex_wake_all(uint32_t *word);
+EVENTLOG_HIDDEN void eventlog_futex_wake_all(uint32_t *word);
 
 /* Atomic accessors for words in a shared mapping. Plain loads could be
  * hoisted out of a polling loop by the optimiser; these cannot. */

@@ -1,0 +1,9 @@
+#!/bin/sh
+# Runs PROGRAM with a new log directory as its first argument, then removes
+# it: run_in_tmpdir.sh PROGRAM [ARGS...]
+set -eu
+program=$1
+shift
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"$program" "$tmp/log" "$@"

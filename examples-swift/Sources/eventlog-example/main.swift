@@ -1,0 +1,48 @@
+// Appends three sign-up events to the log in the directory given, makes them
+// visible with flush, reads them back with a cursor, and closes the log.
+// Usage: eventlog-example DIR   (created if missing; appends if it exists)
+import EventLog
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+func text(_ bytes: [UInt8]?) -> String { bytes.map { String(decoding: $0, as: UTF8.self) } ?? "null" }
+
+func run(directory: String) throws -> Int {
+    let log = try EventLog.open(at: directory)
+    var first: UInt64?
+    for n in 1...3 {
+        let offset = try log.append(
+            key: bytes("user-\(n)"),
+            value: bytes(#"{"event":"signed_up","user":"user-\#(n)"}"#),
+            headers: [Header(key: "source", value: bytes("examples-swift"))])
+        first = first ?? offset
+    }
+    try log.flush()
+
+    var read = 0
+    for record in try log.cursor(from: first!) {
+        print("offset \(record.offset) at \(record.timestamp) ms: \(text(record.key)) = \(text(record.value))",
+              "[\(record.headers.count) header(s)]")
+        read += 1
+    }
+    try log.close()
+    return read
+}
+
+guard CommandLine.arguments.count == 2 else {
+    print("usage: eventlog-example DIR")
+    exit(2)
+}
+do {
+    let read = try run(directory: CommandLine.arguments[1])
+    guard read == 3 else {
+        print("eventlog-example: read \(read) records back, expected 3")
+        exit(1)
+    }
+} catch {
+    print("eventlog-example: \(error)")
+    exit(1)
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The one test entry point, for developers and CI: configures and builds with
+# CMake and Ninja in build/ (or $EVENTLOG_BUILD_DIR), then runs every ctest
+# test: the C API tests, the examples, the export and install checks, the
+# static-stdlib check, `swift test`, examples-swift and Tests/interop. Exits
+# non-zero if the build or any test fails. A second run only rebuilds what
+# changed. Arguments go to ctest:
+#   scripts/test.sh              everything
+#   scripts/test.sh -LE static   all but the slow static-stdlib build
+#   scripts/test.sh -L c         the C tests only
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${EVENTLOG_BUILD_DIR:-$root/build}
+
+if [ -f "$build/CMakeCache.txt" ]; then
+    cmake -S "$root" -B "$build"
+else
+    cmake -S "$root" -B "$build" -G Ninja
+fi
+cmake --build "$build"
+# One test at a time: the SwiftPM tests use both cores, and the C tests
+# measure timeouts.
+ctest --test-dir "$build" --output-on-failure "$@"
