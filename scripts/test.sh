@@ -10,6 +10,10 @@
 #   scripts/test.sh -L c         the C tests only
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+if ! command -v swift >/dev/null && [ -x /opt/swift/usr/bin/swift ]; then
+    export PATH=/opt/swift/usr/bin:$PATH
+fi
+"$root/scripts/setup.sh"
 build=${EVENTLOG_BUILD_DIR:-$root/build}
 
 if [ -f "$build/CMakeCache.txt" ]; then
