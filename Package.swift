@@ -38,6 +38,9 @@ let package = Package(
             ]),
         .testTarget(name: "EventLogFormatTests", dependencies: ["EventLogFormat"]),
         .testTarget(name: "EventLogStorageTests", dependencies: ["EventLogStorage"]),
-        .testTarget(name: "EventLogTests", dependencies: ["EventLog", "EventLogCABI", "CEventLogHeader"]),
+        .testTarget(name: "EventLogTests", dependencies: ["EventLog", "EventLogCABI", "CEventLogHeader", "EventLogCLI"]),
+        .executableTarget(
+            name: "FuzzBatchDecoder", dependencies: ["EventLogFormat", "EventLogStorage"],
+            path: "Tests/fuzz/FuzzBatchDecoder"),
     ]
 )

@@ -336,9 +336,20 @@ EVENTLOG_API void eventlog_cursor_close(eventlog_cursor *cur);
 /* ------------------------------------------------------------ maintenance */
 
 /* Compacts the closed segments of the log in `dir` with Kafka's semantics:
- * keeps the latest record per key, keeps records without a key, keeps
- * tombstones for delete_retention_ms after the pass that first cleaned them.
- * Offsets never change. opts may be NULL; stats_out is optional. */
+ * keeps the latest record per key, keeps records without a key (Kafka would
+ * drop them), keeps tombstones for delete_retention_ms after the pass that
+ * first cleaned them. Offsets never change: cursors see gaps, and a seek to
+ * a removed offset lands on the next record present. Runs of small segments
+ * are merged, named after their first base. The active segment is never
+ * touched, so it may run while a writer appends and readers follow, in any
+ * process. Killed at any point, it leaves a log holding every record; the
+ * next writable open or compaction completes or undoes the interrupted swap
+ * (Docs/FORMAT.md section 12). opts may be NULL; stats_out is optional and
+ * counts the closed segments examined (zeroed on failure).
+ * Errors: EVENTLOG_EINVAL, EVENTLOG_EVERSION, EVENTLOG_ENOENT, EVENTLOG_EBUSY
+ * (another compaction or retention runs), EVENTLOG_ECORRUPT (a damaged batch
+ * in a closed segment; nothing is changed), EVENTLOG_EIO, EVENTLOG_ENOSPC,
+ * EVENTLOG_EACCES, EVENTLOG_ENOMEM. */
 EVENTLOG_API int eventlog_compact(const char *dir, const eventlog_compact_options *opts,
                                   eventlog_compact_stats *stats_out);
 

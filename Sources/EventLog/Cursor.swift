@@ -56,6 +56,7 @@ public final class Cursor: Sequence, IteratorProtocol {
     public func next(timeoutMilliseconds: Int) throws(EventLogError) -> Record? {
         if pendingIndex >= pending {
             pendingIndex = 0
+            pending = 0  // a read that throws has emptied cursor.records
             pending = try cursor.read(maxCount: 256, timeoutMilliseconds: timeoutMilliseconds)
             if pending == 0 { return nil }
         }

@@ -35,6 +35,9 @@ public struct EventLogOptions: Sendable {
     public var retentionBytes: UInt64 = 0
     /// Delete segments whose records are all older; 0 keeps everything.
     public var retentionMilliseconds: Int64 = 0
+    /// Retention never deletes a segment holding offsets that a named cursor
+    /// has not committed past (EVENTLOG_RETAIN_UNCOMMITTED).
+    public var retainUncommitted = false
     /// Permission bits of created files (narrowed by the umask).
     public var fileMode: UInt32 = 0o644
 
@@ -68,6 +71,7 @@ public struct EventLogOptions: Sendable {
         }
         configuration.retentionBytes = retentionBytes
         configuration.retentionMilliseconds = retentionMilliseconds
+        configuration.retainUncommitted = retainUncommitted
         configuration.fileMode = mode_t(fileMode)
         return configuration
     }

@@ -26,6 +26,7 @@ public func eventlogAppendBatch(
     guard let records else { return invalid("recs: NULL with count \(count)") }
     var headerCount = 0
     for i in 0..<count {
+        if let problem = oversized(records[i], index: count == 1 ? nil : i) { return fail(EventLogError(.tooBig, problem)) }
         if let problem = check(records[i], index: count == 1 ? nil : i) { return invalid(problem) }
         headerCount += records[i].header_count
     }
@@ -68,6 +69,29 @@ public func eventlogAppendBatch(
             firstOffsetOut?.pointee = first
         }
     }
+}
+
+/// A length or count larger than any record can have, or nil. Checked
+/// before anything else, and before any byte is read: a size_t above
+/// Int.max would even be a negative Int here.
+@inline(__always)
+private func oversized(_ record: eventlog_record, index: Int?) -> String? {
+    let limit = UInt(EventLogOptions.maxRecordBytes)
+    let keyLength = UInt(bitPattern: record.key_len)
+    let valueLength = UInt(bitPattern: record.value_len)
+    if keyLength <= limit && valueLength <= limit && record.header_count == 0 { return nil }
+    let name = index.map { "recs[\($0)]" } ?? "rec"
+    if keyLength > limit { return "\(name).key_len: \(keyLength) bytes exceed the limit of \(limit)" }
+    if valueLength > limit { return "\(name).value_len: \(valueLength) bytes exceed the limit of \(limit)" }
+    let headerCount = UInt(bitPattern: record.header_count)
+    if headerCount > limit { return "\(name).header_count: \(headerCount) headers exceed what a record can hold" }
+    guard let headers = record.headers else { return nil }
+    for j in 0..<record.header_count {
+        if UInt(bitPattern: headers[j].key_len) > limit || UInt(bitPattern: headers[j].value_len) > limit {
+            return "\(name).headers[\(j)]: a key or value length exceeds the limit of \(limit) bytes"
+        }
+    }
+    return nil
 }
 
 /// The argument problem of one record (`recs[index]`, or `rec`), or nil.

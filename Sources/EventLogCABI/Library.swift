@@ -112,6 +112,11 @@ enum Options {
         }
         result.retentionBytes = c.retention_bytes
         result.retentionMilliseconds = c.retention_ms
+        guard c.retention_flags & ~UInt32(EVENTLOG_RETAIN_UNCOMMITTED) == 0 else {
+            throw EventLogError(
+                .invalidArgument, "opts->retention_flags: unknown flags 0x\(String(c.retention_flags, radix: 16))")
+        }
+        result.retainUncommitted = c.retention_flags & UInt32(EVENTLOG_RETAIN_UNCOMMITTED) != 0
         if c.file_mode != 0 { result.fileMode = c.file_mode }
         return result
     }

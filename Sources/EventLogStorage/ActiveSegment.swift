@@ -15,9 +15,13 @@ final class ActiveSegment {
     /// Preallocation step of the .log: large enough that fallocate is rare,
     /// small enough that a fresh segment does not claim much unused space.
     static let allocationStep = 8 << 20
+    /// MADV_POPULATE_WRITE (Linux 5.14), not yet in Glibc's headers here.
+    static let populateWrite: Int32 = 23
 
     let base: Int64
     let directory: String
+    /// The roll size: preallocation never goes past it.
+    private let segmentBytes: Int
     private let log: FileHandle
     private let region: MappedRegion
     private var allocated: Int
@@ -34,6 +38,8 @@ final class ActiveSegment {
     private(set) var unsyncedBytes = 0
 
     var logPath: String { log.path }
+    /// The .log file, for syncing it after the segment was rolled away from.
+    var logFile: FileHandle { log }
 
     /// State of a segment found on disk, continued by `open`.
     struct Resume {
@@ -54,6 +60,7 @@ final class ActiveSegment {
     ) throws(EventLogError) {
         self.base = base
         self.directory = directory
+        self.segmentBytes = segmentBytes
         let state =
             resume
             ?? Resume(
@@ -100,9 +107,24 @@ final class ActiveSegment {
             throw EventLogError(.tooBig, "\(log.path): batch of \(batch.count) bytes does not fit in a segment")
         }
         if end > allocated {
-            let target = max(end, min(allocated * 2, allocated + Self.allocationStep), Self.allocationStep)
-            let rounded = (target + 4095) & ~4095
-            try log.allocate(offset: allocated, length: rounded - allocated)
+            // Grow by doubling, at most a step at a time, and not past the
+            // roll size: a small segment must not preallocate 8 MiB.
+            let grown = max(min(allocated * 2, allocated + Self.allocationStep), Self.allocationStep)
+            let target = max(end, min(grown, segmentBytes))
+            var rounded = (target + 4095) & ~4095
+            do {
+                try log.allocate(offset: allocated, length: rounded - allocated)
+            } catch where error.code == .noSpace && rounded > (end + 4095) & ~4095 {
+                // No room for a whole step ahead: take only what this batch
+                // needs, so that the last megabytes of a disk stay usable.
+                rounded = (end + 4095) & ~4095
+                try log.allocate(offset: allocated, length: rounded - allocated)
+            }
+            // Fault the new pages in with one call instead of one fault per
+            // 4 KiB page during the copies below. Kernels before 5.14 do not
+            // know MADV_POPULATE_WRITE and refuse it; the pages then fault in
+            // one by one, as usual.
+            _ = madvise(region.base! + allocated, rounded - allocated, Self.populateWrite)
             allocated = rounded
         }
         memcpy(region.base! + position, batch.baseAddress!, batch.count)

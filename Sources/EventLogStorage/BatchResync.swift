@@ -29,15 +29,40 @@ public enum BatchResync {
     /// `position` and is followed by the end of the data, preallocated zeros
     /// or something with a batch's magic byte.
     public static func isIntact(_ bytes: UnsafeRawBufferPointer, at position: Int, limit: Int) -> Bool {
+        guard let header = validatedHeader(bytes, at: position, limit: limit) else { return false }
+        return isPlausibleNext(bytes, at: position + header.totalSize, limit: min(limit, bytes.count))
+    }
+
+    /// The header of a whole batch at `position` that passes its structure
+    /// and CRC checks, or nil.
+    public static func validatedHeader(_ bytes: UnsafeRawBufferPointer, at position: Int, limit: Int) -> RecordBatchHeader? {
         let end = min(limit, bytes.count)
         guard position >= 0, end - position >= RecordBatchHeader.size,
             bytes[position + RecordBatchHeader.magicOffset] == UInt8(RecordBatchHeader.currentMagic)
-        else { return false }
+        else { return nil }
         let window = UnsafeRawBufferPointer(rebasing: bytes[position..<end])
         guard let header = try? RecordBatchHeader(parsing: window), header.totalSize <= window.count,
             (try? RecordBatch.validate(UnsafeRawBufferPointer(rebasing: window.prefix(header.totalSize)))) != nil
-        else { return false }
-        return isPlausibleNext(bytes, at: position + header.totalSize, limit: end)
+        else { return nil }
+        return header
+    }
+
+    /// The first batch start after `position` that the segment's .index
+    /// records (its first `entries` entries), or nil. Opens the index file
+    /// each time: this is for the rare path of skipping damage.
+    public static func indexedStart(after position: Int, directory: String, base: Int64, entries: Int?) -> Int? {
+        let path = SegmentFileName.path(directory: directory, base: base, .offsetIndex)
+        guard let index = try? IndexFile.openForReading(path: path, entrySize: OffsetIndexEntry.size, count: entries)
+        else { return nil }
+        // Entries are sorted by position unless the index itself is damaged;
+        // then this finds some later entry, which resync still checks.
+        var low = 0
+        var high = index.count
+        while low < high {
+            let mid = (low + high) / 2
+            if Int(OffsetIndexEntry(loadingFrom: index.entry(mid)).position) <= position { low = mid + 1 } else { high = mid }
+        }
+        return low < index.count ? Int(OffsetIndexEntry(loadingFrom: index.entry(low)).position) : nil
     }
 
     private static func scan(_ bytes: UnsafeRawBufferPointer, from start: Int, to stop: Int, limit: Int) -> Int? {

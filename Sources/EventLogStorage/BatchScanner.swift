@@ -44,7 +44,8 @@ public enum BatchScanner {
             if length >= RecordBatchHeader.size - RecordBatchHeader.logOverhead && total > remaining {
                 return ScanOutcome(validEnd: position, damage: nil, isTorn: true)
             }
-            let batch = UnsafeRawBufferPointer(rebasing: window.prefix(min(total, remaining)))
+            // A negative batchLength (damage) makes `total` negative too.
+            let batch = UnsafeRawBufferPointer(rebasing: window.prefix(max(0, min(total, remaining))))
             do throws(FormatError) {
                 let header = checkCRC ? try RecordBatch.validate(batch) : try RecordBatchHeader(parsing: batch)
                 guard header.totalSize == batch.count else {

@@ -1,6 +1,9 @@
 // A seam for tests: lets a test make chosen system calls fail (ENOSPC, EIO)
 // to check that errors surface cleanly and nothing written is lost. In
 // production no injector is installed and each check is one atomic load.
+// Tests run in parallel in one process, so besides the one injector that
+// `install` sets, any number can be active at once through `withInjector`;
+// every active injector is asked, and each should fail only its own paths.
 import Glibc
 import Synchronization
 
@@ -10,19 +13,45 @@ public enum FaultInjection {
     /// Returns an errno value to fail the operation on `path` with, or nil.
     public typealias Injector = @Sendable (Operation, String) -> Int32?
 
-    private static let injector = Mutex<Injector?>(nil)
-    private static let installed = Atomic<Bool>(false)
+    private struct Injectors {
+        var installed: Injector?
+        var scoped: [(id: UInt64, injector: Injector)] = []
+        var all: [Injector] { (installed.map { [$0] } ?? []) + scoped.map(\.injector) }
+    }
 
+    private static let injectors = Mutex(Injectors())
+    private static let active = Atomic<Bool>(false)
+    private static let nextID = Atomic<UInt64>(0)
+
+    /// Sets (or, with nil, clears) the injector of `install`.
     public static func install(_ newInjector: Injector?) {
-        injector.withLock { $0 = newInjector }
-        installed.store(newInjector != nil, ordering: .releasing)
+        injectors.withLock {
+            $0.installed = newInjector
+            active.store(!$0.all.isEmpty, ordering: .releasing)
+        }
+    }
+
+    /// Runs `body` with `injector` active beside any others.
+    public static func withInjector<R, E: Error>(_ injector: @escaping Injector, _ body: () throws(E) -> R) throws(E) -> R {
+        let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        injectors.withLock {
+            $0.scoped.append((id, injector))
+            active.store(true, ordering: .releasing)
+        }
+        defer {
+            injectors.withLock {
+                $0.scoped.removeAll { $0.id == id }
+                active.store(!$0.all.isEmpty, ordering: .releasing)
+            }
+        }
+        return try body()
     }
 
     @inline(__always)
     static func check(_ operation: Operation, _ path: String) throws(EventLogError) {
-        guard installed.load(ordering: .acquiring) else { return }
-        if let err = injector.withLock({ $0 })?(operation, path) {
-            throw .system("\(operation)", path: path, errno: err)
+        guard active.load(ordering: .acquiring) else { return }
+        for injector in injectors.withLock({ $0.all }) {
+            if let err = injector(operation, path) { throw .system("\(operation)", path: path, errno: err) }
         }
     }
 }

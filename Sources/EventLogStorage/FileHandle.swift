@@ -96,6 +96,29 @@ public final class FileHandle {
         guard let p, p != MAP_FAILED else { throw .system("mmap of \(length) bytes", path: path, errno: errno) }
         return MappedRegion(base: p, length: length)
     }
+
+    /// The first `length` bytes as one read-only run, safe to read even if
+    /// another process shrinks the file meanwhile (a writer trimming its
+    /// preallocated tail): the first `stableLength` bytes, which nobody cuts,
+    /// are mapped; the rest is copied with pread into private memory at the
+    /// following addresses. Touching a mapped page past the end of the file
+    /// would be SIGBUS; a copy that comes up short just leaves zeros.
+    public func mapStablePrefix(_ stableLength: Int, length: Int) throws(EventLogError) -> MappedRegion {
+        try FaultInjection.check(.map, path)
+        guard length > 0 else { return MappedRegion(base: nil, length: 0) }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let mapped = min(max(stableLength, 0), length) / page * page
+        let p = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        guard let p, p != MAP_FAILED else { throw .system("mmap of \(length) bytes", path: path, errno: errno) }
+        let region = MappedRegion(base: p, length: length)
+        if mapped > 0 {
+            let fixed = mmap(p, mapped, PROT_READ, MAP_SHARED | MAP_FIXED, fd, 0)
+            guard fixed == p else { throw .system("mmap of \(mapped) bytes", path: path, errno: errno) }
+        }
+        _ = try read(into: UnsafeMutableRawBufferPointer(start: p + mapped, count: length - mapped), at: mapped)
+        mprotect(p + mapped, length - mapped, PROT_READ)
+        return region
+    }
 }
 
 /// One mapping of a file; unmapped on deinit. Shared by whoever holds a

@@ -21,6 +21,8 @@ public struct LogConfiguration: Sendable {
     public var syncMode: SyncMode = .none
     public var retentionBytes: UInt64 = 0
     public var retentionMilliseconds: Int64 = 0
+    /// Retention keeps segments holding offsets a named cursor has not committed past.
+    public var retainUncommitted = false
     public var fileMode: mode_t = 0o644
 
     /// The largest record accepted (key + value + headers).

@@ -18,19 +18,23 @@ public final class LogCursor {
     // Position.
     private var segment: SegmentReader?
     private var segmentEnd: Int?  // set once the segment is known to be closed
+    private var activeFileSize: (base: Int64, size: Int) = (-1, 0)  // the active segment's file size, last seen
     private var position = 0
-    public private(set) var nextOffset: Int64
+    @exclusivity(unchecked) public private(set) var nextOffset: Int64
 
-    // The batch being returned.
-    private var batchRecords: [RecordView] = []
-    private var batchHeaders: [HeaderView] = []
-    private var batchCursor = 0
-    private var batchNextOffset: Int64 = 0
+    // The batch being returned. These and the per-call results are touched
+    // for every record: the runtime exclusivity checks a class's stored
+    // properties get by default cost more than the decoding itself, and a
+    // cursor is used by one thread at a time by contract.
+    @exclusivity(unchecked) private var batchRecords: [RecordView] = []
+    @exclusivity(unchecked) private var batchHeaders: [HeaderView] = []
+    @exclusivity(unchecked) private var batchCursor = 0
+    @exclusivity(unchecked) private var batchNextOffset: Int64 = 0
     private var batchBuffer: ByteBuffer?
 
     // What the current call returned, and what it must keep alive.
-    public private(set) var records: [RecordView] = []
-    public private(set) var headers: [HeaderView] = []
+    @exclusivity(unchecked) public private(set) var records: [RecordView] = []
+    @exclusivity(unchecked) public private(set) var headers: [HeaderView] = []
     private var retiredBuffers: [ByteBuffer] = []
     private var freeBuffers: [ByteBuffer] = []
     private var retiredSegments: [SegmentReader] = []
@@ -86,22 +90,43 @@ public final class LogCursor {
             nextOffset = min(target, end)
             return
         }
-        guard let index = SegmentCatalog.segmentIndex(containing: target, in: bases) else {
-            throw EventLogError(
-                .outOfRange, "\(state.directory): offset \(target) is before the first segment")
-        }
-        try open(segmentBase: bases[index], head: head)
-        let limit = try currentLimit(head)
-        let reader = segment!
-        let hint = reader.position(forOffset: target, entries: entryCount(head.offsetIndexEntries, reader, head), limit: limit)
-        position = walk(from: hint, limit: limit) { $0.lastOffset >= target }
-        if position == hint && hint > 0 {
-            // The index entry before `hint` promised a batch ending below the
-            // target there: the index is damaged or stale, so start over
-            // from the segment's first batch.
-            position = walk(from: 0, limit: limit) { $0.lastOffset >= target }
+        try relisting(head) { (bases) throws(EventLogError) in
+            guard let index = SegmentCatalog.segmentIndex(containing: target, in: bases) else {
+                throw EventLogError(
+                    .outOfRange, "\(state.directory): offset \(target) is before the first segment")
+            }
+            try open(segmentBase: bases[index], head: head)
+            try position(at: target, head: head)
         }
         nextOffset = target
+    }
+
+    /// Sets `position` to the first batch of the open segment that ends at
+    /// or after `target` (the segment's end if there is none).
+    private func position(at target: Int64, head: HeadState) throws(EventLogError) {
+        let limit = try currentLimit(head)
+        let reader = segment!
+        var hint = reader.position(forOffset: target, entries: entryCount(head.offsetIndexEntries, reader, head), limit: limit)
+        // The index entry promises a whole batch at `hint` that ends below the
+        // target. A damaged or stale index breaks the promise: the walk then
+        // starts from the segment's first batch instead.
+        if hint > 0
+            && (BatchResync.validatedHeader(reader.bytes(limit: limit), at: hint, limit: limit).map { $0.lastOffset >= target } ?? true)
+        {
+            hint = 0
+        }
+        position = walk(from: hint, limit: limit, head: head, offsetSought: target) { $0.lastOffset >= target }
+    }
+
+    /// Runs `body` with the segment list; if a segment it opens was deleted
+    /// since the list was read (compaction, retention), once more with the
+    /// directory listed afresh.
+    private func relisting<R>(_ head: HeadState, _ body: ([Int64]) throws(EventLogError) -> R) throws(EventLogError) -> R {
+        do {
+            return try body(try state.catalog.segmentBases(version: head.catalogVersion))
+        } catch where error.code == .notFound {
+            return try body(try state.catalog.segmentBases(version: nil))
+        }
     }
 
     /// Positions the cursor at the first record, in offset order, whose
@@ -112,19 +137,31 @@ public final class LogCursor {
         resetBatch()
         let bases = try state.catalog.segmentBases(version: head.catalogVersion)
         for base in bases {
-            try open(segmentBase: base, head: head)
+            do throws(EventLogError) { try open(segmentBase: base, head: head) } catch {
+                // Deleted since listed: compaction moved its records into a
+                // segment listed before it, or retention removed them.
+                guard error.code == .notFound else { throw error }
+                continue
+            }
             let reader = segment!
             let limit = try currentLimit(head)
             let isActive = base == head.activeBase
             let maxTimestamp = isActive ? head.activeMaxTimestamp : (reader.indexedMaxTimestamp() ?? maxTimestampByWalking(limit))
             guard maxTimestamp >= timestamp else { continue }
-            let hint = reader.position(
+            var hint = reader.position(
                 forTimestamp: timestamp, entries: entryCount(head.timeIndexEntries, reader, head),
                 offsetEntries: entryCount(head.offsetIndexEntries, reader, head), limit: limit)
-            position = walk(from: hint, limit: limit) { $0.maxTimestamp >= timestamp }
+            if hint > 0
+                && (BatchResync.validatedHeader(reader.bytes(limit: limit), at: hint, limit: limit).map {
+                    $0.maxTimestamp >= timestamp
+                } ?? true)
+            {
+                hint = 0
+            }
+            position = walk(from: hint, limit: limit, head: head, offsetSought: nil) { $0.maxTimestamp >= timestamp }
             guard position < limit else { continue }
             // The batch holds the record; decode it to learn its offset.
-            let header = try loadBatch(limit: limit)
+            let header = try loadBatch(limit: limit, head: head)
             nextOffset = header.baseOffset
             for record in batchRecords where record.timestamp >= timestamp {
                 nextOffset = record.offset
@@ -149,17 +186,43 @@ public final class LogCursor {
 
     /// Walks batch headers from `start` to the first batch that satisfies
     /// `found`, without checking CRCs or decompressing. Returns its position
-    /// (or `limit`). A damaged header stops the walk there; the read that
-    /// follows reports it.
-    private func walk(from start: Int, limit: Int, until found: (RecordBatchHeader) -> Bool) -> Int {
-        let bytes = segment!.bytes(limit: limit)
+    /// (or `limit`). At a header it cannot parse it goes on from the next
+    /// intact batch (BatchResync), so a seek can get past damage; but if that
+    /// batch already satisfies `found` and does not hold `offsetSought`, what
+    /// was sought may lie in the damage, and the walk stops there for the
+    /// read that follows to report it.
+    private func walk(
+        from start: Int, limit: Int, head: HeadState, offsetSought: Int64?, until found: (RecordBatchHeader) -> Bool
+    ) -> Int {
+        let reader = segment!
+        let bytes = reader.bytes(limit: limit)
         var at = start
+        var trusted = start  // the last position known to start a batch
+        // The batch read first must start at or after the offset the batch
+        // before it ends at (offsetProblem checks that).
+        batchNextOffset = reader.base
         while at < limit {
-            guard let header = try? RecordBatchHeader(parsing: UnsafeRawBufferPointer(rebasing: bytes[at..<limit])),
+            if let header = try? RecordBatchHeader(parsing: UnsafeRawBufferPointer(rebasing: bytes[at..<limit])),
                 header.totalSize <= limit - at
+            {
+                if found(header) { return at }
+                trusted = at
+                batchNextOffset = header.nextOffset
+                at += header.totalSize
+                continue
+            }
+            // A length that was itself damaged may have jumped past good
+            // batches: look again from the last batch start.
+            let indexed = BatchResync.indexedStart(
+                after: trusted, directory: state.directory, base: reader.base,
+                entries: entryCount(head.offsetIndexEntries, reader, head))
+            guard let next = BatchResync.nextBatch(after: trusted, in: bytes, limit: limit, indexedStart: indexed),
+                next > at || trusted == at,
+                let header = BatchResync.validatedHeader(bytes, at: next, limit: limit)
             else { return at }
-            if found(header) { return at }
-            at += header.totalSize
+            if found(header) && !(offsetSought.map { header.baseOffset <= $0 } ?? false) { return at }
+            at = next
+            trusted = next
         }
         return at
     }
@@ -186,7 +249,14 @@ public final class LogCursor {
             takeFromBatch(maxCount: maxCount)
             if records.count == maxCount { return records.count }
             let (head, sequence) = state.snapshot()
-            if try loadNextBatch(head) { continue }
+            let loaded: Bool
+            do { loaded = try loadNextBatch(head) } catch {
+                // Records already taken come first: the damage stays where it
+                // is and the next call reports it.
+                if !records.isEmpty { return records.count }
+                throw error
+            }
+            if loaded { continue }
             if !records.isEmpty || timeoutMilliseconds == 0 { return records.count }
             if let deadline, monotonicNanoseconds() >= deadline { return 0 }
             if interruption.consume() { return 0 }
@@ -213,9 +283,13 @@ public final class LogCursor {
             var record = batchRecords[batchCursor]
             batchCursor += 1
             guard record.offset >= nextOffset else { continue }
-            let start = headers.count
-            headers.append(contentsOf: batchHeaders[record.headerStart..<record.headerStart + record.headerCount])
-            record.headerStart = start
+            if record.headerCount > 0 {
+                let start = headers.count
+                headers.append(contentsOf: batchHeaders[record.headerStart..<record.headerStart + record.headerCount])
+                record.headerStart = start
+            } else {
+                record.headerStart = headers.count  // an empty range of `headers`, never past its end
+            }
             records.append(record)
             nextOffset = record.offset + 1
         }
@@ -239,21 +313,45 @@ public final class LogCursor {
             }
             let limit = try currentLimit(head)
             if position < limit {
-                _ = try loadBatch(limit: limit)
+                _ = try loadBatch(limit: limit, head: head)
                 return true
             }
             guard segment!.base != head.activeBase else { return false }
-            let bases = try state.catalog.segmentBases(version: head.catalogVersion)
-            guard let next = bases.first(where: { $0 > segment!.base }) else { return false }
             if let current = segment { retiredSegments.append(current) }
+            guard try moveOn(from: segment!.base, head) else { return false }
+        }
+    }
+
+    /// Leaves the finished closed segment `finished` for the segment that
+    /// holds `nextOffset`, not simply the next one listed: compaction may
+    /// have replaced `finished` by a segment that also holds the records of
+    /// the segments after it, and deleted those. Offsets already passed are
+    /// skipped, so segments that overlap while a swap lasts give no
+    /// duplicates. False when no segment follows.
+    private func moveOn(from finished: Int64, _ head: HeadState) throws(EventLogError) -> Bool {
+        try relisting(head) { (bases) throws(EventLogError) -> Bool in
+            var after = finished
+            if let index = SegmentCatalog.segmentIndex(containing: nextOffset, in: bases), bases[index] >= finished {
+                segment = nil
+                try open(segmentBase: bases[index], head: head)
+                try position(at: nextOffset, head: head)
+                if position < (try currentLimit(head)) || bases[index] == head.activeBase { return true }
+                after = bases[index]
+            }
+            guard let next = bases.first(where: { $0 > after }) else { return false }
+            segment = nil
             try open(segmentBase: next, head: head)
             position = 0
+            return true
         }
     }
 
     /// Validates and decodes the batch at `position`, then advances past it.
+    /// A damaged batch is `corrupt`, naming the file and byte position and
+    /// where reading can go on; the position stays, so reading again reports
+    /// it again until the cursor seeks past it.
     @discardableResult
-    private func loadBatch(limit: Int) throws(EventLogError) -> RecordBatchHeader {
+    private func loadBatch(limit: Int, head: HeadState) throws(EventLogError) -> RecordBatchHeader {
         let reader = segment!
         let bytes = reader.bytes(limit: limit)
         let window = UnsafeRawBufferPointer(rebasing: bytes[position..<limit])
@@ -267,7 +365,16 @@ public final class LogCursor {
             }
             header = try RecordBatch.validate(UnsafeRawBufferPointer(rebasing: window.prefix(peeked.totalSize)))
         } catch {
-            throw EventLogError.corrupt(file: reader.logPath, at: position, error)
+            throw EventLogError(
+                .corrupt, "\(reader.logPath): \(error.detail) at byte \(position + error.position)"
+                    + resumeNote(limit: limit, head: head))
+        }
+        // baseOffset is outside the CRC: a damaged one would give every
+        // record a wrong offset, so it must fit between its neighbours.
+        if let problem = try offsetProblem(header, limit: limit, head: head) {
+            throw EventLogError(
+                .corrupt, "\(reader.logPath): \(problem) at byte \(position)"
+                    + resumeNote(limit: limit, head: head))
         }
         let payload = UnsafeRawBufferPointer(
             rebasing: window[RecordBatchHeader.size..<header.totalSize])
@@ -297,9 +404,61 @@ public final class LogCursor {
             }
         } catch {
             batchRecords.removeAll()
-            throw EventLogError.corrupt(file: reader.logPath, at: position + RecordBatchHeader.size, error)
+            throw EventLogError(
+                .corrupt,
+                "\(reader.logPath): \(error.detail) at byte \(position + RecordBatchHeader.size + error.position)"
+                    + "; the next batch starts at offset \(header.nextOffset)")
         }
         return finishBatch(header)
+    }
+
+    /// Why the offsets of a batch that passed its CRC check cannot be right,
+    /// or nil: they must lie in the segment's relative-offset range, after
+    /// the batch read before and before the batch that follows (or the end
+    /// of the log, or the next segment).
+    private func offsetProblem(_ header: RecordBatchHeader, limit: Int, head: HeadState) throws(EventLogError) -> String? {
+        let reader = segment!
+        let lower = max(reader.base, batchNextOffset)
+        var upper: Int64?
+        let after = position + header.totalSize
+        if limit - after >= RecordBatchHeader.size,
+            let next = try? RecordBatchHeader(parsing: UnsafeRawBufferPointer(rebasing: reader.bytes(limit: limit)[after...]))
+        {
+            upper = next.baseOffset
+        } else if reader.base == head.activeBase {
+            upper = head.nextOffset
+        } else {
+            upper = try state.catalog.segmentBases(version: head.catalogVersion).first { $0 > reader.base }
+            // A segment compaction is replacing (or has just replaced) holds
+            // the records of the segments listed after it until they are
+            // deleted: that overlap is no damage.
+            if let listed = upper, header.nextOffset > listed {
+                upper =
+                    SegmentSwap.isReplacing(directory: state.directory, base: reader.base)
+                    ? nil : try state.catalog.segmentBases(version: nil).first { $0 > reader.base }
+            }
+        }
+        if header.baseOffset < lower || upper.map({ header.nextOffset > $0 }) == true
+            || header.lastOffset - reader.base > Int64(Int32.max)
+        {
+            return "batch offsets \(header.baseOffset)...\(header.lastOffset) do not fit between \(lower) and "
+                + (upper.map { "\($0)" } ?? "the segment's end")
+        }
+        return nil
+    }
+
+    /// Where reading can go on after the damaged batch at `position`, for
+    /// the error message: the next intact batch of the segment, if any.
+    private func resumeNote(limit: Int, head: HeadState) -> String {
+        let reader = segment!
+        let bytes = reader.bytes(limit: limit)
+        let indexed = BatchResync.indexedStart(
+            after: position, directory: state.directory, base: reader.base,
+            entries: entryCount(head.offsetIndexEntries, reader, head))
+        guard let next = BatchResync.nextBatch(after: position, in: bytes, limit: limit, indexedStart: indexed),
+            let header = BatchResync.validatedHeader(bytes, at: next, limit: limit)
+        else { return "; no intact batch follows in this segment" }
+        return "; the next intact batch starts at byte \(next) (offset \(header.baseOffset))"
     }
 
     private func finishBatch(_ header: RecordBatchHeader) -> RecordBatchHeader {
@@ -323,7 +482,16 @@ public final class LogCursor {
     /// the active segment, the file size for a closed one.
     private func currentLimit(_ head: HeadState) throws(EventLogError) -> Int {
         let reader = segment!
-        if reader.base == head.activeBase { return Int(head.committedPosition) }
+        if reader.base == head.activeBase {
+            // Never past the end of the file, whatever a damaged head file
+            // says: pages of the mapping beyond it would fault (SIGBUS). The
+            // writer allocates ahead of what it publishes, so this stats the
+            // file only when the published end passes the size last seen.
+            let published = Int(clamping: max(0, head.committedPosition))
+            if activeFileSize.base != reader.base { activeFileSize = (reader.base, reader.mappedFileSize) }
+            if published > activeFileSize.size { activeFileSize.size = try reader.currentFileSize() }
+            return min(published, activeFileSize.size)
+        }
         if let segmentEnd { return segmentEnd }
         // The writer rolled away from this segment and trimmed it before
         // publishing the roll, so its file size is now its end.

@@ -21,16 +21,21 @@ public final class LogDirectory: @unchecked Sendable {
 
     public static func open(path: String, configuration: LogConfiguration) throws(EventLogError) -> LogDirectory {
         guard !path.isEmpty else { throw EventLogError(.invalidArgument, "dir: empty path") }
+        guard !path.utf8.contains(0) else { throw EventLogError(.invalidArgument, "dir: the path contains a NUL byte") }
         if configuration.readOnly { return try openReadOnly(path: path, configuration: configuration) }
 
         try FileSystem.makeDirectory(path, mode: configuration.fileMode)
         guard FileSystem.isDirectory(path) else { throw EventLogError(.invalidArgument, "\(path): not a directory") }
         let lock = try WriterLock.acquire(directory: path, mode: configuration.fileMode)
+        // A compaction killed mid-swap is finished (or its partial output
+        // removed) before anything looks at the segments.
+        try SegmentSwap.recoverInterrupted(directory: path, mode: configuration.fileMode)
         let head = try HeadFile.openForWriter(directory: path, mode: configuration.fileMode, pid: getpid())
         let previous = head.read().state
 
         var bases = try SegmentCatalog.listBases(directory: path)
         if bases.isEmpty { bases = [0] }
+        Recovery.repairClosedSegmentIndexes(directory: path, bases: bases, mode: configuration.fileMode)
         let recovery = try Recovery.openLastSegment(
             directory: path, base: bases.last!, segmentBytes: configuration.segmentBytes,
             mode: configuration.fileMode, head: previous)

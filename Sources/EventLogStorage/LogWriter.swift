@@ -27,6 +27,9 @@ public final class LogWriter: @unchecked Sendable {
     private var enqueuedBatches: UInt64 = 0
     private var writtenBatches: UInt64 = 0
     private var pendingError: EventLogError?
+    /// A sync that failed after its batch was written, for the next flush or
+    /// sync to report (the flusher thread has nobody to report it to).
+    private var unreportedSyncFailure: EventLogError?
     private var stopping = false
     private var nextIntervalSync: UInt64 = 0
 
@@ -36,6 +39,11 @@ public final class LogWriter: @unchecked Sendable {
     private var published: HeadState
     private let sealed = ByteBuffer(capacity: 1 << 20)
     private var unsyncedBatches: UInt64 = 0
+    /// Segments rolled away from whose last batches may not be on disk yet,
+    /// and whether the directory holds entries not yet synced: the next sync
+    /// covers them, so rolling costs no disk flush when nobody asks for one.
+    private var unsyncedSegments: [FileHandle] = []
+    private var directoryUnsynced = false
 
     // Guarded by syncLock.
     private let syncLock = Lock()
@@ -136,8 +144,9 @@ public final class LogWriter: @unchecked Sendable {
         defer { writeLock.unlock() }
         while true {
             guard let builder = appendLock.withLock({ queue.first }) else { return }
+            let syncFailure: EventLogError?
             do {
-                try write(builder)
+                syncFailure = try write(builder)
             } catch {
                 appendLock.withLock {
                     pendingError = error
@@ -149,6 +158,7 @@ public final class LogWriter: @unchecked Sendable {
                 queue.removeFirst()
                 writtenBatches += 1
                 pendingError = nil
+                if let syncFailure { unreportedSyncFailure = syncFailure }
                 // Builders that grew for a huge record are not kept around.
                 if builder.encodedBytes <= 2 * configuration.batchMaxBytes {
                     builder.reset(baseOffset: 0)
@@ -160,7 +170,10 @@ public final class LogWriter: @unchecked Sendable {
     }
 
     /// Seals one batch and appends it to the active segment (writeLock held).
-    private func write(_ builder: RecordBatchBuilder) throws(EventLogError) {
+    /// Returns the error of a sync that failed after the batch was written:
+    /// the batch is then in the segment and published, and must not be
+    /// written again (that would repeat its offsets).
+    private func write(_ builder: RecordBatchBuilder) throws(EventLogError) -> EventLogError? {
         sealed.removeAll()
         let size: Int
         do {
@@ -179,26 +192,54 @@ public final class LogWriter: @unchecked Sendable {
         try segment.append(batch: bytes, header: header)
         unsyncedBatches += 1
         if case .batch = configuration.syncMode {
-            try segment.sync()
+            do throws(EventLogError) {
+                try syncRolledSegments()
+                try segment.sync()
+            } catch {
+                publish()
+                return error
+            }
             unsyncedBatches = 0
             let written = appendLock.withLock { writtenBatches } + 1
             syncLock.withLock { syncedBatches = max(syncedBatches, written) }
         }
         publish()
+        return nil
     }
 
     /// Finishes the active segment and starts a new one at `base`.
     private func roll(to base: Int64) throws(EventLogError) {
-        // The finished segment is synced once, so that a later eventlog_sync,
-        // which syncs only the active segment, still covers its batches.
-        try segment.finish(sync: true)
-        segment = try ActiveSegment(
-            directory: state.directory, base: base, segmentBytes: configuration.segmentBytes,
-            mode: configuration.fileMode)
+        try segment.finish(sync: false)
+        unsyncedSegments.append(segment.logFile)
+        // Bounded: the oldest is synced now (by then the kernel has usually
+        // written it back, so this is cheap) rather than holding descriptors
+        // for a log nobody ever syncs.
+        if unsyncedSegments.count > 4 { try unsyncedSegments.removeFirst().syncData() }
+        let logPath = SegmentFileName.path(directory: state.directory, base: base, .log)
+        let existed = FileSystem.exists(logPath)
+        do {
+            segment = try ActiveSegment(
+                directory: state.directory, base: base, segmentBytes: configuration.segmentBytes,
+                mode: configuration.fileMode)
+        } catch {
+            // A segment this roll created but could not finish setting up (a
+            // full disk while preallocating an index) holds no data; left in
+            // place, it would make every retry fail on O_EXCL.
+            if !existed {
+                for kind in [SegmentFileKind.offsetIndex, .timeIndex, .log] {
+                    try? FileSystem.remove(SegmentFileName.path(directory: state.directory, base: base, kind))
+                }
+            }
+            throw error
+        }
         // The new file's directory entry must survive a power loss as much as
         // the batches that a later sync makes durable inside it.
-        try FileSystem.syncDirectory(state.directory)
+        directoryUnsynced = true
         published.catalogVersion &+= 1
+        // Retention deletes whole segments, so a roll is when there may be one
+        // more to delete; it never stops appends (errors are left for the
+        // next roll or `eventlog retention`).
+        _ = Retention.applyAfterRoll(directory: state.directory, configuration: configuration, activeBase: base)
     }
 
     /// Publishes the state found at open, before any append.
@@ -233,6 +274,10 @@ public final class LogWriter: @unchecked Sendable {
                 if let error = pendingError { throw error }
                 appendLock.wait(untilNanoseconds: nil)
             }
+            if let failure = unreportedSyncFailure {
+                unreportedSyncFailure = nil
+                throw failure
+            }
         }
     }
 
@@ -241,11 +286,44 @@ public final class LogWriter: @unchecked Sendable {
     public func sync() throws(EventLogError) {
         try flush()
         let target = appendLock.withLock { writtenBatches }
-        try syncLock.withLock { () throws(EventLogError) in
-            guard syncedBatches < target else { return }
-            let (active, covered) = writeLock.withLock { (segment, appendLock.withLock { writtenBatches }) }
-            try active.sync()
-            syncedBatches = max(syncedBatches, covered)
+        syncLock.lock()
+        defer { syncLock.unlock() }
+        guard syncedBatches < target else { return }
+        // Taken under writeLock, synced outside it: writes go on meanwhile,
+        // and callers arriving now wait on syncLock, then find their batches
+        // covered by this flush (group commit).
+        writeLock.lock()
+        let active = segment
+        let covered = appendLock.withLock { writtenBatches }
+        let rolled = unsyncedSegments
+        let directory = directoryUnsynced
+        unsyncedSegments.removeAll()
+        directoryUnsynced = false
+        writeLock.unlock()
+        do {
+            for file in rolled { try file.syncData() }
+            if directory { try FileSystem.syncDirectory(state.directory) }
+        } catch {
+            // Left for the next sync to try again.
+            writeLock.withLock {
+                unsyncedSegments.insert(contentsOf: rolled, at: 0)
+                directoryUnsynced = directoryUnsynced || directory
+            }
+            throw error
+        }
+        try active.sync()
+        syncedBatches = max(syncedBatches, covered)
+    }
+
+    /// Syncs segments rolled away from and the directory (writeLock held).
+    private func syncRolledSegments() throws(EventLogError) {
+        while let first = unsyncedSegments.first {
+            try first.syncData()
+            unsyncedSegments.removeFirst()
+        }
+        if directoryUnsynced {
+            try FileSystem.syncDirectory(state.directory)
+            directoryUnsynced = false
         }
     }
 
@@ -293,7 +371,10 @@ public final class LogWriter: @unchecked Sendable {
         flusher = nil
         writeLock.withLock {
             let syncOnClose = if case .none = configuration.syncMode { false } else { true }
-            do throws(EventLogError) { try segment.finish(sync: syncOnClose) } catch { firstError = firstError ?? error }
+            do throws(EventLogError) {
+                try segment.finish(sync: syncOnClose)
+                if syncOnClose { try syncRolledSegments() }
+            } catch { firstError = firstError ?? error }
             publish()
         }
         lock.release()

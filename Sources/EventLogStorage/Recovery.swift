@@ -50,13 +50,139 @@ enum Recovery {
 
         var batches: [ScannedBatch] = []
         let outcome = BatchScanner.scan(bytes, from: start.position, limit: fileSize) { batches.append($0) }
+        let kept = batchesWithSoundOffsets(
+            batches, base: base, startsAtIndexEntry: start.position > 0, published: trustedHead)
+        let validEnd = kept < batches.count ? batches[kept].position : outcome.validEnd
+        batches.removeSubrange(kept...)
         let segment = try ActiveSegment(
             directory: directory, base: base, segmentBytes: segmentBytes, mode: mode,
-            resume: start, validEnd: outcome.validEnd)
+            resume: start, validEnd: validEnd)
         for batch in batches {
             segment.adopt(header: batch.header, at: batch.position)
         }
-        return Result(segment: segment, truncatedBytes: fileSize - outcome.validEnd)
+        return Result(segment: segment, truncatedBytes: fileSize - validEnd)
+    }
+
+    /// How many of `batches` keep their place: baseOffset is outside the CRC,
+    /// so a batch that validates can still carry a damaged one. Offsets must
+    /// not go back, must fit the segment's int32 relative offsets, must end
+    /// where the next batch starts or before, and the batch that ends where
+    /// the head says the writer's published data ends must end at the
+    /// published next offset. When two neighbours disagree nothing tells
+    /// which is damaged, so the cut goes before both, except that the batch
+    /// at a trusted .index entry has had its offsets checked already (its
+    /// last offset against the entry, its offset delta by the CRC).
+    private static func batchesWithSoundOffsets(
+        _ batches: [ScannedBatch], base: Int64, startsAtIndexEntry: Bool, published: HeadState?
+    ) -> Int {
+        var lower = base
+        for (i, batch) in batches.enumerated() {
+            let header = batch.header
+            guard header.baseOffset >= lower, header.lastOffset - base <= Int64(Int32.max) else { return i }
+            let trusted = i == 0 && startsAtIndexEntry
+            if !trusted, i + 1 < batches.count, batches[i + 1].header.baseOffset < header.nextOffset { return i }
+            if !trusted, let published, Int64(batch.position + header.totalSize) == published.committedPosition,
+                header.nextOffset != published.nextOffset
+            {
+                return i
+            }
+            lower = header.nextOffset
+        }
+        return batches.count
+    }
+
+    /// The indexes of the closed segments (all but the last of `bases`) get
+    /// the cheap checks of Kafka's index sanity check at open: present, whole
+    /// entries, in order, inside the segment, and the first and last .index
+    /// entries pointing at intact batches that end at their offsets. Missing
+    /// or failing indexes are rebuilt from the segment. Costs a read of each
+    /// index file, not of the segments. Best effort: if a rebuild fails, the
+    /// open still succeeds and cursors check each index entry they use.
+    static func repairClosedSegmentIndexes(directory: String, bases: [Int64], mode: mode_t) {
+        // Compaction, which also writes closed segments' indexes, may run
+        // beside a writer: while it does, its indexes are left to it.
+        guard let lock = try? MaintenanceLock.acquire(directory: directory, wait: false, mode: mode) else { return }
+        defer { withExtendedLifetime(lock) {} }
+        for (i, base) in bases.dropLast().enumerated() {
+            let logPath = SegmentFileName.path(directory: directory, base: base, .log)
+            guard let log = try? FileHandle.open(logPath, flags: O_RDONLY), let size = try? log.size(),
+                let region = try? log.map(length: size, writable: false)
+            else { continue }
+            let bytes = region.bytes(0..<size)
+            if indexesLookSound(directory: directory, base: base, nextBase: bases[i + 1], bytes: bytes) { continue }
+            try? IndexRebuild.write(IndexRebuild.replay(bytes, base: base), directory: directory, mode: mode)
+        }
+    }
+
+    private static func indexesLookSound(directory: String, base: Int64, nextBase: Int64, bytes: UnsafeRawBufferPointer)
+        -> Bool
+    {
+        guard let offsets = try? Verifier.readFile(SegmentFileName.path(directory: directory, base: base, .offsetIndex)),
+            let times = try? Verifier.readFile(SegmentFileName.path(directory: directory, base: base, .timeIndex)),
+            offsets.count % OffsetIndexEntry.size == 0, times.count % TimeIndexEntry.size == 0
+        else { return false }
+        let maxRelative = min(nextBase - 1 - base, Int64(Int32.max))
+        let entries = offsets.withUnsafeBytes { raw in
+            (0..<raw.count / OffsetIndexEntry.size).map { OffsetIndexEntry(loadingFrom: raw.baseAddress! + $0 * OffsetIndexEntry.size) }
+        }
+        for (i, entry) in entries.enumerated() {
+            guard entry.relativeOffset >= 0, Int64(entry.relativeOffset) <= maxRelative, entry.position > 0,
+                Int(entry.position) < bytes.count,
+                i == 0 || (entry.relativeOffset > entries[i - 1].relativeOffset && entry.position > entries[i - 1].position)
+            else { return false }
+        }
+        for entry in [entries.first, entries.last].compactMap({ $0 }) {
+            guard let header = BatchResync.validatedHeader(bytes, at: Int(entry.position), limit: bytes.count),
+                header.lastOffset == base + Int64(entry.relativeOffset)
+            else { return false }
+        }
+        let timeEntries = times.withUnsafeBytes { raw in
+            (0..<raw.count / TimeIndexEntry.size).map { TimeIndexEntry(loadingFrom: raw.baseAddress! + $0 * TimeIndexEntry.size) }
+        }
+        for (i, entry) in timeEntries.enumerated() {
+            guard entry.timestamp >= 0, entry.relativeOffset >= 0, Int64(entry.relativeOffset) <= maxRelative,
+                i == 0
+                    || (entry.timestamp > timeEntries[i - 1].timestamp
+                        && entry.relativeOffset >= timeEntries[i - 1].relativeOffset)
+            else { return false }
+        }
+        return tailMatches(entries, timeEntries, base: base, bytes: bytes)
+    }
+
+    /// The end of the indexes against the end of the segment, which a cut
+    /// or stale index gets wrong: after the last .index entry no batch may
+    /// have been due an entry by the 4096-byte rule, the batches there must
+    /// end exactly at the end of the file, and the last .timeindex entry must
+    /// hold the largest timestamp of those batches and name a batch whose
+    /// largest timestamp it is. Walks one index interval of headers.
+    private static func tailMatches(
+        _ entries: [OffsetIndexEntry], _ timeEntries: [TimeIndexEntry], base: Int64, bytes: UnsafeRawBufferPointer
+    ) -> Bool {
+        var position = entries.last.map { Int($0.position) } ?? 0
+        var bytesSinceEntry = 0
+        var tailMaxTimestamp: Int64 = -1
+        while position < bytes.count {
+            guard let header = try? RecordBatchHeader(parsing: UnsafeRawBufferPointer(rebasing: bytes[position...])),
+                header.totalSize <= bytes.count - position,
+                bytesSinceEntry <= ActiveSegment.indexIntervalBytes || position == Int(entries.last?.position ?? -1)
+            else { return false }
+            bytesSinceEntry = position == Int(entries.last?.position ?? -1) ? header.totalSize : bytesSinceEntry + header.totalSize
+            tailMaxTimestamp = max(tailMaxTimestamp, header.maxTimestamp)
+            position += header.totalSize
+        }
+        guard let last = timeEntries.last else { return tailMaxTimestamp < 0 }
+        guard last.timestamp >= tailMaxTimestamp else { return false }
+        // The batch the last entry names: found from the .index like a seek.
+        let target = base + Int64(last.relativeOffset)
+        var at = entries.last(where: { base + Int64($0.relativeOffset) < target }).map { Int($0.position) } ?? 0
+        while at < bytes.count {
+            guard let header = try? RecordBatchHeader(parsing: UnsafeRawBufferPointer(rebasing: bytes[at...])),
+                header.totalSize <= bytes.count - at
+            else { return false }
+            if header.lastOffset >= target { return header.lastOffset == target && header.maxTimestamp == last.timestamp }
+            at += header.totalSize
+        }
+        return false
     }
 
     /// The prefix of the .index that is believable: entries strictly

@@ -1,0 +1,197 @@
+// Inspection: what a log directory holds, segment by segment (offsets, batch
+// and record counts, time range, stored versus uncompressed bytes), found by
+// walking every batch, checking its CRC and decoding its records. This is
+// what `eventlog info` prints. It reads through a read-only handle of its
+// own, so it works while a writer runs in this or another process, and sees
+// what was written (flushed) when it started; it reads and decompresses the
+// whole log, so its cost grows with the log's size.
+import EventLogFormat
+import EventLogStorage
+
+/// One segment: its `.log` file and the batches in it.
+public struct SegmentSummary: Equatable, Sendable {
+    /// The segment's base offset, which names its files.
+    public var baseOffset: UInt64
+    /// The `.log` file's name, e.g. `00000000000000000000.log`.
+    public var fileName: String
+    /// True for the segment being written (its file is preallocated beyond
+    /// its data while a writer has it open).
+    public var isActive: Bool
+    /// Size of the `.log` file.
+    public var fileBytes: UInt64
+    /// Size of the `.index` and `.timeindex` files together.
+    public var indexBytes: UInt64
+    /// Offsets of the first and last record; nil when the segment holds none.
+    public var firstOffset: UInt64?
+    public var lastOffset: UInt64?
+    public var batchCount: Int
+    public var recordCount: Int
+    /// The smallest and largest record timestamps (ms since the epoch); nil
+    /// when the segment holds no record.
+    public var minTimestamp: Int64?
+    public var maxTimestamp: Int64?
+    /// Bytes of the batches as stored: headers and (compressed) records.
+    public var storedBytes: UInt64
+    /// What the same batches take with their records uncompressed; equal to
+    /// `storedBytes` for uncompressed batches.
+    public var uncompressedBytes: UInt64
+}
+
+/// A whole log: its segments and their totals.
+public struct LogSummary: Equatable, Sendable {
+    public var path: String
+    public var segments: [SegmentSummary]
+    /// The first offset present and the next offset to be written.
+    public var startOffset: UInt64
+    public var endOffset: UInt64
+    public var batchCount: Int
+    public var recordCount: Int
+    public var minTimestamp: Int64?
+    public var maxTimestamp: Int64?
+    /// Sizes of the segment files (`.log`, `.index`, `.timeindex`).
+    public var bytesOnDisk: UInt64
+    public var storedBytes: UInt64
+    public var uncompressedBytes: UInt64
+
+    /// Uncompressed over stored batch bytes (1 for an empty or uncompressed log).
+    public var compressionRatio: Double {
+        storedBytes == 0 ? 1 : Double(uncompressedBytes) / Double(storedBytes)
+    }
+}
+
+extension EventLog {
+    /// Summarises the log in directory `path`, checking every batch on the
+    /// way: a damaged batch throws `corrupt` naming its file and byte.
+    public static func inspect(at path: String) throws(EventLogError) -> LogSummary {
+        var configuration = LogConfiguration()
+        configuration.readOnly = true
+        let directory = try LogDirectory.open(path: path, configuration: configuration)
+        defer { try? directory.close() }
+        let (head, _) = directory.state.snapshot()
+        let bases = try directory.state.catalog.segmentBases(version: nil)
+        var summary = LogSummary(
+            path: path, segments: [], startOffset: UInt64(bases.first ?? head.nextOffset),
+            endOffset: UInt64(head.nextOffset), batchCount: 0, recordCount: 0, bytesOnDisk: 0, storedBytes: 0,
+            uncompressedBytes: 0)
+        let walker = SegmentWalker()
+        for base in bases {
+            let segment = try walker.summarise(directory.state, base: base, head: head)
+            summary.segments.append(segment)
+            summary.batchCount += segment.batchCount
+            summary.recordCount += segment.recordCount
+            summary.bytesOnDisk += segment.fileBytes + segment.indexBytes
+            summary.storedBytes += segment.storedBytes
+            summary.uncompressedBytes += segment.uncompressedBytes
+            summary.minTimestamp = optionalMin(summary.minTimestamp, segment.minTimestamp)
+            summary.maxTimestamp = optionalMax(summary.maxTimestamp, segment.maxTimestamp)
+        }
+        return summary
+    }
+
+    /// Summarises this log (what has been written so far).
+    public func inspect() throws(EventLogError) -> LogSummary {
+        try Self.inspect(at: path)
+    }
+}
+
+/// Walks one segment's batches, reusing its buffers from segment to segment.
+private final class SegmentWalker {
+    private let lz4 = KafkaLZ4()
+    private let buffer = ByteBuffer(capacity: 256 << 10)
+    private var records: [RecordView] = []
+    private var headers: [HeaderView] = []
+
+    /// The most a batch may decompress to, as for cursors.
+    static let maxDecompressedBatch = 1 << 30
+
+    func summarise(_ state: LogState, base: Int64, head: HeadState) throws(EventLogError) -> SegmentSummary {
+        let isActive = base == head.activeBase
+        let reader = try state.catalog.reader(base: base, active: isActive && state.head != nil)
+        let fileBytes = try reader.currentFileSize()
+        // The active segment holds what the head published; a closed one
+        // ends at its (trimmed) file size.
+        let limit = isActive ? Int(head.committedPosition) : min(fileBytes, reader.mappedFileSize)
+        var summary = SegmentSummary(
+            baseOffset: UInt64(base), fileName: reader.fileName, isActive: isActive, fileBytes: UInt64(fileBytes),
+            indexBytes: fileSize(SegmentFileName.path(directory: state.directory, base: base, .offsetIndex))
+                + fileSize(SegmentFileName.path(directory: state.directory, base: base, .timeIndex)),
+            batchCount: 0, recordCount: 0, storedBytes: 0, uncompressedBytes: 0)
+        let bytes = reader.bytes(limit: limit)
+        var damage: (position: Int, error: FormatError)?
+        let outcome = BatchScanner.scan(bytes, from: 0, limit: bytes.count) { batch in
+            guard damage == nil else { return }
+            do throws(FormatError) {
+                try add(batch, bytes, to: &summary)
+            } catch {
+                damage = (batch.position + RecordBatchHeader.size, error)
+            }
+        }
+        if let damage { throw EventLogError.corrupt(file: reader.logPath, at: damage.position, damage.error) }
+        if let error = outcome.damage { throw EventLogError.corrupt(file: reader.logPath, at: 0, error) }
+        return summary
+    }
+
+    private func add(_ batch: ScannedBatch, _ bytes: UnsafeRawBufferPointer, to summary: inout SegmentSummary)
+        throws(FormatError)
+    {
+        let header = batch.header
+        let payload = UnsafeRawBufferPointer(
+            rebasing: bytes[batch.position + RecordBatchHeader.size..<batch.position + header.totalSize])
+        summary.batchCount += 1
+        summary.storedBytes += UInt64(header.totalSize)
+        records.removeAll(keepingCapacity: true)
+        headers.removeAll(keepingCapacity: true)
+        switch header.compression {
+        case .some(.none):
+            summary.uncompressedBytes += UInt64(header.totalSize)
+            try RecordDecoder.decode(recordsSection: payload, header: header, into: &records, headers: &headers)
+        case .some(.lz4):
+            buffer.removeAll()
+            let count = try lz4.decompress(payload, into: buffer, limit: Self.maxDecompressedBatch)
+            summary.uncompressedBytes += UInt64(RecordBatchHeader.size + count)
+            try RecordDecoder.decode(
+                recordsSection: UnsafeRawBufferPointer(start: buffer.baseAddress, count: count), header: header,
+                into: &records, headers: &headers)
+        default:
+            // Codecs this library does not read (batches from Kafka itself):
+            // count from the header, whose timestamps bound the records'.
+            summary.uncompressedBytes += UInt64(header.totalSize)
+            summary.recordCount += Int(header.recordsCount)
+            if header.recordsCount > 0 {
+                summary.firstOffset = summary.firstOffset ?? UInt64(header.baseOffset)
+                summary.lastOffset = UInt64(header.lastOffset)
+                summary.minTimestamp = optionalMin(summary.minTimestamp, header.baseTimestamp)
+                summary.maxTimestamp = optionalMax(summary.maxTimestamp, header.maxTimestamp)
+            }
+            return
+        }
+        summary.recordCount += records.count
+        for record in records {
+            summary.firstOffset = summary.firstOffset ?? UInt64(record.offset)
+            summary.lastOffset = UInt64(record.offset)
+            summary.minTimestamp = optionalMin(summary.minTimestamp, record.timestamp)
+            summary.maxTimestamp = optionalMax(summary.maxTimestamp, record.timestamp)
+        }
+    }
+
+    private func fileSize(_ path: String) -> UInt64 {
+        var st = stat()
+        return stat(path, &st) == 0 ? UInt64(st.st_size) : 0
+    }
+}
+
+private func optionalMin(_ a: Int64?, _ b: Int64?) -> Int64? {
+    guard let a else { return b }
+    guard let b else { return a }
+    return min(a, b)
+}
+
+private func optionalMax(_ a: Int64?, _ b: Int64?) -> Int64? {
+    guard let a else { return b }
+    guard let b else { return a }
+    return max(a, b)
+}
+
+#if canImport(Glibc)
+    import Glibc
+#endif

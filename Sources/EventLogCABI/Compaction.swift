@@ -1,0 +1,32 @@
+// C API: eventlog_compact. Checks the options, calls EventLog.compact(at:)
+// and copies its counts into the caller's stats; no logic of its own.
+import CEventLogHeader
+import EventLog
+
+@c(eventlog_compact)
+public func eventlogCompact(
+    _ dir: UnsafePointer<CChar>?, _ options: UnsafePointer<eventlog_compact_options>?,
+    _ stats: UnsafeMutablePointer<eventlog_compact_stats>?
+) -> CInt {
+    stats?.pointee = eventlog_compact_stats()
+    guard let dir else { return invalid("dir: NULL") }
+    let path = String(cString: dir)
+    return guarded { () throws(EventLogError) in
+        var settings = CompactOptions()
+        if let c = options?.pointee {
+            guard c.version == UInt32(EVENTLOG_COMPACT_OPTIONS_VERSION) else {
+                throw EventLogError(
+                    .version,
+                    "opts->version: \(c.version) is not a version this library knows (\(EVENTLOG_COMPACT_OPTIONS_VERSION))")
+            }
+            guard c.delete_retention_ms >= 0 else {
+                throw EventLogError(.invalidArgument, "opts->delete_retention_ms: \(c.delete_retention_ms) is negative")
+            }
+            if c.delete_retention_ms != 0 { settings.deleteRetentionMilliseconds = c.delete_retention_ms }
+        }
+        let result = try EventLog.compact(at: path, options: settings)
+        stats?.pointee = eventlog_compact_stats(
+            records_before: result.recordsBefore, records_after: result.recordsAfter,
+            bytes_before: result.bytesBefore, bytes_after: result.bytesAfter)
+    }
+}

@@ -1,0 +1,23 @@
+// C API: eventlog_verify. The report is filled whether the log is sound
+// (EVENTLOG_OK) or not (EVENTLOG_ECORRUPT, the message naming the first
+// problem); on any other error it is left zeroed.
+import CEventLogHeader
+import EventLog
+
+@c(eventlog_verify)
+public func eventlogVerify(_ dir: UnsafePointer<CChar>?, _ report: UnsafeMutablePointer<eventlog_verify_report>?) -> CInt {
+    report?.pointee = eventlog_verify_report()
+    guard let dir else { return invalid("dir: NULL") }
+    let path = String(cString: dir)
+    do {
+        let result = try EventLog.verify(at: path)
+        report?.pointee = eventlog_verify_report(
+            segments: result.segments, batches: result.batches, records: result.records,
+            corrupt_batches: result.corruptBatches, truncated_bytes: result.truncatedBytes)
+        guard let first = result.problems.first else { return EVENTLOG_OK }
+        let more = result.problems.count > 1 ? " (and \(result.problems.count - 1) more problems)" : ""
+        return fail(EventLogError(.corrupt, "\(first)\(more)"))
+    } catch {
+        return fail(error)
+    }
+}

@@ -1,0 +1,92 @@
+// How the CLI shows and reads keys, values and header values: as text when
+// the bytes are printable UTF-8, as base64 otherwise, and as a hex dump.
+
+/// The bytes as a String if they are valid UTF-8 without control characters
+/// other than tab, newline and carriage return; nil otherwise.
+func printableText(_ bytes: [UInt8]) -> String? {
+    guard let text = String(validating: bytes, as: UTF8.self) else { return nil }
+    for scalar in text.unicodeScalars {
+        let v = scalar.value
+        if (v < 0x20 && v != 0x09 && v != 0x0A && v != 0x0D) || (0x7F...0x9F).contains(v) { return nil }
+    }
+    return text
+}
+
+enum Base64 {
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    static func encode(_ bytes: [UInt8]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        var i = 0
+        while i < bytes.count {
+            let b0 = UInt32(bytes[i])
+            let b1 = i + 1 < bytes.count ? UInt32(bytes[i + 1]) : 0
+            let b2 = i + 2 < bytes.count ? UInt32(bytes[i + 2]) : 0
+            let group = b0 << 16 | b1 << 8 | b2
+            out.append(alphabet[Int(group >> 18 & 63)])
+            out.append(alphabet[Int(group >> 12 & 63)])
+            out.append(i + 1 < bytes.count ? alphabet[Int(group >> 6 & 63)] : UInt8(ascii: "="))
+            out.append(i + 2 < bytes.count ? alphabet[Int(group & 63)] : UInt8(ascii: "="))
+            i += 3
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Decodes standard base64; the trailing `=` padding may be left out.
+    static func decode(_ text: String) -> [UInt8]? {
+        var values: [UInt32] = []
+        var padding = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "=") {
+                padding += 1
+                continue
+            }
+            guard padding == 0, let index = alphabet.firstIndex(of: byte) else { return nil }
+            values.append(UInt32(index))
+        }
+        guard values.count % 4 != 1, padding <= 2, padding == 0 || (values.count + padding) % 4 == 0 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(values.count * 3 / 4)
+        var i = 0
+        while i < values.count {
+            let chunk = values[i..<min(i + 4, values.count)]
+            var group: UInt32 = 0
+            for (j, value) in chunk.enumerated() { group |= value << (18 - 6 * UInt32(j)) }
+            out.append(UInt8(group >> 16 & 0xFF))
+            if chunk.count > 2 { out.append(UInt8(group >> 8 & 0xFF)) }
+            if chunk.count > 3 { out.append(UInt8(group & 0xFF)) }
+            i += 4
+        }
+        return out
+    }
+}
+
+/// `hexdump -C` lines: offset, sixteen bytes in hex, and their printable ASCII.
+func hexDumpLines(_ bytes: [UInt8], indent: String) -> [String] {
+    let hexDigits = Array("0123456789abcdef".utf8)
+    var lines: [String] = []
+    var start = 0
+    while start < bytes.count {
+        let row = bytes[start..<min(start + 16, bytes.count)]
+        var text = Array(indent.utf8)
+        let position = String(start, radix: 16)
+        text += Array(String(repeating: "0", count: max(0, 8 - position.count)).utf8) + Array(position.utf8)
+        text += [0x20, 0x20]
+        for i in 0..<16 {
+            if i == 8 { text.append(0x20) }
+            if start + i < bytes.count {
+                let byte = bytes[start + i]
+                text += [hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 15)], 0x20]
+            } else {
+                text += [0x20, 0x20, 0x20]
+            }
+        }
+        text += [0x20, UInt8(ascii: "|")]
+        text += row.map { (0x20..<0x7F).contains($0) ? $0 : UInt8(ascii: ".") }
+        text.append(UInt8(ascii: "|"))
+        lines.append(String(decoding: text, as: UTF8.self))
+        start += 16
+    }
+    return lines
+}

@@ -1,0 +1,125 @@
+// Records as the CLI prints and reads them. A JSON line is
+//   {"offset":5,"timestamp":1764410400000,"key":"user-1","value":"hi","headers":{"trace":"abc"}}
+// where key and value are strings when printable UTF-8, null when absent
+// (a null value is a tombstone), and otherwise appear as "key_b64" /
+// "value_b64" holding base64; a header value is a string, null, or
+// {"b64":"..."}. `append --json` reads the same shape (offset ignored), so
+// `dump | append --json` copies a log.
+import EventLog
+
+enum RecordFormat {
+    static func json(_ record: Record) -> String {
+        var members: [(String, JSON)] = [
+            ("offset", .integer(record.offset)), ("timestamp", .integer(record.timestamp)),
+        ]
+        members.append(bytesMember("key", record.key))
+        members.append(bytesMember("value", record.value))
+        members.append(("headers", .object(record.headers.map { ($0.key, headerValue($0.value)) })))
+        return JSON.object(members).text
+    }
+
+    private static func bytesMember(_ name: String, _ bytes: [UInt8]?) -> (String, JSON) {
+        guard let bytes else { return (name, .null) }
+        if let text = printableText(bytes) { return (name, .string(text)) }
+        return (name + "_b64", .string(Base64.encode(bytes)))
+    }
+
+    private static func headerValue(_ bytes: [UInt8]?) -> JSON {
+        guard let bytes else { return .null }
+        if let text = printableText(bytes) { return .string(text) }
+        return .object([("b64", .string(Base64.encode(bytes)))])
+    }
+
+    /// The `--hex` form: a line about the record, then a hex dump of each
+    /// header value, the key and the value.
+    static func hex(_ record: Record) -> String {
+        var lines = [
+            "offset \(record.offset)  timestamp \(record.timestamp) (\(TimeText.iso8601(record.timestamp)))"
+                + "  headers \(record.headers.count)"
+        ]
+        func field(_ title: String, _ bytes: [UInt8]?) {
+            guard let bytes else {
+                lines.append("  \(title): null")
+                return
+            }
+            lines.append("  \(title): \(bytes.count) bytes")
+            lines += hexDumpLines(bytes, indent: "    ")
+        }
+        for header in record.headers { field("header \(JSON.string(header.key).text)", header.value) }
+        field("key", record.key)
+        field("value", record.value)
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    // MARK: Reading
+
+    struct ParseError: Error {
+        var message: String
+    }
+
+    /// A record from one `append --json` line; `defaultKey` is used when the
+    /// object has no key member.
+    static func record(fromJSONLine line: [UInt8], defaultKey: [UInt8]?) throws(ParseError) -> Record {
+        let json: JSON
+        do { json = try JSON.parse(line) } catch {
+            throw ParseError(message: "\(error.message) at column \(error.column)")
+        }
+        guard case .object(let members) = json else { throw ParseError(message: "expected a JSON object") }
+        var record = Record(key: defaultKey, value: nil)
+        for (name, value) in members {
+            switch name {
+            case "key": record.key = try bytes(value, name)
+            case "value": record.value = try bytes(value, name)
+            case "key_b64": record.key = try base64(value, name)
+            case "value_b64": record.value = try base64(value, name)
+            case "timestamp": record.timestamp = try timestamp(value)
+            case "headers": record.headers = try headers(value)
+            case "offset": continue
+            default: throw ParseError(message: "unknown member \"\(name)\" (expected key, value, headers, timestamp)")
+            }
+        }
+        return record
+    }
+
+    private static func bytes(_ value: JSON, _ name: String) throws(ParseError) -> [UInt8]? {
+        switch value {
+        case .null: return nil
+        case .string(let text): return Array(text.utf8)
+        default: throw ParseError(message: "\"\(name)\" must be a string or null")
+        }
+    }
+
+    private static func base64(_ value: JSON, _ name: String) throws(ParseError) -> [UInt8]? {
+        guard case .string(let text) = value else { throw ParseError(message: "\"\(name)\" must be a base64 string") }
+        guard let bytes = Base64.decode(text) else { throw ParseError(message: "\"\(name)\" is not valid base64") }
+        return bytes
+    }
+
+    private static func timestamp(_ value: JSON) throws(ParseError) -> Int64 {
+        switch value {
+        case .number(let text):
+            if let ms = Int64(text) { return ms }
+        case .string(let text):
+            if let ms = TimeText.parse(text) { return ms }
+        default: break
+        }
+        throw ParseError(message: "\"timestamp\" must be milliseconds since the epoch or an ISO-8601 string")
+    }
+
+    private static func headers(_ value: JSON) throws(ParseError) -> [Header] {
+        guard case .object(let members) = value else {
+            throw ParseError(message: "\"headers\" must be an object of header names to values")
+        }
+        var headers: [Header] = []
+        for (name, value) in members {
+            switch value {
+            case .null: headers.append(Header(key: name, value: nil))
+            case .string(let text): headers.append(Header(key: name, value: Array(text.utf8)))
+            case .object where value["b64"] != nil:
+                headers.append(Header(key: name, value: try base64(value["b64"]!, "headers.\(name).b64")))
+            default: throw ParseError(message: "header \"\(name)\" must be a string, null or {\"b64\": ...}")
+            }
+        }
+        return headers
+    }
+}

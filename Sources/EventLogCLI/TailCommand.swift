@@ -1,0 +1,165 @@
+// `eventlog tail`: the newest records, and with --follow those still to be
+// written, read with a cursor that waits (Cursor.next(timeoutMilliseconds:))
+// rather than polls. With --cursor the position is a named cursor's, stored
+// with Cursor.commit() as records are printed and on exit.
+import ArgumentParser
+import EventLog
+import Glibc
+import Synchronization
+
+struct TailCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tail",
+        abstract: "Print the last records as JSON lines, and with -f new ones as they are written.",
+        discussion: """
+            Prints records in the form of `eventlog dump`. Without --from, --from-time or \
+            --cursor it starts --last records before the end. Without --follow it stops at \
+            the end of the log.
+
+            With --cursor NAME it starts where the named cursor left off (the oldest record \
+            for a new name) and commits its position after every --commit-every records \
+            printed, when it reaches the end without --follow, and when SIGINT or SIGTERM \
+            ends it. Commits follow the output, so a record may be printed twice after a \
+            crash, never skipped.
+
+            The log is opened read-only: tail works while a writer appends in another process.
+
+            Examples:
+              eventlog tail events
+              eventlog tail -f events --from-time 2026-11-29T10:00:00Z
+              eventlog tail -f events --cursor indexer --commit-every 100
+            """)
+
+    @Argument(help: "The log directory.")
+    var directory: String
+
+    @Flag(name: [.customShort("f"), .long], help: "Keep waiting for new records until interrupted.")
+    var follow = false
+
+    @Option(help: ArgumentHelp("Start at this offset.", valueName: "offset"))
+    var from: UInt64?
+
+    @Option(
+        name: .customLong("from-time"),
+        help: ArgumentHelp("Start at the first record at or after this time.", valueName: "time"),
+        transform: parseTime)
+    var fromTime: Int64?
+
+    @Option(help: ArgumentHelp("Read as the named cursor, committing its position.", valueName: "name"))
+    var cursor: String?
+
+    @Option(
+        name: [.customShort("n"), .long],
+        help: ArgumentHelp("Start this many offsets before the end.", valueName: "count"))
+    var last: UInt64 = 10
+
+    @Option(
+        name: .customLong("commit-every"),
+        help: ArgumentHelp("With --cursor: commit after this many records.", valueName: "count"))
+    var commitEvery: UInt64?
+
+    @Option(
+        name: .customLong("timeout-ms"),
+        help: ArgumentHelp("With --follow: stop once no record has come for this long.", valueName: "ms"))
+    var timeoutMilliseconds: UInt64?
+
+    /// The longest single wait, so that a signal is noticed promptly.
+    static let waitSliceMilliseconds: UInt64 = 200
+
+    func validate() throws {
+        if [from != nil, fromTime != nil, cursor != nil].filter({ $0 }).count > 1 {
+            throw ValidationError("--from, --from-time and --cursor exclude each other")
+        }
+        if commitEvery != nil && cursor == nil { throw ValidationError("--commit-every needs --cursor") }
+        if commitEvery == 0 { throw ValidationError("--commit-every must be at least 1") }
+        if timeoutMilliseconds != nil && !follow { throw ValidationError("--timeout-ms needs --follow") }
+    }
+
+    func run() throws {
+        StopSignal.install()
+        let log = try openForReading(directory)
+        let reader = try openCursor(log)
+        let out = Output()
+        let commitInterval = commitEvery ?? 1
+        var uncommitted: UInt64 = 0
+        var idleSince = monotonicMilliseconds()
+        func commit() throws {
+            out.flush()
+            if reader.name != nil && uncommitted > 0 { try reader.commit() }
+            uncommitted = 0
+        }
+        do {
+            while !StopSignal.requested {
+                var record = try reader.next(timeoutMilliseconds: 0)
+                if record == nil {
+                    // Caught up: show what was read before waiting for more.
+                    out.flush()
+                    guard follow else { break }
+                    var wait = Self.waitSliceMilliseconds
+                    if let timeoutMilliseconds {
+                        let idle = monotonicMilliseconds() - idleSince
+                        if idle >= timeoutMilliseconds { break }
+                        wait = min(wait, timeoutMilliseconds - idle)
+                    }
+                    record = try reader.next(timeoutMilliseconds: Int(wait))
+                }
+                guard let record else { continue }
+                idleSince = monotonicMilliseconds()
+                out.write(RecordFormat.json(record) + "\n")
+                uncommitted += 1
+                if uncommitted >= commitInterval { try commit() }
+            }
+        } catch {
+            // What was printed is committed even when reading fails.
+            try? commit()
+            throw error
+        }
+        try commit()
+    }
+
+    private func openCursor(_ log: EventLog) throws -> Cursor {
+        if let name = cursor {
+            return try blaming("--cursor") { () throws(EventLogError) in try log.cursor(named: name) }
+        }
+        if let from {
+            return try blaming("--from") { () throws(EventLogError) in try log.cursor(from: from) }
+        }
+        if let fromTime {
+            let reader = try log.cursor(from: EventLog.oldest)
+            try reader.seek(toTimestamp: fromTime)
+            return reader
+        }
+        let end = log.endOffset
+        return try log.cursor(from: max(log.startOffset, end > last ? end - last : 0))
+    }
+}
+
+/// SIGINT and SIGTERM set a flag that the read loop checks between waits,
+/// so tail commits and exits cleanly; nothing else is async-signal-safe.
+/// They are also unblocked: a process may inherit them blocked from its
+/// parent (test runners and supervisors spawn from threads that block them).
+enum StopSignal {
+    private static let flag = Atomic<Bool>(false)
+
+    static var requested: Bool { flag.load(ordering: .acquiring) }
+
+    static func install() {
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in StopSignal.flag.store(true, ordering: .releasing) }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = 0
+        sigaction(SIGINT, &action, nil)
+        sigaction(SIGTERM, &action, nil)
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
+    }
+}
+
+func monotonicMilliseconds() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return UInt64(now.tv_sec) * 1000 + UInt64(now.tv_nsec) / 1_000_000
+}

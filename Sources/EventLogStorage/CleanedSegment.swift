@@ -1,0 +1,113 @@
+// The segment a compaction writes for one group of merged segments:
+// `<base>.log.cleaned` with its `.index.cleaned` and `.timeindex.cleaned`,
+// built with the same 4096-byte interval rule as the writer's segments
+// (Kafka's LogSegment.append, Docs/FORMAT.md §6.3) and a final time-index
+// entry, as a rolled segment has. In a dry run nothing is written and only
+// the sizes are counted. Owned by one compaction; not thread-safe.
+import EventLogFormat
+import Glibc
+
+final class CleanedSegment {
+    let base: Int64
+    private let directory: String
+    private let mode: mode_t
+    private let log: FileHandle?
+    /// Batches not yet written to the file.
+    private let pending = ByteBuffer(capacity: 1 << 20)
+    private var written = 0
+    /// Bytes of the segment so far, pending ones included.
+    private(set) var size = 0
+    private(set) var records = 0
+    private var offsetEntries: [OffsetIndexEntry] = []
+    private var timeEntries: [TimeIndexEntry] = []
+    private var bytesSinceIndexEntry = 0
+    private var maxTimestamp: Int64 = -1
+    private var maxTimestampOffset: Int64
+
+    private static let flushBytes = 1 << 20
+
+    /// Creates the cleaned log file, replacing a stale one; none in a dry run.
+    init(directory: String, base: Int64, mode: mode_t, dryRun: Bool) throws(EventLogError) {
+        self.directory = directory
+        self.base = base
+        self.mode = mode
+        maxTimestampOffset = base
+        log =
+            dryRun
+            ? nil
+            : try FileHandle.open(
+                SegmentSwap.path(directory, base, .log, SegmentSwap.cleanedSuffix),
+                flags: O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
+    }
+
+    /// Appends one whole batch that `header` describes.
+    func append(_ batch: UnsafeRawBufferPointer, header: RecordBatchHeader) throws(EventLogError) {
+        // Merging checks both limits; a rebuilt batch can still come out a
+        // little larger than the original if its codec compressed better.
+        guard header.lastOffset - base <= Int64(Int32.max), size + batch.count <= Int(Int32.max) else {
+            throw EventLogError(
+                .tooBig, "\(directory): compacted segment \(base) would exceed Kafka's 2^31-1 bytes or offsets")
+        }
+        if header.maxTimestamp > maxTimestamp {
+            maxTimestamp = header.maxTimestamp
+            maxTimestampOffset = header.lastOffset
+        }
+        if bytesSinceIndexEntry > ActiveSegment.indexIntervalBytes {
+            offsetEntries.append(OffsetIndexEntry(relativeOffset: Int32(header.lastOffset - base), position: Int32(size)))
+            appendTimeEntryIfNewer()
+            bytesSinceIndexEntry = 0
+        }
+        bytesSinceIndexEntry += batch.count
+        size += batch.count
+        records += Int(header.recordsCount)
+        guard log != nil else { return }
+        pending.append(batch)
+        if pending.count >= Self.flushBytes { try flush() }
+    }
+
+    private func appendTimeEntryIfNewer() {
+        guard maxTimestamp >= 0, maxTimestamp > timeEntries.last?.timestamp ?? -1 else { return }
+        timeEntries.append(TimeIndexEntry(timestamp: maxTimestamp, relativeOffset: Int32(maxTimestampOffset - base)))
+    }
+
+    private func flush() throws(EventLogError) {
+        guard let log, pending.count > 0 else { return }
+        try pending.withUnsafeBytes { bytes in Result { () throws(EventLogError) in try log.write(bytes, at: written) } }
+            .get()
+        written += pending.count
+        pending.removeAll()
+    }
+
+    /// Writes the rest and both indexes (with the final time-index entry)
+    /// and makes all three files durable.
+    func finish() throws(EventLogError) {
+        appendTimeEntryIfNewer()
+        guard let log else { return }
+        try flush()
+        try log.syncData()
+        let offsets = ByteBuffer(capacity: offsetEntries.count * OffsetIndexEntry.size)
+        offsets.appendZeros(offsetEntries.count * OffsetIndexEntry.size)
+        for (i, entry) in offsetEntries.enumerated() { entry.store(to: offsets.baseAddress + i * OffsetIndexEntry.size) }
+        try writeIndex(.offsetIndex, offsets)
+        let times = ByteBuffer(capacity: timeEntries.count * TimeIndexEntry.size)
+        times.appendZeros(timeEntries.count * TimeIndexEntry.size)
+        for (i, entry) in timeEntries.enumerated() { entry.store(to: times.baseAddress + i * TimeIndexEntry.size) }
+        try writeIndex(.timeIndex, times)
+    }
+
+    private func writeIndex(_ kind: SegmentFileKind, _ bytes: ByteBuffer) throws(EventLogError) {
+        let file = try FileHandle.open(
+            SegmentSwap.path(directory, base, kind, SegmentSwap.cleanedSuffix), flags: O_WRONLY | O_CREAT | O_TRUNC,
+            mode: mode)
+        try bytes.withUnsafeBytes { raw in Result { () throws(EventLogError) in try file.write(raw, at: 0) } }.get()
+        try file.syncData()
+    }
+
+    /// Removes the cleaned files after a failure, as far as it can; recovery
+    /// removes whatever is left.
+    func discard() {
+        for kind in SegmentFileKind.allCases {
+            try? FileSystem.remove(SegmentSwap.path(directory, base, kind, SegmentSwap.cleanedSuffix))
+        }
+    }
+}

@@ -1,0 +1,540 @@
+// Checking one segment, its bytes and its indexes, without any I/O: every
+// batch's structure and CRC, its records (decompressed and decoded), the
+// order of offsets within and across segments, and whether each .index and
+// .timeindex entry says what Kafka's rules say it must (KAFKA-FORMAT.md §4).
+// Verify runs it over every segment, recover uses its findings to decide
+// where to cut, and the fuzz target runs it over arbitrary bytes, so nothing
+// here may trap on hostile input. Damage does not end the check: the next
+// intact batch is found (BatchResync) and checking goes on from there.
+import EventLogFormat
+
+/// One thing wrong in a log directory: the file, the byte position in it, and what.
+public struct VerificationProblem: Equatable, Sendable, CustomStringConvertible {
+    public var file: String
+    public var position: Int
+    public var detail: String
+
+    public init(file: String, position: Int, detail: String) {
+        self.file = file
+        self.position = position
+        self.detail = detail
+    }
+
+    public var description: String { "\(file): \(detail) at byte \(position)" }
+}
+
+public enum SegmentCheck {
+    public struct Input {
+        public var bytes: UnsafeRawBufferPointer
+        public var base: Int64
+        public var logPath: String
+        /// The index files' bytes; nil when a file is missing.
+        public var offsetIndex: UnsafeRawBufferPointer?
+        public var timeIndex: UnsafeRawBufferPointer?
+        /// Entries to consider: what the head published for the active segment.
+        public var offsetIndexEntries: Int?
+        public var timeIndexEntries: Int?
+        /// The last segment, where a torn or zeroed tail is where a writer
+        /// stopped (a crash, or a writer still running), not damage.
+        public var isLast = false
+        /// For the last segment: the end of what its writer published. Bytes
+        /// before it must be whole; bytes after it may be an unfinished write.
+        public var publishedEnd: Int?
+        /// The offset after the previous segment's last batch.
+        public var previousNextOffset: Int64?
+        /// The next segment's base: the last batch must end below it.
+        public var nextSegmentBase: Int64?
+        /// With `publishedEnd`: the offset after the batch that ends there.
+        public var publishedNextOffset: Int64?
+
+        public init(bytes: UnsafeRawBufferPointer, base: Int64, logPath: String) {
+            self.bytes = bytes
+            self.base = base
+            self.logPath = logPath
+        }
+
+        var offsetIndexPath: String { Self.sibling(logPath, ".index") }
+        var timeIndexPath: String { Self.sibling(logPath, ".timeindex") }
+
+        private static func sibling(_ logPath: String, _ suffix: String) -> String {
+            (logPath.hasSuffix(".log") ? String(logPath.dropLast(4)) : logPath) + suffix
+        }
+    }
+
+    public struct Result: Sendable {
+        public var batches = 0
+        /// Records of the valid batches.
+        public var records = 0
+        public var corruptBatches = 0
+        /// Bytes after the last valid batch: what a recovery would cut.
+        public var truncatedBytes = 0
+        public var problems: [VerificationProblem] = []
+        /// The offset after the last valid batch (the lower bound if none).
+        public var nextOffset: Int64 = 0
+        public var maxTimestamp: Int64 = -1
+        /// Where recover cuts: the first damaged batch or torn tail; nil when
+        /// every byte belongs to a valid batch.
+        public var cutPosition: Int?
+        /// The offset after the last valid batch before `cutPosition`.
+        public var nextOffsetAtCut: Int64 = 0
+        /// Records from `cutPosition` on, as far as batch headers tell.
+        public var recordsAfterCut = 0
+        /// Records that damaged batches claim to hold.
+        public var recordsInDamage = 0
+        /// The index files are missing, inconsistent or not trimmed.
+        public var indexNeedsRebuild = false
+    }
+
+    /// At most this many problems are listed per segment; one more line
+    /// then says how many were left out.
+    static let maxProblems = 1000
+
+    public static func check(_ input: Input) -> Result {
+        var checker = SegmentChecker(input)
+        checker.run()
+        return checker.finish()
+    }
+}
+
+/// The state of one check: a walk over the batches, merged with walks over
+/// the index entries (both are sorted by position and offset).
+private struct SegmentChecker {
+    let input: SegmentCheck.Input
+    let bytes: UnsafeRawBufferPointer
+    let end: Int
+    var result = SegmentCheck.Result()
+    var omittedProblems = 0
+    /// The smallest baseOffset the next batch may have.
+    var lowerBound: Int64
+    /// The batch before overlapped this one: one of the two has a damaged
+    /// baseOffset, and nothing tells which, so both are corrupt.
+    var overlapsPrevious = false
+    /// Set after damage until the next valid batch: index entries that point
+    /// into the damage cannot be checked and are passed over silently.
+    var damagedFrom: Int?
+    var damageSeen = false
+    var runningMaxTimestamp: Int64 = -1
+
+    var offsetEntries: [OffsetIndexEntry] = []
+    var nextOffsetEntry = 0
+    var offsetIndexReported = false
+    var timeEntries: [TimeIndexEntry] = []
+    var nextTimeEntry = 0
+    var timeIndexReported = false
+
+    let lz4 = KafkaLZ4()
+    let buffer = ByteBuffer(capacity: 64 << 10)
+    var records: [RecordView] = []
+    var headers: [HeaderView] = []
+
+    init(_ input: SegmentCheck.Input) {
+        self.input = input
+        bytes = input.bytes
+        end = input.bytes.count
+        lowerBound = max(input.base, input.previousNextOffset ?? input.base)
+        result.nextOffset = lowerBound
+        result.nextOffsetAtCut = lowerBound
+    }
+
+    mutating func run() {
+        if end > Int(Int32.max) {
+            problem(input.logPath, Int(Int32.max), "segment of \(end) bytes exceeds Kafka's limit of 2^31-1 bytes")
+        }
+        if let previous = input.previousNextOffset, input.base < previous {
+            problem(input.logPath, 0, "segment base \(input.base) is below the previous segment's next offset \(previous)")
+        }
+        loadOffsetIndex()
+        loadTimeIndex()
+        var position = 0
+        while position < end {
+            guard let next = step(at: position) else { break }
+            position = next
+        }
+        checkLeftoverIndexEntries()
+    }
+
+    func finish() -> SegmentCheck.Result {
+        var final = result
+        if omittedProblems > 0 {
+            final.problems.append(
+                VerificationProblem(file: input.logPath, position: 0, detail: "\(omittedProblems) more problems not listed"))
+        }
+        return final
+    }
+
+    // MARK: Batches
+
+    /// Checks the batch at `position`; returns where checking goes on, or
+    /// nil when the rest of the segment is a torn or damaged tail.
+    private mutating func step(at position: Int) -> Int? {
+        let remaining = end - position
+        guard remaining >= RecordBatchHeader.logOverhead else {
+            tail(at: position, header: nil, detail: "\(remaining) bytes after the last batch are too few for a batch")
+            return nil
+        }
+        let window = UnsafeRawBufferPointer(rebasing: bytes[position..<end])
+        let header: RecordBatchHeader
+        do throws(FormatError) {
+            header = try RecordBatchHeader(parsing: window)
+        } catch {
+            return damaged(at: position, header: nil, detail: detail(error, batchAt: position), problemAt: position + error.position)
+        }
+        guard header.totalSize <= remaining else {
+            return damaged(
+                at: position, header: header,
+                detail: "batch of \(header.totalSize) bytes runs past the end of the segment (\(remaining) bytes left)")
+        }
+        let batch = UnsafeRawBufferPointer(rebasing: window.prefix(header.totalSize))
+        do throws(FormatError) {
+            _ = try RecordBatch.validate(batch)
+        } catch {
+            return damaged(
+                at: position, header: header, detail: detail(error, batchAt: position), problemAt: position + error.position)
+        }
+        // From here on the batch's length is trustworthy (the CRC range ends
+        // where it says), so a bad batch is skipped by its length.
+        let overlapped = overlapsPrevious
+        overlapsPrevious = false
+        if overlapped {
+            corrupt(at: position, header: header, detail: "batch offsets \(header.baseOffset)...\(header.lastOffset) overlap the batch before")
+            return position + header.totalSize
+        }
+        if let detail = offsetProblem(header, at: position) {
+            corrupt(at: position, header: header, detail: detail)
+            return position + header.totalSize
+        }
+        if let detail = recordProblem(header, batch, at: position) {
+            corrupt(at: position, header: header, detail: detail)
+            return position + header.totalSize
+        }
+        accept(header, at: position)
+        return position + header.totalSize
+    }
+
+    /// baseOffset is outside the CRC, so offsets are checked against the
+    /// neighbours: not below the batch before, not past the batch after (or
+    /// the next segment, or what the writer published).
+    private mutating func offsetProblem(_ header: RecordBatchHeader, at position: Int) -> String? {
+        if header.baseOffset < lowerBound {
+            return "batch offsets \(header.baseOffset)...\(header.lastOffset) go back (expected \(lowerBound) or later)"
+        }
+        if header.lastOffset - input.base > Int64(Int32.max) {
+            return "batch last offset \(header.lastOffset) is more than 2^31-1 past the segment base \(input.base)"
+        }
+        let after = position + header.totalSize
+        if end - after >= RecordBatchHeader.size,
+            let next = try? RecordBatchHeader(parsing: UnsafeRawBufferPointer(rebasing: bytes[after..<end])),
+            next.baseOffset < header.nextOffset
+        {
+            overlapsPrevious = true
+            return "batch offsets \(header.baseOffset)...\(header.lastOffset) overlap the next batch's (from \(next.baseOffset))"
+        }
+        if after == end, let nextBase = input.nextSegmentBase, header.nextOffset > nextBase {
+            return "batch offsets \(header.baseOffset)...\(header.lastOffset) reach the next segment's base \(nextBase)"
+        }
+        if after == input.publishedEnd, let published = input.publishedNextOffset, header.nextOffset != published {
+            return "batch offsets \(header.baseOffset)...\(header.lastOffset) disagree with the published next offset \(published)"
+        }
+        return nil
+    }
+
+    /// Decompresses and decodes the records, which must lie in the batch's
+    /// offset range, in increasing order.
+    private mutating func recordProblem(_ header: RecordBatchHeader, _ batch: UnsafeRawBufferPointer, at position: Int)
+        -> String?
+    {
+        let payload = UnsafeRawBufferPointer(rebasing: batch[RecordBatchHeader.size...])
+        records.removeAll(keepingCapacity: true)
+        headers.removeAll(keepingCapacity: true)
+        do throws(FormatError) {
+            switch header.compression {
+            case .some(.none):
+                try RecordDecoder.decode(recordsSection: payload, header: header, into: &records, headers: &headers)
+            case .some(.lz4):
+                buffer.removeAll()
+                let count = try lz4.decompress(payload, into: buffer, limit: LogCursor.maxDecompressedBatch)
+                let section = UnsafeRawBufferPointer(start: buffer.baseAddress, count: count)
+                try RecordDecoder.decode(recordsSection: section, header: header, into: &records, headers: &headers)
+            default:
+                return "compression codec \(header.attributes & 7) is not supported (at byte \(position + 21))"
+            }
+        } catch {
+            return "\(error.detail) in the records of the batch at byte \(position) "
+                + "(byte \(error.position) of its records section)"
+        }
+        var previous = header.baseOffset &- 1
+        for record in records {
+            guard record.offset > previous, record.offset <= header.lastOffset else {
+                return "record offset \(record.offset) is out of order in the batch at byte \(position) "
+                    + "(offsets \(header.baseOffset)...\(header.lastOffset))"
+            }
+            previous = record.offset
+        }
+        return nil
+    }
+
+    private mutating func accept(_ header: RecordBatchHeader, at position: Int) {
+        result.batches += 1
+        result.records += Int(header.recordsCount)
+        if result.cutPosition != nil {
+            result.recordsAfterCut += Int(header.recordsCount)
+        } else {
+            result.nextOffsetAtCut = header.nextOffset
+        }
+        lowerBound = header.nextOffset
+        result.nextOffset = header.nextOffset
+        runningMaxTimestamp = max(runningMaxTimestamp, header.maxTimestamp)
+        result.maxTimestamp = runningMaxTimestamp
+        matchOffsetIndex(header, at: position)
+        matchTimeIndex(header)
+        damagedFrom = nil
+    }
+
+    /// A batch that cannot be trusted at all: skip it by its length if that
+    /// lands on an intact batch, else find the next one; no next batch makes
+    /// the rest a tail.
+    private func detail(_ error: FormatError, batchAt position: Int) -> String {
+        "\(error.detail) (in the batch starting at byte \(position))"
+    }
+
+    private mutating func damaged(at position: Int, header: RecordBatchHeader?, detail: String, problemAt: Int? = nil) -> Int? {
+        let skip = header.map { position + $0.totalSize }
+        let next: Int?
+        if let skip, skip <= end, skip == end || BatchResync.isIntact(bytes, at: skip, limit: end) {
+            next = skip
+        } else {
+            next = BatchResync.nextBatch(after: position, in: bytes, limit: end, indexedStart: indexedStart(after: position))
+        }
+        guard let next, next < end else {
+            tail(at: position, header: header, detail: detail, problemAt: problemAt)
+            return nil
+        }
+        corrupt(at: position, header: header, detail: detail, problemAt: problemAt)
+        return next
+    }
+
+    private mutating func corrupt(at position: Int, header: RecordBatchHeader?, detail: String, problemAt: Int? = nil) {
+        result.corruptBatches += 1
+        problem(input.logPath, problemAt ?? position, detail)
+        cut(at: position, header: header)
+        damagedFrom = damagedFrom ?? position
+        damageSeen = true
+    }
+
+    /// Everything from `position` on is not a batch: a torn write where the
+    /// writer stopped, or damage.
+    private mutating func tail(at position: Int, header: RecordBatchHeader?, detail: String, problemAt: Int? = nil) {
+        result.truncatedBytes += end - position
+        cut(at: position, header: header)
+        damagedFrom = damagedFrom ?? position
+        if input.isLast && looksTorn(at: position, header: header) { return }
+        if !isZero(position..<end) { result.corruptBatches += 1 }
+        problem(input.logPath, problemAt ?? position, "\(detail); \(end - position) bytes from byte \(position) on are not valid batches")
+    }
+
+    private mutating func cut(at position: Int, header: RecordBatchHeader?) {
+        let claimed = max(0, Int(header?.recordsCount ?? 0))
+        result.recordsInDamage += claimed
+        if result.cutPosition == nil { result.cutPosition = position }
+        result.recordsAfterCut += claimed
+    }
+
+    /// Whether the tail of the last segment is what a writer leaves when it
+    /// stops mid-write: past what it published, or (without a published end)
+    /// preallocated zeros, a batch cut short by the end of the file, or a
+    /// batch whose copy stopped part way, followed by zeros.
+    private func looksTorn(at position: Int, header: RecordBatchHeader?) -> Bool {
+        if let published = input.publishedEnd { return position >= published }
+        if end - position < RecordBatchHeader.size || isZero(position..<end) { return true }
+        guard let header else { return false }
+        let batchEnd = position + header.totalSize
+        return batchEnd >= end || isZero(batchEnd..<end)
+    }
+
+    private func isZero(_ range: Range<Int>) -> Bool {
+        UnsafeRawBufferPointer(rebasing: bytes[range]).allSatisfy { $0 == 0 }
+    }
+
+    private mutating func problem(_ file: String, _ position: Int, _ detail: String) {
+        guard result.problems.count < SegmentCheck.maxProblems else {
+            omittedProblems += 1
+            return
+        }
+        result.problems.append(VerificationProblem(file: file, position: position, detail: detail))
+    }
+
+    // MARK: Indexes
+
+    private mutating func loadOffsetIndex() {
+        guard let data = input.offsetIndex else {
+            result.indexNeedsRebuild = true
+            return
+        }
+        let size = OffsetIndexEntry.size
+        if data.count % size != 0 {
+            reportOffsetIndex(at: data.count - data.count % size, "length \(data.count) is not a multiple of \(size)")
+        }
+        var count = max(0, min(data.count / size, input.offsetIndexEntries ?? Int.max))
+        if input.isLast && input.offsetIndexEntries == nil {
+            // A writer preallocates the active segment's index with zeros.
+            while count > 0 && OffsetIndexEntry(loadingFrom: data.baseAddress! + (count - 1) * size).position == 0 {
+                count -= 1
+            }
+        }
+        // Untrimmed (a crashed or running writer's preallocation): fine to
+        // read, but not what Kafka expects of a file it is handed.
+        if data.count != count * size { result.indexNeedsRebuild = true }
+        for i in 0..<count {
+            let entry = OffsetIndexEntry(loadingFrom: data.baseAddress! + i * size)
+            let previous = offsetEntries.last
+            let ordered =
+                entry.relativeOffset >= 0 && entry.position > 0
+                && (previous.map { entry.relativeOffset > $0.relativeOffset && entry.position > $0.position } ?? true)
+            guard ordered else {
+                reportOffsetIndex(
+                    at: i * size,
+                    "entry \(i) (offset \(input.base &+ Int64(entry.relativeOffset)), position \(entry.position)) "
+                        + "does not follow the entry before it")
+                break
+            }
+            offsetEntries.append(entry)
+        }
+    }
+
+    private mutating func loadTimeIndex() {
+        guard let data = input.timeIndex else {
+            result.indexNeedsRebuild = true
+            return
+        }
+        let size = TimeIndexEntry.size
+        if data.count % size != 0 {
+            reportTimeIndex(at: data.count - data.count % size, "length \(data.count) is not a multiple of \(size)")
+        }
+        var count = max(0, min(data.count / size, input.timeIndexEntries ?? Int.max))
+        if input.isLast && input.timeIndexEntries == nil {
+            while count > 0 {
+                let entry = TimeIndexEntry(loadingFrom: data.baseAddress! + (count - 1) * size)
+                guard entry.timestamp == 0 && entry.relativeOffset == 0 else { break }
+                count -= 1
+            }
+        }
+        if data.count != count * size { result.indexNeedsRebuild = true }
+        for i in 0..<count {
+            let entry = TimeIndexEntry(loadingFrom: data.baseAddress! + i * size)
+            let previous = timeEntries.last
+            let ordered =
+                entry.timestamp >= 0 && entry.relativeOffset >= 0
+                && (previous.map { entry.timestamp > $0.timestamp && entry.relativeOffset >= $0.relativeOffset } ?? true)
+            guard ordered else {
+                reportTimeIndex(
+                    at: i * size,
+                    "entry \(i) (timestamp \(entry.timestamp), offset \(input.base &+ Int64(entry.relativeOffset))) "
+                        + "does not follow the entry before it")
+                break
+            }
+            timeEntries.append(entry)
+        }
+    }
+
+    /// An .index entry points at each batch start it names, with the
+    /// batch's last offset.
+    private mutating func matchOffsetIndex(_ header: RecordBatchHeader, at position: Int) {
+        while nextOffsetEntry < offsetEntries.count && Int(offsetEntries[nextOffsetEntry].position) < position {
+            let entry = offsetEntries[nextOffsetEntry]
+            if damagedFrom.map({ Int(entry.position) >= $0 }) != true {
+                reportOffsetIndex(
+                    at: nextOffsetEntry * OffsetIndexEntry.size,
+                    "entry \(nextOffsetEntry) points at byte \(entry.position) of the segment, where no batch starts")
+            }
+            nextOffsetEntry += 1
+        }
+        guard nextOffsetEntry < offsetEntries.count, Int(offsetEntries[nextOffsetEntry].position) == position else { return }
+        let entry = offsetEntries[nextOffsetEntry]
+        if input.base &+ Int64(entry.relativeOffset) != header.lastOffset {
+            reportOffsetIndex(
+                at: nextOffsetEntry * OffsetIndexEntry.size,
+                "entry \(nextOffsetEntry) says offset \(input.base &+ Int64(entry.relativeOffset)) but the batch at byte "
+                    + "\(position) ends at offset \(header.lastOffset)")
+        }
+        nextOffsetEntry += 1
+    }
+
+    /// A .timeindex entry (T, O) names the batch whose last offset is O: it
+    /// holds T as its largest timestamp, and T is the largest so far.
+    private mutating func matchTimeIndex(_ header: RecordBatchHeader) {
+        let relative = header.lastOffset - input.base
+        let afterDamage = damagedFrom != nil
+        while nextTimeEntry < timeEntries.count && Int64(timeEntries[nextTimeEntry].relativeOffset) < relative {
+            let entry = timeEntries[nextTimeEntry]
+            let insideDamage = afterDamage && input.base &+ Int64(entry.relativeOffset) < header.baseOffset
+            if !insideDamage {
+                reportTimeIndex(
+                    at: nextTimeEntry * TimeIndexEntry.size,
+                    "entry \(nextTimeEntry) names offset \(input.base &+ Int64(entry.relativeOffset)), "
+                        + "which is not the last offset of a batch")
+            }
+            nextTimeEntry += 1
+        }
+        guard nextTimeEntry < timeEntries.count, Int64(timeEntries[nextTimeEntry].relativeOffset) == relative else { return }
+        let entry = timeEntries[nextTimeEntry]
+        // After damage the largest timestamp so far is unknown.
+        if entry.timestamp != header.maxTimestamp || (!damageSeen && entry.timestamp != runningMaxTimestamp) {
+            reportTimeIndex(
+                at: nextTimeEntry * TimeIndexEntry.size,
+                "entry \(nextTimeEntry) says timestamp \(entry.timestamp) for offset \(header.lastOffset), but that "
+                    + "batch's largest timestamp is \(header.maxTimestamp) (largest so far \(runningMaxTimestamp))")
+        }
+        nextTimeEntry += 1
+    }
+
+    /// Entries beyond the last valid batch: inside a damaged or torn tail
+    /// they cannot be checked (the tail is reported); elsewhere they are wrong.
+    private mutating func checkLeftoverIndexEntries() {
+        let damageEnd = result.cutPosition != nil
+        if nextOffsetEntry < offsetEntries.count {
+            result.indexNeedsRebuild = true
+            let entry = offsetEntries[nextOffsetEntry]
+            if !damageEnd || Int(entry.position) >= end {
+                reportOffsetIndex(
+                    at: nextOffsetEntry * OffsetIndexEntry.size,
+                    "entry \(nextOffsetEntry) points at byte \(entry.position), past the last batch")
+            }
+        }
+        if nextTimeEntry < timeEntries.count {
+            result.indexNeedsRebuild = true
+            if !damageEnd {
+                let entry = timeEntries[nextTimeEntry]
+                reportTimeIndex(
+                    at: nextTimeEntry * TimeIndexEntry.size,
+                    "entry \(nextTimeEntry) names offset \(input.base &+ Int64(entry.relativeOffset)), "
+                        + "past the last batch")
+            }
+        }
+    }
+
+    private func indexedStart(after position: Int) -> Int? {
+        var low = 0
+        var high = offsetEntries.count
+        while low < high {
+            let mid = (low + high) / 2
+            if Int(offsetEntries[mid].position) <= position { low = mid + 1 } else { high = mid }
+        }
+        return low < offsetEntries.count ? Int(offsetEntries[low].position) : nil
+    }
+
+    /// Reports the first inconsistency of the .index only: one wrong entry
+    /// usually makes every later comparison wrong too.
+    private mutating func reportOffsetIndex(at position: Int, _ detail: String) {
+        result.indexNeedsRebuild = true
+        guard !offsetIndexReported else { return }
+        offsetIndexReported = true
+        problem(input.offsetIndexPath, position, "index " + detail)
+    }
+
+    private mutating func reportTimeIndex(at position: Int, _ detail: String) {
+        result.indexNeedsRebuild = true
+        guard !timeIndexReported else { return }
+        timeIndexReported = true
+        problem(input.timeIndexPath, position, "time index " + detail)
+    }
+}

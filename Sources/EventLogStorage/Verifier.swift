@@ -1,0 +1,161 @@
+// `verify`: a read-only check of a whole log directory. Every segment goes
+// through SegmentCheck (batches, CRCs, records, offsets, both indexes) and
+// every named cursor file through its own checksum. Safe beside a running
+// writer: the active segment is read only up to what the writer published,
+// with whatever follows copied rather than mapped (the writer may trim it),
+// and index files are read with pread for the same reason. The inspection
+// is shared with recover, which runs it with the writer lock held.
+import EventLogFormat
+import Glibc
+
+/// What verify found in a log directory.
+public struct VerificationResult: Sendable {
+    public var segments = 0
+    public var batches = 0
+    public var records = 0
+    public var corruptBatches = 0
+    /// Bytes after the last valid batch of each segment.
+    public var truncatedBytes = 0
+    /// Each problem with the file and byte position concerned; empty for a
+    /// sound log. A torn tail of the last segment (where a writer stopped) is
+    /// counted in `truncatedBytes` but is not a problem.
+    public var problems: [VerificationProblem] = []
+
+    public var isSound: Bool { problems.isEmpty }
+}
+
+public enum Verifier {
+    /// Checks every batch of every segment without modifying anything.
+    public static func verify(directory: String) throws(EventLogError) -> VerificationResult {
+        try checkDirectory(directory)
+        let inspection = try inspect(directory: directory, writerExcluded: false)
+        var result = VerificationResult()
+        result.segments = inspection.segments.count
+        for segment in inspection.segments {
+            result.batches += segment.check.batches
+            result.records += segment.check.records
+            result.corruptBatches += segment.check.corruptBatches
+            result.truncatedBytes += segment.check.truncatedBytes
+            result.problems += segment.check.problems
+        }
+        result.problems += cursorProblems(directory: directory)
+        return result
+    }
+
+    /// A path that names an existing directory, without NUL bytes (which C
+    /// would silently cut the path at).
+    static func checkDirectory(_ directory: String) throws(EventLogError) {
+        guard !directory.isEmpty else { throw EventLogError(.invalidArgument, "dir: empty path") }
+        guard !directory.utf8.contains(0) else { throw EventLogError(.invalidArgument, "dir: the path contains a NUL byte") }
+        guard FileSystem.exists(directory) else { throw EventLogError(.notFound, "\(directory): no such log directory") }
+        guard FileSystem.isDirectory(directory) else { throw EventLogError(.invalidArgument, "\(directory): not a directory") }
+    }
+
+    struct InspectedSegment {
+        var base: Int64
+        var logPath: String
+        var fileSize: Int
+        var check: SegmentCheck.Result
+    }
+
+    struct Inspection {
+        var segments: [InspectedSegment]
+        /// The head file's last state, if it has one.
+        var head: HeadState?
+    }
+
+    /// Runs SegmentCheck over every segment in order. `writerExcluded`: the
+    /// caller holds the writer lock, so no file can shrink under a mapping.
+    static func inspect(directory: String, writerExcluded: Bool) throws(EventLogError) -> Inspection {
+        // The head first: what it says is at most as new as the files.
+        let head = HeadFile.openForReader(directory: directory).flatMap { file -> HeadState? in
+            let (state, sequence) = file.read()
+            return sequence > 0 ? state : nil
+        }
+        let bases = try SegmentCatalog.listBases(directory: directory)
+        var segments: [InspectedSegment] = []
+        var previousNext: Int64?
+        for (i, base) in bases.enumerated() {
+            let isLast = i == bases.count - 1
+            let published = isLast ? head.flatMap { $0.activeBase == base ? $0 : nil } : nil
+            let logPath = SegmentFileName.path(directory: directory, base: base, .log)
+            let log = try FileHandle.open(logPath, flags: O_RDONLY)
+            let size = try log.size()
+            let region: MappedRegion
+            if isLast && !writerExcluded && head != nil {
+                let stable = published.map { Int(clamping: $0.committedPosition) } ?? 0
+                region = try log.mapStablePrefix(stable, length: size)
+            } else {
+                region = try log.map(length: size, writable: false)
+            }
+            let offsetIndex = try readFile(SegmentFileName.path(directory: directory, base: base, .offsetIndex))
+            let timeIndex = try readFile(SegmentFileName.path(directory: directory, base: base, .timeIndex))
+            var input = SegmentCheck.Input(bytes: region.bytes(0..<size), base: base, logPath: logPath)
+            input.isLast = isLast
+            // A compaction replacing segments (now, or interrupted) lets the
+            // merged segment overlap the ones it replaces until it is done.
+            let replacing = SegmentSwap.isReplacing(directory: directory, base: base)
+            input.previousNextOffset = previousNext
+            input.nextSegmentBase = isLast || replacing ? nil : bases[i + 1]
+            if let published {
+                input.publishedEnd = max(0, min(size, Int(clamping: published.committedPosition)))
+                input.publishedNextOffset = published.nextOffset
+                input.offsetIndexEntries = Int(published.offsetIndexEntries)
+                input.timeIndexEntries = Int(published.timeIndexEntries)
+            }
+            let check = offsetIndex.withOptionalBytes { offsetBytes in
+                timeIndex.withOptionalBytes { timeBytes in
+                    input.offsetIndex = offsetBytes
+                    input.timeIndex = timeBytes
+                    return SegmentCheck.check(input)
+                }
+            }
+            withExtendedLifetime(region) {}
+            segments.append(InspectedSegment(base: base, logPath: logPath, fileSize: size, check: check))
+            previousNext = replacing ? nil : check.nextOffset
+        }
+        return Inspection(segments: segments, head: head)
+    }
+
+    /// A whole (small) file read with pread, or nil if it does not exist.
+    static func readFile(_ path: String) throws(EventLogError) -> [UInt8]? {
+        let file: FileHandle
+        do { file = try FileHandle.open(path, flags: O_RDONLY) } catch {
+            if error.code == .notFound { return nil }
+            throw error
+        }
+        var bytes = [UInt8](repeating: 0, count: try file.size())
+        let count = try bytes.withUnsafeMutableBytes { raw in
+            Result { () throws(EventLogError) in try file.read(into: raw, at: 0) }
+        }.get()
+        bytes.removeSubrange(count...)
+        return bytes
+    }
+
+    /// Named cursor files whose checksum or size is wrong.
+    private static func cursorProblems(directory: String) -> [VerificationProblem] {
+        let folder = directory + "/" + CursorStore.directoryName
+        guard FileSystem.isDirectory(folder), let names = try? FileSystem.listDirectory(folder) else { return [] }
+        var problems: [VerificationProblem] = []
+        for name in names.sorted() where !name.hasPrefix(".") {
+            do { _ = try CursorStore.load(directory: directory, name: name) } catch {
+                let path = folder + "/" + name
+                if error.code == .corrupt {
+                    let detail = error.message.hasPrefix(path + ": ") ? String(error.message.dropFirst(path.count + 2)) : error.message
+                    problems.append(VerificationProblem(file: path, position: 0, detail: detail))
+                }
+            }
+        }
+        return problems
+    }
+}
+
+extension Optional where Wrapped == [UInt8] {
+    /// The bytes lent to `body`, or nil when there are none.
+    func withOptionalBytes<R>(_ body: (UnsafeRawBufferPointer?) -> R) -> R {
+        switch self {
+        case .none: body(nil)
+        case .some(let bytes): bytes.withUnsafeBytes { body($0) }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+/* A full disk seen through RLIMIT_FSIZE, from C: with the file size limit
+ * lowered, appending fails with EVENTLOG_ENOSPC (the kernel's EFBIG), never
+ * SIGXFSZ or SIGBUS, and never loses what was written before; once the
+ * limit is raised again, the batch that failed and new appends go through,
+ * and the log reopens and verifies sound with every record exact.
+ *
+ *   test_file_size_limit [SCRATCH_DIR]
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "crash_records.h"
+
+static struct crash_storage storage;
+
+#define CHECK(cond)                                                                                 \
+    do {                                                                                            \
+        if (!(cond)) {                                                                              \
+            fprintf(stderr, "%s:%d: %s failed (%s)\n", __FILE__, __LINE__, #cond, eventlog_errmsg()); \
+            exit(1);                                                                                \
+        }                                                                                           \
+    } while (0)
+
+/* Reads the log from offset 0; every record must be the one appended there. */
+static uint64_t read_all(eventlog *log) {
+    eventlog_cursor *cur = NULL;
+    CHECK(eventlog_cursor_open(log, EVENTLOG_OLDEST, &cur) == EVENTLOG_OK);
+    eventlog_record rec;
+    uint64_t next = 0;
+    int rc;
+    while ((rc = eventlog_cursor_next(cur, 0, &rec)) == EVENTLOG_OK) {
+        CHECK(rec.offset == next);
+        CHECK(crash_record_matches(&rec, &storage));
+        next++;
+    }
+    CHECK(rc == EVENTLOG_END);
+    eventlog_cursor_close(cur);
+    return next;
+}
+
+int main(int argc, char **argv) {
+    char dir[4096];
+    char base[] = "/tmp/eventlog-fsize-XXXXXX";
+    if (argc > 1) {
+        snprintf(dir, sizeof dir, "%s/fsize-log", argv[1]);
+    } else {
+        CHECK(mkdtemp(base) != NULL);
+        snprintf(dir, sizeof dir, "%s/log", base);
+    }
+    /* A process over its file size limit gets SIGXFSZ, which kills it
+     * unless ignored; the system call then fails with EFBIG. */
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit saved, low;
+    CHECK(getrlimit(RLIMIT_FSIZE, &saved) == 0);
+    low = saved;
+    low.rlim_cur = 3u << 20;
+    CHECK(setrlimit(RLIMIT_FSIZE, &low) == 0);
+
+    eventlog_options opts;
+    eventlog_options_init(&opts);
+    opts.segment_bytes = 64u << 20;
+    opts.batch_max_bytes = 32u << 10;
+    eventlog *log = NULL;
+    CHECK(eventlog_open(dir, &opts, &log) == EVENTLOG_OK);
+
+    uint64_t next = 0, flushed = 0;
+    int rc = EVENTLOG_OK;
+    while (next < 1000000) {
+        eventlog_record rec;
+        crash_record(next, &storage, &rec);
+        if ((rc = eventlog_append(log, &rec, NULL)) != EVENTLOG_OK) break;
+        next++;
+        if (next % 50 == 0) {
+            if ((rc = eventlog_flush(log)) != EVENTLOG_OK) break;
+            flushed = next;
+        }
+    }
+    CHECK(rc == EVENTLOG_ENOSPC);
+    CHECK(eventlog_errmsg()[0] != '\0');
+    printf("file size limit hit after %llu records flushed, %llu accepted: %s\n", (unsigned long long)flushed,
+           (unsigned long long)next, eventlog_errmsg());
+    CHECK(flushed > 1000);
+    /* Everything flushed is there and exact; the failed batch stays queued. */
+    CHECK(read_all(log) >= flushed);
+    CHECK(eventlog_flush(log) == EVENTLOG_ENOSPC);
+
+    CHECK(setrlimit(RLIMIT_FSIZE, &saved) == 0);
+    CHECK(eventlog_flush(log) == EVENTLOG_OK);
+    for (uint64_t end = next + 500; next < end; next++) {
+        eventlog_record rec;
+        crash_record(next, &storage, &rec);
+        CHECK(eventlog_append(log, &rec, NULL) == EVENTLOG_OK);
+    }
+    CHECK(eventlog_sync(log) == EVENTLOG_OK);
+    CHECK(read_all(log) == next);
+    CHECK(eventlog_close(log) == EVENTLOG_OK);
+
+    CHECK(eventlog_open(dir, &opts, &log) == EVENTLOG_OK);
+    CHECK(eventlog_end_offset(log) == next);
+    CHECK(read_all(log) == next);
+    CHECK(eventlog_close(log) == EVENTLOG_OK);
+    eventlog_verify_report report;
+    CHECK(eventlog_verify(dir, &report) == EVENTLOG_OK && report.records == next);
+    printf("after raising the limit: %llu records, all exact, log verifies sound\n", (unsigned long long)next);
+    if (argc <= 1) {
+        char command[4200];
+        snprintf(command, sizeof command, "rm -rf '%s'", base);
+        if (system(command) != 0) fprintf(stderr, "could not remove %s\n", base);
+    }
+    return 0;
+}

@@ -1,0 +1,149 @@
+// A libFuzzer target over everything that parses bytes read from disk: the
+// batch header parser and validator, the LZ4 frame reader, the record
+// decoder, the segment scanner used by recovery, the resynchronisation that
+// skips damage, and the whole-segment check behind verify (with .index and
+// .timeindex bytes). None may trap, hang or read out of bounds on any input.
+//
+// The first five input bytes steer: flags (bit 0: recompute the CRC of every
+// batch the header walk finds, so that mutations reach the decoders behind
+// the CRC check; bit 1: treat the bytes as the last segment; bit 2: give a
+// published end), then the lengths of the .index and .timeindex parts; the
+// rest is the segment.
+//
+// Built by Tests/fuzz/run_fuzz.sh with `swift build --sanitize=fuzzer
+// --sanitize=address -Xswiftc -DFUZZING`, where libFuzzer supplies main. In a
+// plain build the target is a replayer instead: `FuzzBatchDecoder FILE...`
+// runs each file (a crash artifact, say) through the same code.
+import EventLogFormat
+import EventLogStorage
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    FuzzInput.run(UnsafeRawBufferPointer(start: data, count: size))
+    return 0
+}
+
+enum FuzzInput {
+    static func run(_ input: UnsafeRawBufferPointer) {
+        guard input.count >= 5 else { return }
+        let flags = input[0]
+        var rest = Array(input[5...])
+        let offsetIndexLength = min(Int(input[1]) * 8, rest.count)
+        let timeIndexLength = min(Int(input[2]) * 12 + Int(input[3] & 3), rest.count - offsetIndexLength)
+        let offsetIndex = Array(rest[0..<offsetIndexLength])
+        let timeIndex = Array(rest[offsetIndexLength..<offsetIndexLength + timeIndexLength])
+        rest.removeFirst(offsetIndexLength + timeIndexLength)
+        if flags & 1 != 0 { fixCRCs(&rest) }
+        rest.withUnsafeBytes { segment in
+            scan(segment)
+            decodeEveryHeader(segment)
+            check(segment, offsetIndex: offsetIndex, timeIndex: timeIndex, flags: flags, published: Int(input[4]))
+        }
+    }
+
+    /// Recomputes the CRC of each batch a header walk finds.
+    static func fixCRCs(_ bytes: inout [UInt8]) {
+        bytes.withUnsafeMutableBytes { raw in
+            var position = 0
+            while raw.count - position >= RecordBatchHeader.size {
+                let window = UnsafeRawBufferPointer(rebasing: raw[position...])
+                guard let header = try? RecordBatchHeader(parsing: window), header.totalSize <= window.count else { return }
+                RecordBatch.updateCRC(UnsafeMutableRawBufferPointer(rebasing: raw[position..<position + header.totalSize]))
+                position += header.totalSize
+            }
+        }
+    }
+
+    /// Recovery's scan, with and without CRCs, and resynchronisation from
+    /// where it stops.
+    static func scan(_ segment: UnsafeRawBufferPointer) {
+        for checkCRC in [true, false] {
+            let outcome = BatchScanner.scan(segment, from: 0, limit: segment.count, checkCRC: checkCRC)
+            precondition(outcome.validEnd <= segment.count)
+            if let next = BatchResync.nextBatch(after: outcome.validEnd, in: segment, limit: segment.count) {
+                precondition(next > outcome.validEnd && BatchResync.isIntact(segment, at: next, limit: segment.count))
+            }
+        }
+    }
+
+    /// Every header a walk finds, decoded behind the CRC's back: the LZ4
+    /// reader and the record decoder see whatever the payload holds.
+    static func decodeEveryHeader(_ segment: UnsafeRawBufferPointer) {
+        let lz4 = KafkaLZ4()
+        let buffer = ByteBuffer(capacity: 4096)
+        var records: [RecordView] = []
+        var headers: [HeaderView] = []
+        var position = 0
+        while segment.count - position >= RecordBatchHeader.size {
+            let window = UnsafeRawBufferPointer(rebasing: segment[position...])
+            guard let header = try? RecordBatchHeader(parsing: window) else { return }
+            let end = min(header.totalSize, window.count)
+            _ = try? RecordBatch.validate(UnsafeRawBufferPointer(rebasing: window.prefix(end)))
+            let payload = UnsafeRawBufferPointer(rebasing: window[RecordBatchHeader.size..<end])
+            records.removeAll(keepingCapacity: true)
+            headers.removeAll(keepingCapacity: true)
+            if header.compression == .lz4 {
+                buffer.removeAll()
+                if let count = try? lz4.decompress(payload, into: buffer, limit: 1 << 24) {
+                    let section = UnsafeRawBufferPointer(start: buffer.baseAddress, count: count)
+                    _ = try? RecordDecoder.decode(recordsSection: section, header: header, into: &records, headers: &headers)
+                }
+            } else {
+                _ = try? RecordDecoder.decode(recordsSection: payload, header: header, into: &records, headers: &headers)
+            }
+            for record in records {
+                precondition(record.headerStart + record.headerCount <= headers.count)
+            }
+            position += max(end, RecordBatchHeader.size)
+        }
+    }
+
+    /// The verifier's whole-segment check, with index bytes.
+    static func check(
+        _ segment: UnsafeRawBufferPointer, offsetIndex: [UInt8], timeIndex: [UInt8], flags: UInt8, published: Int
+    ) {
+        offsetIndex.withUnsafeBytes { offsetBytes in
+            timeIndex.withUnsafeBytes { timeBytes in
+                var input = SegmentCheck.Input(bytes: segment, base: Int64(flags >> 4) * 1000, logPath: "fuzz.log")
+                input.offsetIndex = flags & 8 != 0 ? nil : offsetBytes
+                input.timeIndex = timeBytes
+                input.isLast = flags & 2 != 0
+                if flags & 4 != 0 {
+                    input.publishedEnd = min(published * 61, segment.count)
+                    input.publishedNextOffset = Int64(published)
+                }
+                input.previousNextOffset = flags & 0x80 != 0 ? Int64(published) : nil
+                let result = SegmentCheck.check(input)
+                precondition(result.truncatedBytes <= segment.count && result.cutPosition.map { $0 <= segment.count } ?? true)
+                precondition(result.records >= 0 && result.batches <= segment.count / RecordBatchHeader.size)
+            }
+        }
+    }
+}
+
+#if !FUZZING
+    /// Replays inputs without libFuzzer: each file named on the command line.
+    @main
+    struct Replay {
+        static func main() {
+            var count = 0
+            for path in CommandLine.arguments.dropFirst() {
+                guard let bytes = readFile(path) else {
+                    print("cannot read \(path)")
+                    continue
+                }
+                bytes.withUnsafeBufferPointer { _ = fuzzOneInput($0.baseAddress, $0.count) }
+                count += 1
+            }
+            print("replayed \(count) inputs without a crash")
+        }
+
+        static func readFile(_ path: String) -> [UInt8]? {
+            guard let file = try? FileHandle.open(path, flags: 0) else { return nil }
+            guard let size = try? file.size() else { return nil }
+            var bytes = [UInt8](repeating: 0, count: size)
+            let read = bytes.withUnsafeMutableBytes { (try? file.read(into: $0, at: 0)) ?? -1 }
+            return read == size ? bytes : nil
+        }
+    }
+#endif
