@@ -47,6 +47,19 @@ public enum BatchResync {
         return header
     }
 
+    /// The header at `position` if it parses and its batch fits before
+    /// `limit`, without checking the CRC: cheap enough for every seek to test
+    /// an index hint with (the batch a read then returns is CRC-checked).
+    public static func plausibleHeader(_ bytes: UnsafeRawBufferPointer, at position: Int, limit: Int) -> RecordBatchHeader? {
+        let end = min(limit, bytes.count)
+        guard position >= 0, end - position >= RecordBatchHeader.size,
+            bytes[position + RecordBatchHeader.magicOffset] == UInt8(RecordBatchHeader.currentMagic),
+            let header = try? RecordBatchHeader(parsing: UnsafeRawBufferPointer(rebasing: bytes[position..<end])),
+            header.totalSize <= end - position
+        else { return nil }
+        return header
+    }
+
     /// The first batch start after `position` that the segment's .index
     /// records (its first `entries` entries), or nil. Opens the index file
     /// each time: this is for the rare path of skipping damage.

@@ -111,7 +111,7 @@ public final class LogCursor {
         // target. A damaged or stale index breaks the promise: the walk then
         // starts from the segment's first batch instead.
         if hint > 0
-            && (BatchResync.validatedHeader(reader.bytes(limit: limit), at: hint, limit: limit).map { $0.lastOffset >= target } ?? true)
+            && (BatchResync.plausibleHeader(reader.bytes(limit: limit), at: hint, limit: limit).map { $0.lastOffset >= target } ?? true)
         {
             hint = 0
         }
@@ -152,7 +152,7 @@ public final class LogCursor {
                 forTimestamp: timestamp, entries: entryCount(head.timeIndexEntries, reader, head),
                 offsetEntries: entryCount(head.offsetIndexEntries, reader, head), limit: limit)
             if hint > 0
-                && (BatchResync.validatedHeader(reader.bytes(limit: limit), at: hint, limit: limit).map {
+                && (BatchResync.plausibleHeader(reader.bytes(limit: limit), at: hint, limit: limit).map {
                     $0.maxTimestamp >= timestamp
                 } ?? true)
             {
