@@ -1,0 +1,120 @@
+/*
+ * ceilings.c - what one core can do with the same bytes, measured in the
+ * same run: liblz4 compression and decompression of the data set's key and
+ * value bytes, cut as libeventlog cuts them (256 KiB batches of independent
+ * 64 KiB blocks, LZ4_compress_fast_extState with acceleration 1, as
+ * KafkaLZ4.swift does), and memcpy bandwidth on a buffer far larger than the
+ * caches. libeventlog's append and replay speeds are reported against these.
+ */
+#include "bench.h"
+
+#include <lz4.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BATCH_BYTES (256u << 10)
+#define BLOCK_BYTES (64u << 10)
+
+/* The stream's key and value bytes, back to back, about `bytes` of them. */
+static uint8_t *stream_bytes(const dataset *d, size_t bytes, size_t *len) {
+    uint8_t *buf = malloc(bytes + 4096);
+    if (!buf) die("ceilings: out of memory");
+    size_t used = 0;
+    for (size_t n = 0; used < bytes; n++) {
+        size_t value_len;
+        const uint8_t *value = dataset_value(d, n, &value_len);
+        if (used + d->key_bytes + value_len > bytes + 4096) break;
+        memcpy(buf + used, dataset_key(d, n), d->key_bytes);
+        used += d->key_bytes;
+        memcpy(buf + used, value, value_len);
+        used += value_len;
+    }
+    *len = used;
+    return buf;
+}
+
+static void lz4_ceiling(const bench_config *cfg, const dataset *d) {
+    size_t len;
+    uint8_t *src = stream_bytes(d, cfg->quick ? (16u << 20) : (64u << 20), &len);
+    size_t blocks = (len + BLOCK_BYTES - 1) / BLOCK_BYTES;
+    char *dst = malloc((size_t)LZ4_compressBound(BLOCK_BYTES) * blocks);
+    int *sizes = malloc(blocks * sizeof *sizes);
+    uint8_t *back = malloc(len);
+    void *state = malloc((size_t)LZ4_sizeofState());
+    if (!dst || !sizes || !back || !state) die("ceilings: out of memory");
+    double min_seconds = cfg->quick ? 0.2 : 1.0;
+
+    /* Compression: every block of every batch, repeated until min_seconds. */
+    size_t compressed = 0, rounds = 0;
+    double start = now_seconds(), elapsed;
+    do {
+        compressed = 0;
+        for (size_t b = 0; b < blocks; b++) {
+            size_t block_len = b + 1 < blocks ? BLOCK_BYTES : len - b * BLOCK_BYTES;
+            char *out = dst + (size_t)LZ4_compressBound(BLOCK_BYTES) * b;
+            sizes[b] = LZ4_compress_fast_extState(state, (const char *)src + b * BLOCK_BYTES, out, (int)block_len,
+                                                  LZ4_compressBound(BLOCK_BYTES), 1);
+            if (sizes[b] <= 0) die("ceilings: LZ4 compression failed");
+            compressed += (size_t)sizes[b];
+        }
+        rounds++;
+        elapsed = now_seconds() - start;
+    } while (elapsed < min_seconds);
+    char key[96];
+    snprintf(key, sizeof key, "ceiling.lz4_compress.%s.mbps", d->name);
+    metric_add(key, (double)len * (double)rounds / elapsed / 1e6);
+    snprintf(key, sizeof key, "ceiling.lz4_ratio.%s", d->name);
+    metric_add(key, (double)len / (double)compressed);
+
+    /* Decompression of the same blocks. */
+    rounds = 0;
+    start = now_seconds();
+    do {
+        for (size_t b = 0; b < blocks; b++) {
+            size_t block_len = b + 1 < blocks ? BLOCK_BYTES : len - b * BLOCK_BYTES;
+            const char *in = dst + (size_t)LZ4_compressBound(BLOCK_BYTES) * b;
+            if (LZ4_decompress_safe(in, (char *)back + b * BLOCK_BYTES, sizes[b], (int)block_len) != (int)block_len)
+                die("ceilings: LZ4 decompression failed");
+        }
+        rounds++;
+        elapsed = now_seconds() - start;
+    } while (elapsed < min_seconds);
+    if (memcmp(back, src, len) != 0) die("ceilings: LZ4 round trip differs");
+    snprintf(key, sizeof key, "ceiling.lz4_decompress.%s.mbps", d->name);
+    metric_add(key, (double)len * (double)rounds / elapsed / 1e6);
+    free(src);
+    free(dst);
+    free(sizes);
+    free(back);
+    free(state);
+}
+
+/* memcpy between two buffers much larger than the last-level cache: the
+ * bytes copied per second, on one core. */
+static void memcpy_ceiling(const bench_config *cfg) {
+    size_t len = cfg->quick ? (64u << 20) : (256u << 20);
+    uint8_t *a = malloc(len), *b = malloc(len);
+    if (!a || !b) die("ceilings: out of memory");
+    memset(a, 1, len);
+    memset(b, 2, len);
+    double min_seconds = cfg->quick ? 0.2 : 1.0;
+    size_t rounds = 0;
+    double start = now_seconds(), elapsed;
+    do {
+        memcpy(rounds % 2 ? a : b, rounds % 2 ? b : a, len);
+        rounds++;
+        elapsed = now_seconds() - start;
+    } while (elapsed < min_seconds);
+    /* Keep the copies observable. */
+    volatile uint8_t sink = a[len / 2] ^ b[len / 3];
+    (void)sink;
+    metric_add("ceiling.memcpy.mbps", (double)len * (double)rounds / elapsed / 1e6);
+    free(a);
+    free(b);
+}
+
+void run_ceilings(const bench_config *cfg, const dataset *d100, const dataset *d1k) {
+    lz4_ceiling(cfg, d100);
+    lz4_ceiling(cfg, d1k);
+    memcpy_ceiling(cfg);
+}

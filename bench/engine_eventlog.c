@@ -1,0 +1,224 @@
+/*
+ * engine_eventlog.c - libeventlog through its public C header, configured as
+ * a user would start: default options (LZ4, 256 KiB producer batches, 1 ms
+ * linger, 256 MiB segments, no sync mode). Durable appends call
+ * eventlog_sync after each eventlog_append, so concurrent threads share one
+ * disk flush (group commit). Also the compaction workload, which exists only
+ * here.
+ */
+#include "bench.h"
+
+#include <eventlog.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* eventlog_compact is being written: bind it weakly, so a library without it
+ * still runs every other workload and the report says why compaction is n/a. */
+#pragma weak eventlog_compact
+
+#define READ_BATCH 1024
+
+typedef struct el_handle {
+    eventlog *log;
+    eventlog_cursor *reader;       /* the cursor of read_at, kept between calls */
+    eventlog_record *recs;         /* staging for append_batch and replay */
+    size_t recs_capacity;
+} el_handle;
+
+static void set_err(char *err, const char *call, int rc) {
+    snprintf(err, ERR_BYTES, "%s: %s (%s)", call, eventlog_strerror(rc), eventlog_errmsg());
+}
+
+static int reserve(el_handle *h, size_t count) {
+    if (count <= h->recs_capacity) return 0;
+    eventlog_record *recs = realloc(h->recs, count * sizeof *recs);
+    if (!recs) return -1;
+    h->recs = recs;
+    h->recs_capacity = count;
+    return 0;
+}
+
+static void *el_open(const char *dir, int mode, char *err) {
+    el_handle *h = calloc(1, sizeof *h);
+    eventlog_options opts = EVENTLOG_OPTIONS_INIT;
+    if (mode == OPEN_READ) opts.flags = EVENTLOG_OPEN_READONLY;
+    int rc = eventlog_open(dir, &opts, &h->log);
+    if (rc != EVENTLOG_OK || reserve(h, READ_BATCH)) {
+        set_err(err, "eventlog_open", rc);
+        free(h);
+        return NULL;
+    }
+    return h;
+}
+
+static void fill(eventlog_record *r, const dataset *d, size_t n) {
+    size_t value_len;
+    const void *value = dataset_value(d, n, &value_len);
+    *r = (eventlog_record){.timestamp = dataset_timestamp(n), .key = dataset_key(d, n), .key_len = d->key_bytes,
+                           .value = value, .value_len = value_len};
+}
+
+static int el_append_batch(void *p, const dataset *d, size_t n, size_t count, char *err) {
+    el_handle *h = p;
+    if (reserve(h, count)) return snprintf(err, ERR_BYTES, "out of memory"), -1;
+    for (size_t i = 0; i < count; i++) fill(&h->recs[i], d, n + i);
+    int rc = eventlog_append_batch(h->log, h->recs, count, NULL);
+    if (rc != EVENTLOG_OK) return set_err(err, "eventlog_append_batch", rc), -1;
+    return 0;
+}
+
+static int el_append_one(void *p, const dataset *d, size_t n, char *err) {
+    el_handle *h = p;
+    eventlog_record r;
+    fill(&r, d, n);
+    int rc = eventlog_append(h->log, &r, NULL);
+    if (rc != EVENTLOG_OK) return set_err(err, "eventlog_append", rc), -1;
+    return 0;
+}
+
+static int el_finish(void *p, char *err) {
+    el_handle *h = p;
+    int rc = eventlog_flush(h->log);
+    if (rc != EVENTLOG_OK) return set_err(err, "eventlog_flush", rc), -1;
+    return 0;
+}
+
+static int el_durable_append(void *p, int thread, const dataset *d, size_t n, char *err) {
+    (void)thread;
+    el_handle *h = p;
+    eventlog_record r;
+    fill(&r, d, n);
+    int rc = eventlog_append(h->log, &r, NULL);
+    if (rc != EVENTLOG_OK) return set_err(err, "eventlog_append", rc), -1;
+    rc = eventlog_sync(h->log);
+    if (rc != EVENTLOG_OK) return set_err(err, "eventlog_sync", rc), -1;
+    return 0;
+}
+
+static int el_replay(void *p, read_sum *sum, char *err) {
+    el_handle *h = p;
+    eventlog_cursor *cur;
+    int rc = eventlog_cursor_open(h->log, EVENTLOG_OLDEST, &cur);
+    if (rc != EVENTLOG_OK) return set_err(err, "eventlog_cursor_open", rc), -1;
+    size_t count;
+    while ((rc = eventlog_cursor_next_batch(cur, 0, h->recs, READ_BATCH, &count)) == EVENTLOG_OK) {
+        for (size_t i = 0; i < count; i++)
+            read_sum_add(sum, h->recs[i].key, h->recs[i].key_len, h->recs[i].value, h->recs[i].value_len);
+    }
+    eventlog_cursor_close(cur);
+    if (rc != EVENTLOG_END) return set_err(err, "eventlog_cursor_next_batch", rc), -1;
+    return 0;
+}
+
+static int el_read_at(void *p, uint64_t offset, read_sum *sum, char *err) {
+    el_handle *h = p;
+    int rc;
+    if (!h->reader && (rc = eventlog_cursor_open(h->log, offset, &h->reader)) != EVENTLOG_OK)
+        return set_err(err, "eventlog_cursor_open", rc), -1;
+    if ((rc = eventlog_cursor_seek(h->reader, offset)) != EVENTLOG_OK)
+        return set_err(err, "eventlog_cursor_seek", rc), -1;
+    eventlog_record r;
+    if ((rc = eventlog_cursor_next(h->reader, 0, &r)) != EVENTLOG_OK)
+        return set_err(err, "eventlog_cursor_next", rc), -1;
+    if (r.offset != offset)
+        return snprintf(err, ERR_BYTES, "sought offset %llu, read %llu", (unsigned long long)offset,
+                        (unsigned long long)r.offset), -1;
+    read_sum_add(sum, r.key, r.key_len, r.value, r.value_len);
+    return 0;
+}
+
+static void el_close(void *p) {
+    el_handle *h = p;
+    eventlog_cursor_close(h->reader);
+    int rc = eventlog_close(h->log);
+    if (rc != EVENTLOG_OK) die("eventlog_close: %s (%s)", eventlog_strerror(rc), eventlog_errmsg());
+    free(h->recs);
+    free(h);
+}
+
+const engine_ops eventlog_engine = {
+    .name = "eventlog",
+    .description = "libeventlog, default options (LZ4, 256 KiB batches, 1 ms linger); durable = append + eventlog_sync",
+    .open = el_open,
+    .append_batch = el_append_batch,
+    .append_one = el_append_one,
+    .finish = el_finish,
+    .durable_append = el_durable_append,
+    .replay = el_replay,
+    .read_at = el_read_at,
+    .close = el_close,
+    .version = eventlog_version,
+};
+
+/* ----------------------------------------------------------------- compaction */
+
+/* Keys of the compaction log: spread uniformly over a quarter as many keys
+ * as records, by a hash of the offset, so that later segments repeat some
+ * keys of earlier ones but not all (the data set's cycling keys would all
+ * reappear in the active segment and leave nothing to keep). */
+static void compaction_key(size_t n, size_t key_space, char key[32]) {
+    uint64_t z = (uint64_t)n * UINT64_C(0x9E3779B97F4A7C15);
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z ^= z >> 31;
+    snprintf(key, 32, "c%015llu", (unsigned long long)(z % key_space));
+}
+
+/* Compacts a log of cfg->compact_records records in small segments (all but
+ * the active one are compacted): records and bytes per second of input. */
+void run_compaction(const bench_config *cfg, const dataset *d) {
+    if (!eventlog_compact) {
+        metric_na("eventlog.compact.mbps", "eventlog_compact is not exported by the linked libeventlog.so");
+        metric_na("eventlog.compact.rps", "eventlog_compact is not exported by the linked libeventlog.so");
+        return;
+    }
+    note("eventlog: compaction of %zu records in %llu-byte segments", cfg->compact_records,
+         (unsigned long long)cfg->compact_segment_bytes);
+    const char *dir = path_join(cfg->dir, "eventlog-compact");
+    remove_tree(dir);
+    eventlog_options opts = EVENTLOG_OPTIONS_INIT;
+    opts.segment_bytes = cfg->compact_segment_bytes;
+    eventlog *log;
+    int rc = eventlog_open(dir, &opts, &log);
+    if (rc != EVENTLOG_OK) die("eventlog_open %s: %s (%s)", dir, eventlog_strerror(rc), eventlog_errmsg());
+    el_handle h = {.log = log};
+    char (*keys)[32] = malloc(cfg->batch_records * sizeof *keys);
+    size_t key_space = cfg->compact_records / 4 ? cfg->compact_records / 4 : 1;
+    for (size_t n = 0; n < cfg->compact_records; n += cfg->batch_records) {
+        size_t count = cfg->compact_records - n < cfg->batch_records ? cfg->compact_records - n : cfg->batch_records;
+        if (reserve(&h, count)) die("out of memory");
+        for (size_t i = 0; i < count; i++) {
+            fill(&h.recs[i], d, n + i);
+            compaction_key(n + i, key_space, keys[i]);
+            h.recs[i].key = keys[i];
+        }
+        if ((rc = eventlog_append_batch(log, h.recs, count, NULL)) != EVENTLOG_OK)
+            die("eventlog_append_batch: %s (%s)", eventlog_strerror(rc), eventlog_errmsg());
+    }
+    free(keys);
+    free(h.recs);
+    if ((rc = eventlog_close(log)) != EVENTLOG_OK) die("eventlog_close: %s", eventlog_errmsg());
+
+    eventlog_compact_options copts = EVENTLOG_COMPACT_OPTIONS_INIT;
+    eventlog_compact_stats stats = {0};
+    double start = now_seconds();
+    rc = eventlog_compact(dir, &copts, &stats);
+    double seconds = now_seconds() - start;
+    if (rc != EVENTLOG_OK) {
+        char reason[ERR_BYTES + 64];
+        snprintf(reason, sizeof reason, "eventlog_compact returned %s: %s", eventlog_strerror(rc), eventlog_errmsg());
+        metric_na("eventlog.compact.mbps", reason);
+        metric_na("eventlog.compact.rps", reason);
+    } else if (stats.records_before == 0) {
+        metric_na("eventlog.compact.mbps", "no closed segment to compact");
+        metric_na("eventlog.compact.rps", "no closed segment to compact");
+    } else {
+        metric_add("eventlog.compact.mbps", (double)stats.bytes_before / seconds / 1e6);
+        metric_add("eventlog.compact.rps", (double)stats.records_before / seconds);
+        metric_add("eventlog.compact.records_before", (double)stats.records_before);
+        metric_add("eventlog.compact.records_after", (double)stats.records_after);
+        metric_add("eventlog.compact.bytes_before", (double)stats.bytes_before);
+        metric_add("eventlog.compact.bytes_after", (double)stats.bytes_after);
+        metric_add("eventlog.compact.seconds", seconds);
+    }
+    remove_tree(dir);
+}
