@@ -6,7 +6,7 @@
 // (files, mappings, segments) ← EventLog (the public Swift API) ← EventLogCABI
 // (the C ABI, shipped as libeventlog.so) and EventLogCLI (the `eventlog` tool).
 //
-// No unsafeFlags here, so other packages can depend on this one: CMake passes
+// No unsafe build flags here, so other packages can depend on this one: CMake passes
 // the shared library's SONAME and export list on the `swift build` command line.
 import PackageDescription
 
