@@ -38,7 +38,8 @@ let package = Package(
             ]),
         .testTarget(name: "EventLogFormatTests", dependencies: ["EventLogFormat"]),
         .testTarget(name: "EventLogStorageTests", dependencies: ["EventLogStorage"]),
-        .testTarget(name: "EventLogTests", dependencies: ["EventLog", "EventLogCABI", "CEventLogHeader", "EventLogCLI"]),
+        .testTarget(
+            name: "EventLogTests", dependencies: ["EventLog", "EventLogCABI", "CEventLogHeader", "EventLogCLI"]),
         .executableTarget(
             name: "FuzzBatchDecoder", dependencies: ["EventLogFormat", "EventLogStorage"],
             path: "Tests/fuzz/FuzzBatchDecoder"),

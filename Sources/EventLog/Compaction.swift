@@ -116,7 +116,9 @@ extension EventLog {
                 "max_segment_bytes: \(options.maxSegmentBytes) exceeds \(EventLogOptions.maxSegmentBytes)")
         }
         var settings = Compactor.Options()
-        if options.deleteRetentionMilliseconds > 0 { settings.deleteRetentionMilliseconds = options.deleteRetentionMilliseconds }
+        if options.deleteRetentionMilliseconds > 0 {
+            settings.deleteRetentionMilliseconds = options.deleteRetentionMilliseconds
+        }
         if options.maxSegmentBytes > 0 { settings.maxSegmentBytes = Int(options.maxSegmentBytes) }
         settings.dryRun = options.dryRun
         settings.waitForLock = options.waitForLock

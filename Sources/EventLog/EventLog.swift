@@ -24,7 +24,9 @@ public final class EventLog: @unchecked Sendable {
         self.directory = try LogDirectory.open(path: path, configuration: try options.configuration())
     }
 
-    public static func open(at path: String, options: EventLogOptions = EventLogOptions()) throws(EventLogError) -> EventLog {
+    public static func open(at path: String, options: EventLogOptions = EventLogOptions()) throws(EventLogError)
+        -> EventLog
+    {
         try EventLog(path: path, options: options)
     }
 
@@ -42,7 +44,8 @@ public final class EventLog: @unchecked Sendable {
 
     /// Appends one record and returns its offset.
     @discardableResult
-    public func append(key: [UInt8]?, value: [UInt8]?, headers: [Header] = [], timestamp: Int64 = 0) throws(EventLogError)
+    public func append(key: [UInt8]?, value: [UInt8]?, headers: [Header] = [], timestamp: Int64 = 0)
+        throws(EventLogError)
         -> UInt64
     {
         try append(contentsOf: CollectionOfOne(Record(timestamp: timestamp, key: key, value: value, headers: headers)))
@@ -79,7 +82,9 @@ public final class EventLog: @unchecked Sendable {
     public func sync() throws(EventLogError) { try writable().sync() }
 
     private func writable() throws(EventLogError) -> LogWriter {
-        guard let writer = directory.writer else { throw EventLogError(.readOnly, "\(path): the log is open read-only") }
+        guard let writer = directory.writer else {
+            throw EventLogError(.readOnly, "\(path): the log is open read-only")
+        }
         if closeLock.withLock({ isClosed }) { throw EventLogError(.closed, "\(path): the log is closed") }
         return writer
     }

@@ -26,7 +26,9 @@ public func eventlogAppendBatch(
     guard let records else { return invalid("recs: NULL with count \(count)") }
     var headerCount = 0
     for i in 0..<count {
-        if let problem = oversized(records[i], index: count == 1 ? nil : i) { return fail(EventLogError(.tooBig, problem)) }
+        if let problem = oversized(records[i], index: count == 1 ? nil : i) {
+            return fail(EventLogError(.tooBig, problem))
+        }
         if let problem = check(records[i], index: count == 1 ? nil : i) { return invalid(problem) }
         headerCount += records[i].header_count
     }
@@ -64,7 +66,8 @@ public func eventlogAppendBatch(
                     timestamp: record.timestamp,
                     key: record.key.map { UnsafeRawBufferPointer(start: $0, count: record.key_len) },
                     value: record.value.map { UnsafeRawBufferPointer(start: $0, count: record.value_len) },
-                    headers: UnsafeBufferPointer(rebasing: headers[firstHeader[i]..<firstHeader[i] + record.header_count]))
+                    headers: UnsafeBufferPointer(
+                        rebasing: headers[firstHeader[i]..<firstHeader[i] + record.header_count]))
             }
             firstOffsetOut?.pointee = first
         }

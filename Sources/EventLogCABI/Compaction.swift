@@ -17,7 +17,8 @@ public func eventlogCompact(
             guard c.version == UInt32(EVENTLOG_COMPACT_OPTIONS_VERSION) else {
                 throw EventLogError(
                     .version,
-                    "opts->version: \(c.version) is not a version this library knows (\(EVENTLOG_COMPACT_OPTIONS_VERSION))")
+                    "opts->version: \(c.version) is not a version this library knows (\(EVENTLOG_COMPACT_OPTIONS_VERSION))"
+                )
             }
             guard c.delete_retention_ms >= 0 else {
                 throw EventLogError(.invalidArgument, "opts->delete_retention_ms: \(c.delete_retention_ms) is negative")

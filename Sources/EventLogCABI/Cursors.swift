@@ -55,7 +55,9 @@ public func eventlogCursorSeekTime(_ cursor: OpaquePointer?, _ timestamp: Int64)
 }
 
 @c(eventlog_cursor_next)
-public func eventlogCursorNext(_ cursor: OpaquePointer?, _ timeoutMs: CInt, _ out: UnsafeMutablePointer<eventlog_record>?)
+public func eventlogCursorNext(
+    _ cursor: OpaquePointer?, _ timeoutMs: CInt, _ out: UnsafeMutablePointer<eventlog_record>?
+)
     -> CInt
 {
     guard let out else { return invalid("out: NULL") }

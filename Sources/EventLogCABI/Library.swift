@@ -88,7 +88,8 @@ enum Options {
         let c = pointer.pointee
         guard c.version == UInt32(EVENTLOG_OPTIONS_VERSION) else {
             throw EventLogError(
-                .version, "opts->version: \(c.version) is not a version this library knows (\(EVENTLOG_OPTIONS_VERSION))")
+                .version,
+                "opts->version: \(c.version) is not a version this library knows (\(EVENTLOG_OPTIONS_VERSION))")
         }
         guard c.flags & ~UInt32(EVENTLOG_OPEN_READONLY) == 0 else {
             throw EventLogError(.invalidArgument, "opts->flags: unknown flags 0x\(String(c.flags, radix: 16))")
@@ -106,7 +107,8 @@ enum Options {
         case EVENTLOG_SYNC_DEFAULT, EVENTLOG_SYNC_NONE: result.syncMode = .none
         case EVENTLOG_SYNC_BATCH: result.syncMode = .batch
         case EVENTLOG_SYNC_INTERVAL:
-            let interval = c.sync_interval_ms != 0 ? c.sync_interval_ms : EventLogOptions.defaultSyncIntervalMilliseconds
+            let interval =
+                c.sync_interval_ms != 0 ? c.sync_interval_ms : EventLogOptions.defaultSyncIntervalMilliseconds
             result.syncMode = .interval(milliseconds: interval)
         default: throw EventLogError(.invalidArgument, "opts->sync_mode: unknown value \(c.sync_mode)")
         }

@@ -5,7 +5,9 @@ import CEventLogHeader
 import EventLog
 
 @c(eventlog_verify)
-public func eventlogVerify(_ dir: UnsafePointer<CChar>?, _ report: UnsafeMutablePointer<eventlog_verify_report>?) -> CInt {
+public func eventlogVerify(_ dir: UnsafePointer<CChar>?, _ report: UnsafeMutablePointer<eventlog_verify_report>?)
+    -> CInt
+{
     report?.pointee = eventlog_verify_report()
     guard let dir else { return invalid("dir: NULL") }
     let path = String(cString: dir)

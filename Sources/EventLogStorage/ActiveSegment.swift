@@ -114,7 +114,7 @@ final class ActiveSegment {
             var rounded = (target + 4095) & ~4095
             do {
                 try log.allocate(offset: allocated, length: rounded - allocated)
-            } catch where error.code == .noSpace && rounded > (end + 4095) & ~4095 {
+            } catch  where error.code == .noSpace && rounded > (end + 4095) & ~4095 {
                 // No room for a whole step ahead: take only what this batch
                 // needs, so that the last megabytes of a disk stay usable.
                 rounded = (end + 4095) & ~4095

@@ -35,7 +35,9 @@ public enum BatchResync {
 
     /// The header of a whole batch at `position` that passes its structure
     /// and CRC checks, or nil.
-    public static func validatedHeader(_ bytes: UnsafeRawBufferPointer, at position: Int, limit: Int) -> RecordBatchHeader? {
+    public static func validatedHeader(_ bytes: UnsafeRawBufferPointer, at position: Int, limit: Int)
+        -> RecordBatchHeader?
+    {
         let end = min(limit, bytes.count)
         guard position >= 0, end - position >= RecordBatchHeader.size,
             bytes[position + RecordBatchHeader.magicOffset] == UInt8(RecordBatchHeader.currentMagic)
@@ -50,7 +52,9 @@ public enum BatchResync {
     /// The header at `position` if it parses and its batch fits before
     /// `limit`, without checking the CRC: cheap enough for every seek to test
     /// an index hint with (the batch a read then returns is CRC-checked).
-    public static func plausibleHeader(_ bytes: UnsafeRawBufferPointer, at position: Int, limit: Int) -> RecordBatchHeader? {
+    public static func plausibleHeader(_ bytes: UnsafeRawBufferPointer, at position: Int, limit: Int)
+        -> RecordBatchHeader?
+    {
         let end = min(limit, bytes.count)
         guard position >= 0, end - position >= RecordBatchHeader.size,
             bytes[position + RecordBatchHeader.magicOffset] == UInt8(RecordBatchHeader.currentMagic),
@@ -73,7 +77,11 @@ public enum BatchResync {
         var high = index.count
         while low < high {
             let mid = (low + high) / 2
-            if Int(OffsetIndexEntry(loadingFrom: index.entry(mid)).position) <= position { low = mid + 1 } else { high = mid }
+            if Int(OffsetIndexEntry(loadingFrom: index.entry(mid)).position) <= position {
+                low = mid + 1
+            } else {
+                high = mid
+            }
         }
         return low < index.count ? Int(OffsetIndexEntry(loadingFrom: index.entry(low)).position) : nil
     }
@@ -95,6 +103,8 @@ public enum BatchResync {
     private static func isPlausibleNext(_ bytes: UnsafeRawBufferPointer, at position: Int, limit: Int) -> Bool {
         if limit - position < RecordBatchHeader.size { return true }
         if bytes[position + RecordBatchHeader.magicOffset] == UInt8(RecordBatchHeader.currentMagic) { return true }
-        return UnsafeRawBufferPointer(rebasing: bytes[position..<position + RecordBatchHeader.size]).allSatisfy { $0 == 0 }
+        return UnsafeRawBufferPointer(rebasing: bytes[position..<position + RecordBatchHeader.size]).allSatisfy {
+            $0 == 0
+        }
     }
 }

@@ -49,7 +49,8 @@ public enum BatchScanner {
             do throws(FormatError) {
                 let header = checkCRC ? try RecordBatch.validate(batch) : try RecordBatchHeader(parsing: batch)
                 guard header.totalSize == batch.count else {
-                    throw FormatError(kind: .invalidLength, position: 8, detail: "batch length \(length) does not fit the segment")
+                    throw FormatError(
+                        kind: .invalidLength, position: 8, detail: "batch length \(length) does not fit the segment")
                 }
                 visit(ScannedBatch(position: position, header: header))
             } catch {

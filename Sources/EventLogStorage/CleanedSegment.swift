@@ -53,7 +53,8 @@ final class CleanedSegment {
             maxTimestampOffset = header.lastOffset
         }
         if bytesSinceIndexEntry > ActiveSegment.indexIntervalBytes {
-            offsetEntries.append(OffsetIndexEntry(relativeOffset: Int32(header.lastOffset - base), position: Int32(size)))
+            offsetEntries.append(
+                OffsetIndexEntry(relativeOffset: Int32(header.lastOffset - base), position: Int32(size)))
             appendTimeEntryIfNewer()
             bytesSinceIndexEntry = 0
         }
@@ -72,8 +73,9 @@ final class CleanedSegment {
 
     private func flush() throws(EventLogError) {
         guard let log, pending.count > 0 else { return }
-        try pending.withUnsafeBytes { bytes in Result { () throws(EventLogError) in try log.write(bytes, at: written) } }
-            .get()
+        try pending.withUnsafeBytes { bytes in Result { () throws(EventLogError) in try log.write(bytes, at: written) }
+        }
+        .get()
         written += pending.count
         pending.removeAll()
     }
@@ -87,7 +89,9 @@ final class CleanedSegment {
         try log.syncData()
         let offsets = ByteBuffer(capacity: offsetEntries.count * OffsetIndexEntry.size)
         offsets.appendZeros(offsetEntries.count * OffsetIndexEntry.size)
-        for (i, entry) in offsetEntries.enumerated() { entry.store(to: offsets.baseAddress + i * OffsetIndexEntry.size) }
+        for (i, entry) in offsetEntries.enumerated() {
+            entry.store(to: offsets.baseAddress + i * OffsetIndexEntry.size)
+        }
         try writeIndex(.offsetIndex, offsets)
         let times = ByteBuffer(capacity: timeEntries.count * TimeIndexEntry.size)
         times.appendZeros(timeEntries.count * TimeIndexEntry.size)

@@ -46,7 +46,8 @@ struct CompactionPlan {
         for base in bases {
             let isActive = published?.activeBase == base
             guard plan.closed.contains(base) || isActive else { continue }
-            let file = try FileHandle.open(SegmentFileName.path(directory: directory, base: base, .log), flags: O_RDONLY)
+            let file = try FileHandle.open(
+                SegmentFileName.path(directory: directory, base: base, .log), flags: O_RDONLY)
             var limit = try file.size()
             if isActive {
                 // Preallocated beyond its data: the data is what was published.

@@ -87,7 +87,8 @@ public enum Compactor {
         }
         // A dry run writes nothing, not even the lock file, so it also works
         // where the directory is read-only.
-        let lock = options.dryRun ? nil : try MaintenanceLock.acquireOrFail(directory: directory, wait: options.waitForLock)
+        let lock =
+            options.dryRun ? nil : try MaintenanceLock.acquireOrFail(directory: directory, wait: options.waitForLock)
         defer { withExtendedLifetime(lock) {} }
         let head = HeadFile.openForReader(directory: directory)
         if !options.dryRun {
@@ -188,7 +189,8 @@ private final class CompactionRun {
         let bytes = region.bytes(0..<size)
         try group.beginSegment(region)
         let (scan, _) = try reader.forEachBatch(bytes, file: path) { (batch) throws(EventLogError) in
-            let original = UnsafeRawBufferPointer(rebasing: bytes[batch.position..<batch.position + batch.header.totalSize])
+            let original = UnsafeRawBufferPointer(
+                rebasing: bytes[batch.position..<batch.position + batch.header.totalSize])
             switch decide(batch.header) {
             case .copy:
                 try group.copy(original, header: batch.header)
@@ -198,7 +200,8 @@ private final class CompactionRun {
                 rebuilt.removeAll()
                 do throws(FormatError) {
                     _ = try builder.build(
-                        original: batch.header, kept: kept, headers: reader.headers, deleteHorizon: horizon, into: rebuilt)
+                        original: batch.header, kept: kept, headers: reader.headers, deleteHorizon: horizon,
+                        into: rebuilt)
                 } catch {
                     throw EventLogError.corrupt(file: path, at: batch.position, error)
                 }

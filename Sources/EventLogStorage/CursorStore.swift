@@ -47,12 +47,16 @@ public enum CursorStore {
             throw error
         }
         var bytes = [UInt8](repeating: 0, count: size)
-        let n = try bytes.withUnsafeMutableBytes { raw in Result { () throws(EventLogError) in try file.read(into: raw, at: 0) } }.get()
-        let valid = n == size && bytes.withUnsafeBytes { raw in
-            raw.load(fromByteOffset: 0, as: UInt64.self) == magic
-                && raw.load(fromByteOffset: 24, as: UInt32.self)
-                    == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<24]))
-        }
+        let n = try bytes.withUnsafeMutableBytes { raw in
+            Result { () throws(EventLogError) in try file.read(into: raw, at: 0) }
+        }.get()
+        let valid =
+            n == size
+            && bytes.withUnsafeBytes { raw in
+                raw.load(fromByteOffset: 0, as: UInt64.self) == magic
+                    && raw.load(fromByteOffset: 24, as: UInt32.self)
+                        == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<24]))
+            }
         guard valid else {
             throw EventLogError(.corrupt, "\(path): not a valid cursor file (\(n) bytes, bad magic or checksum)")
         }

@@ -32,7 +32,9 @@ public enum FaultInjection {
     }
 
     /// Runs `body` with `injector` active beside any others.
-    public static func withInjector<R, E: Error>(_ injector: @escaping Injector, _ body: () throws(E) -> R) throws(E) -> R {
+    public static func withInjector<R, E: Error>(_ injector: @escaping Injector, _ body: () throws(E) -> R) throws(E)
+        -> R
+    {
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         injectors.withLock {
             $0.scoped.append((id, injector))

@@ -34,7 +34,8 @@ public final class IndexFile {
         try file.truncate(to: existing * entrySize)
         try file.allocate(offset: 0, length: capacity * entrySize)
         let region = try file.map(length: capacity * entrySize, writable: true)
-        return IndexFile(path: path, entrySize: entrySize, file: file, region: region, count: existing, capacity: capacity)
+        return IndexFile(
+            path: path, entrySize: entrySize, file: file, region: region, count: existing, capacity: capacity)
     }
 
     /// Opens for reading: `count` entries, or as many whole entries as the file
@@ -48,7 +49,8 @@ public final class IndexFile {
         let size = try file.size()
         let entries = min(count ?? (size / entrySize), size / entrySize)
         let region = try file.map(length: size, writable: false)
-        return IndexFile(path: path, entrySize: entrySize, file: file, region: region, count: entries, capacity: entries)
+        return IndexFile(
+            path: path, entrySize: entrySize, file: file, region: region, count: entries, capacity: entries)
     }
 
     public func entry(_ i: Int) -> UnsafeRawPointer {

@@ -59,7 +59,9 @@ enum IndexRebuild {
         var replay = IndexReplay(base: base)
         var position = 0
         while position < bytes.count {
-            let outcome = BatchScanner.scan(bytes, from: position, limit: bytes.count) { replay.add($0.header, at: $0.position) }
+            let outcome = BatchScanner.scan(bytes, from: position, limit: bytes.count) {
+                replay.add($0.header, at: $0.position)
+            }
             guard outcome.validEnd < bytes.count,
                 let next = BatchResync.nextBatch(after: outcome.validEnd, in: bytes, limit: bytes.count)
             else { break }
@@ -73,14 +75,20 @@ enum IndexRebuild {
     static func write(_ replay: IndexReplay, directory: String, mode: mode_t) throws(EventLogError) {
         var offsetBytes = [UInt8](repeating: 0, count: replay.offsetEntries.count * OffsetIndexEntry.size)
         offsetBytes.withUnsafeMutableBytes { raw in
-            for (i, entry) in replay.offsetEntries.enumerated() { entry.store(to: raw.baseAddress! + i * OffsetIndexEntry.size) }
+            for (i, entry) in replay.offsetEntries.enumerated() {
+                entry.store(to: raw.baseAddress! + i * OffsetIndexEntry.size)
+            }
         }
         var timeBytes = [UInt8](repeating: 0, count: replay.timeEntries.count * TimeIndexEntry.size)
         timeBytes.withUnsafeMutableBytes { raw in
-            for (i, entry) in replay.timeEntries.enumerated() { entry.store(to: raw.baseAddress! + i * TimeIndexEntry.size) }
+            for (i, entry) in replay.timeEntries.enumerated() {
+                entry.store(to: raw.baseAddress! + i * TimeIndexEntry.size)
+            }
         }
-        try replace(SegmentFileName.path(directory: directory, base: replay.base, .offsetIndex), with: offsetBytes, mode: mode)
-        try replace(SegmentFileName.path(directory: directory, base: replay.base, .timeIndex), with: timeBytes, mode: mode)
+        try replace(
+            SegmentFileName.path(directory: directory, base: replay.base, .offsetIndex), with: offsetBytes, mode: mode)
+        try replace(
+            SegmentFileName.path(directory: directory, base: replay.base, .timeIndex), with: timeBytes, mode: mode)
     }
 
     /// Writes `bytes` to a new file, syncs it and renames it to `path`.

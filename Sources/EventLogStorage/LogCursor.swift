@@ -106,12 +106,15 @@ public final class LogCursor {
     private func position(at target: Int64, head: HeadState) throws(EventLogError) {
         let limit = try currentLimit(head)
         let reader = segment!
-        var hint = reader.position(forOffset: target, entries: entryCount(head.offsetIndexEntries, reader, head), limit: limit)
+        var hint = reader.position(
+            forOffset: target, entries: entryCount(head.offsetIndexEntries, reader, head), limit: limit)
         // The index entry promises a whole batch at `hint` that ends below the
         // target. A damaged or stale index breaks the promise: the walk then
         // starts from the segment's first batch instead.
         if hint > 0
-            && (BatchResync.plausibleHeader(reader.bytes(limit: limit), at: hint, limit: limit).map { $0.lastOffset >= target } ?? true)
+            && (BatchResync.plausibleHeader(reader.bytes(limit: limit), at: hint, limit: limit).map {
+                $0.lastOffset >= target
+            } ?? true)
         {
             hint = 0
         }
@@ -121,10 +124,12 @@ public final class LogCursor {
     /// Runs `body` with the segment list; if a segment it opens was deleted
     /// since the list was read (compaction, retention), once more with the
     /// directory listed afresh.
-    private func relisting<R>(_ head: HeadState, _ body: ([Int64]) throws(EventLogError) -> R) throws(EventLogError) -> R {
+    private func relisting<R>(_ head: HeadState, _ body: ([Int64]) throws(EventLogError) -> R) throws(EventLogError)
+        -> R
+    {
         do {
             return try body(try state.catalog.segmentBases(version: head.catalogVersion))
-        } catch where error.code == .notFound {
+        } catch  where error.code == .notFound {
             return try body(try state.catalog.segmentBases(version: nil))
         }
     }
@@ -146,7 +151,8 @@ public final class LogCursor {
             let reader = segment!
             let limit = try currentLimit(head)
             let isActive = base == head.activeBase
-            let maxTimestamp = isActive ? head.activeMaxTimestamp : (reader.indexedMaxTimestamp() ?? maxTimestampByWalking(limit))
+            let maxTimestamp =
+                isActive ? head.activeMaxTimestamp : (reader.indexedMaxTimestamp() ?? maxTimestampByWalking(limit))
             guard maxTimestamp >= timestamp else { continue }
             var hint = reader.position(
                 forTimestamp: timestamp, entries: entryCount(head.timeIndexEntries, reader, head),
@@ -306,7 +312,9 @@ public final class LogCursor {
         while true {
             if segment == nil {
                 let bases = try state.catalog.segmentBases(version: head.catalogVersion)
-                guard let index = SegmentCatalog.segmentIndex(containing: nextOffset, in: bases) ?? (bases.isEmpty ? nil : 0)
+                guard
+                    let index = SegmentCatalog.segmentIndex(containing: nextOffset, in: bases)
+                        ?? (bases.isEmpty ? nil : 0)
                 else { return false }
                 try open(segmentBase: bases[index], head: head)
                 position = 0
@@ -361,19 +369,22 @@ public final class LogCursor {
             guard peeked.totalSize <= window.count else {
                 throw FormatError(
                     kind: .truncated, position: 8,
-                    detail: "batch of \(peeked.totalSize) bytes runs past the end of the data (\(window.count) bytes left)")
+                    detail:
+                        "batch of \(peeked.totalSize) bytes runs past the end of the data (\(window.count) bytes left)")
             }
             header = try RecordBatch.validate(UnsafeRawBufferPointer(rebasing: window.prefix(peeked.totalSize)))
         } catch {
             throw EventLogError(
-                .corrupt, "\(reader.logPath): \(error.detail) at byte \(position + error.position)"
+                .corrupt,
+                "\(reader.logPath): \(error.detail) at byte \(position + error.position)"
                     + resumeNote(limit: limit, head: head))
         }
         // baseOffset is outside the CRC: a damaged one would give every
         // record a wrong offset, so it must fit between its neighbours.
         if let problem = try offsetProblem(header, limit: limit, head: head) {
             throw EventLogError(
-                .corrupt, "\(reader.logPath): \(problem) at byte \(position)"
+                .corrupt,
+                "\(reader.logPath): \(problem) at byte \(position)"
                     + resumeNote(limit: limit, head: head))
         }
         let payload = UnsafeRawBufferPointer(
@@ -389,14 +400,16 @@ public final class LogCursor {
             switch header.compression {
             case .some(.none):
                 retiredSegments.append(reader)
-                try RecordDecoder.decode(recordsSection: payload, header: header, into: &batchRecords, headers: &batchHeaders)
+                try RecordDecoder.decode(
+                    recordsSection: payload, header: header, into: &batchRecords, headers: &batchHeaders)
             case .some(.lz4):
                 let buffer = freeBuffers.popLast() ?? ByteBuffer(capacity: 256 << 10)
                 buffer.removeAll()
                 batchBuffer = buffer
                 let count = try lz4.decompress(payload, into: buffer, limit: Self.maxDecompressedBatch)
                 let records = UnsafeRawBufferPointer(start: buffer.baseAddress, count: count)
-                try RecordDecoder.decode(recordsSection: records, header: header, into: &batchRecords, headers: &batchHeaders)
+                try RecordDecoder.decode(
+                    recordsSection: records, header: header, into: &batchRecords, headers: &batchHeaders)
             default:
                 throw FormatError(
                     kind: .unsupportedCompression, position: 21,
@@ -416,13 +429,16 @@ public final class LogCursor {
     /// or nil: they must lie in the segment's relative-offset range, after
     /// the batch read before and before the batch that follows (or the end
     /// of the log, or the next segment).
-    private func offsetProblem(_ header: RecordBatchHeader, limit: Int, head: HeadState) throws(EventLogError) -> String? {
+    private func offsetProblem(_ header: RecordBatchHeader, limit: Int, head: HeadState) throws(EventLogError)
+        -> String?
+    {
         let reader = segment!
         let lower = max(reader.base, batchNextOffset)
         var upper: Int64?
         let after = position + header.totalSize
         if limit - after >= RecordBatchHeader.size,
-            let next = try? RecordBatchHeader(parsing: UnsafeRawBufferPointer(rebasing: reader.bytes(limit: limit)[after...]))
+            let next = try? RecordBatchHeader(
+                parsing: UnsafeRawBufferPointer(rebasing: reader.bytes(limit: limit)[after...]))
         {
             upper = next.baseOffset
         } else if reader.base == head.activeBase {

@@ -52,7 +52,9 @@ public final class LogDirectory: @unchecked Sendable {
             state: state, configuration: configuration, writer: writer, recoveredBytes: recovery.truncatedBytes)
     }
 
-    private static func openReadOnly(path: String, configuration: LogConfiguration) throws(EventLogError) -> LogDirectory {
+    private static func openReadOnly(path: String, configuration: LogConfiguration) throws(EventLogError)
+        -> LogDirectory
+    {
         guard FileSystem.exists(path) else { throw EventLogError(.notFound, "\(path): no such log directory") }
         guard FileSystem.isDirectory(path) else { throw EventLogError(.invalidArgument, "\(path): not a directory") }
         let state: LogState

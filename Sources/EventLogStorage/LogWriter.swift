@@ -56,7 +56,9 @@ public final class LogWriter: @unchecked Sendable {
     /// writer: bounds the memory a producer faster than the disk can pin.
     private static let maxQueuedBatches = 8
 
-    init(state: LogState, configuration: LogConfiguration, lock: WriterLock, segment: ActiveSegment, published: HeadState) {
+    init(
+        state: LogState, configuration: LogConfiguration, lock: WriterLock, segment: ActiveSegment, published: HeadState
+    ) {
         self.state = state
         self.configuration = configuration
         self.lock = lock
@@ -85,7 +87,8 @@ public final class LogWriter: @unchecked Sendable {
             }
             if r.payloadBytes > LogConfiguration.maxRecordBytes {
                 throw EventLogError(
-                    .tooBig, "record \(i): \(r.payloadBytes) bytes exceed the limit of \(LogConfiguration.maxRecordBytes)")
+                    .tooBig,
+                    "record \(i): \(r.payloadBytes) bytes exceed the limit of \(LogConfiguration.maxRecordBytes)")
             }
         }
         let now = wallClockMilliseconds()
@@ -119,7 +122,8 @@ public final class LogWriter: @unchecked Sendable {
                 currentOpenedAt = monotonicNanoseconds()
                 appendLock.broadcast()  // arms the flusher's linger timer
             }
-            current.append(timestamp: r.timestamp == 0 ? now : r.timestamp, key: r.key, value: r.value, headers: r.headers)
+            current.append(
+                timestamp: r.timestamp == 0 ? now : r.timestamp, key: r.key, value: r.value, headers: r.headers)
             assignedOffset += 1
         }
         if current.encodedBytes >= configuration.batchMaxBytes { enqueueCurrent() }
@@ -179,7 +183,8 @@ public final class LogWriter: @unchecked Sendable {
         do {
             size = try builder.seal(compression: configuration.compression, into: sealed)
         } catch {
-            throw EventLogError(.io, "\(state.directory): cannot encode batch at offset \(builder.baseOffset): \(error)")
+            throw EventLogError(
+                .io, "\(state.directory): cannot encode batch at offset \(builder.baseOffset): \(error)")
         }
         let bytes = UnsafeRawBufferPointer(start: sealed.baseAddress, count: size)
         let header: RecordBatchHeader
@@ -349,8 +354,10 @@ public final class LogWriter: @unchecked Sendable {
                 appendLock.lock()
                 continue
             }
-            let deadlines = [current.recordsCount > 0 ? currentOpenedAt + configuration.lingerNanoseconds : nil,
-                             interval != nil ? nextIntervalSync : nil].compactMap { $0 }
+            let deadlines = [
+                current.recordsCount > 0 ? currentOpenedAt + configuration.lingerNanoseconds : nil,
+                interval != nil ? nextIntervalSync : nil,
+            ].compactMap { $0 }
             appendLock.wait(untilNanoseconds: deadlines.min())
         }
         appendLock.unlock()

@@ -43,7 +43,9 @@ public final class MaintenanceLock {
     }
 
     private static func holderPid(_ directory: String) -> String {
-        guard let file = try? FileHandle.open(directory + "/" + fileName, flags: O_RDONLY) else { return "(unknown pid)" }
+        guard let file = try? FileHandle.open(directory + "/" + fileName, flags: O_RDONLY) else {
+            return "(unknown pid)"
+        }
         var bytes = [UInt8](repeating: 0, count: 32)
         let n = bytes.withUnsafeMutableBytes { (try? file.read(into: $0, at: 0)) ?? 0 }
         let text = String(decoding: bytes[..<n], as: UTF8.self).filter { $0.isNumber }

@@ -117,18 +117,23 @@ enum Recovery {
     private static func indexesLookSound(directory: String, base: Int64, nextBase: Int64, bytes: UnsafeRawBufferPointer)
         -> Bool
     {
-        guard let offsets = try? Verifier.readFile(SegmentFileName.path(directory: directory, base: base, .offsetIndex)),
+        guard
+            let offsets = try? Verifier.readFile(SegmentFileName.path(directory: directory, base: base, .offsetIndex)),
             let times = try? Verifier.readFile(SegmentFileName.path(directory: directory, base: base, .timeIndex)),
             offsets.count % OffsetIndexEntry.size == 0, times.count % TimeIndexEntry.size == 0
         else { return false }
         let maxRelative = min(nextBase - 1 - base, Int64(Int32.max))
         let entries = offsets.withUnsafeBytes { raw in
-            (0..<raw.count / OffsetIndexEntry.size).map { OffsetIndexEntry(loadingFrom: raw.baseAddress! + $0 * OffsetIndexEntry.size) }
+            (0..<raw.count / OffsetIndexEntry.size).map {
+                OffsetIndexEntry(loadingFrom: raw.baseAddress! + $0 * OffsetIndexEntry.size)
+            }
         }
         for (i, entry) in entries.enumerated() {
             guard entry.relativeOffset >= 0, Int64(entry.relativeOffset) <= maxRelative, entry.position > 0,
                 Int(entry.position) < bytes.count,
-                i == 0 || (entry.relativeOffset > entries[i - 1].relativeOffset && entry.position > entries[i - 1].position)
+                i == 0
+                    || (entry.relativeOffset > entries[i - 1].relativeOffset
+                        && entry.position > entries[i - 1].position)
             else { return false }
         }
         for entry in [entries.first, entries.last].compactMap({ $0 }) {
@@ -137,7 +142,9 @@ enum Recovery {
             else { return false }
         }
         let timeEntries = times.withUnsafeBytes { raw in
-            (0..<raw.count / TimeIndexEntry.size).map { TimeIndexEntry(loadingFrom: raw.baseAddress! + $0 * TimeIndexEntry.size) }
+            (0..<raw.count / TimeIndexEntry.size).map {
+                TimeIndexEntry(loadingFrom: raw.baseAddress! + $0 * TimeIndexEntry.size)
+            }
         }
         for (i, entry) in timeEntries.enumerated() {
             guard entry.timestamp >= 0, entry.relativeOffset >= 0, Int64(entry.relativeOffset) <= maxRelative,
@@ -166,7 +173,8 @@ enum Recovery {
                 header.totalSize <= bytes.count - position,
                 bytesSinceEntry <= ActiveSegment.indexIntervalBytes || position == Int(entries.last?.position ?? -1)
             else { return false }
-            bytesSinceEntry = position == Int(entries.last?.position ?? -1) ? header.totalSize : bytesSinceEntry + header.totalSize
+            bytesSinceEntry =
+                position == Int(entries.last?.position ?? -1) ? header.totalSize : bytesSinceEntry + header.totalSize
             tailMaxTimestamp = max(tailMaxTimestamp, header.maxTimestamp)
             position += header.totalSize
         }
@@ -179,7 +187,9 @@ enum Recovery {
             guard let header = try? RecordBatchHeader(parsing: UnsafeRawBufferPointer(rebasing: bytes[at...])),
                 header.totalSize <= bytes.count - at
             else { return false }
-            if header.lastOffset >= target { return header.lastOffset == target && header.maxTimestamp == last.timestamp }
+            if header.lastOffset >= target {
+                return header.lastOffset == target && header.maxTimestamp == last.timestamp
+            }
             at += header.totalSize
         }
         return false
@@ -232,7 +242,9 @@ enum Recovery {
             let entry = TimeIndexEntry(loadingFrom: index.entry(i))
             guard entry.timestamp >= 0, entry.relativeOffset >= 0, entry.relativeOffset <= relative else { break }
             if let previous = entries.last {
-                guard entry.timestamp > previous.timestamp, entry.relativeOffset >= previous.relativeOffset else { break }
+                guard entry.timestamp > previous.timestamp, entry.relativeOffset >= previous.relativeOffset else {
+                    break
+                }
             } else if entry.timestamp == 0 && entry.relativeOffset == 0 {
                 break  // preallocated zeros, not an entry
             }

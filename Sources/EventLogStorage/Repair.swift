@@ -48,7 +48,8 @@ public enum Repair {
             let segment = segments[damaged]
             let cut = segment.check.cutPosition!
             let later = segments[(damaged + 1)...]
-            result.recordsDropped = segment.check.recordsAfterCut
+            result.recordsDropped =
+                segment.check.recordsAfterCut
                 + later.reduce(0) { $0 + $1.check.records + $1.check.recordsInDamage }
             result.bytesTruncated = segment.fileSize - cut + later.reduce(0) { $0 + $1.fileSize }
             // Last first, so that a crash part way leaves a log without gaps.
@@ -97,7 +98,8 @@ public enum Repair {
             return
         }
         let temporary = path + ".rebuild"
-        let copy = try FileHandle.open(temporary, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: try permissions(of: source))
+        let copy = try FileHandle.open(
+            temporary, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: try permissions(of: source))
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { chunk.deallocate() }
         var done = 0

@@ -95,7 +95,9 @@ public enum Retention {
                 : fileSize(SegmentFileName.path(directory: directory, base: base, .log))
         }
         var remaining = sizes.reduce(0, +)
-        let floor = try keepUncommittedCursors ? CursorStore.list(directory: directory).min { $0.nextOffset < $1.nextOffset } : nil
+        let floor =
+            try keepUncommittedCursors
+            ? CursorStore.list(directory: directory).min { $0.nextOffset < $1.nextOffset } : nil
         for i in 0..<(bases.count - 1) {
             let base = bases[i]
             if let activeBase, base >= activeBase { break }

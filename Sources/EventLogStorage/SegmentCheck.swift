@@ -141,7 +141,8 @@ private struct SegmentChecker {
             problem(input.logPath, Int(Int32.max), "segment of \(end) bytes exceeds Kafka's limit of 2^31-1 bytes")
         }
         if let previous = input.previousNextOffset, input.base < previous {
-            problem(input.logPath, 0, "segment base \(input.base) is below the previous segment's next offset \(previous)")
+            problem(
+                input.logPath, 0, "segment base \(input.base) is below the previous segment's next offset \(previous)")
         }
         loadOffsetIndex()
         loadTimeIndex()
@@ -157,7 +158,8 @@ private struct SegmentChecker {
         var final = result
         if omittedProblems > 0 {
             final.problems.append(
-                VerificationProblem(file: input.logPath, position: 0, detail: "\(omittedProblems) more problems not listed"))
+                VerificationProblem(
+                    file: input.logPath, position: 0, detail: "\(omittedProblems) more problems not listed"))
         }
         return final
     }
@@ -177,7 +179,9 @@ private struct SegmentChecker {
         do throws(FormatError) {
             header = try RecordBatchHeader(parsing: window)
         } catch {
-            return damaged(at: position, header: nil, detail: detail(error, batchAt: position), problemAt: position + error.position)
+            return damaged(
+                at: position, header: nil, detail: detail(error, batchAt: position),
+                problemAt: position + error.position)
         }
         guard header.totalSize <= remaining else {
             return damaged(
@@ -189,14 +193,17 @@ private struct SegmentChecker {
             _ = try RecordBatch.validate(batch)
         } catch {
             return damaged(
-                at: position, header: header, detail: detail(error, batchAt: position), problemAt: position + error.position)
+                at: position, header: header, detail: detail(error, batchAt: position),
+                problemAt: position + error.position)
         }
         // From here on the batch's length is trustworthy (the CRC range ends
         // where it says), so a bad batch is skipped by its length.
         let overlapped = overlapsPrevious
         overlapsPrevious = false
         if overlapped {
-            corrupt(at: position, header: header, detail: "batch offsets \(header.baseOffset)...\(header.lastOffset) overlap the batch before")
+            corrupt(
+                at: position, header: header,
+                detail: "batch offsets \(header.baseOffset)...\(header.lastOffset) overlap the batch before")
             return position + header.totalSize
         }
         if let detail = offsetProblem(header, at: position) {
@@ -227,13 +234,15 @@ private struct SegmentChecker {
             next.baseOffset < header.nextOffset
         {
             overlapsPrevious = true
-            return "batch offsets \(header.baseOffset)...\(header.lastOffset) overlap the next batch's (from \(next.baseOffset))"
+            return
+                "batch offsets \(header.baseOffset)...\(header.lastOffset) overlap the next batch's (from \(next.baseOffset))"
         }
         if after == end, let nextBase = input.nextSegmentBase, header.nextOffset > nextBase {
             return "batch offsets \(header.baseOffset)...\(header.lastOffset) reach the next segment's base \(nextBase)"
         }
         if after == input.publishedEnd, let published = input.publishedNextOffset, header.nextOffset != published {
-            return "batch offsets \(header.baseOffset)...\(header.lastOffset) disagree with the published next offset \(published)"
+            return
+                "batch offsets \(header.baseOffset)...\(header.lastOffset) disagree with the published next offset \(published)"
         }
         return nil
     }
@@ -297,13 +306,16 @@ private struct SegmentChecker {
         "\(error.detail) (in the batch starting at byte \(position))"
     }
 
-    private mutating func damaged(at position: Int, header: RecordBatchHeader?, detail: String, problemAt: Int? = nil) -> Int? {
+    private mutating func damaged(at position: Int, header: RecordBatchHeader?, detail: String, problemAt: Int? = nil)
+        -> Int?
+    {
         let skip = header.map { position + $0.totalSize }
         let next: Int?
         if let skip, skip <= end, skip == end || BatchResync.isIntact(bytes, at: skip, limit: end) {
             next = skip
         } else {
-            next = BatchResync.nextBatch(after: position, in: bytes, limit: end, indexedStart: indexedStart(after: position))
+            next = BatchResync.nextBatch(
+                after: position, in: bytes, limit: end, indexedStart: indexedStart(after: position))
         }
         guard let next, next < end else {
             tail(at: position, header: header, detail: detail, problemAt: problemAt)
@@ -329,7 +341,9 @@ private struct SegmentChecker {
         damagedFrom = damagedFrom ?? position
         if input.isLast && looksTorn(at: position, header: header) { return }
         if !isZero(position..<end) { result.corruptBatches += 1 }
-        problem(input.logPath, problemAt ?? position, "\(detail); \(end - position) bytes from byte \(position) on are not valid batches")
+        problem(
+            input.logPath, problemAt ?? position,
+            "\(detail); \(end - position) bytes from byte \(position) on are not valid batches")
     }
 
     private mutating func cut(at position: Int, header: RecordBatchHeader?) {
@@ -448,7 +462,9 @@ private struct SegmentChecker {
             }
             nextOffsetEntry += 1
         }
-        guard nextOffsetEntry < offsetEntries.count, Int(offsetEntries[nextOffsetEntry].position) == position else { return }
+        guard nextOffsetEntry < offsetEntries.count, Int(offsetEntries[nextOffsetEntry].position) == position else {
+            return
+        }
         let entry = offsetEntries[nextOffsetEntry]
         if input.base &+ Int64(entry.relativeOffset) != header.lastOffset {
             reportOffsetIndex(
@@ -475,7 +491,9 @@ private struct SegmentChecker {
             }
             nextTimeEntry += 1
         }
-        guard nextTimeEntry < timeEntries.count, Int64(timeEntries[nextTimeEntry].relativeOffset) == relative else { return }
+        guard nextTimeEntry < timeEntries.count, Int64(timeEntries[nextTimeEntry].relativeOffset) == relative else {
+            return
+        }
         let entry = timeEntries[nextTimeEntry]
         // After damage the largest timestamp so far is unknown.
         if entry.timestamp != header.maxTimestamp || (!damageSeen && entry.timestamp != runningMaxTimestamp) {

@@ -99,7 +99,8 @@ public enum SegmentSwap {
             }
             return nil
         }
-        for kind in [SegmentFileKind.offsetIndex, .timeIndex] where FileSystem.exists(path(directory, base, kind, swapSuffix)) {
+        for kind in [SegmentFileKind.offsetIndex, .timeIndex]
+        where FileSystem.exists(path(directory, base, kind, swapSuffix)) {
             try FileSystem.rename(
                 path(directory, base, kind, swapSuffix), SegmentFileName.path(directory: directory, base: base, kind))
         }

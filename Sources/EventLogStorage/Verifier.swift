@@ -46,9 +46,15 @@ public enum Verifier {
     /// would silently cut the path at).
     static func checkDirectory(_ directory: String) throws(EventLogError) {
         guard !directory.isEmpty else { throw EventLogError(.invalidArgument, "dir: empty path") }
-        guard !directory.utf8.contains(0) else { throw EventLogError(.invalidArgument, "dir: the path contains a NUL byte") }
-        guard FileSystem.exists(directory) else { throw EventLogError(.notFound, "\(directory): no such log directory") }
-        guard FileSystem.isDirectory(directory) else { throw EventLogError(.invalidArgument, "\(directory): not a directory") }
+        guard !directory.utf8.contains(0) else {
+            throw EventLogError(.invalidArgument, "dir: the path contains a NUL byte")
+        }
+        guard FileSystem.exists(directory) else {
+            throw EventLogError(.notFound, "\(directory): no such log directory")
+        }
+        guard FileSystem.isDirectory(directory) else {
+            throw EventLogError(.invalidArgument, "\(directory): not a directory")
+        }
     }
 
     struct InspectedSegment {
@@ -141,7 +147,9 @@ public enum Verifier {
             do { _ = try CursorStore.load(directory: directory, name: name) } catch {
                 let path = folder + "/" + name
                 if error.code == .corrupt {
-                    let detail = error.message.hasPrefix(path + ": ") ? String(error.message.dropFirst(path.count + 2)) : error.message
+                    let detail =
+                        error.message.hasPrefix(path + ": ")
+                        ? String(error.message.dropFirst(path.count + 2)) : error.message
                     problems.append(VerificationProblem(file: path, position: 0, detail: detail))
                 }
             }

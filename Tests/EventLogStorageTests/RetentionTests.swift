@@ -73,9 +73,10 @@ private final class Scratch {
         #expect(report.deletedSegments == Array(before.prefix(before.count - after.count)))
         #expect(report.startOffset == after.first)
         // The active file is preallocated: its data is what the writer published.
-        let sizes = try after.dropLast().map { try size(path, $0) } + [
-            Int(directory.state.snapshot().state.committedPosition)
-        ]
+        let sizes =
+            try after.dropLast().map { try size(path, $0) } + [
+                Int(directory.state.snapshot().state.committedPosition)
+            ]
         #expect(sizes.reduce(0, +) >= limit)
         #expect(sizes.dropFirst().reduce(0, +) < limit, "the first remaining segment should have gone")
         #expect(try offsets(directory) == Array(after.first!..<48))

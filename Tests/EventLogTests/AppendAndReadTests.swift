@@ -109,7 +109,9 @@ import Testing
         options.segmentBytes = 16384
         options.batchMaxBytes = 1024
         let log = try EventLog(path: dir.child("log"), options: options)
-        for i in 0..<5000 { try log.append(key: nil, value: Array("value-\(i)".utf8), timestamp: 1_000_000 + Int64(i) * 10) }
+        for i in 0..<5000 {
+            try log.append(key: nil, value: Array("value-\(i)".utf8), timestamp: 1_000_000 + Int64(i) * 10)
+        }
         try log.flush()
         let cursor = try log.cursor(from: 0)
         for target in [0, 1, 999, 1000, 2500, 4998, 4999] {
@@ -130,7 +132,9 @@ import Testing
         options.segmentBytes = 16384
         options.batchMaxBytes = 1024
         let log = try EventLog(path: dir.child("log"), options: options)
-        for i in 0..<5000 { try log.append(key: nil, value: Array("value-\(i)".utf8), timestamp: 1_000_000 + Int64(i) * 10) }
+        for i in 0..<5000 {
+            try log.append(key: nil, value: Array("value-\(i)".utf8), timestamp: 1_000_000 + Int64(i) * 10)
+        }
         try log.flush()
         let cursor = try log.cursor(from: 0)
         for i in [0, 1, 777, 2500, 4999] {

@@ -35,7 +35,8 @@ private final class Counter: Sendable {
         let log = try EventLog(path: path, options: options)
         for i in 0..<240 {
             let batch = CompactionFixture.randomBatch(
-                &generator, count: 1 + i % 5, keyCount: 60, valueBytes: 60, time: Self.start + Int64(i), tombstoneEvery: 6)
+                &generator, count: 1 + i % 5, keyCount: 60, valueBytes: 60, time: Self.start + Int64(i),
+                tombstoneEvery: 6)
             try model.append(batch, to: log)
             if i == 120 {
                 var compact = CompactOptions()

@@ -84,7 +84,8 @@ import Testing
             let log = try EventLog(path: path, options: opts)
             for i in 0..<150 {
                 try model.append(
-                    CompactionFixture.randomBatch(&generator, count: 1 + i % 6, keyCount: 25, time: Self.start + Int64(i)),
+                    CompactionFixture.randomBatch(
+                        &generator, count: 1 + i % 6, keyCount: 25, time: Self.start + Int64(i)),
                     to: log)
             }
             try log.close()
@@ -115,7 +116,8 @@ import Testing
         try log.close()
         let before = CompactionFixture.segmentBases(path)
         #expect(before.count > 5)
-        let inode = try FileManager.default.attributesOfItem(atPath: path + "/00000000000000000000.log")[.systemFileNumber]
+        let inode = try FileManager.default.attributesOfItem(atPath: path + "/00000000000000000000.log")[
+            .systemFileNumber]
         var compact = CompactOptions()
         var stats = try EventLog.compact(at: path, options: compact)
         #expect(stats.segmentsRewritten == 0)
@@ -145,7 +147,8 @@ import Testing
         try log.append(key: nil, value: Array("no key".utf8), timestamp: Self.start + 2)
         try log.flush()
         for i in 0..<100 {  // fill segments so the first one closes
-            try log.append(key: Array("filler-\(i % 3)".utf8), value: [UInt8](repeating: 1, count: 200), timestamp: Self.start + 3)
+            try log.append(
+                key: Array("filler-\(i % 3)".utf8), value: [UInt8](repeating: 1, count: 200), timestamp: Self.start + 3)
             try log.flush()
         }
         var compact = CompactOptions()

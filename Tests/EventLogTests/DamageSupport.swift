@@ -19,7 +19,8 @@ enum Sample {
         for i in 0..<size { value[i] = UInt8(truncatingIfNeeded: generator.next() % 23 + 65) }
         let key: [UInt8]? = offset % 11 == 0 ? nil : Array("key-\(offset % 37)".utf8)
         let headers = offset % 5 == 0 ? [Header(key: "h", value: offset % 10 == 0 ? nil : Array("\(offset)".utf8))] : []
-        return Record(offset: offset, timestamp: baseTimestamp + Int64(offset), key: key, value: value, headers: headers)
+        return Record(
+            offset: offset, timestamp: baseTimestamp + Int64(offset), key: key, value: value, headers: headers)
     }
 
     /// Options for small segments and batches, so that a few thousand
@@ -73,7 +74,9 @@ enum Reader {
             rounds += 1
             do {
                 guard let record = try cursor.next(timeoutMilliseconds: 0) else { break }
-                if record != Sample.record(record.offset) || (outcome.records.last.map { $0.offset >= record.offset } ?? false) {
+                if record != Sample.record(record.offset)
+                    || (outcome.records.last.map { $0.offset >= record.offset } ?? false)
+                {
                     outcome.wrong.append(record.offset)
                 }
                 outcome.records.append(record)
@@ -182,7 +185,8 @@ enum Surgery {
             let delta = load(position + 23, 4)
             let count = Int(load(position + 57, 4))
             guard size >= 61, position + size <= data.count else { break }
-            result.append(Batch(position: position, size: size, baseOffset: base, lastOffset: base + delta, recordCount: count))
+            result.append(
+                Batch(position: position, size: size, baseOffset: base, lastOffset: base + delta, recordCount: count))
             position += size
         }
         return result

@@ -93,7 +93,9 @@ import Testing
             try Surgery.copyDirectory(pristine, to: work)
             let files = Surgery.files(work, suffix: ".log") + Surgery.files(work, suffix: "index")
             for _ in 0..<(1 + Int(generator.next() % 3)) {
-                let file = round % 4 == 3 ? files.randomElement(using: &generator)! : Surgery.segments(work).randomElement(using: &generator)!
+                let file =
+                    round % 4 == 3
+                    ? files.randomElement(using: &generator)! : Surgery.segments(work).randomElement(using: &generator)!
                 let size = Surgery.bytes(file).count
                 guard size > 0 else { continue }
                 Surgery.flipBit(file, byte: Int(generator.next() % UInt64(size)), bit: Int(generator.next() % 8))
@@ -138,7 +140,8 @@ import Testing
             // Everything outside the zeroed batches is still read.
             #expect(outcome.offsets.count > 3000 - 200, "round \(round): read \(outcome.offsets.count)")
             let report = try EventLog.verify(at: work)
-            #expect(!report.isSound && report.problems.allSatisfy { $0.file == file }, "round \(round): \(report.problems)")
+            #expect(
+                !report.isSound && report.problems.allSatisfy { $0.file == file }, "round \(round): \(report.problems)")
         }
     }
 
@@ -286,9 +289,11 @@ import Testing
         #expect(errorCode { () throws(EventLogError) in try EventLog.verify(at: dir.child("missing")) } == .notFound)
         #expect(errorCode { () throws(EventLogError) in try EventLog.recover(at: dir.child("missing")) } == .notFound)
         _ = FileManager.default.createFile(atPath: dir.child("file"), contents: Data([1]))
-        #expect(errorCode { () throws(EventLogError) in try EventLog.verify(at: dir.child("file")) } == .invalidArgument)
+        #expect(
+            errorCode { () throws(EventLogError) in try EventLog.verify(at: dir.child("file")) } == .invalidArgument)
         #expect(errorCode { () throws(EventLogError) in try EventLog.verify(at: "") } == .invalidArgument)
-        #expect(errorCode { () throws(EventLogError) in try EventLog.verify(at: dir.path + "\0/x") } == .invalidArgument)
+        #expect(
+            errorCode { () throws(EventLogError) in try EventLog.verify(at: dir.path + "\0/x") } == .invalidArgument)
         let empty = try EventLog.verify(at: dir.path)
         #expect(empty.isSound && empty.segments == 0)
         var report = eventlog_verify_report(segments: 9, batches: 9, records: 9, corrupt_batches: 9, truncated_bytes: 9)

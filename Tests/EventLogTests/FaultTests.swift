@@ -13,7 +13,9 @@ import Testing
 
 /// Makes `injector` active for the duration of `body`, beside the injectors
 /// of tests running in parallel.
-private func withFaults<R, E: Error>(_ injector: @escaping FaultInjection.Injector, _ body: () throws(E) -> R) throws(E) -> R {
+private func withFaults<R, E: Error>(_ injector: @escaping FaultInjection.Injector, _ body: () throws(E) -> R) throws(E)
+    -> R
+{
     try FaultInjection.withInjector(injector, body)
 }
 
@@ -51,7 +53,8 @@ private final class Switch: Sendable {
             #expect(failures == 3)
             // Nothing written before is lost, and readers see what was written.
             let seen = try Reader.readAll(log)
-            #expect(seen.wrong.isEmpty && seen.errors.isEmpty && seen.offsets == Array(accepted.prefix(seen.offsets.count)))
+            #expect(
+                seen.wrong.isEmpty && seen.errors.isEmpty && seen.offsets == Array(accepted.prefix(seen.offsets.count)))
             #expect(throws: EventLogError.self) { try log.flush() }
             full.off()
             try log.flush()
@@ -75,7 +78,9 @@ private final class Switch: Sendable {
         let log = try EventLog(path: path, options: options)
         try Sample.append(0..<50, to: log)
         let failing = Switch()
-        try withFaults({ op, file in failing.isOn && op == .sync && file.hasSuffix(".log") && file.hasPrefix(path) ? EIO : nil }) {
+        try withFaults({ op, file in
+            failing.isOn && op == .sync && file.hasSuffix(".log") && file.hasPrefix(path) ? EIO : nil
+        }) {
             for offset: UInt64 in 50..<60 { _ = try log.append(Sample.record(offset)) }
             #expect(throws: EventLogError.self) { try log.flush() }
             failing.off()
@@ -132,8 +137,12 @@ private final class Switch: Sendable {
         try Surgery.crashSnapshot(of: log, at: path, to: dir.child("crashed"))
         try log.close()
         let crashed = dir.child("crashed")
-        for (operation, error) in [(FaultInjection.Operation.truncate, EIO), (.map, ENOMEM), (.allocate, ENOSPC), (.open, EACCES)] {
-            let code = withFaults({ op, file in op == operation && file.hasPrefix(crashed) && !file.hasSuffix(".lock") ? error : nil }) {
+        for (operation, error) in [
+            (FaultInjection.Operation.truncate, EIO), (.map, ENOMEM), (.allocate, ENOSPC), (.open, EACCES),
+        ] {
+            let code = withFaults({ op, file in
+                op == operation && file.hasPrefix(crashed) && !file.hasSuffix(".lock") ? error : nil
+            }) {
                 do throws(EventLogError) {
                     _ = try EventLog(path: crashed, options: Sample.options())
                     return EventLogError.Code?.none

@@ -35,7 +35,8 @@ import Testing
         let dir = TemporaryDirectory()
         let path = dir.child("kafka")
         let expected = try Self.runPython(
-            ["kafka_write.py", path, "--seed", "7", "--json", dir.child("expected.jsonl")], json: dir.child("expected.jsonl"))
+            ["kafka_write.py", path, "--seed", "7", "--json", dir.child("expected.jsonl")],
+            json: dir.child("expected.jsonl"))
         #expect(expected.count > 100)
         var options = EventLogOptions()
         options.readOnly = true
@@ -64,7 +65,8 @@ import Testing
             return Record(
                 offset: UInt64(i), timestamp: 1_700_000_000_000 + Int64(i) * 3 - (i % 5 == 0 ? 100 : 0),
                 key: i % 11 == 0 ? nil : (i % 13 == 0 ? [] : Array("user-\(i % 97)".utf8)), value: value,
-                headers: i % 4 == 0 ? [Header(key: "trace", value: Array("t\(i)".utf8)), Header(key: "src", value: nil)] : [])
+                headers: i % 4 == 0
+                    ? [Header(key: "trace", value: Array("t\(i)".utf8)), Header(key: "src", value: nil)] : [])
         }
     }
 
@@ -96,7 +98,8 @@ import Testing
                 Header(key: pair[0] as! String, value: bytes(pair[1]))
             }
             return Record(
-                offset: (object["offset"] as! NSNumber).uint64Value, timestamp: (object["timestamp"] as! NSNumber).int64Value,
+                offset: (object["offset"] as! NSNumber).uint64Value,
+                timestamp: (object["timestamp"] as! NSNumber).int64Value,
                 key: bytes(object["key"]), value: bytes(object["value"]), headers: headers)
         }
     }

@@ -21,14 +21,19 @@ import Testing
         var value = [UInt8](repeating: 0, count: limit - key.count - 4)
         value.withUnsafeMutableBytes { raw in
             // Half random (stored raw by LZ4), half repetitive (compressed).
-            for i in stride(from: 0, to: raw.count / 2 - 8, by: 8) { raw.storeBytes(of: generator.next(), toByteOffset: i, as: UInt64.self) }
+            for i in stride(from: 0, to: raw.count / 2 - 8, by: 8) {
+                raw.storeBytes(of: generator.next(), toByteOffset: i, as: UInt64.self)
+            }
         }
         try log.append(key: nil, value: [0])
         let offset = try log.append(Record(key: key, value: value, headers: [header]))
         try log.append(key: nil, value: [2])
         // One byte over, counting header bytes: refused, and nothing taken.
         #expect(throws: EventLogError.self) { try log.append(Record(key: key, value: value + [0], headers: [header])) }
-        #expect(errorCode { () throws(EventLogError) in try log.append(Record(key: key, value: value + [0], headers: [header])) } == .tooBig)
+        #expect(
+            errorCode { () throws(EventLogError) in
+                try log.append(Record(key: key, value: value + [0], headers: [header]))
+            } == .tooBig)
         #expect(log.endOffset == 3)
         try log.flush()
         let cursor = try log.cursor(from: offset)
@@ -78,14 +83,18 @@ import Testing
                 #expect(Self.permissions(file) == expected & ~umask, "\((file as NSString).lastPathComponent)")
             }
             try log.close()
-            for file in Self.allFiles(path) { #expect(Self.permissions(file) == expected & ~umask, "\(file) after close") }
+            for file in Self.allFiles(path) {
+                #expect(Self.permissions(file) == expected & ~umask, "\(file) after close")
+            }
         }
         var options = EventLogOptions()
         options.fileMode = 0o4755
         #expect(throws: EventLogError.self) { try EventLog(path: TemporaryDirectory().child("log"), options: options) }
     }
 
-    @Test(arguments: ["../x", "..", "/etc/passwd", "a/b", ".hidden", "", "a\0b", "x\n", "é", String(repeating: "a", count: 65)])
+    @Test(arguments: [
+        "../x", "..", "/etc/passwd", "a/b", ".hidden", "", "a\0b", "x\n", "é", String(repeating: "a", count: 65),
+    ])
     func cursorNamesCannotLeaveTheDirectory(_ name: String) throws {
         let dir = TemporaryDirectory()
         let path = dir.child("inner/log")
@@ -104,7 +113,9 @@ import Testing
         // A C string ends at its first NUL: C callers cannot pass "a\0b".
         if !name.utf8.contains(0) {
             name.withCString { cName in
-                #expect(eventlog_cursor_open_named(OpaquePointer(Unmanaged.passUnretained(log).toOpaque()), cName, 0, &cursor) == EVENTLOG_EINVAL)
+                #expect(
+                    eventlog_cursor_open_named(
+                        OpaquePointer(Unmanaged.passUnretained(log).toOpaque()), cName, 0, &cursor) == EVENTLOG_EINVAL)
             }
         }
         #expect(cursor == nil)
@@ -120,7 +131,8 @@ import Testing
         var readOnly = EventLogOptions()
         readOnly.readOnly = true
         #expect(errorCode { () throws(EventLogError) in try EventLog(path: path) } == .invalidArgument)
-        #expect(errorCode { () throws(EventLogError) in try EventLog(path: path, options: readOnly) } == .invalidArgument)
+        #expect(
+            errorCode { () throws(EventLogError) in try EventLog(path: path, options: readOnly) } == .invalidArgument)
         #expect(errorCode { () throws(EventLogError) in try EventLog.verify(at: path) } == .invalidArgument)
         #expect(errorCode { () throws(EventLogError) in try EventLog.recover(at: path) } == .invalidArgument)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)

@@ -127,7 +127,8 @@ import Testing
             switch damage {
             case "delete": try FileManager.default.removeItem(atPath: index)
             case "truncate": Surgery.truncate(index, to: originals[i].count / 2 + 3)
-            case "garbage": Surgery.write(index, (0..<originals[i].count).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            case "garbage":
+                Surgery.write(index, (0..<originals[i].count).map { _ in UInt8.random(in: 0...255, using: &generator) })
             case "zero": Surgery.write(index, [UInt8](repeating: 0, count: originals[i].count))
             default: Surgery.write(index, originals[(i + 1) % originals.count])  // another segment's index
             }

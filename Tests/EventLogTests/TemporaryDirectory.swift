@@ -17,8 +17,10 @@ final class TemporaryDirectory {
     func child(_ name: String) -> String { path + "/" + name }
 
     func files(withSuffix suffix: String, in directory: String? = nil) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: directory ?? path)) ?? []).filter { $0.hasSuffix(suffix) }
-            .sorted()
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory ?? path)) ?? []).filter {
+            $0.hasSuffix(suffix)
+        }
+        .sorted()
     }
 }
 

@@ -47,8 +47,11 @@ enum FuzzInput {
             var position = 0
             while raw.count - position >= RecordBatchHeader.size {
                 let window = UnsafeRawBufferPointer(rebasing: raw[position...])
-                guard let header = try? RecordBatchHeader(parsing: window), header.totalSize <= window.count else { return }
-                RecordBatch.updateCRC(UnsafeMutableRawBufferPointer(rebasing: raw[position..<position + header.totalSize]))
+                guard let header = try? RecordBatchHeader(parsing: window), header.totalSize <= window.count else {
+                    return
+                }
+                RecordBatch.updateCRC(
+                    UnsafeMutableRawBufferPointer(rebasing: raw[position..<position + header.totalSize]))
                 position += header.totalSize
             }
         }
@@ -86,10 +89,12 @@ enum FuzzInput {
                 buffer.removeAll()
                 if let count = try? lz4.decompress(payload, into: buffer, limit: 1 << 24) {
                     let section = UnsafeRawBufferPointer(start: buffer.baseAddress, count: count)
-                    _ = try? RecordDecoder.decode(recordsSection: section, header: header, into: &records, headers: &headers)
+                    _ = try? RecordDecoder.decode(
+                        recordsSection: section, header: header, into: &records, headers: &headers)
                 }
             } else {
-                _ = try? RecordDecoder.decode(recordsSection: payload, header: header, into: &records, headers: &headers)
+                _ = try? RecordDecoder.decode(
+                    recordsSection: payload, header: header, into: &records, headers: &headers)
             }
             for record in records {
                 precondition(record.headerStart + record.headerCount <= headers.count)
@@ -114,7 +119,8 @@ enum FuzzInput {
                 }
                 input.previousNextOffset = flags & 0x80 != 0 ? Int64(published) : nil
                 let result = SegmentCheck.check(input)
-                precondition(result.truncatedBytes <= segment.count && result.cutPosition.map { $0 <= segment.count } ?? true)
+                precondition(
+                    result.truncatedBytes <= segment.count && result.cutPosition.map { $0 <= segment.count } ?? true)
                 precondition(result.records >= 0 && result.batches <= segment.count / RecordBatchHeader.size)
             }
         }

@@ -4,7 +4,7 @@
 import EventLog
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
@@ -24,8 +24,9 @@ func run(directory: String) throws -> Int {
 
     var read = 0
     for record in try log.cursor(from: first!) {
-        print("offset \(record.offset) at \(record.timestamp) ms: \(text(record.key)) = \(text(record.value))",
-              "[\(record.headers.count) header(s)]")
+        print(
+            "offset \(record.offset) at \(record.timestamp) ms: \(text(record.key)) = \(text(record.value))",
+            "[\(record.headers.count) header(s)]")
         read += 1
     }
     try log.close()
