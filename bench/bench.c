@@ -149,9 +149,15 @@ static void run_suite(const bench_config *cfg, const dataset *d100, const datase
             run_common_workloads(cfg, engines[i], d100, d1k);
     if (!listed(cfg->only, "eventlog")) return;
     if (listed(cfg->phases, "tail")) run_tail_latency(cfg);
-    if (listed(cfg->phases, "crash")) run_crash_open(cfg, d100);
+    if (listed(cfg->phases, "crash")) run_crash_open(cfg);
     if (listed(cfg->phases, "compact")) run_compaction(cfg, d100);
 }
+
+/* The scratch directory: the one given with --dir, or one this run creates
+ * and removes at exit. */
+static char scratch[4096];
+
+static void remove_scratch(void) { remove_tree(scratch); }
 
 int main(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "--tail-reader")) return tail_reader_main(argc, argv);
@@ -186,7 +192,8 @@ int main(int argc, char **argv) {
     cfg.batch_records = 1024;
     cfg.tail_rate = tail_rate > 0 ? tail_rate : 100000;
     cfg.tail_flush_every = tail_flush_every > 0 ? tail_flush_every : 1;
-    cfg.command = join_args(argc, argv);
+    char *command = join_args(argc, argv);
+    cfg.command = command;
 
     static char self[4096];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -194,13 +201,14 @@ int main(int argc, char **argv) {
     self[len] = 0;
     cfg.self = self;
 
-    static char scratch[4096];
     if (dir) {
         if (mkdir(dir, 0755) && errno != EEXIST) die("mkdir %s: %s", dir, strerror(errno));
         snprintf(scratch, sizeof scratch, "%s", dir);
     } else {
         snprintf(scratch, sizeof scratch, "/var/tmp/eventlog-bench-XXXXXX");
         if (!mkdtemp(scratch)) die("mkdtemp: %s", strerror(errno));
+        /* Also when a workload fails: a full run leaves gigabytes behind. */
+        atexit(remove_scratch);
     }
     cfg.dir = scratch;
 
@@ -225,8 +233,8 @@ int main(int argc, char **argv) {
     fflush(stdout);
     if (report_json(&cfg, cfg.json_path)) die("cannot write %s: %s", cfg.json_path, strerror(errno));
     note("wrote %s", cfg.json_path);
-    if (!dir) rmdir(scratch);
     dataset_free(&d100);
     dataset_free(&d1k);
+    free(command);
     return 0;
 }

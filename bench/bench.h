@@ -144,7 +144,7 @@ void run_common_workloads(const bench_config *cfg, const engine_ops *e, const da
 
 /* libeventlog-only workloads (engine_eventlog.c and tail.c). */
 void run_tail_latency(const bench_config *cfg);
-void run_crash_open(const bench_config *cfg, const dataset *d100);
+void run_crash_open(const bench_config *cfg);
 void run_compaction(const bench_config *cfg, const dataset *d100);
 /* Entry points of the child processes (bench --tail-reader / --crash-writer). */
 int tail_reader_main(int argc, char **argv);

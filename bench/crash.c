@@ -140,8 +140,7 @@ static void timed_open(const char *dir, const char *name) {
     metric_add(key, (double)end);
 }
 
-void run_crash_open(const bench_config *cfg, const dataset *d100) {
-    (void)d100;
+void run_crash_open(const bench_config *cfg) {
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", path_join(cfg->dir, "eventlog-crash"));
     remove_tree(dir);

@@ -239,10 +239,15 @@ int tail_reader_main(int argc, char **argv) {
     }
     if (write_full(1, "R", 1)) return 1;
     tail_result *r = calloc(1, sizeof *r);
-    if (read_tail(cur, RUSAGE_SELF, r)) return 1;
+    if (read_tail(cur, RUSAGE_SELF, r)) {
+        free(r);
+        return 1;
+    }
     eventlog_cursor_close(cur);
     eventlog_close(log);
-    return write_full(1, r, sizeof *r) ? 1 : 0;
+    int failed = write_full(1, r, sizeof *r);
+    free(r);
+    return failed ? 1 : 0;
 }
 
 static void tail_other_process(const bench_config *cfg) {
