@@ -31,9 +31,6 @@ public final class LogWriter: @unchecked Sendable {
     /// sync to report (the flusher thread has nobody to report it to).
     private var unreportedSyncFailure: EventLogError?
     private var stopping = false
-    /// When the sleeping flusher wakes by itself (monotonic ns; UInt64.max:
-    /// never); 0 while it is awake and will look at the open batch anyway.
-    private var flusherWakesAt: UInt64 = 0
     private var nextIntervalSync: UInt64 = 0
 
     // Guarded by writeLock.
@@ -123,10 +120,7 @@ public final class LogWriter: @unchecked Sendable {
             if current.recordsCount == 0 {
                 current.reset(baseOffset: assignedOffset)
                 currentOpenedAt = monotonicNanoseconds()
-                // Arms the flusher's linger timer, but only if it sleeps past
-                // this batch's deadline: at high flush rates a wake-up per
-                // batch costs the writer more than the flushes themselves.
-                if flusherWakesAt > currentOpenedAt + configuration.lingerNanoseconds { appendLock.broadcast() }
+                appendLock.broadcast()  // arms the flusher's linger timer
             }
             current.append(
                 timestamp: r.timestamp == 0 ? now : r.timestamp, key: r.key, value: r.value, headers: r.headers)
@@ -364,9 +358,7 @@ public final class LogWriter: @unchecked Sendable {
                 current.recordsCount > 0 ? currentOpenedAt + configuration.lingerNanoseconds : nil,
                 interval != nil ? nextIntervalSync : nil,
             ].compactMap { $0 }
-            flusherWakesAt = deadlines.min() ?? UInt64.max
             appendLock.wait(untilNanoseconds: deadlines.min())
-            flusherWakesAt = 0
         }
         appendLock.unlock()
     }
