@@ -319,7 +319,16 @@ public final class LogCursor {
                 try open(segmentBase: bases[index], head: head)
                 position = 0
             }
-            let limit = try currentLimit(head)
+            let limit: Int
+            do throws(EventLogError) {
+                limit = try currentLimit(head)
+            } catch  where error.code == .notFound {
+                // Compaction or retention replaced or deleted this segment
+                // after the writer rolled away from it: find `nextOffset`
+                // in a fresh listing (a merged segment may start earlier).
+                guard try reposition(head) else { return false }
+                continue
+            }
             if position < limit {
                 _ = try loadBatch(limit: limit, head: head)
                 return true
@@ -328,6 +337,19 @@ public final class LogCursor {
             if let current = segment { retiredSegments.append(current) }
             guard try moveOn(from: segment!.base, head) else { return false }
         }
+    }
+
+    /// Opens the segment of a fresh listing that holds `nextOffset` and
+    /// positions there. False when no segment holds it.
+    private func reposition(_ head: HeadState) throws(EventLogError) -> Bool {
+        if let current = segment { retiredSegments.append(current) }
+        segment = nil
+        let bases = try state.catalog.segmentBases(version: nil)
+        guard let index = SegmentCatalog.segmentIndex(containing: nextOffset, in: bases) ?? (bases.isEmpty ? nil : 0)
+        else { return false }
+        try open(segmentBase: bases[index], head: head)
+        try position(at: nextOffset, head: head)
+        return true
     }
 
     /// Leaves the finished closed segment `finished` for the segment that
