@@ -62,26 +62,7 @@ public final class CompactedBatchBuilder {
             }
         }
         let start = output.count
-        if codec == .lz4 {
-            output.appendZeros(RecordBatchHeader.size)
-            let records = UnsafeRawBufferPointer(
-                start: buffer.baseAddress + RecordBatchHeader.size, count: buffer.count - RecordBatchHeader.size)
-            do {
-                _ = try lz4.compress(records, into: output)
-            } catch {
-                output.truncate(to: start)
-                throw error
-            }
-        } else {
-            output.append(UnsafeRawBufferPointer(start: buffer.baseAddress, count: buffer.count))
-        }
-        let size = output.count - start
-        guard size - RecordBatchHeader.logOverhead <= Int(Int32.max) else {
-            output.truncate(to: start)
-            throw FormatError(
-                kind: .tooLarge, position: RecordBatchHeader.batchLengthOffset,
-                detail: "batch of \(size) bytes does not fit an int32 batchLength")
-        }
+        let size = try BatchPayload.append(buffer, codec: codec, lz4: lz4, into: output, start: start)
         var attributes = original.attributes & ~RecordBatchHeader.deleteHorizonFlag
         if deleteHorizon != nil { attributes |= RecordBatchHeader.deleteHorizonFlag }
         let header = RecordBatchHeader(

@@ -93,26 +93,7 @@ public final class RecordBatchBuilder {
         }
         let codec = recordsCount == 0 ? .none : compression
         let start = output.count
-        if codec == .lz4 {
-            output.appendZeros(RecordBatchHeader.size)
-            let records = UnsafeRawBufferPointer(
-                start: buffer.baseAddress + RecordBatchHeader.size, count: encodedBytes)
-            do {
-                _ = try lz4.compress(records, into: output)
-            } catch {
-                output.truncate(to: start)
-                throw error
-            }
-        } else {
-            output.append(UnsafeRawBufferPointer(start: buffer.baseAddress, count: buffer.count))
-        }
-        let size = output.count - start
-        guard size - RecordBatchHeader.logOverhead <= Int(Int32.max) else {
-            output.truncate(to: start)
-            throw FormatError(
-                kind: .tooLarge, position: RecordBatchHeader.batchLengthOffset,
-                detail: "batch of \(size) bytes does not fit an int32 batchLength")
-        }
+        let size = try BatchPayload.append(buffer, codec: codec, lz4: lz4, into: output, start: start)
         let header = RecordBatchHeader(
             baseOffset: baseOffset, batchLength: Int32(size - RecordBatchHeader.logOverhead),
             attributes: Int16(codec.rawValue), lastOffsetDelta: Int32(max(recordsCount - 1, 0)),

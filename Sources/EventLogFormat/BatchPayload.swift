@@ -1,0 +1,34 @@
+// The step both batch builders share: appending a batch's records section
+// to the output after its 61-byte header gap, LZ4-framed or as is, and
+// checking that the batch still fits Kafka's int32 length field.
+
+enum BatchPayload {
+    /// Appends header gap + records (`staged` holds them after a 61-byte
+    /// gap) to `output` and returns the batch size; on error `output` is left
+    /// as it was.
+    static func append(
+        _ staged: ByteBuffer, codec: Compression, lz4: KafkaLZ4, into output: ByteBuffer, start: Int
+    ) throws(FormatError) -> Int {
+        if codec == .lz4 {
+            output.appendZeros(RecordBatchHeader.size)
+            let records = UnsafeRawBufferPointer(
+                start: staged.baseAddress + RecordBatchHeader.size, count: staged.count - RecordBatchHeader.size)
+            do {
+                _ = try lz4.compress(records, into: output)
+            } catch {
+                output.truncate(to: start)
+                throw error
+            }
+        } else {
+            output.append(UnsafeRawBufferPointer(start: staged.baseAddress, count: staged.count))
+        }
+        let size = output.count - start
+        guard size - RecordBatchHeader.logOverhead <= Int(Int32.max) else {
+            output.truncate(to: start)
+            throw FormatError(
+                kind: .tooLarge, position: RecordBatchHeader.batchLengthOffset,
+                detail: "batch of \(size) bytes does not fit an int32 batchLength")
+        }
+        return size
+    }
+}
