@@ -11,6 +11,12 @@ public final class WriterLock {
 
     private init(file: FileHandle) { self.file = file }
 
+    // Closing the descriptor is not enough: a child that another thread is
+    // spawning shares the open file description (and so the lock) until its
+    // exec closes it, and a writable open right after ours would then fail.
+    // Unlocking ends the lock for every copy at once.
+    deinit { release() }
+
     public static func acquire(directory: String, mode: mode_t) throws(EventLogError) -> WriterLock {
         let path = directory + "/" + fileName
         let file = try FileHandle.open(path, flags: O_RDWR | O_CREAT, mode: mode)

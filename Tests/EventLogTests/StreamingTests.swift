@@ -92,6 +92,40 @@ import Testing
         _ = try EventLog(path: dir.child("log"))
     }
 
+    /// A process spawned by another thread shares every open file of this
+    /// one until its exec; the writer lock must still be free the moment a
+    /// recover or a writable open gives it up.
+    @Test func lockIsFreeAtOnceWhileAnotherThreadSpawnsProcesses() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.child("log")
+        try EventLog(path: path).close()
+        let spawner = Thread {
+            for _ in 0..<150 { Self.runTrue() }
+        }
+        spawner.start()
+        var rounds = 0
+        var busy: [String] = []
+        while !spawner.isFinished {
+            rounds += 1
+            do {
+                _ = try EventLog.recover(at: path)
+                try EventLog(path: path).close()
+            } catch {
+                busy.append("\(error)")
+            }
+        }
+        let failed = busy.count
+        #expect(failed == 0, "\(failed) of \(rounds) rounds failed: \(busy.prefix(2))")
+    }
+
+    private static func runTrue() {
+        var child: pid_t = 0
+        let program = strdup("/bin/true")
+        defer { free(program) }
+        let argv: [UnsafeMutablePointer<CChar>?] = [program, nil]
+        if posix_spawn(&child, "/bin/true", nil, nil, argv, environ) == 0 { waitpid(child, nil, 0) }
+    }
+
     @Test func namedCursorResumesAfterItsLastCommit() throws {
         let dir = TemporaryDirectory()
         let log = try EventLog(path: dir.child("log"))
