@@ -4,12 +4,15 @@
 //
 // Threading. Appends from any thread encode records into the open producer
 // batch under `appendLock`, which also guards the queue and the counters.
-// Writing a batch (compressing, copying, rolling, publishing) happens under
-// `writeLock`, by whichever thread needs it first: the background flusher
-// (full or lingering batches) or a caller of flush/sync. Compression thus runs
-// beside the appending threads instead of inside them. Disk syncs happen under
-// `syncLock`, outside `writeLock`, so one fdatasync covers every batch written
-// before it started while writes go on (group commit).
+// Sealing a queued batch (LZ4 compression, the CRC) needs no lock: the
+// flusher seals the batch it is about to write, and an appending thread that
+// fills a batch while the flusher is still busy seals that one itself, so
+// compression runs on two cores. Writing sealed batches into the segment
+// (copying, rolling, publishing) happens in order under `writeLock`, by
+// whichever thread needs it first: the background flusher (full or lingering
+// batches) or a caller of flush/sync. Disk syncs happen under `syncLock`,
+// outside `writeLock`, so one fdatasync covers every batch written before it
+// started while writes go on (group commit).
 import EventLogFormat
 import Glibc
 
@@ -19,10 +22,9 @@ public final class LogWriter: @unchecked Sendable {
 
     // Guarded by appendLock.
     private let appendLock = Lock()
-    private var current: RecordBatchBuilder
-    private var currentOpenedAt: UInt64 = 0
-    private var spare: [RecordBatchBuilder] = []
-    private var queue: [RecordBatchBuilder] = []
+    private var current: QueuedBatch
+    private var spare: [QueuedBatch] = []
+    private var queue: [QueuedBatch] = []
     private var assignedOffset: Int64
     private var enqueuedBatches: UInt64 = 0
     private var writtenBatches: UInt64 = 0
@@ -37,7 +39,6 @@ public final class LogWriter: @unchecked Sendable {
     private let writeLock = Lock()
     private var segment: ActiveSegment
     private var published: HeadState
-    private let sealed = ByteBuffer(capacity: 1 << 20)
     private var unsyncedBatches: UInt64 = 0
     /// Segments rolled away from whose last batches may not be on disk yet,
     /// and whether the directory holds entries not yet synced: the next sync
@@ -65,7 +66,7 @@ public final class LogWriter: @unchecked Sendable {
         self.segment = segment
         self.published = published
         self.assignedOffset = segment.nextOffset
-        self.current = RecordBatchBuilder(initialCapacity: configuration.batchMaxBytes + 4096)
+        self.current = QueuedBatch(capacity: configuration.batchMaxBytes + 4096)
     }
 
     func startFlusher() throws(EventLogError) {
@@ -92,8 +93,27 @@ public final class LogWriter: @unchecked Sendable {
             }
         }
         let now = wallClockMilliseconds()
-        appendLock.lock()
-        defer { appendLock.unlock() }
+        let (first, toSeal) = try appendLock.withLock { () throws(EventLogError) in
+            try encode(count: count, now: now, record)
+        }
+        // Sealed here, with no lock held, while the flusher writes earlier
+        // batches: the appending thread pays for the compression of the
+        // batches it filled only when the flusher could not keep up.
+        for batch in toSeal {
+            let outcome = batch.seal(compression: configuration.compression)
+            appendLock.withLock {
+                batch.sealing = outcome
+                appendLock.broadcast()
+            }
+        }
+        return first
+    }
+
+    /// Encodes the records into the open batch (appendLock held) and returns
+    /// the first offset and the batches this caller should seal.
+    private func encode(count: Int, now: Int64, _ record: (Int) -> RawRecord) throws(EventLogError) -> (
+        Int64, [QueuedBatch]
+    ) {
         if stopping { throw EventLogError(.closed, "\(state.directory): the log is closed") }
         if let error = pendingError {
             // A batch could not be written (full disk, I/O error): try again
@@ -106,36 +126,53 @@ public final class LogWriter: @unchecked Sendable {
         while queue.count >= Self.maxQueuedBatches && pendingError == nil && !stopping {
             appendLock.wait(untilNanoseconds: nil)
         }
+        let enqueuedBefore = enqueuedBatches
         let first = assignedOffset
+        let batchMaxBytes = configuration.batchMaxBytes
+        // Locals in the loop: each access to a stored property of the writer
+        // would cost a retain/release or an exclusivity check per record.
+        var builder = current.builder
+        var offset = first
         for i in 0..<count {
             let r = record(i)
             let size = RecordBatchBuilder.encodedSize(
-                offsetDelta: Int32(current.recordsCount), timestampDelta: 0,
+                offsetDelta: Int32(builder.recordsCount), timestampDelta: 0,
                 keyCount: r.key?.count, valueCount: r.value?.count, headers: r.headers)
-            if current.recordsCount > 0
-                && (current.encodedBytes + size > configuration.batchMaxBytes || current.recordsCount == Int(Int32.max))
+            if builder.recordsCount > 0
+                && (builder.encodedBytes + size > batchMaxBytes || builder.recordsCount == Int(Int32.max))
             {
                 enqueueCurrent()
+                builder = current.builder
             }
-            if current.recordsCount == 0 {
-                current.reset(baseOffset: assignedOffset)
-                currentOpenedAt = monotonicNanoseconds()
+            if builder.recordsCount == 0 {
+                builder.reset(baseOffset: offset)
+                current.openedAt = monotonicNanoseconds()
                 appendLock.broadcast()  // arms the flusher's linger timer
             }
-            current.append(
+            builder.append(
                 timestamp: r.timestamp == 0 ? now : r.timestamp, key: r.key, value: r.value, headers: r.headers)
-            assignedOffset += 1
+            offset += 1
         }
-        if current.encodedBytes >= configuration.batchMaxBytes { enqueueCurrent() }
-        return first
+        assignedOffset = offset
+        if current.builder.encodedBytes >= configuration.batchMaxBytes { enqueueCurrent() }
+        guard enqueuedBatches != enqueuedBefore else { return (first, []) }
+        // More than one batch that nobody seals yet means the writer is
+        // behind: this thread seals all but the oldest of them, which the
+        // writer takes next, so that both threads compress.
+        var claimed: [QueuedBatch] = []
+        for batch in queue.lazy.filter(\.isWaiting).dropFirst() {
+            batch.sealing = .inProgress
+            claimed.append(batch)
+        }
+        return (first, claimed)
     }
 
     /// Moves the open batch to the write queue (appendLock held).
     private func enqueueCurrent() {
-        guard current.recordsCount > 0 else { return }
+        guard current.builder.recordsCount > 0 else { return }
         queue.append(current)
         enqueuedBatches += 1
-        current = spare.popLast() ?? RecordBatchBuilder(initialCapacity: configuration.batchMaxBytes + 4096)
+        current = spare.popLast() ?? QueuedBatch(capacity: configuration.batchMaxBytes + 4096)
         appendLock.broadcast()
     }
 
@@ -146,11 +183,10 @@ public final class LogWriter: @unchecked Sendable {
     private func drainQueue() throws(EventLogError) {
         writeLock.lock()
         defer { writeLock.unlock() }
-        while true {
-            guard let builder = appendLock.withLock({ queue.first }) else { return }
+        while let batch = nextSealedBatch() {
             let syncFailure: EventLogError?
             do {
-                syncFailure = try write(builder)
+                syncFailure = try write(batch)
             } catch {
                 appendLock.withLock {
                     pendingError = error
@@ -163,30 +199,62 @@ public final class LogWriter: @unchecked Sendable {
                 writtenBatches += 1
                 pendingError = nil
                 if let syncFailure { unreportedSyncFailure = syncFailure }
-                // Builders that grew for a huge record are not kept around.
-                if builder.encodedBytes <= 2 * configuration.batchMaxBytes {
-                    builder.reset(baseOffset: 0)
-                    spare.append(builder)
+                // Batches that grew for a huge record are not kept around.
+                if batch.builder.encodedBytes <= 2 * configuration.batchMaxBytes {
+                    batch.reset()
+                    spare.append(batch)
                 }
                 appendLock.broadcast()
             }
         }
     }
 
-    /// Seals one batch and appends it to the active segment (writeLock held).
+    /// The first queued batch once it is sealed, sealing it here if nobody
+    /// has (writeLock held); nil when the queue is empty. While an appending
+    /// thread still seals the first batch, this thread seals a later one.
+    private func nextSealedBatch() -> QueuedBatch? {
+        while true {
+            let (first, toSeal) = appendLock.withLock { () -> (QueuedBatch?, QueuedBatch?) in
+                while let first = queue.first {
+                    if first.isWaiting {
+                        first.sealing = .inProgress
+                        return (first, first)
+                    }
+                    guard first.isInProgress else { return (first, nil) }
+                    if let later = queue.first(where: { $0.isWaiting }) {
+                        later.sealing = .inProgress
+                        return (first, later)
+                    }
+                    appendLock.wait(untilNanoseconds: nil)
+                }
+                return (nil, nil)
+            }
+            guard let first else { return nil }
+            guard let toSeal else { return first }
+            let outcome = toSeal.seal(compression: configuration.compression)
+            appendLock.withLock {
+                toSeal.sealing = outcome
+                appendLock.broadcast()
+            }
+            if toSeal === first { return first }
+        }
+    }
+
+    /// Appends one sealed batch to the active segment (writeLock held).
     /// Returns the error of a sync that failed after the batch was written:
     /// the batch is then in the segment and published, and must not be
     /// written again (that would repeat its offsets).
-    private func write(_ builder: RecordBatchBuilder) throws(EventLogError) -> EventLogError? {
-        sealed.removeAll()
+    private func write(_ batch: QueuedBatch) throws(EventLogError) -> EventLogError? {
         let size: Int
-        do {
-            size = try builder.seal(compression: configuration.compression, into: sealed)
-        } catch {
+        switch appendLock.withLock({ batch.sealing }) {
+        case .done(let sealedSize): size = sealedSize
+        case .failed(let error):
             throw EventLogError(
-                .io, "\(state.directory): cannot encode batch at offset \(builder.baseOffset): \(error)")
+                .io, "\(state.directory): cannot encode batch at offset \(batch.builder.baseOffset): \(error)")
+        case .waiting, .inProgress:
+            preconditionFailure("a batch is written only once sealed")
         }
-        let bytes = UnsafeRawBufferPointer(start: sealed.baseAddress, count: size)
+        let bytes = UnsafeRawBufferPointer(start: batch.output.baseAddress, count: size)
         let header: RecordBatchHeader
         do { header = try RecordBatchHeader(parsing: bytes) } catch {
             throw EventLogError(.io, "\(state.directory): sealed batch unreadable: \(error)")
@@ -342,7 +410,8 @@ public final class LogWriter: @unchecked Sendable {
         if let interval { nextIntervalSync = monotonicNanoseconds() + interval }
         while true {
             let now = monotonicNanoseconds()
-            let lingerDue = current.recordsCount > 0 ? currentOpenedAt + configuration.lingerNanoseconds : nil
+            let lingerDue =
+                current.builder.recordsCount > 0 ? current.openedAt + configuration.lingerNanoseconds : nil
             if let lingerDue, now >= lingerDue { enqueueCurrent() }
             let syncDue = interval != nil && now >= nextIntervalSync
             if stopping { break }
@@ -355,7 +424,7 @@ public final class LogWriter: @unchecked Sendable {
                 continue
             }
             let deadlines = [
-                current.recordsCount > 0 ? currentOpenedAt + configuration.lingerNanoseconds : nil,
+                current.builder.recordsCount > 0 ? current.openedAt + configuration.lingerNanoseconds : nil,
                 interval != nil ? nextIntervalSync : nil,
             ].compactMap { $0 }
             appendLock.wait(untilNanoseconds: deadlines.min())

@@ -1,6 +1,7 @@
 // Appending through the Swift API and reading back exactly what was written.
 import EventLog
 import Foundation
+import Synchronization
 import Testing
 
 @Suite struct AppendAndReadTests {
@@ -27,6 +28,49 @@ import Testing
             #expect(record == expected)
         }
         try log.close()
+    }
+
+    /// Appending threads seal the batches they fill while the flusher is
+    /// busy, so batches are sealed out of order; they must still land in
+    /// offset order, each record where its append said it would be.
+    @Test func batchesSealedOnSeveralThreadsLandInOffsetOrder() throws {
+        let dir = TemporaryDirectory()
+        var options = EventLogOptions()
+        options.batchMaxBytes = 2048
+        options.segmentBytes = 64 * 1024
+        let log = try EventLog(path: dir.child("log"), options: options)
+        let expected = Mutex<[UInt64: [UInt8]]>([:])
+        let failures = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 4) { thread in
+            var generator = SeededGenerator(seed: UInt64(thread) + 1)
+            var sequence = 0
+            while sequence < 3000 {
+                let count = 1 + Int(generator.next() % 60)
+                let records = (0..<count).map { i in
+                    let padding = String(repeating: "x", count: Int(generator.next() % 200))
+                    return Record(key: nil, value: Array("t\(thread)-\(sequence + i)-\(padding)".utf8))
+                }
+                do {
+                    let first = try log.append(contentsOf: records)
+                    expected.withLock { map in
+                        for (i, record) in records.enumerated() { map[first + UInt64(i)] = record.value }
+                    }
+                } catch {
+                    failures.withLock { $0.append("\(error)") }
+                    return
+                }
+                sequence += count
+            }
+        }
+        try log.close()
+        #expect(failures.withLock { $0 }.isEmpty)
+        let reopened = try EventLog(path: dir.child("log"))
+        let read = Array(try reopened.cursor(from: EventLog.oldest))
+        let map = expected.withLock { $0 }
+        #expect(read.count == map.count)
+        #expect(read.map(\.offset) == Array(0..<UInt64(read.count)))
+        let misplaced = read.filter { map[$0.offset] != $0.value }.count
+        #expect(misplaced == 0)
     }
 
     @Test func recordsAreInvisibleUntilFlushed() throws {

@@ -76,7 +76,7 @@ private final class Counter: Sendable {
             }
             _ = try? EventLog.compact(at: path, options: compactOptions())
             let text = "\(calls.value.load(ordering: .relaxed))"
-            FileManager.default.createFile(atPath: countFile, contents: Data(text.utf8))
+            _ = FileManager.default.createFile(atPath: countFile, contents: Data(text.utf8))
             _exit(0)
         }
         var status: Int32 = 0
