@@ -5,22 +5,16 @@
 import Glibc
 
 public final class Lock: @unchecked Sendable {
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    fileprivate let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition: Condition
 
     public init() {
         pthread_mutex_init(mutex, nil)
-        var attributes = pthread_condattr_t()
-        pthread_condattr_init(&attributes)
-        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
-        pthread_cond_init(condition, &attributes)
-        pthread_condattr_destroy(&attributes)
+        condition = Condition(mutex: mutex)
     }
 
     deinit {
-        pthread_cond_destroy(condition)
         pthread_mutex_destroy(mutex)
-        condition.deallocate()
         mutex.deallocate()
     }
 
@@ -37,6 +31,39 @@ public final class Lock: @unchecked Sendable {
     /// Waits (the lock held) until signalled or until the monotonic clock
     /// reaches `deadline` nanoseconds (nil: no deadline). Spurious wake-ups
     /// happen: callers re-check their condition in a loop.
+    public func wait(untilNanoseconds deadline: UInt64?) { condition.wait(untilNanoseconds: deadline) }
+
+    public func broadcast() { condition.broadcast() }
+
+    /// Another condition variable on this lock, for waiters that the lock's
+    /// own broadcasts should not wake.
+    public func makeCondition() -> Condition { Condition(mutex: mutex, owner: self) }
+}
+
+/// A condition variable used with one Lock's mutex.
+public final class Condition: @unchecked Sendable {
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    /// Keeps the mutex alive as long as the condition.
+    private let owner: Lock?
+
+    fileprivate init(mutex: UnsafeMutablePointer<pthread_mutex_t>, owner: Lock? = nil) {
+        self.mutex = mutex
+        self.owner = owner
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        pthread_cond_init(condition, &attributes)
+        pthread_condattr_destroy(&attributes)
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        condition.deallocate()
+    }
+
+    /// Waits (the lock held) until signalled or until the monotonic clock
+    /// reaches `deadline` nanoseconds (nil: no deadline).
     public func wait(untilNanoseconds deadline: UInt64?) {
         guard let deadline else {
             pthread_cond_wait(condition, mutex)
@@ -46,6 +73,7 @@ public final class Lock: @unchecked Sendable {
         pthread_cond_timedwait(condition, mutex, &ts)
     }
 
+    public func signal() { pthread_cond_signal(condition) }
     public func broadcast() { pthread_cond_broadcast(condition) }
 }
 
