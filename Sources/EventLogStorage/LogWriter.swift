@@ -23,7 +23,7 @@ public final class LogWriter: @unchecked Sendable {
     let configuration: LogConfiguration
 
     // Guarded by appendLock.
-    private let appendLock = Lock()
+    private let appendLock: Lock
     private var current: QueuedBatch
     private var spare: [QueuedBatch] = []
     private var queue: [QueuedBatch] = []
@@ -36,6 +36,12 @@ public final class LogWriter: @unchecked Sendable {
     private var unreportedSyncFailure: EventLogError?
     private var stopping = false
     private var nextIntervalSync: UInt64 = 0
+    /// The flusher sleeps on a condition of its own, so that the many
+    /// broadcasts about written and sealed batches do not wake it; it is
+    /// signalled only when it would otherwise sleep too long.
+    private let flusherWake: Condition
+    private var flusherSleeping = false
+    private var flusherWakesAt = UInt64.max
 
     // Guarded by writeLock.
     private let writeLock = Lock()
@@ -49,7 +55,7 @@ public final class LogWriter: @unchecked Sendable {
     private var directoryUnsynced = false
 
     // Guarded by syncRound.
-    private let syncRound = Lock()
+    private let syncRound: Lock
     /// Every record below this offset is on disk (fdatasync returned).
     private var syncedOffset: Int64 = 0
     private var syncLeader = false
@@ -57,7 +63,7 @@ public final class LogWriter: @unchecked Sendable {
     private var syncCallers = 0
     private var lastRoundCallers = 0
     /// Where a new leader waits for the callers of the last round to return.
-    private lazy var syncGathering = syncRound.makeCondition()
+    private let syncGathering: Condition
 
     /// How long a new leader waits for the callers the last round released.
     /// Each usually comes straight back with a new record and a sync; a round
@@ -82,6 +88,12 @@ public final class LogWriter: @unchecked Sendable {
         self.published = published
         self.assignedOffset = segment.nextOffset
         self.current = QueuedBatch(capacity: configuration.batchMaxBytes + 4096)
+        let appendLock = Lock()
+        self.appendLock = appendLock
+        self.flusherWake = appendLock.makeCondition()
+        let syncRound = Lock()
+        self.syncRound = syncRound
+        self.syncGathering = syncRound.makeCondition()
     }
 
     func startFlusher() throws(EventLogError) {
@@ -162,7 +174,7 @@ public final class LogWriter: @unchecked Sendable {
             if builder.recordsCount == 0 {
                 builder.reset(baseOffset: offset)
                 current.openedAt = monotonicNanoseconds()
-                appendLock.broadcast()  // arms the flusher's linger timer
+                wakeFlusher(by: current.openedAt + configuration.lingerNanoseconds)
             }
             builder.append(
                 timestamp: r.timestamp == 0 ? now : r.timestamp, key: r.key, value: r.value, headers: r.headers)
@@ -171,6 +183,7 @@ public final class LogWriter: @unchecked Sendable {
         assignedOffset = offset
         if current.builder.encodedBytes >= configuration.batchMaxBytes { enqueueCurrent() }
         guard enqueuedBatches != enqueuedBefore else { return (first, []) }
+        wakeFlusher(by: 0)
         // More than one batch that nobody seals yet means the writer is
         // behind: this thread seals all but the oldest of them, which the
         // writer takes next, so that both threads compress.
@@ -180,6 +193,11 @@ public final class LogWriter: @unchecked Sendable {
             claimed.append(batch)
         }
         return (first, claimed)
+    }
+
+    /// Signals the flusher if it sleeps past `deadline` (appendLock held).
+    private func wakeFlusher(by deadline: UInt64) {
+        if flusherSleeping && deadline < flusherWakesAt { flusherWake.signal() }
     }
 
     /// Moves the open batch to the write queue (appendLock held).
@@ -472,7 +490,10 @@ public final class LogWriter: @unchecked Sendable {
                 current.builder.recordsCount > 0 ? current.openedAt + configuration.lingerNanoseconds : nil,
                 interval != nil ? nextIntervalSync : nil,
             ].compactMap { $0 }
-            appendLock.wait(untilNanoseconds: deadlines.min())
+            flusherSleeping = true
+            flusherWakesAt = deadlines.min() ?? .max
+            flusherWake.wait(untilNanoseconds: deadlines.min())
+            flusherSleeping = false
         }
         appendLock.unlock()
     }
@@ -487,6 +508,7 @@ public final class LogWriter: @unchecked Sendable {
         appendLock.withLock {
             stopping = true
             appendLock.broadcast()
+            flusherWake.signal()
         }
         if let flusher { pthread_join(flusher, nil) }
         flusher = nil
