@@ -14,7 +14,7 @@ enum BatchPayload {
             let records = UnsafeRawBufferPointer(
                 start: staged.baseAddress + RecordBatchHeader.size, count: staged.count - RecordBatchHeader.size)
             do {
-                _ = try lz4.compress(records, into: output)
+                _ = try lz4.compressRecords(records, into: output)
             } catch {
                 output.truncate(to: start)
                 throw error

@@ -1,7 +1,10 @@
 // Kafka's LZ4 framing (KAFKA-FORMAT.md §3): one LZ4 frame per batch, written
-// exactly as Kafka's Lz4BlockOutputStream writes it (FLG 0x60, BD 0x40,
-// HC 0x82, independent 64 KiB blocks, raw blocks flagged with the high bit,
-// EndMark, no checksums). The reader is in KafkaLZ4Reader.swift.
+// as Kafka's Lz4BlockOutputStream writes it (FLG 0x60, BD 0x40, HC 0x82,
+// independent blocks of at most 64 KiB, raw blocks flagged with the high bit,
+// EndMark, no checksums). A batch's records are framed in smaller blocks that
+// end at record boundaries (compressRecords), so a point read can decompress
+// one block; readers never rely on that for correctness (Docs/FORMAT.md). The
+// reader is in KafkaLZ4Reader.swift.
 //
 // The framing is written by hand around liblz4's *block* API rather than
 // produced by its LZ4F frame API: the frame bytes are then fixed by this
@@ -27,25 +30,57 @@ public final class KafkaLZ4 {
     /// LZ4_compress_fast_extState resets it for each block, which keeps blocks independent.
     private let state: UnsafeMutableRawPointer
 
+    /// Where each block of the frame last decompressed starts, in the frame
+    /// and in the output; empty after a frame that failed.
+    public internal(set) var lastFrameBlocks: [LZ4BlockStart] = []
+
     public init() {
         state = UnsafeMutableRawPointer.allocate(byteCount: Int(LZ4_sizeofState()), alignment: 16)
     }
 
     deinit { state.deallocate() }
 
-    /// Compresses `source` as one Kafka-style LZ4 frame appended to `output`;
-    /// returns the bytes written. Throws `.tooLarge` for a source over
-    /// Int32.max bytes, which no batch could hold.
+    /// Compresses `source` as one Kafka-style LZ4 frame of 64 KiB blocks
+    /// appended to `output`; returns the bytes written. Throws `.tooLarge`
+    /// for a source over Int32.max bytes, which no batch could hold.
     public func compress(_ source: UnsafeRawBufferPointer, into output: ByteBuffer) throws(FormatError) -> Int {
+        try compress(source, into: output) { source, start in min(Self.blockSize, source.count - start) }
+    }
+
+    /// Compresses a records section like `compress`, but each block holds
+    /// whole records, as many as fit in `recordBlockTarget` bytes (one record
+    /// at least; a record over 64 KiB is cut into 64 KiB blocks). Bytes that
+    /// do not parse as records are cut into 64 KiB blocks: the frame is valid
+    /// whatever `source` holds.
+    public func compressRecords(_ source: UnsafeRawBufferPointer, into output: ByteBuffer) throws(FormatError) -> Int {
+        // The end of a record larger than a block while it is cut into 64
+        // KiB blocks, so that the block after it starts at a record again.
+        var largeRecordEnd = 0
+        return try compress(source, into: output) { source, start in
+            if start < largeRecordEnd { return min(Self.blockSize, largeRecordEnd - start) }
+            guard let length = RecordBoundaries.wholeRecords(source, from: start, target: Self.recordBlockTarget)
+            else { return min(Self.blockSize, source.count - start) }
+            if length > Self.blockSize { largeRecordEnd = start + length }
+            return min(Self.blockSize, length)
+        }
+    }
+
+    /// What a block of whole records holds at most: small enough that a point
+    /// read decompresses little, large enough that the frame is hardly bigger
+    /// than one of 64 KiB blocks (blocks are compressed independently).
+    static let recordBlockTarget = 32 << 10
+
+    private func compress(
+        _ source: UnsafeRawBufferPointer, into output: ByteBuffer,
+        nextBlockLength: (UnsafeRawBufferPointer, Int) -> Int
+    ) throws(FormatError) -> Int {
         guard source.count <= Int(Int32.max) else {
             throw FormatError(
                 kind: .tooLarge, position: 0, detail: "\(source.count) bytes are too many for one batch")
         }
-        let blocks = (source.count + Self.blockSize - 1) / Self.blockSize
         let start = output.count
-        // A block never takes more than its input plus its size field, so this bound is exact.
-        output.reserveCapacity(start + Self.headerSize + blocks * 4 + source.count + 4)
-        let frame = output.baseAddress + start
+        output.reserveCapacity(start + Self.headerSize + 4)
+        var frame = output.baseAddress + start
         frame.storeBytes(of: Self.magic.littleEndian, as: UInt32.self)
         frame.storeBytes(of: Self.flagByte, toByteOffset: 4, as: UInt8.self)
         frame.storeBytes(of: Self.blockDescriptorByte, toByteOffset: 5, as: UInt8.self)
@@ -53,7 +88,11 @@ public final class KafkaLZ4 {
         var written = Self.headerSize
         var consumed = 0
         while consumed < source.count {
-            let length = min(Self.blockSize, source.count - consumed)
+            let length = nextBlockLength(source, consumed)
+            // A block never takes more than its input plus its size field;
+            // room for the EndMark is kept too.
+            output.reserveCapacity(start + written + 4 + length + 4)
+            frame = output.baseAddress + start
             let block = source.baseAddress! + consumed
             let sizeField = frame + written
             // A budget of length - 1 makes liblz4 give up (return 0) on any
@@ -78,4 +117,11 @@ public final class KafkaLZ4 {
         output.unsafeExtend(by: written)
         return written
     }
+}
+
+public struct LZ4BlockStart: Equatable {
+    /// The position of the block's size field in the frame.
+    public var framePosition: Int
+    /// Where the block's data starts in the decompressed content.
+    public var outputPosition: Int
 }

@@ -16,11 +16,13 @@ extension KafkaLZ4 {
         _ frame: UnsafeRawBufferPointer, into output: ByteBuffer, limit: Int
     ) throws(FormatError) -> Int {
         let start = output.count
+        lastFrameBlocks.removeAll(keepingCapacity: true)
         do throws(FormatError) {
             guard let base = frame.baseAddress else { throw Self.truncated("frame header", at: 0) }
-            return try Self.readFrame(base, count: frame.count, into: output, limit: limit)
+            return try Self.readFrame(base, count: frame.count, into: output, limit: limit, blocks: &lastFrameBlocks)
         } catch {
             output.truncate(to: start)
+            lastFrameBlocks.removeAll(keepingCapacity: true)
             throw error
         }
     }
@@ -35,7 +37,7 @@ extension KafkaLZ4 {
     }
 
     private static func readFrame(
-        _ p: UnsafeRawPointer, count: Int, into output: ByteBuffer, limit: Int
+        _ p: UnsafeRawPointer, count: Int, into output: ByteBuffer, limit: Int, blocks: inout [LZ4BlockStart]
     ) throws(FormatError) -> Int {
         let descriptor = try readDescriptor(p, count: count, limit: limit)
         let start = output.count
@@ -65,6 +67,7 @@ extension KafkaLZ4 {
                 }
             }
             let produced = output.count - start
+            blocks.append(LZ4BlockStart(framePosition: position, outputPosition: produced))
             if field & uncompressedFlag != 0 {
                 guard length <= limit - produced else { throw tooLarge(limit, at: position) }
                 output.append(UnsafeRawBufferPointer(start: p + data, count: length))
@@ -81,6 +84,33 @@ extension KafkaLZ4 {
             }
             position = data + length + checksumSize
         }
+    }
+
+    /// Decompresses the start of one block of a frame `decompress` accepted
+    /// before: at least `wanted` bytes of it (all of a shorter block), into
+    /// `output` from its start. `framePosition` is the block's size field,
+    /// as `lastFrameBlocks` gave it. Returns the bytes produced, or nil if
+    /// the block is not what it was (its size field, bounds or data).
+    public func decompressBlock(
+        _ frame: UnsafeRawBufferPointer, at framePosition: Int, wanted: Int, into output: UnsafeMutableRawBufferPointer
+    ) -> Int? {
+        guard let p = frame.baseAddress, let destination = output.baseAddress, framePosition >= 0,
+            frame.count - framePosition >= 4
+        else { return nil }
+        let field = Self.loadLE32(p, at: framePosition)
+        let length = Int(field & ~Self.uncompressedFlag)
+        let data = framePosition + 4
+        guard length > 0, frame.count - data >= length else { return nil }
+        if field & Self.uncompressedFlag != 0 {
+            guard length <= output.count else { return nil }
+            destination.copyMemory(from: p + data, byteCount: length)
+            return length
+        }
+        let decoded = Int(
+            LZ4_decompress_safe_partial(
+                (p + data).assumingMemoryBound(to: CChar.self), destination.assumingMemoryBound(to: CChar.self),
+                Int32(length), Int32(clamping: min(wanted, output.count)), Int32(clamping: output.count)))
+        return decoded > 0 ? decoded : nil
     }
 
     private static func readDescriptor(

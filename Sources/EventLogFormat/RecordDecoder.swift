@@ -97,50 +97,87 @@ public enum RecordDecoder {
         var position = 0
         for index in 0..<declared {
             guard position < end else { throw missingRecords(declared, found: index, at: position) }
-            let recordStart = position
-            let length = Int(
-                Varint.decode32(try Varint.readRaw(base, &position, limit: end, maxBytes: 5, overrun: .truncated)))
-            guard length >= 0 else { throw negativeRecordLength(length, at: recordStart) }
-            guard length <= end &- position else { throw recordPastEnd(length, left: end - position, at: recordStart) }
-            let bodyEnd = position &+ length
-            // The attributes byte is unused; Kafka skips it too.
-            guard position < bodyEnd else { throw emptyRecord(at: recordStart) }
-            position &+= 1
-            let timestampDelta = Varint.decode64(
-                try Varint.readRaw(base, &position, limit: bodyEnd, maxBytes: 10, overrun: .invalidRecord))
-            let offsetDelta = Varint.decode32(
-                try Varint.readRaw(base, &position, limit: bodyEnd, maxBytes: 5, overrun: .invalidRecord))
-            let key = try readField(base, &position, limit: bodyEnd)
-            let value = try readField(base, &position, limit: bodyEnd)
-            let countAt = position
-            let headerCount = Int(
-                Varint.decode32(
-                    try Varint.readRaw(base, &position, limit: bodyEnd, maxBytes: 5, overrun: .invalidRecord)))
-            guard headerCount >= 0 && headerCount <= bodyEnd &- position else {
-                throw badHeaderCount(headerCount, left: bodyEnd - position, at: countAt)
-            }
-            let headerStart = headers.count
-            for _ in 0..<headerCount {
-                let keyAt = position
-                guard let headerKey = try readField(base, &position, limit: bodyEnd) else {
-                    throw nullHeaderKey(at: keyAt)
-                }
-                headers.append(HeaderView(key: headerKey, value: try readField(base, &position, limit: bodyEnd)))
-            }
-            guard position == bodyEnd else {
-                throw lengthMismatch(length, parsed: position - bodyEnd + length, at: recordStart)
-            }
-            records.append(
-                RecordView(
-                    offset: header.baseOffset &+ Int64(offsetDelta),
-                    timestamp: appendTime ? header.maxTimestamp : header.baseTimestamp &+ timestampDelta,
-                    key: key, value: value, headerStart: headerStart, headerCount: headerCount))
+            try decodeRecord(base, &position, end: end, header, appendTime: appendTime, &records, &headers)
         }
         guard position == end else {
             throw FormatError(
                 kind: .trailingBytes, position: position,
                 detail: "\(end - position) bytes follow the batch's \(declared) records")
         }
+    }
+
+    /// Decodes the records that lie whole in `chunk`, a run of records cut
+    /// from a records section at a record boundary and ending anywhere (a
+    /// record-aligned LZ4 block, perhaps decompressed in part), appending as
+    /// `decode` does. Stops at the first record that runs past the chunk's
+    /// end and returns where it starts; unlike `decode`, it cannot check the
+    /// batch's record count. Errors as `decode`, relative to the chunk.
+    public static func decodeWholeRecords(
+        in chunk: UnsafeRawBufferPointer, header: RecordBatchHeader, into records: inout [RecordView],
+        headers: inout [HeaderView]
+    ) throws(FormatError) -> Int {
+        guard let base = chunk.baseAddress else { return 0 }
+        let recordsBefore = records.count
+        let headersBefore = headers.count
+        let appendTime = header.isLogAppendTime
+        var position = 0
+        do {
+            while let next = RecordBoundaries.recordEnd(base, at: position, limit: chunk.count) {
+                try decodeRecord(base, &position, end: next, header, appendTime: appendTime, &records, &headers)
+            }
+        } catch {
+            records.removeSubrange(recordsBefore...)
+            headers.removeSubrange(headersBefore...)
+            throw error
+        }
+        return position
+    }
+
+    /// Decodes the record at `position`, which must lie before `end`, and
+    /// moves `position` past it.
+    @inline(__always)
+    private static func decodeRecord(
+        _ base: UnsafeRawPointer, _ position: inout Int, end: Int, _ header: RecordBatchHeader, appendTime: Bool,
+        _ records: inout [RecordView], _ headers: inout [HeaderView]
+    ) throws(FormatError) {
+        let recordStart = position
+        let length = Int(
+            Varint.decode32(try Varint.readRaw(base, &position, limit: end, maxBytes: 5, overrun: .truncated)))
+        guard length >= 0 else { throw negativeRecordLength(length, at: recordStart) }
+        guard length <= end &- position else { throw recordPastEnd(length, left: end - position, at: recordStart) }
+        let bodyEnd = position &+ length
+        // The attributes byte is unused; Kafka skips it too.
+        guard position < bodyEnd else { throw emptyRecord(at: recordStart) }
+        position &+= 1
+        let timestampDelta = Varint.decode64(
+            try Varint.readRaw(base, &position, limit: bodyEnd, maxBytes: 10, overrun: .invalidRecord))
+        let offsetDelta = Varint.decode32(
+            try Varint.readRaw(base, &position, limit: bodyEnd, maxBytes: 5, overrun: .invalidRecord))
+        let key = try readField(base, &position, limit: bodyEnd)
+        let value = try readField(base, &position, limit: bodyEnd)
+        let countAt = position
+        let headerCount = Int(
+            Varint.decode32(
+                try Varint.readRaw(base, &position, limit: bodyEnd, maxBytes: 5, overrun: .invalidRecord)))
+        guard headerCount >= 0 && headerCount <= bodyEnd &- position else {
+            throw badHeaderCount(headerCount, left: bodyEnd - position, at: countAt)
+        }
+        let headerStart = headers.count
+        for _ in 0..<headerCount {
+            let keyAt = position
+            guard let headerKey = try readField(base, &position, limit: bodyEnd) else {
+                throw nullHeaderKey(at: keyAt)
+            }
+            headers.append(HeaderView(key: headerKey, value: try readField(base, &position, limit: bodyEnd)))
+        }
+        guard position == bodyEnd else {
+            throw lengthMismatch(length, parsed: position - bodyEnd + length, at: recordStart)
+        }
+        records.append(
+            RecordView(
+                offset: header.baseOffset &+ Int64(offsetDelta),
+                timestamp: appendTime ? header.maxTimestamp : header.baseTimestamp &+ timestampDelta,
+                key: key, value: value, headerStart: headerStart, headerCount: headerCount))
     }
 
     /// A length-prefixed byte field inside a record body; nil for length -1.

@@ -1,7 +1,9 @@
 // A position in the log that reads forward: seeks by offset or time, then
 // reads batch after batch, checking each batch's CRC, decompressing it into
 // a buffer of its own (or, uncompressed, decoding it straight from the
-// mapping), and waits on the head file for batches not yet written.
+// mapping), and waits on the head file for batches not yet written. The
+// first read after a seek by offset may decode only one LZ4 block of a batch
+// already checked in full (PointRead.swift).
 //
 // Borrowed results: the records of one `read` call point into buffers and
 // mappings that the cursor keeps until its next call. Not thread-safe: a
@@ -31,6 +33,9 @@ public final class LogCursor {
     @exclusivity(unchecked) private var batchCursor = 0
     @exclusivity(unchecked) private var batchNextOffset: Int64 = 0
     private var batchBuffer: ByteBuffer?
+    /// Set by a seek by offset until the batch it found is loaded: that load
+    /// may read one block of the batch (PointRead.swift) instead of all.
+    private var seekedIntoBatch = false
 
     // What the current call returned, and what it must keep alive.
     @exclusivity(unchecked) public private(set) var records: [RecordView] = []
@@ -99,6 +104,7 @@ public final class LogCursor {
             try position(at: target, head: head)
         }
         nextOffset = target
+        seekedIntoBatch = true
     }
 
     /// Sets `position` to the first batch of the open segment that ends at
@@ -385,6 +391,9 @@ public final class LogCursor {
         let reader = segment!
         let bytes = reader.bytes(limit: limit)
         let window = UnsafeRawBufferPointer(rebasing: bytes[position..<limit])
+        if seekedIntoBatch, let header = try loadSoughtBlock(reader, window: window, limit: limit, head: head) {
+            return header
+        }
         let header: RecordBatchHeader
         do throws(FormatError) {
             let peeked = try RecordBatchHeader(parsing: window)
@@ -418,6 +427,8 @@ public final class LogCursor {
         // Control batches (transaction markers in Kafka logs) carry no data
         // for consumers; Kafka's clients skip them too.
         if header.isControl { return finishBatch(header) }
+        let learnsLayout = seekedIntoBatch && header.compression == .lz4
+        seekedIntoBatch = false
         do throws(FormatError) {
             switch header.compression {
             case .some(.none):
@@ -432,6 +443,12 @@ public final class LogCursor {
                 let records = UnsafeRawBufferPointer(start: buffer.baseAddress, count: count)
                 try RecordDecoder.decode(
                     recordsSection: records, header: header, into: &batchRecords, headers: &batchHeaders)
+                if learnsLayout,
+                    let layout = BatchLayout(
+                        header: header, section: records, blockStarts: lz4.lastFrameBlocks, records: batchRecords)
+                {
+                    reader.remember(layout, at: position)
+                }
             default:
                 throw FormatError(
                     kind: .unsupportedCompression, position: 21,
@@ -445,6 +462,35 @@ public final class LogCursor {
                     + "; the next batch starts at offset \(header.nextOffset)")
         }
         return finishBatch(header)
+    }
+
+    /// After a seek, decodes only the block of the batch at `position` that
+    /// holds `nextOffset`, if this mapping's reader already checked the
+    /// batch in full (SegmentReader.layout). The position stays on the
+    /// batch until its last block is decoded: reading on past the block
+    /// loads the batch in full, skipping the records already returned. Nil:
+    /// load the batch in full now.
+    private func loadSoughtBlock(
+        _ reader: SegmentReader, window: UnsafeRawBufferPointer, limit: Int, head: HeadState
+    ) throws(EventLogError) -> RecordBatchHeader? {
+        guard let layout = reader.layout(at: position), let header = try? RecordBatchHeader(parsing: window),
+            layout.matches(header), header.totalSize <= window.count,
+            try offsetProblem(header, limit: limit, head: head) == nil
+        else { return nil }
+        if let buffer = batchBuffer { retiredBuffers.append(buffer) }
+        let buffer = freeBuffers.popLast() ?? ByteBuffer(capacity: 64 << 10)
+        buffer.removeAll()
+        batchBuffer = buffer
+        guard
+            let reachesBatchEnd = PointRead.decode(
+                layout, frame: UnsafeRawBufferPointer(rebasing: window[RecordBatchHeader.size..<header.totalSize]),
+                header: header, target: nextOffset, lz4: lz4, buffer: buffer, into: &batchRecords,
+                headers: &batchHeaders)
+        else { return nil }
+        seekedIntoBatch = false
+        if reachesBatchEnd { return finishBatch(header) }
+        batchCursor = 0
+        return header
     }
 
     /// Why the offsets of a batch that passed its CRC check cannot be right,
@@ -543,6 +589,7 @@ public final class LogCursor {
     }
 
     private func resetBatch() {
+        seekedIntoBatch = false
         if let buffer = batchBuffer { retiredBuffers.append(buffer) }
         batchBuffer = nil
         batchNextOffset = 0

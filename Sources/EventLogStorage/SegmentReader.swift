@@ -20,6 +20,17 @@ public final class SegmentReader: @unchecked Sendable {
     private let indexLock = Lock()
     private var offsetIndex: IndexFile??
     private var timeIndex: IndexFile??
+    /// Batches of this mapping that passed their CRC and decoded in full,
+    /// by position; guarded by `layoutLock`. A point read that finds its
+    /// batch here skips the CRC: the batch's bytes in this mapping are not
+    /// rewritten (compaction and repair replace closed segments' files, which
+    /// a new mapping reads; the active segment is only appended to, or cut by
+    /// recovery past what was published, and a batch written anew at the
+    /// same position would have to match this one's CRC, size and offset),
+    /// so only damage after the check could change them, the same risk as
+    /// with any cache of decoded data.
+    private let layoutLock = Lock()
+    private var layouts: [Int: BatchLayout] = [:]
 
     init(directory: String, base: Int64, active: Bool) throws(EventLogError) {
         self.base = base
@@ -35,6 +46,14 @@ public final class SegmentReader: @unchecked Sendable {
     /// The mapped bytes up to `limit`.
     public func bytes(limit: Int) -> UnsafeRawBufferPointer {
         region.bytes(0..<min(limit, region.length))
+    }
+
+    func layout(at position: Int) -> BatchLayout? {
+        layoutLock.withLock { layouts[position] }
+    }
+
+    func remember(_ layout: BatchLayout, at position: Int) {
+        layoutLock.withLock { layouts[position] = layout }
     }
 
     /// The current size of the file (a closed segment's end).

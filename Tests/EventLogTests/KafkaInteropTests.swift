@@ -48,10 +48,14 @@ import Testing
         let mismatch = zip(read, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset
         #expect(mismatch == nil, "first difference at record \(mismatch ?? -1)")
         #expect(log.endOffset == UInt64(expected.count))
-        // Seeks work on foreign segments too, with and without index files.
-        for target in [0, 1, expected.count / 2, expected.count - 1] {
-            try cursor.seek(to: UInt64(target))
-            #expect(try cursor.next(timeoutMilliseconds: 0)?.offset == UInt64(target))
+        // Seeks work on foreign segments too, with and without index files,
+        // and in frames whose blocks start inside records: twice, as a
+        // point read after the first into a batch may read one block.
+        for _ in 0..<2 {
+            for target in expected.indices {
+                try cursor.seek(to: UInt64(target))
+                #expect(try cursor.next(timeoutMilliseconds: 0) == expected[target], "offset \(target)")
+            }
         }
     }
 
