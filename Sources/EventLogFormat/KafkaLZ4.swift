@@ -68,7 +68,7 @@ public final class KafkaLZ4 {
     /// What a block of whole records holds at most: small enough that a point
     /// read decompresses little, large enough that the frame is hardly bigger
     /// than one of 64 KiB blocks (blocks are compressed independently).
-    static let recordBlockTarget = 32 << 10
+    static let recordBlockTarget = 16 << 10
 
     private func compress(
         _ source: UnsafeRawBufferPointer, into output: ByteBuffer,

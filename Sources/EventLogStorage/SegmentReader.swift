@@ -53,8 +53,16 @@ public final class SegmentReader: @unchecked Sendable {
     }
 
     func remember(_ layout: BatchLayout, at position: Int) {
-        layoutLock.withLock { layouts[position] = layout }
+        layoutLock.withLock {
+            // Bounded: a default segment holds some 2,600 batches, but small
+            // batches in a large segment could otherwise pin a few hundred
+            // bytes each for as long as the segment is mapped.
+            if layouts.count >= Self.maxRememberedLayouts { layouts.removeAll(keepingCapacity: true) }
+            layouts[position] = layout
+        }
     }
+
+    private static let maxRememberedLayouts = 8192
 
     /// The current size of the file (a closed segment's end).
     public func currentFileSize() throws(EventLogError) -> Int {
