@@ -5,16 +5,22 @@
 enum BatchPayload {
     /// Appends header gap + records (`staged` holds them after a 61-byte
     /// gap) to `output` and returns the batch size; on error `output` is left
-    /// as it was.
+    /// as it was. LZ4 blocks end at `blockEnds` when the caller knows where
+    /// its records allow (nil: found from the records' lengths).
     static func append(
-        _ staged: ByteBuffer, codec: Compression, lz4: KafkaLZ4, into output: ByteBuffer, start: Int
+        _ staged: ByteBuffer, codec: Compression, lz4: KafkaLZ4, blockEnds: [Int]? = nil, into output: ByteBuffer,
+        start: Int
     ) throws(FormatError) -> Int {
         if codec == .lz4 {
             output.appendZeros(RecordBatchHeader.size)
             let records = UnsafeRawBufferPointer(
                 start: staged.baseAddress + RecordBatchHeader.size, count: staged.count - RecordBatchHeader.size)
             do {
-                _ = try lz4.compressRecords(records, into: output)
+                if let blockEnds {
+                    _ = try lz4.compressRecords(records, endingBlocksAt: blockEnds, into: output)
+                } else {
+                    _ = try lz4.compressRecords(records, into: output)
+                }
             } catch {
                 output.truncate(to: start)
                 throw error

@@ -65,6 +65,21 @@ public final class KafkaLZ4 {
         }
     }
 
+    /// Compresses a records section like `compressRecords`, with blocks
+    /// ending at `blockEnds` (increasing positions inside `source`, as
+    /// RecordBlockCuts chose them while the records were encoded); a block
+    /// over 64 KiB is cut into 64 KiB blocks, the last ending at its end.
+    func compressRecords(_ source: UnsafeRawBufferPointer, endingBlocksAt blockEnds: [Int], into output: ByteBuffer)
+        throws(FormatError) -> Int
+    {
+        var nextEnd = 0
+        return try compress(source, into: output) { source, start in
+            while nextEnd < blockEnds.count && blockEnds[nextEnd] <= start { nextEnd += 1 }
+            let end = nextEnd < blockEnds.count ? min(blockEnds[nextEnd], source.count) : source.count
+            return min(Self.blockSize, end - start)
+        }
+    }
+
     /// What a block of whole records holds at most: small enough that a point
     /// read decompresses little, large enough that the frame is hardly bigger
     /// than one of 64 KiB blocks (blocks are compressed independently).

@@ -18,6 +18,8 @@ public final class RecordBatchBuilder {
     @exclusivity(unchecked) public private(set) var firstTimestamp: Int64 = -1
     /// The largest record timestamp; -1 while empty.
     @exclusivity(unchecked) public private(set) var maxTimestamp: Int64 = -1
+    /// Where the LZ4 blocks of the sealed batch will end.
+    @exclusivity(unchecked) private var blockCuts = RecordBlockCuts()
 
     public init(initialCapacity: Int = 64 << 10) {
         buffer = ByteBuffer(capacity: max(initialCapacity, RecordBatchHeader.size))
@@ -31,6 +33,7 @@ public final class RecordBatchBuilder {
         self.baseOffset = baseOffset
         firstTimestamp = -1
         maxTimestamp = -1
+        blockCuts.reset()
     }
 
     /// Bytes of encoded records so far, before compression.
@@ -67,11 +70,14 @@ public final class RecordBatchBuilder {
             offsetDelta: offsetDelta, timestampDelta: timestampDelta, keyCount: key?.count, valueCount: value?.count,
             headers: headers)
         precondition(body <= Int(Int32.max), "a record must encode to fewer than 2 GiB")
-        buffer.reserveCapacity(buffer.count + Varint.size(Int64(body)) + body)
+        let size = Varint.size(Int64(body)) + body
+        blockCuts.recordWillStart(at: encodedBytes, size: size, target: KafkaLZ4.recordBlockTarget)
+        buffer.reserveCapacity(buffer.count + size)
         let written = RecordEncoding.write(
             bodySize: body, offsetDelta: offsetDelta, timestampDelta: timestampDelta, key: key, value: value,
             headers: headers, to: buffer.baseAddress + buffer.count)
         buffer.unsafeExtend(by: written)
+        blockCuts.recordDidEnd(at: encodedBytes, target: KafkaLZ4.recordBlockTarget)
         recordsCount += 1
     }
 
@@ -93,7 +99,8 @@ public final class RecordBatchBuilder {
         }
         let codec = recordsCount == 0 ? .none : compression
         let start = output.count
-        let size = try BatchPayload.append(buffer, codec: codec, lz4: lz4, into: output, start: start)
+        let size = try BatchPayload.append(
+            buffer, codec: codec, lz4: lz4, blockEnds: blockCuts.ends, into: output, start: start)
         let header = RecordBatchHeader(
             baseOffset: baseOffset, batchLength: Int32(size - RecordBatchHeader.logOverhead),
             attributes: Int16(codec.rawValue), lastOffsetDelta: Int32(max(recordsCount - 1, 0)),

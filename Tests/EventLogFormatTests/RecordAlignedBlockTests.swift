@@ -35,6 +35,15 @@ import Testing
         let unaligned = blocks.filter { !starts.contains($0.outputPosition) }
         #expect(unaligned.count == 2)
         #expect(try decodeBatch(batch).1 == expected(records))
+        // The builder chose its block ends while encoding; they are the ends
+        // that walking the records' lengths finds.
+        let walked = ByteBuffer(capacity: 16)
+        _ = try section.withUnsafeBytes { try KafkaLZ4().compressRecords($0, into: walked) }
+        let reader = KafkaLZ4()
+        let walkedFrame = walked.withUnsafeBytes { Array($0) }
+        let scratch = ByteBuffer(capacity: 16)
+        _ = try walkedFrame.withUnsafeBytes { try reader.decompress($0, into: scratch, limit: 1 << 30) }
+        #expect(reader.lastFrameBlocks.map(\.outputPosition) == blocks.map(\.outputPosition))
     }
 
     @Test func bytesThatAreNotRecordsStillFrame() throws {
