@@ -112,9 +112,13 @@ public enum RecordDecoder {
     /// `decode` does. Stops at the first record that runs past the chunk's
     /// end and returns where it starts; unlike `decode`, it cannot check the
     /// batch's record count. Errors as `decode`, relative to the chunk.
+    /// Records whose offset delta is below `skippingBelow` are stepped over
+    /// from their length and offset delta alone (a point read wants one
+    /// record, and fully decoding the ones before it cost more than the rest
+    /// of the read).
     public static func decodeWholeRecords(
-        in chunk: UnsafeRawBufferPointer, header: RecordBatchHeader, into records: inout [RecordView],
-        headers: inout [HeaderView]
+        in chunk: UnsafeRawBufferPointer, header: RecordBatchHeader, skippingBelow: Int32 = 0,
+        into records: inout [RecordView], headers: inout [HeaderView]
     ) throws(FormatError) -> Int {
         guard let base = chunk.baseAddress else { return 0 }
         let recordsBefore = records.count
@@ -123,6 +127,10 @@ public enum RecordDecoder {
         var position = 0
         do {
             while let next = RecordBoundaries.recordEnd(base, at: position, limit: chunk.count) {
+                if skippingBelow > 0, let delta = offsetDelta(base, at: position, end: next), delta < skippingBelow {
+                    position = next
+                    continue
+                }
                 try decodeRecord(base, &position, end: next, header, appendTime: appendTime, &records, &headers)
             }
         } catch {
@@ -131,6 +139,21 @@ public enum RecordDecoder {
             throw error
         }
         return position
+    }
+
+    /// The offset delta of the record at `position` (ending at `end`), read
+    /// past its length, attributes and timestamp delta; nil if malformed.
+    @inline(__always)
+    private static func offsetDelta(_ base: UnsafeRawPointer, at position: Int, end: Int) -> Int32? {
+        var index = position
+        guard (try? Varint.readRaw(base, &index, limit: end, maxBytes: 5, overrun: .truncated)) != nil,
+            index < end
+        else { return nil }
+        index &+= 1
+        guard (try? Varint.readRaw(base, &index, limit: end, maxBytes: 10, overrun: .invalidRecord)) != nil,
+            let raw = try? Varint.readRaw(base, &index, limit: end, maxBytes: 5, overrun: .invalidRecord)
+        else { return nil }
+        return Varint.decode32(raw)
     }
 
     /// Decodes the record at `position`, which must lie before `end`, and

@@ -32,7 +32,7 @@ enum PointRead {
                 let chunk = UnsafeRawBufferPointer(start: buffer.baseAddress, count: produced)
                 guard
                     let end = try? RecordDecoder.decodeWholeRecords(
-                        in: chunk, header: header, into: &records, headers: &headers)
+                        in: chunk, header: header, skippingBelow: soughtDelta, into: &records, headers: &headers)
                 else { return nil }
                 if let last = records.last, last.offset >= target {
                     return index == layout.blocks.count - 1 && end == block.size

@@ -1,5 +1,5 @@
 // The list of segments of a log directory, sorted by base offset, with the
-// readers of closed segments cached for cursors to share. Thread-safe (one
+// segments' readers cached for cursors to share. Thread-safe (one
 // lock guards the list and the cache). It is rebuilt from the directory when
 // the head says the set of segments changed (roll, retention, compaction),
 // which works the same in the writer's process and in every other one.
@@ -11,6 +11,10 @@ public final class SegmentCatalog: @unchecked Sendable {
     private var bases: [Int64] = []
     private var loadedVersion: UInt64? = nil
     private var readers: [Int64: SegmentReader] = [:]
+    /// The active segment's reader (mapped for growth), kept like the others
+    /// so that what its cursors learned about its batches (BatchLayout)
+    /// outlives a cursor moving to another segment and back.
+    private var activeReader: SegmentReader?
 
     public init(directory: String) {
         self.directory = directory
@@ -30,7 +34,10 @@ public final class SegmentCatalog: @unchecked Sendable {
                 if fresh != bases { readers = readers.filter { fresh.contains($0.key) } }
                 // Compaction swaps files under the same names: drop every
                 // cached mapping when the version moves, not only removed ones.
-                if version != loadedVersion { readers.removeAll() }
+                if version != loadedVersion {
+                    readers.removeAll()
+                    activeReader = nil
+                }
                 bases = fresh
                 loadedVersion = version
             }
@@ -49,10 +56,17 @@ public final class SegmentCatalog: @unchecked Sendable {
         return low == 0 ? nil : low - 1
     }
 
-    /// A reader for the segment at `base`. Closed segments' readers are cached
-    /// and shared; the active segment's is fresh (mapped for growth).
+    /// A reader for the segment at `base`, cached and shared until the set of
+    /// segments changes. The active segment's is mapped for growth and kept
+    /// apart: once the segment is closed, a mapping of its final size
+    /// replaces it.
     public func reader(base: Int64, active: Bool) throws(EventLogError) -> SegmentReader {
-        if active { return try SegmentReader(directory: directory, base: base, active: true) }
+        if active {
+            if let cached = lock.withLock({ activeReader }), cached.base == base { return cached }
+            let reader = try SegmentReader(directory: directory, base: base, active: true)
+            lock.withLock { activeReader = reader }
+            return reader
+        }
         if let cached = lock.withLock({ readers[base] }) { return cached }
         let reader = try SegmentReader(directory: directory, base: base, active: false)
         lock.withLock { readers[base] = reader }
