@@ -291,6 +291,7 @@ public final class LogCursor {
     }
 
     private func takeFromBatch(maxCount: Int) {
+        if takeWholeBatch(maxCount: maxCount) { return }
         while batchCursor < batchRecords.count && records.count < maxCount {
             var record = batchRecords[batchCursor]
             batchCursor += 1
@@ -310,6 +311,28 @@ public final class LogCursor {
             // empty or control batches hold none: the next offset is past them.
             nextOffset = max(nextOffset, batchNextOffset)
         }
+    }
+
+    /// Hands the whole decoded batch over as the call's records, by swapping
+    /// arrays instead of copying each record (a replay spent 6% of its time
+    /// in that copy), when the call has taken nothing yet, the batch fits,
+    /// and every record is one the copy would keep.
+    private func takeWholeBatch(maxCount: Int) -> Bool {
+        guard batchCursor == 0, records.isEmpty, headers.isEmpty, batchRecords.count <= maxCount,
+            let first = batchRecords.first, first.offset >= nextOffset
+        else { return false }
+        // The copy skips records whose offset does not rise (only a crafted
+        // batch has them); such a batch takes that path.
+        var previous = first.offset
+        for record in batchRecords.dropFirst() {
+            guard record.offset > previous else { return false }
+            previous = record.offset
+        }
+        // Header ranges index the batch's headers, which come along.
+        swap(&records, &batchRecords)
+        swap(&headers, &batchHeaders)
+        nextOffset = max(previous + 1, batchNextOffset)
+        return true
     }
 
     /// Decodes the next batch, moving to the next segment when the current

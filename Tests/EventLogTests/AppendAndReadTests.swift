@@ -73,6 +73,50 @@ import Testing
         #expect(misplaced == 0)
     }
 
+    /// Batch reads of every size return the records exactly, headers
+    /// included, whether a call takes whole batches or parts of them.
+    @Test func batchReadsOfEverySizeReturnRecordsWithTheirHeaders() throws {
+        let dir = TemporaryDirectory()
+        var options = EventLogOptions()
+        options.batchMaxBytes = 700
+        let log = try EventLog(path: dir.child("log"), options: options)
+        var generator = SeededGenerator(seed: 9)
+        let written: [Record] = (0..<600).map { i in
+            let headers = (0..<Int(generator.next() % 3)).map { h in
+                Header(key: "h\(h)", value: h == 1 ? nil : Array("v\(i)-\(h)".utf8))
+            }
+            return Record(
+                offset: UInt64(i), timestamp: 1_700_000_000_000 + Int64(i), key: i % 5 == 0 ? nil : Array("k\(i)".utf8),
+                value: Array(repeating: UInt8(i % 251), count: Int(generator.next() % 90)), headers: headers)
+        }
+        _ = try log.append(
+            contentsOf: written.map {
+                Record(timestamp: $0.timestamp, key: $0.key, value: $0.value, headers: $0.headers)
+            })
+        try log.flush()
+        for maxCount in [1, 3, 7, 64, 1000] {
+            let cursor = try log.cursor(from: EventLog.oldest)
+            var read: [Record] = []
+            while true {
+                let taken = try cursor.withNextRecords(maxCount: maxCount, timeoutMilliseconds: 0) { views, headers in
+                    for view in views {
+                        read.append(
+                            Record(
+                                offset: UInt64(view.offset), timestamp: view.timestamp, key: view.key.map { Array($0) },
+                                value: view.value.map { Array($0) },
+                                headers: headers[view.headerStart..<view.headerStart + view.headerCount].map {
+                                    Header(
+                                        key: String(decoding: $0.key, as: UTF8.self), value: $0.value.map { Array($0) })
+                                }))
+                    }
+                    return views.count
+                }
+                if taken == 0 { break }
+            }
+            #expect(read == written, "maxCount \(maxCount)")
+        }
+    }
+
     @Test func recordsAreInvisibleUntilFlushed() throws {
         let dir = TemporaryDirectory()
         var options = EventLogOptions()
