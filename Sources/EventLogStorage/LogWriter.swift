@@ -10,14 +10,10 @@
 // compression runs on two cores. Writing sealed batches into the segment
 // (copying, rolling, publishing) happens in order under `writeLock`, by
 // whichever thread needs it first: the background flusher (full or lingering
-// batches) or a caller of flush/sync. Syncs are group commits: one caller
-// at a time leads a round, which writes every record appended so far by any
-// thread as one batch and fdatasyncs outside `writeLock`; callers arriving
-// meanwhile sleep on `syncRound` and are woken together when it ends, then
-// either find their records covered or lead the next round for all waiting.
-// (A new leader that waited some 50 us for the last round's callers to come
-// back made rounds larger, 6.5 instead of 4.5 records per fdatasync with 8
-// threads, but not faster: it was left out.)
+// batches) or a caller of flush/sync. Syncs are group commits
+// (GroupCommit.swift): one caller at a time leads a round, which writes every
+// record appended so far by any thread as one batch and fdatasyncs outside
+// `writeLock`; callers arriving meanwhile sleep until it ends.
 import EventLogFormat
 import Glibc
 
@@ -57,11 +53,8 @@ public final class LogWriter: @unchecked Sendable {
     private var unsyncedSegments: [FileHandle] = []
     private var directoryUnsynced = false
 
-    // Guarded by syncRound.
-    private let syncRound: Lock
+    private let groupCommit = GroupCommit()
     /// Every record below this offset is on disk (fdatasync returned).
-    private var syncedOffset: Int64 = 0
-    private var syncLeader = false
 
     private let lock: WriterLock
     private var flusher: pthread_t?
@@ -83,7 +76,6 @@ public final class LogWriter: @unchecked Sendable {
         let appendLock = Lock()
         self.appendLock = appendLock
         self.flusherWake = appendLock.makeCondition()
-        self.syncRound = Lock()
     }
 
     func startFlusher() throws(EventLogError) {
@@ -297,7 +289,7 @@ public final class LogWriter: @unchecked Sendable {
             }
             unsyncedBatches = 0
             let covered = segment.nextOffset
-            syncRound.withLock { syncedOffset = max(syncedOffset, covered) }
+            groupCommit.markSynced(upTo: covered)
         }
         publish()
         return nil
@@ -384,22 +376,7 @@ public final class LogWriter: @unchecked Sendable {
             if stopping { throw EventLogError(.closed, "\(state.directory): the log is closed") }
             return assignedOffset
         }
-        syncRound.lock()
-        defer { syncRound.unlock() }
-        while syncedOffset < target {
-            guard syncLeader else {
-                syncLeader = true
-                syncRound.unlock()
-                let round = Result { () throws(EventLogError) in try syncEverythingAppended() }
-                syncRound.lock()
-                syncLeader = false
-                if case .success(let covered) = round { syncedOffset = max(syncedOffset, covered) }
-                syncRound.broadcast()
-                if case .failure(let error) = round { throw error }
-                continue
-            }
-            syncRound.wait(untilNanoseconds: nil)
-        }
+        try groupCommit.waitUntilSynced(target) { () throws(EventLogError) in try syncEverythingAppended() }
     }
 
     /// One round of group commit: writes every record appended so far, then

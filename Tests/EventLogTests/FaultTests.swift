@@ -95,6 +95,48 @@ private final class Switch: Sendable {
         #expect(report.isSound && report.records == 70, "\(report.problems)")
     }
 
+    /// Concurrent syncs while fdatasync fails: a caller whose round failed
+    /// gets the error, none hangs or returns success for records not yet
+    /// synced, and once the disk works again every sync succeeds.
+    @Test func concurrentSyncsDuringFailuresReportThemAndRecover() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.child("log")
+        let log = try EventLog(path: path, options: Sample.options())
+        let failing = Switch()
+        let syncsOK = Atomic<Int>(0)
+        let syncsFailed = Atomic<Int>(0)
+        withFaults({ op, file in failing.isOn && op == .sync && file.hasPrefix(path) ? EIO : nil }) {
+            DispatchQueue.concurrentPerform(iterations: 6) { thread in
+                for i in 0..<40 {
+                    if thread == 0 && i == 20 { failing.off() }
+                    do {
+                        _ = try log.append(key: nil, value: [UInt8(thread), UInt8(i)])
+                        try log.sync()
+                        _ = syncsOK.add(1, ordering: .relaxed)
+                    } catch {
+                        _ = syncsFailed.add(1, ordering: .relaxed)
+                    }
+                }
+            }
+        }
+        #expect(syncsFailed.load(ordering: .relaxed) > 0)
+        #expect(syncsOK.load(ordering: .relaxed) > 0)
+        // With the fault gone, every caller's sync succeeds again.
+        DispatchQueue.concurrentPerform(iterations: 6) { thread in
+            do {
+                _ = try log.append(key: nil, value: [UInt8(thread)])
+                try log.sync()
+            } catch {
+                _ = syncsFailed.add(1000, ordering: .relaxed)
+            }
+        }
+        #expect(syncsFailed.load(ordering: .relaxed) < 1000)
+        // Every record once, in order (their bytes are not Sample's).
+        let outcome = try Reader.readAll(log)
+        #expect(outcome.offsets == Array(0..<246) && outcome.errors.isEmpty)
+        try log.close()
+    }
+
     /// A roll that fails half way (the new .log created, its index not)
     /// must not make every later roll fail.
     @Test func failedRollIsRetried() throws {
