@@ -46,7 +46,6 @@ public final class LogWriter: @unchecked Sendable {
     private let writeLock = Lock()
     private var segment: ActiveSegment
     private var published: HeadState
-    private var unsyncedBatches: UInt64 = 0
     /// Segments rolled away from whose last batches may not be on disk yet,
     /// and whether the directory holds entries not yet synced: the next sync
     /// covers them, so rolling costs no disk flush when nobody asks for one.
@@ -54,7 +53,6 @@ public final class LogWriter: @unchecked Sendable {
     private var directoryUnsynced = false
 
     private let groupCommit = GroupCommit()
-    /// Every record below this offset is on disk (fdatasync returned).
 
     private let lock: WriterLock
     private var flusher: pthread_t?
@@ -278,7 +276,6 @@ public final class LogWriter: @unchecked Sendable {
             try roll(to: header.baseOffset)
         }
         try segment.append(batch: bytes, header: header)
-        unsyncedBatches += 1
         if case .batch = configuration.syncMode {
             do throws(EventLogError) {
                 try syncRolledSegments()
@@ -287,7 +284,6 @@ public final class LogWriter: @unchecked Sendable {
                 publish()
                 return error
             }
-            unsyncedBatches = 0
             let covered = segment.nextOffset
             groupCommit.markSynced(upTo: covered)
         }
