@@ -56,21 +56,33 @@ public final class RecordBatchBuilder {
         timestamp: Int64, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?,
         headers: UnsafeBufferPointer<HeaderBytes>
     ) {
+        let appended = append(timestamp: timestamp, key: key, value: value, headers: headers, ifWithin: .max)
+        precondition(appended, "an unlimited batch takes every record")
+    }
+
+    /// Appends the next record if the batch's encoded records then take at
+    /// most `maxBytes`, or if the batch is empty (a batch holds at least one
+    /// record, however large); otherwise appends nothing and returns false.
+    /// The size is computed once, for the check and the encoding.
+    public func append(
+        timestamp: Int64, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?,
+        headers: UnsafeBufferPointer<HeaderBytes>, ifWithin maxBytes: Int
+    ) -> Bool {
         precondition(timestamp >= 0, "record timestamps must be >= 0")
-        precondition(recordsCount < Int(Int32.max), "a batch holds at most Int32.max records")
-        if recordsCount == 0 {
-            firstTimestamp = timestamp
-            maxTimestamp = timestamp
-        } else {
-            maxTimestamp = max(maxTimestamp, timestamp)
-        }
-        let offsetDelta = Int32(recordsCount)
-        let timestampDelta = timestamp - firstTimestamp
+        let offsetDelta = Int32(truncatingIfNeeded: recordsCount)
+        let timestampDelta = recordsCount == 0 ? 0 : timestamp - firstTimestamp
         let body = RecordEncoding.bodySize(
             offsetDelta: offsetDelta, timestampDelta: timestampDelta, keyCount: key?.count, valueCount: value?.count,
             headers: headers)
         precondition(body <= Int(Int32.max), "a record must encode to fewer than 2 GiB")
         let size = Varint.size(Int64(body)) + body
+        if recordsCount > 0 {
+            guard recordsCount < Int(Int32.max), encodedBytes + size <= maxBytes else { return false }
+            maxTimestamp = max(maxTimestamp, timestamp)
+        } else {
+            firstTimestamp = timestamp
+            maxTimestamp = timestamp
+        }
         blockCuts.recordWillStart(at: encodedBytes, size: size, target: KafkaLZ4.recordBlockTarget)
         buffer.reserveCapacity(buffer.count + size)
         let written = RecordEncoding.write(
@@ -79,6 +91,7 @@ public final class RecordBatchBuilder {
         buffer.unsafeExtend(by: written)
         blockCuts.recordDidEnd(at: encodedBytes, target: KafkaLZ4.recordBlockTarget)
         recordsCount += 1
+        return true
     }
 
     /// Finishes the batch and appends it to `output`; returns its size.

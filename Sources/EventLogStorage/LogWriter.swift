@@ -142,22 +142,17 @@ public final class LogWriter: @unchecked Sendable {
         var offset = first
         for i in 0..<count {
             let r = record(i)
-            let size = RecordBatchBuilder.encodedSize(
-                offsetDelta: Int32(builder.recordsCount), timestampDelta: 0,
-                keyCount: r.key?.count, valueCount: r.value?.count, headers: r.headers)
-            if builder.recordsCount > 0
-                && (builder.encodedBytes + size > batchMaxBytes || builder.recordsCount == Int(Int32.max))
+            let timestamp = r.timestamp == 0 ? now : r.timestamp
+            if builder.recordsCount == 0 { openBatch(builder, at: offset) }
+            if !builder.append(
+                timestamp: timestamp, key: r.key, value: r.value, headers: r.headers, ifWithin: batchMaxBytes)
             {
+                // Full: the record opens the next batch, which takes it whatever its size.
                 enqueueCurrent()
                 builder = current.builder
+                openBatch(builder, at: offset)
+                builder.append(timestamp: timestamp, key: r.key, value: r.value, headers: r.headers)
             }
-            if builder.recordsCount == 0 {
-                builder.reset(baseOffset: offset)
-                current.openedAt = monotonicNanoseconds()
-                wakeFlusher(by: current.openedAt + configuration.lingerNanoseconds)
-            }
-            builder.append(
-                timestamp: r.timestamp == 0 ? now : r.timestamp, key: r.key, value: r.value, headers: r.headers)
             offset += 1
         }
         assignedOffset = offset
@@ -173,6 +168,13 @@ public final class LogWriter: @unchecked Sendable {
             claimed.append(batch)
         }
         return (first, claimed)
+    }
+
+    /// Starts the open batch at `offset` (appendLock held).
+    private func openBatch(_ builder: RecordBatchBuilder, at offset: Int64) {
+        builder.reset(baseOffset: offset)
+        current.openedAt = monotonicNanoseconds()
+        wakeFlusher(by: current.openedAt + configuration.lingerNanoseconds)
     }
 
     /// Signals the flusher if it sleeps past `deadline` (appendLock held).
