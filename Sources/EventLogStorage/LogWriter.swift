@@ -156,7 +156,7 @@ public final class LogWriter: @unchecked Sendable {
             offset += 1
         }
         assignedOffset = offset
-        if current.builder.encodedBytes >= configuration.batchMaxBytes { enqueueCurrent() }
+        if builder.encodedBytes >= batchMaxBytes { enqueueCurrent() }
         guard enqueuedBatches != enqueuedBefore else { return (first, []) }
         wakeFlusher(by: 0)
         // More than one batch that nobody seals yet means the writer is
