@@ -147,11 +147,10 @@ private final class SegmentWalker {
             try RecordDecoder.decode(recordsSection: payload, header: header, into: &records, headers: &headers)
         case .some(.lz4):
             buffer.removeAll()
-            let count = try lz4.decompress(payload, into: buffer, limit: Self.maxDecompressedBatch)
-            summary.uncompressedBytes += UInt64(RecordBatchHeader.size + count)
-            try RecordDecoder.decode(
-                recordsSection: UnsafeRawBufferPointer(start: buffer.baseAddress, count: count), header: header,
+            let section = try RecordDecoder.decode(
+                lz4Frame: payload, using: lz4, buffer: buffer, limit: Self.maxDecompressedBatch, header: header,
                 into: &records, headers: &headers)
+            summary.uncompressedBytes += UInt64(RecordBatchHeader.size + section.count)
         default:
             // Codecs this library does not read (batches from Kafka itself):
             // count from the header, whose timestamps bound the records'.

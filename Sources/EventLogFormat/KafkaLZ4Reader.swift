@@ -15,11 +15,23 @@ extension KafkaLZ4 {
     public func decompress(
         _ frame: UnsafeRawBufferPointer, into output: ByteBuffer, limit: Int
     ) throws(FormatError) -> Int {
+        try decompress(frame, into: output, limit: limit) { (_: Int) throws(FormatError) in }
+    }
+
+    /// As `decompress(_:into:limit:)`, calling `afterBlock` after each block
+    /// with the bytes produced so far (from where `output` ended), for work
+    /// on a block while it is still in cache. An error `afterBlock` throws
+    /// ends the decompression with it. `output` may move between calls.
+    public func decompress(
+        _ frame: UnsafeRawBufferPointer, into output: ByteBuffer, limit: Int,
+        afterBlock: (Int) throws(FormatError) -> Void
+    ) throws(FormatError) -> Int {
         let start = output.count
         lastFrameBlocks.removeAll(keepingCapacity: true)
         do throws(FormatError) {
             guard let base = frame.baseAddress else { throw Self.truncated("frame header", at: 0) }
-            return try Self.readFrame(base, count: frame.count, into: output, limit: limit, blocks: &lastFrameBlocks)
+            return try Self.readFrame(
+                base, count: frame.count, into: output, limit: limit, blocks: &lastFrameBlocks, afterBlock: afterBlock)
         } catch {
             output.truncate(to: start)
             lastFrameBlocks.removeAll(keepingCapacity: true)
@@ -37,7 +49,8 @@ extension KafkaLZ4 {
     }
 
     private static func readFrame(
-        _ p: UnsafeRawPointer, count: Int, into output: ByteBuffer, limit: Int, blocks: inout [LZ4BlockStart]
+        _ p: UnsafeRawPointer, count: Int, into output: ByteBuffer, limit: Int, blocks: inout [LZ4BlockStart],
+        afterBlock: (Int) throws(FormatError) -> Void
     ) throws(FormatError) -> Int {
         let descriptor = try readDescriptor(p, count: count, limit: limit)
         let start = output.count
@@ -82,6 +95,7 @@ extension KafkaLZ4 {
                 guard decoded <= limit - produced else { throw tooLarge(limit, at: position) }
                 output.unsafeExtend(by: decoded)
             }
+            try afterBlock(output.count - start)
             position = data + length + checksumSize
         }
     }

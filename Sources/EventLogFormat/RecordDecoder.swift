@@ -73,17 +73,19 @@ public enum RecordDecoder {
         }
     }
 
-    private static func decodeAll(
+    /// Decodes the records of `section` from `start` on, where `found` of the
+    /// batch's records were decoded before it.
+    static func decodeAll(
         _ section: UnsafeRawBufferPointer, _ header: RecordBatchHeader, _ records: inout [RecordView],
-        _ headers: inout [HeaderView]
+        _ headers: inout [HeaderView], from start: Int = 0, found: Int = 0
     ) throws(FormatError) {
         let declared = Int(header.recordsCount)
         guard declared >= 0 else {
             throw FormatError(kind: .invalidRecord, position: 0, detail: "recordsCount \(declared) is negative")
         }
         let end = section.count
-        guard let base = section.baseAddress, end > 0 else {
-            guard declared == 0 else { throw missingRecords(declared, found: 0, at: 0) }
+        guard let base = section.baseAddress, end > start else {
+            guard declared <= found else { throw missingRecords(declared, found: found, at: start) }
             return
         }
         // Bounded by what the bytes can hold, so a hostile count cannot make us
@@ -94,15 +96,36 @@ public enum RecordDecoder {
             records.reserveCapacity(max(needed, 2 * records.capacity))
         }
         let appendTime = header.isLogAppendTime
-        var position = 0
-        for index in 0..<declared {
+        var position = start
+        for index in min(found, declared)..<declared {
             guard position < end else { throw missingRecords(declared, found: index, at: position) }
             try decodeRecord(base, &position, end: end, header, appendTime: appendTime, &records, &headers)
         }
-        guard position == end else {
-            throw FormatError(
-                kind: .trailingBytes, position: position,
-                detail: "\(end - position) bytes follow the batch's \(declared) records")
+        guard position == end else { throw trailing(end - position, declared, at: position) }
+    }
+
+    /// Decodes the records that lie whole between `position` and `available`,
+    /// while fewer than `declared` are decoded, moving `position` and `found`
+    /// past them. A record that is cut off or malformed stops it there, for
+    /// `decodeAll` to report once the section is complete.
+    @inline(__always)
+    static func decodeAvailable(
+        _ base: UnsafeRawPointer, available: Int, _ header: RecordBatchHeader, declared: Int,
+        position: inout Int, found: inout Int, _ records: inout [RecordView], _ headers: inout [HeaderView]
+    ) throws(FormatError) {
+        let appendTime = header.isLogAppendTime
+        // Locals, so the loop keeps them in registers: the caller's are
+        // captured variables, stored to memory at every write.
+        var at = position
+        var decoded = found
+        defer {
+            position = at
+            found = decoded
+        }
+        while decoded < declared, at < available, let next = RecordBoundaries.recordEnd(base, at: at, limit: available)
+        {
+            try decodeRecord(base, &at, end: next, header, appendTime: appendTime, &records, &headers)
+            decoded &+= 1
         }
     }
 
@@ -225,6 +248,12 @@ public enum RecordDecoder {
         FormatError(
             kind: .recordCountMismatch, position: position,
             detail: "batch declares \(declared) records but its records section ends after \(found)")
+    }
+
+    @inline(never)
+    private static func trailing(_ count: Int, _ declared: Int, at position: Int) -> FormatError {
+        FormatError(
+            kind: .trailingBytes, position: position, detail: "\(count) bytes follow the batch's \(declared) records")
     }
 
     @inline(never)

@@ -143,9 +143,8 @@ final class SegmentBatchReader {
             try RecordDecoder.decode(recordsSection: payload, header: header, into: &records, headers: &headers)
         case .some(.lz4):
             buffer.removeAll()
-            let count = try lz4.decompress(payload, into: buffer, limit: Self.maxDecompressedBatch)
-            try RecordDecoder.decode(
-                recordsSection: UnsafeRawBufferPointer(start: buffer.baseAddress, count: count), header: header,
+            _ = try RecordDecoder.decode(
+                lz4Frame: payload, using: lz4, buffer: buffer, limit: Self.maxDecompressedBatch, header: header,
                 into: &records, headers: &headers)
         default:
             return false

@@ -261,9 +261,9 @@ private struct SegmentChecker {
                 try RecordDecoder.decode(recordsSection: payload, header: header, into: &records, headers: &headers)
             case .some(.lz4):
                 buffer.removeAll()
-                let count = try lz4.decompress(payload, into: buffer, limit: LogCursor.maxDecompressedBatch)
-                let section = UnsafeRawBufferPointer(start: buffer.baseAddress, count: count)
-                try RecordDecoder.decode(recordsSection: section, header: header, into: &records, headers: &headers)
+                _ = try RecordDecoder.decode(
+                    lz4Frame: payload, using: lz4, buffer: buffer, limit: LogCursor.maxDecompressedBatch,
+                    header: header, into: &records, headers: &headers)
             default:
                 return "compression codec \(header.attributes & 7) is not supported (at byte \(position + 21))"
             }
