@@ -152,6 +152,15 @@ int crash_writer_main(int argc, char **argv);
 
 /* Ceilings (ceilings.c): one-core LZ4 and memcpy speed. */
 void run_ceilings(const bench_config *cfg, const dataset *d100, const dataset *d1k);
+/* One-core LZ4 speed on a data set's bytes, measurable again and again: for
+ * ratios against LZ4 measured right beside a workload, as the machine's
+ * speed drifts between the phases of a run. */
+typedef struct lz4_probe lz4_probe;
+lz4_probe *lz4_probe_new(const bench_config *cfg, const dataset *d);
+double lz4_probe_compress_mbps(lz4_probe *p, double min_seconds);
+double lz4_probe_decompress_mbps(lz4_probe *p, double min_seconds);
+double lz4_probe_ratio(const lz4_probe *p);
+void lz4_probe_free(lz4_probe *p);
 /* The wake-up ceiling (wakeup.c): a raw futex between two processes, run
  * with the tail-latency workload. */
 void run_wakeup_ceiling(const bench_config *cfg);

@@ -4,7 +4,10 @@
  * value bytes, cut as libeventlog cuts them (256 KiB batches of independent
  * 64 KiB blocks, LZ4_compress_fast_extState with acceleration 1, as
  * KafkaLZ4.swift does), and memcpy bandwidth on a buffer far larger than the
- * caches. libeventlog's append and replay speeds are reported against these.
+ * caches. libeventlog's append and replay speeds are reported against LZ4
+ * measured again right before and after each of them (lz4_probe, used by
+ * workloads.c): this machine's speed drifts by a third between the phases of
+ * one run, and a ratio of two figures taken minutes apart would measure that.
  */
 #include "bench.h"
 
@@ -33,60 +36,91 @@ static uint8_t *stream_bytes(const dataset *d, size_t bytes, size_t *len) {
     return buf;
 }
 
-static void lz4_ceiling(const bench_config *cfg, const dataset *d) {
-    size_t len;
-    uint8_t *src = stream_bytes(d, cfg->quick ? (16u << 20) : (64u << 20), &len);
-    size_t blocks = (len + BLOCK_BYTES - 1) / BLOCK_BYTES;
-    char *dst = malloc((size_t)LZ4_compressBound(BLOCK_BYTES) * blocks);
-    int *sizes = malloc(blocks * sizeof *sizes);
-    uint8_t *back = malloc(len);
-    void *state = malloc((size_t)LZ4_sizeofState());
-    if (!dst || !sizes || !back || !state) die("ceilings: out of memory");
-    double min_seconds = cfg->quick ? 0.2 : 1.0;
+/* The data set's stream, and its blocks compressed once, for measuring
+ * either direction as often as needed. */
+struct lz4_probe {
+    uint8_t *src, *back;
+    size_t len, blocks, compressed;
+    char *dst;
+    int *sizes;
+    void *state;
+};
 
-    /* Compression: every block of every batch, repeated until min_seconds. */
-    size_t compressed = 0, rounds = 0;
+lz4_probe *lz4_probe_new(const bench_config *cfg, const dataset *d) {
+    lz4_probe *p = calloc(1, sizeof *p);
+    if (!p) die("ceilings: out of memory");
+    p->src = stream_bytes(d, cfg->quick ? (16u << 20) : (64u << 20), &p->len);
+    p->blocks = (p->len + BLOCK_BYTES - 1) / BLOCK_BYTES;
+    p->dst = malloc((size_t)LZ4_compressBound(BLOCK_BYTES) * p->blocks);
+    p->sizes = malloc(p->blocks * sizeof *p->sizes);
+    p->back = malloc(p->len);
+    p->state = malloc((size_t)LZ4_sizeofState());
+    if (!p->dst || !p->sizes || !p->back || !p->state) die("ceilings: out of memory");
+    lz4_probe_compress_mbps(p, 0);
+    return p;
+}
+
+void lz4_probe_free(lz4_probe *p) {
+    free(p->src);
+    free(p->dst);
+    free(p->sizes);
+    free(p->back);
+    free(p->state);
+    free(p);
+}
+
+double lz4_probe_ratio(const lz4_probe *p) { return (double)p->len / (double)p->compressed; }
+
+/* Compresses every block of the stream, repeated until min_seconds. */
+double lz4_probe_compress_mbps(lz4_probe *p, double min_seconds) {
+    size_t rounds = 0;
     double start = now_seconds(), elapsed;
     do {
-        compressed = 0;
-        for (size_t b = 0; b < blocks; b++) {
-            size_t block_len = b + 1 < blocks ? BLOCK_BYTES : len - b * BLOCK_BYTES;
-            char *out = dst + (size_t)LZ4_compressBound(BLOCK_BYTES) * b;
-            sizes[b] = LZ4_compress_fast_extState(state, (const char *)src + b * BLOCK_BYTES, out, (int)block_len,
-                                                  LZ4_compressBound(BLOCK_BYTES), 1);
-            if (sizes[b] <= 0) die("ceilings: LZ4 compression failed");
-            compressed += (size_t)sizes[b];
+        p->compressed = 0;
+        for (size_t b = 0; b < p->blocks; b++) {
+            size_t block_len = b + 1 < p->blocks ? BLOCK_BYTES : p->len - b * BLOCK_BYTES;
+            char *out = p->dst + (size_t)LZ4_compressBound(BLOCK_BYTES) * b;
+            p->sizes[b] = LZ4_compress_fast_extState(p->state, (const char *)p->src + b * BLOCK_BYTES, out,
+                                                     (int)block_len, LZ4_compressBound(BLOCK_BYTES), 1);
+            if (p->sizes[b] <= 0) die("ceilings: LZ4 compression failed");
+            p->compressed += (size_t)p->sizes[b];
         }
         rounds++;
         elapsed = now_seconds() - start;
     } while (elapsed < min_seconds);
-    char key[96];
-    snprintf(key, sizeof key, "ceiling.lz4_compress.%s.mbps", d->name);
-    metric_add(key, (double)len * (double)rounds / elapsed / 1e6);
-    snprintf(key, sizeof key, "ceiling.lz4_ratio.%s", d->name);
-    metric_add(key, (double)len / (double)compressed);
+    return (double)p->len * (double)rounds / elapsed / 1e6;
+}
 
-    /* Decompression of the same blocks. */
-    rounds = 0;
-    start = now_seconds();
+/* Decompresses the blocks, repeated until min_seconds, and checks the result. */
+double lz4_probe_decompress_mbps(lz4_probe *p, double min_seconds) {
+    size_t rounds = 0;
+    double start = now_seconds(), elapsed;
     do {
-        for (size_t b = 0; b < blocks; b++) {
-            size_t block_len = b + 1 < blocks ? BLOCK_BYTES : len - b * BLOCK_BYTES;
-            const char *in = dst + (size_t)LZ4_compressBound(BLOCK_BYTES) * b;
-            if (LZ4_decompress_safe(in, (char *)back + b * BLOCK_BYTES, sizes[b], (int)block_len) != (int)block_len)
+        for (size_t b = 0; b < p->blocks; b++) {
+            size_t block_len = b + 1 < p->blocks ? BLOCK_BYTES : p->len - b * BLOCK_BYTES;
+            const char *in = p->dst + (size_t)LZ4_compressBound(BLOCK_BYTES) * b;
+            if (LZ4_decompress_safe(in, (char *)p->back + b * BLOCK_BYTES, p->sizes[b], (int)block_len) !=
+                (int)block_len)
                 die("ceilings: LZ4 decompression failed");
         }
         rounds++;
         elapsed = now_seconds() - start;
     } while (elapsed < min_seconds);
-    if (memcmp(back, src, len) != 0) die("ceilings: LZ4 round trip differs");
+    if (memcmp(p->back, p->src, p->len) != 0) die("ceilings: LZ4 round trip differs");
+    return (double)p->len * (double)rounds / elapsed / 1e6;
+}
+
+static void lz4_ceiling(const bench_config *cfg, const dataset *d) {
+    lz4_probe *p = lz4_probe_new(cfg, d);
+    double min_seconds = cfg->quick ? 0.2 : 1.0;
+    char key[96];
+    snprintf(key, sizeof key, "ceiling.lz4_compress.%s.mbps", d->name);
+    metric_add(key, lz4_probe_compress_mbps(p, min_seconds));
+    snprintf(key, sizeof key, "ceiling.lz4_ratio.%s", d->name);
+    metric_add(key, lz4_probe_ratio(p));
     snprintf(key, sizeof key, "ceiling.lz4_decompress.%s.mbps", d->name);
-    metric_add(key, (double)len * (double)rounds / elapsed / 1e6);
-    free(src);
-    free(dst);
-    free(sizes);
-    free(back);
-    free(state);
+    metric_add(key, lz4_probe_decompress_mbps(p, min_seconds));
+    lz4_probe_free(p);
 }
 
 /* memcpy between two buffers much larger than the last-level cache: the

@@ -134,7 +134,8 @@ static size_t evaluate_targets(target *t) {
     }
     row = ROW("not-durable append, 100 B: >= 0.6x one-core LZ4 compression");
     snprintf(row->goal, sizeof row->goal, ">= 0.60x");
-    if (ratio_of("eventlog", "append_batch.100.mbps", "ceiling", "lz4_compress.100.mbps", &r)) {
+    if (get("eventlog", "append_batch.100.x_lz4_compress", &r) ||
+        ratio_of("eventlog", "append_batch.100.mbps", "ceiling", "lz4_compress.100.mbps", &r)) {
         snprintf(row->value, sizeof row->value, "%.2fx", r);
         row->state = r >= 0.6;
     }
@@ -171,7 +172,8 @@ static size_t evaluate_targets(target *t) {
     }
     row = ROW("replay, 100 B: >= 0.6x one-core LZ4 decompression");
     snprintf(row->goal, sizeof row->goal, ">= 0.60x");
-    if (ratio_of("eventlog", "replay.100.mbps", "ceiling", "lz4_decompress.100.mbps", &r)) {
+    if (get("eventlog", "replay.100.x_lz4_decompress", &r) ||
+        ratio_of("eventlog", "replay.100.mbps", "ceiling", "lz4_decompress.100.mbps", &r)) {
         snprintf(row->value, sizeof row->value, "%.2fx", r);
         row->state = r >= 0.6;
     }
@@ -300,18 +302,31 @@ void report_table(const bench_config *cfg, FILE *out) {
         fprintf(out, "\n");
     }
 
-    fprintf(out, "\nlibeventlog against the ceilings:\n");
-    const struct { const char *label, *a, *b; } ceil_rows[] = {
-        {"append batch 100 B / LZ4 compress", "eventlog.append_batch.100.mbps", "ceiling.lz4_compress.100.mbps"},
-        {"append batch 1 KiB / LZ4 compress", "eventlog.append_batch.1k.mbps", "ceiling.lz4_compress.1k.mbps"},
-        {"append batch 100 B / memcpy", "eventlog.append_batch.100.mbps", "ceiling.memcpy.mbps"},
-        {"replay 100 B / LZ4 decompress", "eventlog.replay.100.mbps", "ceiling.lz4_decompress.100.mbps"},
-        {"replay 1 KiB / LZ4 decompress", "eventlog.replay.1k.mbps", "ceiling.lz4_decompress.1k.mbps"},
-        {"replay 100 B / memcpy", "eventlog.replay.100.mbps", "ceiling.memcpy.mbps"},
+    fprintf(out, "\nlibeventlog against the ceilings (LZ4: measured right before and after each workload,\n"
+                 "median of the runs' ratios; in brackets, against the ceilings above):\n");
+    const struct { const char *label, *paired, *a, *b; } ceil_rows[] = {
+        {"append batch 100 B / LZ4 compress", "eventlog.append_batch.100.x_lz4_compress",
+         "eventlog.append_batch.100.mbps", "ceiling.lz4_compress.100.mbps"},
+        {"append batch 1 KiB / LZ4 compress", "eventlog.append_batch.1k.x_lz4_compress",
+         "eventlog.append_batch.1k.mbps", "ceiling.lz4_compress.1k.mbps"},
+        {"append batch 100 B / memcpy", NULL, "eventlog.append_batch.100.mbps", "ceiling.memcpy.mbps"},
+        {"replay 100 B / LZ4 decompress", "eventlog.replay.100.x_lz4_decompress", "eventlog.replay.100.mbps",
+         "ceiling.lz4_decompress.100.mbps"},
+        {"replay 1 KiB / LZ4 decompress", "eventlog.replay.1k.x_lz4_decompress", "eventlog.replay.1k.mbps",
+         "ceiling.lz4_decompress.1k.mbps"},
+        {"replay 100 B / memcpy", NULL, "eventlog.replay.100.mbps", "ceiling.memcpy.mbps"},
     };
-    for (size_t i = 0; i < sizeof ceil_rows / sizeof ceil_rows[0]; i++)
-        if (metric_get(ceil_rows[i].a, &v) && metric_get(ceil_rows[i].b, &w) && w > 0)
+    for (size_t i = 0; i < sizeof ceil_rows / sizeof ceil_rows[0]; i++) {
+        double paired;
+        int has_paired = ceil_rows[i].paired && metric_get(ceil_rows[i].paired, &paired);
+        int has_plain = metric_get(ceil_rows[i].a, &v) && metric_get(ceil_rows[i].b, &w) && w > 0;
+        if (has_paired && has_plain)
+            fprintf(out, "  %-46s %.2fx  (%.2fx)\n", ceil_rows[i].label, paired, v / w);
+        else if (has_paired)
+            fprintf(out, "  %-46s %.2fx\n", ceil_rows[i].label, paired);
+        else if (has_plain)
             fprintf(out, "  %-46s %.2fx\n", ceil_rows[i].label, v / w);
+    }
 
     fprintf(out, "\n5 tail latency, flush to wake-up, 64-byte records at %.0f/s, flush every %zu (us):\n",
             cfg->tail_rate, cfg->tail_flush_every);

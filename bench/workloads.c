@@ -91,17 +91,37 @@ static void random_reads(const bench_config *cfg, const engine_ops *e, void *h, 
     metric_add(key_of(e, "seek.p999_us"), (double)hist_percentile(&lat, 99.9) / 1e3);
 }
 
-/* Append with the batch API, then measure what was written. */
+/* Records `mbps` as a ratio to the mean of two LZ4 speeds measured on one
+ * core right before and right after the workload. */
+static void record_lz4_ratio(const engine_ops *e, const char *what, const dataset *d, double mbps, double before,
+                             double after, const char *direction) {
+    char unit[48];
+    snprintf(unit, sizeof unit, "x_lz4_%s", direction);
+    metric_add(key_ds(e, what, d, unit), mbps / ((before + after) / 2));
+    snprintf(unit, sizeof unit, "lz4_%s_before_mbps", direction);
+    metric_add(key_ds(e, what, d, unit), before);
+    snprintf(unit, sizeof unit, "lz4_%s_after_mbps", direction);
+    metric_add(key_ds(e, what, d, unit), after);
+}
+
+/* Append with the batch API, then measure what was written. libeventlog's
+ * append and replay are bracketed by LZ4 measurements for their ratios. */
 static void write_and_read(const bench_config *cfg, const engine_ops *e, const dataset *d, size_t total, int seeks) {
     char err[ERR_BYTES];
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/%s-%s-batch", cfg->dir, e->name, d->name);
     remove_tree(dir);
+    lz4_probe *probe = strcmp(e->name, "eventlog") == 0 ? lz4_probe_new(cfg, d) : NULL;
+    double probe_seconds = cfg->quick ? 0.1 : 0.5, before = 0;
     void *h = e->open(dir, OPEN_FAST, err);
     if (!h) fail(e, "open", err);
     double seconds;
+    if (probe) before = lz4_probe_compress_mbps(probe, probe_seconds);
     size_t n = append_phase(e, h, d, total, cfg->batch_records, cfg->append_seconds_max, &seconds);
     record_rate(e, "append_batch", d, n, seconds);
+    if (probe)
+        record_lz4_ratio(e, "append_batch", d, (double)n * dataset_record_bytes(d) / seconds / 1e6, before,
+                         lz4_probe_compress_mbps(probe, probe_seconds), "compress");
     e->close(h);
 
     uint64_t allocated, apparent;
@@ -112,6 +132,7 @@ static void write_and_read(const bench_config *cfg, const engine_ops *e, const d
     h = e->open(dir, OPEN_READ, err);
     if (!h) fail(e, "open for reading", err);
     read_sum sum = {0};
+    if (probe) before = lz4_probe_decompress_mbps(probe, probe_seconds);
     double start = now_seconds();
     if (e->replay(h, &sum, err)) fail(e, "replay", err);
     seconds = now_seconds() - start;
@@ -119,6 +140,11 @@ static void write_and_read(const bench_config *cfg, const engine_ops *e, const d
                               (unsigned long long)sum.records, n);
     metric_add(key_ds(e, "replay", d, "rps"), (double)n / seconds);
     metric_add(key_ds(e, "replay", d, "mbps"), (double)sum.bytes / seconds / 1e6);
+    if (probe) {
+        record_lz4_ratio(e, "replay", d, (double)sum.bytes / seconds / 1e6, before,
+                         lz4_probe_decompress_mbps(probe, probe_seconds), "decompress");
+        lz4_probe_free(probe);
+    }
     if (seeks) random_reads(cfg, e, h, n);
     e->close(h);
     remove_tree(dir);
