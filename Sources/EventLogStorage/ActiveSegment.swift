@@ -1,7 +1,13 @@
-// The segment being written: its .log, .index and .timeindex, all written
-// through shared mappings. The .log file is preallocated ahead of the write
-// position with fallocate, so a full disk is an error at allocation time and
-// never a SIGBUS on a store; roll and close trim every file to its data.
+// The segment being written: its .log, written with pwrite, and its .index
+// and .timeindex, written through shared mappings. The .log file is
+// preallocated ahead of the write position with fallocate, so a full disk is
+// an error at allocation time; roll and close trim every file to its data.
+// Batches go in with pwrite rather than stores into a mapping: after each
+// fdatasync the kernel write-protects the mapping's pages again, and the next
+// store into one faulted through ext4's page_mkwrite; with pwrite a group
+// commit round took less time (8 threads syncing each append: 52-57 k/s
+// through the mapping, 64-71 k/s with pwrite) and non-durable appends used
+// less system time.
 // Index entries follow Kafka's LogSegment.append: after more than
 // `indexIntervalBytes` have been written since the last entry, the next batch
 // gets an .index entry (its last offset, its position) and the .timeindex an
@@ -15,15 +21,12 @@ final class ActiveSegment {
     /// Preallocation step of the .log: large enough that fallocate is rare,
     /// small enough that a fresh segment does not claim much unused space.
     static let allocationStep = 8 << 20
-    /// MADV_POPULATE_WRITE (Linux 5.14), not yet in Glibc's headers here.
-    static let populateWrite: Int32 = 23
 
     let base: Int64
     let directory: String
     /// The roll size: preallocation never goes past it.
     private let segmentBytes: Int
     private let log: FileHandle
-    private let region: MappedRegion
     private var allocated: Int
     private(set) var position: Int
     let offsetIndex: IndexFile
@@ -76,7 +79,6 @@ final class ActiveSegment {
         try log.truncate(to: max(validEnd, state.position))
         allocated = max(validEnd, state.position)
         position = state.position
-        region = try log.map(length: SegmentReader.activeMappingLength, writable: true)
         let maxEntries = segmentBytes / Self.indexIntervalBytes + 2
         offsetIndex = try IndexFile.openForWriting(
             path: SegmentFileName.path(directory: directory, base: base, .offsetIndex),
@@ -120,14 +122,9 @@ final class ActiveSegment {
                 rounded = (end + 4095) & ~4095
                 try log.allocate(offset: allocated, length: rounded - allocated)
             }
-            // Fault the new pages in with one call instead of one fault per
-            // 4 KiB page during the copies below. Kernels before 5.14 do not
-            // know MADV_POPULATE_WRITE and refuse it; the pages then fault in
-            // one by one, as usual.
-            _ = madvise(region.base! + allocated, rounded - allocated, Self.populateWrite)
             allocated = rounded
         }
-        memcpy(region.base! + position, batch.baseAddress!, batch.count)
+        try log.write(batch, at: position)
         account(header: header, size: batch.count)
         unsyncedBytes += batch.count
     }

@@ -67,6 +67,48 @@ private final class Switch: Sendable {
         #expect(report.isSound && report.records == UInt64(accepted.count + 10))
     }
 
+    /// An I/O error writing a batch into the segment is reported, the batch
+    /// stays queued, and once writes work again it goes in exactly once.
+    @Test func ioErrorWritingABatchKeepsItAndRetries() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.child("log")
+        let log = try EventLog(path: path, options: Sample.options(segmentBytes: 64 << 20))
+        try Sample.append(0..<100, to: log)
+        let failing = Switch()
+        var accepted: [UInt64] = Array(0..<100)
+        let segmentWrites: FaultInjection.Injector = { op, file in
+            failing.isOn && op == .write && file.hasPrefix(path) && file.hasSuffix(".log") ? EIO : nil
+        }
+        try withFaults(segmentWrites) {
+            // Appends go on until the failed write is reported to them.
+            var next: UInt64 = 100
+            var failures = 0
+            while failures < 3 && next < 100_000 {
+                do throws(EventLogError) {
+                    #expect(try log.append(Sample.record(next)) == next)
+                    accepted.append(next)
+                    next += 1
+                    if next % 50 == 0 { try log.flush() }
+                } catch {
+                    failures += 1
+                }
+            }
+            #expect(failures == 3)
+            #expect(throws: EventLogError.self) { try log.sync() }
+            let seen = try Reader.readAll(log)
+            #expect(seen.offsets == Array(0..<100) && seen.wrong.isEmpty && seen.errors.isEmpty)
+            failing.off()
+            try log.flush()
+        }
+        try Sample.append(UInt64(accepted.count)..<UInt64(accepted.count) + 10, to: log)
+        let outcome = try Reader.readAll(log)
+        #expect(outcome.offsets == Array(0..<UInt64(accepted.count) + 10))
+        #expect(outcome.wrong.isEmpty && outcome.errors.isEmpty)
+        try log.close()
+        let report = try EventLog.verify(at: path)
+        #expect(report.isSound && report.records == UInt64(accepted.count + 10))
+    }
+
     /// An fdatasync that fails after a batch was copied into the segment must
     /// not leave the batch queued: writing it again would put a second batch
     /// with the same offsets into the log.
