@@ -44,15 +44,17 @@ import Testing
     }
 
     /// Records of an earlier batch in the arrays, pointing into bytes that stay put.
-    static let earlierBytes: [UInt8] = Array(repeating: 7, count: 8)
+    nonisolated(unsafe) static let earlierBytes: UnsafeMutableRawBufferPointer = {
+        let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: 8, alignment: 1)
+        bytes.initializeMemory(as: UInt8.self, repeating: 7)
+        return bytes
+    }()
     static func earlier() -> ([RecordView], [HeaderView]) {
-        earlierBytes.withUnsafeBytes { raw in
-            let view = UnsafeRawBufferPointer(rebasing: raw[0..<4])
-            return (
-                [RecordView(offset: -5, timestamp: 1, key: view, value: nil, headerStart: 0, headerCount: 1)],
-                [HeaderView(key: view, value: view)]
-            )
-        }
+        let view = UnsafeRawBufferPointer(rebasing: earlierBytes[0..<4])
+        return (
+            [RecordView(offset: -5, timestamp: 1, key: view, value: nil, headerStart: 0, headerCount: 1)],
+            [HeaderView(key: view, value: view)]
+        )
     }
 
     @Test(arguments: [false, true])
@@ -69,7 +71,7 @@ import Testing
         // decoded; one with bytes in it already puts the section after them.
         let tiny = ByteBuffer(capacity: 16)
         let used = ByteBuffer(capacity: 1 << 20)
-        Self.earlierBytes.withUnsafeBytes { used.append($0) }
+        used.append(UnsafeRawBufferPointer(Self.earlierBytes))
         for buffer in [tiny, used] {
             let decoded = try Self.decodeWhileDecompressing(
                 compressed, header: header, buffer: buffer, earlier: Self.earlier())

@@ -87,11 +87,16 @@ enum FuzzInput {
             headers.removeAll(keepingCapacity: true)
             if header.compression == .lz4 {
                 buffer.removeAll()
-                if let count = try? lz4.decompress(payload, into: buffer, limit: 1 << 24) {
+                var outcome: Result<[DecodedRecord], FormatError>
+                do {
+                    let count = try lz4.decompress(payload, into: buffer, limit: 1 << 24)
                     let section = UnsafeRawBufferPointer(start: buffer.baseAddress, count: count)
-                    _ = try? RecordDecoder.decode(
-                        recordsSection: section, header: header, into: &records, headers: &headers)
+                    try RecordDecoder.decode(recordsSection: section, header: header, into: &records, headers: &headers)
+                    outcome = .success(DecodedRecord.copies(records, headers))
+                } catch {
+                    outcome = .failure(error)
                 }
+                decodeWhileDecompressing(payload, header, lz4: lz4, agreeingWith: outcome)
             } else {
                 _ = try? RecordDecoder.decode(
                     recordsSection: payload, header: header, into: &records, headers: &headers)
@@ -100,6 +105,35 @@ enum FuzzInput {
                 precondition(record.headerStart + record.headerCount <= headers.count)
             }
             position += max(end, RecordBatchHeader.size)
+        }
+    }
+
+    /// Decoding while decompressing (what cursors do) must give what
+    /// decompressing first and decoding afterwards gives: the same records,
+    /// or an error; the same error unless the frame itself is damaged, in
+    /// which case a damaged record before the damage may be reported first.
+    static func decodeWhileDecompressing(
+        _ payload: UnsafeRawBufferPointer, _ header: RecordBatchHeader, lz4: KafkaLZ4,
+        agreeingWith reference: Result<[DecodedRecord], FormatError>
+    ) {
+        var records: [RecordView] = []
+        var headers: [HeaderView] = []
+        // Starts tiny, so that it moves under the records decoded so far.
+        let buffer = ByteBuffer(capacity: 16)
+        do {
+            _ = try RecordDecoder.decode(
+                lz4Frame: payload, using: lz4, buffer: buffer, limit: 1 << 24, header: header, into: &records,
+                headers: &headers)
+            guard case .success(let expected) = reference else { preconditionFailure("decoded a batch that fails") }
+            // The views point into the buffer, which must outlive them.
+            let decoded = withExtendedLifetime(buffer) { DecodedRecord.copies(records, headers) }
+            precondition(decoded == expected, "decoded different records")
+        } catch {
+            precondition(records.isEmpty && headers.isEmpty, "a failed decode left records behind")
+            guard case .failure(let expected) = reference else { preconditionFailure("failed on a good batch") }
+            if expected.kind != .invalidLZ4Frame && expected.kind != .tooLarge && expected.kind != .truncated {
+                precondition(error.kind == expected.kind && error.position == expected.position, "another error")
+            }
         }
     }
 
@@ -123,6 +157,26 @@ enum FuzzInput {
                     result.truncatedBytes <= segment.count && result.cutPosition.map { $0 <= segment.count } ?? true)
                 precondition(result.records >= 0 && result.batches <= segment.count / RecordBatchHeader.size)
             }
+        }
+    }
+}
+
+/// A decoded record's contents, owned, for comparing two decodes.
+struct DecodedRecord: Equatable {
+    var offset: Int64
+    var timestamp: Int64
+    var key: [UInt8]?
+    var value: [UInt8]?
+    var headers: [[UInt8]?]
+
+    static func copies(_ records: [RecordView], _ headers: [HeaderView]) -> [DecodedRecord] {
+        records.map { record in
+            DecodedRecord(
+                offset: record.offset, timestamp: record.timestamp, key: record.key.map { Array($0) },
+                value: record.value.map { Array($0) },
+                headers: headers[record.headerStart..<record.headerStart + record.headerCount].flatMap {
+                    [Array($0.key), $0.value.map { Array($0) }]
+                })
         }
     }
 }
