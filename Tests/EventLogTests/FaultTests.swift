@@ -19,6 +19,29 @@ private func withFaults<R, E: Error>(_ injector: @escaping FaultInjection.Inject
     try FaultInjection.withInjector(injector, body)
 }
 
+/// Appends records from offset `first` on, flushing every 500, until three
+/// appends have failed with `code`; returns the offsets accepted.
+private func appendUntilThreeFailures(to log: EventLog, from first: UInt64, failingWith code: EventLogError.Code)
+    -> [UInt64]
+{
+    var accepted: [UInt64] = []
+    var next = first
+    var failures = 0
+    while failures < 3 && next < 100_000 {
+        do throws(EventLogError) {
+            #expect(try log.append(Sample.record(next)) == next)
+            accepted.append(next)
+            next += 1
+            if next % 500 == 0 { try log.flush() }
+        } catch {
+            #expect(error.code == code, "\(error)")
+            failures += 1
+        }
+    }
+    #expect(failures == 3)
+    return accepted
+}
+
 /// A switch a test flips while an injector that reads it is installed.
 private final class Switch: Sendable {
     private let value = Atomic<Bool>(true)
@@ -36,21 +59,7 @@ private final class Switch: Sendable {
         var accepted: [UInt64] = Array(0..<100)
         try withFaults({ op, file in full.isOn && op == .allocate && file.hasPrefix(path) ? ENOSPC : nil }) {
             // The first batch written needs more of the 8 MiB preallocation.
-            var next: UInt64 = 100
-            var failures = 0
-            while failures < 3 && next < 100_000 {
-                do throws(EventLogError) {
-                    let offset = try log.append(Sample.record(next))
-                    #expect(offset == next)
-                    accepted.append(next)
-                    next += 1
-                    if next % 500 == 0 { try log.flush() }
-                } catch {
-                    #expect(error.code == .noSpace, "\(error)")
-                    failures += 1
-                }
-            }
-            #expect(failures == 3)
+            accepted += appendUntilThreeFailures(to: log, from: 100, failingWith: .noSpace)
             // Nothing written before is lost, and readers see what was written.
             let seen = try Reader.readAll(log)
             #expect(
@@ -81,19 +90,7 @@ private final class Switch: Sendable {
         }
         try withFaults(segmentWrites) {
             // Appends go on until the failed write is reported to them.
-            var next: UInt64 = 100
-            var failures = 0
-            while failures < 3 && next < 100_000 {
-                do throws(EventLogError) {
-                    #expect(try log.append(Sample.record(next)) == next)
-                    accepted.append(next)
-                    next += 1
-                    if next % 50 == 0 { try log.flush() }
-                } catch {
-                    failures += 1
-                }
-            }
-            #expect(failures == 3)
+            accepted += appendUntilThreeFailures(to: log, from: 100, failingWith: .io)
             #expect(throws: EventLogError.self) { try log.sync() }
             let seen = try Reader.readAll(log)
             #expect(seen.offsets == Array(0..<100) && seen.wrong.isEmpty && seen.errors.isEmpty)
