@@ -238,7 +238,17 @@ EVENTLOG_API int eventlog_open(const char *dir, const eventlog_options *opts,
  * EVENTLOG_SYNC_NONE, trims the active segment's preallocated space, releases
  * the lock and frees the handle. NULL is a no-op returning EVENTLOG_OK. The
  * handle is freed even when an error is returned. Cursors still open answer
- * EVENTLOG_ECLOSED from then on and must still be closed. */
+ * EVENTLOG_ECLOSED from then on and must still be closed.
+ *
+ * Racing with close: eventlog_append, eventlog_append_batch, eventlog_flush,
+ * eventlog_sync, eventlog_start_offset, eventlog_end_offset and
+ * eventlog_cursor_open may be running in other threads when eventlog_close
+ * is called. Each of them either completes before close writes the last
+ * batch (an append that returned EVENTLOG_OK has its records written by this
+ * close, and synced unless the sync mode is EVENTLOG_SYNC_NONE, so they are
+ * there at the next open with the offsets it reported) or returns
+ * EVENTLOG_ECLOSED having appended nothing. A call that *starts* after
+ * eventlog_close has returned uses freed memory, as after free(3). */
 EVENTLOG_API int eventlog_close(eventlog *log);
 
 /* ------------------------------------------------------------- appending */

@@ -137,6 +137,9 @@ public final class LogWriter: @unchecked Sendable {
         while queue.count >= Self.maxQueuedBatches && pendingError == nil && !stopping {
             appendLock.wait(untilNanoseconds: nil)
         }
+        // The lock was let go above: close may have begun meanwhile, and a
+        // record taken now would land in a batch that close never writes.
+        if stopping { throw EventLogError(.closed, "\(state.directory): the log is closed") }
         let enqueuedBefore = enqueuedBatches
         let first = assignedOffset
         let batchMaxBytes = configuration.batchMaxBytes
@@ -461,16 +464,35 @@ public final class LogWriter: @unchecked Sendable {
 
     /// Writes what is waiting, syncs unless the sync mode is none, trims the
     /// active segment's files and releases the writer lock.
+    ///
+    /// `stopping` is set first, under `appendLock`, and only then is the
+    /// open batch queued and everything queued written: an append holds
+    /// `appendLock` while it encodes, so it either ran before (its records
+    /// are in a batch this close writes) or runs after and fails with
+    /// `closed`. Flushing first and stopping afterwards left a window in
+    /// which an append could succeed into a batch nobody would write, and
+    /// its offsets were handed out again after the next open.
     func close() throws(EventLogError) {
         var firstError: EventLogError?
-        do throws(EventLogError) { try flush() } catch { firstError = error }
-        appendLock.withLock {
+        let target = appendLock.withLock { () -> UInt64 in
             stopping = true
+            enqueueCurrent()
             appendLock.broadcast()
             flusherWake.signal()
+            return enqueuedBatches
         }
         if let flusher { pthread_join(flusher, nil) }
         flusher = nil
+        do throws(EventLogError) {
+            try drainQueue()
+            try appendLock.withLock { () throws(EventLogError) in
+                if writtenBatches < target, let error = pendingError { throw error }
+                if let failure = unreportedSyncFailure {
+                    unreportedSyncFailure = nil
+                    throw failure
+                }
+            }
+        } catch { firstError = error }
         writeLock.withLock {
             let syncOnClose = if case .none = configuration.syncMode { false } else { true }
             do throws(EventLogError) {
