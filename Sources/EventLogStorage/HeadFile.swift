@@ -170,8 +170,12 @@ public final class HeadFile: @unchecked Sendable {
         wakeWaiters()
     }
 
-    /// Wakes every waiter, e.g. when the log is closed under them.
+    /// Wakes every waiter, e.g. when the log is closed under them. Does
+    /// nothing through a read-only mapping (a reader that may not write the
+    /// head file, or a log on a read-only file system): a store there would
+    /// fault, and its own waiters poll and notice a close by themselves.
     public func wakeWaiters() {
+        guard canAnnounceWaiters else { return }
         // The RMW on the word and the load of the waiter count are both
         // sequentially consistent, pairing with the reader's announce-then-
         // snapshot in `wait`: either the reader sees the new sequence, or the
