@@ -1,6 +1,9 @@
 // What an open log shares with its cursors: the directory, its segment
 // catalog, and the published state, read from the head file, or for a
 // directory of plain Kafka segments (no head file), computed once at open.
+// A reader opened before any writer (an empty directory a producer will
+// fill) looks for the head file while it waits, and reads the writer's
+// state from the moment one appears.
 // Thread-safe: every member is immutable or synchronised.
 import EventLogFormat
 import Glibc
@@ -9,7 +12,13 @@ import Synchronization
 public final class LogState: @unchecked Sendable {
     public let directory: String
     public let catalog: SegmentCatalog
-    public let head: HeadFile?
+    /// The head file given at open (always, for a writer).
+    private let openedHead: HeadFile?
+    /// A head file that appeared after a read-only open (`discoverHead`),
+    /// guarded by `discoveryLock`.
+    private var discoveredHead: HeadFile?
+    private let discoveryLock = Lock()
+    private var nextLookForHead: UInt64 = 0
     private let staticState: HeadState
     private let closedFlag = Atomic<Bool>(false)
 
@@ -19,13 +28,16 @@ public final class LogState: @unchecked Sendable {
     init(directory: String, head: HeadFile?, staticState: HeadState = HeadState()) {
         self.directory = directory
         self.catalog = SegmentCatalog(directory: directory)
-        self.head = head
+        self.openedHead = head
         self.staticState = staticState
     }
 
+    /// The head file the state is read from; nil while there is none.
+    public var head: HeadFile? { openedHead ?? discoveryLock.withLock { discoveredHead } }
+
     /// The latest published state and a sequence number that changes with it.
     public func snapshot() -> (state: HeadState, sequence: UInt64) {
-        guard let head else { return (staticState, 0) }
+        guard let head = head ?? (lookForHeadIsDue() && discoverHead() ? head : nil) else { return (staticState, 0) }
         return head.read()
     }
 
@@ -43,8 +55,12 @@ public final class LogState: @unchecked Sendable {
     /// `interrupted` returning true. Returns true if something was published.
     public func waitForPublish(after sequence: UInt64, deadline: UInt64?, interrupted: () -> Bool) -> Bool {
         guard let head else {
-            // Nobody publishes to a plain Kafka directory: sleep in short
-            // slices until the deadline so interrupts and close are noticed.
+            // Nobody publishes here yet (a plain Kafka directory, or one a
+            // writer has not opened yet): sleep in short slices until the
+            // deadline so interrupts and close are noticed, and look for a
+            // head file after each. A stat every 10 ms costs an idle
+            // reader about 0.01 % of a core.
+            if discoverHead() { return true }
             let slice: UInt64 = 10_000_000
             let now = monotonicNanoseconds()
             let sleepFor = deadline.map { $0 > now ? min($0 - now, slice) : 0 } ?? slice
@@ -52,9 +68,29 @@ public final class LogState: @unchecked Sendable {
                 var ts = timespec(tv_sec: 0, tv_nsec: Int(sleepFor))
                 nanosleep(&ts, nil)
             }
-            return false
+            return discoverHead()
         }
         return head.wait(whileSequenceIs: sequence, deadline: deadline) { isClosed || interrupted() }
+    }
+
+    /// Whether 10 ms have passed since the last look for a head file, so
+    /// that reading a plain Kafka directory does not stat on every call.
+    private func lookForHeadIsDue() -> Bool {
+        let now = monotonicNanoseconds()
+        return discoveryLock.withLock {
+            guard now >= nextLookForHead else { return false }
+            nextLookForHead = now + 10_000_000
+            return true
+        }
+    }
+
+    /// Adopts a head file that a writer created and published to since the
+    /// open; true if one was adopted.
+    private func discoverHead() -> Bool {
+        guard openedHead == nil, FileSystem.exists(directory + "/" + HeadFile.fileName) else { return false }
+        guard let found = HeadFile.openForReader(directory: directory), found.sequence > 0 else { return false }
+        discoveryLock.withLock { if discoveredHead == nil { discoveredHead = found } }
+        return true
     }
 
     /// The state of a directory nobody publishes for: the last segment is read
