@@ -59,7 +59,7 @@ public final class LogDirectory: @unchecked Sendable {
         guard FileSystem.isDirectory(path) else { throw EventLogError(.invalidArgument, "\(path): not a directory") }
         let state: LogState
         if let head = HeadFile.openForReader(directory: path), head.sequence > 0 {
-            state = LogState(directory: path, head: head)
+            state = LogState(directory: path, head: head, checkHead: true)
         } else {
             state = LogState(directory: path, head: nil, staticState: try LogState.computeStaticState(directory: path))
         }

@@ -20,16 +20,27 @@ public final class LogState: @unchecked Sendable {
     private let discoveryLock = Lock()
     private var nextLookForHead: UInt64 = 0
     private let staticState: HeadState
+    /// For a read-only handle whose head file claims more than the active
+    /// segment holds (StaleHead): what to read instead while the head still
+    /// has this publish sequence.
+    private let staleHead: (sequence: UInt64, state: HeadState)?
     private let closedFlag = Atomic<Bool>(false)
 
     /// Index entry counts meaning "as many as the file holds".
     public static let allEntries = UInt32.max
 
-    init(directory: String, head: HeadFile?, staticState: HeadState = HeadState()) {
+    init(directory: String, head: HeadFile?, staticState: HeadState = HeadState(), checkHead: Bool = false) {
         self.directory = directory
         self.catalog = SegmentCatalog(directory: directory)
         self.openedHead = head
         self.staticState = staticState
+        if checkHead, let (state, sequence) = head?.read(),
+            let readable = StaleHead.readableState(directory: directory, head: state)
+        {
+            staleHead = (sequence, readable)
+        } else {
+            staleHead = nil
+        }
     }
 
     /// The head file the state is read from; nil while there is none.
@@ -38,7 +49,11 @@ public final class LogState: @unchecked Sendable {
     /// The latest published state and a sequence number that changes with it.
     public func snapshot() -> (state: HeadState, sequence: UInt64) {
         guard let head = head ?? (lookForHeadIsDue() && discoverHead() ? head : nil) else { return (staticState, 0) }
-        return head.read()
+        let (state, sequence) = head.read()
+        guard let staleHead, staleHead.sequence == sequence else { return (state, sequence) }
+        var readable = staleHead.state
+        readable.catalogVersion = state.catalogVersion
+        return (readable, sequence)
     }
 
     public var isClosed: Bool { closedFlag.load(ordering: .acquiring) }
