@@ -107,6 +107,7 @@ public final class EventLog: @unchecked Sendable {
     public func cursor(named name: String, offsetIfNew: UInt64 = EventLog.oldest) throws(EventLogError) -> Cursor {
         if isClosed { throw EventLogError(.closed, "\(path): the log is closed") }
         try CursorStore.validate(name: name)
+        CursorStore.removeAbandonedTemporaries(directory: directory.state.directory)
         var offset = offsetIfNew
         if let stored = try CursorStore.load(directory: directory.state.directory, name: name) {
             offset = max(UInt64(stored.nextOffset), startOffset)

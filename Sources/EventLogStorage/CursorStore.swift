@@ -89,6 +89,23 @@ public enum CursorStore {
         try FileSystem.syncDirectory(folder)
     }
 
+    /// Removes the temporary files of commits whose process died before
+    /// its rename (`.NAME.tmp.PID` with no process PID): each consumer
+    /// killed mid-commit left one behind. A file whose pid is alive again
+    /// (reused) is kept: it costs 32 bytes, and removing a live commit's
+    /// file would fail it.
+    public static func removeAbandonedTemporaries(directory: String) {
+        let folder = directory + "/" + directoryName
+        guard FileSystem.isDirectory(folder), let names = try? FileSystem.listDirectory(folder) else { return }
+        for name in names where name.hasPrefix(".") {
+            let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count >= 4, parts[parts.count - 2] == "tmp", let pid = Int32(parts[parts.count - 1]), pid > 0,
+                kill(pid, 0) != 0 && errno == ESRCH
+            else { continue }
+            try? FileSystem.remove(folder + "/" + name)
+        }
+    }
+
     /// Every stored cursor, sorted by name.
     public static func list(directory: String) throws(EventLogError) -> [CursorPosition] {
         let folder = directory + "/" + directoryName
