@@ -42,7 +42,7 @@ public enum Verifier {
         return result
     }
 
-    /// A path that names an existing directory, without NUL bytes (which C
+    /// A path that names an existing directory holding a log, without NUL bytes (which C
     /// would silently cut the path at).
     static func checkDirectory(_ directory: String) throws(EventLogError) {
         guard !directory.isEmpty else { throw EventLogError(.invalidArgument, "dir: empty path") }
@@ -54,6 +54,14 @@ public enum Verifier {
         }
         guard FileSystem.isDirectory(directory) else {
             throw EventLogError(.invalidArgument, "\(directory): not a directory")
+        }
+        // A directory with neither segments nor a head file holds no log:
+        // reporting it "ok" would tell a user who typed the wrong path that
+        // their log is sound.
+        let names = try FileSystem.listDirectory(directory)
+        guard names.contains(HeadFile.fileName) || names.contains(where: { SegmentFileName.parse($0, .log) != nil })
+        else {
+            throw EventLogError(.notFound, "\(directory): no log here (no segment files, no \(HeadFile.fileName))")
         }
     }
 

@@ -294,8 +294,9 @@ import Testing
         #expect(errorCode { () throws(EventLogError) in try EventLog.verify(at: "") } == .invalidArgument)
         #expect(
             errorCode { () throws(EventLogError) in try EventLog.verify(at: dir.path + "\0/x") } == .invalidArgument)
-        let empty = try EventLog.verify(at: dir.path)
-        #expect(empty.isSound && empty.segments == 0)
+        // A directory with no log in it is not a sound log (it was "ok").
+        #expect(errorCode { () throws(EventLogError) in try EventLog.verify(at: dir.path) } == .notFound)
+        #expect(errorCode { () throws(EventLogError) in try EventLog.verify(at: "/") } == .notFound)
         var report = eventlog_verify_report(segments: 9, batches: 9, records: 9, corrupt_batches: 9, truncated_bytes: 9)
         #expect(eventlog_verify(nil, &report) == EVENTLOG_EINVAL && report.segments == 0)
         #expect(String(cString: eventlog_errmsg()).contains("dir"))

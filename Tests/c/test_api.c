@@ -818,6 +818,9 @@ static void test_null_arguments(void) {
     CHECK_EINVAL_NAMING(eventlog_cursor_commit(NULL), "cur");
     CHECK_EINVAL_NAMING(eventlog_compact(NULL, NULL, NULL), "dir");
     CHECK_EINVAL_NAMING(eventlog_verify(NULL, NULL), "dir");
+    /* A directory that holds no log is not a sound log. */
+    CHECK_RC(eventlog_verify("/", NULL), EVENTLOG_ENOENT);
+    CHECK(strstr(eventlog_errmsg(), "no log here") != NULL);
 
     /* Destructors accept NULL. */
     eventlog_cursor_close(NULL);
