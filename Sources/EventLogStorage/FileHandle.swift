@@ -142,6 +142,12 @@ public final class MappedRegion: @unchecked Sendable {
     }
 }
 
+/// Which file a path named, as stat(2) tells.
+public struct FileIdentity: Equatable, Sendable {
+    public var device: UInt64
+    public var inode: UInt64
+}
+
 /// Directory-level operations.
 public enum FileSystem {
     public static func makeDirectory(_ path: String, mode: mode_t) throws(EventLogError) {
@@ -153,6 +159,14 @@ public enum FileSystem {
     public static func isDirectory(_ path: String) -> Bool {
         var st = stat()
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// The device and inode `path` names now (following links), or nil if
+    /// it names nothing: tells whether a directory was removed or replaced.
+    public static func identity(of path: String) -> FileIdentity? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
     }
 
     public static func exists(_ path: String) -> Bool {

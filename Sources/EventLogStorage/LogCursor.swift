@@ -273,10 +273,14 @@ public final class LogCursor {
             if let deadline, monotonicNanoseconds() >= deadline { return 0 }
             if interruption.consume() { return 0 }
             let published = state.waitForPublish(after: sequence, deadline: deadline) {
-                interruption.isRequested
+                interruption.isRequested || state.directoryIsGone
             }
             if !published {
                 try checkOpen()
+                if state.directoryIsGone {
+                    throw EventLogError(
+                        .notFound, "\(state.directory): the log directory was removed or replaced while waiting")
+                }
                 if let deadline, monotonicNanoseconds() >= deadline { return 0 }
             }
         }

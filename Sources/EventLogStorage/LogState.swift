@@ -25,6 +25,9 @@ public final class LogState: @unchecked Sendable {
     /// has this publish sequence.
     private let staleHead: (sequence: UInt64, state: HeadState)?
     private let closedFlag = Atomic<Bool>(false)
+    /// The directory's identity at open, to notice it being removed or
+    /// replaced under a cursor that waits for records.
+    private let identity: FileIdentity?
 
     /// Index entry counts meaning "as many as the file holds".
     public static let allEntries = UInt32.max
@@ -34,6 +37,7 @@ public final class LogState: @unchecked Sendable {
         self.catalog = SegmentCatalog(directory: directory)
         self.openedHead = head
         self.staticState = staticState
+        self.identity = FileSystem.identity(of: directory)
         if checkHead, let (state, sequence) = head?.read(),
             let readable = StaleHead.readableState(directory: directory, head: state)
         {
@@ -62,6 +66,10 @@ public final class LogState: @unchecked Sendable {
         closedFlag.store(true, ordering: .releasing)
         head?.wakeWaiters()
     }
+
+    /// True once the path no longer names the directory opened: nothing
+    /// will ever be published there again for a cursor to wait for.
+    public var directoryIsGone: Bool { identity != nil && FileSystem.identity(of: directory) != identity }
 
     /// Wakes every waiting cursor (they re-check their state and sleep again).
     public func wakeWaiters() { head?.wakeWaiters() }
