@@ -178,7 +178,8 @@ private struct StagedRecords {
             raws.append(
                 RawRecord(
                     timestamp: record.timestamp, key: key, value: value,
-                    headers: UnsafeBufferPointer(rebasing: headers[firstHeader..<headerAt])))
+                    headers: UnsafeBufferPointer(rebasing: headers[firstHeader..<headerAt]),
+                    timestampIsExact: record.timestampIsExact))
         }
     }
 

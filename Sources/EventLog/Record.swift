@@ -16,8 +16,13 @@ public struct Header: Equatable, Sendable {
 public struct Record: Equatable, Sendable {
     /// Assigned by the log; ignored on append.
     public var offset: UInt64
-    /// Milliseconds since the Unix epoch; 0 on append means "now".
+    /// Milliseconds since the Unix epoch; 0 on append means "now" unless
+    /// `timestampIsExact` is set.
     public var timestamp: Int64
+    /// On append: store `timestamp` as it is, 0 included (copying records
+    /// from a dump keeps a record stamped at the epoch at the epoch). Never
+    /// set on records read.
+    public var timestampIsExact = false
     /// nil: a record without key.
     public var key: [UInt8]?
     /// nil: a tombstone (deletes the key when the log is compacted).

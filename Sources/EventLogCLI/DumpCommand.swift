@@ -31,10 +31,11 @@ struct DumpCommand: ParsableCommand {
     @Argument(help: "The log directory.")
     var directory: String
 
-    @Option(help: ArgumentHelp("First offset to print (default: the oldest).", valueName: "offset"))
+    @Option(
+        help: ArgumentHelp("First offset to print (default: the oldest).", valueName: "offset"), transform: parseOffset)
     var from: UInt64?
 
-    @Option(help: ArgumentHelp("Stop before this offset.", valueName: "offset"))
+    @Option(help: ArgumentHelp("Stop before this offset.", valueName: "offset"), transform: parseOffset)
     var to: UInt64?
 
     @Option(
@@ -54,6 +55,15 @@ struct DumpCommand: ParsableCommand {
 
     @Flag(help: "Print a hex dump of each record instead of JSON.")
     var hex = false
+
+    func validate() throws {
+        if let from, let to, from >= to {
+            throw ValidationError("--from \(from) is not before --to \(to): the range holds no offset")
+        }
+        if let fromTime, let toTime, fromTime >= toTime {
+            throw ValidationError("--from-time is not before --to-time: the range holds no time")
+        }
+    }
 
     func run() throws {
         let log = try openForReading(directory)

@@ -85,6 +85,16 @@ func openForReading(_ path: String) throws(EventLogError) -> EventLog {
     return try EventLog.open(at: path, options: options)
 }
 
+/// An offset given on the command line. Offsets are Kafka's int64: larger
+/// numbers would collide with the library's own markers for "oldest" and
+/// "latest" (2^64 - 2 and 2^64 - 1), so they are refused here.
+func parseOffset(_ text: String) throws -> UInt64 {
+    guard let offset = UInt64(text), offset <= UInt64(Int64.max) else {
+        throw ValidationError("expected an offset from 0 to \(Int64.max)")
+    }
+    return offset
+}
+
 /// A time given on the command line: milliseconds since the epoch or ISO-8601.
 func parseTime(_ text: String) throws -> Int64 {
     guard let milliseconds = TimeText.parse(text) else {

@@ -66,13 +66,23 @@ enum RecordFormat {
         }
         guard case .object(let members) = json else { throw ParseError(message: "expected a JSON object") }
         var record = Record(key: defaultKey, value: nil)
+        var seen: Set<String> = []
         for (name, value) in members {
+            // One spelling per field: with both "value" and "value_b64", or
+            // a member given twice, which one was meant is a guess.
+            let field = name.hasSuffix("_b64") ? String(name.dropLast(4)) : name
+            guard seen.insert(field).inserted else {
+                throw ParseError(message: "\"\(field)\" given more than once (as \"\(field)\" or \"\(field)_b64\")")
+            }
             switch name {
             case "key": record.key = try bytes(value, name)
             case "value": record.value = try bytes(value, name)
             case "key_b64": record.key = try base64(value, name)
             case "value_b64": record.value = try base64(value, name)
-            case "timestamp": record.timestamp = try timestamp(value)
+            case "timestamp":
+                // Given, it is kept as it is: 0 is the epoch, not "now".
+                record.timestamp = try timestamp(value)
+                record.timestampIsExact = true
             case "headers": record.headers = try headers(value)
             case "offset": continue
             default: throw ParseError(message: "unknown member \"\(name)\" (expected key, value, headers, timestamp)")

@@ -36,7 +36,7 @@ struct TailCommand: ParsableCommand {
     @Flag(name: [.customShort("f"), .long], help: "Keep waiting for new records until interrupted.")
     var follow = false
 
-    @Option(help: ArgumentHelp("Start at this offset.", valueName: "offset"))
+    @Option(help: ArgumentHelp("Start at this offset.", valueName: "offset"), transform: parseOffset)
     var from: UInt64?
 
     @Option(

@@ -91,7 +91,7 @@ public final class LogWriter: @unchecked Sendable {
         var stampsNow = false
         for i in 0..<count {
             let r = record(i)
-            stampsNow = stampsNow || r.timestamp == 0
+            stampsNow = stampsNow || r.takesAppendTime
             if r.timestamp < 0 {
                 throw EventLogError(.invalidArgument, "record \(i): negative timestamp \(r.timestamp)")
             }
@@ -149,7 +149,7 @@ public final class LogWriter: @unchecked Sendable {
         var offset = first
         for i in 0..<count {
             let r = record(i)
-            let timestamp = r.timestamp == 0 ? now : r.timestamp
+            let timestamp = r.takesAppendTime ? now : r.timestamp
             if builder.recordsCount == 0 { openBatch(builder, at: offset) }
             if !builder.append(
                 timestamp: timestamp, key: r.key, value: r.value, headers: r.headers, ifWithin: batchMaxBytes)

@@ -3,21 +3,27 @@
 import EventLogFormat
 
 public struct RawRecord {
-    /// Milliseconds since the epoch; 0 means "now".
+    /// Milliseconds since the epoch; 0 means "now" unless
+    /// `timestampIsExact`.
     public var timestamp: Int64
+    public var timestampIsExact = false
     public var key: UnsafeRawBufferPointer?
     public var value: UnsafeRawBufferPointer?
     public var headers: UnsafeBufferPointer<HeaderBytes>
 
     public init(
         timestamp: Int64, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?,
-        headers: UnsafeBufferPointer<HeaderBytes>
+        headers: UnsafeBufferPointer<HeaderBytes>, timestampIsExact: Bool = false
     ) {
         self.timestamp = timestamp
+        self.timestampIsExact = timestampIsExact
         self.key = key
         self.value = value
         self.headers = headers
     }
+
+    /// Whether the writer stamps the record with the time of its append.
+    var takesAppendTime: Bool { timestamp == 0 && !timestampIsExact }
 
     /// Key, value and header bytes: what the record-size limit counts.
     var payloadBytes: Int {
