@@ -37,8 +37,6 @@ final class ActiveSegment {
     private var maxTimestampOffset: Int64
     /// The offset after the last batch in the segment.
     private(set) var nextOffset: Int64
-    /// Bytes written since the last sync.
-    private(set) var unsyncedBytes = 0
 
     var logPath: String { log.path }
     /// The .log file, for syncing it after the segment was rolled away from.
@@ -126,7 +124,6 @@ final class ActiveSegment {
         }
         try log.write(batch, at: position)
         account(header: header, size: batch.count)
-        unsyncedBytes += batch.count
     }
 
     /// Takes a batch already in the file at `at` (recovery) into the segment's
@@ -166,10 +163,11 @@ final class ActiveSegment {
         timeIndex.append { entry.store(to: $0) }
     }
 
-    /// Makes the written batches durable.
+    /// Makes the written batches durable. Called outside the writer's lock
+    /// (group commit syncs while the flusher writes on), so it touches no
+    /// state of the segment: only the file.
     func sync() throws(EventLogError) {
         try log.syncData()
-        unsyncedBytes = 0
     }
 
     /// Finishes the segment (roll or close): a last time-index entry for the
@@ -185,7 +183,6 @@ final class ActiveSegment {
             try log.syncData()
             try offsetIndex.sync()
             try timeIndex.sync()
-            unsyncedBytes = 0
         }
     }
 }

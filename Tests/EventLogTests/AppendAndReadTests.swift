@@ -39,8 +39,8 @@ import Testing
         options.batchMaxBytes = 2048
         options.segmentBytes = 64 * 1024
         let log = try EventLog(path: dir.child("log"), options: options)
-        let expected = Mutex<[UInt64: [UInt8]]>([:])
-        let failures = Mutex<[String]>([])
+        let expected = Locked<[UInt64: [UInt8]]>([:])
+        let failures = Locked<[String]>([])
         DispatchQueue.concurrentPerform(iterations: 4) { thread in
             var generator = SeededGenerator(seed: UInt64(thread) + 1)
             var sequence = 0

@@ -27,8 +27,8 @@ import Testing
         let total: UInt64 = 20_000
         let writerDone = Atomic<Bool>(false)
         let followerDone = Atomic<Bool>(false)
-        let problems = Mutex<[String]>([])
-        let lastSeen = Mutex<[[UInt8]: UInt64]>([:])
+        let problems = Locked<[String]>([])
+        let lastSeen = Locked<[[UInt8]: UInt64]>([:])
 
         Thread {
             for offset in 0..<total {

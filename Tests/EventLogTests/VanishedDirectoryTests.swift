@@ -18,7 +18,7 @@ import Testing
             options: {
                 var o = EventLogOptions(); o.readOnly = true; return o
             }())
-        let outcome = Mutex<EventLogError?>(nil)
+        let outcome = Locked<EventLogError?>(nil)
         let opened = DispatchSemaphore(value: 0)
         let done = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
