@@ -7,7 +7,10 @@ import Glibc
 import Synchronization
 
 public final class LogState: @unchecked Sendable {
+    /// The directory as it was opened, for messages and path-based tools.
     public let directory: String
+    /// The directory held open: the log's files are opened through it.
+    public let folder: DirectoryHandle
     public let catalog: SegmentCatalog
     public let head: HeadFile?
     private let staticState: HeadState
@@ -16,9 +19,10 @@ public final class LogState: @unchecked Sendable {
     /// Index entry counts meaning "as many as the file holds".
     public static let allEntries = UInt32.max
 
-    init(directory: String, head: HeadFile?, staticState: HeadState = HeadState()) {
-        self.directory = directory
-        self.catalog = SegmentCatalog(directory: directory)
+    init(folder: DirectoryHandle, head: HeadFile?, staticState: HeadState = HeadState()) {
+        self.directory = folder.path
+        self.folder = folder
+        self.catalog = SegmentCatalog(folder: folder)
         self.head = head
         self.staticState = staticState
     }
@@ -59,16 +63,16 @@ public final class LogState: @unchecked Sendable {
 
     /// The state of a directory nobody publishes for: the last segment is read
     /// up to its last complete batch.
-    static func computeStaticState(directory: String) throws(EventLogError) -> HeadState {
+    static func computeStaticState(folder: DirectoryHandle) throws(EventLogError) -> HeadState {
         var state = HeadState()
         state.offsetIndexEntries = allEntries
         state.timeIndexEntries = allEntries
-        let bases = try SegmentCatalog.listBases(directory: directory)
+        let bases = try SegmentCatalog.listBases(in: folder)
         guard let first = bases.first, let last = bases.last else { return state }
         state.startOffset = first
         state.activeBase = last
         state.nextOffset = last
-        let reader = try SegmentReader(directory: directory, base: last, active: false)
+        let reader = try SegmentReader(folder: folder, base: last, active: false)
         let bytes = reader.bytes(limit: reader.mappedFileSize)
         var maxTimestamp: Int64 = -1
         var nextOffset = last
