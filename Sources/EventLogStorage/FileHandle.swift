@@ -128,6 +128,7 @@ public final class FileHandle {
 
     public func truncate(to length: Int) throws(EventLogError) {
         try FaultInjection.check(.truncate, path)
+        try checkSizeLimit(end: length, "ftruncate to \(length) bytes")
         var rc: Int32
         repeat { rc = ftruncate(fd, off_t(length)) } while rc != 0 && errno == EINTR
         guard rc == 0 else { throw .system("ftruncate to \(length) bytes", path: path, errno: errno) }
@@ -138,6 +139,7 @@ public final class FileHandle {
     /// up here, as an error, instead.
     public func allocate(offset: Int, length: Int) throws(EventLogError) {
         try FaultInjection.check(.allocate, path)
+        try checkSizeLimit(end: offset + length, "fallocate of \(length) bytes at \(offset)")
         let err = eventlog_fallocate(fd, off_t(offset), off_t(length))
         if err == EOPNOTSUPP {
             // Filesystems without fallocate: extend the file; ENOSPC may then
@@ -169,6 +171,7 @@ public final class FileHandle {
 
     public func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(EventLogError) {
         try FaultInjection.check(.write, path)
+        try checkSizeLimit(end: offset + bytes.count, "write at byte \(offset)")
         var done = 0
         while done < bytes.count {
             let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
@@ -176,6 +179,18 @@ public final class FileHandle {
             guard n > 0 else { throw .system("write at byte \(offset + done)", path: path, errno: errno) }
             done += n
         }
+    }
+
+    /// Refuses, with EFBIG (`noSpace`), to make the file reach past the
+    /// process's RLIMIT_FSIZE: the kernel would first send SIGXFSZ, whose
+    /// default action kills the process. Read anew each time, because the
+    /// limit may be raised while the log is open, and appends must resume.
+    private func checkSizeLimit(end: Int, _ operation: String) throws(EventLogError) {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max,
+            UInt64(end) > UInt64(limit.rlim_cur)
+        else { return }
+        throw .system("\(operation) (file size limit \(limit.rlim_cur) bytes)", path: path, errno: EFBIG)
     }
 
     /// Maps `length` bytes from the start of the file, shared. The length may
