@@ -29,7 +29,8 @@
  *    eventlog.maintenance.lock makes the call that meets it fail with
  *    EVENTLOG_ECORRUPT, naming the file ("...: not a regular file (a
  *    FIFO)", "...: is a symbolic link; ..."); no open waits on a FIFO. The
- *    path of the directory itself may contain links.
+ *    path of the directory itself may contain links; a `cursors` folder
+ *    that is a link is refused when a named cursor commits.
  *  - The single-writer lock is an flock on the directory itself, not on a
  *    file in it: deleting eventlog.lock (which only names the writer's pid)
  *    does not let a second writer in. The writer opens its files relative

@@ -23,6 +23,23 @@ public final class DirectoryHandle: @unchecked Sendable {
         DirectoryHandle(path: path, file: try FileHandle.openDirectory(path))
     }
 
+    /// Opens the directory `name` inside this one, which must be a real
+    /// directory, not a link to one elsewhere.
+    public func subdirectory(_ name: String) throws(EventLogError) -> DirectoryHandle {
+        let path = child(name)
+        let fd = openat(file.fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else {
+            let err = errno
+            var st = stat()
+            if err != ENOENT && fstatat(file.fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_mode & S_IFMT != S_IFDIR
+            {
+                throw FileHandle.notRegular(path, st)
+            }
+            throw .system("open", path: path, errno: err)
+        }
+        return DirectoryHandle(path: path, file: FileHandle(path: path, fd: fd))
+    }
+
     /// The path of `name` inside the directory, for messages.
     public func child(_ name: String) -> String { path + "/" + name }
 

@@ -18,7 +18,7 @@ public final class FileHandle {
     public let path: String
     public let fd: Int32
 
-    private init(path: String, fd: Int32) {
+    init(path: String, fd: Int32) {
         self.path = path
         self.fd = fd
     }

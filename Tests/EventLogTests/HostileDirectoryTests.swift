@@ -186,4 +186,22 @@ import Testing
         #expect(report.isSound && report.records == 110, "\(report)")
         #expect(report.segments > 2)
     }
+
+    @Test func aCursorCommitDoesNotFollowALinkedCursorsFolder() throws {
+        let dir = TemporaryDirectory()
+        let path = try Self.makeLog(dir)
+        let elsewhere = dir.child("elsewhere")
+        #expect(mkdir(elsewhere, 0o755) == 0)
+        let victim = Self.makeVictim(dir)
+        #expect(rename(victim.path, elsewhere + "/notes") == 0)
+        #expect(symlink(elsewhere, path + "/cursors") == 0)
+
+        let log = try EventLog(path: path)
+        let cursor = try log.cursor(named: "reader")
+        _ = try cursor.next(timeoutMilliseconds: 0)
+        #expect(throws: EventLogError.self) { try cursor.commit() }
+        try log.close()
+        #expect(FileManager.default.contents(atPath: elsewhere + "/notes") == victim.bytes)
+        #expect(dir.files(withSuffix: "", in: elsewhere) == ["notes"])
+    }
 }
