@@ -20,6 +20,27 @@
  *    stay valid until the next call on the same cursor, or until it is closed.
  *    Copy what you keep.
  *
+ * Security: files inside the log directory
+ *  - Whoever can create files in the log directory can damage the log, but
+ *    not make libeventlog write, truncate or wait elsewhere: every file of
+ *    the log is opened without following symbolic links and must be a
+ *    regular file. A link, FIFO, socket, device or directory named like a
+ *    segment, index, eventlog.head, eventlog.lock or
+ *    eventlog.maintenance.lock makes the call that meets it fail with
+ *    EVENTLOG_ECORRUPT, naming the file ("...: not a regular file (a
+ *    FIFO)", "...: is a symbolic link; ..."); no open waits on a FIFO. The
+ *    path of the directory itself may contain links; a `cursors` folder
+ *    that is a link is refused when a named cursor commits.
+ *  - The single-writer lock is an flock on the directory itself, not on a
+ *    file in it: deleting eventlog.lock (which only names the writer's pid)
+ *    does not let a second writer in. The writer opens its files relative
+ *    to the directory it locked, so renaming the directory while it runs
+ *    does not send its writes to whatever takes the old path.
+ *  - Not defended: hard links (a hard link named like a segment is a
+ *    regular file, and the writer may write through it; Linux's
+ *    fs.protected_hardlinks limits who can create one), and anything done
+ *    by a process with the writer's own privileges.
+ *
  * Conventions
  *  - Fallible functions return int: EVENTLOG_OK (0), EVENTLOG_END (1, not an
  *    error) or a negative EVENTLOG_E* code. Every failure sets a thread-local

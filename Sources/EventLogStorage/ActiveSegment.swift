@@ -23,7 +23,6 @@ final class ActiveSegment {
     static let allocationStep = 8 << 20
 
     let base: Int64
-    let directory: String
     /// The roll size: preallocation never goes past it.
     private let segmentBytes: Int
     private let log: FileHandle
@@ -57,10 +56,10 @@ final class ActiveSegment {
     /// file holds valid batches up to `validEnd`, of which those before
     /// `resume.position` are already indexed; the caller adopts the rest.
     init(
-        directory: String, base: Int64, segmentBytes: Int, mode: mode_t, resume: Resume? = nil, validEnd: Int = 0
+        folder: DirectoryHandle, base: Int64, segmentBytes: Int, mode: mode_t, resume: Resume? = nil,
+        validEnd: Int = 0
     ) throws(EventLogError) {
         self.base = base
-        self.directory = directory
         self.segmentBytes = segmentBytes
         let state =
             resume
@@ -69,9 +68,9 @@ final class ActiveSegment {
                 maxTimestamp: -1, maxTimestampOffset: base, nextOffset: base)
         // A new segment must not exist yet: opening an existing one with
         // O_CREAT and truncating it would silently destroy its batches.
-        log = try FileHandle.open(
-            SegmentFileName.path(directory: directory, base: base, .log),
-            flags: resume == nil ? O_RDWR | O_CREAT | O_EXCL : O_RDWR, mode: mode)
+        log = try folder.open(
+            SegmentFileName.name(base: base, .log), flags: resume == nil ? O_RDWR | O_CREAT | O_EXCL : O_RDWR,
+            mode: mode)
         // Whatever lies past the valid data (a torn batch, preallocated
         // zeros) goes, so it can never be mistaken for data later.
         try log.truncate(to: max(validEnd, state.position))
@@ -79,10 +78,10 @@ final class ActiveSegment {
         position = state.position
         let maxEntries = segmentBytes / Self.indexIntervalBytes + 2
         offsetIndex = try IndexFile.openForWriting(
-            path: SegmentFileName.path(directory: directory, base: base, .offsetIndex),
+            in: folder, SegmentFileName.name(base: base, .offsetIndex),
             entrySize: OffsetIndexEntry.size, keeping: state.offsetIndexEntries, capacity: maxEntries, mode: mode)
         timeIndex = try IndexFile.openForWriting(
-            path: SegmentFileName.path(directory: directory, base: base, .timeIndex),
+            in: folder, SegmentFileName.name(base: base, .timeIndex),
             entrySize: TimeIndexEntry.size, keeping: state.timeIndexEntries, capacity: maxEntries, mode: mode)
         bytesSinceIndexEntry = state.bytesSinceIndexEntry
         maxTimestamp = state.maxTimestamp

@@ -80,13 +80,15 @@ public enum CursorStore {
             let crc = CRC32C.checksum(UnsafeRawBufferPointer(start: raw.baseAddress, count: 24))
             raw.storeBytes(of: crc, toByteOffset: 24, as: UInt32.self)
         }
-        let final = path(directory: directory, name: name)
-        let temporary = folder + "/." + name + ".tmp." + String(getpid())
-        let file = try FileHandle.open(temporary, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
+        // Through a descriptor of `cursors` itself: were it a link to
+        // another directory, the rename would replace a file there.
+        let cursors = try DirectoryHandle.open(directory).subdirectory(directoryName)
+        let temporary = "." + name + ".tmp." + String(getpid())
+        let file = try cursors.open(temporary, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
         try bytes.withUnsafeBytes { raw in Result { () throws(EventLogError) in try file.write(raw, at: 0) } }.get()
         try file.syncData()
-        try FileSystem.rename(temporary, final)
-        try FileSystem.syncDirectory(folder)
+        try cursors.rename(temporary, name)
+        try cursors.sync()
     }
 
     /// Removes the temporary files of commits whose process died before

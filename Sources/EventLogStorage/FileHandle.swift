@@ -2,6 +2,12 @@
 // sync and map of libeventlog goes through these few functions, which retry
 // EINTR once here, turn errno into an EventLogError naming the file, and give
 // tests one place to inject faults (see FaultInjection).
+// Whoever can create a file in a log directory must not be able to steer the
+// library with it, so a file of a log is opened only if it is a regular
+// file: never through a symbolic link (O_NOFOLLOW; the writer would
+// otherwise truncate and overwrite the link's target), and never a FIFO,
+// whose open would wait forever for a peer (O_NONBLOCK until the type is
+// checked), nor a directory or device.
 import CEventLogShims
 import Glibc
 
@@ -12,29 +18,117 @@ public final class FileHandle {
     public let path: String
     public let fd: Int32
 
-    private init(path: String, fd: Int32) {
+    init(path: String, fd: Int32) {
         self.path = path
         self.fd = fd
     }
 
     deinit { Glibc.close(fd) }
 
+    /// Opens the regular file at `path` (see the file comment for what is
+    /// refused, and with which error).
     public static func open(_ path: String, flags: Int32, mode: mode_t = 0o644) throws(EventLogError) -> FileHandle {
+        try open(at: AT_FDCWD, path, path: path, flags: flags, mode: mode)
+    }
+
+    /// Opens the regular file `name` of the directory open as `directory`
+    /// (openat); `path` names it in errors.
+    static func open(at directory: Int32, _ name: String, path: String, flags: Int32, mode: mode_t)
+        throws(EventLogError)
+        -> FileHandle
+    {
         try FaultInjection.check(.open, path)
         var fd: Int32
-        repeat { fd = Glibc.open(path, flags | O_CLOEXEC, mode) } while fd < 0 && errno == EINTR
-        guard fd >= 0 else { throw .system("open", path: path, errno: errno) }
+        repeat {
+            fd = openat(directory, name, flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, mode)
+        } while fd < 0 && errno == EINTR
+        guard fd >= 0 else {
+            let err = errno
+            // ELOOP (a link), EISDIR, ENXIO (a FIFO without a reader), or
+            // EEXIST for O_EXCL: say what is in the way rather than the errno.
+            var st = stat()
+            if err != ENOENT && fstatat(directory, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !isRegular(st) {
+                throw notRegular(path, st)
+            }
+            throw .system("open", path: path, errno: err)
+        }
+        let file = FileHandle(path: path, fd: fd)
+        let st = try file.status()
+        guard isRegular(st) else { throw notRegular(path, st) }
+        if flags & O_NONBLOCK == 0 { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) }
+        return file
+    }
+
+    /// Opens a directory to hold it (see DirectoryHandle). Unlike files
+    /// inside a log, the directory's own path may go through links: it is
+    /// the caller's argument.
+    static func openDirectory(_ path: String) throws(EventLogError) -> FileHandle {
+        var fd: Int32
+        repeat { fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) } while fd < 0 && errno == EINTR
+        guard fd >= 0 else {
+            let err = errno
+            if err == ENOTDIR { throw EventLogError(.invalidArgument, "\(path): not a directory") }
+            throw .system("open", path: path, errno: err)
+        }
         return FileHandle(path: path, fd: fd)
     }
 
-    public func size() throws(EventLogError) -> Int {
+    private static func isRegular(_ st: stat) -> Bool { st.st_mode & S_IFMT == S_IFREG }
+
+    /// The error for something in a log directory that is not a regular file.
+    /// `corrupt`: the directory holds what no log writes there (eventlog.h).
+    static func notRegular(_ path: String, _ st: stat) -> EventLogError {
+        switch st.st_mode & S_IFMT {
+        case S_IFLNK:
+            return EventLogError(
+                .corrupt, "\(path): is a symbolic link; libeventlog does not follow links inside a log directory")
+        case S_IFIFO: return EventLogError(.corrupt, "\(path): not a regular file (a FIFO)")
+        case S_IFDIR: return EventLogError(.corrupt, "\(path): not a regular file (a directory)")
+        case S_IFSOCK: return EventLogError(.corrupt, "\(path): not a regular file (a socket)")
+        case S_IFCHR, S_IFBLK: return EventLogError(.corrupt, "\(path): not a regular file (a device)")
+        default: return EventLogError(.corrupt, "\(path): not a regular file")
+        }
+    }
+
+    /// fstat(2).
+    public func status() throws(EventLogError) -> stat {
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw .system("fstat", path: path, errno: errno) }
-        return Int(st.st_size)
+        return st
+    }
+
+    public func size() throws(EventLogError) -> Int {
+        Int(try status().st_size)
+    }
+
+    /// Whether `path` still names this file (same device and inode): not
+    /// removed, renamed away or replaced since the open.
+    public func isStillAtPath() throws(EventLogError) -> Bool {
+        let held = try status()
+        var st = stat()
+        return stat(path, &st) == 0 && st.st_dev == held.st_dev && st.st_ino == held.st_ino
+    }
+
+    /// flock(2) LOCK_EX; without `wait`, false when another open file
+    /// description holds the lock.
+    public func lockExclusively(wait: Bool) throws(EventLogError) -> Bool {
+        var rc: Int32
+        repeat { rc = flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) } while rc != 0 && errno == EINTR
+        guard rc != 0 else { return true }
+        guard errno == EWOULDBLOCK else { throw .system("flock", path: path, errno: errno) }
+        return false
+    }
+
+    /// flock(2) LOCK_UN. A descriptor that a child being spawned by another
+    /// thread still shares until its exec keeps a lock alive; unlocking ends
+    /// it for every copy at once.
+    public func unlock() {
+        flock(fd, LOCK_UN)
     }
 
     public func truncate(to length: Int) throws(EventLogError) {
         try FaultInjection.check(.truncate, path)
+        try checkSizeLimit(end: length, "ftruncate to \(length) bytes")
         var rc: Int32
         repeat { rc = ftruncate(fd, off_t(length)) } while rc != 0 && errno == EINTR
         guard rc == 0 else { throw .system("ftruncate to \(length) bytes", path: path, errno: errno) }
@@ -45,6 +139,7 @@ public final class FileHandle {
     /// up here, as an error, instead.
     public func allocate(offset: Int, length: Int) throws(EventLogError) {
         try FaultInjection.check(.allocate, path)
+        try checkSizeLimit(end: offset + length, "fallocate of \(length) bytes at \(offset)")
         let err = eventlog_fallocate(fd, off_t(offset), off_t(length))
         if err == EOPNOTSUPP {
             // Filesystems without fallocate: extend the file; ENOSPC may then
@@ -76,6 +171,7 @@ public final class FileHandle {
 
     public func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(EventLogError) {
         try FaultInjection.check(.write, path)
+        try checkSizeLimit(end: offset + bytes.count, "write at byte \(offset)")
         var done = 0
         while done < bytes.count {
             let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
@@ -83,6 +179,18 @@ public final class FileHandle {
             guard n > 0 else { throw .system("write at byte \(offset + done)", path: path, errno: errno) }
             done += n
         }
+    }
+
+    /// Refuses, with EFBIG (`noSpace`), to make the file reach past the
+    /// process's RLIMIT_FSIZE: the kernel would first send SIGXFSZ, whose
+    /// default action kills the process. Read anew each time, because the
+    /// limit may be raised while the log is open, and appends must resume.
+    private func checkSizeLimit(end: Int, _ operation: String) throws(EventLogError) {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max,
+            UInt64(end) > UInt64(limit.rlim_cur)
+        else { return }
+        throw .system("\(operation) (file size limit \(limit.rlim_cur) bytes)", path: path, errno: EFBIG)
     }
 
     /// Maps `length` bytes from the start of the file, shared. The length may
@@ -174,33 +282,37 @@ public enum FileSystem {
     }
 
     public static func listDirectory(_ path: String) throws(EventLogError) -> [String] {
-        guard let dir = opendir(path) else { throw .system("opendir", path: path, errno: errno) }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
+        try DirectoryHandle.open(path).list()
     }
 
     public static func rename(_ from: String, _ to: String) throws(EventLogError) {
-        try FaultInjection.check(.rename, to)
-        guard Glibc.rename(from, to) == 0 else { throw .system("rename from \(from)", path: to, errno: errno) }
+        try rename(at: AT_FDCWD, from, to, paths: (from, to))
     }
 
     public static func remove(_ path: String) throws(EventLogError) {
-        try FaultInjection.check(.remove, path)
-        guard unlink(path) == 0 || errno == ENOENT else { throw .system("unlink", path: path, errno: errno) }
+        try remove(at: AT_FDCWD, path, path: path)
     }
 
     /// Makes renames and creations in the directory durable.
     public static func syncDirectory(_ path: String) throws(EventLogError) {
-        let dir = try FileHandle.open(path, flags: O_RDONLY | O_DIRECTORY)
-        var rc: Int32
-        repeat { rc = fsync(dir.fd) } while rc != 0 && errno == EINTR
-        guard rc == 0 else { throw .system("fsync", path: path, errno: errno) }
+        try DirectoryHandle.open(path).sync()
+    }
+
+    /// renameat(2) within the directory open as `directory`.
+    static func rename(at directory: Int32, _ from: String, _ to: String, paths: (String, String))
+        throws(EventLogError)
+    {
+        try FaultInjection.check(.rename, paths.1)
+        guard renameat(directory, from, directory, to) == 0 else {
+            throw .system("rename from \(paths.0)", path: paths.1, errno: errno)
+        }
+    }
+
+    /// unlinkat(2); a name already gone is not an error.
+    static func remove(at directory: Int32, _ name: String, path: String) throws(EventLogError) {
+        try FaultInjection.check(.remove, path)
+        guard unlinkat(directory, name, 0) == 0 || errno == ENOENT else {
+            throw .system("unlink", path: path, errno: errno)
+        }
     }
 }

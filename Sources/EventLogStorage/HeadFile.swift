@@ -65,8 +65,14 @@ public final class HeadFile: @unchecked Sendable {
 
     /// Opens or creates the head file for the writer and claims it with `pid`.
     public static func openForWriter(directory: String, mode: mode_t, pid: Int32) throws(EventLogError) -> HeadFile {
-        let path = directory + "/" + fileName
-        let file = try FileHandle.open(path, flags: O_RDWR | O_CREAT, mode: mode)
+        try openForWriter(in: DirectoryHandle.open(directory), mode: mode, pid: pid)
+    }
+
+    public static func openForWriter(in folder: DirectoryHandle, mode: mode_t, pid: Int32) throws(EventLogError)
+        -> HeadFile
+    {
+        let file = try folder.open(fileName, flags: O_RDWR | O_CREAT, mode: mode)
+        let path = file.path
         if try file.size() < size { try file.allocate(offset: 0, length: size) }
         let head = HeadFile(region: try file.map(length: size, writable: true), path: path, writable: true)
         if head.base.load(fromByteOffset: Field.magic, as: UInt64.self) != magic
@@ -86,12 +92,16 @@ public final class HeadFile: @unchecked Sendable {
     /// Opens an existing head file for a reader; nil when there is none or it
     /// is not ours (a directory of plain Kafka segments).
     public static func openForReader(directory: String) -> HeadFile? {
-        let path = directory + "/" + fileName
+        (try? DirectoryHandle.open(directory)).flatMap { openForReader(in: $0) }
+    }
+
+    public static func openForReader(in folder: DirectoryHandle) -> HeadFile? {
+        let path = folder.child(fileName)
         var writable = true
-        var file = try? FileHandle.open(path, flags: O_RDWR)
+        var file = try? folder.open(fileName, flags: O_RDWR)
         if file == nil {
             writable = false
-            file = try? FileHandle.open(path, flags: O_RDONLY)
+            file = try? folder.open(fileName, flags: O_RDONLY)
         }
         guard let file, (try? file.size()) ?? 0 >= size,
             let region = try? file.map(length: size, writable: writable)

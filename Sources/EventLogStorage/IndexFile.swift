@@ -26,9 +26,10 @@ public final class IndexFile {
     /// Opens for appending: keeps the first `keeping` entries (fewer if the file
     /// is shorter) and preallocates room for `capacity` entries in all.
     public static func openForWriting(
-        path: String, entrySize: Int, keeping: Int, capacity: Int, mode: mode_t
+        in folder: DirectoryHandle, _ name: String, entrySize: Int, keeping: Int, capacity: Int, mode: mode_t
     ) throws(EventLogError) -> IndexFile {
-        let file = try FileHandle.open(path, flags: O_RDWR | O_CREAT, mode: mode)
+        let file = try folder.open(name, flags: O_RDWR | O_CREAT, mode: mode)
+        let path = file.path
         let existing = min(keeping, try file.size() / entrySize)
         let capacity = max(capacity, existing + 1)
         try file.truncate(to: existing * entrySize)
@@ -41,11 +42,28 @@ public final class IndexFile {
     /// Opens for reading: `count` entries, or as many whole entries as the file
     /// holds when nil. Nil if the file does not exist.
     public static func openForReading(path: String, entrySize: Int, count: Int?) throws(EventLogError) -> IndexFile? {
+        try openForReading(
+            opening: { () throws(EventLogError) in try FileHandle.open(path, flags: O_RDONLY) },
+            entrySize: entrySize, count: count)
+    }
+
+    public static func openForReading(in folder: DirectoryHandle, _ name: String, entrySize: Int, count: Int?)
+        throws(EventLogError) -> IndexFile?
+    {
+        try openForReading(
+            opening: { () throws(EventLogError) in try folder.open(name, flags: O_RDONLY) },
+            entrySize: entrySize, count: count)
+    }
+
+    private static func openForReading(
+        opening: () throws(EventLogError) -> FileHandle, entrySize: Int, count: Int?
+    ) throws(EventLogError) -> IndexFile? {
         let file: FileHandle
-        do { file = try FileHandle.open(path, flags: O_RDONLY) } catch {
+        do { file = try opening() } catch {
             if error.code == .notFound { return nil }
             throw error
         }
+        let path = file.path
         let size = try file.size()
         let entries = min(count ?? (size / entrySize), size / entrySize)
         let region = try file.map(length: size, writable: false)

@@ -27,23 +27,24 @@ public final class LogDirectory: @unchecked Sendable {
         try FileSystem.makeDirectory(path, mode: configuration.fileMode)
         guard FileSystem.isDirectory(path) else { throw EventLogError(.invalidArgument, "\(path): not a directory") }
         let lock = try WriterLock.acquire(directory: path, mode: configuration.fileMode)
+        let folder = lock.folder
         // A compaction killed mid-swap is finished (or its partial output
         // removed) before anything looks at the segments.
         try SegmentSwap.recoverInterrupted(directory: path, mode: configuration.fileMode)
-        let head = try HeadFile.openForWriter(directory: path, mode: configuration.fileMode, pid: getpid())
+        let head = try HeadFile.openForWriter(in: folder, mode: configuration.fileMode, pid: getpid())
         let previous = head.read().state
 
-        var bases = try SegmentCatalog.listBases(directory: path)
+        var bases = try SegmentCatalog.listBases(in: folder)
         if bases.isEmpty { bases = [0] }
         Recovery.repairClosedSegmentIndexes(directory: path, bases: bases, mode: configuration.fileMode)
         let recovery = try Recovery.openLastSegment(
-            directory: path, base: bases.last!, segmentBytes: configuration.segmentBytes,
+            folder: folder, base: bases.last!, segmentBytes: configuration.segmentBytes,
             mode: configuration.fileMode, head: previous)
 
         var published = HeadState()
         published.startOffset = bases.first!
         published.catalogVersion = previous.catalogVersion &+ 1
-        let state = LogState(directory: path, head: head)
+        let state = LogState(folder: folder, head: head)
         let writer = LogWriter(
             state: state, configuration: configuration, lock: lock, segment: recovery.segment, published: published)
         try writer.publishInitialState()
@@ -57,11 +58,12 @@ public final class LogDirectory: @unchecked Sendable {
     {
         guard FileSystem.exists(path) else { throw EventLogError(.notFound, "\(path): no such log directory") }
         guard FileSystem.isDirectory(path) else { throw EventLogError(.invalidArgument, "\(path): not a directory") }
+        let folder = try DirectoryHandle.open(path)
         let state: LogState
-        if let head = HeadFile.openForReader(directory: path), head.sequence > 0 {
-            state = LogState(directory: path, head: head, checkHead: true)
+        if let head = HeadFile.openForReader(in: folder), head.sequence > 0 {
+            state = LogState(folder: folder, head: head, checkHead: true)
         } else {
-            state = LogState(directory: path, head: nil, staticState: try LogState.computeStaticState(directory: path))
+            state = LogState(folder: folder, head: nil, staticState: try LogState.computeStaticState(folder: folder))
         }
         return LogDirectory(state: state, configuration: configuration, writer: nil, recoveredBytes: 0)
     }

@@ -10,7 +10,10 @@ import Glibc
 import Synchronization
 
 public final class LogState: @unchecked Sendable {
+    /// The directory as it was opened, for messages and path-based tools.
     public let directory: String
+    /// The directory held open: the log's files are opened through it.
+    public let folder: DirectoryHandle
     public let catalog: SegmentCatalog
     /// The head file given at open (always, for a writer).
     private let openedHead: HeadFile?
@@ -32,14 +35,15 @@ public final class LogState: @unchecked Sendable {
     /// Index entry counts meaning "as many as the file holds".
     public static let allEntries = UInt32.max
 
-    init(directory: String, head: HeadFile?, staticState: HeadState = HeadState(), checkHead: Bool = false) {
-        self.directory = directory
-        self.catalog = SegmentCatalog(directory: directory)
+    init(folder: DirectoryHandle, head: HeadFile?, staticState: HeadState = HeadState(), checkHead: Bool = false) {
+        self.directory = folder.path
+        self.folder = folder
+        self.catalog = SegmentCatalog(folder: folder)
         self.openedHead = head
         self.staticState = staticState
         self.identity = FileSystem.identity(of: directory)
         if checkHead, let (state, sequence) = head?.read(),
-            let readable = StaleHead.readableState(directory: directory, head: state)
+            let readable = StaleHead.readableState(in: folder, head: state)
         {
             staleHead = (sequence, readable)
         } else {
@@ -110,24 +114,24 @@ public final class LogState: @unchecked Sendable {
     /// Adopts a head file that a writer created and published to since the
     /// open; true if one was adopted.
     private func discoverHead() -> Bool {
-        guard openedHead == nil, FileSystem.exists(directory + "/" + HeadFile.fileName) else { return false }
-        guard let found = HeadFile.openForReader(directory: directory), found.sequence > 0 else { return false }
+        guard openedHead == nil, FileSystem.exists(folder.child(HeadFile.fileName)) else { return false }
+        guard let found = HeadFile.openForReader(in: folder), found.sequence > 0 else { return false }
         discoveryLock.withLock { if discoveredHead == nil { discoveredHead = found } }
         return true
     }
 
     /// The state of a directory nobody publishes for: the last segment is read
     /// up to its last complete batch.
-    static func computeStaticState(directory: String) throws(EventLogError) -> HeadState {
+    static func computeStaticState(folder: DirectoryHandle) throws(EventLogError) -> HeadState {
         var state = HeadState()
         state.offsetIndexEntries = allEntries
         state.timeIndexEntries = allEntries
-        let bases = try SegmentCatalog.listBases(directory: directory)
+        let bases = try SegmentCatalog.listBases(in: folder)
         guard let first = bases.first, let last = bases.last else { return state }
         state.startOffset = first
         state.activeBase = last
         state.nextOffset = last
-        let reader = try SegmentReader(directory: directory, base: last, active: false)
+        let reader = try SegmentReader(folder: folder, base: last, active: false)
         let bytes = reader.bytes(limit: reader.mappedFileSize)
         var maxTimestamp: Int64 = -1
         var nextOffset = last

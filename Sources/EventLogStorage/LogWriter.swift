@@ -308,11 +308,10 @@ public final class LogWriter: @unchecked Sendable {
         // written it back, so this is cheap) rather than holding descriptors
         // for a log nobody ever syncs.
         if unsyncedSegments.count > 4 { try unsyncedSegments.removeFirst().syncData() }
-        let logPath = SegmentFileName.path(directory: state.directory, base: base, .log)
-        let existed = FileSystem.exists(logPath)
+        let existed = (try? state.folder.status(of: SegmentFileName.name(base: base, .log))) != nil
         do {
             segment = try ActiveSegment(
-                directory: state.directory, base: base, segmentBytes: configuration.segmentBytes,
+                folder: state.folder, base: base, segmentBytes: configuration.segmentBytes,
                 mode: configuration.fileMode)
         } catch {
             // A segment this roll created but could not finish setting up (a
@@ -320,7 +319,7 @@ public final class LogWriter: @unchecked Sendable {
             // place, it would make every retry fail on O_EXCL.
             if !existed {
                 for kind in [SegmentFileKind.offsetIndex, .timeIndex, .log] {
-                    try? FileSystem.remove(SegmentFileName.path(directory: state.directory, base: base, kind))
+                    try? state.folder.remove(SegmentFileName.name(base: base, kind))
                 }
             }
             throw error
@@ -331,8 +330,11 @@ public final class LogWriter: @unchecked Sendable {
         published.catalogVersion &+= 1
         // Retention deletes whole segments, so a roll is when there may be one
         // more to delete; it never stops appends (errors are left for the
-        // next roll or `eventlog retention`).
-        _ = Retention.applyAfterRoll(directory: state.directory, configuration: configuration, activeBase: base)
+        // next roll or `eventlog retention`). Retention works by path, so
+        // not once the path names another directory than the writer's.
+        if (try? state.folder.isStillAtPath()) == true {
+            _ = Retention.applyAfterRoll(directory: state.directory, configuration: configuration, activeBase: base)
+        }
     }
 
     /// Publishes the state found at open, before any append.
@@ -400,7 +402,7 @@ public final class LogWriter: @unchecked Sendable {
         writeLock.unlock()
         do {
             for file in rolled { try file.syncData() }
-            if directory { try FileSystem.syncDirectory(state.directory) }
+            if directory { try state.folder.sync() }
         } catch {
             // Left for the next sync to try again.
             writeLock.withLock {
@@ -420,7 +422,7 @@ public final class LogWriter: @unchecked Sendable {
             unsyncedSegments.removeFirst()
         }
         if directoryUnsynced {
-            try FileSystem.syncDirectory(state.directory)
+            try state.folder.sync()
             directoryUnsynced = false
         }
     }

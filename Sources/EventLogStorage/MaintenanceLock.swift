@@ -5,6 +5,8 @@
 // writer, and must only keep out other maintenance. The file holds the
 // holder's pid for messages. As with the writer lock, the kernel drops the
 // lock when its holder dies, so a killed compaction leaves no stale lock.
+// A lock file deleted or replaced between our open and our flock would be
+// locked in vain, so after locking, the path must still name the locked file.
 import Glibc
 
 public final class MaintenanceLock {
@@ -13,42 +15,43 @@ public final class MaintenanceLock {
 
     private init(file: FileHandle) { self.file = file }
 
-    deinit { flock(file.fd, LOCK_UN) }
+    deinit { file.unlock() }
 
     /// Takes the lock of `directory`. With `wait`, sleeps until it is free;
     /// without, returns nil when another task holds it.
     public static func acquire(directory: String, wait: Bool, mode: mode_t = 0o644) throws(EventLogError)
         -> MaintenanceLock?
     {
-        let path = directory + "/" + fileName
-        let file = try FileHandle.open(path, flags: O_RDWR | O_CREAT, mode: mode)
-        var rc: Int32
-        repeat { rc = flock(file.fd, LOCK_EX | (wait ? 0 : LOCK_NB)) } while rc != 0 && errno == EINTR
-        if rc != 0 {
-            let err = errno
-            guard err == EWOULDBLOCK else { throw .system("flock", path: path, errno: err) }
-            return nil
-        }
-        let pid = Array("\(getpid())\n".utf8)
-        try file.truncate(to: 0)
-        try pid.withUnsafeBytes { raw in Result { () throws(EventLogError) in try file.write(raw, at: 0) } }.get()
-        return MaintenanceLock(file: file)
+        try attempt(directory: directory, wait: wait, mode: mode).lock
     }
 
     /// Takes the lock or fails with `busy`, naming the holder.
     public static func acquireOrFail(directory: String, wait: Bool) throws(EventLogError) -> MaintenanceLock {
-        if let lock = try acquire(directory: directory, wait: wait) { return lock }
+        let attempt = try attempt(directory: directory, wait: wait, mode: 0o644)
+        if let lock = attempt.lock { return lock }
         throw EventLogError(
-            .busy, "\(directory): maintenance (compaction or retention) is running in process \(holderPid(directory))")
+            .busy, "\(directory): maintenance (compaction or retention) is running in process \(attempt.holder)")
     }
 
-    private static func holderPid(_ directory: String) -> String {
-        guard let file = try? FileHandle.open(directory + "/" + fileName, flags: O_RDONLY) else {
-            return "(unknown pid)"
+    /// The lock, or else the holder's pid, read from the file that could not
+    /// be locked (not from a reopened path, which may name another file).
+    private static func attempt(directory: String, wait: Bool, mode: mode_t) throws(EventLogError)
+        -> (lock: MaintenanceLock?, holder: String)
+    {
+        let path = directory + "/" + fileName
+        // Twice at most: a file swapped under one attempt is not swapped
+        // again under the next unless someone does it on purpose, and then
+        // the error says so.
+        for _ in 0..<2 {
+            let file = try FileHandle.open(path, flags: O_RDWR | O_CREAT, mode: mode)
+            guard try file.lockExclusively(wait: wait) else { return (nil, PidFile.read(file)) }
+            guard try file.isStillAtPath() else {
+                file.unlock()
+                continue
+            }
+            try PidFile.write(file)
+            return (MaintenanceLock(file: file), "")
         }
-        var bytes = [UInt8](repeating: 0, count: 32)
-        let n = bytes.withUnsafeMutableBytes { (try? file.read(into: $0, at: 0)) ?? 0 }
-        let text = String(decoding: bytes[..<n], as: UTF8.self).filter { $0.isNumber }
-        return text.isEmpty ? "(unknown pid)" : text
+        throw EventLogError(.busy, "\(path): the lock file was replaced while it was being locked")
     }
 }

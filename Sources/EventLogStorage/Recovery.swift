@@ -18,11 +18,12 @@ enum Recovery {
     }
 
     static func openLastSegment(
-        directory: String, base: Int64, segmentBytes: Int, mode: mode_t, head: HeadState?
+        folder: DirectoryHandle, base: Int64, segmentBytes: Int, mode: mode_t, head: HeadState?
     ) throws(EventLogError) -> Result {
+        let directory = folder.path
         let logPath = SegmentFileName.path(directory: directory, base: base, .log)
         guard FileSystem.exists(logPath) else {
-            let segment = try ActiveSegment(directory: directory, base: base, segmentBytes: segmentBytes, mode: mode)
+            let segment = try ActiveSegment(folder: folder, base: base, segmentBytes: segmentBytes, mode: mode)
             return Result(segment: segment, truncatedBytes: 0)
         }
         let log = try FileHandle.open(logPath, flags: O_RDONLY)
@@ -55,7 +56,7 @@ enum Recovery {
         let validEnd = kept < batches.count ? batches[kept].position : outcome.validEnd
         batches.removeSubrange(kept...)
         let segment = try ActiveSegment(
-            directory: directory, base: base, segmentBytes: segmentBytes, mode: mode,
+            folder: folder, base: base, segmentBytes: segmentBytes, mode: mode,
             resume: start, validEnd: validEnd)
         for batch in batches {
             segment.adopt(header: batch.header, at: batch.position)

@@ -6,7 +6,7 @@
 import Glibc
 
 public final class SegmentCatalog: @unchecked Sendable {
-    public let directory: String
+    public let folder: DirectoryHandle
     private let lock = Lock()
     private var bases: [Int64] = []
     private var loadedVersion: UInt64? = nil
@@ -16,13 +16,17 @@ public final class SegmentCatalog: @unchecked Sendable {
     /// outlives a cursor moving to another segment and back.
     private var activeReader: SegmentReader?
 
-    public init(directory: String) {
-        self.directory = directory
+    public init(folder: DirectoryHandle) {
+        self.folder = folder
     }
 
     /// Lists the segments on disk (the `.log` files).
     public static func listBases(directory: String) throws(EventLogError) -> [Int64] {
-        try FileSystem.listDirectory(directory).compactMap { SegmentFileName.parse($0, .log) }.sorted()
+        try listBases(in: DirectoryHandle.open(directory))
+    }
+
+    public static func listBases(in folder: DirectoryHandle) throws(EventLogError) -> [Int64] {
+        try folder.list().compactMap { SegmentFileName.parse($0, .log) }.sorted()
     }
 
     /// The sorted base offsets, re-read from disk if `version` differs from the
@@ -30,7 +34,7 @@ public final class SegmentCatalog: @unchecked Sendable {
     public func segmentBases(version: UInt64?) throws(EventLogError) -> [Int64] {
         try lock.withLock { () throws(EventLogError) -> [Int64] in
             if version == nil || version != loadedVersion {
-                let fresh = try Self.listBases(directory: directory)
+                let fresh = try Self.listBases(in: folder)
                 if fresh != bases { readers = readers.filter { fresh.contains($0.key) } }
                 // Compaction swaps files under the same names: drop every
                 // cached mapping when the version moves, not only removed ones.
@@ -63,12 +67,12 @@ public final class SegmentCatalog: @unchecked Sendable {
     public func reader(base: Int64, active: Bool) throws(EventLogError) -> SegmentReader {
         if active {
             if let cached = lock.withLock({ activeReader }), cached.base == base { return cached }
-            let reader = try SegmentReader(directory: directory, base: base, active: true)
+            let reader = try SegmentReader(folder: folder, base: base, active: true)
             lock.withLock { activeReader = reader }
             return reader
         }
         if let cached = lock.withLock({ readers[base] }) { return cached }
-        let reader = try SegmentReader(directory: directory, base: base, active: false)
+        let reader = try SegmentReader(folder: folder, base: base, active: false)
         lock.withLock { readers[base] = reader }
         return reader
     }

@@ -13,7 +13,7 @@ public final class SegmentReader: @unchecked Sendable {
 
     public let base: Int64
     public let logPath: String
-    private let directory: String
+    private let folder: DirectoryHandle
     private let region: MappedRegion
     /// The file size when mapped (the segment's end, for a closed segment).
     public let mappedFileSize: Int
@@ -32,11 +32,11 @@ public final class SegmentReader: @unchecked Sendable {
     private let layoutLock = Lock()
     private var layouts: [Int: BatchLayout] = [:]
 
-    init(directory: String, base: Int64, active: Bool) throws(EventLogError) {
+    init(folder: DirectoryHandle, base: Int64, active: Bool) throws(EventLogError) {
         self.base = base
-        self.directory = directory
-        self.logPath = SegmentFileName.path(directory: directory, base: base, .log)
-        let file = try FileHandle.open(logPath, flags: O_RDONLY)
+        self.folder = folder
+        let file = try folder.open(SegmentFileName.name(base: base, .log), flags: O_RDONLY)
+        self.logPath = file.path
         mappedFileSize = try file.size()
         region = try file.map(length: active ? Self.activeMappingLength : mappedFileSize, writable: false)
     }
@@ -66,9 +66,7 @@ public final class SegmentReader: @unchecked Sendable {
 
     /// The current size of the file (a closed segment's end).
     public func currentFileSize() throws(EventLogError) -> Int {
-        var st = stat()
-        guard stat(logPath, &st) == 0 else { throw .system("stat", path: logPath, errno: errno) }
-        return Int(st.st_size)
+        Int(try folder.status(of: fileName).st_size)
     }
 
     /// A byte position at or before the first batch that can hold `target`,
@@ -124,8 +122,8 @@ public final class SegmentReader: @unchecked Sendable {
             if let cached, let file = cached, entries == nil || file.count >= entries! { return file }
             if let cached, cached == nil, entries == nil { return nil }
             let entrySize = kind == .offsetIndex ? OffsetIndexEntry.size : TimeIndexEntry.size
-            let path = SegmentFileName.path(directory: directory, base: base, kind)
-            let file = try? IndexFile.openForReading(path: path, entrySize: entrySize, count: entries)
+            let name = SegmentFileName.name(base: base, kind)
+            let file = try? IndexFile.openForReading(in: folder, name, entrySize: entrySize, count: entries)
             let loaded = file ?? nil
             if kind == .offsetIndex { offsetIndex = .some(loaded) } else { timeIndex = .some(loaded) }
             return loaded

@@ -13,16 +13,16 @@ enum StaleHead {
     /// less than `head` says; nil when the head is borne out. Checks the
     /// batches from the last published .index entry to the published end
     /// (CRC included): 4 KiB plus a batch or two, not the whole segment.
-    static func readableState(directory: String, head: HeadState) -> HeadState? {
-        let logPath = SegmentFileName.path(directory: directory, base: head.activeBase, .log)
-        guard head.committedPosition > 0, let log = try? FileHandle.open(logPath, flags: O_RDONLY),
+    static func readableState(in folder: DirectoryHandle, head: HeadState) -> HeadState? {
+        let logName = SegmentFileName.name(base: head.activeBase, .log)
+        guard head.committedPosition > 0, let log = try? folder.open(logName, flags: O_RDONLY),
             let size = try? log.size()
         else { return nil }
         let published = Int(head.committedPosition)
         let length = min(size, published)
         guard let region = try? log.map(length: length, writable: false) else { return nil }
         let bytes = region.bytes(0..<length)
-        let start = lastIndexedPosition(directory: directory, head: head, below: length)
+        let start = lastIndexedPosition(in: folder, head: head, below: length)
         var nextOffset: Int64?
         var maxTimestamp: Int64 = -1
         var outcome = BatchScanner.scan(bytes, from: start, limit: length) { batch in
@@ -52,11 +52,11 @@ enum StaleHead {
 
     /// The position of the last published .index entry that lies inside
     /// the first `limit` bytes, or 0.
-    private static func lastIndexedPosition(directory: String, head: HeadState, below limit: Int) -> Int {
-        let path = SegmentFileName.path(directory: directory, base: head.activeBase, .offsetIndex)
+    private static func lastIndexedPosition(in folder: DirectoryHandle, head: HeadState, below limit: Int) -> Int {
+        let name = SegmentFileName.name(base: head.activeBase, .offsetIndex)
         guard
             let index = try? IndexFile.openForReading(
-                path: path, entrySize: OffsetIndexEntry.size, count: Int(head.offsetIndexEntries))
+                in: folder, name, entrySize: OffsetIndexEntry.size, count: Int(head.offsetIndexEntries))
         else { return 0 }
         for i in stride(from: index.count - 1, through: 0, by: -1) {
             let position = Int(OffsetIndexEntry(loadingFrom: index.entry(i)).position)
