@@ -78,8 +78,10 @@ class CrossProcessStreaming(unittest.TestCase):
                     break
             consumer.wait()
             # Lines the consumer printed before it died but that were still
-            # in the pipe: it may have committed past them.
-            run.extend(int(line.split(" ", 1)[0]) for line in consumer.stdout if line.strip())
+            # in the pipe: it may have committed past them. A last line
+            # without its newline was cut by the kill (stdio writes its
+            # buffer in 4 KiB pieces): it was not printed whole.
+            run.extend(int(line.split(" ", 1)[0]) for line in consumer.stdout if line.endswith("\n"))
             consumer.stdout.close()
             if run and printed:
                 # Resumes at or before the first record not yet printed (it
