@@ -21,6 +21,9 @@ enum Recovery {
         directory: String, base: Int64, segmentBytes: Int, mode: mode_t, head: HeadState?
     ) throws(EventLogError) -> Result {
         let logPath = SegmentFileName.path(directory: directory, base: base, .log)
+        if let kind = SegmentIdentity.nonRegularKind(logPath) {
+            throw stranger(logPath, "it is \(kind), not a regular file")
+        }
         guard FileSystem.exists(logPath) else {
             let segment = try ActiveSegment(directory: directory, base: base, segmentBytes: segmentBytes, mode: mode)
             return Result(segment: segment, truncatedBytes: 0)
@@ -29,6 +32,7 @@ enum Recovery {
         let fileSize = try log.size()
         let region = try log.map(length: fileSize, writable: false)
         let bytes = region.bytes(0..<fileSize)
+        if let reason = SegmentIdentity.lastSegmentProblem(bytes, base: base) { throw stranger(logPath, reason) }
         let trustedHead = head.flatMap { $0.activeBase == base ? $0 : nil }
 
         let offsetEntries = try trustedOffsetEntries(directory: directory, base: base, bytes: bytes, head: trustedHead)
@@ -61,6 +65,13 @@ enum Recovery {
             segment.adopt(header: batch.header, at: batch.position)
         }
         return Result(segment: segment, truncatedBytes: fileSize - validEnd)
+    }
+
+    private static func stranger(_ path: String, _ reason: String) -> EventLogError {
+        EventLogError(
+            .corrupt,
+            "\(path): not a segment of this log: \(reason); a writable open neither cuts nor appends to it: "
+                + "run `eventlog recover` to move it aside")
     }
 
     /// How many of `batches` keep their place: baseOffset is outside the CRC,
