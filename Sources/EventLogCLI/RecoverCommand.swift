@@ -87,27 +87,29 @@ struct RecoverCommand: ParsableCommand {
     }
 
     static func text(_ report: RecoverReport, directory: String) -> [String] {
-        let would = report.dryRun ? "would " : ""
+        /// "would move" in a dry run, "moved" otherwise.
+        func did(_ present: String, _ past: String) -> String { report.dryRun ? "would \(present)" : past }
         var lines = report.problems.map { "found: \($0)" }
         for stranger in report.strangers {
-            lines.append("\(would)move \(stranger.file) to \(stranger.destination): \(stranger.reason)")
+            lines.append("\(did("move", "moved")) \(stranger.file) to \(stranger.destination): \(stranger.reason)")
         }
         for r in report.removals {
             let claim = r.claimedOffsets.map { ", offsets \($0.lowerBound)...\($0.upperBound)" } ?? ""
             let what =
                 "\(r.file) at byte \(r.position): \(r.end - r.position) bytes\(claim), \(r.claimedRecords) records"
             if let side = r.quarantine {
-                lines.append("\(would)quarantine \(what) to \(side): \(r.reason)")
+                lines.append("\(did("quarantine", "quarantined")) \(what) to \(side): \(r.reason)")
             } else {
-                lines.append("\(would)cut \(what): \(r.reason)")
+                lines.append("\(did("cut", "cut")) \(what): \(r.reason)")
             }
         }
         lines.append(
-            "\(directory): \(report.dryRun ? "dry run, nothing changed; would keep" : "kept") "
-                + "\(report.recordsKept) records, \(would)drop \(report.recordsDropped) records, "
-                + "\(would)remove \(report.bytesTruncated) bytes, \(would)move \(report.strangers.count) strangers aside, "
-                + "\(would)delete \(report.segmentsDeleted) segments, \(would)rebuild \(report.indexesRebuilt) indexes; "
-                + "next offset \(report.nextOffset)")
+            "\(directory): \(report.dryRun ? "dry run, nothing changed; " : "")\(did("keep", "kept")) "
+                + "\(report.recordsKept) records, \(did("drop", "dropped")) \(report.recordsDropped) records, "
+                + "\(did("remove", "removed")) \(report.bytesTruncated) bytes, "
+                + "\(did("move", "moved")) \(report.strangers.count) strangers aside, "
+                + "\(did("delete", "deleted")) \(report.segmentsDeleted) segments, "
+                + "\(did("rebuild", "rebuilt")) \(report.indexesRebuilt) indexes; next offset \(report.nextOffset)")
         return lines
     }
 }

@@ -198,6 +198,24 @@ import Testing
         #expect(after == before, "changed: \(after.keys.filter { after[$0] != before[$0] })")
     }
 
+    /// The plan a dry run reports is what the run then does.
+    @Test func dryRunReportsWhatTheRunDoes() throws {
+        let dir = TemporaryDirectory()
+        let path = try cleanLog(dir)
+        let segments = Surgery.segments(path)
+        let batches = Surgery.batches(segments[3])
+        Surgery.zero(segments[3], batches[2].position + 20..<batches[4].position + 30)
+        Surgery.write(path + "/00000000000000000500.log", Surgery.bytes(segments[0]))
+
+        var planned = try EventLog.recover(at: path, options: RecoverOptions(dryRun: true))
+        #expect(planned.dryRun && planned.strangers.count == 1 && planned.removals.count >= 1)
+        let done = try EventLog.recover(at: path)
+        planned.dryRun = false
+        #expect(planned == done)
+        #expect(done.recordsKept == Self.count - UInt64(batches[2...4].reduce(0) { $0 + $1.recordCount }))
+        try expectReadable(path, missing: batches[2].baseOffset...batches[4].lastOffset)
+    }
+
     @Test func truncateAfterDamageCutsEverythingAfterAsBefore() throws {
         let dir = TemporaryDirectory()
         let path = try cleanLog(dir)
