@@ -116,7 +116,10 @@ enum Recovery {
         defer { withExtendedLifetime(lock) {} }
         for (i, base) in bases.dropLast().enumerated() {
             let logPath = SegmentFileName.path(directory: directory, base: base, .log)
-            guard let log = try? FileHandle.open(logPath, flags: O_RDONLY), let size = try? log.size(),
+            // A stranger that is not a regular file is recover's to move
+            // aside; opening a FIFO would wait for a writer forever.
+            guard SegmentIdentity.nonRegularKind(logPath) == nil,
+                let log = try? FileHandle.open(logPath, flags: O_RDONLY), let size = try? log.size(),
                 let region = try? log.map(length: size, writable: false)
             else { continue }
             let bytes = region.bytes(0..<size)

@@ -60,13 +60,15 @@ enum SegmentIdentity {
     /// compaction may leave) or is followed by one that starts where it
     /// would end had it started at the base (its baseOffset is damaged).
     static func lastSegmentProblem(_ bytes: UnsafeRawBufferPointer, base: Int64) -> String? {
-        guard bytes.count >= 8, !bytes.allSatisfy({ $0 == 0 }) else { return nil }
+        guard bytes.count >= 8 else { return nil }
         let claimed = Int64(bigEndian: bytes.loadUnaligned(as: Int64.self))
         if claimed == base { return nil }
         if let first = BatchResync.validatedHeader(bytes, at: 0, limit: bytes.count) {
             let second = BatchResync.validatedHeader(bytes, at: first.totalSize, limit: bytes.count)
             if first.baseOffset >= base || Fingerprint.follows(second, first, base: base) { return nil }
         }
+        // Last, as it reads the whole file: a preallocated segment.
+        if bytes.allSatisfy({ $0 == 0 }) { return nil }
         return "its first bytes are not a batch starting at offset \(base), the offset its name gives "
             + "(they claim offset \(claimed))"
     }

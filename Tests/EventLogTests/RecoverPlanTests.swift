@@ -114,6 +114,23 @@ import Testing
         try expectReadable(path)
     }
 
+    /// A FIFO named like a closed segment no longer hangs a writable open
+    /// (which checks closed segments' indexes); recover moves it aside.
+    @Test func fifoNamedLikeAClosedSegmentDoesNotHangAWritableOpen() throws {
+        let dir = TemporaryDirectory()
+        let path = try cleanLog(dir)
+        #expect(mkfifo(path + "/00000000000000000077.log", 0o644) == 0)
+        let append = try CLI.start(["append", path], withInput: true)
+        append.input?.fileHandleForWriting.write(Data("x\n".utf8))
+        try append.input?.fileHandleForWriting.close()
+        #expect(try append.waitForExit(timeout: 30) == 0)
+        #expect(
+            try EventLog.recover(at: path).strangers.map(\.destination) == [
+                path + "/quarantine/00000000000000000077.log"
+            ])
+        #expect(try EventLog.verify(at: path).isSound)
+    }
+
     /// A garbage file with a higher base than the log's last segment: the
     /// writable open refuses it (no silent cut, no jump of the next offset);
     /// recover moves it aside and the log continues where it ended.
