@@ -17,7 +17,9 @@
 //      under another name cannot match, so the one that does not start at
 //      its name is the stranger. When both or neither do, no file is moved:
 //      the overlap is then damage inside a segment, left to SegmentCheck.
-//      A segment a compaction is replacing may overlap the next ones.
+//      A segment a compaction is replacing may overlap the next ones. A
+//      file without batches named inside its predecessor's offsets, or as
+//      the last segment past its predecessor's end, is a stranger.
 // "Starts at its name" tolerates one damaged baseOffset (outside the CRC):
 // the first batch starts at the base, or the batch after it starts where
 // the first would end had it started at the base.
@@ -85,34 +87,63 @@ enum SegmentIdentity {
     /// The strangers among `candidates` (regular files, sorted by base), by
     /// rules 2-4, as indexes into `candidates` with the reason.
     static func strangers(_ candidates: [Candidate]) -> [(index: Int, reason: String)] {
+        let prints = candidates.map { Fingerprint($0.bytes, base: $0.base) }
         var found: [(index: Int, reason: String)] = []
-        var kept: [(index: Int, print: Fingerprint)] = []
-        for (i, candidate) in candidates.enumerated() {
-            let print = Fingerprint(candidate.bytes, base: candidate.base)
+        // Files with batches that are not strangers, in order.
+        var kept: [Int] = []
+        for (i, print) in prints.enumerated() {
             if let reason = print.strangeAlone(isLast: i == candidates.count - 1) {
                 found.append((i, reason))
                 continue
             }
-            guard let first = print.first else { continue }
-            if let previous = kept.last, !candidates[previous.index].isReplacing, let end = previous.print.end,
-                first.baseOffset < end || end > candidate.base
-            {
+            guard let previous = kept.last, !candidates[previous].isReplacing else {
+                if print.first != nil { kept.append(i) }
+                continue
+            }
+            guard let first = print.first else {
+                if let reason = misplacedBlank(print, isLast: false, after: prints[previous]) {
+                    found.append((i, reason))
+                }
+                continue
+            }
+            if let end = prints[previous].end, first.baseOffset < end || end > print.base {
                 let overlap =
-                    "offsets \(previous.print.first!.baseOffset)..<\(end) of \(candidates[previous.index].path) "
-                    + "and \(first.baseOffset)... of \(candidate.path) overlap"
-                if previous.print.startsAtName && !print.startsAtName {
-                    found.append((i, "\(overlap); its first batch does not start at its base, so it is the copy"))
+                    "offsets \(prints[previous].first!.baseOffset)..<\(end) of \(candidates[previous].path) "
+                    + "and \(first.baseOffset)... of \(candidates[i].path) overlap; "
+                    + "its first batch does not start at its base, so it is the copy"
+                if prints[previous].startsAtName && !print.startsAtName {
+                    found.append((i, overlap))
                     continue
                 }
-                if !previous.print.startsAtName && print.startsAtName {
-                    found.append(
-                        (previous.index, "\(overlap); its first batch does not start at its base, so it is the copy"))
+                if !prints[previous].startsAtName && print.startsAtName {
+                    found.append((previous, overlap))
                     kept.removeLast()
                 }
             }
-            kept.append((i, print))
+            kept.append(i)
+        }
+        // Which file is the last segment is known once the other strangers
+        // are out; a misplaced one out makes the one before it the last.
+        while let last = candidates.indices.last(where: { i in !found.contains { $0.index == i } }),
+            let previous = kept.last(where: { $0 < last }),
+            let reason = misplacedBlank(prints[last], isLast: true, after: prints[previous])
+        {
+            found.append((last, reason))
         }
         return found.sorted { $0.index < $1.index }
+    }
+
+    /// Rule 4 for a file without batches (blank, or the last segment's torn
+    /// first batch): a writer starts a segment where its predecessor ends,
+    /// so one named inside the predecessor's offsets is a stranger, and so
+    /// is a last one named past the predecessor's end (taking it would make
+    /// the next offset jump to its name). Only judged when the predecessor
+    /// starts at its name and a header walk reads it to its end.
+    private static func misplacedBlank(_ print: Fingerprint, isLast: Bool, after previous: Fingerprint) -> String? {
+        guard print.first == nil, previous.startsAtName, previous.walkedToEnd, let end = previous.end,
+            end > print.base || (isLast && end < print.base)
+        else { return nil }
+        return "it holds no batch and is named at offset \(print.base), but its predecessor ends at offset \(end)"
     }
 
     /// What the rules look at in one regular file.
@@ -124,6 +155,8 @@ enum SegmentIdentity {
         var second: RecordBatchHeader?
         /// The offset after the last batch a header walk from `first` reaches.
         var end: Int64?
+        /// Whether that walk reached the end of the file.
+        var walkedToEnd = false
 
         init(_ bytes: UnsafeRawBufferPointer, base: Int64) {
             self.base = base
@@ -138,8 +171,9 @@ enum SegmentIdentity {
             self.first = first
             second = BatchResync.validatedHeader(bytes, at: position + first.totalSize, limit: limit)
             var last = first
-            _ = BatchScanner.scan(bytes, from: position, limit: limit, checkCRC: false) { last = $0.header }
+            let walk = BatchScanner.scan(bytes, from: position, limit: limit, checkCRC: false) { last = $0.header }
             end = last.nextOffset
+            walkedToEnd = walk.validEnd == limit
         }
 
         var startsAtName: Bool {

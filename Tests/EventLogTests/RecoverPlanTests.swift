@@ -131,6 +131,44 @@ import Testing
         #expect(try EventLog.verify(at: path).isSound)
     }
 
+    /// Strangers of every kind at random bases (garbage, zeros, whole and
+    /// partial copies of segments): recover never fails, moves each aside
+    /// and keeps every record.
+    @Test func randomStrangersNeverCostARecord() throws {
+        let dir = TemporaryDirectory()
+        let pristine = try cleanLog(dir)
+        let segments = Surgery.segments(pristine)
+        let bases = Set(segments.map { UInt64(($0 as NSString).lastPathComponent.prefix(20))! })
+        var generator = SeededGenerator(seed: 11)
+        let work = dir.child("work")
+        for round in 0..<40 {
+            try Surgery.copyDirectory(pristine, to: work)
+            var added: [String] = []
+            for _ in 0..<(1 + generator.next() % 3) {
+                var base = generator.next() % (Self.count + 2000)
+                while bases.contains(base) { base += 1 }
+                let name = String(format: "%020llu.log", base)
+                let source = Surgery.bytes(segments.randomElement(using: &generator)!)
+                let length = Int(generator.next() % 5000)
+                let bytes: [UInt8]
+                switch generator.next() % 4 {
+                case 0: bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+                case 1: bytes = [UInt8](repeating: 0, count: length)
+                case 2: bytes = source
+                default: bytes = Array(source.prefix(length))
+                }
+                Surgery.write(work + "/" + name, bytes)
+                added.append(name)
+            }
+            let report = try EventLog.recover(at: work)
+            #expect(report.recordsDropped == 0 && report.nextOffset == Self.count, "round \(round): \(added)")
+            let problems = try EventLog.verify(at: work).problems
+            #expect(problems.isEmpty, "round \(round): \(added): \(problems)")
+            let outcome = try Reader.readAll(path: work, readOnly: true)
+            #expect(outcome.offsets == Array(0..<Self.count) && outcome.errors.isEmpty, "round \(round): \(added)")
+        }
+    }
+
     /// A garbage file with a higher base than the log's last segment: the
     /// writable open refuses it (no silent cut, no jump of the next offset);
     /// recover moves it aside and the log continues where it ended.
