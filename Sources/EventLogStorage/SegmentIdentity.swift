@@ -17,9 +17,9 @@
 //      under another name cannot match, so the one that does not start at
 //      its name is the stranger. When both or neither do, no file is moved:
 //      the overlap is then damage inside a segment, left to SegmentCheck.
-//      A segment a compaction is replacing may overlap the next ones. A
-//      file without batches named inside its predecessor's offsets, or as
-//      the last segment past its predecessor's end, is a stranger.
+//      A segment a compaction is replacing may overlap the next ones;
+//   5. a file without batches named inside its predecessor's offsets, or
+//      as the last segment past its predecessor's end: a stranger.
 // "Starts at its name" tolerates one damaged baseOffset (outside the CRC):
 // the first batch starts at the base, or the batch after it starts where
 // the first would end had it started at the base.
