@@ -1,8 +1,10 @@
 // Checking and repairing a log directory from Swift: `EventLog.verify(at:)`
 // reads every batch of every segment and lists what is wrong, without
-// changing anything; `EventLog.recover(at:)` cuts the log after its last
-// good batch, as Kafka's recovery does. Both work on a directory, not on an
-// open log: verify may run beside a writer, recover refuses to (busy).
+// changing anything; `EventLog.recover(at:options:)` plans a repair and
+// applies it (or, as a dry run, only reports it): intact batches stay,
+// damaged bytes and strangers go to the quarantine folder, the torn tail of
+// the last segment is cut. Both work on a directory, not on an open log:
+// verify may run beside a writer, recover refuses to (busy).
 import EventLogStorage
 
 /// One problem found by verify: the file, the byte position in it, and what.
@@ -29,16 +31,61 @@ public struct VerifyReport: Equatable, Sendable {
     public var isSound: Bool { problems.isEmpty }
 }
 
-/// What `EventLog.recover(at:)` did.
+/// How `EventLog.recover(at:options:)` repairs. Zero-initialised = defaults.
+public struct RecoverOptions: Equatable, Sendable {
+    /// Report the plan without changing any file of the log.
+    public var dryRun = false
+    /// Kafka's recovery instead of keeping intact batches: cut the first
+    /// damaged segment at its first damage and delete every later segment.
+    public var truncateAfterDamage = false
+
+    public init(dryRun: Bool = false, truncateAfterDamage: Bool = false) {
+        self.dryRun = dryRun
+        self.truncateAfterDamage = truncateAfterDamage
+    }
+}
+
+/// Bytes recover takes out of a segment.
+public struct RecoverRemoval: Equatable, Sendable {
+    public var file: String
+    /// The byte range `position..<end` of `file`.
+    public var position: UInt64
+    public var end: UInt64
+    /// The offsets the damaged header claims, when it could be read.
+    public var claimedOffsets: ClosedRange<Int64>?
+    public var claimedRecords: UInt64
+    public var reason: String
+    /// The side file that receives the bytes; nil when they are only cut
+    /// (the torn tail of the last segment, or `truncateAfterDamage`).
+    public var quarantine: String?
+}
+
+/// A file named like a segment that is not one of the log's, and where
+/// recover moves it.
+public struct RecoverStranger: Equatable, Sendable {
+    public var file: String
+    public var reason: String
+    public var destination: String
+}
+
+/// What `EventLog.recover(at:options:)` did, or would do in a dry run.
 public struct RecoverReport: Equatable, Sendable {
-    /// Records in the batches cut or deleted.
+    public var dryRun: Bool
+    /// Records in the valid batches that stay.
+    public var recordsKept: UInt64
+    /// Records in the batches removed: exact for valid batches (only
+    /// `truncateAfterDamage` removes any), as far as their headers tell for
+    /// damaged ones (a header too damaged to read counts none).
     public var recordsDropped: UInt64
     public var bytesTruncated: UInt64
+    /// Segments deleted whole (only `truncateAfterDamage`).
     public var segmentsDeleted: UInt64
     /// Segments whose .index and .timeindex were rebuilt.
     public var indexesRebuilt: UInt64
     /// The offset the next record appended will get.
     public var nextOffset: UInt64
+    public var removals: [RecoverRemoval]
+    public var strangers: [RecoverStranger]
     /// What verify would have reported before the repair.
     public var problems: [VerifyProblem]
 }
@@ -55,15 +102,38 @@ extension EventLog {
             problems: result.problems.map(VerifyProblem.init))
     }
 
-    /// Truncates the log in `path` after its last good batch and deletes every
-    /// later segment, as Kafka does, then rebuilds the indexes that need it.
-    /// Takes the writer lock: `busy` while a writer has the log open.
-    public static func recover(at path: String) throws(EventLogError) -> RecoverReport {
-        let result = try Repair.recover(directory: path)
+    /// Repairs the log in `path`: every batch that validates and whose
+    /// offsets are sound stays readable at its offsets; damaged byte ranges
+    /// are copied to `path/quarantine/<segment>.<position>.bin` and removed
+    /// (a gap in the offsets, as compaction leaves); files named like
+    /// segments that are not segments of this log move to `path/quarantine/`;
+    /// only the torn tail of the last segment is cut. Indexes that need it
+    /// are rebuilt. Takes the writer lock: `busy` while a writer has the log
+    /// open. See RecoverOptions for a dry run and for Kafka's truncation.
+    public static func recover(at path: String, options: RecoverOptions = RecoverOptions()) throws(EventLogError)
+        -> RecoverReport
+    {
+        let plan = try Repair.recover(
+            directory: path, mode: options.truncateAfterDamage ? .truncateAfterDamage : .keepIntact,
+            dryRun: options.dryRun)
         return RecoverReport(
-            recordsDropped: UInt64(result.recordsDropped), bytesTruncated: UInt64(result.bytesTruncated),
-            segmentsDeleted: UInt64(result.segmentsDeleted), indexesRebuilt: UInt64(result.indexesRebuilt),
-            nextOffset: UInt64(max(0, result.nextOffset)), problems: result.problems.map(VerifyProblem.init))
+            dryRun: options.dryRun, recordsKept: UInt64(plan.recordsKept), recordsDropped: UInt64(plan.recordsDropped),
+            bytesTruncated: UInt64(plan.bytesRemoved), segmentsDeleted: UInt64(plan.deletedSegments.count),
+            indexesRebuilt: UInt64(plan.indexRebuilds.count), nextOffset: UInt64(max(0, plan.nextOffset)),
+            removals: plan.removals.map(RecoverRemoval.init),
+            strangers: plan.strangers.map {
+                RecoverStranger(file: $0.stranger.path, reason: $0.stranger.reason, destination: $0.destination)
+            },
+            problems: plan.problems.map(VerifyProblem.init))
+    }
+}
+
+extension RecoverRemoval {
+    init(_ removal: RecoveryPlan.Removal) {
+        self.init(
+            file: removal.file, position: UInt64(removal.start), end: UInt64(removal.end),
+            claimedOffsets: removal.claimedOffsets, claimedRecords: UInt64(removal.claimedRecords),
+            reason: removal.reason, quarantine: removal.quarantine)
     }
 }
 

@@ -22,6 +22,9 @@ enum Recovery {
     ) throws(EventLogError) -> Result {
         let directory = folder.path
         let logPath = SegmentFileName.path(directory: directory, base: base, .log)
+        if let kind = SegmentIdentity.nonRegularKind(logPath) {
+            throw stranger(logPath, "it is \(kind), not a regular file")
+        }
         guard FileSystem.exists(logPath) else {
             let segment = try ActiveSegment(folder: folder, base: base, segmentBytes: segmentBytes, mode: mode)
             return Result(segment: segment, truncatedBytes: 0)
@@ -30,6 +33,7 @@ enum Recovery {
         let fileSize = try log.size()
         let region = try log.map(length: fileSize, writable: false)
         let bytes = region.bytes(0..<fileSize)
+        if let reason = SegmentIdentity.lastSegmentProblem(bytes, base: base) { throw stranger(logPath, reason) }
         let trustedHead = head.flatMap { $0.activeBase == base ? $0 : nil }
 
         let offsetEntries = try trustedOffsetEntries(directory: directory, base: base, bytes: bytes, head: trustedHead)
@@ -62,6 +66,13 @@ enum Recovery {
             segment.adopt(header: batch.header, at: batch.position)
         }
         return Result(segment: segment, truncatedBytes: fileSize - validEnd)
+    }
+
+    private static func stranger(_ path: String, _ reason: String) -> EventLogError {
+        EventLogError(
+            .corrupt,
+            "\(path): not a segment of this log: \(reason); a writable open neither cuts nor appends to it: "
+                + "run `eventlog recover` to move it aside")
     }
 
     /// How many of `batches` keep their place: baseOffset is outside the CRC,
@@ -106,7 +117,10 @@ enum Recovery {
         defer { withExtendedLifetime(lock) {} }
         for (i, base) in bases.dropLast().enumerated() {
             let logPath = SegmentFileName.path(directory: directory, base: base, .log)
-            guard let log = try? FileHandle.open(logPath, flags: O_RDONLY), let size = try? log.size(),
+            // A stranger that is not a regular file is recover's to move
+            // aside; opening a FIFO would wait for a writer forever.
+            guard SegmentIdentity.nonRegularKind(logPath) == nil,
+                let log = try? FileHandle.open(logPath, flags: O_RDONLY), let size = try? log.size(),
                 let region = try? log.map(length: size, writable: false)
             else { continue }
             let bytes = region.bytes(0..<size)

@@ -83,6 +83,24 @@ public enum SegmentCheck {
         public var recordsInDamage = 0
         /// The index files are missing, inconsistent or not trimmed.
         public var indexNeedsRebuild = false
+        /// Every byte range that is not a valid batch, in order: what
+        /// recover quarantines (or, for a torn tail, cuts).
+        public var damage: [DamagedRange] = []
+    }
+
+    /// Bytes `start..<end` of a segment that hold no valid batch.
+    public struct DamagedRange: Equatable, Sendable {
+        public var start: Int
+        public var end: Int
+        /// The offsets the first damaged batch's header claims, when it could
+        /// be read (baseOffset is outside the CRC: a claim, not a fact).
+        public var claimedOffsets: ClosedRange<Int64>?
+        /// Records the damaged batches' headers claim.
+        public var claimedRecords: Int
+        public var reason: String
+        /// The end of the last segment where a writer stopped mid-write:
+        /// cut, not damage.
+        public var isTornTail: Bool
     }
 
     /// At most this many problems are listed per segment; one more line
@@ -202,16 +220,16 @@ private struct SegmentChecker {
         overlapsPrevious = false
         if overlapped {
             corrupt(
-                at: position, header: header,
+                at: position, until: position + header.totalSize, header: header,
                 detail: "batch offsets \(header.baseOffset)...\(header.lastOffset) overlap the batch before")
             return position + header.totalSize
         }
         if let detail = offsetProblem(header, at: position) {
-            corrupt(at: position, header: header, detail: detail)
+            corrupt(at: position, until: position + header.totalSize, header: header, detail: detail)
             return position + header.totalSize
         }
         if let detail = recordProblem(header, batch, at: position) {
-            corrupt(at: position, header: header, detail: detail)
+            corrupt(at: position, until: position + header.totalSize, header: header, detail: detail)
             return position + header.totalSize
         }
         accept(header, at: position)
@@ -321,14 +339,17 @@ private struct SegmentChecker {
             tail(at: position, header: header, detail: detail, problemAt: problemAt)
             return nil
         }
-        corrupt(at: position, header: header, detail: detail, problemAt: problemAt)
+        corrupt(at: position, until: next, header: header, detail: detail, problemAt: problemAt)
         return next
     }
 
-    private mutating func corrupt(at position: Int, header: RecordBatchHeader?, detail: String, problemAt: Int? = nil) {
+    private mutating func corrupt(
+        at position: Int, until end: Int, header: RecordBatchHeader?, detail: String, problemAt: Int? = nil
+    ) {
         result.corruptBatches += 1
         problem(input.logPath, problemAt ?? position, detail)
         cut(at: position, header: header)
+        note(position..<end, header: header, detail: detail, isTornTail: false)
         damagedFrom = damagedFrom ?? position
         damageSeen = true
     }
@@ -339,7 +360,9 @@ private struct SegmentChecker {
         result.truncatedBytes += end - position
         cut(at: position, header: header)
         damagedFrom = damagedFrom ?? position
-        if input.isLast && looksTorn(at: position, header: header) { return }
+        let isTorn = input.isLast && looksTorn(at: position, header: header)
+        note(position..<end, header: header, detail: detail, isTornTail: isTorn)
+        if isTorn { return }
         if !isZero(position..<end) { result.corruptBatches += 1 }
         problem(
             input.logPath, problemAt ?? position,
@@ -351,6 +374,14 @@ private struct SegmentChecker {
         result.recordsInDamage += claimed
         if result.cutPosition == nil { result.cutPosition = position }
         result.recordsAfterCut += claimed
+    }
+
+    private mutating func note(_ range: Range<Int>, header: RecordBatchHeader?, detail: String, isTornTail: Bool) {
+        let claimed = header.flatMap { $0.lastOffset >= $0.baseOffset ? $0.baseOffset...$0.lastOffset : nil }
+        result.damage.append(
+            SegmentCheck.DamagedRange(
+                start: range.lowerBound, end: range.upperBound, claimedOffsets: claimed,
+                claimedRecords: max(0, Int(header?.recordsCount ?? 0)), reason: detail, isTornTail: isTornTail))
     }
 
     /// Whether the tail of the last segment is what a writer leaves when it

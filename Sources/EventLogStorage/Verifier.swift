@@ -38,6 +38,7 @@ public enum Verifier {
             result.truncatedBytes += segment.check.truncatedBytes
             result.problems += segment.check.problems
         }
+        result.problems += inspection.strangers.map(\.problem)
         result.problems += cursorProblems(directory: directory)
         return result
     }
@@ -74,12 +75,16 @@ public enum Verifier {
 
     struct Inspection {
         var segments: [InspectedSegment]
+        /// Files named like segments that are not segments of this log
+        /// (SegmentIdentity): left out of `segments`.
+        var strangers: [StrangerFile]
         /// The head file's last state, if it has one.
         var head: HeadState?
     }
 
-    /// Runs SegmentCheck over every segment in order. `writerExcluded`: the
-    /// caller holds the writer lock, so no file can shrink under a mapping.
+    /// Sorts out strangers, then runs SegmentCheck over every segment in
+    /// order. `writerExcluded`: the caller holds the writer lock, so no file
+    /// can shrink under a mapping.
     static func inspect(directory: String, writerExcluded: Bool) throws(EventLogError) -> Inspection {
         // The head first: what it says is at most as new as the files.
         let head = HeadFile.openForReader(directory: directory).flatMap { file -> HeadState? in
@@ -87,32 +92,56 @@ public enum Verifier {
             return sequence > 0 ? state : nil
         }
         let bases = try SegmentCatalog.listBases(directory: directory)
+        var strangers: [StrangerFile] = []
+        var files: [(base: Int64, path: String, size: Int, region: MappedRegion)] = []
+        for base in bases {
+            let path = SegmentFileName.path(directory: directory, base: base, .log)
+            // Checked before opening: opening a FIFO would wait for a writer.
+            if let kind = SegmentIdentity.nonRegularKind(path) {
+                strangers.append(StrangerFile(path: path, base: base, reason: "it is \(kind), not a regular file"))
+                continue
+            }
+            let log = try FileHandle.open(path, flags: O_RDONLY)
+            let size = try log.size()
+            // The writer's segment may be trimmed under a mapping of its
+            // whole length: past what it published, bytes are copied.
+            let mayShrink = !writerExcluded && head != nil && (base == bases.last || base == head?.activeBase)
+            let region =
+                mayShrink
+                ? try log.mapStablePrefix(
+                    head.map { $0.activeBase == base ? Int(clamping: $0.committedPosition) : 0 } ?? 0, length: size)
+                : try log.map(length: size, writable: false)
+            files.append((base, path, size, region))
+        }
+        let candidates = files.map {
+            SegmentIdentity.Candidate(
+                base: $0.base, path: $0.path, bytes: $0.region.bytes(0..<$0.size),
+                isReplacing: SegmentSwap.isReplacing(directory: directory, base: $0.base))
+        }
+        for (index, reason) in SegmentIdentity.strangers(candidates) {
+            strangers.append(StrangerFile(path: files[index].path, base: files[index].base, reason: reason))
+            files[index].size = -1
+        }
+        files.removeAll { $0.size < 0 }
+        strangers.sort { $0.base < $1.base }
+
         var segments: [InspectedSegment] = []
         var previousNext: Int64?
-        for (i, base) in bases.enumerated() {
-            let isLast = i == bases.count - 1
+        for (i, file) in files.enumerated() {
+            let base = file.base
+            let isLast = i == files.count - 1
             let published = isLast ? head.flatMap { $0.activeBase == base ? $0 : nil } : nil
-            let logPath = SegmentFileName.path(directory: directory, base: base, .log)
-            let log = try FileHandle.open(logPath, flags: O_RDONLY)
-            let size = try log.size()
-            let region: MappedRegion
-            if isLast && !writerExcluded && head != nil {
-                let stable = published.map { Int(clamping: $0.committedPosition) } ?? 0
-                region = try log.mapStablePrefix(stable, length: size)
-            } else {
-                region = try log.map(length: size, writable: false)
-            }
             let offsetIndex = try readFile(SegmentFileName.path(directory: directory, base: base, .offsetIndex))
             let timeIndex = try readFile(SegmentFileName.path(directory: directory, base: base, .timeIndex))
-            var input = SegmentCheck.Input(bytes: region.bytes(0..<size), base: base, logPath: logPath)
+            var input = SegmentCheck.Input(bytes: file.region.bytes(0..<file.size), base: base, logPath: file.path)
             input.isLast = isLast
             // A compaction replacing segments (now, or interrupted) lets the
             // merged segment overlap the ones it replaces until it is done.
             let replacing = SegmentSwap.isReplacing(directory: directory, base: base)
             input.previousNextOffset = previousNext
-            input.nextSegmentBase = isLast || replacing ? nil : bases[i + 1]
+            input.nextSegmentBase = isLast || replacing ? nil : files[i + 1].base
             if let published {
-                input.publishedEnd = max(0, min(size, Int(clamping: published.committedPosition)))
+                input.publishedEnd = max(0, min(file.size, Int(clamping: published.committedPosition)))
                 input.publishedNextOffset = published.nextOffset
                 input.offsetIndexEntries = Int(published.offsetIndexEntries)
                 input.timeIndexEntries = Int(published.timeIndexEntries)
@@ -124,11 +153,11 @@ public enum Verifier {
                     return SegmentCheck.check(input)
                 }
             }
-            withExtendedLifetime(region) {}
-            segments.append(InspectedSegment(base: base, logPath: logPath, fileSize: size, check: check))
+            segments.append(InspectedSegment(base: base, logPath: file.path, fileSize: file.size, check: check))
             previousNext = replacing ? nil : check.nextOffset
         }
-        return Inspection(segments: segments, head: head)
+        withExtendedLifetime(files) {}
+        return Inspection(segments: segments, strangers: strangers, head: head)
     }
 
     /// A whole (small) file read with pread, or nil if it does not exist.
@@ -163,6 +192,12 @@ public enum Verifier {
             }
         }
         return problems
+    }
+}
+
+extension StrangerFile {
+    var problem: VerificationProblem {
+        VerificationProblem(file: path, position: 0, detail: "not a segment of this log: \(reason)")
     }
 }
 

@@ -120,7 +120,9 @@ import Testing
         let recover = try CLI.run(["recover", path, "--json"])
         #expect(recover.status == 0, "\(recover.stderr)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(recover.stdout.utf8)) as? [String: Any])
-        #expect(report["next_offset"] as? Int == 0)
+        // Only the damaged first batch goes; the 11 batches after it stay.
+        #expect(report["next_offset"] as? Int == 120 && report["records_kept"] as? Int == 110)
+        #expect((report["quarantined"] as? [Any])?.count == 1)
         #expect(try CLI.run(["verify", path]).status == 0)
     }
 

@@ -1,0 +1,143 @@
+// What `recover` will do, decided from an inspection before anything
+// changes (Repair applies it; a dry run only reports it). By default every
+// batch that validates and whose offsets are sound stays where it is:
+// damaged byte ranges are copied into the quarantine folder and removed
+// from their segment, which leaves a gap in the offsets as compaction does;
+// only the torn tail of the last segment (where a writer stopped) is cut
+// without a copy; strangers (SegmentIdentity) are moved into the quarantine
+// folder whole. `truncateAfterDamage` is Kafka's recovery instead: cut at
+// the first damage and delete every later segment. Layout: Docs/FORMAT.md §10.
+import EventLogFormat
+
+public struct RecoveryPlan: Sendable {
+    public enum Mode: Sendable {
+        case keepIntact
+        case truncateAfterDamage
+    }
+
+    /// Bytes taken out of a segment.
+    public struct Removal: Equatable, Sendable {
+        public var file: String
+        public var base: Int64
+        public var start: Int
+        public var end: Int
+        public var claimedOffsets: ClosedRange<Int64>?
+        public var claimedRecords: Int
+        public var reason: String
+        /// Where the bytes are copied first; nil when they are only cut
+        /// (a torn tail, or what `truncateAfterDamage` cuts).
+        public var quarantine: String?
+    }
+
+    public struct MovedFile: Equatable, Sendable {
+        public var stranger: StrangerFile
+        public var destination: String
+    }
+
+    public static let quarantineFolder = "quarantine"
+
+    public let mode: Mode
+    public internal(set) var strangers: [MovedFile] = []
+    public internal(set) var removals: [Removal] = []
+    /// Segments deleted whole (only by `truncateAfterDamage`).
+    public internal(set) var deletedSegments: [Int64] = []
+    /// Segments whose .index and .timeindex are rebuilt.
+    public internal(set) var indexRebuilds: [Int64] = []
+    /// Records of the valid batches that stay.
+    public internal(set) var recordsKept = 0
+    /// Records of the batches removed: exact for valid batches, as far as
+    /// their headers tell for damaged ones.
+    public internal(set) var recordsDropped = 0
+    /// Bytes removed from segments, deleted segments included.
+    public internal(set) var bytesRemoved = 0
+    /// The offset the next record appended will get.
+    public internal(set) var nextOffset: Int64 = 0
+    /// What was wrong before, as verify reports it.
+    public internal(set) var problems: [VerificationProblem] = []
+
+    /// The segments that stay, with their sizes before the plan is applied.
+    var segments: [Verifier.InspectedSegment] = []
+    var head: HeadState?
+    /// Quarantine names this plan gives out.
+    private var taken = Set<String>()
+
+    init(_ inspection: Verifier.Inspection, directory: String, mode: Mode) {
+        self.mode = mode
+        head = inspection.head
+        segments = inspection.segments
+        problems = segments.flatMap(\.check.problems) + inspection.strangers.map(\.problem)
+        for stranger in inspection.strangers {
+            let name = stranger.path.split(separator: "/").last.map(String.init) ?? stranger.path
+            strangers.append(MovedFile(stranger: stranger, destination: freeName(name, directory)))
+        }
+        switch mode {
+        case .keepIntact: planKeepingIntact(directory: directory)
+        case .truncateAfterDamage: planTruncation()
+        }
+        indexRebuilds = segments.filter { s in
+            s.check.indexNeedsRebuild || removals.contains { $0.base == s.base }
+        }.map(\.base)
+        nextOffset = segments.last?.check.nextOffset ?? 0
+    }
+
+    private mutating func planKeepingIntact(directory: String) {
+        for segment in segments {
+            recordsKept += segment.check.records
+            for damage in segment.check.damage {
+                let name = "\(SegmentFileName.name(base: segment.base, .log)).\(damage.start).bin"
+                let side = damage.isTornTail ? nil : freeName(name, directory)
+                removals.append(Removal(segment, damage, quarantine: side))
+                recordsDropped += damage.claimedRecords
+                bytesRemoved += damage.end - damage.start
+            }
+        }
+    }
+
+    private mutating func planTruncation() {
+        guard let damaged = segments.firstIndex(where: { $0.check.cutPosition != nil }) else {
+            recordsKept = segments.reduce(0) { $0 + $1.check.records }
+            return
+        }
+        let segment = segments[damaged]
+        let cut = segment.check.cutPosition!
+        let first = segment.check.damage.first { $0.start == cut }
+        var removal = Removal(
+            file: segment.logPath, base: segment.base, start: cut, end: segment.fileSize,
+            claimedOffsets: first?.claimedOffsets, claimedRecords: first?.claimedRecords ?? 0,
+            reason: first?.reason ?? "damage", quarantine: nil)
+        removal.reason += "; cut with everything after it"
+        removals = [removal]
+        let later = segments[(damaged + 1)...]
+        recordsDropped =
+            segment.check.recordsAfterCut + later.reduce(0) { $0 + $1.check.records + $1.check.recordsInDamage }
+        bytesRemoved = segment.fileSize - cut + later.reduce(0) { $0 + $1.fileSize }
+        recordsKept =
+            segments[..<damaged].reduce(0) { $0 + $1.check.records } + segment.check.records
+            - (segment.check.recordsAfterCut - segment.check.recordsInDamage)
+        deletedSegments = later.map(\.base)
+        segments.removeSubrange((damaged + 1)...)
+        segments[damaged].check.nextOffset = segment.check.nextOffsetAtCut
+    }
+
+    /// `quarantine/<name>`, or `<name>.1`, `.2`, ... when taken (by this
+    /// plan, or by an earlier recover: quarantined bytes are never replaced).
+    private mutating func freeName(_ name: String, _ directory: String) -> String {
+        var candidate = "\(directory)/\(Self.quarantineFolder)/\(name)"
+        var n = 0
+        while taken.contains(candidate) || SegmentIdentity.exists(candidate) {
+            n += 1
+            candidate = "\(directory)/\(Self.quarantineFolder)/\(name).\(n)"
+        }
+        taken.insert(candidate)
+        return candidate
+    }
+}
+
+extension RecoveryPlan.Removal {
+    init(_ segment: Verifier.InspectedSegment, _ damage: SegmentCheck.DamagedRange, quarantine: String?) {
+        self.init(
+            file: segment.logPath, base: segment.base, start: damage.start, end: damage.end,
+            claimedOffsets: damage.claimedOffsets, claimedRecords: damage.claimedRecords, reason: damage.reason,
+            quarantine: quarantine)
+    }
+}
