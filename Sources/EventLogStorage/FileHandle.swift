@@ -78,15 +78,24 @@ public final class FileHandle {
     /// The error for something in a log directory that is not a regular file.
     /// `corrupt`: the directory holds what no log writes there (eventlog.h).
     static func notRegular(_ path: String, _ st: stat) -> EventLogError {
-        switch st.st_mode & S_IFMT {
-        case S_IFLNK:
+        let kind = kindOfNonRegular(st) ?? "not a regular file"
+        if st.st_mode & S_IFMT == S_IFLNK {
             return EventLogError(
-                .corrupt, "\(path): is a symbolic link; libeventlog does not follow links inside a log directory")
-        case S_IFIFO: return EventLogError(.corrupt, "\(path): not a regular file (a FIFO)")
-        case S_IFDIR: return EventLogError(.corrupt, "\(path): not a regular file (a directory)")
-        case S_IFSOCK: return EventLogError(.corrupt, "\(path): not a regular file (a socket)")
-        case S_IFCHR, S_IFBLK: return EventLogError(.corrupt, "\(path): not a regular file (a device)")
-        default: return EventLogError(.corrupt, "\(path): not a regular file")
+                .corrupt, "\(path): is \(kind); libeventlog does not follow links inside a log directory")
+        }
+        return EventLogError(.corrupt, "\(path): not a regular file (\(kind))")
+    }
+
+    /// "a FIFO", "a directory", ... for what stat describes; nil for a
+    /// regular file.
+    static func kindOfNonRegular(_ st: stat) -> String? {
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: return nil
+        case S_IFLNK: return "a symbolic link"
+        case S_IFIFO: return "a FIFO"
+        case S_IFDIR: return "a directory"
+        case S_IFSOCK: return "a socket"
+        default: return "a device"
         }
     }
 

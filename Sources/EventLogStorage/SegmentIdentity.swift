@@ -39,14 +39,7 @@ enum SegmentIdentity {
     static func nonRegularKind(_ path: String) -> String? {
         var st = stat()
         guard lstat(path, &st) == 0 else { return nil }
-        switch st.st_mode & S_IFMT {
-        case S_IFREG: return nil
-        case S_IFDIR: return "a directory"
-        case S_IFLNK: return "a symbolic link"
-        case S_IFIFO: return "a FIFO"
-        case S_IFSOCK: return "a socket"
-        default: return "a device"
-        }
+        return FileHandle.kindOfNonRegular(st)
     }
 
     /// Whether anything, even a dangling symlink, has the name `path`.

@@ -41,7 +41,11 @@ import Testing
             _ = try EventLog(path: path)
         } throws: { error in
             let error = error as! EventLogError
-            return error.code == .corrupt && error.message.contains("\(path)/\(name): is a symbolic link")
+            // The last segment is refused by the writable open's check of
+            // who it belongs to, the other files when they are opened:
+            // either way the message names the file and what it is.
+            return error.code == .corrupt && error.message.contains("\(path)/\(name): ")
+                && error.message.contains("a symbolic link")
         }
         #expect(FileManager.default.contents(atPath: victim.path) == victim.bytes)
     }
@@ -90,10 +94,15 @@ import Testing
         let path = try Self.makeLog(dir)
         let fifo = path + "/" + Self.lastSegment
         #expect(mkfifo(fifo, 0o644) == 0)
-        let expected = "corrupt: \(fifo): not a regular file (a FIFO)"
+        // What opening it says, or what the checks of who a segment
+        // belongs to say: both name the file and what it is.
+        func namesTheFIFO(_ text: String?) -> Bool {
+            guard let text else { return false }
+            return text.contains("\(fifo): ") && text.contains("a FIFO")
+        }
 
         let writable = Self.returnsWithoutHanging(fifo: fifo) { Self.message { try EventLog(path: path) } }
-        #expect(writable?.contains(expected) == true, "\(writable ?? "hung")")
+        #expect(writable?.hasPrefix("corrupt: ") == true && namesTheFIFO(writable), "\(writable ?? "hung")")
 
         // A reader stops where the head says the log ends, before the FIFO;
         // if it gets there, it must fail the same way.
@@ -106,7 +115,7 @@ import Testing
                 while try cursor.next(timeoutMilliseconds: 0) != nil {}
             }
         }
-        #expect(reading == "no error" || reading?.contains(expected) == true, "\(reading ?? "hung")")
+        #expect(reading == "no error" || namesTheFIFO(reading), "\(reading ?? "hung")")
 
         let verify = Self.returnsWithoutHanging(fifo: fifo) {
             do {
@@ -116,17 +125,17 @@ import Testing
                 return "\(error)"
             }
         }
-        #expect(verify?.contains("\(fifo): not a regular file (a FIFO)") == true, "\(verify ?? "hung")")
+        #expect(namesTheFIFO(verify), "\(verify ?? "hung")")
 
         let info = Self.returnsWithoutHanging(fifo: fifo) { Self.message { try EventLog.inspect(at: path) } }
-        #expect(info?.contains(expected) == true, "\(info ?? "hung")")
+        #expect(namesTheFIFO(info), "\(info ?? "hung")")
 
         let append = Self.returnsWithoutHanging(fifo: fifo) {
             let result = try? CLI.run(["append", path], input: "one more\n")
             return result.map { "status \($0.status): \($0.stderr)" } ?? "could not run"
         }
         #expect(append?.hasPrefix("status 0") == false, "\(append ?? "hung")")
-        #expect(append?.contains("\(fifo): not a regular file (a FIFO)") == true, "\(append ?? "hung")")
+        #expect(namesTheFIFO(append), "\(append ?? "hung")")
     }
 
     @Test func aDirectoryNamedLikeASegmentIsNamed() throws {
@@ -138,7 +147,8 @@ import Testing
             _ = try EventLog(path: path)
         } throws: { error in
             let error = error as! EventLogError
-            return error.code == .corrupt && error.message.contains("\(stranger): not a regular file (a directory)")
+            return error.code == .corrupt && error.message.contains("\(stranger): ")
+                && error.message.contains("a directory")
         }
     }
 
