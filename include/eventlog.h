@@ -12,9 +12,11 @@
  * Design and caveats
  *  - One writer per directory, across processes (EVENTLOG_EBUSY otherwise);
  *    any number of read-only handles in any process.
- *  - The active segment and its indexes are written through a shared memory
- *    mapping. A written batch survives a crash of the process; it survives a
- *    power loss only once synced (eventlog_sync or the sync modes).
+ *  - Batches are written into the active segment with pwrite(2), its index
+ *    entries through a shared mapping of the index files; readers map the
+ *    segments read-only. A written batch survives a crash of the process; it
+ *    survives a power loss only once synced (eventlog_sync or the sync
+ *    modes).
  *  - Records returned by a cursor are borrowed: their key, value and header
  *    pointers point into the mapped file or into the cursor's own buffers and
  *    stay valid until the next call on the same cursor, or until it is closed.
@@ -86,7 +88,9 @@ extern "C" {
 #define EVENTLOG_ECORRUPT  (-3)  /* checksum or structure error in a file */
 #define EVENTLOG_EBUSY     (-4)  /* another writer holds the directory */
 #define EVENTLOG_ERANGE    (-5)  /* offset before the log start */
-#define EVENTLOG_ETIMEDOUT (-6)  /* an operation with a deadline ran out of time */
+#define EVENTLOG_ETIMEDOUT (-6)  /* reserved: no call returns it yet (a wait
+                                    that times out returns EVENTLOG_OK with
+                                    nothing read) */
 #define EVENTLOG_EREADONLY (-7)  /* write on a read-only handle */
 #define EVENTLOG_ETOOBIG   (-8)  /* record larger than EVENTLOG_MAX_RECORD_BYTES */
 #define EVENTLOG_ENOSPC    (-9)  /* no space left on the device or file size limit */
