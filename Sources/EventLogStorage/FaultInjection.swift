@@ -19,15 +19,19 @@ public enum FaultInjection {
         var all: [Injector] { (installed.map { [$0] } ?? []) + scoped.map(\.injector) }
     }
 
-    private static let injectors = Mutex(Injectors())
+    /// Guarded by `lock`, a pthread mutex rather than Synchronization's
+    /// Mutex: ThreadSanitizer, which runs the concurrency suites, does not
+    /// model Mutex's futex and reports races that are not there.
+    nonisolated(unsafe) private static var injectors = Injectors()
+    private static let lock = Lock()
     private static let active = Atomic<Bool>(false)
     private static let nextID = Atomic<UInt64>(0)
 
     /// Sets (or, with nil, clears) the injector of `install`.
     public static func install(_ newInjector: Injector?) {
-        injectors.withLock {
-            $0.installed = newInjector
-            active.store(!$0.all.isEmpty, ordering: .releasing)
+        lock.withLock {
+            injectors.installed = newInjector
+            active.store(!injectors.all.isEmpty, ordering: .releasing)
         }
     }
 
@@ -36,14 +40,14 @@ public enum FaultInjection {
         -> R
     {
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
-        injectors.withLock {
-            $0.scoped.append((id, injector))
+        lock.withLock {
+            injectors.scoped.append((id, injector))
             active.store(true, ordering: .releasing)
         }
         defer {
-            injectors.withLock {
-                $0.scoped.removeAll { $0.id == id }
-                active.store(!$0.all.isEmpty, ordering: .releasing)
+            lock.withLock {
+                injectors.scoped.removeAll { $0.id == id }
+                active.store(!injectors.all.isEmpty, ordering: .releasing)
             }
         }
         return try body()
@@ -52,7 +56,7 @@ public enum FaultInjection {
     @inline(__always)
     static func check(_ operation: Operation, _ path: String) throws(EventLogError) {
         guard active.load(ordering: .acquiring) else { return }
-        for injector in injectors.withLock({ $0.all }) {
+        for injector in lock.withLock({ injectors.all }) {
             if let err = injector(operation, path) { throw .system("\(operation)", path: path, errno: err) }
         }
     }
