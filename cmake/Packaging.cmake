@@ -11,6 +11,11 @@
 # only on libc, libstdc++, libgcc and liblz4. The tool links the Swift
 # library statically, not libeventlog.so.0, so it does not depend on
 # libeventlog0.
+if(NOT EVENTLOG_STATIC_STDLIB)
+  message(WARNING "EVENTLOG_STATIC_STDLIB is OFF: the Debian packages would need the Swift "
+                  "toolchain at run time, which their Depends do not say")
+endif()
+
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME libeventlog)
 set(CPACK_PACKAGE_VENDOR "libeventlog")
