@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * engine_eventlog.c - libeventlog through its public C header, configured as
  * a user would start: default options (LZ4, 256 KiB producer batches, 1 ms
@@ -199,7 +200,7 @@ void run_compaction(const bench_config *cfg, const dataset *d) {
     if ((rc = eventlog_close(log)) != EVENTLOG_OK) die("eventlog_close: %s", eventlog_errmsg());
 
     eventlog_compact_options copts = EVENTLOG_COMPACT_OPTIONS_INIT;
-    eventlog_compact_stats stats = {0};
+    eventlog_compact_stats stats = EVENTLOG_COMPACT_STATS_INIT;
     double start = now_seconds();
     rc = eventlog_compact(dir, &copts, &stats);
     double seconds = now_seconds() - start;

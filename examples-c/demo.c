@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* demo.c - a tour of libeventlog that is also a test: every step checks what
  * it reads back, and the program exits non-zero on any mismatch.
  *
@@ -400,7 +401,7 @@ static int follow(struct demo *d) {
  * active one is never rewritten); offsets never change, so the gaps it
  * leaves are simply skipped by cursors. It runs while the log is open. */
 static int compact(struct demo *d) {
-    eventlog_compact_stats stats;
+    eventlog_compact_stats stats = EVENTLOG_COMPACT_STATS_INIT;
     double start = mono_ms();
     int rc = eventlog_compact(d->dir, NULL, &stats);
     if (rc != EVENTLOG_OK) return fail("eventlog_compact", rc);

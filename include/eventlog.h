@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * eventlog.h - libeventlog, an embeddable append-only event log.
  *
@@ -216,13 +217,27 @@ typedef struct eventlog_compact_options {
 
 #define EVENTLOG_COMPACT_OPTIONS_INIT { EVENTLOG_COMPACT_OPTIONS_VERSION, 0 }
 
+/* Output structs start with `version` too, set by the caller (the _INIT
+ * macro), so that later versions can add fields at the end: the library
+ * fills only the fields of the version the caller was compiled with, and
+ * refuses a version it does not know (EVENTLOG_EVERSION, nothing written). */
+#define EVENTLOG_COMPACT_STATS_VERSION 1
+
 typedef struct eventlog_compact_stats {
+    unsigned int version;     /* EVENTLOG_COMPACT_STATS_VERSION */
     uint64_t records_before, records_after, bytes_before, bytes_after;
 } eventlog_compact_stats;
 
+#define EVENTLOG_COMPACT_STATS_INIT { EVENTLOG_COMPACT_STATS_VERSION, 0, 0, 0, 0 }
+
+#define EVENTLOG_VERIFY_REPORT_VERSION 1
+
 typedef struct eventlog_verify_report {
+    unsigned int version;     /* EVENTLOG_VERIFY_REPORT_VERSION */
     uint64_t segments, batches, records, corrupt_batches, truncated_bytes;
 } eventlog_verify_report;
+
+#define EVENTLOG_VERIFY_REPORT_INIT { EVENTLOG_VERIFY_REPORT_VERSION, 0, 0, 0, 0, 0 }
 
 /* ---------------------------------------------------------------- library */
 
@@ -379,9 +394,10 @@ EVENTLOG_API void eventlog_cursor_close(eventlog_cursor *cur);
  * touched, so it may run while a writer appends and readers follow, in any
  * process. Killed at any point, it leaves a log holding every record; the
  * next writable open or compaction completes or undoes the interrupted swap
- * (Docs/FORMAT.md section 12). opts may be NULL; stats_out is optional and
- * counts the closed segments examined (zeroed on failure).
- * Errors: EVENTLOG_EINVAL, EVENTLOG_EVERSION, EVENTLOG_ENOENT, EVENTLOG_EBUSY
+ * (Docs/FORMAT.md section 12). opts may be NULL; stats_out is optional
+ * (initialise it with EVENTLOG_COMPACT_STATS_INIT) and counts the closed
+ * segments examined (its counts are zeroed on failure).
+ * Errors: EVENTLOG_EINVAL, EVENTLOG_EVERSION (opts or stats_out), EVENTLOG_ENOENT, EVENTLOG_EBUSY
  * (another compaction or retention runs), EVENTLOG_ECORRUPT (a damaged batch
  * in a closed segment; nothing is changed), EVENTLOG_EIO, EVENTLOG_ENOSPC,
  * EVENTLOG_EACCES, EVENTLOG_ENOMEM. */
@@ -391,7 +407,9 @@ EVENTLOG_API int eventlog_compact(const char *dir, const eventlog_compact_option
 /* Checks every batch of every segment (CRC, structure, offsets, indexes)
  * without modifying anything. Returns EVENTLOG_OK if the log is sound,
  * EVENTLOG_ECORRUPT if problems were found (the message names the first);
- * report_out (optional) is filled in both cases. */
+ * report_out (optional; initialise it with EVENTLOG_VERIFY_REPORT_INIT) is
+ * filled in both cases, and its counts are zeroed on any other error.
+ * EVENTLOG_EVERSION: report_out->version is not one this library knows. */
 EVENTLOG_API int eventlog_verify(const char *dir, eventlog_verify_report *report_out);
 
 #ifdef __cplusplus

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The one test entry point, for developers and CI: configures and builds with
 # CMake and Ninja in build/ (or $EVENTLOG_BUILD_DIR), then runs every ctest
-# test: the C API tests, the examples, the export and install checks, the
-# static-stdlib check, `swift test`, examples-swift and Tests/interop. Exits
-# non-zero if the build or any test fails. A second run only rebuilds what
-# changed. Arguments go to ctest:
+# test: the C API tests, the examples, the export, ABI, licence and install
+# checks, the installed library and tool run with the toolchain hidden, the
+# man pages, the Debian packages, `swift test`, examples-swift and
+# Tests/interop. Exits non-zero if the build or any test fails. A second run
+# only rebuilds what changed. Arguments go to ctest:
 #   scripts/test.sh              everything
-#   scripts/test.sh -LE static   all but the slow static-stdlib build
+#   scripts/test.sh -LE swift    all but the SwiftPM test builds
 #   scripts/test.sh -L c         the C tests only
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

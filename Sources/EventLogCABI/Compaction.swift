@@ -1,5 +1,7 @@
-// C API: eventlog_compact. Checks the options, calls EventLog.compact(at:)
-// and copies its counts into the caller's stats; no logic of its own.
+// SPDX-License-Identifier: Apache-2.0
+// C API: eventlog_compact. Checks the options and the stats' version, calls
+// EventLog.compact(at:) and copies its counts into the caller's stats; no
+// logic of its own.
 import CEventLogHeader
 import EventLog
 
@@ -8,7 +10,15 @@ public func eventlogCompact(
     _ dir: UnsafePointer<CChar>?, _ options: UnsafePointer<eventlog_compact_options>?,
     _ stats: UnsafeMutablePointer<eventlog_compact_stats>?
 ) -> CInt {
+    if let version = stats?.pointee.version, version != UInt32(EVENTLOG_COMPACT_STATS_VERSION) {
+        return fail(
+            EventLogError(
+                .version,
+                "stats_out->version: \(version) is not a version this library knows (\(EVENTLOG_COMPACT_STATS_VERSION))"
+            ))
+    }
     stats?.pointee = eventlog_compact_stats()
+    stats?.pointee.version = UInt32(EVENTLOG_COMPACT_STATS_VERSION)
     guard let dir else { return invalid("dir: NULL") }
     let path = String(cString: dir)
     return guarded { () throws(EventLogError) in
@@ -27,6 +37,7 @@ public func eventlogCompact(
         }
         let result = try EventLog.compact(at: path, options: settings)
         stats?.pointee = eventlog_compact_stats(
+            version: UInt32(EVENTLOG_COMPACT_STATS_VERSION),
             records_before: result.recordsBefore, records_after: result.recordsAfter,
             bytes_before: result.bytesBefore, bytes_after: result.bytesAfter)
     }

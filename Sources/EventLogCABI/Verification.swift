@@ -1,6 +1,8 @@
+// SPDX-License-Identifier: Apache-2.0
 // C API: eventlog_verify. The report is filled whether the log is sound
 // (EVENTLOG_OK) or not (EVENTLOG_ECORRUPT, the message naming the first
-// problem); on any other error it is left zeroed.
+// problem); on any other error its counts are left zeroed. A report whose
+// version this library does not know is refused before anything is written.
 import CEventLogHeader
 import EventLog
 
@@ -8,12 +10,21 @@ import EventLog
 public func eventlogVerify(_ dir: UnsafePointer<CChar>?, _ report: UnsafeMutablePointer<eventlog_verify_report>?)
     -> CInt
 {
+    if let version = report?.pointee.version, version != UInt32(EVENTLOG_VERIFY_REPORT_VERSION) {
+        return fail(
+            EventLogError(
+                .version,
+                "report_out->version: \(version) is not a version this library knows (\(EVENTLOG_VERIFY_REPORT_VERSION))"
+            ))
+    }
     report?.pointee = eventlog_verify_report()
+    report?.pointee.version = UInt32(EVENTLOG_VERIFY_REPORT_VERSION)
     guard let dir else { return invalid("dir: NULL") }
     let path = String(cString: dir)
     do {
         let result = try EventLog.verify(at: path)
         report?.pointee = eventlog_verify_report(
+            version: UInt32(EVENTLOG_VERIFY_REPORT_VERSION),
             segments: result.segments, batches: result.batches, records: result.records,
             corrupt_batches: result.corruptBatches, truncated_bytes: result.truncatedBytes)
         guard let first = result.problems.first else { return EVENTLOG_OK }

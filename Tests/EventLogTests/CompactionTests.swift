@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Compaction as a user sees it: after each of several rounds of appends and
 // compactions (random keys, tombstones, records without key, a clock that
 // moves past delete horizons), the log holds exactly what the model says,
@@ -203,6 +204,7 @@ import Testing
         var compact = eventlog_compact_options()
         compact.version = UInt32(EVENTLOG_COMPACT_OPTIONS_VERSION)
         var stats = eventlog_compact_stats()
+        stats.version = UInt32(EVENTLOG_COMPACT_STATS_VERSION)
         #expect(eventlogCompact(path, &compact, &stats) == EVENTLOG_OK)
         // The closed segments hold only values that later ones replace.
         #expect(stats.records_before > 0 && stats.records_after == 0)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Damage in the middle of a log: a bad batch in a closed segment, random
 // bit flips, zeroed ranges, damaged offsets. Open still works; a cursor gets
 // `corrupt` naming the file and byte position and can seek past it; nothing
@@ -58,6 +59,7 @@ import Testing
         #expect(report.segments == UInt64(Surgery.segments(path).count))
 
         var cReport = eventlog_verify_report()
+        cReport.version = UInt32(EVENTLOG_VERIFY_REPORT_VERSION)
         #expect(eventlog_verify(path, &cReport) == EVENTLOG_ECORRUPT)
         #expect(cReport.corrupt_batches == 1 && cReport.records == report.records)
         #expect(String(cString: eventlog_errmsg()).contains(name))
@@ -300,7 +302,9 @@ import Testing
         // A directory with no log in it is not a sound log (it was "ok").
         #expect(errorCode { () throws(EventLogError) in try EventLog.verify(at: dir.path) } == .notFound)
         #expect(errorCode { () throws(EventLogError) in try EventLog.verify(at: "/") } == .notFound)
-        var report = eventlog_verify_report(segments: 9, batches: 9, records: 9, corrupt_batches: 9, truncated_bytes: 9)
+        var report = eventlog_verify_report(
+            version: UInt32(EVENTLOG_VERIFY_REPORT_VERSION), segments: 9, batches: 9, records: 9, corrupt_batches: 9,
+            truncated_bytes: 9)
         #expect(eventlog_verify(nil, &report) == EVENTLOG_EINVAL && report.segments == 0)
         #expect(String(cString: eventlog_errmsg()).contains("dir"))
     }

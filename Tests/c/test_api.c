@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_api.c - the C API as a C user meets it, one test per behaviour that
  * include/eventlog.h promises. Each check prints the call, the code it
  * returned and eventlog_errmsg() when it fails; the run ends with
@@ -921,6 +922,21 @@ static void test_bad_options(void) {
     log = open_log(dir, NULL);
     CHECK_RC(eventlog_close(log), EVENTLOG_OK);
     CHECK_RC(eventlog_compact(dir, &compact, NULL), EVENTLOG_EVERSION);
+
+    /* The output structs are versioned too: one this library does not know
+     * (here, never initialised) is refused and left as it was. */
+    eventlog_compact_stats stats;
+    memset(&stats, 0xA5, sizeof stats);
+    CHECK_RC(eventlog_compact(dir, NULL, &stats), EVENTLOG_EVERSION);
+    CHECK(strstr(eventlog_errmsg(), "stats_out->version") != NULL);
+    CHECK(stats.records_before == UINT64_C(0xA5A5A5A5A5A5A5A5));
+    eventlog_verify_report report;
+    memset(&report, 0, sizeof report);
+    CHECK_RC(eventlog_verify(dir, &report), EVENTLOG_EVERSION);
+    CHECK(strstr(eventlog_errmsg(), "report_out->version") != NULL);
+    eventlog_compact_stats known = EVENTLOG_COMPACT_STATS_INIT;
+    CHECK_RC(eventlog_compact(dir, NULL, &known), EVENTLOG_OK);
+    CHECK(known.version == EVENTLOG_COMPACT_STATS_VERSION);
 }
 
 static int is_segment_name(const char *name) {
@@ -1103,14 +1119,15 @@ static void test_errmsg(void) {
 
 static void test_verify(void) {
     const char *dir = path_for("verify");
-    eventlog_verify_report report;
+    eventlog_verify_report report = EVENTLOG_VERIFY_REPORT_INIT;
     eventlog *log = open_log(dir, NULL);
     if (!CHECK(log != NULL)) return;
     append_numbered(log, 100);
     CHECK_RC(eventlog_close(log), EVENTLOG_OK);
 
-    memset(&report, 0xA5, sizeof report);
+    memset(&report.segments, 0xA5, sizeof report - offsetof(eventlog_verify_report, segments));
     CHECK_RC(eventlog_verify(dir, &report), EVENTLOG_OK);
+    CHECK(report.version == EVENTLOG_VERIFY_REPORT_VERSION);
     CHECK(report.records == 100);
     CHECK(report.segments >= 1);
     CHECK(report.batches >= 1);

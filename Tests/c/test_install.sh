@@ -1,12 +1,15 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Installs the build into a temporary prefix, moves the prefix elsewhere (the
 # package must be relocatable), then builds the C examples against it as a
 # user would, twice, and runs quickstart from both:
 #   1. a fresh CMake project: find_package(eventlog) via CMAKE_PREFIX_PATH;
 #   2. pkg-config and cc directly.
-#   test_install.sh BUILD_DIR SOURCE_DIR VERSION
+# The library is installed as the chain libeventlog.so -> SONAME ->
+# libeventlog.so.VERSION, and the programs record the SONAME.
+#   test_install.sh BUILD_DIR SOURCE_DIR VERSION SONAME
 set -eu
-build=$1 src=$2 version=$3
+build=$1 src=$2 version=$3 soname=$4
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -20,6 +23,11 @@ lib=$(find "$prefix" -name libeventlog.so | head -1)
 pcdir=$(dirname "$(find "$prefix" -name eventlog.pc | head -1)")
 test -f "$prefix/include/eventlog.h"
 test -n "$lib"
+libdir=$(dirname "$lib")
+test "$(readlink "$libdir/libeventlog.so")" = "$soname"
+test "$(readlink "$libdir/$soname")" = "libeventlog.so.$version"
+test -f "$libdir/libeventlog.so.$version" && ! test -L "$libdir/libeventlog.so.$version"
+echo "chain: libeventlog.so -> $soname -> libeventlog.so.$version"
 test -f "$pcdir/eventlog.pc"
 test -f "$(dirname "$lib")/cmake/eventlog/eventlogConfig.cmake"
 if [ -e "$build/eventlog" ]; then
@@ -44,7 +52,7 @@ cc -std=c11 -Wall -Werror -o "$tmp/quickstart-pc" "$src/examples-c/quickstart.c"
 
 # Both programs record the SONAME, not a path.
 for program in "$tmp/with-cmake/quickstart" "$tmp/quickstart-pc"; do
-    readelf -d "$program" | grep -q 'NEEDED.*\[libeventlog.so\]' ||
-        { echo "FAIL: $program does not record NEEDED libeventlog.so"; exit 1; }
+    readelf -d "$program" | grep -q "NEEDED.*\[$soname\]" ||
+        { echo "FAIL: $program does not record NEEDED $soname"; exit 1; }
 done
 echo "install OK"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Checks a log after its writer was killed:
  *
  *   crash_check DIR ACKED readonly   read-only open: no recovery yet
@@ -89,7 +90,7 @@ int main(int argc, char **argv) {
     if ((rc = eventlog_close(log)) != EVENTLOG_OK) return fail("eventlog_close", rc);
     /* A killed writer's torn tail is counted but is not a problem; after a
      * writable open and close there is none. */
-    eventlog_verify_report report;
+    eventlog_verify_report report = EVENTLOG_VERIFY_REPORT_INIT;
     if ((rc = eventlog_verify(dir, &report)) != EVENTLOG_OK) return fail("eventlog_verify", rc);
     if (writable) {
         if (report.records != expected || report.truncated_bytes != 0) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A full disk seen through RLIMIT_FSIZE, from C: with the file size limit
  * lowered, appending fails with EVENTLOG_ENOSPC (the kernel's EFBIG), never
  * SIGXFSZ or SIGBUS, and never loses what was written before; once the
@@ -148,7 +149,7 @@ int main(int argc, char **argv) {
     CHECK(eventlog_end_offset(log) == next);
     CHECK(read_all(log) == next);
     CHECK(eventlog_close(log) == EVENTLOG_OK);
-    eventlog_verify_report report;
+    eventlog_verify_report report = EVENTLOG_VERIFY_REPORT_INIT;
     CHECK(eventlog_verify(dir, &report) == EVENTLOG_OK && report.records == next);
     printf("after raising the limit: %llu records, all exact, log verifies sound\n", (unsigned long long)next);
     if (argc <= 1) {

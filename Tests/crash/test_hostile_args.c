@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Every C entry point called with what a careless or hostile caller might
  * pass: NULL pointers, zero and huge lengths and counts, out-of-range enum
  * values and options, offsets far before and after the log, cursor names
@@ -130,8 +131,8 @@ static void test_bad_paths(void) {
     int rc = eventlog_open(longpath, NULL, &log);
     EXPECT(rc < 0 && log == NULL && eventlog_errmsg()[0] != '\0');
 
-    eventlog_verify_report report;
-    memset(&report, 0xA5, sizeof report);
+    eventlog_verify_report report = EVENTLOG_VERIFY_REPORT_INIT;
+    memset(&report.segments, 0xA5, sizeof report - offsetof(eventlog_verify_report, segments));
     EXPECT_ERR(eventlog_verify(NULL, &report), EVENTLOG_EINVAL, "dir");
     EXPECT(report.segments == 0 && report.records == 0);
     EXPECT_ERR(eventlog_verify("", NULL), EVENTLOG_EINVAL, "dir");
