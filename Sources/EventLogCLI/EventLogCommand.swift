@@ -18,7 +18,10 @@ struct EventLogCommand: ParsableCommand {
             log read-only, so they work while a writer runs in another process.
 
             Exit status: 0 success, 1 failure (the message on stderr names the file, \
-            offset or argument), 2 usage error, 3 corruption found (verify).
+            offset or argument), 2 usage error, 3 corruption found (verify). A reader that \
+            closes the pipe early (`eventlog dump log | head -1`) ends the command quietly \
+            with status 0; any other failure to write standard output is named on standard \
+            error with status 1.
             """,
         version: EventLog.version,
         subcommands: [
@@ -27,6 +30,8 @@ struct EventLogCommand: ParsableCommand {
         ])
 
     static func main() {
+        // A closed pipe shows up as EPIPE, which Output turns into a quiet exit.
+        signal(SIGPIPE, SIG_IGN)
         var name = "eventlog"
         do {
             var command = try parseAsRoot()
