@@ -17,7 +17,7 @@ struct CompactCommand: ParsableCommand {
 
             Examples:
               eventlog compact events --dry-run
-              eventlog compact events --delete-retention-ms 3600000 --progress
+              eventlog compact events --delete-retention-ms 1h --max-segment-bytes 256MiB
             """)
 
     @Argument(help: "The log directory.")
@@ -25,12 +25,18 @@ struct CompactCommand: ParsableCommand {
 
     @Option(
         name: .customLong("delete-retention-ms"),
-        help: ArgumentHelp("How long tombstones survive once cleaned (default: 24 hours).", valueName: "ms"))
+        help: ArgumentHelp(
+            "How long tombstones survive once cleaned (default: 24 hours; \(Units.durationHelp)).",
+            valueName: "age"),
+        transform: Units.milliseconds)
     var deleteRetentionMilliseconds: Int64?
 
     @Option(
         name: .customLong("max-segment-bytes"),
-        help: ArgumentHelp("Merge segments up to this size (default: the largest segment's).", valueName: "bytes"))
+        help: ArgumentHelp(
+            "Merge segments up to this size (default: the largest segment's; \(Units.sizeHelp)).",
+            valueName: "size"),
+        transform: Units.bytes)
     var maxSegmentBytes: UInt64?
 
     @Flag(name: .customLong("dry-run"), help: "Report what would be removed; change nothing.")
@@ -44,12 +50,6 @@ struct CompactCommand: ParsableCommand {
 
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
-
-    func validate() throws {
-        if let ms = deleteRetentionMilliseconds, ms < 0 {
-            throw ValidationError("--delete-retention-ms must not be negative")
-        }
-    }
 
     func run() throws {
         var options = CompactOptions()

@@ -61,7 +61,10 @@ struct TailCommand: ParsableCommand {
 
     @Option(
         name: .customLong("timeout-ms"),
-        help: ArgumentHelp("With --follow: stop once no record has come for this long.", valueName: "ms"))
+        help: ArgumentHelp(
+            "With --follow: stop once no record has come for this long (\(Units.durationHelp)).",
+            valueName: "time"),
+        transform: { UInt64(try Units.milliseconds($0)) })
     var timeoutMilliseconds: UInt64?
 
     @OptionGroup var output: RecordOutputOptions
