@@ -45,8 +45,7 @@ struct CompactCommand: ParsableCommand {
     @Flag(help: "Wait for other maintenance of the log instead of failing.")
     var wait = false
 
-    @Flag(help: "Report progress on standard error.")
-    var progress = false
+    @OptionGroup var display: ProgressOption
 
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
@@ -57,13 +56,20 @@ struct CompactCommand: ParsableCommand {
         if let maxSegmentBytes { options.maxSegmentBytes = maxSegmentBytes }
         options.dryRun = dryRun
         options.waitForLock = wait
-        let report: ((CompactionProgress) -> Void)? =
-            progress
-            ? { step in
-                let phase = step.phase == .mapping ? "mapping keys" : "cleaning"
-                printError("\(phase): \(step.bytesDone) of \(step.bytesTotal) bytes")
-            } : nil
-        let stats = try EventLog.compact(at: directory, options: options, progress: report)
+        let bar = display.reporter("compact")
+        var last: CompactionProgress?
+        func phase(_ step: CompactionProgress) -> String { step.phase == .mapping ? "mapping keys" : "cleaning" }
+        let stats: CompactionStats
+        do {
+            stats = try EventLog.compact(at: directory, options: options) { step in
+                last = step
+                bar?.update(step.bytesDone, of: step.bytesTotal, .bytes, phase: phase(step))
+            }
+        } catch {
+            bar?.abandon()
+            throw error
+        }
+        if let bar, let last { bar.finish(last.bytesDone, of: last.bytesTotal, .bytes, phase: phase(last)) }
         let out = Output()
         if json {
             out.line(

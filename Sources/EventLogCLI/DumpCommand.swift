@@ -74,6 +74,8 @@ struct DumpCommand: ParsableCommand {
     @Flag(help: "List the batches (offsets, position, size, compression, CRC, times) instead of records.")
     var batches = false
 
+    @OptionGroup var display: ProgressOption
+
     func validate() throws {
         if [hex, output.isChosen, batches].filter({ $0 }).count > 1 {
             throw ValidationError("--hex, --values or --format, and --batches exclude each other")
@@ -108,6 +110,8 @@ struct DumpCommand: ParsableCommand {
         let style: RecordStyle = hex ? .hex : output.style
         let limit = self.limit ?? UInt64.max
         var printed: UInt64 = 0
+        let bar = display.reporter("dump", quietOnTerminalOutput: true)
+        let total = min(min(end, log.endOffset) - min(start, end, log.endOffset), limit)
         var done = false
         while !done {
             // Views into the cursor's buffers: each record is copied once,
@@ -121,8 +125,10 @@ struct DumpCommand: ParsableCommand {
                 }
                 return records.isEmpty
             }
+            bar?.update(printed, of: total, .records)
         }
         out.flush()
+        bar?.finish(printed, of: printed, .records)
     }
 
     /// --batches: one line per batch, in the words of kafka-dump-log.

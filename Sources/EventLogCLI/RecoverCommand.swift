@@ -24,8 +24,12 @@ struct RecoverCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
+    @OptionGroup var display: ProgressOption
+
     func run() throws {
-        let report = try EventLog.recover(at: directory)
+        let report = try SegmentProgress.run(display.reporter("recover"), directory: directory) {
+            try EventLog.recover(at: directory)
+        }
         let out = Output()
         if json {
             out.line(

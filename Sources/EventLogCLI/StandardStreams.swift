@@ -30,9 +30,6 @@ final class Output {
         storage.deallocate()
     }
 
-    /// Total bytes handed to write(2) so far.
-    private(set) var bytesWritten: UInt64 = 0
-
     func write(_ text: String) {
         var text = text
         text.withUTF8 { write(UnsafeRawBufferPointer($0)) }
@@ -86,7 +83,6 @@ final class Output {
     func flush() {
         guard count > 0 else { return }
         let error = writeAll(fd, UnsafeRawBufferPointer(start: storage, count: count))
-        bytesWritten += UInt64(count)
         count = 0
         guard let error else { return }
         if error == EPIPE { exit(0) }
@@ -96,8 +92,8 @@ final class Output {
 }
 
 /// Writes `message` and a newline to standard error in one write.
-func printError(_ message: String) {
-    var text = message + "\n"
+func printError(_ message: String, newline: Bool = true) {
+    var text = newline ? message + "\n" : message
     _ = text.withUTF8 { writeAll(STDERR_FILENO, UnsafeRawBufferPointer($0)) }
 }
 
