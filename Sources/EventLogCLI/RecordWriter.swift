@@ -243,15 +243,19 @@ extension Output {
         n += 1
         var i = 0
         while i < bytes.count {
-            // Eight bytes with nothing to escape go out as one store.
+            // Eight bytes at a time: the word is stored whole, and the bytes
+            // before its first one to escape count. The lowest byte a SWAR
+            // test flags is always a true hit, and it is the first in memory
+            // on the little-endian machines Swift runs on. The reservation
+            // covers the whole store: n <= 2i + 1 and i + 8 <= count.
             if i + 8 <= bytes.count {
                 let word = bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                if Word.quoteOrBackslash(word) | Word.below0x20(word) == 0 {
-                    UnsafeMutableRawPointer(at + n).storeBytes(of: word, as: UInt64.self)
-                    n += 8
-                    i += 8
-                    continue
-                }
+                UnsafeMutableRawPointer(at + n).storeBytes(of: word, as: UInt64.self)
+                let special = Word.quoteOrBackslash(word) | Word.below0x20(word)
+                let plain = special == 0 ? 8 : special.trailingZeroBitCount >> 3
+                n += plain
+                i += plain
+                if plain == 8 { continue }
             }
             let byte = bytes[i]
             i += 1

@@ -44,6 +44,31 @@ import Testing
         #expect(tail.stdout == result.stdout)
     }
 
+    @Test func escapesAtEveryPositionOfAWordRoundTrip() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.child("log")
+        let log = try EventLog(path: path)
+        var generator = SeededGenerator(seed: 14)
+        let alphabet = Array("ab\"\\\n\t\r{}:,".utf8)
+        var records: [Record] = []
+        for i in 0..<400 {
+            let count = Int(generator.next() % 40)
+            var value = (0..<count).map { _ in UInt8(ascii: "x") }
+            // One to three bytes to escape, anywhere in the value.
+            for _ in 0..<(count == 0 ? 0 : 1 + Int(generator.next() % 3)) {
+                value[Int(generator.next() % UInt64(count))] = alphabet[Int(generator.next() % UInt64(alphabet.count))]
+            }
+            var record = Record(timestamp: 1_764_410_400_000, key: nil, value: value)
+            record.offset = UInt64(i)
+            records.append(record)
+            try log.append(record)
+        }
+        try log.close()
+        let result = try CLI.run(["dump", path])
+        try #require(result.lines.count == records.count)
+        for (line, record) in zip(result.lines, records) { try CLITests.expect(line, matches: record) }
+    }
+
     @Test func textIsAStringAndOtherBytesAreBase64() throws {
         let dir = TemporaryDirectory()
         let path = dir.child("log")
