@@ -33,7 +33,7 @@ let package = Package(
         .executableTarget(
             name: "EventLogCLI",
             dependencies: [
-                "EventLog",
+                "EventLog", "EventLogFormat", "EventLogStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "EventLogFormatTests", dependencies: ["EventLogFormat"]),

@@ -111,6 +111,7 @@ static void usage(const char *argv0) {
             "          [--only ENGINE,...] [--phases ceilings,common,tail,crash,compact]\n"
             "          [--workloads batch,one,durable] [--sizes 100,1k]   (parts of the common phase)\n"
             "          [--tail-rate RECORDS_PER_S] [--tail-flush-every N]   (default 100000 and 1)\n"
+            "          [--cli PATH]   (the eventlog tool whose dump is measured beside replay)\n"
             "engines: eventlog, sqlite-normal, sqlite-full, lmdb, rocksdb\n",
             argv0);
     exit(2);
@@ -165,6 +166,9 @@ int main(int argc, char **argv) {
     started = now_seconds();
 
     bench_config cfg = {0};
+#ifdef EVENTLOG_BENCH_CLI
+    cfg.cli = EVENTLOG_BENCH_CLI;
+#endif
     int mode = -1, runs = 0;
     double tail_rate = 100000;
     size_t tail_flush_every = 1;
@@ -180,6 +184,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--phases") && i + 1 < argc) cfg.phases = argv[++i];
         else if (!strcmp(argv[i], "--workloads") && i + 1 < argc) cfg.workloads = argv[++i];
         else if (!strcmp(argv[i], "--sizes") && i + 1 < argc) cfg.sizes = argv[++i];
+        else if (!strcmp(argv[i], "--cli") && i + 1 < argc) cfg.cli = argv[++i];
         else if (!strcmp(argv[i], "--tail-rate") && i + 1 < argc) tail_rate = atof(argv[++i]);
         else if (!strcmp(argv[i], "--tail-flush-every") && i + 1 < argc) tail_flush_every = (size_t)atol(argv[++i]);
         else usage(argv[0]);

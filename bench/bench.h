@@ -30,6 +30,7 @@ typedef struct bench_config {
     const char *sizes;          /* within "common": 100,1k, or NULL for both */
     const char *command;        /* the command line, for the report */
     const char *self;           /* path of this executable, for child processes */
+    const char *cli;            /* the `eventlog` tool, for the dump workload; NULL: not measured */
 
     size_t records_100;         /* records appended per append workload, 100-byte events */
     size_t records_1k;          /* same, 1 KiB events */

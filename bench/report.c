@@ -227,6 +227,7 @@ static const row common_rows[] = {
     {"                                 MB/s", "replay.100.mbps", MBPS},
     {"3 replay, 1 KiB                 rec/s", "replay.1k.rps", RATE},
     {"                                 MB/s", "replay.1k.mbps", MBPS},
+    {"3 `eventlog dump`, JSON, 100 B  rec/s", "dump_cli.100.rps", RATE},
     {"4 seek + read by offset, p50       us", "seek.p50_us", MICROS},
     {"                           p99     us", "seek.p99_us", MICROS},
     {"6 bytes on disk per record, 100 B   B", "disk.100.bytes_per_record", BYTES},

@@ -9,10 +9,14 @@
  */
 #include "bench.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static char metric_key[160];
 static const char *key_of(const engine_ops *e, const char *what) {
@@ -104,6 +108,39 @@ static void record_lz4_ratio(const engine_ops *e, const char *what, const datase
     metric_add(key_ds(e, what, d, unit), after);
 }
 
+/* `eventlog dump DIR` into a file, timed: what a shell user gets from the
+ * tool, beside the library's replay of the same log. The output is checked
+ * to hold one line per record. */
+static void dump_with_cli(const bench_config *cfg, const engine_ops *e, const dataset *d, const char *dir,
+                          size_t n) {
+    char out[4096];
+    snprintf(out, sizeof out, "%s/dump.jsonl", cfg->dir);
+    double start = now_seconds();
+    pid_t pid = fork();
+    if (pid < 0) die("fork: %s", strerror(errno));
+    if (pid == 0) {
+        int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0) _exit(127);
+        execl(cfg->cli, "eventlog", "dump", dir, "--no-progress", (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) die("waitpid: %s", strerror(errno));
+    double seconds = now_seconds() - start;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) die("%s dump %s failed (status %d)", cfg->cli, dir, status);
+    FILE *f = fopen(out, "r");
+    if (!f) die("%s: %s", out, strerror(errno));
+    size_t lines = 0;
+    char buf[1 << 16];
+    for (size_t got; (got = fread(buf, 1, sizeof buf, f)) > 0;)
+        for (size_t i = 0; i < got; i++) lines += buf[i] == '\n';
+    fclose(f);
+    unlink(out);
+    if (lines != n) die("%s dump printed %zu lines for %zu records", cfg->cli, lines, n);
+    metric_add(key_ds(e, "dump_cli", d, "rps"), (double)n / seconds);
+}
+
 /* Append with the batch API, then measure what was written. libeventlog's
  * append and replay are bracketed by LZ4 measurements for their ratios. */
 static void write_and_read(const bench_config *cfg, const engine_ops *e, const dataset *d, size_t total, int seeks) {
@@ -147,6 +184,7 @@ static void write_and_read(const bench_config *cfg, const engine_ops *e, const d
     }
     if (seeks) random_reads(cfg, e, h, n);
     e->close(h);
+    if (cfg->cli && strcmp(e->name, "eventlog") == 0 && strcmp(d->name, "100") == 0) dump_with_cli(cfg, e, d, dir, n);
     remove_tree(dir);
 }
 

@@ -16,14 +16,20 @@
 
 #include <eventlog.h>
 
+static const char usage[] = "usage: consumer DIR NAME [--max N] [--idle-exit-ms T]\n";
+
 static int fail(const char *call, int rc) {
     fprintf(stderr, "consumer: %s: %s: %s\n", call, eventlog_strerror(rc), eventlog_errmsg());
     return 1;
 }
 
 int main(int argc, char **argv) {
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        fputs(usage, stdout); /* asked for: stdout and status 0; a mistake: stderr and 2 */
+        return 0;
+    }
     if (argc < 3) {
-        fprintf(stderr, "usage: consumer DIR NAME [--max N] [--idle-exit-ms T]\n");
+        fputs(usage, stderr);
         return 2;
     }
     uint64_t max = UINT64_MAX;

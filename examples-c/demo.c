@@ -465,9 +465,15 @@ static const struct step {
     {"compact", compact},
 };
 
+static const char usage[] = "usage: demo DIR [N]   (DIR new or empty; N events, default 10000)\n";
+
 int main(int argc, char **argv) {
-    if (argc < 2 || argc > 3) {
-        fprintf(stderr, "usage: demo DIR [N]   (DIR new or empty; N events, default 10000)\n");
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        fputs(usage, stdout); /* asked for: stdout and status 0; a mistake: stderr and 2 */
+        return 0;
+    }
+    if (argc < 2 || argc > 3 || argv[1][0] == '-') {
+        fputs(usage, stderr);
         return 2;
     }
     const char *dir = argv[1];

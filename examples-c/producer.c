@@ -19,6 +19,9 @@
 
 #include <eventlog.h>
 
+static const char usage[] = "usage: producer DIR [--count N] [--rate PER_SECOND] [--sync none|batch|call] "
+                            "[--value-bytes B] [--segment-bytes S] [--ack]\n";
+
 static int fail(const char *call, int rc) {
     fprintf(stderr, "producer: %s: %s: %s\n", call, eventlog_strerror(rc), eventlog_errmsg());
     return 1;
@@ -38,9 +41,12 @@ static void sleep_until(double when) {
 }
 
 int main(int argc, char **argv) {
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        fputs(usage, stdout); /* asked for: stdout and status 0; a mistake: stderr and 2 */
+        return 0;
+    }
     if (argc < 2 || argv[1][0] == '-') {
-        fprintf(stderr, "usage: producer DIR [--count N] [--rate PER_SECOND] [--sync none|batch|call] "
-                        "[--value-bytes B] [--segment-bytes S] [--ack]\n");
+        fputs(usage, stderr);
         return 2;
     }
     const char *dir = argv[1];

@@ -6,6 +6,7 @@
  * what went wrong, naming the file, offset or argument concerned. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <eventlog.h>
 
@@ -14,7 +15,17 @@ static int fail(const char *call, int rc) {
     return 1;
 }
 
+static const char usage[] = "usage: quickstart [DIR]   (default ./quickstart.log; created if missing)\n";
+
 int main(int argc, char **argv) {
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        fputs(usage, stdout); /* asked for: stdout and status 0; a mistake: stderr and 2 */
+        return 0;
+    }
+    if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
+        fputs(usage, stderr);
+        return 2;
+    }
     const char *dir = argc > 1 ? argv[1] : "quickstart.log";
     eventlog *log;
     eventlog_cursor *cur;

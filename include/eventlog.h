@@ -397,7 +397,9 @@ EVENTLOG_API void eventlog_cursor_close(eventlog_cursor *cur);
  * (Docs/FORMAT.md section 12). opts may be NULL; stats_out is optional
  * (initialise it with EVENTLOG_COMPACT_STATS_INIT) and counts the closed
  * segments examined (its counts are zeroed on failure).
- * Errors: EVENTLOG_EINVAL, EVENTLOG_EVERSION (opts or stats_out), EVENTLOG_ENOENT, EVENTLOG_EBUSY
+ * Errors: EVENTLOG_EINVAL, EVENTLOG_EVERSION (opts or stats_out),
+ * EVENTLOG_ENOENT (no such directory, or one that holds no log: no segment
+ * file and no eventlog.head; nothing is created in it), EVENTLOG_EBUSY
  * (another compaction or retention runs), EVENTLOG_ECORRUPT (a damaged batch
  * in a closed segment; nothing is changed), EVENTLOG_EIO, EVENTLOG_ENOSPC,
  * EVENTLOG_EACCES, EVENTLOG_ENOMEM. */

@@ -117,11 +117,13 @@ public final class EventLog: @unchecked Sendable {
 
     /// Every named cursor stored in the log directory `path`.
     public static func namedCursors(at path: String) throws(EventLogError) -> [CursorPosition] {
-        try CursorStore.list(directory: path)
+        try LogPresence.require(directory: path)
+        return try CursorStore.list(directory: path)
     }
 
     /// Deletes the stored position of the named cursor `name` in `path`.
     public static func deleteNamedCursor(_ name: String, at path: String) throws(EventLogError) {
+        try LogPresence.require(directory: path)
         try CursorStore.delete(directory: path, name: name)
     }
 

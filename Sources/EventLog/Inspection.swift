@@ -63,6 +63,7 @@ extension EventLog {
     /// Summarises the log in directory `path`, checking every batch on the
     /// way: a damaged batch throws `corrupt` naming its file and byte.
     public static func inspect(at path: String) throws(EventLogError) -> LogSummary {
+        try LogPresence.require(directory: path)
         var configuration = LogConfiguration()
         configuration.readOnly = true
         let directory = try LogDirectory.open(path: path, configuration: configuration)

@@ -3,7 +3,7 @@
 
 /// The bytes as a String if they are valid UTF-8 without control characters
 /// other than tab, newline and carriage return; nil otherwise.
-func printableText(_ bytes: [UInt8]) -> String? {
+func printableText<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String? {
     guard let text = String(validating: bytes, as: UTF8.self) else { return nil }
     for scalar in text.unicodeScalars {
         let v = scalar.value
@@ -14,24 +14,6 @@ func printableText(_ bytes: [UInt8]) -> String? {
 
 enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-
-    static func encode(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var i = 0
-        while i < bytes.count {
-            let b0 = UInt32(bytes[i])
-            let b1 = i + 1 < bytes.count ? UInt32(bytes[i + 1]) : 0
-            let b2 = i + 2 < bytes.count ? UInt32(bytes[i + 2]) : 0
-            let group = b0 << 16 | b1 << 8 | b2
-            out.append(alphabet[Int(group >> 18 & 63)])
-            out.append(alphabet[Int(group >> 12 & 63)])
-            out.append(i + 1 < bytes.count ? alphabet[Int(group >> 6 & 63)] : UInt8(ascii: "="))
-            out.append(i + 2 < bytes.count ? alphabet[Int(group & 63)] : UInt8(ascii: "="))
-            i += 3
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
 
     /// Decodes standard base64; the trailing `=` padding may be left out.
     static func decode(_ text: String) -> [UInt8]? {

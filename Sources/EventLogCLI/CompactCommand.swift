@@ -17,7 +17,7 @@ struct CompactCommand: ParsableCommand {
 
             Examples:
               eventlog compact events --dry-run
-              eventlog compact events --delete-retention-ms 3600000 --progress
+              eventlog compact events --delete-retention-ms 1h --max-segment-bytes 256MiB
             """)
 
     @Argument(help: "The log directory.")
@@ -25,12 +25,18 @@ struct CompactCommand: ParsableCommand {
 
     @Option(
         name: .customLong("delete-retention-ms"),
-        help: ArgumentHelp("How long tombstones survive once cleaned (default: 24 hours).", valueName: "ms"))
+        help: ArgumentHelp(
+            "How long tombstones survive once cleaned (default: 24 hours; \(Units.durationHelp)).",
+            valueName: "age"),
+        transform: Units.milliseconds)
     var deleteRetentionMilliseconds: Int64?
 
     @Option(
         name: .customLong("max-segment-bytes"),
-        help: ArgumentHelp("Merge segments up to this size (default: the largest segment's).", valueName: "bytes"))
+        help: ArgumentHelp(
+            "Merge segments up to this size (default: the largest segment's; \(Units.sizeHelp)).",
+            valueName: "size"),
+        transform: Units.bytes)
     var maxSegmentBytes: UInt64?
 
     @Flag(name: .customLong("dry-run"), help: "Report what would be removed; change nothing.")
@@ -39,17 +45,10 @@ struct CompactCommand: ParsableCommand {
     @Flag(help: "Wait for other maintenance of the log instead of failing.")
     var wait = false
 
-    @Flag(help: "Report progress on standard error.")
-    var progress = false
+    @OptionGroup var display: ProgressOption
 
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
-
-    func validate() throws {
-        if let ms = deleteRetentionMilliseconds, ms < 0 {
-            throw ValidationError("--delete-retention-ms must not be negative")
-        }
-    }
 
     func run() throws {
         var options = CompactOptions()
@@ -57,13 +56,20 @@ struct CompactCommand: ParsableCommand {
         if let maxSegmentBytes { options.maxSegmentBytes = maxSegmentBytes }
         options.dryRun = dryRun
         options.waitForLock = wait
-        let report: ((CompactionProgress) -> Void)? =
-            progress
-            ? { step in
-                let phase = step.phase == .mapping ? "mapping keys" : "cleaning"
-                printError("\(phase): \(step.bytesDone) of \(step.bytesTotal) bytes")
-            } : nil
-        let stats = try EventLog.compact(at: directory, options: options, progress: report)
+        let bar = display.reporter("compact")
+        var last: CompactionProgress?
+        func phase(_ step: CompactionProgress) -> String { step.phase == .mapping ? "mapping keys" : "cleaning" }
+        let stats: CompactionStats
+        do {
+            stats = try EventLog.compact(at: directory, options: options) { step in
+                last = step
+                bar?.update(step.bytesDone, of: step.bytesTotal, .bytes, phase: phase(step))
+            }
+        } catch {
+            bar?.abandon()
+            throw error
+        }
+        if let bar, let last { bar.finish(last.bytesDone, of: last.bytesTotal, .bytes, phase: phase(last)) }
         let out = Output()
         if json {
             out.line(

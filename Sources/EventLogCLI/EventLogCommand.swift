@@ -18,7 +18,10 @@ struct EventLogCommand: ParsableCommand {
             log read-only, so they work while a writer runs in another process.
 
             Exit status: 0 success, 1 failure (the message on stderr names the file, \
-            offset or argument), 2 usage error, 3 corruption found (verify).
+            offset or argument), 2 usage error, 3 corruption found (verify). A reader that \
+            closes the pipe early (`eventlog dump log | head -1`) ends the command quietly \
+            with status 0; any other failure to write standard output is named on standard \
+            error with status 1.
             """,
         version: EventLog.version,
         subcommands: [
@@ -27,7 +30,13 @@ struct EventLogCommand: ParsableCommand {
         ])
 
     static func main() {
+        // A closed pipe shows up as EPIPE, which Output turns into a quiet exit.
+        signal(SIGPIPE, SIG_IGN)
         var name = "eventlog"
+        if let failure = unknownCommand(Array(CommandLine.arguments.dropFirst())) {
+            printError("\(name): \(failure.message)")
+            Glibc.exit(failure.exitCode)
+        }
         do {
             var command = try parseAsRoot()
             let subcommand = type(of: command).configuration.commandName ?? ""
@@ -49,6 +58,46 @@ struct EventLogCommand: ParsableCommand {
             exit(withError: error)
         }
     }
+}
+
+extension EventLogCommand {
+    /// A usage error when the first argument is neither an option nor a
+    /// command, naming the closest command when one is a typo away (as git
+    /// does), instead of the argument parser's "unexpected arguments".
+    static func unknownCommand(_ arguments: [String]) -> Failure? {
+        guard let word = arguments.first, !word.hasPrefix("-") else { return nil }
+        let names = configuration.subcommands.compactMap { $0.configuration.commandName } + ["help"]
+        guard !names.contains(word) else { return nil }
+        var message = "unknown command '\(word)'"
+        let nearest = names.map { (name: $0, distance: editDistance(word, $0)) }.min { $0.distance < $1.distance }
+        if let nearest, nearest.distance <= max(1, min(2, word.count / 3)) {
+            message += "; did you mean '\(nearest.name)'?"
+        } else {
+            message += " (commands: \(names.joined(separator: ", ")))"
+        }
+        return Failure(message, exitCode: Failure.usage)
+    }
+}
+
+/// Optimal string alignment distance: insertions, deletions, substitutions
+/// and swaps of two neighbours each count one, so "dupm" is one from "dump".
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a.unicodeScalars)
+    let b = Array(b.unicodeScalars)
+    guard !a.isEmpty, !b.isEmpty else { return max(a.count, b.count) }
+    var rows = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
+    for i in 0...a.count { rows[i][0] = i }
+    for j in 0...b.count { rows[0][j] = j }
+    for i in 1...a.count {
+        for j in 1...b.count {
+            let cost = a[i - 1] == b[j - 1] ? 0 : 1
+            rows[i][j] = min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost)
+            if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+                rows[i][j] = min(rows[i][j], rows[i - 2][j - 2] + 1)
+            }
+        }
+    }
+    return rows[a.count][b.count]
 }
 
 /// An error the CLI reports itself: its message and exit status.

@@ -4,32 +4,11 @@
 // (a null value is a tombstone), and otherwise appear as "key_b64" /
 // "value_b64" holding base64; a header value is a string, null, or
 // {"b64":"..."}. `append --json` reads the same shape (offset ignored), so
-// `dump | append --json` copies a log.
+// `dump | append --json` copies a log. JSONLine (RecordWriter.swift) writes
+// them; this file reads them, and writes the --hex form.
 import EventLog
 
 enum RecordFormat {
-    static func json(_ record: Record) -> String {
-        var members: [(String, JSON)] = [
-            ("offset", .integer(record.offset)), ("timestamp", .integer(record.timestamp)),
-        ]
-        members.append(bytesMember("key", record.key))
-        members.append(bytesMember("value", record.value))
-        members.append(("headers", .object(record.headers.map { ($0.key, headerValue($0.value)) })))
-        return JSON.object(members).text
-    }
-
-    private static func bytesMember(_ name: String, _ bytes: [UInt8]?) -> (String, JSON) {
-        guard let bytes else { return (name, .null) }
-        if let text = printableText(bytes) { return (name, .string(text)) }
-        return (name + "_b64", .string(Base64.encode(bytes)))
-    }
-
-    private static func headerValue(_ bytes: [UInt8]?) -> JSON {
-        guard let bytes else { return .null }
-        if let text = printableText(bytes) { return .string(text) }
-        return .object([("b64", .string(Base64.encode(bytes)))])
-    }
-
     /// The `--hex` form: a line about the record, then a hex dump of each
     /// header value, the key and the value.
     static func hex(_ record: Record) -> String {

@@ -42,9 +42,13 @@ struct RecoverCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
+    @OptionGroup var display: ProgressOption
+
     func run() throws {
-        let report = try EventLog.recover(
-            at: directory, options: RecoverOptions(dryRun: dryRun, truncateAfterDamage: truncateAfterDamage))
+        let report = try SegmentProgress.run(display.reporter("recover"), directory: directory) {
+            try EventLog.recover(
+                at: directory, options: RecoverOptions(dryRun: dryRun, truncateAfterDamage: truncateAfterDamage))
+        }
         let out = Output()
         if json {
             out.line(Self.json(report).text)

@@ -15,8 +15,8 @@ struct RetentionCommand: ParsableCommand {
             writer appends and readers follow.
 
             Examples:
-              eventlog retention events --retention-bytes 10737418240
-              eventlog retention events --retention-ms 604800000 --retain-uncommitted --dry-run
+              eventlog retention events --retention-bytes 10GiB
+              eventlog retention events --retention-ms 7d --retain-uncommitted --dry-run
             """)
 
     @Argument(help: "The log directory.")
@@ -24,12 +24,16 @@ struct RetentionCommand: ParsableCommand {
 
     @Option(
         name: .customLong("retention-bytes"),
-        help: ArgumentHelp("Keep at least this many bytes of newer segments.", valueName: "bytes"))
+        help: ArgumentHelp(
+            "Keep at least this many bytes of newer segments (\(Units.sizeHelp)).", valueName: "size"),
+        transform: Units.bytes)
     var retentionBytes: UInt64?
 
     @Option(
         name: .customLong("retention-ms"),
-        help: ArgumentHelp("Delete segments whose records are all older than this.", valueName: "ms"))
+        help: ArgumentHelp(
+            "Delete segments whose records are all older than this (\(Units.durationHelp)).", valueName: "age"),
+        transform: Units.milliseconds)
     var retentionMilliseconds: Int64?
 
     @Flag(name: .customLong("retain-uncommitted"), help: "Keep what a named cursor has not committed past.")
@@ -48,7 +52,6 @@ struct RetentionCommand: ParsableCommand {
         if (retentionBytes ?? 0) == 0 && (retentionMilliseconds ?? 0) == 0 {
             throw ValidationError("give --retention-bytes or --retention-ms (a positive limit)")
         }
-        if let ms = retentionMilliseconds, ms < 0 { throw ValidationError("--retention-ms must not be negative") }
     }
 
     func run() throws {

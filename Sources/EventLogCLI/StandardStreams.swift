@@ -1,56 +1,116 @@
-// Standard output, buffered, and standard error, written straight through
-// write(2): no Foundation, and no C `stdout` global, which Swift 6 cannot
-// share safely. The CLI is single-threaded; so is an Output.
+// Standard output, buffered in one reusable block of bytes and written with
+// large write(2) calls, and standard error, written straight through: no
+// Foundation, and no C `stdout` global, which Swift 6 cannot share safely.
+// The CLI is single-threaded; so is an Output.
+//
+// A failed write of standard output ends the process, naming the error on
+// standard error with status 1 — except EPIPE: a reader that went away
+// (`eventlog dump log | head -1`) ends it quietly with status 0, as `cat`
+// ends under a shell that ignores SIGPIPE.
 import Glibc
 
 final class Output {
     private let fd: Int32
-    private var buffer: [UInt8] = []
-    private static let flushThreshold = 64 << 10
+    private let name: String
+    private var storage: UnsafeMutableRawPointer
+    private var capacity: Int
+    /// Bytes buffered, from `storage`.
+    private(set) var count = 0
+    static let flushThreshold = 1 << 20
 
-    init(fd: Int32 = STDOUT_FILENO) {
+    init(fd: Int32 = STDOUT_FILENO, name: String = "standard output") {
         self.fd = fd
-        buffer.reserveCapacity(Self.flushThreshold + 4096)
+        self.name = name
+        capacity = Self.flushThreshold + 64 << 10
+        storage = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
     }
 
-    deinit { flush() }
+    deinit {
+        flush()
+        storage.deallocate()
+    }
 
     func write(_ text: String) {
-        buffer.append(contentsOf: text.utf8)
-        if buffer.count >= Self.flushThreshold { flush() }
+        var text = text
+        text.withUTF8 { write(UnsafeRawBufferPointer($0)) }
     }
 
     func line(_ text: String = "") {
         write(text)
-        write("\n")
+        byte(0x0A)
     }
 
-    /// Writes out what is buffered. A reader that went away (EPIPE) ends
-    /// the process quietly, as SIGPIPE would.
+    func write(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count > 0 else { return }
+        let at = reserve(bytes.count)
+        at.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        count += bytes.count
+    }
+
+    func byte(_ value: UInt8) {
+        reserve(1).storeBytes(of: value, as: UInt8.self)
+        count += 1
+    }
+
+    /// Room for `needed` more bytes at the returned address; the caller
+    /// stores at most that many there and adds what it stored to `count`
+    /// with `commit(_:)`.
+    @inline(__always)
+    func reserve(_ needed: Int) -> UnsafeMutableRawPointer {
+        if capacity - count < needed { makeRoom(needed) }
+        return storage + count
+    }
+
+    @inline(__always)
+    func commit(_ stored: Int) { count += stored }
+
+    /// Writes out what is buffered once it passes the flush threshold.
+    @inline(__always)
+    func flushIfFull() {
+        if count >= Self.flushThreshold { flush() }
+    }
+
+    private func makeRoom(_ needed: Int) {
+        flush()
+        if needed > capacity {
+            storage.deallocate()
+            capacity = needed
+            storage = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+        }
+    }
+
+    /// Writes out what is buffered.
     func flush() {
-        guard !buffer.isEmpty else { return }
-        let ok = buffer.withUnsafeBytes { writeAll(fd, $0) }
-        buffer.removeAll(keepingCapacity: true)
-        if !ok { exit(errno == EPIPE ? 0 : 1) }
+        guard count > 0 else { return }
+        let error = writeAll(fd, UnsafeRawBufferPointer(start: storage, count: count))
+        count = 0
+        guard let error else { return }
+        if error == EPIPE { exit(0) }
+        printError("eventlog: \(name): \(String(cString: strerror(error)))")
+        exit(Failure.failed)
     }
 }
 
 /// Writes `message` and a newline to standard error in one write.
-func printError(_ message: String) {
-    let bytes = Array((message + "\n").utf8)
-    _ = bytes.withUnsafeBytes { writeAll(STDERR_FILENO, $0) }
+func printError(_ message: String, newline: Bool = true) {
+    var text = newline ? message + "\n" : message
+    _ = text.withUTF8 { writeAll(STDERR_FILENO, UnsafeRawBufferPointer($0)) }
 }
 
-/// write(2) until everything is out, retrying EINTR and short writes.
-private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+/// write(2) until everything is out, retrying EINTR and short writes; the
+/// errno of a write that failed, nil when all went out.
+private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32? {
     var done = 0
     while done < bytes.count {
         let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
         if n < 0 {
             if errno == EINTR { continue }
-            return false
+            return errno
         }
         done += n
     }
-    return true
+    return nil
 }
+
+/// Whether `fd` is a terminal.
+func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }

@@ -33,6 +33,11 @@ struct Table {
 
 /// "1234567 (1.2 MiB)": exact bytes, with a rounded size for larger ones.
 func byteCount(_ bytes: UInt64) -> String {
+    bytes < 1024 ? "\(bytes) bytes" : "\(bytes) bytes (\(shortByteCount(bytes)))"
+}
+
+/// A size in binary units with one decimal, e.g. "239.9 KiB", or "812 bytes".
+func shortByteCount(_ bytes: UInt64) -> String {
     guard bytes >= 1024 else { return "\(bytes) bytes" }
     var value = Double(bytes)
     var unit = 0
@@ -41,7 +46,7 @@ func byteCount(_ bytes: UInt64) -> String {
         value /= 1024
         unit += 1
     }
-    return "\(bytes) bytes (\(decimal(value, places: 1)) \(units[unit]))"
+    return "\(decimal(value, places: 1)) \(units[unit])"
 }
 
 /// `value` rounded to `places` decimals, e.g. "2.89".

@@ -12,7 +12,8 @@ struct TailCommand: ParsableCommand {
         commandName: "tail",
         abstract: "Print the last records as JSON lines, and with -f new ones as they are written.",
         discussion: """
-            Prints records in the form of `eventlog dump`. Without --from, --from-time or \
+            Prints records in the form of `eventlog dump`, and like it takes --values and \
+            --format. Without --from, --from-time or \
             --cursor it starts --last records before the end. Without --follow it stops at \
             the end of the log.
 
@@ -60,8 +61,13 @@ struct TailCommand: ParsableCommand {
 
     @Option(
         name: .customLong("timeout-ms"),
-        help: ArgumentHelp("With --follow: stop once no record has come for this long.", valueName: "ms"))
+        help: ArgumentHelp(
+            "With --follow: stop once no record has come for this long (\(Units.durationHelp)).",
+            valueName: "time"),
+        transform: { UInt64(try Units.milliseconds($0)) })
     var timeoutMilliseconds: UInt64?
+
+    @OptionGroup var output: RecordOutputOptions
 
     /// The longest single wait, so that a signal is noticed promptly.
     static let waitSliceMilliseconds: UInt64 = 200
@@ -80,6 +86,7 @@ struct TailCommand: ParsableCommand {
         let log = try openForReading(directory)
         let reader = try openCursor(log)
         let out = Output()
+        let style = output.style
         let commitInterval = commitEvery ?? 1
         var uncommitted: UInt64 = 0
         var idleSince = monotonicMilliseconds()
@@ -105,7 +112,7 @@ struct TailCommand: ParsableCommand {
                 }
                 guard let record else { continue }
                 idleSince = monotonicMilliseconds()
-                out.write(RecordFormat.json(record) + "\n")
+                record.withViews { style.write($0, $1, to: out) }
                 uncommitted += 1
                 if uncommitted >= commitInterval { try commit() }
             }

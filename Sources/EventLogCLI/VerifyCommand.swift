@@ -28,8 +28,12 @@ struct VerifyCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
+    @OptionGroup var display: ProgressOption
+
     func run() throws {
-        let report = try EventLog.verify(at: directory)
+        let report = try SegmentProgress.run(display.reporter("verify"), directory: directory) {
+            try EventLog.verify(at: directory)
+        }
         let out = Output()
         if json {
             out.line(

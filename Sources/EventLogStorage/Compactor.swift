@@ -75,12 +75,7 @@ public enum Compactor {
         directory: String, options: Options = Options(),
         progress: ((Progress) -> Void)? = nil
     ) throws(EventLogError) -> Stats {
-        guard FileSystem.isDirectory(directory) else {
-            guard !FileSystem.exists(directory) else {
-                throw EventLogError(.invalidArgument, "\(directory): not a directory")
-            }
-            throw EventLogError(.notFound, "\(directory): no such log directory")
-        }
+        try LogPresence.require(directory: directory)
         guard options.deleteRetentionMilliseconds >= 0 else {
             throw EventLogError(
                 .invalidArgument, "delete_retention_ms: \(options.deleteRetentionMilliseconds) is negative")

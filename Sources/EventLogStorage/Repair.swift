@@ -19,7 +19,7 @@ public enum Repair {
     public static func recover(directory: String, mode: RecoveryPlan.Mode = .keepIntact, dryRun: Bool = false)
         throws(EventLogError) -> RecoveryPlan
     {
-        try Verifier.checkDirectory(directory)
+        try LogPresence.require(directory: directory)
         let lock = try WriterLock.acquire(directory: directory, mode: 0o644)
         // Compaction and retention run beside a writer, so they are kept out
         // by a lock of their own; a replacement they left half done is

@@ -36,12 +36,7 @@ public enum Retention {
         directory: String, retentionBytes: UInt64, retentionMilliseconds: Int64, keepUncommittedCursors: Bool,
         now: Int64 = wallClockMilliseconds(), waitForLock: Bool = false, dryRun: Bool = false
     ) throws(EventLogError) -> Report {
-        guard FileSystem.isDirectory(directory) else {
-            guard !FileSystem.exists(directory) else {
-                throw EventLogError(.invalidArgument, "\(directory): not a directory")
-            }
-            throw EventLogError(.notFound, "\(directory): no such log directory")
-        }
+        try LogPresence.require(directory: directory)
         guard retentionMilliseconds >= 0 else {
             throw EventLogError(.invalidArgument, "retention_ms: \(retentionMilliseconds) is negative")
         }

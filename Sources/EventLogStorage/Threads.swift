@@ -8,7 +8,7 @@ final class ThreadBody {
     init(_ run: @escaping () -> Void) { self.run = run }
 }
 
-func startThread(_ body: @escaping () -> Void) throws(EventLogError) -> pthread_t {
+package func startThread(_ body: @escaping () -> Void) throws(EventLogError) -> pthread_t {
     let context = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
     var thread = pthread_t()
     let rc = pthread_create(

@@ -27,7 +27,7 @@ public struct VerificationResult: Sendable {
 public enum Verifier {
     /// Checks every batch of every segment without modifying anything.
     public static func verify(directory: String) throws(EventLogError) -> VerificationResult {
-        try checkDirectory(directory)
+        try LogPresence.require(directory: directory)
         let inspection = try inspect(directory: directory, writerExcluded: false)
         var result = VerificationResult()
         result.segments = inspection.segments.count
@@ -41,29 +41,6 @@ public enum Verifier {
         result.problems += inspection.strangers.map(\.problem)
         result.problems += cursorProblems(directory: directory)
         return result
-    }
-
-    /// A path that names an existing directory holding a log, without NUL bytes (which C
-    /// would silently cut the path at).
-    static func checkDirectory(_ directory: String) throws(EventLogError) {
-        guard !directory.isEmpty else { throw EventLogError(.invalidArgument, "dir: empty path") }
-        guard !directory.utf8.contains(0) else {
-            throw EventLogError(.invalidArgument, "dir: the path contains a NUL byte")
-        }
-        guard FileSystem.exists(directory) else {
-            throw EventLogError(.notFound, "\(directory): no such log directory")
-        }
-        guard FileSystem.isDirectory(directory) else {
-            throw EventLogError(.invalidArgument, "\(directory): not a directory")
-        }
-        // A directory with neither segments nor a head file holds no log:
-        // reporting it "ok" would tell a user who typed the wrong path that
-        // their log is sound.
-        let names = try FileSystem.listDirectory(directory)
-        guard names.contains(HeadFile.fileName) || names.contains(where: { SegmentFileName.parse($0, .log) != nil })
-        else {
-            throw EventLogError(.notFound, "\(directory): no log here (no segment files, no \(HeadFile.fileName))")
-        }
     }
 
     struct InspectedSegment {

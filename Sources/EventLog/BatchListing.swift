@@ -1,0 +1,66 @@
+// The batches of a log directory one by one, as Kafka's kafka-dump-log shows
+// them: offsets, record count, byte position and size in the segment file,
+// compression, CRC and timestamps. Only batch headers are read, plus the
+// bytes a CRC covers, so a batch whose CRC fails is listed (as invalid)
+// rather than ending the walk. What `eventlog dump --batches` prints. Reads
+// through a read-only handle of its own, so it works beside a writer.
+import EventLogFormat
+import EventLogStorage
+
+/// One record batch as stored.
+public struct BatchSummary: Equatable, Sendable {
+    /// The `.log` file holding the batch, e.g. `00000000000000000000.log`.
+    public var fileName: String
+    public var baseOffset: UInt64
+    public var lastOffset: UInt64
+    public var recordCount: Int
+    /// Byte position of the batch in its file, and its size with the
+    /// 12-byte offset and length prefix.
+    public var position: UInt64
+    public var size: UInt64
+    /// "none", "gzip", "snappy", "lz4", "zstd", or "unknown".
+    public var compression: String
+    /// Whether the CRC-32C stored in the batch matches its bytes.
+    public var isValid: Bool
+    /// The batch's first and largest record timestamps (ms since the epoch).
+    public var baseTimestamp: Int64
+    public var maxTimestamp: Int64
+}
+
+extension EventLog {
+    /// Calls `body` for every batch of the log in directory `path`, oldest
+    /// first. A batch whose header cannot be read throws `corrupt` naming its
+    /// file and byte; the torn tail of a segment ends that segment quietly.
+    public static func forEachBatch(at path: String, _ body: (BatchSummary) -> Void) throws(EventLogError) {
+        var configuration = LogConfiguration()
+        configuration.readOnly = true
+        try LogPresence.require(directory: path)
+        let directory = try LogDirectory.open(path: path, configuration: configuration)
+        defer { try? directory.close() }
+        let (head, _) = directory.state.snapshot()
+        for base in try directory.state.catalog.segmentBases(version: nil) {
+            let isActive = base == head.activeBase
+            let reader = try directory.state.catalog.reader(base: base, active: isActive && directory.state.head != nil)
+            // As in inspect(at:): the active segment holds what the head
+            // published, a closed one ends at its file size.
+            let limit =
+                isActive ? Int(head.committedPosition) : min(try reader.currentFileSize(), reader.mappedFileSize)
+            let bytes = reader.bytes(limit: limit)
+            let outcome = BatchScanner.scan(bytes, from: 0, limit: bytes.count, checkCRC: false) { batch in
+                let header = batch.header
+                let stored = UnsafeRawBufferPointer(rebasing: bytes[batch.position..<batch.position + header.totalSize])
+                body(
+                    BatchSummary(
+                        fileName: reader.fileName, baseOffset: UInt64(header.baseOffset),
+                        lastOffset: UInt64(header.lastOffset), recordCount: Int(header.recordsCount),
+                        position: UInt64(batch.position), size: UInt64(header.totalSize),
+                        compression: header.compression.map { "\($0)" } ?? "unknown",
+                        isValid: (try? RecordBatch.validate(stored)) != nil, baseTimestamp: header.baseTimestamp,
+                        maxTimestamp: header.maxTimestamp))
+            }
+            if let damage = outcome.damage {
+                throw EventLogError.corrupt(file: reader.logPath, at: 0, damage)
+            }
+        }
+    }
+}
