@@ -9,7 +9,12 @@ import Testing
     /// A log of 10 batches of 10 records, closed; returns the active
     /// segment's path and where its last batch starts.
     private static func makeLog(_ path: String) throws -> (segment: String, lastBatch: Int) {
-        let log = try EventLog(path: path)
+        // Batches only at each flush: with the 1 ms default linger, a busy
+        // machine's flusher could write some of the ten records early, and
+        // the last batch would hold fewer than ten.
+        var options = EventLogOptions()
+        options.lingerMicroseconds = 60_000_000
+        let log = try EventLog(path: path, options: options)
         for batch in 0..<10 {
             for i in 0..<10 { try log.append(key: nil, value: Array("event-\(batch * 10 + i)".utf8)) }
             try log.flush()
