@@ -239,6 +239,37 @@ typedef struct eventlog_verify_report {
 
 #define EVENTLOG_VERIFY_REPORT_INIT { EVENTLOG_VERIFY_REPORT_VERSION, 0, 0, 0, 0, 0 }
 
+#define EVENTLOG_RETENTION_OPTIONS_VERSION 1
+
+/* eventlog_retention_options.flags, beside EVENTLOG_RETAIN_UNCOMMITTED (0x1) */
+#define EVENTLOG_RETENTION_DRY_RUN 0x2u /* report what would be deleted; change nothing */
+#define EVENTLOG_RETENTION_WAIT    0x4u /* wait for other maintenance instead of EVENTLOG_EBUSY */
+
+typedef struct eventlog_retention_options {
+    unsigned int version;     /* EVENTLOG_RETENTION_OPTIONS_VERSION */
+    uint32_t flags;           /* EVENTLOG_RETAIN_UNCOMMITTED, EVENTLOG_RETENTION_* */
+    uint64_t retention_bytes; /* delete oldest segments beyond this total; 0 = no size limit */
+    int64_t retention_ms;     /* delete segments whose records are all older; 0 = no age limit */
+} eventlog_retention_options;
+
+#define EVENTLOG_RETENTION_OPTIONS_INIT { EVENTLOG_RETENTION_OPTIONS_VERSION, 0, 0, 0 }
+
+#define EVENTLOG_RETENTION_STATS_VERSION 1
+
+typedef struct eventlog_retention_stats {
+    unsigned int version;      /* EVENTLOG_RETENTION_STATS_VERSION */
+    uint32_t held_by_cursor;   /* 1 if a named cursor's uncommitted offsets stopped
+                                  the deletion (EVENTLOG_RETAIN_UNCOMMITTED) */
+    uint64_t segments_deleted;
+    uint64_t bytes_freed;      /* sizes of the deleted .log files */
+    uint64_t offsets_removed;  /* how far the start offset moved: the records
+                                  removed, less any compaction had already
+                                  dropped from those segments */
+    uint64_t start_offset;     /* the first offset of the log afterwards */
+} eventlog_retention_stats;
+
+#define EVENTLOG_RETENTION_STATS_INIT { EVENTLOG_RETENTION_STATS_VERSION, 0, 0, 0, 0, 0 }
+
 /* ---------------------------------------------------------------- library */
 
 /* "MAJOR.MINOR.PATCH" of the library actually linked. Static string. */
@@ -413,6 +444,25 @@ EVENTLOG_API int eventlog_compact(const char *dir, const eventlog_compact_option
  * filled in both cases, and its counts are zeroed on any other error.
  * EVENTLOG_EVERSION: report_out->version is not one this library knows. */
 EVENTLOG_API int eventlog_verify(const char *dir, eventlog_verify_report *report_out);
+
+/* Deletes whole segments from the old end of the log in `dir`, never the
+ * active one: the oldest while the newer segments hold at least
+ * retention_bytes, and those whose records are all older than retention_ms
+ * (by their largest timestamp). With EVENTLOG_RETAIN_UNCOMMITTED it stops
+ * at the first segment holding offsets that a named cursor has not
+ * committed past. This is what a writer with retention limits in its
+ * eventlog_options does after each roll; it may run while a writer appends
+ * and readers follow, in any process. opts is required (it holds
+ * the limits; both 0 deletes nothing). stats_out is optional (initialise it
+ * with EVENTLOG_RETENTION_STATS_INIT); its counts are zeroed on failure.
+ * Errors: EVENTLOG_EINVAL (NULL or empty dir, NULL opts, negative
+ * retention_ms, unknown flags, a path that is not a directory),
+ * EVENTLOG_EVERSION (opts or stats_out), EVENTLOG_ENOENT (no such directory,
+ * or one that holds no log; nothing is created in it), EVENTLOG_EBUSY
+ * (another compaction or retention runs, unless EVENTLOG_RETENTION_WAIT),
+ * EVENTLOG_EIO, EVENTLOG_EACCES. */
+EVENTLOG_API int eventlog_retention(const char *dir, const eventlog_retention_options *opts,
+                                    eventlog_retention_stats *stats_out);
 
 #ifdef __cplusplus
 }

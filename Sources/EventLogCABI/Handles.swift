@@ -58,6 +58,12 @@ private func setMessage(_ message: String) {
     }
 }
 
+/// The error for a versioned struct (`what`, e.g. "opts->version") whose
+/// version this library does not know.
+func unknownVersion(_ what: String, _ version: UInt32, known: Int32) -> EventLogError {
+    EventLogError(.version, "\(what): \(version) is not a version this library knows (\(known))")
+}
+
 /// Runs `body`, mapping a thrown error to its code.
 @inline(__always)
 func guarded(_ body: () throws(EventLogError) -> Void) -> CInt {

@@ -1137,6 +1137,133 @@ static void test_verify(void) {
     CHECK_RC(eventlog_verify(path_for("verify-missing"), NULL), EVENTLOG_ENOENT);
 }
 
+/* ------------------------------------------------- maintenance, by path */
+
+/* Writes `n` records of 100 incompressible bytes with timestamps
+ * ts0, ts0 + 1, ... into a new log of 4 KiB segments, and closes it. */
+static void write_segments(const char *dir, int n, int64_t ts0) {
+    eventlog_options opts = EVENTLOG_OPTIONS_INIT;
+    opts.segment_bytes = 4096;
+    opts.batch_max_bytes = 1024;
+    unsigned char value[100];
+    uint32_t x = 2463534242u;
+    eventlog *log = open_log(dir, &opts);
+    if (!CHECK(log != NULL)) return;
+    for (int i = 0; i < n; i++) {
+        for (size_t b = 0; b < sizeof value; b++) {
+            x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+            value[b] = (unsigned char)x;
+        }
+        eventlog_record rec = {.timestamp = ts0 + i, .value = value, .value_len = sizeof value};
+        CHECK_RC(eventlog_append(log, &rec, NULL), EVENTLOG_OK);
+        if (i % 10 == 9) CHECK_RC(eventlog_flush(log), EVENTLOG_OK);
+    }
+    CHECK_RC(eventlog_close(log), EVENTLOG_OK);
+}
+
+static int count_segment_files(const char *dir) {
+    int n = 0;
+    DIR *d = opendir(dir);
+    if (d == NULL) return -1;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) n += is_segment_name(e->d_name);
+    closedir(d);
+    return n;
+}
+
+/* An existing directory with nothing in it, which must stay empty. */
+static const char *plain_directory(const char *name) {
+    const char *dir = path_for(name);
+    CHECK(mkdir(dir, 0755) == 0);
+    return dir;
+}
+
+static int is_empty_directory(const char *dir) {
+    int entries = 0;
+    DIR *d = opendir(dir);
+    if (d == NULL) return 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        entries += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    closedir(d);
+    return entries == 0;
+}
+
+static void test_retention(void) {
+    const char *dir = path_for("retention");
+    eventlog_retention_options opts = EVENTLOG_RETENTION_OPTIONS_INIT;
+    eventlog_retention_stats stats = EVENTLOG_RETENTION_STATS_INIT;
+    eventlog_cursor *cur;
+    write_segments(dir, 300, 1000);
+    int before = count_segment_files(dir);
+    if (!CHECK(before >= 4)) return;
+
+    /* A named cursor that has read nothing holds everything back. */
+    eventlog *log = open_readonly(dir);
+    if (!CHECK(log != NULL)) return;
+    if (CHECK_RC(eventlog_cursor_open_named(log, "slow", 0, &cur), EVENTLOG_OK)) {
+        CHECK_RC(eventlog_cursor_commit(cur), EVENTLOG_OK);
+        eventlog_cursor_close(cur);
+    }
+    CHECK_RC(eventlog_close(log), EVENTLOG_OK);
+    opts.retention_bytes = 4096;
+    opts.flags = EVENTLOG_RETAIN_UNCOMMITTED;
+    CHECK_RC(eventlog_retention(dir, &opts, &stats), EVENTLOG_OK);
+    CHECK(stats.version == EVENTLOG_RETENTION_STATS_VERSION);
+    CHECK(stats.segments_deleted == 0 && stats.held_by_cursor == 1 && stats.start_offset == 0);
+    CHECK(count_segment_files(dir) == before);
+
+    /* A dry run reports and deletes nothing. */
+    opts.flags = EVENTLOG_RETENTION_DRY_RUN;
+    CHECK_RC(eventlog_retention(dir, &opts, &stats), EVENTLOG_OK);
+    eventlog_retention_stats planned = stats;
+    CHECK(planned.segments_deleted == (uint64_t)before - 2 || planned.segments_deleted == (uint64_t)before - 1);
+    CHECK(planned.bytes_freed > 0 && planned.held_by_cursor == 0);
+    CHECK(count_segment_files(dir) == before);
+
+    /* Then for real: the oldest segments go, and the start offset moves. */
+    opts.flags = 0;
+    memset(&stats.held_by_cursor, 0xA5, sizeof stats - offsetof(eventlog_retention_stats, held_by_cursor));
+    CHECK_RC(eventlog_retention(dir, &opts, &stats), EVENTLOG_OK);
+    CHECK(stats.segments_deleted == planned.segments_deleted);
+    CHECK(stats.bytes_freed == planned.bytes_freed);
+    CHECK(stats.start_offset == planned.start_offset && stats.start_offset > 0);
+    CHECK(stats.offsets_removed == stats.start_offset);
+    CHECK(stats.held_by_cursor == 0);
+    CHECK(count_segment_files(dir) == before - (int)stats.segments_deleted);
+    log = open_readonly(dir);
+    if (CHECK(log != NULL)) {
+        CHECK(eventlog_start_offset(log) == stats.start_offset);
+        CHECK(eventlog_end_offset(log) == 300);
+        CHECK_RC(eventlog_close(log), EVENTLOG_OK);
+    }
+    /* Nothing more to delete; stats_out is optional. */
+    CHECK_RC(eventlog_retention(dir, &opts, NULL), EVENTLOG_OK);
+    CHECK_RC(eventlog_retention(dir, &opts, &stats), EVENTLOG_OK);
+    CHECK(stats.segments_deleted == 0 && stats.offsets_removed == 0);
+
+    /* Hostile arguments. */
+    CHECK_EINVAL_NAMING(eventlog_retention(NULL, &opts, &stats), "dir");
+    CHECK_EINVAL_NAMING(eventlog_retention("", &opts, &stats), "dir");
+    CHECK_EINVAL_NAMING(eventlog_retention(dir, NULL, &stats), "opts");
+    CHECK_RC(eventlog_retention(path_for("retention-missing"), &opts, &stats), EVENTLOG_ENOENT);
+    const char *plain = plain_directory("retention-plain");
+    CHECK_RC(eventlog_retention(plain, &opts, &stats), EVENTLOG_ENOENT);
+    CHECK(is_empty_directory(plain));
+    opts.retention_ms = -1;
+    CHECK_EINVAL_NAMING(eventlog_retention(dir, &opts, &stats), "retention_ms");
+    opts.retention_ms = 0;
+    opts.flags = 0x80;
+    CHECK_EINVAL_NAMING(eventlog_retention(dir, &opts, &stats), "flags");
+    opts.flags = 0;
+    opts.version = 99;
+    CHECK_RC(eventlog_retention(dir, &opts, &stats), EVENTLOG_EVERSION);
+    CHECK(stats.version == EVENTLOG_RETENTION_STATS_VERSION && stats.segments_deleted == 0);
+    opts.version = EVENTLOG_RETENTION_OPTIONS_VERSION;
+    stats.version = 99;
+    stats.segments_deleted = 7;
+    CHECK_RC(eventlog_retention(dir, &opts, &stats), EVENTLOG_EVERSION);
+    CHECK(stats.version == 99 && stats.segments_deleted == 7); /* nothing written */
+}
+
 /* --------------------------------------------------------------- main */
 
 static const struct test {
@@ -1164,6 +1291,7 @@ static const struct test {
     {"named_cursors", test_named_cursors},
     {"errmsg", test_errmsg},
     {"verify", test_verify},
+    {"retention", test_retention},
 };
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
