@@ -270,6 +270,40 @@ typedef struct eventlog_retention_stats {
 
 #define EVENTLOG_RETENTION_STATS_INIT { EVENTLOG_RETENTION_STATS_VERSION, 0, 0, 0, 0, 0 }
 
+#define EVENTLOG_RECOVER_OPTIONS_VERSION 1
+
+/* eventlog_recover_options.flags */
+#define EVENTLOG_RECOVER_DRY_RUN               0x1u /* report the plan; change nothing */
+#define EVENTLOG_RECOVER_TRUNCATE_AFTER_DAMAGE 0x2u /* Kafka's recovery: cut at the first
+                                                      damage, delete every later segment */
+
+typedef struct eventlog_recover_options {
+    unsigned int version;     /* EVENTLOG_RECOVER_OPTIONS_VERSION */
+    uint32_t flags;           /* EVENTLOG_RECOVER_* */
+} eventlog_recover_options;
+
+#define EVENTLOG_RECOVER_OPTIONS_INIT { EVENTLOG_RECOVER_OPTIONS_VERSION, 0 }
+
+#define EVENTLOG_RECOVER_REPORT_VERSION 1
+
+typedef struct eventlog_recover_report {
+    unsigned int version;       /* EVENTLOG_RECOVER_REPORT_VERSION */
+    uint32_t dry_run;           /* 1 if nothing was changed (EVENTLOG_RECOVER_DRY_RUN) */
+    uint64_t records_kept;      /* records in the valid batches that stay */
+    uint64_t records_dropped;   /* records in the batches removed, as far as
+                                   their headers tell */
+    uint64_t bytes_removed;     /* all bytes taken out of segments ... */
+    uint64_t bytes_quarantined; /* ... of which copied to DIR/quarantine first */
+    uint64_t strangers_moved;   /* files named like segments, not of this log,
+                                   moved to DIR/quarantine */
+    uint64_t segments_deleted;  /* only with EVENTLOG_RECOVER_TRUNCATE_AFTER_DAMAGE */
+    uint64_t indexes_rebuilt;   /* segments whose .index and .timeindex were rebuilt */
+    uint64_t next_offset;       /* the offset the next record appended gets */
+    uint64_t problems;          /* problems eventlog_verify would have reported before */
+} eventlog_recover_report;
+
+#define EVENTLOG_RECOVER_REPORT_INIT { EVENTLOG_RECOVER_REPORT_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+
 /* ---------------------------------------------------------------- library */
 
 /* "MAJOR.MINOR.PATCH" of the library actually linked. Static string. */
@@ -463,6 +497,28 @@ EVENTLOG_API int eventlog_verify(const char *dir, eventlog_verify_report *report
  * EVENTLOG_EIO, EVENTLOG_EACCES. */
 EVENTLOG_API int eventlog_retention(const char *dir, const eventlog_retention_options *opts,
                                     eventlog_retention_stats *stats_out);
+
+/* Repairs the log in `dir`. Every batch whose CRC and offsets are sound stays
+ * readable at its offset; damaged byte ranges are copied to
+ * DIR/quarantine/<segment>.<position>.bin and removed (a gap in the offsets,
+ * as compaction leaves); files named like segments that are not segments of
+ * this log are moved to DIR/quarantine/; only the torn tail of the last
+ * segment is cut; indexes are rebuilt where needed. With
+ * EVENTLOG_RECOVER_TRUNCATE_AFTER_DAMAGE it does Kafka's recovery instead:
+ * the first damaged segment is cut at its first damage and every later
+ * segment deleted. With EVENTLOG_RECOVER_DRY_RUN it changes nothing and
+ * reports what it would do. A sound log is left as it is (EVENTLOG_OK, the
+ * report counting what it holds). Takes the writer lock, so it fails with
+ * EVENTLOG_EBUSY while a writer has the log open (a dry run too). opts may
+ * be NULL (keep intact batches, not a dry run); report_out is optional
+ * (initialise it with EVENTLOG_RECOVER_REPORT_INIT); its counts are zeroed
+ * on failure.
+ * Errors: EVENTLOG_EINVAL (NULL or empty dir, unknown flags, a path that is
+ * not a directory), EVENTLOG_EVERSION (opts or report_out), EVENTLOG_ENOENT
+ * (no such directory, or one that holds no log), EVENTLOG_EBUSY,
+ * EVENTLOG_EIO, EVENTLOG_ENOSPC, EVENTLOG_EACCES. */
+EVENTLOG_API int eventlog_recover(const char *dir, const eventlog_recover_options *opts,
+                                  eventlog_recover_report *report_out);
 
 #ifdef __cplusplus
 }

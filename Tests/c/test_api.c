@@ -1187,6 +1187,16 @@ static int is_empty_directory(const char *dir) {
     return entries == 0;
 }
 
+/* Flips every bit of the byte at `position` of the file. */
+static int damage_byte(const char *path, long position) {
+    FILE *f = fopen(path, "r+b");
+    if (f == NULL) return 0;
+    int ok = fseek(f, position, SEEK_SET) == 0;
+    int c = ok ? fgetc(f) : EOF;
+    ok = c != EOF && fseek(f, position, SEEK_SET) == 0 && fputc(c ^ 0xFF, f) != EOF;
+    return fclose(f) == 0 && ok;
+}
+
 static void test_retention(void) {
     const char *dir = path_for("retention");
     eventlog_retention_options opts = EVENTLOG_RETENTION_OPTIONS_INIT;
@@ -1264,6 +1274,101 @@ static void test_retention(void) {
     CHECK(stats.version == 99 && stats.segments_deleted == 7); /* nothing written */
 }
 
+/* The path of the n-th segment file of `dir` in name order (0 = oldest). */
+static const char *segment_path(const char *dir, int n) {
+    static char path[PATH_MAX];
+    char *names[1024];
+    int count = 0;
+    DIR *d = opendir(dir);
+    path[0] = '\0';
+    if (d == NULL) return path;
+    for (struct dirent *e; (e = readdir(d)) != NULL && count < 1024;)
+        if (is_segment_name(e->d_name)) names[count++] = strdup(e->d_name);
+    closedir(d);
+    qsort(names, (size_t)count, sizeof names[0], compare_names);
+    if (n < count) snprintf(path, sizeof path, "%s/%s", dir, names[n]);
+    for (int i = 0; i < count; i++) free(names[i]);
+    return path;
+}
+
+static void test_recover(void) {
+    const char *dir = path_for("recover");
+    eventlog_recover_options opts = EVENTLOG_RECOVER_OPTIONS_INIT;
+    eventlog_recover_report report = EVENTLOG_RECOVER_REPORT_INIT;
+    struct stat st;
+    write_segments(dir, 200, 1000);
+
+    /* A sound log is left as it is. */
+    CHECK_RC(eventlog_recover(dir, NULL, &report), EVENTLOG_OK);
+    CHECK(report.version == EVENTLOG_RECOVER_REPORT_VERSION);
+    CHECK(report.records_kept == 200 && report.records_dropped == 0 && report.problems == 0);
+    CHECK(report.bytes_removed == 0 && report.strangers_moved == 0 && report.next_offset == 200);
+    CHECK_RC(eventlog_verify(dir, NULL), EVENTLOG_OK);
+
+    /* A damaged batch in the first segment: a dry run only reports. */
+    if (!CHECK(damage_byte(segment_path(dir, 0), 100))) return;
+    CHECK_RC(eventlog_verify(dir, NULL), EVENTLOG_ECORRUPT);
+    opts.flags = EVENTLOG_RECOVER_DRY_RUN;
+    CHECK_RC(eventlog_recover(dir, &opts, &report), EVENTLOG_OK);
+    eventlog_recover_report planned = report;
+    CHECK(planned.dry_run == 1 && planned.problems >= 1);
+    CHECK(planned.records_dropped > 0 && planned.records_kept + planned.records_dropped == 200);
+    CHECK(planned.bytes_quarantined > 0 && planned.bytes_removed >= planned.bytes_quarantined);
+    CHECK(planned.next_offset == 200);
+    CHECK_RC(eventlog_verify(dir, NULL), EVENTLOG_ECORRUPT);
+    CHECK(stat(path_for("recover/quarantine"), &st) != 0);
+
+    /* Then for real: the damage goes to the quarantine, the rest stays. */
+    opts.flags = 0;
+    memset(&report.dry_run, 0xA5, sizeof report - offsetof(eventlog_recover_report, dry_run));
+    CHECK_RC(eventlog_recover(dir, &opts, &report), EVENTLOG_OK);
+    CHECK(report.dry_run == 0 && report.records_kept == planned.records_kept);
+    CHECK(report.records_dropped == planned.records_dropped);
+    CHECK(report.bytes_quarantined == planned.bytes_quarantined && report.next_offset == 200);
+    CHECK(report.segments_deleted == 0);
+    CHECK_RC(eventlog_verify(dir, NULL), EVENTLOG_OK);
+    CHECK(stat(path_for("recover/quarantine"), &st) == 0 && S_ISDIR(st.st_mode));
+
+    /* Kafka's recovery: everything after the first damage goes. */
+    const char *kafka = path_for("recover-truncate");
+    write_segments(kafka, 200, 1000);
+    int segments = count_segment_files(kafka);
+    if (!CHECK(damage_byte(segment_path(kafka, 1), 100))) return;
+    opts.flags = EVENTLOG_RECOVER_TRUNCATE_AFTER_DAMAGE;
+    CHECK_RC(eventlog_recover(kafka, &opts, &report), EVENTLOG_OK);
+    CHECK(report.segments_deleted == (uint64_t)segments - 2 && report.bytes_quarantined == 0);
+    CHECK(report.records_kept + report.records_dropped == 200 && report.next_offset == report.records_kept);
+    CHECK_RC(eventlog_verify(kafka, NULL), EVENTLOG_OK);
+
+    /* While a writer has the log open: busy, a dry run too. */
+    eventlog *log = open_log(dir, NULL);
+    if (CHECK(log != NULL)) {
+        CHECK_RC(eventlog_recover(dir, NULL, NULL), EVENTLOG_EBUSY);
+        opts.flags = EVENTLOG_RECOVER_DRY_RUN;
+        CHECK_RC(eventlog_recover(dir, &opts, NULL), EVENTLOG_EBUSY);
+        CHECK_RC(eventlog_close(log), EVENTLOG_OK);
+    }
+
+    /* Hostile arguments. */
+    opts.flags = 0;
+    CHECK_EINVAL_NAMING(eventlog_recover(NULL, &opts, &report), "dir");
+    CHECK_EINVAL_NAMING(eventlog_recover("", &opts, &report), "dir");
+    CHECK_RC(eventlog_recover(path_for("recover-missing"), &opts, &report), EVENTLOG_ENOENT);
+    const char *plain = plain_directory("recover-plain");
+    CHECK_RC(eventlog_recover(plain, NULL, NULL), EVENTLOG_ENOENT);
+    CHECK(is_empty_directory(plain));
+    opts.flags = 0x80;
+    CHECK_EINVAL_NAMING(eventlog_recover(dir, &opts, &report), "flags");
+    opts.flags = 0;
+    opts.version = 0;
+    CHECK_RC(eventlog_recover(dir, &opts, &report), EVENTLOG_EVERSION);
+    opts.version = EVENTLOG_RECOVER_OPTIONS_VERSION;
+    report.version = 2;
+    report.records_kept = 7;
+    CHECK_RC(eventlog_recover(dir, &opts, &report), EVENTLOG_EVERSION);
+    CHECK(report.version == 2 && report.records_kept == 7); /* nothing written */
+}
+
 /* --------------------------------------------------------------- main */
 
 static const struct test {
@@ -1292,6 +1397,7 @@ static const struct test {
     {"errmsg", test_errmsg},
     {"verify", test_verify},
     {"retention", test_retention},
+    {"recover", test_recover},
 };
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: Apache-2.0
+// C API: eventlog_recover. Checks the options and the report's version,
+// calls EventLog.recover(at:options:) and sums its report into the
+// caller's struct; no logic of its own.
+import CEventLogHeader
+import EventLog
+
+@c(eventlog_recover)
+public func eventlogRecover(
+    _ dir: UnsafePointer<CChar>?, _ options: UnsafePointer<eventlog_recover_options>?,
+    _ report: UnsafeMutablePointer<eventlog_recover_report>?
+) -> CInt {
+    if let version = report?.pointee.version, version != UInt32(EVENTLOG_RECOVER_REPORT_VERSION) {
+        return fail(unknownVersion("report_out->version", version, known: EVENTLOG_RECOVER_REPORT_VERSION))
+    }
+    report?.pointee = eventlog_recover_report()
+    report?.pointee.version = UInt32(EVENTLOG_RECOVER_REPORT_VERSION)
+    guard let dir else { return invalid("dir: NULL") }
+    let path = String(cString: dir)
+    return guarded { () throws(EventLogError) in
+        var settings = RecoverOptions()
+        if let c = options?.pointee {
+            guard c.version == UInt32(EVENTLOG_RECOVER_OPTIONS_VERSION) else {
+                throw unknownVersion("opts->version", c.version, known: EVENTLOG_RECOVER_OPTIONS_VERSION)
+            }
+            let known = UInt32(EVENTLOG_RECOVER_DRY_RUN) | UInt32(EVENTLOG_RECOVER_TRUNCATE_AFTER_DAMAGE)
+            guard c.flags & ~known == 0 else {
+                throw EventLogError(
+                    .invalidArgument, "opts->flags: unknown flags 0x\(String(c.flags & ~known, radix: 16))")
+            }
+            settings.dryRun = c.flags & UInt32(EVENTLOG_RECOVER_DRY_RUN) != 0
+            settings.truncateAfterDamage = c.flags & UInt32(EVENTLOG_RECOVER_TRUNCATE_AFTER_DAMAGE) != 0
+        }
+        let result = try EventLog.recover(at: path, options: settings)
+        let quarantined = result.removals.filter { $0.quarantine != nil }.reduce(0) { $0 + $1.end - $1.position }
+        report?.pointee = eventlog_recover_report(
+            version: UInt32(EVENTLOG_RECOVER_REPORT_VERSION), dry_run: result.dryRun ? 1 : 0,
+            records_kept: result.recordsKept, records_dropped: result.recordsDropped,
+            bytes_removed: result.bytesTruncated, bytes_quarantined: quarantined,
+            strangers_moved: UInt64(result.strangers.count), segments_deleted: result.segmentsDeleted,
+            indexes_rebuilt: result.indexesRebuilt, next_offset: result.nextOffset,
+            problems: UInt64(result.problems.count))
+    }
+}
