@@ -304,6 +304,54 @@ typedef struct eventlog_recover_report {
 
 #define EVENTLOG_RECOVER_REPORT_INIT { EVENTLOG_RECOVER_REPORT_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
+#define EVENTLOG_LOG_INFO_VERSION 1
+
+/* What eventlog_info finds in a log. Timestamps are ms since the epoch;
+ * min_timestamp and max_timestamp are 0 when record_count is 0. */
+typedef struct eventlog_log_info {
+    unsigned int version;        /* EVENTLOG_LOG_INFO_VERSION */
+    uint64_t start_offset;       /* the first offset present */
+    uint64_t end_offset;         /* the next offset to be written */
+    uint64_t record_count;
+    uint64_t batch_count;
+    uint64_t segment_count;
+    uint64_t bytes_on_disk;      /* .log, .index and .timeindex files */
+    uint64_t stored_bytes;       /* batches as stored (compressed) */
+    uint64_t uncompressed_bytes; /* the same batches uncompressed */
+    int64_t min_timestamp;
+    int64_t max_timestamp;
+} eventlog_log_info;
+
+#define EVENTLOG_LOG_INFO_INIT { EVENTLOG_LOG_INFO_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+
+#define EVENTLOG_SEGMENT_INFO_VERSION 1
+
+/* One segment, lent to an eventlog_segment_visit callback: the library fills
+ * it and sets version to the version it filled, so a caller compiled against
+ * an older header reads the fields it knows. first_offset, last_offset,
+ * min_timestamp and max_timestamp are 0 when record_count is 0. */
+typedef struct eventlog_segment_info {
+    unsigned int version;        /* EVENTLOG_SEGMENT_INFO_VERSION or later */
+    uint32_t active;             /* 1 for the segment being written */
+    const char *file_name;       /* e.g. "00000000000000000000.log"; borrowed
+                                    for the duration of the callback */
+    uint64_t base_offset;        /* names the segment's files */
+    uint64_t file_bytes;         /* the .log file */
+    uint64_t index_bytes;        /* the .index and .timeindex files */
+    uint64_t first_offset;
+    uint64_t last_offset;
+    uint64_t record_count;
+    uint64_t batch_count;
+    uint64_t stored_bytes;
+    uint64_t uncompressed_bytes;
+    int64_t min_timestamp;
+    int64_t max_timestamp;
+} eventlog_segment_info;
+
+/* Called once per segment, oldest first. Return 0 to go on; any other value
+ * stops the walk and is what eventlog_segments returns. */
+typedef int (*eventlog_segment_visit)(const eventlog_segment_info *segment, void *ctx);
+
 /* ---------------------------------------------------------------- library */
 
 /* "MAJOR.MINOR.PATCH" of the library actually linked. Static string. */
@@ -519,6 +567,31 @@ EVENTLOG_API int eventlog_retention(const char *dir, const eventlog_retention_op
  * EVENTLOG_EIO, EVENTLOG_ENOSPC, EVENTLOG_EACCES. */
 EVENTLOG_API int eventlog_recover(const char *dir, const eventlog_recover_options *opts,
                                   eventlog_recover_report *report_out);
+
+/* ------------------------------------------------------------- inspection */
+
+/* Fills *info_out (required; initialise it with EVENTLOG_LOG_INFO_INIT) with
+ * the offsets, counts, sizes and time range of the log in `dir`, as written
+ * (flushed) when the call starts. It reads every batch, checking its CRC and
+ * decompressing it, so it costs time in proportion to the log's size; it
+ * changes nothing and may run beside a writer in any process. The counts are
+ * zeroed on failure.
+ * Errors: EVENTLOG_EINVAL (NULL or empty dir, NULL info_out, a path that is
+ * not a directory), EVENTLOG_EVERSION (info_out->version), EVENTLOG_ENOENT
+ * (no such directory, or one that holds no log), EVENTLOG_ECORRUPT (a
+ * damaged batch, named with its file and byte), EVENTLOG_EIO,
+ * EVENTLOG_EACCES. */
+EVENTLOG_API int eventlog_info(const char *dir, eventlog_log_info *info_out);
+
+/* Calls visit(segment, ctx) for each segment of the log in `dir`, oldest
+ * first, with the same figures per segment that eventlog_info sums (and at
+ * the same cost: the whole log is read before the first call, so a damaged
+ * batch fails the call before any visit). The struct and its file_name are
+ * borrowed for the duration of the callback. Returns EVENTLOG_OK once every
+ * segment was visited, the callback's non-zero return value if it stopped
+ * the walk (the message is left as it was), or an error as eventlog_info
+ * (EVENTLOG_EINVAL also for a NULL visit). */
+EVENTLOG_API int eventlog_segments(const char *dir, eventlog_segment_visit visit, void *ctx);
 
 #ifdef __cplusplus
 }

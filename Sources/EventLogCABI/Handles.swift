@@ -64,6 +64,29 @@ func unknownVersion(_ what: String, _ version: UInt32, known: Int32) -> EventLog
     EventLogError(.version, "\(what): \(version) is not a version this library knows (\(known))")
 }
 
+/// The walks that lend one struct per item to a C callback: checks `dir`
+/// and the callback, reads every item first (so a failure comes before any
+/// visit), then calls `lend` for each until one returns non-zero, which is
+/// the result.
+func walk<Item, Visit>(
+    _ dir: UnsafePointer<CChar>?, _ visit: Visit?, _ load: (String) throws(EventLogError) -> [Item],
+    lend: (Item, Visit) -> CInt
+) -> CInt {
+    guard let dir else { return invalid("dir: NULL") }
+    guard let visit else { return invalid("visit: NULL") }
+    let items: [Item]
+    do {
+        items = try load(String(cString: dir))
+    } catch {
+        return fail(error)
+    }
+    for item in items {
+        let stop = lend(item, visit)
+        if stop != 0 { return stop }
+    }
+    return EVENTLOG_OK
+}
+
 /// Runs `body`, mapping a thrown error to its code.
 @inline(__always)
 func guarded(_ body: () throws(EventLogError) -> Void) -> CInt {

@@ -1369,6 +1369,97 @@ static void test_recover(void) {
     CHECK(report.version == 2 && report.records_kept == 7); /* nothing written */
 }
 
+struct segment_walk {
+    int visits, stop_after, actives, last_active;
+    uint64_t records, next_first, bytes;
+    int ok;
+};
+
+static int visit_segment(const eventlog_segment_info *s, void *ctx) {
+    struct segment_walk *w = ctx;
+    char name[32];
+    snprintf(name, sizeof name, "%020" PRIu64 ".log", s->base_offset);
+    if (s->version != EVENTLOG_SEGMENT_INFO_VERSION || strcmp(s->file_name, name) != 0 ||
+        s->first_offset != w->next_first || s->base_offset != s->first_offset ||
+        s->last_offset + 1 != s->first_offset + s->record_count || s->batch_count == 0 ||
+        s->min_timestamp != 1000 + (int64_t)s->first_offset ||
+        s->max_timestamp != 1000 + (int64_t)s->last_offset || s->file_bytes == 0 ||
+        s->index_bytes == 0 || s->stored_bytes == 0 || s->uncompressed_bytes == 0)
+        w->ok = 0;
+    w->visits++;
+    w->records += s->record_count;
+    w->bytes += s->file_bytes + s->index_bytes;
+    w->next_first = s->last_offset + 1;
+    w->actives += s->active != 0;
+    w->last_active = s->active != 0;
+    return w->visits == w->stop_after ? 7 : 0;
+}
+
+static void test_info(void) {
+    const char *dir = path_for("info");
+    eventlog_log_info info = EVENTLOG_LOG_INFO_INIT;
+    write_segments(dir, 300, 1000);
+
+    memset(&info.start_offset, 0xA5, sizeof info - offsetof(eventlog_log_info, start_offset));
+    CHECK_RC(eventlog_info(dir, &info), EVENTLOG_OK);
+    CHECK(info.version == EVENTLOG_LOG_INFO_VERSION);
+    CHECK(info.start_offset == 0 && info.end_offset == 300 && info.record_count == 300);
+    CHECK(info.segment_count == (uint64_t)count_segment_files(dir) && info.segment_count >= 4);
+    CHECK(info.batch_count >= 30);
+    CHECK(info.min_timestamp == 1000 && info.max_timestamp == 1299);
+    CHECK(info.stored_bytes > 300 * 100 && info.bytes_on_disk > info.stored_bytes);
+
+    /* One visit per segment, oldest first, adding up to the totals. */
+    struct segment_walk walk = {.ok = 1};
+    CHECK_RC(eventlog_segments(dir, visit_segment, &walk), EVENTLOG_OK);
+    CHECK(walk.ok);
+    CHECK((uint64_t)walk.visits == info.segment_count && walk.records == 300);
+    CHECK(walk.bytes == info.bytes_on_disk);
+    CHECK(walk.actives <= 1 && (walk.actives == 0 || walk.last_active));
+    /* A non-zero return stops the walk and is returned. */
+    struct segment_walk stopped = {.ok = 1, .stop_after = 2};
+    CHECK(eventlog_segments(dir, visit_segment, &stopped) == 7);
+    CHECK(stopped.visits == 2);
+
+    /* An empty log. */
+    const char *empty = path_for("info-empty");
+    eventlog *log = open_log(empty, NULL);
+    if (CHECK(log != NULL)) CHECK_RC(eventlog_close(log), EVENTLOG_OK);
+    CHECK_RC(eventlog_info(empty, &info), EVENTLOG_OK);
+    CHECK(info.record_count == 0 && info.start_offset == 0 && info.end_offset == 0);
+    CHECK(info.min_timestamp == 0 && info.max_timestamp == 0);
+
+    /* A damaged batch is named, and no segment is visited. */
+    const char *damaged = path_for("info-damaged");
+    write_segments(damaged, 100, 1000);
+    if (CHECK(damage_byte(segment_path(damaged, 1), 100))) {
+        CHECK_RC(eventlog_info(damaged, &info), EVENTLOG_ECORRUPT);
+        CHECK(strstr(eventlog_errmsg(), ".log") != NULL);
+        CHECK(info.version == EVENTLOG_LOG_INFO_VERSION && info.record_count == 0);
+        struct segment_walk none = {.ok = 1};
+        CHECK_RC(eventlog_segments(damaged, visit_segment, &none), EVENTLOG_ECORRUPT);
+        CHECK(none.visits == 0);
+    }
+
+    /* Hostile arguments. */
+    CHECK_EINVAL_NAMING(eventlog_info(NULL, &info), "dir");
+    CHECK_EINVAL_NAMING(eventlog_info("", &info), "dir");
+    CHECK_EINVAL_NAMING(eventlog_info(dir, NULL), "info_out");
+    CHECK_EINVAL_NAMING(eventlog_segments(NULL, visit_segment, &walk), "dir");
+    CHECK_EINVAL_NAMING(eventlog_segments("", visit_segment, &walk), "dir");
+    CHECK_EINVAL_NAMING(eventlog_segments(dir, NULL, &walk), "visit");
+    CHECK_RC(eventlog_info(path_for("info-missing"), &info), EVENTLOG_ENOENT);
+    CHECK_RC(eventlog_segments(path_for("info-missing"), visit_segment, &walk), EVENTLOG_ENOENT);
+    const char *plain = plain_directory("info-plain");
+    CHECK_RC(eventlog_info(plain, &info), EVENTLOG_ENOENT);
+    CHECK_RC(eventlog_segments(plain, visit_segment, &walk), EVENTLOG_ENOENT);
+    CHECK(is_empty_directory(plain));
+    info.version = 99;
+    info.record_count = 7;
+    CHECK_RC(eventlog_info(dir, &info), EVENTLOG_EVERSION);
+    CHECK(info.version == 99 && info.record_count == 7); /* nothing written */
+}
+
 /* --------------------------------------------------------------- main */
 
 static const struct test {
@@ -1398,6 +1489,7 @@ static const struct test {
     {"verify", test_verify},
     {"retention", test_retention},
     {"recover", test_recover},
+    {"info", test_info},
 };
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: Apache-2.0
+// C API: eventlog_info and eventlog_segments, both from EventLog.inspect(at:):
+// the first copies the log's totals into the caller's struct, the second
+// lends each segment's figures to a callback. No logic of their own.
+import CEventLogHeader
+import EventLog
+
+@c(eventlog_info)
+public func eventlogInfo(_ dir: UnsafePointer<CChar>?, _ info: UnsafeMutablePointer<eventlog_log_info>?) -> CInt {
+    guard let info else { return invalid("info_out: NULL") }
+    guard info.pointee.version == UInt32(EVENTLOG_LOG_INFO_VERSION) else {
+        return fail(unknownVersion("info_out->version", info.pointee.version, known: EVENTLOG_LOG_INFO_VERSION))
+    }
+    info.pointee = eventlog_log_info()
+    info.pointee.version = UInt32(EVENTLOG_LOG_INFO_VERSION)
+    guard let dir else { return invalid("dir: NULL") }
+    let path = String(cString: dir)
+    return guarded { () throws(EventLogError) in
+        let summary = try EventLog.inspect(at: path)
+        info.pointee = eventlog_log_info(
+            version: UInt32(EVENTLOG_LOG_INFO_VERSION), start_offset: summary.startOffset,
+            end_offset: summary.endOffset, record_count: UInt64(summary.recordCount),
+            batch_count: UInt64(summary.batchCount), segment_count: UInt64(summary.segments.count),
+            bytes_on_disk: summary.bytesOnDisk, stored_bytes: summary.storedBytes,
+            uncompressed_bytes: summary.uncompressedBytes, min_timestamp: summary.minTimestamp ?? 0,
+            max_timestamp: summary.maxTimestamp ?? 0)
+    }
+}
+
+@c(eventlog_segments)
+public func eventlogSegments(
+    _ dir: UnsafePointer<CChar>?, _ visit: eventlog_segment_visit?, _ context: UnsafeMutableRawPointer?
+) -> CInt {
+    walk(dir, visit) { path throws(EventLogError) in
+        try EventLog.inspect(at: path).segments
+    } lend: { segment, visit in
+        segment.fileName.withCString { fileName in
+            var lent = eventlog_segment_info(
+                version: UInt32(EVENTLOG_SEGMENT_INFO_VERSION), active: segment.isActive ? 1 : 0,
+                file_name: fileName, base_offset: segment.baseOffset, file_bytes: segment.fileBytes,
+                index_bytes: segment.indexBytes, first_offset: segment.firstOffset ?? 0,
+                last_offset: segment.lastOffset ?? 0, record_count: UInt64(segment.recordCount),
+                batch_count: UInt64(segment.batchCount), stored_bytes: segment.storedBytes,
+                uncompressed_bytes: segment.uncompressedBytes, min_timestamp: segment.minTimestamp ?? 0,
+                max_timestamp: segment.maxTimestamp ?? 0)
+            return visit(&lent, context)
+        }
+    }
+}
