@@ -352,6 +352,23 @@ typedef struct eventlog_segment_info {
  * stops the walk and is what eventlog_segments returns. */
 typedef int (*eventlog_segment_visit)(const eventlog_segment_info *segment, void *ctx);
 
+#define EVENTLOG_CURSOR_INFO_VERSION 1
+
+/* A named cursor's stored position, lent to an eventlog_cursor_visit
+ * callback; the library sets version, as for eventlog_segment_info. */
+typedef struct eventlog_cursor_info {
+    unsigned int version;        /* EVENTLOG_CURSOR_INFO_VERSION or later */
+    const char *name;            /* NUL-terminated; borrowed for the duration
+                                    of the callback */
+    uint64_t next_offset;        /* the offset it reads next when opened */
+    int64_t committed_at;        /* ms since the epoch of its last commit */
+} eventlog_cursor_info;
+
+/* Called once per named cursor, in byte order of the names. Return 0 to go
+ * on; any other value stops the walk and is what eventlog_cursor_list
+ * returns. */
+typedef int (*eventlog_cursor_visit)(const eventlog_cursor_info *cursor, void *ctx);
+
 /* ---------------------------------------------------------------- library */
 
 /* "MAJOR.MINOR.PATCH" of the library actually linked. Static string. */
@@ -592,6 +609,29 @@ EVENTLOG_API int eventlog_info(const char *dir, eventlog_log_info *info_out);
  * the walk (the message is left as it was), or an error as eventlog_info
  * (EVENTLOG_EINVAL also for a NULL visit). */
 EVENTLOG_API int eventlog_segments(const char *dir, eventlog_segment_visit visit, void *ctx);
+
+/* ---------------------------------------------------------- named cursors */
+
+/* Calls visit(cursor, ctx) for each named cursor stored in the log in `dir`
+ * (one that was committed at least once), in byte order of the names. The
+ * struct and its name are borrowed for the duration of the callback. The
+ * positions are read before the first call; deleting cursors from the
+ * callback is allowed. Returns EVENTLOG_OK once every cursor was visited
+ * (also when there is none), the callback's non-zero return value if it
+ * stopped the walk, or an error: EVENTLOG_EINVAL (NULL or empty dir, NULL
+ * visit, a path that is not a directory), EVENTLOG_ENOENT (no such
+ * directory, or one that holds no log), EVENTLOG_ECORRUPT (a damaged cursor
+ * file, named), EVENTLOG_EIO, EVENTLOG_EACCES. */
+EVENTLOG_API int eventlog_cursor_list(const char *dir, eventlog_cursor_visit visit, void *ctx);
+
+/* Deletes the stored position of the named cursor `name` in the log in
+ * `dir`: its next eventlog_cursor_open_named starts at offset_if_new. A
+ * cursor open at the time keeps its position and stores it again at its
+ * next commit.
+ * Errors: EVENTLOG_EINVAL (NULL or empty dir, NULL name or one that does not
+ * match [A-Za-z0-9][A-Za-z0-9._-]{0,63}), EVENTLOG_ENOENT (no such log, or
+ * no stored cursor of that name), EVENTLOG_EIO, EVENTLOG_EACCES. */
+EVENTLOG_API int eventlog_cursor_delete(const char *dir, const char *name);
 
 #ifdef __cplusplus
 }

@@ -1460,6 +1460,102 @@ static void test_info(void) {
     CHECK(info.version == 99 && info.record_count == 7); /* nothing written */
 }
 
+struct cursor_walk {
+    int visits, stop_after;
+    char names[4][72];
+    uint64_t next[4];
+    int64_t committed[4];
+    const char *delete_from; /* a log whose cursors the callback deletes */
+};
+
+static int visit_cursor(const eventlog_cursor_info *c, void *ctx) {
+    struct cursor_walk *w = ctx;
+    if (c->version == EVENTLOG_CURSOR_INFO_VERSION && w->visits < 4) {
+        snprintf(w->names[w->visits], sizeof w->names[0], "%s", c->name);
+        w->next[w->visits] = c->next_offset;
+        w->committed[w->visits] = c->committed_at;
+    }
+    w->visits++;
+    if (w->delete_from != NULL) CHECK_RC(eventlog_cursor_delete(w->delete_from, c->name), EVENTLOG_OK);
+    return w->visits == w->stop_after ? 42 : 0;
+}
+
+static void commit_at(eventlog *log, const char *name, int records) {
+    eventlog_cursor *cur;
+    if (!CHECK_RC(eventlog_cursor_open_named(log, name, 0, &cur), EVENTLOG_OK)) return;
+    for (int i = 0; i < records; i++) expect_numbered(cur, (uint64_t)i);
+    CHECK_RC(eventlog_cursor_commit(cur), EVENTLOG_OK);
+    eventlog_cursor_close(cur);
+}
+
+static void test_cursor_list_delete(void) {
+    const char *dir = path_for("cursor-list");
+    eventlog_cursor *cur;
+    eventlog *log = open_log(dir, NULL);
+    if (!CHECK(log != NULL)) return;
+    append_numbered(log, 10);
+    struct cursor_walk none = {0};
+    CHECK_RC(eventlog_cursor_list(dir, visit_cursor, &none), EVENTLOG_OK);
+    CHECK(none.visits == 0);
+
+    int64_t before = wall_ms();
+    commit_at(log, "billing", 3);
+    commit_at(log, "audit", 5);
+    int64_t after = wall_ms();
+    /* Opened but never committed: not stored, not listed. */
+    if (CHECK_RC(eventlog_cursor_open_named(log, "idle", 0, &cur), EVENTLOG_OK)) eventlog_cursor_close(cur);
+
+    struct cursor_walk walk = {0};
+    CHECK_RC(eventlog_cursor_list(dir, visit_cursor, &walk), EVENTLOG_OK);
+    if (CHECK(walk.visits == 2)) {
+        CHECK(strcmp(walk.names[0], "audit") == 0 && walk.next[0] == 5);
+        CHECK(strcmp(walk.names[1], "billing") == 0 && walk.next[1] == 3);
+        for (int i = 0; i < 2; i++) CHECK(walk.committed[i] >= before - 1000 && walk.committed[i] <= after + 1000);
+    }
+    struct cursor_walk stopped = {.stop_after = 1};
+    CHECK(eventlog_cursor_list(dir, visit_cursor, &stopped) == 42);
+    CHECK(stopped.visits == 1);
+
+    /* Deleting one: its next open starts afresh; deleting it again is ENOENT. */
+    CHECK_RC(eventlog_cursor_delete(dir, "audit"), EVENTLOG_OK);
+    CHECK_RC(eventlog_cursor_delete(dir, "audit"), EVENTLOG_ENOENT);
+    CHECK(strstr(eventlog_errmsg(), "audit") != NULL);
+    CHECK_RC(eventlog_cursor_delete(dir, "idle"), EVENTLOG_ENOENT);
+    struct cursor_walk one = {0};
+    CHECK_RC(eventlog_cursor_list(dir, visit_cursor, &one), EVENTLOG_OK);
+    CHECK(one.visits == 1 && strcmp(one.names[0], "billing") == 0);
+    if (CHECK_RC(eventlog_cursor_open_named(log, "audit", 8, &cur), EVENTLOG_OK)) {
+        CHECK(eventlog_cursor_offset(cur) == 8);
+        eventlog_cursor_close(cur);
+    }
+    /* The callback may delete what it is shown. */
+    struct cursor_walk deleting = {.delete_from = dir};
+    CHECK_RC(eventlog_cursor_list(dir, visit_cursor, &deleting), EVENTLOG_OK);
+    CHECK(deleting.visits == 1);
+    struct cursor_walk after_delete = {0};
+    CHECK_RC(eventlog_cursor_list(dir, visit_cursor, &after_delete), EVENTLOG_OK);
+    CHECK(after_delete.visits == 0);
+    CHECK_RC(eventlog_close(log), EVENTLOG_OK);
+
+    /* Hostile arguments. */
+    CHECK_EINVAL_NAMING(eventlog_cursor_list(NULL, visit_cursor, &walk), "dir");
+    CHECK_EINVAL_NAMING(eventlog_cursor_list("", visit_cursor, &walk), "dir");
+    CHECK_EINVAL_NAMING(eventlog_cursor_list(dir, NULL, &walk), "visit");
+    CHECK_EINVAL_NAMING(eventlog_cursor_delete(NULL, "billing"), "dir");
+    CHECK_EINVAL_NAMING(eventlog_cursor_delete("", "billing"), "dir");
+    CHECK_EINVAL_NAMING(eventlog_cursor_delete(dir, NULL), "name");
+    static const char *const invalid[] = {"", "../eventlog.head", "a/b", ".hidden", "has space"};
+    for (size_t i = 0; i < sizeof invalid / sizeof invalid[0]; i++)
+        if (!CHECK(eventlog_cursor_delete(dir, invalid[i]) == EVENTLOG_EINVAL))
+            fprintf(stderr, "    name \"%s\" was accepted\n", invalid[i]);
+    CHECK_RC(eventlog_cursor_list(path_for("cursor-list-missing"), visit_cursor, &walk), EVENTLOG_ENOENT);
+    CHECK_RC(eventlog_cursor_delete(path_for("cursor-list-missing"), "billing"), EVENTLOG_ENOENT);
+    const char *plain = plain_directory("cursor-list-plain");
+    CHECK_RC(eventlog_cursor_list(plain, visit_cursor, &walk), EVENTLOG_ENOENT);
+    CHECK_RC(eventlog_cursor_delete(plain, "billing"), EVENTLOG_ENOENT);
+    CHECK(is_empty_directory(plain));
+}
+
 /* --------------------------------------------------------------- main */
 
 static const struct test {
@@ -1490,6 +1586,7 @@ static const struct test {
     {"retention", test_retention},
     {"recover", test_recover},
     {"info", test_info},
+    {"cursor_list_delete", test_cursor_list_delete},
 };
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
