@@ -113,6 +113,16 @@ static void test_bad_options(void) {
     }
 }
 
+static int visit_segment(const eventlog_segment_info *segment, void *ctx) {
+    (void)segment, (void)ctx;
+    return 0;
+}
+
+static int visit_cursor(const eventlog_cursor_info *cursor, void *ctx) {
+    (void)cursor, (void)ctx;
+    return 0;
+}
+
 static void test_bad_paths(void) {
     eventlog *log = NULL;
     FILE *f = fopen(path("a-file"), "w");
@@ -141,6 +151,21 @@ static void test_bad_paths(void) {
     EXPECT(eventlog_verify(longpath, NULL) < 0);
     EXPECT_ERR(eventlog_compact(NULL, NULL, NULL), EVENTLOG_EINVAL, "dir");
     EXPECT(eventlog_compact(path("missing"), NULL, NULL) < 0);
+
+    eventlog_retention_options retention = EVENTLOG_RETENTION_OPTIONS_INIT;
+    eventlog_log_info info = EVENTLOG_LOG_INFO_INIT;
+    EXPECT_ERR(eventlog_retention(path("a-file"), &retention, NULL), EVENTLOG_EINVAL, "a-file");
+    EXPECT(eventlog_retention(longpath, &retention, NULL) < 0);
+    EXPECT_ERR(eventlog_recover(path("a-file"), NULL, NULL), EVENTLOG_EINVAL, "a-file");
+    EXPECT(eventlog_recover(longpath, NULL, NULL) < 0);
+    EXPECT_ERR(eventlog_info(path("a-file"), &info), EVENTLOG_EINVAL, "a-file");
+    EXPECT(eventlog_info(longpath, &info) < 0);
+    EXPECT_ERR(eventlog_segments(path("a-file"), visit_segment, NULL), EVENTLOG_EINVAL, "a-file");
+    EXPECT(eventlog_segments(longpath, visit_segment, NULL) < 0);
+    EXPECT_ERR(eventlog_cursor_list(path("a-file"), visit_cursor, NULL), EVENTLOG_EINVAL, "a-file");
+    EXPECT(eventlog_cursor_list(longpath, visit_cursor, NULL) < 0);
+    EXPECT_ERR(eventlog_cursor_delete(path("a-file"), "reader"), EVENTLOG_EINVAL, "a-file");
+    EXPECT(eventlog_cursor_delete(longpath, "reader") < 0);
 }
 
 static void test_append_arguments(void) {
