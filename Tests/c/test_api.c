@@ -1139,16 +1139,19 @@ static void test_verify(void) {
 
 /* ------------------------------------------------- maintenance, by path */
 
-/* Writes `n` records of 100 incompressible bytes with timestamps
- * ts0, ts0 + 1, ... into a new log of 4 KiB segments, and closes it. */
-static void write_segments(const char *dir, int n, int64_t ts0) {
+/* A log of 4 KiB segments, which records of 100 bytes soon roll. */
+static eventlog *open_small_segments(const char *dir) {
     eventlog_options opts = EVENTLOG_OPTIONS_INIT;
     opts.segment_bytes = 4096;
     opts.batch_max_bytes = 1024;
+    return open_log(dir, &opts);
+}
+
+/* Appends `n` records of 100 incompressible bytes with timestamps ts0,
+ * ts0 + 1, ..., flushing every ten, and flushes. */
+static void append_incompressible(eventlog *log, int n, int64_t ts0) {
     unsigned char value[100];
     uint32_t x = 2463534242u;
-    eventlog *log = open_log(dir, &opts);
-    if (!CHECK(log != NULL)) return;
     for (int i = 0; i < n; i++) {
         for (size_t b = 0; b < sizeof value; b++) {
             x ^= x << 13, x ^= x >> 17, x ^= x << 5;
@@ -1158,6 +1161,15 @@ static void write_segments(const char *dir, int n, int64_t ts0) {
         CHECK_RC(eventlog_append(log, &rec, NULL), EVENTLOG_OK);
         if (i % 10 == 9) CHECK_RC(eventlog_flush(log), EVENTLOG_OK);
     }
+    CHECK_RC(eventlog_flush(log), EVENTLOG_OK);
+}
+
+/* A closed log of 4 KiB segments holding `n` records from
+ * append_incompressible. */
+static void write_segments(const char *dir, int n, int64_t ts0) {
+    eventlog *log = open_small_segments(dir);
+    if (!CHECK(log != NULL)) return;
+    append_incompressible(log, n, ts0);
     CHECK_RC(eventlog_close(log), EVENTLOG_OK);
 }
 
@@ -1272,6 +1284,30 @@ static void test_retention(void) {
     stats.segments_deleted = 7;
     CHECK_RC(eventlog_retention(dir, &opts, &stats), EVENTLOG_EVERSION);
     CHECK(stats.version == 99 && stats.segments_deleted == 7); /* nothing written */
+
+    /* Beside a writer that goes on appending, and a reader of what is left. */
+    const char *live = path_for("retention-live");
+    log = open_small_segments(live);
+    if (!CHECK(log != NULL)) return;
+    append_incompressible(log, 100, 1000);
+    opts = (eventlog_retention_options)EVENTLOG_RETENTION_OPTIONS_INIT;
+    stats = (eventlog_retention_stats)EVENTLOG_RETENTION_STATS_INIT;
+    opts.retention_bytes = 2048;
+    CHECK_RC(eventlog_retention(live, &opts, &stats), EVENTLOG_OK);
+    CHECK(stats.segments_deleted > 0 && stats.start_offset > 0);
+    CHECK(eventlog_start_offset(log) == stats.start_offset);
+    uint64_t next = append_kv(log, "after", "retention");
+    CHECK(next == 100);
+    CHECK_RC(eventlog_flush(log), EVENTLOG_OK);
+    if (CHECK_RC(eventlog_cursor_open(log, EVENTLOG_OLDEST, &cur), EVENTLOG_OK)) {
+        eventlog_record rec;
+        if (CHECK_RC(eventlog_cursor_next(cur, 0, &rec), EVENTLOG_OK)) CHECK(rec.offset == stats.start_offset);
+        CHECK_RC(eventlog_cursor_seek(cur, 100), EVENTLOG_OK);
+        if (CHECK_RC(eventlog_cursor_next(cur, 0, &rec), EVENTLOG_OK))
+            CHECK_REC(&rec, 100, "after", 5, "retention", 9);
+        eventlog_cursor_close(cur);
+    }
+    CHECK_RC(eventlog_close(log), EVENTLOG_OK);
 }
 
 /* The path of the n-th segment file of `dir` in name order (0 = oldest). */
