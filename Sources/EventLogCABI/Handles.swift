@@ -64,6 +64,41 @@ func unknownVersion(_ what: String, _ version: UInt32, known: Int32) -> EventLog
     EventLogError(.version, "\(what): \(version) is not a version this library knows (\(known))")
 }
 
+/// An output struct that starts with `version`, set by the caller to the
+/// version it was compiled with.
+protocol VersionedOutput {
+    init()
+    var version: UInt32 { get set }
+    static var libraryVersion: Int32 { get }
+}
+
+extension eventlog_retention_stats: VersionedOutput {
+    static var libraryVersion: Int32 { EVENTLOG_RETENTION_STATS_VERSION }
+}
+
+extension eventlog_recover_report: VersionedOutput {
+    static var libraryVersion: Int32 { EVENTLOG_RECOVER_REPORT_VERSION }
+}
+
+extension eventlog_log_info: VersionedOutput {
+    static var libraryVersion: Int32 { EVENTLOG_LOG_INFO_VERSION }
+}
+
+/// Zeroes the counts of the caller's output struct `out` (NULL: nothing to
+/// do), which `name` names in messages; the error, with `out` left as it
+/// was, if its version is not one this library knows.
+func prepareOutput<Output: VersionedOutput>(_ out: UnsafeMutablePointer<Output>?, named name: String)
+    -> EventLogError?
+{
+    guard let out else { return nil }
+    guard out.pointee.version == UInt32(Output.libraryVersion) else {
+        return unknownVersion("\(name)->version", out.pointee.version, known: Output.libraryVersion)
+    }
+    out.pointee = Output()
+    out.pointee.version = UInt32(Output.libraryVersion)
+    return nil
+}
+
 /// The walks that lend one struct per item to a C callback: checks `dir`
 /// and the callback, reads every item first (so a failure comes before any
 /// visit), then calls `lend` for each until one returns non-zero, which is

@@ -8,11 +8,7 @@ import EventLog
 @c(eventlog_info)
 public func eventlogInfo(_ dir: UnsafePointer<CChar>?, _ info: UnsafeMutablePointer<eventlog_log_info>?) -> CInt {
     guard let info else { return invalid("info_out: NULL") }
-    guard info.pointee.version == UInt32(EVENTLOG_LOG_INFO_VERSION) else {
-        return fail(unknownVersion("info_out->version", info.pointee.version, known: EVENTLOG_LOG_INFO_VERSION))
-    }
-    info.pointee = eventlog_log_info()
-    info.pointee.version = UInt32(EVENTLOG_LOG_INFO_VERSION)
+    if let error = prepareOutput(info, named: "info_out") { return fail(error) }
     guard let dir else { return invalid("dir: NULL") }
     let path = String(cString: dir)
     return guarded { () throws(EventLogError) in

@@ -10,11 +10,7 @@ public func eventlogRecover(
     _ dir: UnsafePointer<CChar>?, _ options: UnsafePointer<eventlog_recover_options>?,
     _ report: UnsafeMutablePointer<eventlog_recover_report>?
 ) -> CInt {
-    if let version = report?.pointee.version, version != UInt32(EVENTLOG_RECOVER_REPORT_VERSION) {
-        return fail(unknownVersion("report_out->version", version, known: EVENTLOG_RECOVER_REPORT_VERSION))
-    }
-    report?.pointee = eventlog_recover_report()
-    report?.pointee.version = UInt32(EVENTLOG_RECOVER_REPORT_VERSION)
+    if let error = prepareOutput(report, named: "report_out") { return fail(error) }
     guard let dir else { return invalid("dir: NULL") }
     let path = String(cString: dir)
     return guarded { () throws(EventLogError) in

@@ -10,11 +10,7 @@ public func eventlogRetention(
     _ dir: UnsafePointer<CChar>?, _ options: UnsafePointer<eventlog_retention_options>?,
     _ stats: UnsafeMutablePointer<eventlog_retention_stats>?
 ) -> CInt {
-    if let version = stats?.pointee.version, version != UInt32(EVENTLOG_RETENTION_STATS_VERSION) {
-        return fail(unknownVersion("stats_out->version", version, known: EVENTLOG_RETENTION_STATS_VERSION))
-    }
-    stats?.pointee = eventlog_retention_stats()
-    stats?.pointee.version = UInt32(EVENTLOG_RETENTION_STATS_VERSION)
+    if let error = prepareOutput(stats, named: "stats_out") { return fail(error) }
     guard let dir else { return invalid("dir: NULL") }
     guard let options else { return invalid("opts: NULL") }
     let path = String(cString: dir)
