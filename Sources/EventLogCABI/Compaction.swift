@@ -10,15 +10,7 @@ public func eventlogCompact(
     _ dir: UnsafePointer<CChar>?, _ options: UnsafePointer<eventlog_compact_options>?,
     _ stats: UnsafeMutablePointer<eventlog_compact_stats>?
 ) -> CInt {
-    if let version = stats?.pointee.version, version != UInt32(EVENTLOG_COMPACT_STATS_VERSION) {
-        return fail(
-            EventLogError(
-                .version,
-                "stats_out->version: \(version) is not a version this library knows (\(EVENTLOG_COMPACT_STATS_VERSION))"
-            ))
-    }
-    stats?.pointee = eventlog_compact_stats()
-    stats?.pointee.version = UInt32(EVENTLOG_COMPACT_STATS_VERSION)
+    if let error = prepareOutput(stats, named: "stats_out") { return fail(error) }
     guard let dir else { return invalid("dir: NULL") }
     let path = String(cString: dir)
     return guarded { () throws(EventLogError) in

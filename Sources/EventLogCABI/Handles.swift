@@ -72,6 +72,14 @@ protocol VersionedOutput {
     static var libraryVersion: Int32 { get }
 }
 
+extension eventlog_compact_stats: VersionedOutput {
+    static var libraryVersion: Int32 { EVENTLOG_COMPACT_STATS_VERSION }
+}
+
+extension eventlog_verify_report: VersionedOutput {
+    static var libraryVersion: Int32 { EVENTLOG_VERIFY_REPORT_VERSION }
+}
+
 extension eventlog_retention_stats: VersionedOutput {
     static var libraryVersion: Int32 { EVENTLOG_RETENTION_STATS_VERSION }
 }

@@ -10,15 +10,7 @@ import EventLog
 public func eventlogVerify(_ dir: UnsafePointer<CChar>?, _ report: UnsafeMutablePointer<eventlog_verify_report>?)
     -> CInt
 {
-    if let version = report?.pointee.version, version != UInt32(EVENTLOG_VERIFY_REPORT_VERSION) {
-        return fail(
-            EventLogError(
-                .version,
-                "report_out->version: \(version) is not a version this library knows (\(EVENTLOG_VERIFY_REPORT_VERSION))"
-            ))
-    }
-    report?.pointee = eventlog_verify_report()
-    report?.pointee.version = UInt32(EVENTLOG_VERIFY_REPORT_VERSION)
+    if let error = prepareOutput(report, named: "report_out") { return fail(error) }
     guard let dir else { return invalid("dir: NULL") }
     let path = String(cString: dir)
     do {
