@@ -618,10 +618,11 @@ EVENTLOG_API int eventlog_segments(const char *dir, eventlog_segment_visit visit
  * positions are read before the first call; deleting cursors from the
  * callback is allowed. Returns EVENTLOG_OK once every cursor was visited
  * (also when there is none), the callback's non-zero return value if it
- * stopped the walk, or an error: EVENTLOG_EINVAL (NULL or empty dir, NULL
- * visit, a path that is not a directory), EVENTLOG_ENOENT (no such
- * directory, or one that holds no log), EVENTLOG_ECORRUPT (a damaged cursor
- * file, named), EVENTLOG_EIO, EVENTLOG_EACCES. */
+ * stopped the walk (the message is left as it was), or an error:
+ * EVENTLOG_EINVAL (NULL or empty dir, NULL visit, a path that is not a
+ * directory), EVENTLOG_ENOENT (no such directory, or one that holds no log),
+ * EVENTLOG_ECORRUPT (a damaged cursor file, named), EVENTLOG_EIO,
+ * EVENTLOG_EACCES. */
 EVENTLOG_API int eventlog_cursor_list(const char *dir, eventlog_cursor_visit visit, void *ctx);
 
 /* Deletes the stored position of the named cursor `name` in the log in
