@@ -302,8 +302,7 @@ typedef struct eventlog_recover_report {
     uint64_t problems;          /* problems eventlog_verify would have reported before */
 } eventlog_recover_report;
 
-#define EVENTLOG_RECOVER_REPORT_INIT \
-    { EVENTLOG_RECOVER_REPORT_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+#define EVENTLOG_RECOVER_REPORT_INIT { EVENTLOG_RECOVER_REPORT_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 #define EVENTLOG_LOG_INFO_VERSION 1
 
