@@ -10,10 +10,11 @@ export DEBIAN_FRONTEND=noninteractive
 sudo=""
 if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then sudo=sudo; fi
 
-# lz4 for the library, CMake/Ninja/pkg-config for the build and the install
-# test, util-linux (unshare) for the static-runtime test, the peers of the
-# benchmark (SQLite, LMDB, RocksDB).
-packages=(liblz4-dev cmake ninja-build pkg-config gcc libc6-dev binutils util-linux python3
+# lz4 for the library, librdkafka for `eventlog ship` and `import` (and the
+# mock Kafka cluster of their tests), CMake/Ninja/pkg-config for the build and
+# the install test, util-linux (unshare) for the static-runtime test, the
+# peers of the benchmark (SQLite, LMDB, RocksDB).
+packages=(liblz4-dev librdkafka-dev cmake ninja-build pkg-config gcc libc6-dev binutils util-linux python3
           libsqlite3-dev liblmdb-dev librocksdb-dev)
 command -v python3 >/dev/null && python3 -m pip --version >/dev/null 2>&1 || packages+=(python3-pip)
 missing=()

@@ -35,9 +35,10 @@ final class Output {
     }
 }
 
-/// Writes `message` and a newline to standard error in one write.
-func printError(_ message: String) {
-    let bytes = Array((message + "\n").utf8)
+/// Writes `message` and (unless told not to) a newline to standard error in
+/// one write.
+func printError(_ message: String, newline: Bool = true) {
+    let bytes = Array((newline ? message + "\n" : message).utf8)
     _ = bytes.withUnsafeBytes { writeAll(STDERR_FILENO, $0) }
 }
 

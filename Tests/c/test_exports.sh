@@ -1,6 +1,7 @@
 #!/bin/sh
 # What a C linker sees in libeventlog.so: the SONAME that programs record as
-# NEEDED, and exported functions that are exactly the C API.
+# NEEDED, exported functions that are exactly the C API, and no librdkafka
+# among the libraries it needs (only the `eventlog` tool ships to Kafka).
 #   test_exports.sh LIBRARY HEADER            every export is eventlog_* and
 #                                             declared in HEADER; SONAME set
 #   test_exports.sh --complete LIBRARY HEADER also: every function HEADER
@@ -24,6 +25,14 @@ if [ "$soname" = libeventlog.so ]; then
 else
     echo "FAIL: SONAME is '${soname:-missing}', expected libeventlog.so"
     status=1
+fi
+
+# ldd: also what the needed libraries need in turn.
+if ldd "$lib" | grep rdkafka; then
+    echo "FAIL: the library needs librdkafka; keep EventLogKafka out of the eventlog product"
+    status=1
+else
+    echo "ldd: no librdkafka"
 fi
 
 echo "$(wc -l <"$tmp/exported") exported symbols, $(wc -l <"$tmp/declared") functions declared in $(basename "$header")"

@@ -1,0 +1,209 @@
+/* A Kafka cluster for the tests: librdkafka's mock cluster (the real
+ * protocol on loopback ports), driven through stdin.
+ *
+ *   mock_cluster BROKERS
+ *
+ * prints the bootstrap servers on the first line of stdout, then reads
+ * commands, one a line, answering each with "ok" or "error ...":
+ *   topic NAME PARTITIONS            create a topic
+ *   errors APIKEY CODE...            make the next requests of ApiKey (numeric:
+ *                                    Produce 0, Fetch 1, ...) fail with CODEs
+ *   down ID / up ID                  take broker ID (1..BROKERS) down or up
+ *   produce TOPIC PARTITION COUNT    write COUNT records "k<i>"/"v<i>" with a
+ *                                    header h=<i> through a plain producer
+ *   abort TOPIC PARTITION COUNT      the same inside a transaction that is aborted
+ *   read TOPIC FILE                  write every message of TOPIC to FILE, one a
+ *                                    line: partition offset timestamp, the
+ *                                    partition murmur2 gives its key, key, value,
+ *                                    then headers name=value; bytes in hex, "-"
+ *                                    for null (an independent reader: a plain
+ *                                    librdkafka consumer)
+ * and exits when stdin closes. */
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static rd_kafka_t *client(const char *bootstraps, rd_kafka_type_t type, const char *transactional_id) {
+    char err[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "log_level", "2", err, sizeof err);
+    if (bootstraps)
+        rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps, err, sizeof err);
+    if (type == RD_KAFKA_CONSUMER)
+        rd_kafka_conf_set(conf, "enable.partition.eof", "true", err, sizeof err);
+    if (transactional_id)
+        rd_kafka_conf_set(conf, "transactional.id", transactional_id, err, sizeof err);
+    rd_kafka_t *rk = rd_kafka_new(type, conf, err, sizeof err);
+    if (!rk) {
+        fprintf(stderr, "mock_cluster: %s\n", err);
+        exit(1);
+    }
+    return rk;
+}
+
+static int check(rd_kafka_error_t *error) {
+    if (!error)
+        return 0;
+    printf("error %s\n", rd_kafka_error_string(error));
+    rd_kafka_error_destroy(error);
+    return -1;
+}
+
+/* Writes COUNT records to TOPIC/PARTITION, committed or in an aborted
+ * transaction. */
+static void produce(const char *bootstraps, const char *topic, int partition, int count, int aborted) {
+    rd_kafka_t *rk = client(bootstraps, RD_KAFKA_PRODUCER, aborted ? "mock-cluster-abort" : NULL);
+    if (aborted && (check(rd_kafka_init_transactions(rk, 10000)) || check(rd_kafka_begin_transaction(rk)))) {
+        rd_kafka_destroy(rk);
+        return;
+    }
+    for (int i = 0; i < count; i++) {
+        char key[32], value[32];
+        int key_len = snprintf(key, sizeof key, "k%d", i), value_len = snprintf(value, sizeof value, "v%d", i);
+        rd_kafka_resp_err_t err = rd_kafka_producev(
+            rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition), RD_KAFKA_V_KEY(key, (size_t)key_len),
+            RD_KAFKA_V_VALUE(value, (size_t)value_len), RD_KAFKA_V_HEADER("h", value + 1, value_len - 1),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            rd_kafka_poll(rk, 100);
+            i--;
+        } else if (err) {
+            printf("error %s\n", rd_kafka_err2str(err));
+            rd_kafka_destroy(rk);
+            return;
+        }
+    }
+    if (aborted ? check(rd_kafka_abort_transaction(rk, 10000)) : rd_kafka_flush(rk, 30000) != 0) {
+        if (!aborted)
+            printf("error flush timed out\n");
+    } else {
+        printf("ok\n");
+    }
+    rd_kafka_destroy(rk);
+}
+
+static void hex(FILE *out, const void *bytes, size_t size) {
+    if (!bytes) {
+        fputc('-', out);
+        return;
+    }
+    fputc('x', out); /* "x" alone: empty */
+    for (size_t i = 0; i < size; i++)
+        fprintf(out, "%02x", ((const unsigned char *)bytes)[i]);
+}
+
+static void read_topic(const char *bootstraps, const char *topic, const char *path) {
+    rd_kafka_t *rk = client(bootstraps, RD_KAFKA_CONSUMER, NULL);
+    const rd_kafka_metadata_t *md;
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    FILE *out = fopen(path, "w");
+    if (!out || rd_kafka_metadata(rk, 0, rkt, &md, 10000) || md->topic_cnt != 1) {
+        printf("error no metadata\n");
+        return;
+    }
+    int partitions = md->topics[0].partition_cnt;
+    rd_kafka_metadata_destroy(md);
+    for (int p = 0; p < partitions; p++) {
+        int64_t low, high;
+        if (rd_kafka_query_watermark_offsets(rk, topic, p, &low, &high, 10000)) {
+            printf("error watermarks\n");
+            return;
+        }
+        if (high <= low)
+            continue;
+        rd_kafka_consume_start(rkt, p, low);
+        for (;;) {
+            rd_kafka_message_t *m = rd_kafka_consume(rkt, p, 10000);
+            if (!m) {
+                printf("error consume timed out\n");
+                return;
+            }
+            if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                rd_kafka_message_destroy(m);
+                break;
+            }
+            if (m->err) {
+                printf("error %s\n", rd_kafka_message_errstr(m));
+                return;
+            }
+            fprintf(out, "%d %lld %lld %d", p, (long long)m->offset, (long long)rd_kafka_message_timestamp(m, NULL),
+                    m->key ? rd_kafka_msg_partitioner_murmur2(rkt, m->key, m->key_len, partitions, NULL, NULL) : -1);
+            fputc(' ', out);
+            hex(out, m->key, m->key_len);
+            fputc(' ', out);
+            hex(out, m->payload, m->len);
+            rd_kafka_headers_t *headers;
+            if (rd_kafka_message_headers(m, &headers) == 0) {
+                const char *name;
+                const void *value;
+                size_t size;
+                for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == 0; i++) {
+                    fprintf(out, " %s=", name);
+                    hex(out, value, size);
+                }
+            }
+            fputc('\n', out);
+            rd_kafka_message_destroy(m);
+        }
+        rd_kafka_consume_stop(rkt, p);
+    }
+    fclose(out);
+    rd_kafka_topic_destroy(rkt);
+    rd_kafka_destroy(rk);
+    printf("ok\n");
+}
+
+int main(int argc, char **argv) {
+    int brokers = argc > 1 ? atoi(argv[1]) : 3;
+    rd_kafka_t *owner = client(NULL, RD_KAFKA_PRODUCER, NULL);
+    rd_kafka_mock_cluster_t *cluster = rd_kafka_mock_cluster_new(owner, brokers);
+    if (!cluster) {
+        fprintf(stderr, "mock_cluster: rd_kafka_mock_cluster_new failed\n");
+        return 1;
+    }
+    const char *bootstraps = rd_kafka_mock_cluster_bootstraps(cluster);
+    printf("%s\n", bootstraps);
+    fflush(stdout);
+    char line[4096];
+    while (fgets(line, sizeof line, stdin)) {
+        char name[256], path[4096];
+        int a = 0, b = 0;
+        if (sscanf(line, "topic %255s %d", name, &a) == 2) {
+            rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(cluster, name, a, 1);
+            printf(err ? "error %s\n" : "ok\n", rd_kafka_err2str(err));
+        } else if (strncmp(line, "errors ", 7) == 0) {
+            rd_kafka_resp_err_t codes[64];
+            size_t n = 0;
+            char *p = line + 7, *end;
+            long apikey = strtol(p, &end, 10);
+            for (p = end; n < 64; p = end) {
+                long code = strtol(p, &end, 10);
+                if (end == p)
+                    break;
+                codes[n++] = (rd_kafka_resp_err_t)code;
+            }
+            rd_kafka_mock_push_request_errors_array(cluster, (int16_t)apikey, n, codes);
+            printf("ok\n");
+        } else if (sscanf(line, "down %d", &a) == 1) {
+            rd_kafka_mock_broker_set_down(cluster, a);
+            printf("ok\n");
+        } else if (sscanf(line, "up %d", &a) == 1) {
+            rd_kafka_mock_broker_set_up(cluster, a);
+            printf("ok\n");
+        } else if (sscanf(line, "produce %255s %d %d", name, &a, &b) == 3) {
+            produce(bootstraps, name, a, b, 0);
+        } else if (sscanf(line, "abort %255s %d %d", name, &a, &b) == 3) {
+            produce(bootstraps, name, a, b, 1);
+        } else if (sscanf(line, "read %255s %4095s", name, path) == 2) {
+            read_topic(bootstraps, name, path);
+        } else {
+            printf("error unknown command\n");
+        }
+        fflush(stdout);
+    }
+    rd_kafka_mock_cluster_destroy(cluster);
+    rd_kafka_destroy(owner);
+    return 0;
+}
