@@ -11,7 +11,6 @@
  *   down ID / up ID                  take broker ID (1..BROKERS) down or up
  *   produce TOPIC PARTITION COUNT    write COUNT records "k<i>"/"v<i>" with a
  *                                    header h=<i> through a plain producer
- *   abort TOPIC PARTITION COUNT      the same inside a transaction that is aborted
  *   read TOPIC FILE                  write every message of TOPIC to FILE, one a
  *                                    line: partition offset timestamp, the
  *                                    partition murmur2 gives its key, key, value,
@@ -25,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static rd_kafka_t *client(const char *bootstraps, rd_kafka_type_t type, const char *transactional_id) {
+static rd_kafka_t *client(const char *bootstraps, rd_kafka_type_t type) {
     char err[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_conf_set(conf, "log_level", "2", err, sizeof err);
@@ -33,8 +32,6 @@ static rd_kafka_t *client(const char *bootstraps, rd_kafka_type_t type, const ch
         rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps, err, sizeof err);
     if (type == RD_KAFKA_CONSUMER)
         rd_kafka_conf_set(conf, "enable.partition.eof", "true", err, sizeof err);
-    if (transactional_id)
-        rd_kafka_conf_set(conf, "transactional.id", transactional_id, err, sizeof err);
     rd_kafka_t *rk = rd_kafka_new(type, conf, err, sizeof err);
     if (!rk) {
         fprintf(stderr, "mock_cluster: %s\n", err);
@@ -43,22 +40,9 @@ static rd_kafka_t *client(const char *bootstraps, rd_kafka_type_t type, const ch
     return rk;
 }
 
-static int check(rd_kafka_error_t *error) {
-    if (!error)
-        return 0;
-    printf("error %s\n", rd_kafka_error_string(error));
-    rd_kafka_error_destroy(error);
-    return -1;
-}
-
-/* Writes COUNT records to TOPIC/PARTITION, committed or in an aborted
- * transaction. */
-static void produce(const char *bootstraps, const char *topic, int partition, int count, int aborted) {
-    rd_kafka_t *rk = client(bootstraps, RD_KAFKA_PRODUCER, aborted ? "mock-cluster-abort" : NULL);
-    if (aborted && (check(rd_kafka_init_transactions(rk, 10000)) || check(rd_kafka_begin_transaction(rk)))) {
-        rd_kafka_destroy(rk);
-        return;
-    }
+/* Writes COUNT records to TOPIC/PARTITION. */
+static void produce(const char *bootstraps, const char *topic, int partition, int count) {
+    rd_kafka_t *rk = client(bootstraps, RD_KAFKA_PRODUCER);
     for (int i = 0; i < count; i++) {
         char key[32], value[32];
         int key_len = snprintf(key, sizeof key, "k%d", i), value_len = snprintf(value, sizeof value, "v%d", i);
@@ -75,12 +59,7 @@ static void produce(const char *bootstraps, const char *topic, int partition, in
             return;
         }
     }
-    if (aborted ? check(rd_kafka_abort_transaction(rk, 10000)) : rd_kafka_flush(rk, 30000) != 0) {
-        if (!aborted)
-            printf("error flush timed out\n");
-    } else {
-        printf("ok\n");
-    }
+    printf(rd_kafka_flush(rk, 30000) ? "error flush timed out\n" : "ok\n");
     rd_kafka_destroy(rk);
 }
 
@@ -95,7 +74,7 @@ static void hex(FILE *out, const void *bytes, size_t size) {
 }
 
 static void read_topic(const char *bootstraps, const char *topic, const char *path) {
-    rd_kafka_t *rk = client(bootstraps, RD_KAFKA_CONSUMER, NULL);
+    rd_kafka_t *rk = client(bootstraps, RD_KAFKA_CONSUMER);
     const rd_kafka_metadata_t *md;
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
     FILE *out = fopen(path, "w");
@@ -157,7 +136,7 @@ static void read_topic(const char *bootstraps, const char *topic, const char *pa
 
 int main(int argc, char **argv) {
     int brokers = argc > 1 ? atoi(argv[1]) : 3;
-    rd_kafka_t *owner = client(NULL, RD_KAFKA_PRODUCER, NULL);
+    rd_kafka_t *owner = client(NULL, RD_KAFKA_PRODUCER);
     rd_kafka_mock_cluster_t *cluster = rd_kafka_mock_cluster_new(owner, brokers);
     if (!cluster) {
         fprintf(stderr, "mock_cluster: rd_kafka_mock_cluster_new failed\n");
@@ -193,9 +172,7 @@ int main(int argc, char **argv) {
             rd_kafka_mock_broker_set_up(cluster, a);
             printf("ok\n");
         } else if (sscanf(line, "produce %255s %d %d", name, &a, &b) == 3) {
-            produce(bootstraps, name, a, b, 0);
-        } else if (sscanf(line, "abort %255s %d %d", name, &a, &b) == 3) {
-            produce(bootstraps, name, a, b, 1);
+            produce(bootstraps, name, a, b);
         } else if (sscanf(line, "read %255s %4095s", name, path) == 2) {
             read_topic(bootstraps, name, path);
         } else {

@@ -1,0 +1,54 @@
+"""`eventlog ship` under broker faults injected by the mock cluster:
+retriable Produce errors are retried and still ship exactly once; brokers
+that stay down end the ship with a clear error in bounded time, and the next
+run completes it exactly once."""
+import json
+import subprocess
+import time
+
+from kafka_support import CLI, Cluster, append, check_exactly_once, ship
+
+PRODUCE = 0  # ApiKey
+NOT_LEADER_FOR_PARTITION, REQUEST_TIMED_OUT, NOT_ENOUGH_REPLICAS = 6, 7, 19
+
+
+def records(start, count):
+    return ({"key": b"k%d" % (i % 101), "value": b"v%d" % i} for i in range(start, start + count))
+
+
+def test_retriable_produce_errors_still_exactly_once(tmp_path):
+    log = str(tmp_path / "log")
+    append(log, records(0, 50000))
+    with Cluster() as cluster:
+        cluster.topic("faults", 3)
+        codes = [NOT_LEADER_FOR_PARTITION, REQUEST_TIMED_OUT, NOT_ENOUGH_REPLICAS] * 4
+        cluster.command(f"errors {PRODUCE} " + " ".join(map(str, codes)))
+        result = ship(log, cluster, "faults", "--json", "-X", "linger.ms=1", "-X", "batch.num.messages=500")
+        assert result.returncode == 0, result.stderr.decode()
+        assert json.loads(result.stdout)["shipped"] == 50000
+        assert check_exactly_once(cluster, "faults", log, 3) == 50000
+
+
+def test_brokers_down_mid_ship_then_resume(tmp_path):
+    log = str(tmp_path / "log")
+    append(log, records(0, 2000))
+    with Cluster() as cluster:
+        cluster.topic("outage", 3)
+        follower = subprocess.Popen(
+            [CLI, "ship", log, "--brokers", cluster.bootstraps, "--topic", "outage", "--follow",
+             "-X", "message.timeout.ms=3000"], stderr=subprocess.PIPE)
+        time.sleep(1.5)
+        for broker in (1, 2, 3):
+            cluster.command(f"down {broker}")
+        append(log, records(2000, 2000))
+        started = time.monotonic()
+        follower.wait(timeout=60)
+        assert time.monotonic() - started < 20
+        stderr = follower.stderr.read()
+        assert follower.returncode == 1, stderr
+        assert b"eventlog ship: topic outage, record" in stderr, stderr
+        for broker in (1, 2, 3):
+            cluster.command(f"up {broker}")
+        result = ship(log, cluster, "outage", "--json")
+        assert result.returncode == 0, result.stderr.decode()
+        assert check_exactly_once(cluster, "outage", log, 3) == 4000
