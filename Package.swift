@@ -37,7 +37,8 @@ let package = Package(
         .target(name: "EventLogStorage", dependencies: ["EventLogFormat", "CEventLogShims"]),
         .target(name: "EventLog", dependencies: ["EventLogStorage", "EventLogFormat"]),
         .target(name: "EventLogCABI", dependencies: ["EventLog", "CEventLogHeader"]),
-        .target(name: "EventLogKafka", dependencies: ["EventLog", "EventLogFormat", "CRdKafka"]),
+        .target(
+            name: "EventLogKafka", dependencies: ["EventLog", "EventLogStorage", "EventLogFormat", "CRdKafka"]),
         .executableTarget(
             name: "EventLogCLI",
             dependencies: [

@@ -1,9 +1,12 @@
 // Importing one Kafka partition into a local log through librdkafka's
 // consumer, read_committed (aborted transactions and control records are
 // skipped). Each record keeps key, value, headers and timestamp and gains a
-// `kafka.offset` header; every batch is appended and synced before the next
-// fetch, so after a kill the log's last record says where to continue: no
-// gap, no duplicate. Not thread-safe: one thread runs an importer.
+// `kafka.offset` header. The log itself records the progress: after a kill,
+// or a power loss that took unsynced records, its last record says where to
+// continue, so there is no gap and no duplicate whenever the log was synced.
+// Batches are appended as they come and synced about once a second and
+// before the importer returns; only synced records count as imported. Not
+// thread-safe: one thread runs an importer.
 import CRdKafka
 import EventLog
 import Glibc
@@ -43,7 +46,7 @@ public struct ImportOptions: Sendable {
 }
 
 public struct ImportProgress: Sendable {
-    /// Records appended to the log in this run.
+    /// Records appended to the log and synced in this run.
     public var imported: UInt64 = 0
     /// Their key and value bytes.
     public var importedBytes: UInt64 = 0
@@ -117,8 +120,16 @@ public final class LogImporter {
         defer { rd_kafka_consume_stop(topic.handle, options.partition) }
         let started = monotonicMilliseconds()
         var lastReport = started
+        var lastSync = started
+        var unsynced: UInt64 = 0
+        func sync() throws(EventLogError) {
+            guard unsynced > 0 else { return }
+            try log.sync()
+            progress.imported += unsynced
+            unsynced = 0
+        }
         var messages = [UnsafeMutablePointer<rd_kafka_message_t>?](repeating: nil, count: 4096)
-        var records: [Record] = []
+        let batch = ConsumedBatch()
         while !shouldStop() {
             let count = rd_kafka_consume_batch(topic.handle, options.partition, 200, &messages, messages.count)
             if count < 0 { throw KafkaClient.error(rd_kafka_last_error(), subject) }
@@ -126,33 +137,43 @@ public final class LogImporter {
             var failure: rd_kafka_resp_err_t?
             for message in messages[0..<count] {
                 guard let message else { continue }
-                defer { rd_kafka_message_destroy(message) }
                 let err = message.pointee.err
+                if err == RD_KAFKA_RESP_ERR_NO_ERROR && failure == nil {
+                    batch.add(message)
+                    progress.importedBytes += UInt64(message.pointee.len + message.pointee.key_len)
+                    progress.nextKafkaOffset = message.pointee.offset + 1
+                    continue
+                }
                 if err == RD_KAFKA_RESP_ERR__PARTITION_EOF {
                     atEnd = true
                 } else if err != RD_KAFKA_RESP_ERR_NO_ERROR {
                     failure = failure ?? err
-                } else if failure == nil {
-                    records.append(Self.record(message))
-                    progress.importedBytes += UInt64(message.pointee.len + message.pointee.key_len)
-                    progress.nextKafkaOffset = message.pointee.offset + 1
                 }
+                rd_kafka_message_destroy(message)
             }
             // What was read before an error is kept: the next run continues after it.
-            if !records.isEmpty {
-                try log.append(contentsOf: records)
-                try log.sync()
-                progress.imported += UInt64(records.count)
-                records.removeAll(keepingCapacity: true)
+            if !batch.isEmpty {
+                try batch.append(to: log)
+                unsynced += UInt64(batch.count)
+                batch.removeAll()
             }
-            if let failure { throw KafkaClient.error(failure, "\(subject) at offset \(progress.nextKafkaOffset)") }
+            if let failure {
+                try sync()
+                throw KafkaClient.error(failure, "\(subject) at offset \(progress.nextKafkaOffset)")
+            }
             if atEnd && !options.follow { break }
             let now = monotonicMilliseconds()
+            // Caught up: the records read so far are all there is for now.
+            if atEnd || now - lastSync >= 1000 {
+                try sync()
+                lastSync = now
+            }
             if now - lastReport >= 1000 {
                 report(snapshot(since: started))
                 lastReport = now
             }
         }
+        try sync()
         let summary = snapshot(since: started)
         report(summary)
         return summary
@@ -163,34 +184,4 @@ public final class LogImporter {
         current.seconds = Double(monotonicMilliseconds() - started) / 1000
         return current
     }
-
-    private static func record(_ message: UnsafeMutablePointer<rd_kafka_message_t>) -> Record {
-        let m = message.pointee
-        var headers: [Header] = []
-        var list: OpaquePointer?
-        if rd_kafka_message_headers(message, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list {
-            var index = 0
-            var name: UnsafePointer<CChar>?
-            var value: UnsafeRawPointer?
-            var size = 0
-            while rd_kafka_header_get_all(list, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
-                headers.append(
-                    Header(key: name.map { String(cString: $0) } ?? "", value: value.map { bytes($0, size) }))
-                index += 1
-            }
-        }
-        headers.append(Header(key: OffsetHeader.imported, value: OffsetHeader.encode(UInt64(m.offset))))
-        var kind = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
-        let timestamp = rd_kafka_message_timestamp(message, &kind)
-        var record = Record(
-            timestamp: max(timestamp, 0), key: m.key.map { bytes($0, m.key_len) },
-            value: m.payload.map { bytes($0, m.len) }, headers: headers)
-        // A record Kafka stamped 0 stays at 0 rather than becoming "now".
-        record.timestampIsExact = kind != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
-        return record
-    }
-}
-
-private func bytes(_ start: UnsafeRawPointer, _ count: Int) -> [UInt8] {
-    Array(UnsafeRawBufferPointer(start: start, count: count))
 }

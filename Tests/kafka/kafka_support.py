@@ -30,10 +30,12 @@ class Cluster:
         self.process.wait(timeout=30)
 
     def command(self, line):
+        """Sends one command; returns the words after "ok"."""
         self.process.stdin.write(line + "\n")
         self.process.stdin.flush()
-        answer = self.process.stdout.readline().strip()
-        assert answer == "ok", f"mock_cluster {line}: {answer}"
+        answer = self.process.stdout.readline().split()
+        assert answer[:1] == ["ok"], f"mock_cluster {line}: {' '.join(answer)}"
+        return answer[1:]
 
     def topic(self, name, partitions):
         self.command(f"topic {name} {partitions}")

@@ -11,6 +11,13 @@
  *   down ID / up ID                  take broker ID (1..BROKERS) down or up
  *   produce TOPIC PARTITION COUNT    write COUNT records "k<i>"/"v<i>" with a
  *                                    header h=<i> through a plain producer
+ *   bench-produce TOPIC COUNT        the ceiling of `eventlog ship` for bench/:
+ *                                    COUNT bench records (bench_record) through a
+ *                                    plain producer with ship's default settings;
+ *                                    answers "ok SECONDS" (first produce to flush)
+ *   bench-consume TOPIC PARTITION    the ceiling of `eventlog import`: a plain
+ *                                    read_committed consumer of the partition;
+ *                                    answers "ok COUNT SECONDS"
  *   read TOPIC FILE                  write every message of TOPIC to FILE, one a
  *                                    line: partition offset timestamp, the
  *                                    partition murmur2 gives its key, key, value,
@@ -23,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static rd_kafka_t *client(const char *bootstraps, rd_kafka_type_t type) {
     char err[512];
@@ -61,6 +69,87 @@ static void produce(const char *bootstraps, const char *topic, int partition, in
     }
     printf(rd_kafka_flush(rk, 30000) ? "error flush timed out\n" : "ok\n");
     rd_kafka_destroy(rk);
+}
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Record i of the benchmark, as bench/kafka_bench.py appends it to the log:
+ * keys repeat (25,000 users), values are 100-byte JSON-like events. */
+static void bench_record(int i, char key[32], size_t *key_len, char value[128]) {
+    *key_len = (size_t)snprintf(key, 32, "user-%d", i % 25000);
+    int n = snprintf(value, 128, "{\"seq\":%d,\"type\":\"click\",\"page\":\"/item/%d\",\"session\":\"%08x\"}", i,
+                     (i * 7919) % 100000, (unsigned)i * 2654435761u);
+    memset(value + n, ' ', (size_t)(100 - n));
+}
+
+static void bench_produce(const char *bootstraps, const char *topic, int count) {
+    static const char *settings[][2] = {
+        {"enable.idempotence", "true"}, {"acks", "all"}, {"compression.codec", "lz4"},
+        {"partitioner", "murmur2_random"}, {"linger.ms", "10"}, {"batch.num.messages", "10000"},
+        {"bootstrap.servers", NULL}, {"log_level", "2"}};
+    char err[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
+        rd_kafka_conf_set(conf, settings[i][0], settings[i][1] ? settings[i][1] : bootstraps, err, sizeof err);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    double start = now_seconds();
+    for (int i = 0; i < count; i++) {
+        char key[32], value[128];
+        size_t key_len;
+        unsigned char offset[8];
+        bench_record(i, key, &key_len, value);
+        for (int b = 0; b < 8; b++)
+            offset[b] = (unsigned char)((uint64_t)i >> (56 - 8 * b));
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE(value, 100),
+            RD_KAFKA_V_HEADER("eventlog.offset", offset, 8), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+        if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            rd_kafka_poll(rk, 100);
+            i--;
+        }
+        rd_kafka_poll(rk, 0);
+    }
+    int flushed = rd_kafka_flush(rk, 60000) == 0;
+    double seconds = now_seconds() - start;
+    rd_kafka_destroy(rk);
+    if (flushed)
+        printf("ok %.3f\n", seconds);
+    else
+        printf("error flush timed out\n");
+}
+
+static void bench_consume(const char *bootstraps, const char *topic, int partition) {
+    char err[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps, err, sizeof err);
+    rd_kafka_conf_set(conf, "isolation.level", "read_committed", err, sizeof err);
+    rd_kafka_conf_set(conf, "enable.partition.eof", "true", err, sizeof err);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    double start = now_seconds();
+    rd_kafka_consume_start(rkt, partition, RD_KAFKA_OFFSET_BEGINNING);
+    long count = 0;
+    int done = 0;
+    while (!done) {
+        rd_kafka_message_t *batch[4096];
+        ssize_t n = rd_kafka_consume_batch(rkt, partition, 200, batch, 4096);
+        for (ssize_t i = 0; i < n; i++) {
+            if (batch[i]->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                done = 1;
+            else if (!batch[i]->err)
+                count++;
+            rd_kafka_message_destroy(batch[i]);
+        }
+    }
+    double seconds = now_seconds() - start;
+    rd_kafka_consume_stop(rkt, partition);
+    rd_kafka_topic_destroy(rkt);
+    rd_kafka_destroy(rk);
+    printf("ok %ld %.3f\n", count, seconds);
 }
 
 static void hex(FILE *out, const void *bytes, size_t size) {
@@ -173,6 +262,10 @@ int main(int argc, char **argv) {
             printf("ok\n");
         } else if (sscanf(line, "produce %255s %d %d", name, &a, &b) == 3) {
             produce(bootstraps, name, a, b);
+        } else if (sscanf(line, "bench-produce %255s %d", name, &a) == 2) {
+            bench_produce(bootstraps, name, a);
+        } else if (sscanf(line, "bench-consume %255s %d", name, &a) == 2) {
+            bench_consume(bootstraps, name, a);
         } else if (sscanf(line, "read %255s %4095s", name, path) == 2) {
             read_topic(bootstraps, name, path);
         } else {

@@ -1,11 +1,13 @@
 """`eventlog ship`: every record of a log reaches Kafka once, bytes intact,
 read back by a plain librdkafka consumer; re-running ships only what is new;
-compacted logs ship their surviving records."""
+compacted logs ship their surviving records; --follow idles without CPU."""
 import json
 import os
+import signal
 import subprocess
+import time
 
-from kafka_support import Cluster, PRODUCER, append, check_exactly_once, dump, run, ship
+from kafka_support import CLI, Cluster, PRODUCER, append, check_exactly_once, dump, run, ship
 
 # Records in the large ship; SHIP_RECORDS overrides (the figures in
 # Docs/KAFKA.md come from 1,000,000).
@@ -75,3 +77,29 @@ def test_compacted_log_ships_surviving_records(tmp_path):
         cluster.topic("compacted", 2)
         assert summary(ship(log, cluster, "compacted", "--json"))["shipped"] == len(records)
         assert check_exactly_once(cluster, "compacted", log, 2) == len(records)
+
+
+def test_follow_waits_without_cpu_and_stops_on_sigterm(tmp_path):
+    log = str(tmp_path / "log")
+    append(log, sample(100))
+    with Cluster() as cluster:
+        cluster.topic("idle", 3)
+        follower = subprocess.Popen([CLI, "ship", log, "--brokers", cluster.bootstraps, "--topic", "idle",
+                                     "--follow", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(1.5)
+        append(log, sample(50, start=100))
+        time.sleep(1)
+
+        def cpu_seconds():
+            fields = open(f"/proc/{follower.pid}/stat").read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+        before = cpu_seconds()
+        time.sleep(3)
+        idle = cpu_seconds() - before
+        follower.send_signal(signal.SIGTERM)
+        out, err = follower.communicate(timeout=30)
+        assert follower.returncode == 0, err.decode()
+        assert json.loads(out)["shipped"] == 150
+        assert idle < 0.15, f"{idle} s of CPU in 3 s idle"
+        assert check_exactly_once(cluster, "idle", log, 3) == 150
