@@ -48,6 +48,7 @@ let package = Package(
             ]),
         .testTarget(name: "EventLogFormatTests", dependencies: ["EventLogFormat"]),
         .testTarget(name: "EventLogStorageTests", dependencies: ["EventLogStorage"]),
+        .testTarget(name: "EventLogKafkaTests", dependencies: ["EventLogKafka"]),
         .testTarget(
             name: "EventLogTests", dependencies: ["EventLog", "EventLogCABI", "CEventLogHeader", "EventLogCLI"]),
         .executableTarget(

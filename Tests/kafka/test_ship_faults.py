@@ -1,7 +1,7 @@
 """`eventlog ship` under broker faults injected by the mock cluster:
 retriable Produce errors are retried and still ship exactly once; brokers
-that stay down end the ship with a clear error in bounded time, and the next
-run completes it exactly once."""
+that stay down, or a refused authorisation, end the ship with a clear error
+in bounded time, and the next run completes it exactly once."""
 import json
 import subprocess
 import time
@@ -10,6 +10,7 @@ from kafka_support import CLI, Cluster, append, check_exactly_once, ship
 
 PRODUCE = 0  # ApiKey
 NOT_LEADER_FOR_PARTITION, REQUEST_TIMED_OUT, NOT_ENOUGH_REPLICAS = 6, 7, 19
+TOPIC_AUTHORIZATION_FAILED = 29
 
 
 def records(start, count):
@@ -52,3 +53,17 @@ def test_brokers_down_mid_ship_then_resume(tmp_path):
         result = ship(log, cluster, "outage", "--json")
         assert result.returncode == 0, result.stderr.decode()
         assert check_exactly_once(cluster, "outage", log, 3) == 4000
+
+
+def test_authorisation_failure_is_reported_then_resumed(tmp_path):
+    log = str(tmp_path / "log")
+    append(log, records(0, 1000))
+    with Cluster() as cluster:
+        cluster.topic("secret", 1)
+        cluster.command(f"errors {PRODUCE} {TOPIC_AUTHORIZATION_FAILED}")
+        result = ship(log, cluster, "secret", timeout=60)
+        assert result.returncode == 1, result.stderr.decode()
+        assert b"not authorised" in result.stderr, result.stderr
+        result = ship(log, cluster, "secret", "--json")
+        assert result.returncode == 0, result.stderr.decode()
+        assert check_exactly_once(cluster, "secret", log, 1) == 1000
