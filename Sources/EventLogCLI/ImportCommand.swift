@@ -54,7 +54,7 @@ struct ImportCommand: ParsableCommand {
         let progress = ProgressLine()
         let summary = try importer.run(shouldStop: { StopSignal.requested }) { state in
             progress.show(
-                "imported \(state.imported) records (\(byteCount(state.importedBytes))), "
+                "imported \(state.imported) records, \(byteCount(state.importedBytes)), "
                     + "\(rate(state.imported, state.seconds)) records/s, next Kafka offset \(state.nextKafkaOffset)")
         }
         progress.finish()

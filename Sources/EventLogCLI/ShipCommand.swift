@@ -60,17 +60,15 @@ struct ShipCommand: ParsableCommand {
         options.follow = follow
         options.cursorName = cursor
         options.settings = kafka.parsedSettings
-        let shipper: LogShipper
-        do { shipper = try LogShipper(log: log, options: options) } catch {
-            if error.code == .invalidArgument && error.message.hasPrefix("name:") {
-                throw Failure(error, argument: "--cursor")
-            }
-            throw error
+        if let cursor {
+            // A bad name is a usage error, reported before connecting.
+            _ = try blaming("--cursor") { () throws(EventLogError) in try log.cursor(named: cursor) }
         }
+        let shipper = try LogShipper(log: log, options: options)
         let progress = ProgressLine()
         let summary = try shipper.run(shouldStop: { StopSignal.requested }) { state in
             progress.show(
-                "shipped \(state.shipped) records (\(byteCount(state.shippedBytes))), "
+                "shipped \(state.shipped) records, \(byteCount(state.shippedBytes)), "
                     + "\(rate(state.shipped, state.seconds)) records/s, \(state.skipped) already there, lag \(state.lag)"
             )
         }

@@ -17,7 +17,7 @@ public final class LogShipper {
     private let topic: KafkaTopic
     public let partitionCount: Int32
     /// Per partition: the largest source offset already there at start, -1 if none.
-    public private(set) var alreadyShipped: [Int64]
+    private var alreadyShipped: [Int64]
     private let reader: Cursor
     private let mark: Cursor
     private var tracker: DeliveryTracker
