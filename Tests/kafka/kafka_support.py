@@ -11,6 +11,7 @@ CLI = os.environ["EVENTLOG_CLI"]
 MOCK_CLUSTER = os.environ["MOCK_CLUSTER"]
 PRODUCER = os.environ.get("PRODUCER")
 SHIPPED = "eventlog.offset"
+MIB = 1 << 20
 
 
 class Cluster:
@@ -148,3 +149,16 @@ def check_exactly_once(cluster, topic, log, partitions, partition=None):
     missing = sorted(set(expected) - set(seen))
     assert not missing, f"{len(missing)} records not shipped, first {missing[:5]}"
     return len(seen)
+
+
+def sample(count, start=0, big=()):
+    """Keys (some null, some empty), tombstones, empty values, headers with
+    empty and null values, explicit timestamps, and 1 MiB values at `big`."""
+    for i in range(start, start + count):
+        kind = i % 10
+        yield {
+            "key": None if kind == 0 else b"" if kind == 1 else b"user-%d" % (i % 997),
+            "value": os.urandom(MIB) if i in big else None if kind == 2 else b"" if kind == 3 else b"v%d." % i * (1 + i % 7),
+            "headers": [("trace", b"%d" % i), ("empty", b""), ("null", None)] if i % 3 == 0 else [],
+            "timestamp": 1_700_000_000_000 + i,
+        }

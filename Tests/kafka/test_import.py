@@ -1,14 +1,16 @@
 """`eventlog import`: a partition written by a plain librdkafka producer
 lands in a local log with key, value, headers and timestamp, plus
 kafka.offset; killed at random moments and restarted, it ends with every
-record once and in order; --from chooses where a new log starts."""
+record once and in order; a shipped log imported back keeps null and empty
+keys, values and header values and timestamps; --from chooses where a new
+log starts."""
 import json
 import random
 import signal
 import subprocess
 import time
 
-from kafka_support import CLI, Cluster, dump, run
+from kafka_support import CLI, Cluster, append, dump, run, sample, ship
 
 KILLS = 10
 
@@ -60,3 +62,19 @@ def test_from_offset_latest_and_bad_partition(tmp_path):
         result = run("import", str(tmp_path / "bad"), "--brokers", cluster.bootstraps, "--topic", "source",
                      "--partition", "3")
         assert result.returncode == 1 and b"partitions 0 to 0" in result.stderr, result.stderr
+
+
+def test_ship_then_import_gives_the_log_back(tmp_path):
+    source, copy = str(tmp_path / "source"), str(tmp_path / "copy")
+    append(source, sample(3000))
+    with Cluster() as cluster:
+        cluster.topic("source", 1)
+        assert ship(source, cluster, "source").returncode == 0
+        result = imports(copy, cluster, "--json")
+        assert json.loads(result.stdout)["imported"] == 3000, result.stderr.decode()
+    for original, back in zip(dump(source), dump(copy), strict=True):
+        assert imported_offset(back) == original["offset"] == back["offset"]
+        assert (back["key"], back["value"], back["timestamp"]) == (
+            original["key"], original["value"], original["timestamp"])
+        offset = original["offset"].to_bytes(8, "big")
+        assert back["headers"] == original["headers"] + [("eventlog.offset", offset), ("kafka.offset", offset)]
