@@ -1,8 +1,10 @@
 """`eventlog ship` under broker faults injected by the mock cluster:
-retriable Produce errors are retried and still ship exactly once; brokers
-that stay down, or a refused authorisation, end the ship with a clear error
-in bounded time, and the next run completes it exactly once."""
+retriable Produce errors and a broker down for two seconds are retried and
+still ship exactly once; brokers that stay down, or a refused authorisation,
+end the ship with a clear error in bounded time, and the next run completes
+it exactly once."""
 import json
+import signal
 import subprocess
 import time
 
@@ -67,3 +69,25 @@ def test_authorisation_failure_is_reported_then_resumed(tmp_path):
         result = ship(log, cluster, "secret", "--json")
         assert result.returncode == 0, result.stderr.decode()
         assert check_exactly_once(cluster, "secret", log, 1) == 1000
+
+
+def test_broker_down_briefly_is_retried(tmp_path):
+    log = str(tmp_path / "log")
+    append(log, records(0, 1000))
+    with Cluster() as cluster:
+        cluster.topic("blip", 3)
+        follower = subprocess.Popen(
+            [CLI, "ship", log, "--brokers", cluster.bootstraps, "--topic", "blip", "--follow", "--json"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(1.5)
+        cluster.command("down 2")
+        append(log, records(1000, 1000))
+        time.sleep(2)
+        cluster.command("up 2")
+        append(log, records(2000, 1000))
+        time.sleep(3)
+        follower.send_signal(signal.SIGTERM)
+        out, err = follower.communicate(timeout=60)
+        assert follower.returncode == 0, err.decode()
+        assert json.loads(out)["shipped"] == 3000
+        assert check_exactly_once(cluster, "blip", log, 3) == 3000
