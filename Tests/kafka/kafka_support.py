@@ -113,6 +113,12 @@ def ship(log, cluster, topic, *args, timeout=300):
     return run("ship", log, "--brokers", cluster.bootstraps, "--topic", topic, *args, timeout=timeout)
 
 
+def follow(log, cluster, topic, *args):
+    """`eventlog ship --follow` started in the background, output piped."""
+    return subprocess.Popen([CLI, "ship", log, "--brokers", cluster.bootstraps, "--topic", topic, "--follow", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
 def shipped_offset(message):
     values = [v for name, v in message["headers"] if name == SHIPPED]
     assert len(values) == 1 and len(values[0]) == 8, message

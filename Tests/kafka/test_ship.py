@@ -7,7 +7,7 @@ import signal
 import subprocess
 import time
 
-from kafka_support import CLI, Cluster, PRODUCER, append, check_exactly_once, dump, run, sample, ship
+from kafka_support import Cluster, PRODUCER, append, check_exactly_once, dump, follow, run, sample, ship
 
 # Records in the large ship, sized for the suite's time budget; SHIP_RECORDS
 # overrides (1,000,000 passed in 177 s here).
@@ -73,8 +73,7 @@ def test_follow_waits_without_cpu_and_stops_on_sigterm(tmp_path):
     append(log, sample(100))
     with Cluster() as cluster:
         cluster.topic("idle", 3)
-        follower = subprocess.Popen([CLI, "ship", log, "--brokers", cluster.bootstraps, "--topic", "idle",
-                                     "--follow", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        follower = follow(log, cluster, "idle", "--json")
         time.sleep(1.5)
         append(log, sample(50, start=100))
         time.sleep(1)

@@ -5,10 +5,9 @@ end the ship with a clear error in bounded time, and the next run completes
 it exactly once."""
 import json
 import signal
-import subprocess
 import time
 
-from kafka_support import CLI, Cluster, append, check_exactly_once, ship
+from kafka_support import Cluster, append, check_exactly_once, follow, ship
 
 PRODUCE = 0  # ApiKey
 NOT_LEADER_FOR_PARTITION, REQUEST_TIMED_OUT, NOT_ENOUGH_REPLICAS = 6, 7, 19
@@ -37,9 +36,7 @@ def test_brokers_down_mid_ship_then_resume(tmp_path):
     append(log, records(0, 2000))
     with Cluster() as cluster:
         cluster.topic("outage", 3)
-        follower = subprocess.Popen(
-            [CLI, "ship", log, "--brokers", cluster.bootstraps, "--topic", "outage", "--follow",
-             "-X", "message.timeout.ms=3000"], stderr=subprocess.PIPE)
+        follower = follow(log, cluster, "outage", "-X", "message.timeout.ms=3000")
         time.sleep(1.5)
         for broker in (1, 2, 3):
             cluster.command(f"down {broker}")
@@ -76,9 +73,7 @@ def test_broker_down_briefly_is_retried(tmp_path):
     append(log, records(0, 1000))
     with Cluster() as cluster:
         cluster.topic("blip", 3)
-        follower = subprocess.Popen(
-            [CLI, "ship", log, "--brokers", cluster.bootstraps, "--topic", "blip", "--follow", "--json"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        follower = follow(log, cluster, "blip", "--json")
         time.sleep(1.5)
         cluster.command("down 2")
         append(log, records(1000, 1000))

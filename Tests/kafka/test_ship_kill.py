@@ -8,7 +8,7 @@ import subprocess
 import threading
 import time
 
-from kafka_support import CLI, Cluster, append, check_exactly_once, ship
+from kafka_support import CLI, Cluster, append, check_exactly_once, follow, ship
 
 KILLS = 25
 
@@ -37,9 +37,7 @@ def test_kill_loop_while_appending(tmp_path):
         feeder.start()
         try:
             for _ in range(KILLS):
-                follower = subprocess.Popen(
-                    [CLI, "ship", log, "--brokers", cluster.bootstraps, "--topic", "kills", "--follow"],
-                    stderr=subprocess.PIPE)
+                follower = follow(log, cluster, "kills")
                 time.sleep(rng.uniform(0.02, 0.6))
                 follower.send_signal(signal.SIGKILL)
                 follower.wait()
