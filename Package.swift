@@ -5,6 +5,9 @@
 // Modules depend one way: EventLogFormat (bytes, no I/O) ← EventLogStorage
 // (files, mappings, segments) ← EventLog (the public Swift API) ← EventLogCABI
 // (the C ABI, shipped as libeventlog.so) and EventLogCLI (the `eventlog` tool).
+// EventLogKafka (ship to and import from Kafka through librdkafka) sits beside
+// EventLogCABI: only the CLI uses it, so neither libeventlog.so nor the
+// EventLog product needs librdkafka.
 //
 // No unsafe build flags here, so other packages can depend on this one: CMake passes
 // the shared library's SONAME and export list on the `swift build` command line.
@@ -14,6 +17,7 @@ let package = Package(
     name: "eventlog",
     products: [
         .library(name: "EventLog", targets: ["EventLog"]),
+        .library(name: "EventLogKafka", targets: ["EventLogKafka"]),
         .library(name: "eventlog", type: .dynamic, targets: ["EventLogCABI"]),
         .executable(name: "eventlog-cli", targets: ["EventLogCLI"]),
     ],
@@ -24,20 +28,26 @@ let package = Package(
         .systemLibrary(
             name: "CLZ4", pkgConfig: "liblz4",
             providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(
+            name: "CRdKafka", pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]),
         .target(name: "CEventLogShims"),
         .target(name: "CEventLogHeader"),
         .target(name: "EventLogFormat", dependencies: ["CLZ4", "CEventLogShims"]),
         .target(name: "EventLogStorage", dependencies: ["EventLogFormat", "CEventLogShims"]),
         .target(name: "EventLog", dependencies: ["EventLogStorage", "EventLogFormat"]),
         .target(name: "EventLogCABI", dependencies: ["EventLog", "CEventLogHeader"]),
+        .target(
+            name: "EventLogKafka", dependencies: ["EventLog", "EventLogStorage", "EventLogFormat", "CRdKafka"]),
         .executableTarget(
             name: "EventLogCLI",
             dependencies: [
-                "EventLog", "EventLogFormat", "EventLogStorage",
+                "EventLog", "EventLogFormat", "EventLogStorage", "EventLogKafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "EventLogFormatTests", dependencies: ["EventLogFormat"]),
         .testTarget(name: "EventLogStorageTests", dependencies: ["EventLogStorage"]),
+        .testTarget(name: "EventLogKafkaTests", dependencies: ["EventLogKafka"]),
         .testTarget(
             name: "EventLogTests", dependencies: ["EventLog", "EventLogCABI", "CEventLogHeader", "EventLogCLI"]),
         .executableTarget(

@@ -57,7 +57,8 @@ set(CPACK_COMPONENT_DEV_DESCRIPTION "embeddable append-only event log (developme
 
 set(CPACK_DEBIAN_TOOLS_PACKAGE_NAME eventlog-tools)
 set(CPACK_DEBIAN_TOOLS_PACKAGE_SECTION utils)
-set(CPACK_DEBIAN_TOOLS_PACKAGE_DEPENDS "${system_depends}")
+# The tool ships to and imports from Kafka through librdkafka.
+set(CPACK_DEBIAN_TOOLS_PACKAGE_DEPENDS "${system_depends}, librdkafka1 (>= 2.0)")
 set(CPACK_COMPONENT_TOOLS_DESCRIPTION "inspect and maintain libeventlog logs
  The eventlog tool: info, dump, tail, append, verify, recover, compact,
  retention and named cursors, with man pages and bash, zsh and fish

@@ -16,9 +16,10 @@ what=${1:-test}
 sudo=""
 if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then sudo=sudo; fi
 
-# lz4 for the library; CMake, Ninja, a C compiler and binutils for the
-# build; python3 writes the man pages from the tool's help.
-packages=(liblz4-dev cmake ninja-build pkg-config gcc libc6-dev binutils python3)
+# lz4 for the library, librdkafka for `eventlog ship` and `import`; CMake,
+# Ninja, a C compiler and binutils for the build; python3 writes the man
+# pages from the tool's help.
+packages=(liblz4-dev librdkafka-dev cmake ninja-build pkg-config gcc libc6-dev binutils python3)
 if [ "$what" != build ]; then
     # pkg-config and dpkg-deb for the install and package tests, util-linux
     # (unshare) for the run without the toolchain, groff for the man pages,

@@ -26,7 +26,8 @@ struct EventLogCommand: ParsableCommand {
         version: EventLog.version,
         subcommands: [
             InfoCommand.self, DumpCommand.self, TailCommand.self, AppendCommand.self, CursorsCommand.self,
-            VerifyCommand.self, RecoverCommand.self, CompactCommand.self, RetentionCommand.self,
+            VerifyCommand.self, RecoverCommand.self, CompactCommand.self, RetentionCommand.self, ShipCommand.self,
+            ImportCommand.self,
         ])
 
     static func main() {

@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # What a C linker sees in libeventlog.so: the SONAME that programs record as
-# NEEDED, and exported functions that are exactly the C API, each with the
-# symbol version of cmake/exports.map.
+# NEEDED, exported functions that are exactly the C API, each with the
+# symbol version of cmake/exports.map, and no librdkafka among the libraries
+# it needs (only the `eventlog` tool ships to Kafka).
 #   test_exports.sh LIBRARY HEADER SONAME VERSION
 #                      every export is eventlog_*@@VERSION and declared in
 #                      HEADER; the SONAME is SONAME
@@ -30,6 +31,14 @@ if [ "$soname" = "$want_soname" ]; then
 else
     echo "FAIL: SONAME is '${soname:-missing}', expected $want_soname"
     status=1
+fi
+
+# ldd: also what the needed libraries need in turn.
+if ldd "$lib" | grep rdkafka; then
+    echo "FAIL: the library needs librdkafka; keep EventLogKafka out of the eventlog product"
+    status=1
+else
+    echo "ldd: no librdkafka"
 fi
 
 echo "$(wc -l <"$tmp/exported") exported symbols, $(wc -l <"$tmp/declared") functions declared in $(basename "$header")"

@@ -1,0 +1,2 @@
+/* Exposes librdkafka's C client to Swift (EventLogKafka only). */
+#include <librdkafka/rdkafka.h>
