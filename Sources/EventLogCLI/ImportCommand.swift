@@ -25,6 +25,8 @@ struct ImportCommand: ParsableCommand {
 
     @OptionGroup var kafka: KafkaArguments
 
+    @OptionGroup var display: ProgressOption
+
     @Option(help: ArgumentHelp("The partition to import.", valueName: "n"))
     var partition: Int32
 
@@ -51,13 +53,14 @@ struct ImportCommand: ParsableCommand {
         options.settings = kafka.parsedSettings
         let log = try EventLog.open(at: directory)
         let importer = try LogImporter(log: log, options: options)
-        let progress = ProgressLine()
-        let summary = try importer.run(shouldStop: { StopSignal.requested }) { state in
-            progress.show(
-                "imported \(state.imported) records, \(byteCount(state.importedBytes)), "
-                    + "\(rate(state.imported, state.seconds)) records/s, next Kafka offset \(state.nextKafkaOffset)")
+        let progress = display.reporter("import")
+        func line(_ state: ImportProgress) -> String {
+            "imported \(state.imported) records, \(byteCount(state.importedBytes)), "
+                + "\(rate(state.imported, state.seconds)) records/s, next Kafka offset \(state.nextKafkaOffset)"
         }
-        progress.finish()
+        let summary = try Progress.showingStatus(progress, line) { report in
+            try importer.run(shouldStop: { StopSignal.requested }, report: report)
+        }
         try log.close()
         if json {
             let out = Output()

@@ -1,5 +1,5 @@
 // Progress of long commands (`compact`, `verify`, `recover`, `dump` to a
-// file) on standard error. By default it shows only when standard error is
+// file, `ship`, `import`) on standard error. By default it shows only when standard error is
 // a terminal, as a bar redrawn in place; --progress forces it on, and then
 // into a file or pipe it prints a plain line at most once a second (and at
 // the start and the end) instead of carriage returns; --no-progress turns
@@ -63,6 +63,41 @@ final class Progress {
     func finish(_ done: UInt64, of total: UInt64, _ unit: Unit, phase: String = "") {
         show(min(done, total), of: total, unit, phase: phase)
         if redrawn { printError("") }
+    }
+
+    /// Shows a line of counts for work without a known total (ship, import
+    /// --follow), at the same pace as `update`.
+    func status(_ text: String) {
+        let now = monotonicMilliseconds()
+        if let lastShown, now - lastShown < (redrawn ? 100 : 1000) { return }
+        lastShown = now
+        showStatus(text)
+    }
+
+    /// The last status line, and the end of a redrawn line.
+    func finishStatus(_ text: String) {
+        showStatus(text)
+        if redrawn { printError("") }
+    }
+
+    private func showStatus(_ text: String) {
+        printError(redrawn ? "\r\u{1B}[K\(label): \(text)" : "\(label): \(text)", newline: !redrawn)
+        drawn = true
+    }
+
+    /// Runs `body`, which reports its state as it goes, showing each state
+    /// as a status line (`line`) and the final one as the last.
+    static func showingStatus<State>(
+        _ progress: Progress?, _ line: @escaping (State) -> String, _ body: ((State) -> Void) throws -> State
+    ) throws -> State {
+        do {
+            let final = try body { progress?.status(line($0)) }
+            progress?.finishStatus(line(final))
+            return final
+        } catch {
+            progress?.abandon()
+            throw error
+        }
     }
 
     /// Ends the bar's line, if one was drawn, so that an error message

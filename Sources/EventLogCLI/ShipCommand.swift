@@ -35,6 +35,8 @@ struct ShipCommand: ParsableCommand {
 
     @OptionGroup var kafka: KafkaArguments
 
+    @OptionGroup var display: ProgressOption
+
     @Option(help: ArgumentHelp("Send every record to this partition.", valueName: "n"))
     var partition: Int32?
 
@@ -65,14 +67,14 @@ struct ShipCommand: ParsableCommand {
             _ = try blaming("--cursor") { () throws(EventLogError) in try log.cursor(named: cursor) }
         }
         let shipper = try LogShipper(log: log, options: options)
-        let progress = ProgressLine()
-        let summary = try shipper.run(shouldStop: { StopSignal.requested }) { state in
-            progress.show(
-                "shipped \(state.shipped) records, \(byteCount(state.shippedBytes)), "
-                    + "\(rate(state.shipped, state.seconds)) records/s, \(state.skipped) already there, lag \(state.lag)"
-            )
+        let progress = display.reporter("ship")
+        func line(_ state: ShipProgress) -> String {
+            "shipped \(state.shipped) records, \(byteCount(state.shippedBytes)), "
+                + "\(rate(state.shipped, state.seconds)) records/s, \(state.skipped) already there, lag \(state.lag)"
         }
-        progress.finish()
+        let summary = try Progress.showingStatus(progress, line) { report in
+            try shipper.run(shouldStop: { StopSignal.requested }, report: report)
+        }
         if json {
             let out = Output()
             out.line(
@@ -115,23 +117,6 @@ struct KafkaArguments: ParsableArguments {
             let equals = setting.firstIndex(of: "=")!
             return (String(setting[..<equals]), String(setting[setting.index(after: equals)...]))
         }
-    }
-}
-
-/// One line of progress on standard error, rewritten in place, shown only
-/// when standard error is a terminal.
-final class ProgressLine {
-    private let enabled = isatty(STDERR_FILENO) == 1
-    private var shown = false
-
-    func show(_ text: String) {
-        guard enabled else { return }
-        printError("\r\u{1B}[K" + text, newline: false)
-        shown = true
-    }
-
-    func finish() {
-        if shown { printError("") }
     }
 }
 
