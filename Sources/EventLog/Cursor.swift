@@ -32,6 +32,14 @@ public final class Cursor: Sequence, IteratorProtocol {
 
     var interruption: CursorInterruption { cursor.interruption }
 
+    /// The publish sequence now: read before a read that finds nothing, so
+    /// that a wait after it cannot miss a publish in between.
+    var publishSequence: UInt64 { directory.state.snapshot().sequence }
+
+    var publishWaiter: PublishWaiter { directory.publishWaiter }
+
+    var directoryPath: String { directory.state.directory }
+
     /// The offset of the next record it returns.
     public var offset: UInt64 {
         pendingIndex < pending ? UInt64(cursor.records[pendingIndex].offset) : UInt64(cursor.nextOffset)
@@ -110,41 +118,5 @@ extension Record {
             headers: headers[view.headerStart..<view.headerStart + view.headerCount].map {
                 Header(key: String(decoding: $0.key, as: UTF8.self), value: $0.value.map { Array($0) })
             })
-    }
-}
-
-extension Cursor {
-    /// Follows the log in near real time: the records from the cursor's
-    /// position on, waiting for new ones as they are written. The sequence
-    /// ends when the reading task is cancelled (promptly, also mid-wait) and
-    /// throws the cursor's errors. Each wait blocks the thread running it.
-    public var following: FollowingRecords { FollowingRecords(cursor: self) }
-}
-
-public struct FollowingRecords: AsyncSequence {
-    public typealias Element = Record
-    let cursor: Cursor
-
-    public func makeAsyncIterator() -> Iterator { Iterator(cursor: cursor) }
-
-    public struct Iterator: AsyncIteratorProtocol {
-        let cursor: Cursor
-
-        public mutating func next() async throws(EventLogError) -> Record? {
-            let interruption = cursor.interruption
-            while !Task.isCancelled {
-                let cursor = self.cursor
-                let result = await withTaskCancellationHandler {
-                    // A bounded wait keeps a cancelled task from waiting long
-                    // even if the cancellation lands between two checks.
-                    Result { () throws(EventLogError) in try cursor.next(timeoutMilliseconds: 1000) }
-                } onCancel: {
-                    interruption.interrupt()
-                }
-                let record = try result.get()
-                if let record { return record }
-            }
-            return nil
-        }
     }
 }

@@ -11,12 +11,15 @@ public final class LogDirectory: @unchecked Sendable {
     public let writer: LogWriter?
     /// Bytes recovery cut from the end of the last segment at open.
     public let recoveredBytes: Int
+    /// Where async followers wait for the next publish.
+    public let publishWaiter: PublishWaiter
 
     private init(state: LogState, configuration: LogConfiguration, writer: LogWriter?, recoveredBytes: Int) {
         self.state = state
         self.configuration = configuration
         self.writer = writer
         self.recoveredBytes = recoveredBytes
+        self.publishWaiter = PublishWaiter(state: state)
     }
 
     public static func open(path: String, configuration: LogConfiguration) throws(EventLogError) -> LogDirectory {
@@ -80,7 +83,10 @@ public final class LogDirectory: @unchecked Sendable {
 
     /// Flushes and closes; cursors answer `closed` from then on.
     public func close() throws(EventLogError) {
-        defer { state.markClosed() }
+        defer {
+            state.markClosed()
+            publishWaiter.stop()
+        }
         try writer?.close()
     }
 }

@@ -1,0 +1,41 @@
+// Following a log from async code: `for try await record in
+// cursor.following`. Records already written are read at once; waiting for
+// new ones suspends the task without holding a thread of the cooperative
+// pool (the log's PublishWaiter sleeps for every follower on one thread),
+// so any number of idle followers leave the pool to other tasks.
+import EventLogStorage
+
+extension Cursor {
+    /// Follows the log in near real time: the records from the cursor's
+    /// position on, waiting for new ones as they are written. The sequence
+    /// ends when the reading task is cancelled (promptly, also mid-wait) and
+    /// throws the cursor's errors, and `notFound` if the log's directory is
+    /// removed while it waits.
+    public var following: FollowingRecords { FollowingRecords(cursor: self) }
+}
+
+public struct FollowingRecords: AsyncSequence {
+    public typealias Element = Record
+    let cursor: Cursor
+
+    public func makeAsyncIterator() -> Iterator { Iterator(cursor: cursor) }
+
+    public struct Iterator: AsyncIteratorProtocol {
+        let cursor: Cursor
+
+        public mutating func next() async throws(EventLogError) -> Record? {
+            while !Task.isCancelled {
+                let seen = cursor.publishSequence
+                if let record = try cursor.next(timeoutMilliseconds: 0) { return record }
+                switch await cursor.publishWaiter.wait(after: seen) {
+                case .published: continue
+                case .cancelled: return nil
+                case .directoryGone:
+                    throw EventLogError(
+                        .notFound, "\(cursor.directoryPath): the log directory was removed or replaced while waiting")
+                }
+            }
+            return nil
+        }
+    }
+}
