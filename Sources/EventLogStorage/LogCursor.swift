@@ -44,14 +44,10 @@ public final class LogCursor {
     private var freeBuffers: [ByteBuffer] = []
     private var retiredSegments: [SegmentReader] = []
 
-    private let lz4 = KafkaLZ4()
+    private let decoder = BatchDecoder()
 
     /// Ends this cursor's waits early, from any thread.
     public let interruption: CursorInterruption
-
-    /// The most a batch may decompress to. Bounds what hostile input can make
-    /// us allocate; the writer's batches stay far below it.
-    static let maxDecompressedBatch = 1 << 30
 
     public static let oldest = Int64.max - 1
     public static let latest = Int64.max
@@ -482,28 +478,25 @@ public final class LogCursor {
         let learnsLayout = seekedIntoBatch && header.compression == .lz4
         seekedIntoBatch = false
         do throws(FormatError) {
-            switch header.compression {
-            case .some(.none):
-                retiredSegments.append(reader)
-                try RecordDecoder.decode(
-                    recordsSection: payload, header: header, into: &batchRecords, headers: &batchHeaders)
-            case .some(.lz4):
-                let buffer = freeBuffers.popLast() ?? ByteBuffer(capacity: 256 << 10)
-                buffer.removeAll()
+            var buffer: ByteBuffer?
+            if header.compression == .lz4 {
+                buffer = freeBuffers.popLast() ?? ByteBuffer(capacity: 256 << 10)
                 batchBuffer = buffer
-                let records = try RecordDecoder.decode(
-                    lz4Frame: payload, using: lz4, buffer: buffer, limit: Self.maxDecompressedBatch, header: header,
-                    into: &batchRecords, headers: &batchHeaders)
-                if learnsLayout,
-                    let layout = BatchLayout(
-                        header: header, section: records, blockStarts: lz4.lastFrameBlocks, records: batchRecords)
-                {
-                    reader.remember(layout, at: position)
-                }
-            default:
+            } else {
+                retiredSegments.append(reader)
+            }
+            guard try decoder.decode(header, payload: payload, into: buffer) else {
                 throw FormatError(
                     kind: .unsupportedCompression, position: 21,
                     detail: "compression codec \(header.attributes & 7) is not supported")
+            }
+            swap(&batchRecords, &decoder.records)
+            swap(&batchHeaders, &decoder.headers)
+            if learnsLayout,
+                let layout = BatchLayout(
+                    header: header, section: decoder.section, blockStarts: decoder.blockStarts, records: batchRecords)
+            {
+                reader.remember(layout, at: position)
             }
         } catch {
             batchRecords.removeAll()
@@ -535,7 +528,7 @@ public final class LogCursor {
         guard
             let reachesBatchEnd = PointRead.decode(
                 layout, frame: UnsafeRawBufferPointer(rebasing: window[RecordBatchHeader.size..<header.totalSize]),
-                header: header, target: nextOffset, lz4: lz4, buffer: buffer, into: &batchRecords,
+                header: header, target: nextOffset, lz4: decoder.lz4, buffer: buffer, into: &batchRecords,
                 headers: &batchHeaders)
         else { return nil }
         seekedIntoBatch = false

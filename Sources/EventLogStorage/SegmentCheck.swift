@@ -140,10 +140,7 @@ private struct SegmentChecker {
     var nextTimeEntry = 0
     var timeIndexReported = false
 
-    let lz4 = KafkaLZ4()
-    let buffer = ByteBuffer(capacity: 64 << 10)
-    var records: [RecordView] = []
-    var headers: [HeaderView] = []
+    let decoder = BatchDecoder(bufferCapacity: 64 << 10)
 
     init(_ input: SegmentCheck.Input) {
         self.input = input
@@ -271,18 +268,8 @@ private struct SegmentChecker {
         -> String?
     {
         let payload = UnsafeRawBufferPointer(rebasing: batch[RecordBatchHeader.size...])
-        records.removeAll(keepingCapacity: true)
-        headers.removeAll(keepingCapacity: true)
         do throws(FormatError) {
-            switch header.compression {
-            case .some(.none):
-                try RecordDecoder.decode(recordsSection: payload, header: header, into: &records, headers: &headers)
-            case .some(.lz4):
-                buffer.removeAll()
-                _ = try RecordDecoder.decode(
-                    lz4Frame: payload, using: lz4, buffer: buffer, limit: LogCursor.maxDecompressedBatch,
-                    header: header, into: &records, headers: &headers)
-            default:
+            guard try decoder.decode(header, payload: payload) else {
                 return "compression codec \(header.attributes & 7) is not supported (at byte \(position + 21))"
             }
         } catch {
@@ -290,7 +277,7 @@ private struct SegmentChecker {
                 + "(byte \(error.position) of its records section)"
         }
         var previous = header.baseOffset &- 1
-        for record in records {
+        for record in decoder.records {
             guard record.offset > previous, record.offset <= header.lastOffset else {
                 return "record offset \(record.offset) is out of order in the batch at byte \(position) "
                     + "(offsets \(header.baseOffset)...\(header.lastOffset))"
