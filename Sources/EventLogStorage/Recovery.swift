@@ -186,7 +186,7 @@ enum Recovery {
         while position < bytes.count {
             guard let header = try? RecordBatchHeader(parsing: UnsafeRawBufferPointer(rebasing: bytes[position...])),
                 header.totalSize <= bytes.count - position,
-                bytesSinceEntry <= ActiveSegment.indexIntervalBytes || position == Int(entries.last?.position ?? -1)
+                bytesSinceEntry <= IndexRule.intervalBytes || position == Int(entries.last?.position ?? -1)
             else { return false }
             bytesSinceEntry =
                 position == Int(entries.last?.position ?? -1) ? header.totalSize : bytesSinceEntry + header.totalSize
