@@ -88,7 +88,7 @@ final class ActiveSegment {
     /// Whether a batch of `size` bytes ending at `lastOffset` must go to a new
     /// segment: the segment would outgrow `segmentBytes`, relative offsets
     /// would overflow int32, or the indexes are full.
-    func needsRoll(batchSize: Int, lastOffset: Int64, segmentBytes: Int) -> Bool {
+    func needsRoll(batchSize: Int, lastOffset: Int64) -> Bool {
         guard position > 0 else { return false }
         return position + batchSize > segmentBytes
             || lastOffset - base > Int64(Int32.max)

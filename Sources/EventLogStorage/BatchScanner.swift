@@ -16,7 +16,6 @@ public struct ScanOutcome: Sendable {
     /// Why the scan stopped before `limit`: nil at a clean end or a torn
     /// write; the damage found otherwise.
     public var damage: FormatError?
-    public var isTorn: Bool
 }
 
 public enum BatchScanner {
@@ -31,18 +30,18 @@ public enum BatchScanner {
             let remaining = limit - position
             // Kafka stops silently when even the length prefix is incomplete.
             if remaining < RecordBatchHeader.logOverhead {
-                return ScanOutcome(validEnd: position, damage: nil, isTorn: true)
+                return ScanOutcome(validEnd: position, damage: nil)
             }
             let window = UnsafeRawBufferPointer(rebasing: bytes[position..<limit])
             let length: Int
             do {
                 length = Int(try RecordBatchHeader.peekOffsetAndLength(window).batchLength)
             } catch {
-                return ScanOutcome(validEnd: position, damage: error.shifted(by: position), isTorn: false)
+                return ScanOutcome(validEnd: position, damage: error.shifted(by: position))
             }
             let total = RecordBatchHeader.logOverhead + length
             if length >= RecordBatchHeader.size - RecordBatchHeader.logOverhead && total > remaining {
-                return ScanOutcome(validEnd: position, damage: nil, isTorn: true)
+                return ScanOutcome(validEnd: position, damage: nil)
             }
             // A negative batchLength (damage) makes `total` negative too.
             let batch = UnsafeRawBufferPointer(rebasing: window.prefix(max(0, min(total, remaining))))
@@ -54,11 +53,11 @@ public enum BatchScanner {
                 }
                 visit(ScannedBatch(position: position, header: header))
             } catch {
-                return ScanOutcome(validEnd: position, damage: error.shifted(by: position), isTorn: false)
+                return ScanOutcome(validEnd: position, damage: error.shifted(by: position))
             }
             position += total
         }
-        return ScanOutcome(validEnd: position, damage: nil, isTorn: false)
+        return ScanOutcome(validEnd: position, damage: nil)
     }
 }
 

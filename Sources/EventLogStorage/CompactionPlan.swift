@@ -160,9 +160,6 @@ final class KeyOffsetMap {
         mask = 1023
     }
 
-    /// Bytes held: the table and the keys.
-    var memoryBytes: Int { slots.count * MemoryLayout<Slot>.stride + arena.capacity }
-
     func put(_ key: UnsafeRawBufferPointer, offset: Int64) {
         let hash = Self.hash(key)
         var i = Int(truncatingIfNeeded: hash) & mask
