@@ -157,8 +157,7 @@ private final class SegmentWalker {
     }
 
     private func fileSize(_ path: String) -> UInt64 {
-        var st = stat()
-        return stat(path, &st) == 0 ? UInt64(st.st_size) : 0
+        (try? FileSystem.status(of: path)).map { UInt64($0.st_size) } ?? 0
     }
 }
 
