@@ -545,34 +545,25 @@ public final class LogCursor {
         -> String?
     {
         let reader = segment!
-        let lower = max(reader.base, batchNextOffset)
-        var upper: Int64?
-        let after = position + header.totalSize
-        if limit - after >= RecordBatchHeader.size,
-            let next = try? RecordBatchHeader(
-                parsing: UnsafeRawBufferPointer(rebasing: reader.bytes(limit: limit)[after...]))
-        {
-            upper = next.baseOffset
-        } else if reader.base == head.activeBase {
-            upper = head.nextOffset
-        } else {
-            upper = try state.catalog.segmentBases(version: head.catalogVersion).first { $0 > reader.base }
+        var offsets = BatchOffsets(segmentBase: reader.base, lower: max(reader.base, batchNextOffset))
+        offsets.nextBatchBase = BatchOffsets.baseOffset(
+            in: reader.bytes(limit: limit), at: position + header.totalSize, limit: limit)
+        if offsets.nextBatchBase == nil && reader.base == head.activeBase {
+            offsets.end = head.nextOffset
+        } else if offsets.nextBatchBase == nil {
+            offsets.end = try state.catalog.segmentBases(version: head.catalogVersion).first { $0 > reader.base }
             // A segment compaction is replacing (or has just replaced) holds
             // the records of the segments listed after it until they are
             // deleted: that overlap is no damage.
-            if let listed = upper, header.nextOffset > listed {
-                upper =
+            if let listed = offsets.end, header.nextOffset > listed {
+                offsets.end =
                     SegmentSwap.isReplacing(directory: state.directory, base: reader.base)
                     ? nil : try state.catalog.segmentBases(version: nil).first { $0 > reader.base }
             }
         }
-        if header.baseOffset < lower || upper.map({ header.nextOffset > $0 }) == true
-            || header.lastOffset - reader.base > Int64(Int32.max)
-        {
-            return "batch offsets \(header.baseOffset)...\(header.lastOffset) do not fit between \(lower) and "
-                + (upper.map { "\($0)" } ?? "the segment's end")
-        }
-        return nil
+        guard offsets.problem(header) != nil else { return nil }
+        return "batch offsets \(header.baseOffset)...\(header.lastOffset) do not fit between \(offsets.lower) and "
+            + ((offsets.nextBatchBase ?? offsets.end).map { "\($0)" } ?? "the segment's end")
     }
 
     /// Where reading can go on after the damaged batch at `position`, for

@@ -90,14 +90,14 @@ enum Recovery {
         var lower = base
         for (i, batch) in batches.enumerated() {
             let header = batch.header
-            guard header.baseOffset >= lower, header.lastOffset - base <= Int64(Int32.max) else { return i }
-            let trusted = i == 0 && startsAtIndexEntry
-            if !trusted, i + 1 < batches.count, batches[i + 1].header.baseOffset < header.nextOffset { return i }
-            if !trusted, let published, Int64(batch.position + header.totalSize) == published.committedPosition,
-                header.nextOffset != published.nextOffset
-            {
-                return i
+            var offsets = BatchOffsets(segmentBase: base, lower: lower)
+            if !(i == 0 && startsAtIndexEntry) {
+                offsets.nextBatchBase = i + 1 < batches.count ? batches[i + 1].header.baseOffset : nil
+                if let published, Int64(batch.position + header.totalSize) == published.committedPosition {
+                    offsets.published = published.nextOffset
+                }
             }
+            if offsets.problem(header) != nil { return i }
             lower = header.nextOffset
         }
         return batches.count

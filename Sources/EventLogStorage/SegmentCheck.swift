@@ -237,29 +237,25 @@ private struct SegmentChecker {
     /// neighbours: not below the batch before, not past the batch after (or
     /// the next segment, or what the writer published).
     private mutating func offsetProblem(_ header: RecordBatchHeader, at position: Int) -> String? {
-        if header.baseOffset < lowerBound {
-            return "batch offsets \(header.baseOffset)...\(header.lastOffset) go back (expected \(lowerBound) or later)"
-        }
-        if header.lastOffset - input.base > Int64(Int32.max) {
-            return "batch last offset \(header.lastOffset) is more than 2^31-1 past the segment base \(input.base)"
-        }
         let after = position + header.totalSize
-        if end - after >= RecordBatchHeader.size,
-            let next = try? RecordBatchHeader(parsing: UnsafeRawBufferPointer(rebasing: bytes[after..<end])),
-            next.baseOffset < header.nextOffset
-        {
+        let offsets = BatchOffsets(
+            segmentBase: input.base, lower: lowerBound,
+            nextBatchBase: BatchOffsets.baseOffset(in: bytes, at: after, limit: end),
+            end: after == end ? input.nextSegmentBase : nil,
+            published: after == input.publishedEnd ? input.publishedNextOffset : nil)
+        let range = "batch offsets \(header.baseOffset)...\(header.lastOffset)"
+        switch offsets.problem(header) {
+        case nil: return nil
+        case .goesBack: return "\(range) go back (expected \(lowerBound) or later)"
+        case .pastRelativeRange:
+            return "batch last offset \(header.lastOffset) is more than 2^31-1 past the segment base \(input.base)"
+        case .overlapsNext(let next):
             overlapsPrevious = true
-            return
-                "batch offsets \(header.baseOffset)...\(header.lastOffset) overlap the next batch's (from \(next.baseOffset))"
+            return "\(range) overlap the next batch's (from \(next))"
+        case .reachesEnd(let nextBase): return "\(range) reach the next segment's base \(nextBase)"
+        case .disagreesWithPublished(let published):
+            return "\(range) disagree with the published next offset \(published)"
         }
-        if after == end, let nextBase = input.nextSegmentBase, header.nextOffset > nextBase {
-            return "batch offsets \(header.baseOffset)...\(header.lastOffset) reach the next segment's base \(nextBase)"
-        }
-        if after == input.publishedEnd, let published = input.publishedNextOffset, header.nextOffset != published {
-            return
-                "batch offsets \(header.baseOffset)...\(header.lastOffset) disagree with the published next offset \(published)"
-        }
-        return nil
     }
 
     /// Decompresses and decodes the records, which must lie in the batch's
