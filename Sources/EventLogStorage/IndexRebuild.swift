@@ -47,15 +47,8 @@ enum IndexRebuild {
     /// again with BatchResync), and forces the closing time-index entry.
     static func replay(_ bytes: UnsafeRawBufferPointer, base: Int64) -> IndexReplay {
         var replay = IndexReplay(base: base)
-        var position = 0
-        while position < bytes.count {
-            let outcome = BatchScanner.scan(bytes, from: position, limit: bytes.count) {
-                replay.add($0.header, at: $0.position)
-            }
-            guard outcome.validEnd < bytes.count,
-                let next = BatchResync.nextBatch(after: outcome.validEnd, in: bytes, limit: bytes.count)
-            else { break }
-            position = next
+        _ = BatchScanner.scan(bytes, from: 0, limit: bytes.count, onDamage: .resync) {
+            replay.add($0.header, at: $0.position)
         }
         replay.finish()
         return replay

@@ -58,7 +58,7 @@ enum FuzzInput {
     }
 
     /// Recovery's scan, with and without CRCs, and resynchronisation from
-    /// where it stops.
+    /// where it stops, alone and as the index rebuild's scan does it.
     static func scan(_ segment: UnsafeRawBufferPointer) {
         for checkCRC in [true, false] {
             let outcome = BatchScanner.scan(segment, from: 0, limit: segment.count, checkCRC: checkCRC)
@@ -66,6 +66,14 @@ enum FuzzInput {
             if let next = BatchResync.nextBatch(after: outcome.validEnd, in: segment, limit: segment.count) {
                 precondition(next > outcome.validEnd && BatchResync.isIntact(segment, at: next, limit: segment.count))
             }
+            var previous = -1
+            let resynced = BatchScanner.scan(
+                segment, from: 0, limit: segment.count, checkCRC: checkCRC, onDamage: .resync
+            ) {
+                precondition($0.position > previous)
+                previous = $0.position
+            }
+            precondition(resynced.validEnd == outcome.validEnd)
         }
     }
 
