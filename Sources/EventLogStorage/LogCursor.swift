@@ -24,27 +24,28 @@ public final class LogCursor {
     private var position = 0
     @exclusivity(unchecked) public private(set) var nextOffset: Int64
 
-    // The batch being returned. These and the per-call results are touched
-    // for every record: the runtime exclusivity checks a class's stored
-    // properties get by default cost more than the decoding itself, and a
-    // cursor is used by one thread at a time by contract.
-    @exclusivity(unchecked) private var batchRecords: [RecordView] = []
-    @exclusivity(unchecked) private var batchHeaders: [HeaderView] = []
-    @exclusivity(unchecked) private var batchCursor = 0
+    // The batch being returned and the per-call results. Touched for every
+    // record: the runtime exclusivity checks a class's stored properties
+    // get by default cost more than the decoding itself, and a cursor is
+    // used by one thread at a time by contract.
+    @exclusivity(unchecked) private var handOut = RecordHandOut()
+    /// The offset after the batch loaded (or walked over) last.
     @exclusivity(unchecked) private var batchNextOffset: Int64 = 0
     private var batchBuffer: ByteBuffer?
     /// Set by a seek by offset until the batch it found is loaded: that load
     /// may read one block of the batch (PointRead.swift) instead of all.
     private var seekedIntoBatch = false
 
-    // What the current call returned, and what it must keep alive.
-    @exclusivity(unchecked) public private(set) var records: [RecordView] = []
-    @exclusivity(unchecked) public private(set) var headers: [HeaderView] = []
+    // What the current call must keep alive.
     private var retiredBuffers: [ByteBuffer] = []
     private var freeBuffers: [ByteBuffer] = []
     private var retiredSegments: [SegmentReader] = []
 
     private let decoder = BatchDecoder()
+
+    /// The records the last `read` returned; `headerStart` indexes `headers`.
+    public var records: [RecordView] { handOut.records }
+    public var headers: [HeaderView] { handOut.headers }
 
     /// Ends this cursor's waits early, from any thread.
     public let interruption: CursorInterruption
@@ -171,7 +172,7 @@ public final class LogCursor {
             // The batch holds the record; decode it to learn its offset.
             let header = try loadBatch(limit: limit, head: head)
             nextOffset = header.baseOffset
-            for record in batchRecords where record.timestamp >= timestamp {
+            for record in handOut.batchRecords where record.timestamp >= timestamp {
                 nextOffset = record.offset
                 break
             }
@@ -254,18 +255,19 @@ public final class LogCursor {
         let deadline: UInt64? =
             timeoutMilliseconds < 0 ? nil : monotonicNanoseconds() + UInt64(timeoutMilliseconds) * 1_000_000
         while true {
-            takeFromBatch(maxCount: maxCount)
-            if records.count == maxCount { return records.count }
+            handOut.take(maxCount: maxCount, nextOffset: &nextOffset, batchEnd: batchNextOffset)
+            let taken = handOut.records.count
+            if taken == maxCount { return taken }
             let (head, sequence) = state.snapshot()
             let loaded: Bool
             do { loaded = try loadNextBatch(head) } catch {
                 // Records already taken come first: the damage stays where it
                 // is and the next call reports it.
-                if !records.isEmpty { return records.count }
+                if taken > 0 { return taken }
                 throw error
             }
             if loaded { continue }
-            if !records.isEmpty || timeoutMilliseconds == 0 { return records.count }
+            if taken > 0 || timeoutMilliseconds == 0 { return taken }
             if let deadline, monotonicNanoseconds() >= deadline { return 0 }
             if interruption.consume() { return 0 }
             let published = state.waitForPublish(after: sequence, deadline: deadline) {
@@ -283,81 +285,10 @@ public final class LogCursor {
     }
 
     private func beginCall() {
-        records.removeAll(keepingCapacity: true)
-        headers.removeAll(keepingCapacity: true)
+        handOut.beginCall()
         freeBuffers.append(contentsOf: retiredBuffers)
         retiredBuffers.removeAll(keepingCapacity: true)
         retiredSegments.removeAll(keepingCapacity: true)
-    }
-
-    private func takeFromBatch(maxCount: Int) {
-        // Records before the position (a seek into the batch) are passed over.
-        while batchCursor < batchRecords.count && batchRecords[batchCursor].offset < nextOffset { batchCursor += 1 }
-        if takeRun(upTo: min(batchRecords.count, batchCursor + (maxCount - records.count))) { return }
-        while batchCursor < batchRecords.count && records.count < maxCount {
-            var record = batchRecords[batchCursor]
-            batchCursor += 1
-            guard record.offset >= nextOffset else { continue }
-            if record.headerCount > 0 {
-                let start = headers.count
-                headers.append(contentsOf: batchHeaders[record.headerStart..<record.headerStart + record.headerCount])
-                record.headerStart = start
-            } else {
-                record.headerStart = headers.count  // an empty range of `headers`, never past its end
-            }
-            records.append(record)
-            nextOffset = record.offset + 1
-        }
-        if batchCursor == batchRecords.count {
-            // Compaction can leave offsets after a batch's last record, and
-            // empty or control batches hold none: the next offset is past them.
-            nextOffset = max(nextOffset, batchNextOffset)
-        }
-    }
-
-    /// Takes the batch's records from `batchCursor` to `runEnd` as a whole:
-    /// by swapping arrays when the run is the whole batch and the call has
-    /// taken nothing yet, else by appending the run in one copy (copying
-    /// record by record was 6-7% of a replay). Only for a run whose offsets
-    /// start at `nextOffset` or later and rise, which is every run but those
-    /// of crafted batches; false, taking nothing, for any other.
-    private func takeRun(upTo runEnd: Int) -> Bool {
-        guard batchCursor < runEnd, batchRecords[batchCursor].offset >= nextOffset else { return false }
-        let run = batchCursor..<runEnd
-        var previous = batchRecords[batchCursor].offset
-        for index in run.dropFirst() {
-            guard batchRecords[index].offset > previous else { return false }
-            previous = batchRecords[index].offset
-        }
-        let wholeRest = runEnd == batchRecords.count
-        if run.count == batchRecords.count && records.isEmpty && headers.isEmpty {
-            // Header ranges index the batch's headers, which come along; the
-            // batch is left empty, so taken.
-            swap(&records, &batchRecords)
-            swap(&headers, &batchHeaders)
-            batchCursor = 0
-        } else {
-            let firstRecord = records.count
-            records.append(contentsOf: batchRecords[run])
-            // A run's headers are contiguous in the batch's headers, in
-            // record order: they move as one block, and the run's header
-            // ranges shift by the distance the block moved.
-            let headerFrom = batchRecords[run.lowerBound].headerStart
-            let last = batchRecords[runEnd - 1]
-            let headerTo = last.headerStart + last.headerCount
-            let shift = headers.count - headerFrom
-            if headerTo > headerFrom { headers.append(contentsOf: batchHeaders[headerFrom..<headerTo]) }
-            if shift != 0 {
-                for index in firstRecord..<records.count { records[index].headerStart += shift }
-            }
-            batchCursor = runEnd
-        }
-        nextOffset = previous + 1
-        if wholeRest {
-            // Compaction can leave offsets after a batch's last record.
-            nextOffset = max(nextOffset, batchNextOffset)
-        }
-        return true
     }
 
     /// Decodes the next batch, moving to the next segment when the current
@@ -470,8 +401,7 @@ public final class LogCursor {
             rebasing: window[RecordBatchHeader.size..<header.totalSize])
         if let buffer = batchBuffer { retiredBuffers.append(buffer) }
         batchBuffer = nil
-        batchRecords.removeAll(keepingCapacity: true)
-        batchHeaders.removeAll(keepingCapacity: true)
+        handOut.clearBatch()
         // Control batches (transaction markers in Kafka logs) carry no data
         // for consumers; Kafka's clients skip them too.
         if header.isControl { return finishBatch(header) }
@@ -490,16 +420,16 @@ public final class LogCursor {
                     kind: .unsupportedCompression, position: 21,
                     detail: "compression codec \(header.attributes & 7) is not supported")
             }
-            swap(&batchRecords, &decoder.records)
-            swap(&batchHeaders, &decoder.headers)
+            handOut.takeBatch(from: decoder)
             if learnsLayout,
                 let layout = BatchLayout(
-                    header: header, section: decoder.section, blockStarts: decoder.blockStarts, records: batchRecords)
+                    header: header, section: decoder.section, blockStarts: decoder.blockStarts,
+                    records: handOut.batchRecords)
             {
                 reader.remember(layout, at: position)
             }
         } catch {
-            batchRecords.removeAll()
+            handOut.clearBatch()
             throw EventLogError(
                 .corrupt,
                 "\(reader.logPath): \(error.detail) at byte \(position + RecordBatchHeader.size + error.position)"
@@ -528,12 +458,12 @@ public final class LogCursor {
         guard
             let reachesBatchEnd = PointRead.decode(
                 layout, frame: UnsafeRawBufferPointer(rebasing: window[RecordBatchHeader.size..<header.totalSize]),
-                header: header, target: nextOffset, lz4: decoder.lz4, buffer: buffer, into: &batchRecords,
-                headers: &batchHeaders)
+                header: header, target: nextOffset, lz4: decoder.lz4, buffer: buffer, into: &handOut.batchRecords,
+                headers: &handOut.batchHeaders)
         else { return nil }
         seekedIntoBatch = false
         if reachesBatchEnd { return finishBatch(header) }
-        batchCursor = 0
+        handOut.batchCursor = 0
         return header
     }
 
@@ -581,7 +511,7 @@ public final class LogCursor {
     }
 
     private func finishBatch(_ header: RecordBatchHeader) -> RecordBatchHeader {
-        batchCursor = 0
+        handOut.batchCursor = 0
         batchNextOffset = header.nextOffset
         position += header.totalSize
         return header
@@ -628,9 +558,7 @@ public final class LogCursor {
         if let buffer = batchBuffer { retiredBuffers.append(buffer) }
         batchBuffer = nil
         batchNextOffset = 0
-        batchRecords.removeAll(keepingCapacity: true)
-        batchHeaders.removeAll(keepingCapacity: true)
-        batchCursor = 0
+        handOut.clearBatch()
     }
 
     private func checkOpen() throws(EventLogError) {
