@@ -29,6 +29,16 @@ public struct OffsetIndexEntry: Equatable, Sendable {
         BigEndian.storeInt32(relativeOffset, to: p, at: 0)
         BigEndian.storeInt32(position, to: p, at: 4)
     }
+
+    /// Whether this entry may come after `previous` in an .index (nil: it
+    /// is the first): relative offsets and positions rise strictly and are
+    /// not negative, and no entry names position 0 (the interval rule
+    /// indexes a batch only after 4096 bytes). The rule verify, recovery and
+    /// the open-time index check trust an index prefix by.
+    public func follows(_ previous: OffsetIndexEntry?) -> Bool {
+        relativeOffset >= 0 && position > 0
+            && (previous.map { relativeOffset > $0.relativeOffset && position > $0.position } ?? true)
+    }
 }
 
 public struct TimeIndexEntry: Equatable, Sendable {
@@ -55,5 +65,13 @@ public struct TimeIndexEntry: Equatable, Sendable {
     public func store(to p: UnsafeMutableRawPointer) {
         BigEndian.storeInt64(timestamp, to: p, at: 0)
         BigEndian.storeInt32(relativeOffset, to: p, at: 8)
+    }
+
+    /// Whether this entry may come after `previous` in a .timeindex (nil:
+    /// it is the first): timestamps rise strictly, relative offsets never
+    /// fall, and neither is negative.
+    public func follows(_ previous: TimeIndexEntry?) -> Bool {
+        timestamp >= 0 && relativeOffset >= 0
+            && (previous.map { timestamp > $0.timestamp && relativeOffset >= $0.relativeOffset } ?? true)
     }
 }

@@ -144,17 +144,12 @@ enum Recovery {
             }
         }
         for (i, entry) in entries.enumerated() {
-            guard entry.relativeOffset >= 0, Int64(entry.relativeOffset) <= maxRelative, entry.position > 0,
-                Int(entry.position) < bytes.count,
-                i == 0
-                    || (entry.relativeOffset > entries[i - 1].relativeOffset
-                        && entry.position > entries[i - 1].position)
+            guard entry.follows(i == 0 ? nil : entries[i - 1]), Int64(entry.relativeOffset) <= maxRelative,
+                Int(entry.position) < bytes.count
             else { return false }
         }
         for entry in [entries.first, entries.last].compactMap({ $0 }) {
-            guard let header = BatchResync.validatedHeader(bytes, at: Int(entry.position), limit: bytes.count),
-                header.lastOffset == base + Int64(entry.relativeOffset)
-            else { return false }
+            guard pointsAtItsBatch(entry, bytes, base: base) else { return false }
         }
         let timeEntries = times.withUnsafeBytes { raw in
             (0..<raw.count / TimeIndexEntry.size).map {
@@ -162,11 +157,9 @@ enum Recovery {
             }
         }
         for (i, entry) in timeEntries.enumerated() {
-            guard entry.timestamp >= 0, entry.relativeOffset >= 0, Int64(entry.relativeOffset) <= maxRelative,
-                i == 0
-                    || (entry.timestamp > timeEntries[i - 1].timestamp
-                        && entry.relativeOffset >= timeEntries[i - 1].relativeOffset)
-            else { return false }
+            guard entry.follows(i == 0 ? nil : timeEntries[i - 1]), Int64(entry.relativeOffset) <= maxRelative else {
+                return false
+            }
         }
         return tailMatches(entries, timeEntries, base: base, bytes: bytes)
     }
@@ -224,24 +217,20 @@ enum Recovery {
         let limit = head.map { min(index.count, Int($0.offsetIndexEntries)) } ?? index.count
         for i in 0..<limit {
             let entry = OffsetIndexEntry(loadingFrom: index.entry(i))
-            if let previous = entries.last {
-                guard entry.relativeOffset > previous.relativeOffset, entry.position > previous.position else { break }
-            }
-            guard entry.position > 0, Int(entry.position) < bytes.count, entry.relativeOffset >= 0 else { break }
+            guard entry.follows(entries.last), Int(entry.position) < bytes.count else { break }
             entries.append(entry)
         }
-        while let last = entries.last {
-            let at = Int(last.position)
-            if let header = try? RecordBatchHeader(parsing: UnsafeRawBufferPointer(rebasing: bytes[at...])),
-                at + header.totalSize <= bytes.count,
-                (try? RecordBatch.validate(UnsafeRawBufferPointer(rebasing: bytes[at..<at + header.totalSize]))) != nil,
-                header.lastOffset == base + Int64(last.relativeOffset)
-            {
-                break
-            }
-            entries.removeLast()
-        }
+        while let last = entries.last, !pointsAtItsBatch(last, bytes, base: base) { entries.removeLast() }
         return entries
+    }
+
+    /// Whether an intact batch (structure and CRC) starts where `entry`
+    /// says, with the last offset it names.
+    private static func pointsAtItsBatch(_ entry: OffsetIndexEntry, _ bytes: UnsafeRawBufferPointer, base: Int64)
+        -> Bool
+    {
+        BatchResync.validatedHeader(bytes, at: Int(entry.position), limit: bytes.count)?.lastOffset
+            == base + Int64(entry.relativeOffset)
     }
 
     /// The believable prefix of the .timeindex up to relative offset `upTo`.
@@ -255,14 +244,9 @@ enum Recovery {
         let limit = head.map { min(index.count, Int($0.timeIndexEntries)) } ?? index.count
         for i in 0..<limit {
             let entry = TimeIndexEntry(loadingFrom: index.entry(i))
-            guard entry.timestamp >= 0, entry.relativeOffset >= 0, entry.relativeOffset <= relative else { break }
-            if let previous = entries.last {
-                guard entry.timestamp > previous.timestamp, entry.relativeOffset >= previous.relativeOffset else {
-                    break
-                }
-            } else if entry.timestamp == 0 && entry.relativeOffset == 0 {
-                break  // preallocated zeros, not an entry
-            }
+            guard entry.follows(entries.last), entry.relativeOffset <= relative else { break }
+            // Preallocated zeros, not an entry.
+            if entries.isEmpty && entry.timestamp == 0 && entry.relativeOffset == 0 { break }
             entries.append(entry)
         }
         return entries

@@ -414,11 +414,7 @@ private struct SegmentChecker {
         if data.count != count * size { result.indexNeedsRebuild = true }
         for i in 0..<count {
             let entry = OffsetIndexEntry(loadingFrom: data.baseAddress! + i * size)
-            let previous = offsetEntries.last
-            let ordered =
-                entry.relativeOffset >= 0 && entry.position > 0
-                && (previous.map { entry.relativeOffset > $0.relativeOffset && entry.position > $0.position } ?? true)
-            guard ordered else {
+            guard entry.follows(offsetEntries.last) else {
                 reportOffsetIndex(
                     at: i * size,
                     "entry \(i) (offset \(input.base &+ Int64(entry.relativeOffset)), position \(entry.position)) "
@@ -449,11 +445,7 @@ private struct SegmentChecker {
         if data.count != count * size { result.indexNeedsRebuild = true }
         for i in 0..<count {
             let entry = TimeIndexEntry(loadingFrom: data.baseAddress! + i * size)
-            let previous = timeEntries.last
-            let ordered =
-                entry.timestamp >= 0 && entry.relativeOffset >= 0
-                && (previous.map { entry.timestamp > $0.timestamp && entry.relativeOffset >= $0.relativeOffset } ?? true)
-            guard ordered else {
+            guard entry.follows(timeEntries.last) else {
                 reportTimeIndex(
                     at: i * size,
                     "entry \(i) (timestamp \(entry.timestamp), offset \(input.base &+ Int64(entry.relativeOffset))) "
