@@ -169,38 +169,31 @@ enum Recovery {
     /// have been due an entry by the 4096-byte rule, the batches there must
     /// end exactly at the end of the file, and the last .timeindex entry must
     /// hold the largest timestamp of those batches and name a batch whose
-    /// largest timestamp it is. Walks one index interval of headers.
+    /// largest timestamp it is. Walks the headers after the last .index
+    /// entry: one index interval when the index is sound.
     private static func tailMatches(
         _ entries: [OffsetIndexEntry], _ timeEntries: [TimeIndexEntry], base: Int64, bytes: UnsafeRawBufferPointer
     ) -> Bool {
-        var position = entries.last.map { Int($0.position) } ?? 0
+        let lastEntry = entries.last.map { Int($0.position) }
         var bytesSinceEntry = 0
+        var dueAnEntry = false
         var tailMaxTimestamp: Int64 = -1
-        while position < bytes.count {
-            guard let header = try? RecordBatchHeader(parsing: UnsafeRawBufferPointer(rebasing: bytes[position...])),
-                header.totalSize <= bytes.count - position,
-                bytesSinceEntry <= IndexRule.intervalBytes || position == Int(entries.last?.position ?? -1)
-            else { return false }
-            bytesSinceEntry =
-                position == Int(entries.last?.position ?? -1) ? header.totalSize : bytesSinceEntry + header.totalSize
-            tailMaxTimestamp = max(tailMaxTimestamp, header.maxTimestamp)
-            position += header.totalSize
+        let tail = BatchScanner.scan(bytes, from: lastEntry ?? 0, limit: bytes.count, checkCRC: false) { batch in
+            if batch.position != lastEntry && bytesSinceEntry > IndexRule.intervalBytes { dueAnEntry = true }
+            bytesSinceEntry = (batch.position == lastEntry ? 0 : bytesSinceEntry) + batch.header.totalSize
+            tailMaxTimestamp = max(tailMaxTimestamp, batch.header.maxTimestamp)
         }
+        guard tail.validEnd == bytes.count, !dueAnEntry else { return false }
         guard let last = timeEntries.last else { return tailMaxTimestamp < 0 }
         guard last.timestamp >= tailMaxTimestamp else { return false }
         // The batch the last entry names: found from the .index like a seek.
         let target = base + Int64(last.relativeOffset)
-        var at = entries.last(where: { base + Int64($0.relativeOffset) < target }).map { Int($0.position) } ?? 0
-        while at < bytes.count {
-            guard let header = try? RecordBatchHeader(parsing: UnsafeRawBufferPointer(rebasing: bytes[at...])),
-                header.totalSize <= bytes.count - at
-            else { return false }
-            if header.lastOffset >= target {
-                return header.lastOffset == target && header.maxTimestamp == last.timestamp
-            }
-            at += header.totalSize
+        let from = entries.last(where: { base + Int64($0.relativeOffset) < target }).map { Int($0.position) } ?? 0
+        var named: RecordBatchHeader?
+        _ = BatchScanner.scan(bytes, from: from, limit: bytes.count, checkCRC: false) { batch in
+            if named == nil && batch.header.lastOffset >= target { named = batch.header }
         }
-        return false
+        return named.map { $0.lastOffset == target && $0.maxTimestamp == last.timestamp } ?? false
     }
 
     /// The prefix of the .index that is believable: entries strictly
