@@ -4,7 +4,18 @@
 // header. An entry's relative offset is the lastOffset of the batch it points
 // at (KAFKA-FORMAT.md §4).
 
-public struct OffsetIndexEntry: Equatable, Sendable {
+/// What both kinds of index entry offer their readers.
+public protocol IndexEntry {
+    /// Bytes of one entry in the file.
+    static var size: Int { get }
+    init(loadingFrom p: UnsafeRawPointer)
+    /// Whether this entry may come after `previous` (nil: it is the first).
+    func follows(_ previous: Self?) -> Bool
+    /// Whether this is what a writer's preallocated, unwritten entry holds.
+    var isPreallocated: Bool { get }
+}
+
+public struct OffsetIndexEntry: IndexEntry, Equatable, Sendable {
     public static let size = 8
 
     /// Offset minus the segment's base offset.
@@ -39,9 +50,12 @@ public struct OffsetIndexEntry: Equatable, Sendable {
         relativeOffset >= 0 && position > 0
             && (previous.map { relativeOffset > $0.relativeOffset && position > $0.position } ?? true)
     }
+
+    /// No written entry names position 0.
+    public var isPreallocated: Bool { position == 0 }
 }
 
-public struct TimeIndexEntry: Equatable, Sendable {
+public struct TimeIndexEntry: IndexEntry, Equatable, Sendable {
     public static let size = 12
 
     /// The largest timestamp seen in the segment up to this entry.
@@ -74,4 +88,6 @@ public struct TimeIndexEntry: Equatable, Sendable {
         timestamp >= 0 && relativeOffset >= 0
             && (previous.map { timestamp > $0.timestamp && relativeOffset >= $0.relativeOffset } ?? true)
     }
+
+    public var isPreallocated: Bool { timestamp == 0 && relativeOffset == 0 }
 }

@@ -159,8 +159,17 @@ private struct SegmentChecker {
             problem(
                 input.logPath, 0, "segment base \(input.base) is below the previous segment's next offset \(previous)")
         }
-        loadOffsetIndex()
-        loadTimeIndex()
+        let base = input.base
+        let offsets: [OffsetIndexEntry] = loadIndex(
+            input.offsetIndex, published: input.offsetIndexEntries, offsets: true
+        ) {
+            "offset \(base &+ Int64($0.relativeOffset)), position \($0.position)"
+        }
+        let times: [TimeIndexEntry] = loadIndex(input.timeIndex, published: input.timeIndexEntries, offsets: false) {
+            "timestamp \($0.timestamp), offset \(base &+ Int64($0.relativeOffset))"
+        }
+        offsetEntries = offsets
+        timeEntries = times
         var position = 0
         while position < end {
             guard let next = step(at: position) else { break }
@@ -393,67 +402,42 @@ private struct SegmentChecker {
 
     // MARK: Indexes
 
-    private mutating func loadOffsetIndex() {
-        guard let data = input.offsetIndex else {
+    /// The entries of an index file up to the first that does not follow
+    /// the one before it (reported), within what the head published for
+    /// the active segment; nil data is a missing file.
+    private mutating func loadIndex<Entry: IndexEntry>(
+        _ data: UnsafeRawBufferPointer?, published: Int?, offsets: Bool, describe: (Entry) -> String
+    ) -> [Entry] {
+        guard let data else {
             result.indexNeedsRebuild = true
-            return
+            return []
         }
-        let size = OffsetIndexEntry.size
+        let size = Entry.size
         if data.count % size != 0 {
-            reportOffsetIndex(at: data.count - data.count % size, "length \(data.count) is not a multiple of \(size)")
+            report(offsets, at: data.count - data.count % size, "length \(data.count) is not a multiple of \(size)")
         }
-        var count = max(0, min(data.count / size, input.offsetIndexEntries ?? Int.max))
-        if input.isLast && input.offsetIndexEntries == nil {
-            // A writer preallocates the active segment's index with zeros.
-            while count > 0 && OffsetIndexEntry(loadingFrom: data.baseAddress! + (count - 1) * size).position == 0 {
-                count -= 1
-            }
+        var count = max(0, min(data.count / size, published ?? Int.max))
+        if input.isLast && published == nil {
+            // A writer preallocates the active segment's indexes with zeros.
+            while count > 0 && Entry(loadingFrom: data.baseAddress! + (count - 1) * size).isPreallocated { count -= 1 }
         }
         // Untrimmed (a crashed or running writer's preallocation): fine to
         // read, but not what Kafka expects of a file it is handed.
         if data.count != count * size { result.indexNeedsRebuild = true }
+        var entries: [Entry] = []
         for i in 0..<count {
-            let entry = OffsetIndexEntry(loadingFrom: data.baseAddress! + i * size)
-            guard entry.follows(offsetEntries.last) else {
-                reportOffsetIndex(
-                    at: i * size,
-                    "entry \(i) (offset \(input.base &+ Int64(entry.relativeOffset)), position \(entry.position)) "
-                        + "does not follow the entry before it")
+            let entry = Entry(loadingFrom: data.baseAddress! + i * size)
+            guard entry.follows(entries.last) else {
+                report(offsets, at: i * size, "entry \(i) (\(describe(entry))) does not follow the entry before it")
                 break
             }
-            offsetEntries.append(entry)
+            entries.append(entry)
         }
+        return entries
     }
 
-    private mutating func loadTimeIndex() {
-        guard let data = input.timeIndex else {
-            result.indexNeedsRebuild = true
-            return
-        }
-        let size = TimeIndexEntry.size
-        if data.count % size != 0 {
-            reportTimeIndex(at: data.count - data.count % size, "length \(data.count) is not a multiple of \(size)")
-        }
-        var count = max(0, min(data.count / size, input.timeIndexEntries ?? Int.max))
-        if input.isLast && input.timeIndexEntries == nil {
-            while count > 0 {
-                let entry = TimeIndexEntry(loadingFrom: data.baseAddress! + (count - 1) * size)
-                guard entry.timestamp == 0 && entry.relativeOffset == 0 else { break }
-                count -= 1
-            }
-        }
-        if data.count != count * size { result.indexNeedsRebuild = true }
-        for i in 0..<count {
-            let entry = TimeIndexEntry(loadingFrom: data.baseAddress! + i * size)
-            guard entry.follows(timeEntries.last) else {
-                reportTimeIndex(
-                    at: i * size,
-                    "entry \(i) (timestamp \(entry.timestamp), offset \(input.base &+ Int64(entry.relativeOffset))) "
-                        + "does not follow the entry before it")
-                break
-            }
-            timeEntries.append(entry)
-        }
+    private mutating func report(_ offsets: Bool, at position: Int, _ detail: String) {
+        if offsets { reportOffsetIndex(at: position, detail) } else { reportTimeIndex(at: position, detail) }
     }
 
     /// An .index entry points at each batch start it names, with the
