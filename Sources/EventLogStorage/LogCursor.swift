@@ -111,18 +111,8 @@ public final class LogCursor {
     private func position(at target: Int64, head: HeadState) throws(EventLogError) {
         let limit = try currentLimit(head)
         let reader = segment!
-        var hint = reader.position(
+        let hint = reader.position(
             forOffset: target, entries: entryCount(head.offsetIndexEntries, reader, head), limit: limit)
-        // The index entry promises a whole batch at `hint` that ends below the
-        // target. A damaged or stale index breaks the promise: the walk then
-        // starts from the segment's first batch instead.
-        if hint > 0
-            && (BatchResync.plausibleHeader(reader.bytes(limit: limit), at: hint, limit: limit).map {
-                $0.lastOffset >= target
-            } ?? true)
-        {
-            hint = 0
-        }
         position = walk(from: hint, limit: limit, head: head, offsetSought: target) { $0.lastOffset >= target }
     }
 
@@ -159,16 +149,9 @@ public final class LogCursor {
             let maxTimestamp =
                 isActive ? head.activeMaxTimestamp : (reader.indexedMaxTimestamp() ?? maxTimestampByWalking(limit))
             guard maxTimestamp >= timestamp else { continue }
-            var hint = reader.position(
+            let hint = reader.position(
                 forTimestamp: timestamp, entries: entryCount(head.timeIndexEntries, reader, head),
                 offsetEntries: entryCount(head.offsetIndexEntries, reader, head), limit: limit)
-            if hint > 0
-                && (BatchResync.plausibleHeader(reader.bytes(limit: limit), at: hint, limit: limit).map {
-                    $0.maxTimestamp >= timestamp
-                } ?? true)
-            {
-                hint = 0
-            }
             position = walk(from: hint, limit: limit, head: head, offsetSought: nil) { $0.maxTimestamp >= timestamp }
             guard position < limit else { continue }
             // The batch holds the record; decode it to learn its offset.
@@ -195,8 +178,11 @@ public final class LogCursor {
         position = try currentLimit(head)
     }
 
-    /// Walks batch headers from `start` to the first batch that satisfies
-    /// `found`, without checking CRCs or decompressing. Returns its position
+    /// Walks batch headers from `start`, an index hint, to the first batch
+    /// that satisfies `found`, without checking CRCs or decompressing. The
+    /// index promises a whole batch at the hint that comes before what is
+    /// sought; a damaged or stale index breaks the promise, and the walk then
+    /// starts from the segment's first batch instead. Returns its position
     /// (or `limit`). At a header it cannot parse it goes on from the next
     /// intact batch (BatchResync), so a seek can get past damage; but if that
     /// batch already satisfies `found` and does not hold `offsetSought`, what
@@ -208,7 +194,8 @@ public final class LogCursor {
         let reader = segment!
         let bytes = reader.bytes(limit: limit)
         var at = start
-        var trusted = start  // the last position known to start a batch
+        if at > 0 && (BatchResync.plausibleHeader(bytes, at: at, limit: limit).map(found) ?? true) { at = 0 }
+        var trusted = at  // the last position known to start a batch
         // The batch read first must start at or after the offset the batch
         // before it ends at (offsetProblem checks that).
         batchNextOffset = reader.base
