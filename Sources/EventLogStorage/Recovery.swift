@@ -203,16 +203,9 @@ enum Recovery {
     private static func trustedOffsetEntries(
         directory: String, base: Int64, bytes: UnsafeRawBufferPointer, head: HeadState?
     ) throws(EventLogError) -> [OffsetIndexEntry] {
-        let path = SegmentFileName.path(directory: directory, base: base, .offsetIndex)
-        guard let index = try IndexFile.openForReading(path: path, entrySize: OffsetIndexEntry.size, count: nil)
-        else { return [] }
-        var entries: [OffsetIndexEntry] = []
-        let limit = head.map { min(index.count, Int($0.offsetIndexEntries)) } ?? index.count
-        for i in 0..<limit {
-            let entry = OffsetIndexEntry(loadingFrom: index.entry(i))
-            guard entry.follows(entries.last), Int(entry.position) < bytes.count else { break }
-            entries.append(entry)
-        }
+        var entries: [OffsetIndexEntry] = try trustedPrefix(
+            .offsetIndex, directory: directory, base: base, published: head?.offsetIndexEntries
+        ) { Int($0.position) < bytes.count }
         while let last = entries.last, !pointsAtItsBatch(last, bytes, base: base) { entries.removeLast() }
         return entries
     }
@@ -230,16 +223,22 @@ enum Recovery {
     private static func trustedTimeEntries(
         directory: String, base: Int64, upTo relative: Int32, head: HeadState?
     ) throws(EventLogError) -> [TimeIndexEntry] {
-        let path = SegmentFileName.path(directory: directory, base: base, .timeIndex)
-        guard let index = try IndexFile.openForReading(path: path, entrySize: TimeIndexEntry.size, count: nil)
-        else { return [] }
-        var entries: [TimeIndexEntry] = []
-        let limit = head.map { min(index.count, Int($0.timeIndexEntries)) } ?? index.count
-        for i in 0..<limit {
-            let entry = TimeIndexEntry(loadingFrom: index.entry(i))
-            guard entry.follows(entries.last), entry.relativeOffset <= relative else { break }
-            // Preallocated zeros, not an entry.
-            if entries.isEmpty && entry.timestamp == 0 && entry.relativeOffset == 0 { break }
+        try trustedPrefix(.timeIndex, directory: directory, base: base, published: head?.timeIndexEntries) {
+            $0.relativeOffset <= relative && !$0.isPreallocated
+        }
+    }
+
+    /// The entries of an index file, as many as the head published (all
+    /// without a head), while each follows the one before it and `accept`s.
+    private static func trustedPrefix<Entry: IndexEntry>(
+        _ kind: SegmentFileKind, directory: String, base: Int64, published: UInt32?, accept: (Entry) -> Bool
+    ) throws(EventLogError) -> [Entry] {
+        let path = SegmentFileName.path(directory: directory, base: base, kind)
+        guard let index = try IndexFile.openForReading(path: path, entrySize: Entry.size, count: nil) else { return [] }
+        var entries: [Entry] = []
+        for i in 0..<min(index.count, published.map { Int($0) } ?? index.count) {
+            let entry = Entry(loadingFrom: index.entry(i))
+            guard entry.follows(entries.last), accept(entry) else { break }
             entries.append(entry)
         }
         return entries
