@@ -211,18 +211,28 @@ public final class LogCursor {
             }
             // A length that was itself damaged may have jumped past good
             // batches: look again from the last batch start.
-            let indexed = BatchResync.indexedStart(
-                after: trusted, directory: state.directory, base: reader.base,
-                entries: entryCount(head.offsetIndexEntries, reader, head))
-            guard let next = BatchResync.nextBatch(after: trusted, in: bytes, limit: limit, indexedStart: indexed),
-                next > at || trusted == at,
-                let header = BatchResync.validatedHeader(bytes, at: next, limit: limit)
+            guard let (next, header) = nextIntactBatch(after: trusted, limit: limit, head: head),
+                next > at || trusted == at
             else { return at }
             if found(header) && !(offsetSought.map { header.baseOffset <= $0 } ?? false) { return at }
             at = next
             trusted = next
         }
         return at
+    }
+
+    /// The first intact batch of the open segment after `damaged` (its
+    /// .index helps find it), or nil.
+    func nextIntactBatch(after damaged: Int, limit: Int, head: HeadState) -> (Int, RecordBatchHeader)? {
+        let reader = segment!
+        let bytes = reader.bytes(limit: limit)
+        let indexed = BatchResync.indexedStart(
+            after: damaged, directory: state.directory, base: reader.base,
+            entries: entryCount(head.offsetIndexEntries, reader, head))
+        guard let next = BatchResync.nextBatch(after: damaged, in: bytes, limit: limit, indexedStart: indexed),
+            let header = BatchResync.validatedHeader(bytes, at: next, limit: limit)
+        else { return nil }
+        return (next, header)
     }
 
     private func maxTimestampByWalking(_ limit: Int) -> Int64 {

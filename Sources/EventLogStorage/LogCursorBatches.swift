@@ -145,14 +145,9 @@ extension LogCursor {
     /// Where reading can go on after the damaged batch at `position`, for
     /// the error message: the next intact batch of the segment, if any.
     private func resumeNote(limit: Int, head: HeadState) -> String {
-        let reader = segment!
-        let bytes = reader.bytes(limit: limit)
-        let indexed = BatchResync.indexedStart(
-            after: position, directory: state.directory, base: reader.base,
-            entries: entryCount(head.offsetIndexEntries, reader, head))
-        guard let next = BatchResync.nextBatch(after: position, in: bytes, limit: limit, indexedStart: indexed),
-            let header = BatchResync.validatedHeader(bytes, at: next, limit: limit)
-        else { return "; no intact batch follows in this segment" }
+        guard let (next, header) = nextIntactBatch(after: position, limit: limit, head: head) else {
+            return "; no intact batch follows in this segment"
+        }
         return "; the next intact batch starts at byte \(next) (offset \(header.baseOffset))"
     }
 
