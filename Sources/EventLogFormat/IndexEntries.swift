@@ -9,6 +9,7 @@ public protocol IndexEntry {
     /// Bytes of one entry in the file.
     static var size: Int { get }
     init(loadingFrom p: UnsafeRawPointer)
+    func store(to p: UnsafeMutableRawPointer)
     /// Whether this entry may come after `previous` (nil: it is the first).
     func follows(_ previous: Self?) -> Bool
     /// Whether this is what a writer's preallocated, unwritten entry holds.
@@ -90,4 +91,14 @@ public struct TimeIndexEntry: IndexEntry, Equatable, Sendable {
     }
 
     public var isPreallocated: Bool { timestamp == 0 && relativeOffset == 0 }
+}
+
+extension Array where Element: IndexEntry {
+    /// The entries as an index file holds them.
+    public var fileBytes: [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: count * Element.size) { buffer, initialized in
+            for (i, entry) in enumerated() { entry.store(to: buffer.baseAddress! + i * Element.size) }
+            initialized = count * Element.size
+        }
+    }
 }

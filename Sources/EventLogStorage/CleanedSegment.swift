@@ -76,19 +76,11 @@ final class CleanedSegment {
         guard let log else { return }
         try flush()
         try log.syncData()
-        let offsets = ByteBuffer(capacity: offsetEntries.count * OffsetIndexEntry.size)
-        offsets.appendZeros(offsetEntries.count * OffsetIndexEntry.size)
-        for (i, entry) in offsetEntries.enumerated() {
-            entry.store(to: offsets.baseAddress + i * OffsetIndexEntry.size)
-        }
-        try writeIndex(.offsetIndex, offsets)
-        let times = ByteBuffer(capacity: timeEntries.count * TimeIndexEntry.size)
-        times.appendZeros(timeEntries.count * TimeIndexEntry.size)
-        for (i, entry) in timeEntries.enumerated() { entry.store(to: times.baseAddress + i * TimeIndexEntry.size) }
-        try writeIndex(.timeIndex, times)
+        try writeIndex(.offsetIndex, offsetEntries.fileBytes)
+        try writeIndex(.timeIndex, timeEntries.fileBytes)
     }
 
-    private func writeIndex(_ kind: SegmentFileKind, _ bytes: ByteBuffer) throws(EventLogError) {
+    private func writeIndex(_ kind: SegmentFileKind, _ bytes: [UInt8]) throws(EventLogError) {
         let file = try FileHandle.open(
             SegmentSwap.path(directory, base, kind, SegmentSwap.cleanedSuffix), flags: O_WRONLY | O_CREAT | O_TRUNC,
             mode: mode)

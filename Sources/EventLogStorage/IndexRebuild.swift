@@ -56,22 +56,12 @@ enum IndexRebuild {
 
     /// Replaces the segment's index files with the replayed entries.
     static func write(_ replay: IndexReplay, directory: String, mode: mode_t) throws(EventLogError) {
-        var offsetBytes = [UInt8](repeating: 0, count: replay.offsetEntries.count * OffsetIndexEntry.size)
-        offsetBytes.withUnsafeMutableBytes { raw in
-            for (i, entry) in replay.offsetEntries.enumerated() {
-                entry.store(to: raw.baseAddress! + i * OffsetIndexEntry.size)
-            }
-        }
-        var timeBytes = [UInt8](repeating: 0, count: replay.timeEntries.count * TimeIndexEntry.size)
-        timeBytes.withUnsafeMutableBytes { raw in
-            for (i, entry) in replay.timeEntries.enumerated() {
-                entry.store(to: raw.baseAddress! + i * TimeIndexEntry.size)
-            }
-        }
         try replace(
-            SegmentFileName.path(directory: directory, base: replay.base, .offsetIndex), with: offsetBytes, mode: mode)
+            SegmentFileName.path(directory: directory, base: replay.base, .offsetIndex),
+            with: replay.offsetEntries.fileBytes, mode: mode)
         try replace(
-            SegmentFileName.path(directory: directory, base: replay.base, .timeIndex), with: timeBytes, mode: mode)
+            SegmentFileName.path(directory: directory, base: replay.base, .timeIndex),
+            with: replay.timeEntries.fileBytes, mode: mode)
     }
 
     /// Writes `bytes` to a new file, syncs it and renames it to `path`.
