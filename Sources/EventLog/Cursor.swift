@@ -49,8 +49,7 @@ public final class Cursor: Sequence, IteratorProtocol {
     /// negative: forever) for one to be written; nil if none came.
     public func next(timeoutMilliseconds: Int) throws(EventLogError) -> Record? {
         // One record at a time: the storage cursor holds the decoded batch.
-        guard try cursor.read(maxCount: 1, timeoutMilliseconds: timeoutMilliseconds) == 1 else { return nil }
-        return Record(view: cursor.records[0], headers: cursor.headers)
+        try cursor.withNextRecord(timeoutMilliseconds: timeoutMilliseconds) { Record(view: $0, headers: $1) }
     }
 
     /// Named cursors: stores the position (after the last record returned)

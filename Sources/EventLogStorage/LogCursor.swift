@@ -245,6 +245,22 @@ public final class LogCursor {
 
     // MARK: Reading
 
+    /// Reads the next record as `read(maxCount: 1, ...)` would and lends it
+    /// to `body` with the headers its `headerStart` indexes, valid only
+    /// inside `body`; nil if none arrived in time. While the loaded batch
+    /// holds records this takes one straight from it, without the per-call
+    /// work of `read` (one-record reads, as Cursor.next makes, were twice
+    /// as slow with it), and leaves `records` and `headers` as they were.
+    public func withNextRecord<R>(timeoutMilliseconds: Int, _ body: (RecordView, [HeaderView]) -> R)
+        throws(EventLogError) -> R?
+    {
+        if !state.isClosed, let record = handOut.takeOne(nextOffset: &nextOffset, batchEnd: batchNextOffset) {
+            return body(record, handOut.batchHeaders)
+        }
+        guard try read(maxCount: 1, timeoutMilliseconds: timeoutMilliseconds) == 1 else { return nil }
+        return body(handOut.records[0], handOut.headers)
+    }
+
     /// Reads up to `maxCount` records into `records`/`headers`, waiting up to
     /// `timeoutMilliseconds` (0: no wait, < 0: forever) for the first one.
     /// Returns how many it read (0: none arrived in time).

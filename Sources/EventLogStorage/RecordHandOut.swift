@@ -33,6 +33,20 @@ struct RecordHandOut {
         batchCursor = 0
     }
 
+    /// The batch's first record with an offset >= `nextOffset`, taken alone
+    /// (its `headerStart` indexes `batchHeaders`), moving `nextOffset` past
+    /// it as `take` does; nil, taking nothing, when the batch holds none.
+    mutating func takeOne(nextOffset: inout Int64, batchEnd: Int64) -> RecordView? {
+        while batchCursor < batchRecords.count && batchRecords[batchCursor].offset < nextOffset { batchCursor += 1 }
+        guard batchCursor < batchRecords.count else { return nil }
+        let record = batchRecords[batchCursor]
+        batchCursor += 1
+        nextOffset = record.offset + 1
+        // Compaction can leave offsets after a batch's last record.
+        if batchCursor == batchRecords.count { nextOffset = max(nextOffset, batchEnd) }
+        return record
+    }
+
     /// Takes the batch's records from the first with an offset >=
     /// `nextOffset` on into `records` and `headers`, until they hold
     /// `maxCount`, moving `nextOffset` past them; past the batch's last
