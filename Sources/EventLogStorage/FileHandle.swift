@@ -122,6 +122,7 @@ public final class FileHandle {
     /// flock(2) LOCK_EX; without `wait`, false when another open file
     /// description holds the lock.
     public func lockExclusively(wait: Bool) throws(EventLogError) -> Bool {
+        try FaultInjection.check(.lock, path)
         var rc: Int32
         repeat { rc = flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) } while rc != 0 && errno == EINTR
         guard rc != 0 else { return true }
