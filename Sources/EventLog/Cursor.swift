@@ -10,8 +10,6 @@ public final class Cursor: Sequence, IteratorProtocol {
     private let directory: LogDirectory
     /// The name of a named cursor, nil for a plain one.
     public let name: String?
-    private var pending = 0
-    private var pendingIndex = 0
     /// The error that ended iteration as a Sequence, if any.
     public private(set) var error: EventLogError?
 
@@ -41,36 +39,25 @@ public final class Cursor: Sequence, IteratorProtocol {
     var directoryPath: String { directory.state.directory }
 
     /// The offset of the next record it returns.
-    public var offset: UInt64 {
-        pendingIndex < pending ? UInt64(cursor.records[pendingIndex].offset) : UInt64(cursor.nextOffset)
-    }
+    public var offset: UInt64 { UInt64(cursor.nextOffset) }
 
     /// Positions the cursor so that the next record is the first with an
     /// offset >= `offset`. `EventLog.oldest` and `EventLog.latest` allowed.
     public func seek(to offset: UInt64) throws(EventLogError) {
-        pending = 0
         try cursor.seek(to: Self.storageOffset(offset))
     }
 
     /// Positions the cursor at the first record whose timestamp (ms since the
     /// epoch) is >= `timestamp`, or at the end.
     public func seek(toTimestamp timestamp: Int64) throws(EventLogError) {
-        pending = 0
         try cursor.seek(toTimestamp: timestamp)
     }
 
     /// The next record, waiting up to `timeoutMilliseconds` (0: not at all,
     /// negative: forever) for one to be written; nil if none came.
     public func next(timeoutMilliseconds: Int) throws(EventLogError) -> Record? {
-        if pendingIndex >= pending {
-            pendingIndex = 0
-            pending = 0  // a read that throws has emptied cursor.records
-            pending = try cursor.read(maxCount: 256, timeoutMilliseconds: timeoutMilliseconds)
-            if pending == 0 { return nil }
-        }
-        let view = cursor.records[pendingIndex]
-        pendingIndex += 1
-        return Record(view: view, headers: cursor.headers)
+        // One record at a time: the storage cursor holds the decoded batch.
+        try cursor.withNextRecord(timeoutMilliseconds: timeoutMilliseconds) { Record(view: $0, headers: $1) }
     }
 
     /// Named cursors: stores the position (after the last record returned)
@@ -98,11 +85,6 @@ public final class Cursor: Sequence, IteratorProtocol {
         maxCount: Int, timeoutMilliseconds: Int,
         _ body: (UnsafeBufferPointer<RecordView>, UnsafeBufferPointer<HeaderView>) -> R
     ) throws(EventLogError) -> R {
-        if pendingIndex < pending {
-            // Records next() read ahead but did not return yet come first.
-            try cursor.seek(to: cursor.records[pendingIndex].offset)
-            pending = 0
-        }
         _ = try cursor.read(maxCount: maxCount, timeoutMilliseconds: timeoutMilliseconds)
         return cursor.records.withUnsafeBufferPointer { records in
             cursor.headers.withUnsafeBufferPointer { headers in body(records, headers) }

@@ -97,13 +97,7 @@ extension EventLog {
 
 /// Walks one segment's batches, reusing its buffers from segment to segment.
 private final class SegmentWalker {
-    private let lz4 = KafkaLZ4()
-    private let buffer = ByteBuffer(capacity: 256 << 10)
-    private var records: [RecordView] = []
-    private var headers: [HeaderView] = []
-
-    /// The most a batch may decompress to, as for cursors.
-    static let maxDecompressedBatch = 1 << 30
+    private let decoder = BatchDecoder()
 
     func summarise(_ state: LogState, base: Int64, head: HeadState) throws(EventLogError) -> SegmentSummary {
         let isActive = base == head.activeBase
@@ -140,19 +134,7 @@ private final class SegmentWalker {
             rebasing: bytes[batch.position + RecordBatchHeader.size..<batch.position + header.totalSize])
         summary.batchCount += 1
         summary.storedBytes += UInt64(header.totalSize)
-        records.removeAll(keepingCapacity: true)
-        headers.removeAll(keepingCapacity: true)
-        switch header.compression {
-        case .some(.none):
-            summary.uncompressedBytes += UInt64(header.totalSize)
-            try RecordDecoder.decode(recordsSection: payload, header: header, into: &records, headers: &headers)
-        case .some(.lz4):
-            buffer.removeAll()
-            let section = try RecordDecoder.decode(
-                lz4Frame: payload, using: lz4, buffer: buffer, limit: Self.maxDecompressedBatch, header: header,
-                into: &records, headers: &headers)
-            summary.uncompressedBytes += UInt64(RecordBatchHeader.size + section.count)
-        default:
+        guard try decoder.decode(header, payload: payload) else {
             // Codecs this library does not read (batches from Kafka itself):
             // count from the header, whose timestamps bound the records'.
             summary.uncompressedBytes += UInt64(header.totalSize)
@@ -165,8 +147,9 @@ private final class SegmentWalker {
             }
             return
         }
-        summary.recordCount += records.count
-        for record in records {
+        summary.uncompressedBytes += UInt64(RecordBatchHeader.size + decoder.section.count)
+        summary.recordCount += decoder.records.count
+        for record in decoder.records {
             summary.firstOffset = summary.firstOffset ?? UInt64(record.offset)
             summary.lastOffset = UInt64(record.offset)
             summary.minTimestamp = optionalMin(summary.minTimestamp, record.timestamp)
@@ -175,8 +158,7 @@ private final class SegmentWalker {
     }
 
     private func fileSize(_ path: String) -> UInt64 {
-        var st = stat()
-        return stat(path, &st) == 0 ? UInt64(st.st_size) : 0
+        (try? FileSystem.status(of: path)).map { UInt64($0.st_size) } ?? 0
     }
 }
 

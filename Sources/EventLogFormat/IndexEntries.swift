@@ -4,7 +4,19 @@
 // header. An entry's relative offset is the lastOffset of the batch it points
 // at (KAFKA-FORMAT.md §4).
 
-public struct OffsetIndexEntry: Equatable, Sendable {
+/// What both kinds of index entry offer their readers.
+public protocol IndexEntry {
+    /// Bytes of one entry in the file.
+    static var size: Int { get }
+    init(loadingFrom p: UnsafeRawPointer)
+    func store(to p: UnsafeMutableRawPointer)
+    /// Whether this entry may come after `previous` (nil: it is the first).
+    func follows(_ previous: Self?) -> Bool
+    /// Whether this is what a writer's preallocated, unwritten entry holds.
+    var isPreallocated: Bool { get }
+}
+
+public struct OffsetIndexEntry: IndexEntry, Equatable, Sendable {
     public static let size = 8
 
     /// Offset minus the segment's base offset.
@@ -29,9 +41,22 @@ public struct OffsetIndexEntry: Equatable, Sendable {
         BigEndian.storeInt32(relativeOffset, to: p, at: 0)
         BigEndian.storeInt32(position, to: p, at: 4)
     }
+
+    /// Whether this entry may come after `previous` in an .index (nil: it
+    /// is the first): relative offsets and positions rise strictly and are
+    /// not negative, and no entry names position 0 (the interval rule
+    /// indexes a batch only after 4096 bytes). The rule verify, recovery and
+    /// the open-time index check trust an index prefix by.
+    public func follows(_ previous: OffsetIndexEntry?) -> Bool {
+        relativeOffset >= 0 && position > 0
+            && (previous.map { relativeOffset > $0.relativeOffset && position > $0.position } ?? true)
+    }
+
+    /// No written entry names position 0.
+    public var isPreallocated: Bool { position == 0 }
 }
 
-public struct TimeIndexEntry: Equatable, Sendable {
+public struct TimeIndexEntry: IndexEntry, Equatable, Sendable {
     public static let size = 12
 
     /// The largest timestamp seen in the segment up to this entry.
@@ -55,5 +80,25 @@ public struct TimeIndexEntry: Equatable, Sendable {
     public func store(to p: UnsafeMutableRawPointer) {
         BigEndian.storeInt64(timestamp, to: p, at: 0)
         BigEndian.storeInt32(relativeOffset, to: p, at: 8)
+    }
+
+    /// Whether this entry may come after `previous` in a .timeindex (nil:
+    /// it is the first): timestamps rise strictly, relative offsets never
+    /// fall, and neither is negative.
+    public func follows(_ previous: TimeIndexEntry?) -> Bool {
+        timestamp >= 0 && relativeOffset >= 0
+            && (previous.map { timestamp > $0.timestamp && relativeOffset >= $0.relativeOffset } ?? true)
+    }
+
+    public var isPreallocated: Bool { timestamp == 0 && relativeOffset == 0 }
+}
+
+extension Array where Element: IndexEntry {
+    /// The entries as an index file holds them.
+    public var fileBytes: [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: count * Element.size) { buffer, initialized in
+            for (i, entry) in enumerated() { entry.store(to: buffer.baseAddress! + i * Element.size) }
+            initialized = count * Element.size
+        }
     }
 }

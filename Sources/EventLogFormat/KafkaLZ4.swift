@@ -30,10 +30,6 @@ public final class KafkaLZ4 {
     /// LZ4_compress_fast_extState resets it for each block, which keeps blocks independent.
     private let state: UnsafeMutableRawPointer
 
-    /// Where each block of the frame last decompressed starts, in the frame
-    /// and in the output; empty after a frame that failed.
-    public internal(set) var lastFrameBlocks: [LZ4BlockStart] = []
-
     public init() {
         state = UnsafeMutableRawPointer.allocate(byteCount: Int(LZ4_sizeofState()), alignment: 16)
     }

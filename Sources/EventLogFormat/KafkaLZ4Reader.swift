@@ -15,26 +15,31 @@ extension KafkaLZ4 {
     public func decompress(
         _ frame: UnsafeRawBufferPointer, into output: ByteBuffer, limit: Int
     ) throws(FormatError) -> Int {
-        try decompress(frame, into: output, limit: limit) { (_: Int) throws(FormatError) in }
+        var blockStarts: [LZ4BlockStart] = []
+        return try decompress(frame, into: output, limit: limit, blockStarts: &blockStarts) {
+            (_: Int) throws(FormatError) in
+        }
     }
 
-    /// As `decompress(_:into:limit:)`, calling `afterBlock` after each block
-    /// with the bytes produced so far (from where `output` ended), for work
-    /// on a block while it is still in cache. An error `afterBlock` throws
-    /// ends the decompression with it. `output` may move between calls.
+    /// As `decompress(_:into:limit:)`, replacing `blockStarts` with where
+    /// each block starts (empty after an error), and calling `afterBlock`
+    /// after each block with the bytes produced so far (from where `output`
+    /// ended), for work on a block while it is still in cache. An error
+    /// `afterBlock` throws ends the decompression with it. `output` may move
+    /// between calls.
     public func decompress(
-        _ frame: UnsafeRawBufferPointer, into output: ByteBuffer, limit: Int,
+        _ frame: UnsafeRawBufferPointer, into output: ByteBuffer, limit: Int, blockStarts: inout [LZ4BlockStart],
         afterBlock: (Int) throws(FormatError) -> Void
     ) throws(FormatError) -> Int {
         let start = output.count
-        lastFrameBlocks.removeAll(keepingCapacity: true)
+        blockStarts.removeAll(keepingCapacity: true)
         do throws(FormatError) {
             guard let base = frame.baseAddress else { throw Self.truncated("frame header", at: 0) }
             return try Self.readFrame(
-                base, count: frame.count, into: output, limit: limit, blocks: &lastFrameBlocks, afterBlock: afterBlock)
+                base, count: frame.count, into: output, limit: limit, blocks: &blockStarts, afterBlock: afterBlock)
         } catch {
             output.truncate(to: start)
-            lastFrameBlocks.removeAll(keepingCapacity: true)
+            blockStarts.removeAll(keepingCapacity: true)
             throw error
         }
     }
@@ -103,7 +108,7 @@ extension KafkaLZ4 {
     /// Decompresses the start of one block of a frame `decompress` accepted
     /// before: at least `wanted` bytes of it (all of a shorter block), into
     /// `output` from its start. `framePosition` is the block's size field,
-    /// as `lastFrameBlocks` gave it. Returns the bytes produced, or nil if
+    /// as `decompress` reported it. Returns the bytes produced, or nil if
     /// the block is not what it was (its size field, bounds or data).
     public func decompressBlock(
         _ frame: UnsafeRawBufferPointer, at framePosition: Int, wanted: Int, into output: UnsafeMutableRawBufferPointer

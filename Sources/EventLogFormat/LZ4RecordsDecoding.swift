@@ -12,12 +12,14 @@
 extension RecordDecoder {
     /// Decompresses the Kafka LZ4 frame `frame` with `lz4`, appending the
     /// records section to `buffer` (at most `limit` bytes), and decodes its
-    /// records as `decode(recordsSection:header:into:headers:)` does. Returns
-    /// the section, which the views point into. On error `records` and
-    /// `headers` are left as they were; `buffer` may hold part of the section.
+    /// records as `decode(recordsSection:header:into:headers:)` does, with
+    /// where each block starts in `blockStarts`. Returns the section, which
+    /// the views point into. On error `records` and `headers` are left as
+    /// they were; `buffer` may hold part of the section.
     public static func decode(
         lz4Frame frame: UnsafeRawBufferPointer, using lz4: KafkaLZ4, buffer: ByteBuffer, limit: Int,
-        header: RecordBatchHeader, into records: inout [RecordView], headers: inout [HeaderView]
+        header: RecordBatchHeader, into records: inout [RecordView], headers: inout [HeaderView],
+        blockStarts: inout [LZ4BlockStart]
     ) throws(FormatError) -> UnsafeRawBufferPointer {
         let recordsBefore = records.count
         let headersBefore = headers.count
@@ -37,7 +39,8 @@ extension RecordDecoder {
             return base
         }
         do {
-            let count = try lz4.decompress(frame, into: buffer, limit: limit) { produced throws(FormatError) in
+            let count = try lz4.decompress(frame, into: buffer, limit: limit, blockStarts: &blockStarts) {
+                produced throws(FormatError) in
                 try decodeAvailable(
                     followBuffer(), available: produced, header, declared: declared, position: &position,
                     found: &found, &records, &headers)

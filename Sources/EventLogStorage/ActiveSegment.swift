@@ -8,16 +8,11 @@
 // commit round took less time (8 threads syncing each append: 52-57 k/s
 // through the mapping, 64-71 k/s with pwrite) and non-durable appends used
 // less system time.
-// Index entries follow Kafka's LogSegment.append: after more than
-// `indexIntervalBytes` have been written since the last entry, the next batch
-// gets an .index entry (its last offset, its position) and the .timeindex an
-// entry for the largest timestamp so far (and the last offset of its batch).
-// Owned by the writer; not thread-safe.
+// Index entries follow IndexRule (Kafka's LogSegment.append). Owned by the writer; not thread-safe.
 import EventLogFormat
 import Glibc
 
 final class ActiveSegment {
-    static let indexIntervalBytes = 4096
     /// Preallocation step of the .log: large enough that fallocate is rare,
     /// small enough that a fresh segment does not claim much unused space.
     static let allocationStep = 8 << 20
@@ -30,10 +25,9 @@ final class ActiveSegment {
     private(set) var position: Int
     let offsetIndex: IndexFile
     let timeIndex: IndexFile
-    private var bytesSinceIndexEntry: Int
-    /// The largest timestamp in the segment and the last offset of its batch.
-    private(set) var maxTimestamp: Int64
-    private var maxTimestampOffset: Int64
+    private var indexRule: IndexRule
+    /// The largest timestamp in the segment.
+    var maxTimestamp: Int64 { indexRule.maxTimestamp }
     /// The offset after the last batch in the segment.
     private(set) var nextOffset: Int64
 
@@ -76,23 +70,25 @@ final class ActiveSegment {
         try log.truncate(to: max(validEnd, state.position))
         allocated = max(validEnd, state.position)
         position = state.position
-        let maxEntries = segmentBytes / Self.indexIntervalBytes + 2
+        let maxEntries = segmentBytes / IndexRule.intervalBytes + 2
         offsetIndex = try IndexFile.openForWriting(
             in: folder, SegmentFileName.name(base: base, .offsetIndex),
             entrySize: OffsetIndexEntry.size, keeping: state.offsetIndexEntries, capacity: maxEntries, mode: mode)
         timeIndex = try IndexFile.openForWriting(
             in: folder, SegmentFileName.name(base: base, .timeIndex),
             entrySize: TimeIndexEntry.size, keeping: state.timeIndexEntries, capacity: maxEntries, mode: mode)
-        bytesSinceIndexEntry = state.bytesSinceIndexEntry
-        maxTimestamp = state.maxTimestamp
-        maxTimestampOffset = state.maxTimestampOffset
+        indexRule = IndexRule(
+            base: base, bytesSinceEntry: state.bytesSinceIndexEntry, maxTimestamp: state.maxTimestamp,
+            maxTimestampOffset: state.maxTimestampOffset,
+            lastIndexedTimestamp: timeIndex.count > 0
+                ? TimeIndexEntry(loadingFrom: timeIndex.entry(timeIndex.count - 1)).timestamp : -1)
         nextOffset = state.nextOffset
     }
 
     /// Whether a batch of `size` bytes ending at `lastOffset` must go to a new
     /// segment: the segment would outgrow `segmentBytes`, relative offsets
     /// would overflow int32, or the indexes are full.
-    func needsRoll(batchSize: Int, lastOffset: Int64, segmentBytes: Int) -> Bool {
+    func needsRoll(batchSize: Int, lastOffset: Int64) -> Bool {
         guard position > 0 else { return false }
         return position + batchSize > segmentBytes
             || lastOffset - base > Int64(Int32.max)
@@ -133,32 +129,16 @@ final class ActiveSegment {
     }
 
     private func account(header: RecordBatchHeader, size: Int) {
-        if header.maxTimestamp > maxTimestamp {
-            maxTimestamp = header.maxTimestamp
-            maxTimestampOffset = header.lastOffset
+        if let entry = indexRule.add(header, at: position, size: size) {
+            offsetIndex.append { entry.store(to: $0) }
+            appendTimeIndexEntryIfNewer()
         }
-        if bytesSinceIndexEntry > Self.indexIntervalBytes {
-            appendIndexEntries(lastOffset: header.lastOffset, position: position)
-            bytesSinceIndexEntry = 0
-        }
-        bytesSinceIndexEntry += size
         position += size
         nextOffset = header.nextOffset
     }
 
-    private func appendIndexEntries(lastOffset: Int64, position: Int) {
-        let relative = Int32(lastOffset - base)
-        offsetIndex.append { OffsetIndexEntry(relativeOffset: relative, position: Int32(position)).store(to: $0) }
-        appendTimeIndexEntryIfNewer()
-    }
-
     private func appendTimeIndexEntryIfNewer() {
-        guard maxTimestamp >= 0, !timeIndex.isFull else { return }
-        if timeIndex.count > 0 {
-            let last = TimeIndexEntry(loadingFrom: timeIndex.entry(timeIndex.count - 1))
-            guard maxTimestamp > last.timestamp else { return }
-        }
-        let entry = TimeIndexEntry(timestamp: maxTimestamp, relativeOffset: Int32(maxTimestampOffset - base))
+        guard !timeIndex.isFull, let entry = indexRule.timeEntry() else { return }
         timeIndex.append { entry.store(to: $0) }
     }
 

@@ -1,8 +1,11 @@
 // Walks the batches of a segment's bytes the way Kafka's recovery does
 // (LogSegment.recover, FileLogInputStream.nextBatch): a batch that runs past
 // the end is a torn write and ends the scan quietly; a batch that fails its
-// structure or CRC check ends it with an error. Used by recovery on open, by
-// verify, and to find the end of a segment nobody published.
+// structure or CRC check ends it with an error. Past either, a scan may
+// instead resynchronise at the next intact batch (BatchResync) and go on,
+// which is how indexes are rebuilt over damage. Used by recovery on open, by
+// the index rebuild, compaction and inspection, and to find the end of a
+// segment nobody published.
 import EventLogFormat
 
 public struct ScannedBatch: Sendable {
@@ -16,33 +19,54 @@ public struct ScanOutcome: Sendable {
     /// Why the scan stopped before `limit`: nil at a clean end or a torn
     /// write; the damage found otherwise.
     public var damage: FormatError?
-    public var isTorn: Bool
+}
+
+/// What a scan does where the valid batches stop before the limit.
+public enum DamagePolicy: Sendable {
+    /// End the scan there.
+    case stop
+    /// Go on from the next intact batch after it, if any.
+    case resync
 }
 
 public enum BatchScanner {
     /// Scans `bytes[from..<limit]`, calling `visit` for every valid batch.
     /// With `checkCRC` false only the headers are checked (a fast walk).
+    /// The outcome tells where the first run of valid batches ends, whatever
+    /// `onDamage` says to do there.
     public static func scan(
         _ bytes: UnsafeRawBufferPointer, from start: Int, limit: Int, checkCRC: Bool = true,
-        visit: (ScannedBatch) -> Void = { _ in }
+        onDamage policy: DamagePolicy = .stop, visit: (ScannedBatch) -> Void = { _ in }
+    ) -> ScanOutcome {
+        let outcome = scanRun(bytes, from: start, limit: limit, checkCRC: checkCRC, visit: visit)
+        guard policy == .resync else { return outcome }
+        var stop = outcome.validEnd
+        while stop < limit, let next = BatchResync.nextBatch(after: stop, in: bytes, limit: limit) {
+            stop = scanRun(bytes, from: next, limit: limit, checkCRC: checkCRC, visit: visit).validEnd
+        }
+        return outcome
+    }
+
+    private static func scanRun(
+        _ bytes: UnsafeRawBufferPointer, from start: Int, limit: Int, checkCRC: Bool, visit: (ScannedBatch) -> Void
     ) -> ScanOutcome {
         var position = start
         while position < limit {
             let remaining = limit - position
             // Kafka stops silently when even the length prefix is incomplete.
             if remaining < RecordBatchHeader.logOverhead {
-                return ScanOutcome(validEnd: position, damage: nil, isTorn: true)
+                return ScanOutcome(validEnd: position, damage: nil)
             }
             let window = UnsafeRawBufferPointer(rebasing: bytes[position..<limit])
             let length: Int
             do {
                 length = Int(try RecordBatchHeader.peekOffsetAndLength(window).batchLength)
             } catch {
-                return ScanOutcome(validEnd: position, damage: error.shifted(by: position), isTorn: false)
+                return ScanOutcome(validEnd: position, damage: error.shifted(by: position))
             }
             let total = RecordBatchHeader.logOverhead + length
             if length >= RecordBatchHeader.size - RecordBatchHeader.logOverhead && total > remaining {
-                return ScanOutcome(validEnd: position, damage: nil, isTorn: true)
+                return ScanOutcome(validEnd: position, damage: nil)
             }
             // A negative batchLength (damage) makes `total` negative too.
             let batch = UnsafeRawBufferPointer(rebasing: window.prefix(max(0, min(total, remaining))))
@@ -54,11 +78,11 @@ public enum BatchScanner {
                 }
                 visit(ScannedBatch(position: position, header: header))
             } catch {
-                return ScanOutcome(validEnd: position, damage: error.shifted(by: position), isTorn: false)
+                return ScanOutcome(validEnd: position, damage: error.shifted(by: position))
             }
             position += total
         }
-        return ScanOutcome(validEnd: position, damage: nil, isTorn: false)
+        return ScanOutcome(validEnd: position, damage: nil)
     }
 }
 

@@ -1,7 +1,6 @@
 // The segment a compaction writes for one group of merged segments:
 // `<base>.log.cleaned` with its `.index.cleaned` and `.timeindex.cleaned`,
-// built with the same 4096-byte interval rule as the writer's segments
-// (Kafka's LogSegment.append, Docs/FORMAT.md §6.3) and a final time-index
+// indexed by IndexRule as the writer's segments are, with a final time-index
 // entry, as a rolled segment has. In a dry run nothing is written and only
 // the sizes are counted. Owned by one compaction; not thread-safe.
 import EventLogFormat
@@ -20,9 +19,7 @@ final class CleanedSegment {
     private(set) var records = 0
     private var offsetEntries: [OffsetIndexEntry] = []
     private var timeEntries: [TimeIndexEntry] = []
-    private var bytesSinceIndexEntry = 0
-    private var maxTimestamp: Int64 = -1
-    private var maxTimestampOffset: Int64
+    private var indexRule: IndexRule
 
     private static let flushBytes = 1 << 20
 
@@ -31,7 +28,7 @@ final class CleanedSegment {
         self.directory = directory
         self.base = base
         self.mode = mode
-        maxTimestampOffset = base
+        indexRule = IndexRule(base: base)
         log =
             dryRun
             ? nil
@@ -48,17 +45,10 @@ final class CleanedSegment {
             throw EventLogError(
                 .tooBig, "\(directory): compacted segment \(base) would exceed Kafka's 2^31-1 bytes or offsets")
         }
-        if header.maxTimestamp > maxTimestamp {
-            maxTimestamp = header.maxTimestamp
-            maxTimestampOffset = header.lastOffset
-        }
-        if bytesSinceIndexEntry > ActiveSegment.indexIntervalBytes {
-            offsetEntries.append(
-                OffsetIndexEntry(relativeOffset: Int32(header.lastOffset - base), position: Int32(size)))
+        if let entry = indexRule.add(header, at: size, size: batch.count) {
+            offsetEntries.append(entry)
             appendTimeEntryIfNewer()
-            bytesSinceIndexEntry = 0
         }
-        bytesSinceIndexEntry += batch.count
         size += batch.count
         records += Int(header.recordsCount)
         guard log != nil else { return }
@@ -67,8 +57,7 @@ final class CleanedSegment {
     }
 
     private func appendTimeEntryIfNewer() {
-        guard maxTimestamp >= 0, maxTimestamp > timeEntries.last?.timestamp ?? -1 else { return }
-        timeEntries.append(TimeIndexEntry(timestamp: maxTimestamp, relativeOffset: Int32(maxTimestampOffset - base)))
+        if let entry = indexRule.timeEntry() { timeEntries.append(entry) }
     }
 
     private func flush() throws(EventLogError) {
@@ -87,19 +76,11 @@ final class CleanedSegment {
         guard let log else { return }
         try flush()
         try log.syncData()
-        let offsets = ByteBuffer(capacity: offsetEntries.count * OffsetIndexEntry.size)
-        offsets.appendZeros(offsetEntries.count * OffsetIndexEntry.size)
-        for (i, entry) in offsetEntries.enumerated() {
-            entry.store(to: offsets.baseAddress + i * OffsetIndexEntry.size)
-        }
-        try writeIndex(.offsetIndex, offsets)
-        let times = ByteBuffer(capacity: timeEntries.count * TimeIndexEntry.size)
-        times.appendZeros(timeEntries.count * TimeIndexEntry.size)
-        for (i, entry) in timeEntries.enumerated() { entry.store(to: times.baseAddress + i * TimeIndexEntry.size) }
-        try writeIndex(.timeIndex, times)
+        try writeIndex(.offsetIndex, offsetEntries.fileBytes)
+        try writeIndex(.timeIndex, timeEntries.fileBytes)
     }
 
-    private func writeIndex(_ kind: SegmentFileKind, _ bytes: ByteBuffer) throws(EventLogError) {
+    private func writeIndex(_ kind: SegmentFileKind, _ bytes: [UInt8]) throws(EventLogError) {
         let file = try FileHandle.open(
             SegmentSwap.path(directory, base, kind, SegmentSwap.cleanedSuffix), flags: O_WRONLY | O_CREAT | O_TRUNC,
             mode: mode)

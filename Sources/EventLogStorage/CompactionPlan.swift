@@ -92,14 +92,10 @@ struct CompactionPlan {
 /// Decodes the batches of a segment for compaction, reusing its buffers.
 /// Not thread-safe.
 final class SegmentBatchReader {
-    private let lz4 = KafkaLZ4()
-    private let buffer = ByteBuffer(capacity: 256 << 10)
+    private let decoder = BatchDecoder()
     /// The records and headers of the batch last decoded.
-    private(set) var records: [RecordView] = []
-    private(set) var headers: [HeaderView] = []
-
-    /// The most a batch may decompress to, as for cursors.
-    static let maxDecompressedBatch = 1 << 30
+    var records: [RecordView] { decoder.records }
+    var headers: [HeaderView] { decoder.headers }
 
     /// Walks the whole batches of `bytes`, checking each CRC, decoding each
     /// one's records and calling `visit`, which finds them in `records`
@@ -130,27 +126,16 @@ final class SegmentBatchReader {
     private(set) var decoded = false
 
     private func decode(_ bytes: UnsafeRawBufferPointer, _ batch: ScannedBatch) throws(FormatError) -> Bool {
-        records.removeAll(keepingCapacity: true)
-        headers.removeAll(keepingCapacity: true)
+        decoder.records.removeAll(keepingCapacity: true)
+        decoder.headers.removeAll(keepingCapacity: true)
         decoded = false
         let header = batch.header
         let payload = UnsafeRawBufferPointer(
             rebasing: bytes[batch.position + RecordBatchHeader.size..<batch.position + header.totalSize])
         // Kafka does not filter control batches (transaction markers) by key.
         guard !header.isControl else { return false }
-        switch header.compression {
-        case .some(.none):
-            try RecordDecoder.decode(recordsSection: payload, header: header, into: &records, headers: &headers)
-        case .some(.lz4):
-            buffer.removeAll()
-            _ = try RecordDecoder.decode(
-                lz4Frame: payload, using: lz4, buffer: buffer, limit: Self.maxDecompressedBatch, header: header,
-                into: &records, headers: &headers)
-        default:
-            return false
-        }
-        decoded = true
-        return true
+        decoded = try decoder.decode(header, payload: payload)
+        return decoded
     }
 }
 
@@ -174,9 +159,6 @@ final class KeyOffsetMap {
         slots = Array(repeating: Slot(hash: 0, keyStart: 0, keyLength: -1, offset: 0), count: 1024)
         mask = 1023
     }
-
-    /// Bytes held: the table and the keys.
-    var memoryBytes: Int { slots.count * MemoryLayout<Slot>.stride + arena.capacity }
 
     func put(_ key: UnsafeRawBufferPointer, offset: Int64) {
         let hash = Self.hash(key)

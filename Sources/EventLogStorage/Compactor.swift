@@ -364,7 +364,6 @@ private final class MergeGroup {
 
     /// The permission bits of the segment being replaced, for its successor.
     private static func fileMode(_ path: String) -> mode_t {
-        var st = stat()
-        return stat(path, &st) == 0 ? st.st_mode & 0o777 : 0o644
+        (try? FileSystem.status(of: path)).map { $0.st_mode & 0o777 } ?? 0o644
     }
 }

@@ -72,6 +72,7 @@ public final class DirectoryHandle: @unchecked Sendable {
 
     /// fstatat(2) of `name`, not following a link.
     public func status(of name: String) throws(EventLogError) -> stat {
+        try FaultInjection.check(.stat, child(name))
         var st = stat()
         guard fstatat(file.fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else {
             throw .system("stat", path: child(name), errno: errno)

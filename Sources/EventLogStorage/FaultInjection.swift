@@ -8,7 +8,7 @@ import Glibc
 import Synchronization
 
 public enum FaultInjection {
-    public enum Operation: Sendable { case open, truncate, allocate, sync, write, map, rename, remove }
+    public enum Operation: Sendable { case open, stat, lock, truncate, allocate, sync, write, map, rename, remove }
 
     /// Returns an errno value to fail the operation on `path` with, or nil.
     public typealias Injector = @Sendable (Operation, String) -> Int32?

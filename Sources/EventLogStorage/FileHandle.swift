@@ -101,6 +101,7 @@ public final class FileHandle {
 
     /// fstat(2).
     public func status() throws(EventLogError) -> stat {
+        try FaultInjection.check(.stat, path)
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw .system("fstat", path: path, errno: errno) }
         return st
@@ -114,13 +115,14 @@ public final class FileHandle {
     /// removed, renamed away or replaced since the open.
     public func isStillAtPath() throws(EventLogError) -> Bool {
         let held = try status()
-        var st = stat()
-        return stat(path, &st) == 0 && st.st_dev == held.st_dev && st.st_ino == held.st_ino
+        guard let st = try? FileSystem.status(of: path) else { return false }
+        return st.st_dev == held.st_dev && st.st_ino == held.st_ino
     }
 
     /// flock(2) LOCK_EX; without `wait`, false when another open file
     /// description holds the lock.
     public func lockExclusively(wait: Bool) throws(EventLogError) -> Bool {
+        try FaultInjection.check(.lock, path)
         var rc: Int32
         repeat { rc = flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) } while rc != 0 && errno == EINTR
         guard rc != 0 else { return true }
@@ -273,16 +275,25 @@ public enum FileSystem {
         throw .system("mkdir", path: path, errno: errno)
     }
 
-    public static func isDirectory(_ path: String) -> Bool {
+    /// stat(2) of `path`, or lstat(2) (the link itself) without `followingLinks`.
+    public static func status(of path: String, followingLinks: Bool = true) throws(EventLogError) -> stat {
+        try FaultInjection.check(.stat, path)
         var st = stat()
-        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+        guard (followingLinks ? stat(path, &st) : lstat(path, &st)) == 0 else {
+            throw .system("stat", path: path, errno: errno)
+        }
+        return st
+    }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        guard let st = try? status(of: path) else { return false }
+        return st.st_mode & S_IFMT == S_IFDIR
     }
 
     /// The device and inode `path` names now (following links), or nil if
     /// it names nothing: tells whether a directory was removed or replaced.
     public static func identity(of path: String) -> FileIdentity? {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return nil }
+        guard let st = try? status(of: path) else { return nil }
         return FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
     }
 

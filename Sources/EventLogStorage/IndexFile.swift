@@ -84,11 +84,6 @@ public final class IndexFile {
         count += 1
     }
 
-    /// Forgets entries from `newCount` on.
-    public func truncate(toEntries newCount: Int) {
-        count = min(count, newCount)
-    }
-
     /// Shrinks the file to its entries (roll, close, recovery).
     public func trim() throws(EventLogError) {
         try file.truncate(to: count * entrySize)

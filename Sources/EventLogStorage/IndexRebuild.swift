@@ -1,7 +1,6 @@
 // Rebuilding a segment's .index and .timeindex from its batches, by the rule
-// the writer follows (FORMAT.md §6.3: Kafka's LogSegment.append with a
-// 4096-byte interval, plus the final time-index entry Kafka forces when a
-// segment is closed), and putting them in place so that a reader never maps
+// the writer follows (IndexRule, plus the final time-index entry Kafka forces
+// when a segment is closed), and putting them in place so that a reader never maps
 // a half-written index: each goes into a new file that is synced and then
 // renamed over the old one, whose pages stay valid for whoever maps them.
 import EventLogFormat
@@ -11,34 +10,27 @@ struct IndexReplay {
     let base: Int64
     private(set) var offsetEntries: [OffsetIndexEntry] = []
     private(set) var timeEntries: [TimeIndexEntry] = []
-    private(set) var maxTimestamp: Int64 = -1
-    private var maxTimestampOffset: Int64
-    private var bytesSinceEntry = 0
+    private var rule: IndexRule
+    var maxTimestamp: Int64 { rule.maxTimestamp }
     /// The offset after the last batch added.
     private(set) var nextOffset: Int64
 
     init(base: Int64) {
         self.base = base
-        maxTimestampOffset = base
+        rule = IndexRule(base: base)
         nextOffset = base
     }
 
     /// Takes the next batch, at `position`. Batches whose offsets go back or
     /// do not fit the segment's int32 relative offsets get no entries.
     mutating func add(_ header: RecordBatchHeader, at position: Int) {
-        guard header.baseOffset >= nextOffset, let relative = Int32(exactly: header.lastOffset - base),
-            let bytePosition = Int32(exactly: position)
+        guard header.baseOffset >= nextOffset, Int32(exactly: header.lastOffset - base) != nil,
+            Int32(exactly: position) != nil
         else { return }
-        if header.maxTimestamp > maxTimestamp {
-            maxTimestamp = header.maxTimestamp
-            maxTimestampOffset = header.lastOffset
-        }
-        if bytesSinceEntry > ActiveSegment.indexIntervalBytes {
-            offsetEntries.append(OffsetIndexEntry(relativeOffset: relative, position: bytePosition))
+        if let entry = rule.add(header, at: position, size: header.totalSize) {
+            offsetEntries.append(entry)
             appendTimeEntryIfNewer()
-            bytesSinceEntry = 0
         }
-        bytesSinceEntry += header.totalSize
         nextOffset = header.nextOffset
     }
 
@@ -46,9 +38,7 @@ struct IndexReplay {
     mutating func finish() { appendTimeEntryIfNewer() }
 
     private mutating func appendTimeEntryIfNewer() {
-        guard maxTimestamp >= 0, let relative = Int32(exactly: maxTimestampOffset - base) else { return }
-        if let last = timeEntries.last, maxTimestamp <= last.timestamp { return }
-        timeEntries.append(TimeIndexEntry(timestamp: maxTimestamp, relativeOffset: relative))
+        if let entry = rule.timeEntry() { timeEntries.append(entry) }
     }
 }
 
@@ -57,15 +47,8 @@ enum IndexRebuild {
     /// again with BatchResync), and forces the closing time-index entry.
     static func replay(_ bytes: UnsafeRawBufferPointer, base: Int64) -> IndexReplay {
         var replay = IndexReplay(base: base)
-        var position = 0
-        while position < bytes.count {
-            let outcome = BatchScanner.scan(bytes, from: position, limit: bytes.count) {
-                replay.add($0.header, at: $0.position)
-            }
-            guard outcome.validEnd < bytes.count,
-                let next = BatchResync.nextBatch(after: outcome.validEnd, in: bytes, limit: bytes.count)
-            else { break }
-            position = next
+        _ = BatchScanner.scan(bytes, from: 0, limit: bytes.count, onDamage: .resync) {
+            replay.add($0.header, at: $0.position)
         }
         replay.finish()
         return replay
@@ -73,22 +56,12 @@ enum IndexRebuild {
 
     /// Replaces the segment's index files with the replayed entries.
     static func write(_ replay: IndexReplay, directory: String, mode: mode_t) throws(EventLogError) {
-        var offsetBytes = [UInt8](repeating: 0, count: replay.offsetEntries.count * OffsetIndexEntry.size)
-        offsetBytes.withUnsafeMutableBytes { raw in
-            for (i, entry) in replay.offsetEntries.enumerated() {
-                entry.store(to: raw.baseAddress! + i * OffsetIndexEntry.size)
-            }
-        }
-        var timeBytes = [UInt8](repeating: 0, count: replay.timeEntries.count * TimeIndexEntry.size)
-        timeBytes.withUnsafeMutableBytes { raw in
-            for (i, entry) in replay.timeEntries.enumerated() {
-                entry.store(to: raw.baseAddress! + i * TimeIndexEntry.size)
-            }
-        }
         try replace(
-            SegmentFileName.path(directory: directory, base: replay.base, .offsetIndex), with: offsetBytes, mode: mode)
+            SegmentFileName.path(directory: directory, base: replay.base, .offsetIndex),
+            with: replay.offsetEntries.fileBytes, mode: mode)
         try replace(
-            SegmentFileName.path(directory: directory, base: replay.base, .timeIndex), with: timeBytes, mode: mode)
+            SegmentFileName.path(directory: directory, base: replay.base, .timeIndex),
+            with: replay.timeEntries.fileBytes, mode: mode)
     }
 
     /// Writes `bytes` to a new file, syncs it and renames it to `path`.

@@ -5,53 +5,52 @@
 // first read after a seek by offset may decode only one LZ4 block of a batch
 // already checked in full (PointRead.swift).
 //
-// Borrowed results: the records of one `read` call point into buffers and
-// mappings that the cursor keeps until its next call. Not thread-safe: a
+// Three files: this one seeks, reads and moves between segments;
+// LogCursorBatches.swift loads and checks one batch; RecordHandOut.swift
+// hands its records out. Borrowed results: the records of one `read` call
+// point into buffers and mappings that the cursor keeps until its next call. Not thread-safe: a
 // cursor belongs to one thread at a time.
 import EventLogFormat
 import Synchronization
 
 public final class LogCursor {
-    private let state: LogState
+    let state: LogState
     /// The next offset to be assigned, which for the writer's own process
     /// counts records still waiting in the producer batch.
     private let endOffset: () -> Int64
 
     // Position.
-    private var segment: SegmentReader?
+    var segment: SegmentReader?
     private var segmentEnd: Int?  // set once the segment is known to be closed
     private var activeFileSize: (base: Int64, size: Int) = (-1, 0)  // the active segment's file size, last seen
-    private var position = 0
-    @exclusivity(unchecked) public private(set) var nextOffset: Int64
+    var position = 0
+    @exclusivity(unchecked) public internal(set) var nextOffset: Int64
 
-    // The batch being returned. These and the per-call results are touched
-    // for every record: the runtime exclusivity checks a class's stored
-    // properties get by default cost more than the decoding itself, and a
-    // cursor is used by one thread at a time by contract.
-    @exclusivity(unchecked) private var batchRecords: [RecordView] = []
-    @exclusivity(unchecked) private var batchHeaders: [HeaderView] = []
-    @exclusivity(unchecked) private var batchCursor = 0
-    @exclusivity(unchecked) private var batchNextOffset: Int64 = 0
-    private var batchBuffer: ByteBuffer?
+    // The batch being returned and the per-call results. Touched for every
+    // record: the runtime exclusivity checks a class's stored properties
+    // get by default cost more than the decoding itself, and a cursor is
+    // used by one thread at a time by contract.
+    @exclusivity(unchecked) var handOut = RecordHandOut()
+    /// The offset after the batch loaded (or walked over) last.
+    @exclusivity(unchecked) var batchNextOffset: Int64 = 0
+    var batchBuffer: ByteBuffer?
     /// Set by a seek by offset until the batch it found is loaded: that load
     /// may read one block of the batch (PointRead.swift) instead of all.
-    private var seekedIntoBatch = false
+    var seekedIntoBatch = false
 
-    // What the current call returned, and what it must keep alive.
-    @exclusivity(unchecked) public private(set) var records: [RecordView] = []
-    @exclusivity(unchecked) public private(set) var headers: [HeaderView] = []
-    private var retiredBuffers: [ByteBuffer] = []
-    private var freeBuffers: [ByteBuffer] = []
-    private var retiredSegments: [SegmentReader] = []
+    // What the current call must keep alive.
+    var retiredBuffers: [ByteBuffer] = []
+    var freeBuffers: [ByteBuffer] = []
+    var retiredSegments: [SegmentReader] = []
 
-    private let lz4 = KafkaLZ4()
+    let decoder = BatchDecoder()
+
+    /// The records the last `read` returned; `headerStart` indexes `headers`.
+    public var records: [RecordView] { handOut.records }
+    public var headers: [HeaderView] { handOut.headers }
 
     /// Ends this cursor's waits early, from any thread.
     public let interruption: CursorInterruption
-
-    /// The most a batch may decompress to. Bounds what hostile input can make
-    /// us allocate; the writer's batches stay far below it.
-    static let maxDecompressedBatch = 1 << 30
 
     public static let oldest = Int64.max - 1
     public static let latest = Int64.max
@@ -112,18 +111,8 @@ public final class LogCursor {
     private func position(at target: Int64, head: HeadState) throws(EventLogError) {
         let limit = try currentLimit(head)
         let reader = segment!
-        var hint = reader.position(
+        let hint = reader.position(
             forOffset: target, entries: entryCount(head.offsetIndexEntries, reader, head), limit: limit)
-        // The index entry promises a whole batch at `hint` that ends below the
-        // target. A damaged or stale index breaks the promise: the walk then
-        // starts from the segment's first batch instead.
-        if hint > 0
-            && (BatchResync.plausibleHeader(reader.bytes(limit: limit), at: hint, limit: limit).map {
-                $0.lastOffset >= target
-            } ?? true)
-        {
-            hint = 0
-        }
         position = walk(from: hint, limit: limit, head: head, offsetSought: target) { $0.lastOffset >= target }
     }
 
@@ -160,22 +149,15 @@ public final class LogCursor {
             let maxTimestamp =
                 isActive ? head.activeMaxTimestamp : (reader.indexedMaxTimestamp() ?? maxTimestampByWalking(limit))
             guard maxTimestamp >= timestamp else { continue }
-            var hint = reader.position(
+            let hint = reader.position(
                 forTimestamp: timestamp, entries: entryCount(head.timeIndexEntries, reader, head),
                 offsetEntries: entryCount(head.offsetIndexEntries, reader, head), limit: limit)
-            if hint > 0
-                && (BatchResync.plausibleHeader(reader.bytes(limit: limit), at: hint, limit: limit).map {
-                    $0.maxTimestamp >= timestamp
-                } ?? true)
-            {
-                hint = 0
-            }
             position = walk(from: hint, limit: limit, head: head, offsetSought: nil) { $0.maxTimestamp >= timestamp }
             guard position < limit else { continue }
             // The batch holds the record; decode it to learn its offset.
             let header = try loadBatch(limit: limit, head: head)
             nextOffset = header.baseOffset
-            for record in batchRecords where record.timestamp >= timestamp {
+            for record in handOut.batchRecords where record.timestamp >= timestamp {
                 nextOffset = record.offset
                 break
             }
@@ -196,8 +178,11 @@ public final class LogCursor {
         position = try currentLimit(head)
     }
 
-    /// Walks batch headers from `start` to the first batch that satisfies
-    /// `found`, without checking CRCs or decompressing. Returns its position
+    /// Walks batch headers from `start`, an index hint, to the first batch
+    /// that satisfies `found`, without checking CRCs or decompressing. The
+    /// index promises a whole batch at the hint that comes before what is
+    /// sought; a damaged or stale index breaks the promise, and the walk then
+    /// starts from the segment's first batch instead. Returns its position
     /// (or `limit`). At a header it cannot parse it goes on from the next
     /// intact batch (BatchResync), so a seek can get past damage; but if that
     /// batch already satisfies `found` and does not hold `offsetSought`, what
@@ -209,7 +194,8 @@ public final class LogCursor {
         let reader = segment!
         let bytes = reader.bytes(limit: limit)
         var at = start
-        var trusted = start  // the last position known to start a batch
+        if at > 0 && (BatchResync.plausibleHeader(bytes, at: at, limit: limit).map(found) ?? true) { at = 0 }
+        var trusted = at  // the last position known to start a batch
         // The batch read first must start at or after the offset the batch
         // before it ends at (offsetProblem checks that).
         batchNextOffset = reader.base
@@ -225,18 +211,28 @@ public final class LogCursor {
             }
             // A length that was itself damaged may have jumped past good
             // batches: look again from the last batch start.
-            let indexed = BatchResync.indexedStart(
-                after: trusted, directory: state.directory, base: reader.base,
-                entries: entryCount(head.offsetIndexEntries, reader, head))
-            guard let next = BatchResync.nextBatch(after: trusted, in: bytes, limit: limit, indexedStart: indexed),
-                next > at || trusted == at,
-                let header = BatchResync.validatedHeader(bytes, at: next, limit: limit)
+            guard let (next, header) = nextIntactBatch(after: trusted, limit: limit, head: head),
+                next > at || trusted == at
             else { return at }
             if found(header) && !(offsetSought.map { header.baseOffset <= $0 } ?? false) { return at }
             at = next
             trusted = next
         }
         return at
+    }
+
+    /// The first intact batch of the open segment after `damaged` (its
+    /// .index helps find it), or nil.
+    func nextIntactBatch(after damaged: Int, limit: Int, head: HeadState) -> (Int, RecordBatchHeader)? {
+        let reader = segment!
+        let bytes = reader.bytes(limit: limit)
+        let indexed = BatchResync.indexedStart(
+            after: damaged, directory: state.directory, base: reader.base,
+            entries: entryCount(head.offsetIndexEntries, reader, head))
+        guard let next = BatchResync.nextBatch(after: damaged, in: bytes, limit: limit, indexedStart: indexed),
+            let header = BatchResync.validatedHeader(bytes, at: next, limit: limit)
+        else { return nil }
+        return (next, header)
     }
 
     private func maxTimestampByWalking(_ limit: Int) -> Int64 {
@@ -249,6 +245,22 @@ public final class LogCursor {
 
     // MARK: Reading
 
+    /// Reads the next record as `read(maxCount: 1, ...)` would and lends it
+    /// to `body` with the headers its `headerStart` indexes, valid only
+    /// inside `body`; nil if none arrived in time. While the loaded batch
+    /// holds records this takes one straight from it, without the per-call
+    /// work of `read` (one-record reads, as Cursor.next makes, were twice
+    /// as slow with it), and leaves `records` and `headers` as they were.
+    public func withNextRecord<R>(timeoutMilliseconds: Int, _ body: (RecordView, [HeaderView]) -> R)
+        throws(EventLogError) -> R?
+    {
+        if !state.isClosed, let record = handOut.takeOne(nextOffset: &nextOffset, batchEnd: batchNextOffset) {
+            return body(record, handOut.batchHeaders)
+        }
+        guard try read(maxCount: 1, timeoutMilliseconds: timeoutMilliseconds) == 1 else { return nil }
+        return body(handOut.records[0], handOut.headers)
+    }
+
     /// Reads up to `maxCount` records into `records`/`headers`, waiting up to
     /// `timeoutMilliseconds` (0: no wait, < 0: forever) for the first one.
     /// Returns how many it read (0: none arrived in time).
@@ -258,18 +270,19 @@ public final class LogCursor {
         let deadline: UInt64? =
             timeoutMilliseconds < 0 ? nil : monotonicNanoseconds() + UInt64(timeoutMilliseconds) * 1_000_000
         while true {
-            takeFromBatch(maxCount: maxCount)
-            if records.count == maxCount { return records.count }
+            handOut.take(maxCount: maxCount, nextOffset: &nextOffset, batchEnd: batchNextOffset)
+            let taken = handOut.records.count
+            if taken == maxCount { return taken }
             let (head, sequence) = state.snapshot()
             let loaded: Bool
             do { loaded = try loadNextBatch(head) } catch {
                 // Records already taken come first: the damage stays where it
                 // is and the next call reports it.
-                if !records.isEmpty { return records.count }
+                if taken > 0 { return taken }
                 throw error
             }
             if loaded { continue }
-            if !records.isEmpty || timeoutMilliseconds == 0 { return records.count }
+            if taken > 0 || timeoutMilliseconds == 0 { return taken }
             if let deadline, monotonicNanoseconds() >= deadline { return 0 }
             if interruption.consume() { return 0 }
             let published = state.waitForPublish(after: sequence, deadline: deadline) {
@@ -287,81 +300,10 @@ public final class LogCursor {
     }
 
     private func beginCall() {
-        records.removeAll(keepingCapacity: true)
-        headers.removeAll(keepingCapacity: true)
+        handOut.beginCall()
         freeBuffers.append(contentsOf: retiredBuffers)
         retiredBuffers.removeAll(keepingCapacity: true)
         retiredSegments.removeAll(keepingCapacity: true)
-    }
-
-    private func takeFromBatch(maxCount: Int) {
-        // Records before the position (a seek into the batch) are passed over.
-        while batchCursor < batchRecords.count && batchRecords[batchCursor].offset < nextOffset { batchCursor += 1 }
-        if takeRun(upTo: min(batchRecords.count, batchCursor + (maxCount - records.count))) { return }
-        while batchCursor < batchRecords.count && records.count < maxCount {
-            var record = batchRecords[batchCursor]
-            batchCursor += 1
-            guard record.offset >= nextOffset else { continue }
-            if record.headerCount > 0 {
-                let start = headers.count
-                headers.append(contentsOf: batchHeaders[record.headerStart..<record.headerStart + record.headerCount])
-                record.headerStart = start
-            } else {
-                record.headerStart = headers.count  // an empty range of `headers`, never past its end
-            }
-            records.append(record)
-            nextOffset = record.offset + 1
-        }
-        if batchCursor == batchRecords.count {
-            // Compaction can leave offsets after a batch's last record, and
-            // empty or control batches hold none: the next offset is past them.
-            nextOffset = max(nextOffset, batchNextOffset)
-        }
-    }
-
-    /// Takes the batch's records from `batchCursor` to `runEnd` as a whole:
-    /// by swapping arrays when the run is the whole batch and the call has
-    /// taken nothing yet, else by appending the run in one copy (copying
-    /// record by record was 6-7% of a replay). Only for a run whose offsets
-    /// start at `nextOffset` or later and rise, which is every run but those
-    /// of crafted batches; false, taking nothing, for any other.
-    private func takeRun(upTo runEnd: Int) -> Bool {
-        guard batchCursor < runEnd, batchRecords[batchCursor].offset >= nextOffset else { return false }
-        let run = batchCursor..<runEnd
-        var previous = batchRecords[batchCursor].offset
-        for index in run.dropFirst() {
-            guard batchRecords[index].offset > previous else { return false }
-            previous = batchRecords[index].offset
-        }
-        let wholeRest = runEnd == batchRecords.count
-        if run.count == batchRecords.count && records.isEmpty && headers.isEmpty {
-            // Header ranges index the batch's headers, which come along; the
-            // batch is left empty, so taken.
-            swap(&records, &batchRecords)
-            swap(&headers, &batchHeaders)
-            batchCursor = 0
-        } else {
-            let firstRecord = records.count
-            records.append(contentsOf: batchRecords[run])
-            // A run's headers are contiguous in the batch's headers, in
-            // record order: they move as one block, and the run's header
-            // ranges shift by the distance the block moved.
-            let headerFrom = batchRecords[run.lowerBound].headerStart
-            let last = batchRecords[runEnd - 1]
-            let headerTo = last.headerStart + last.headerCount
-            let shift = headers.count - headerFrom
-            if headerTo > headerFrom { headers.append(contentsOf: batchHeaders[headerFrom..<headerTo]) }
-            if shift != 0 {
-                for index in firstRecord..<records.count { records[index].headerStart += shift }
-            }
-            batchCursor = runEnd
-        }
-        nextOffset = previous + 1
-        if wholeRest {
-            // Compaction can leave offsets after a batch's last record.
-            nextOffset = max(nextOffset, batchNextOffset)
-        }
-        return true
     }
 
     /// Decodes the next batch, moving to the next segment when the current
@@ -434,175 +376,6 @@ public final class LogCursor {
         }
     }
 
-    /// Validates and decodes the batch at `position`, then advances past it.
-    /// A damaged batch is `corrupt`, naming the file and byte position and
-    /// where reading can go on; the position stays, so reading again reports
-    /// it again until the cursor seeks past it.
-    @discardableResult
-    private func loadBatch(limit: Int, head: HeadState) throws(EventLogError) -> RecordBatchHeader {
-        let reader = segment!
-        let bytes = reader.bytes(limit: limit)
-        let window = UnsafeRawBufferPointer(rebasing: bytes[position..<limit])
-        if seekedIntoBatch, let header = try loadSoughtBlock(reader, window: window, limit: limit, head: head) {
-            return header
-        }
-        let header: RecordBatchHeader
-        do throws(FormatError) {
-            let peeked = try RecordBatchHeader(parsing: window)
-            guard peeked.totalSize <= window.count else {
-                throw FormatError(
-                    kind: .truncated, position: 8,
-                    detail:
-                        "batch of \(peeked.totalSize) bytes runs past the end of the data (\(window.count) bytes left)")
-            }
-            header = try RecordBatch.validate(UnsafeRawBufferPointer(rebasing: window.prefix(peeked.totalSize)))
-        } catch {
-            throw EventLogError(
-                .corrupt,
-                "\(reader.logPath): \(error.detail) at byte \(position + error.position)"
-                    + resumeNote(limit: limit, head: head))
-        }
-        // baseOffset is outside the CRC: a damaged one would give every
-        // record a wrong offset, so it must fit between its neighbours.
-        if let problem = try offsetProblem(header, limit: limit, head: head) {
-            throw EventLogError(
-                .corrupt,
-                "\(reader.logPath): \(problem) at byte \(position)"
-                    + resumeNote(limit: limit, head: head))
-        }
-        let payload = UnsafeRawBufferPointer(
-            rebasing: window[RecordBatchHeader.size..<header.totalSize])
-        if let buffer = batchBuffer { retiredBuffers.append(buffer) }
-        batchBuffer = nil
-        batchRecords.removeAll(keepingCapacity: true)
-        batchHeaders.removeAll(keepingCapacity: true)
-        // Control batches (transaction markers in Kafka logs) carry no data
-        // for consumers; Kafka's clients skip them too.
-        if header.isControl { return finishBatch(header) }
-        let learnsLayout = seekedIntoBatch && header.compression == .lz4
-        seekedIntoBatch = false
-        do throws(FormatError) {
-            switch header.compression {
-            case .some(.none):
-                retiredSegments.append(reader)
-                try RecordDecoder.decode(
-                    recordsSection: payload, header: header, into: &batchRecords, headers: &batchHeaders)
-            case .some(.lz4):
-                let buffer = freeBuffers.popLast() ?? ByteBuffer(capacity: 256 << 10)
-                buffer.removeAll()
-                batchBuffer = buffer
-                let records = try RecordDecoder.decode(
-                    lz4Frame: payload, using: lz4, buffer: buffer, limit: Self.maxDecompressedBatch, header: header,
-                    into: &batchRecords, headers: &batchHeaders)
-                if learnsLayout,
-                    let layout = BatchLayout(
-                        header: header, section: records, blockStarts: lz4.lastFrameBlocks, records: batchRecords)
-                {
-                    reader.remember(layout, at: position)
-                }
-            default:
-                throw FormatError(
-                    kind: .unsupportedCompression, position: 21,
-                    detail: "compression codec \(header.attributes & 7) is not supported")
-            }
-        } catch {
-            batchRecords.removeAll()
-            throw EventLogError(
-                .corrupt,
-                "\(reader.logPath): \(error.detail) at byte \(position + RecordBatchHeader.size + error.position)"
-                    + "; the next batch starts at offset \(header.nextOffset)")
-        }
-        return finishBatch(header)
-    }
-
-    /// After a seek, decodes only the block of the batch at `position` that
-    /// holds `nextOffset`, if this mapping's reader already checked the
-    /// batch in full (SegmentReader.layout). The position stays on the
-    /// batch until its last block is decoded: reading on past the block
-    /// loads the batch in full, skipping the records already returned. Nil:
-    /// load the batch in full now.
-    private func loadSoughtBlock(
-        _ reader: SegmentReader, window: UnsafeRawBufferPointer, limit: Int, head: HeadState
-    ) throws(EventLogError) -> RecordBatchHeader? {
-        guard let layout = reader.layout(at: position), let header = try? RecordBatchHeader(parsing: window),
-            layout.matches(header), header.totalSize <= window.count,
-            try offsetProblem(header, limit: limit, head: head) == nil
-        else { return nil }
-        if let buffer = batchBuffer { retiredBuffers.append(buffer) }
-        let buffer = freeBuffers.popLast() ?? ByteBuffer(capacity: 64 << 10)
-        buffer.removeAll()
-        batchBuffer = buffer
-        guard
-            let reachesBatchEnd = PointRead.decode(
-                layout, frame: UnsafeRawBufferPointer(rebasing: window[RecordBatchHeader.size..<header.totalSize]),
-                header: header, target: nextOffset, lz4: lz4, buffer: buffer, into: &batchRecords,
-                headers: &batchHeaders)
-        else { return nil }
-        seekedIntoBatch = false
-        if reachesBatchEnd { return finishBatch(header) }
-        batchCursor = 0
-        return header
-    }
-
-    /// Why the offsets of a batch that passed its CRC check cannot be right,
-    /// or nil: they must lie in the segment's relative-offset range, after
-    /// the batch read before and before the batch that follows (or the end
-    /// of the log, or the next segment).
-    private func offsetProblem(_ header: RecordBatchHeader, limit: Int, head: HeadState) throws(EventLogError)
-        -> String?
-    {
-        let reader = segment!
-        let lower = max(reader.base, batchNextOffset)
-        var upper: Int64?
-        let after = position + header.totalSize
-        if limit - after >= RecordBatchHeader.size,
-            let next = try? RecordBatchHeader(
-                parsing: UnsafeRawBufferPointer(rebasing: reader.bytes(limit: limit)[after...]))
-        {
-            upper = next.baseOffset
-        } else if reader.base == head.activeBase {
-            upper = head.nextOffset
-        } else {
-            upper = try state.catalog.segmentBases(version: head.catalogVersion).first { $0 > reader.base }
-            // A segment compaction is replacing (or has just replaced) holds
-            // the records of the segments listed after it until they are
-            // deleted: that overlap is no damage.
-            if let listed = upper, header.nextOffset > listed {
-                upper =
-                    SegmentSwap.isReplacing(directory: state.directory, base: reader.base)
-                    ? nil : try state.catalog.segmentBases(version: nil).first { $0 > reader.base }
-            }
-        }
-        if header.baseOffset < lower || upper.map({ header.nextOffset > $0 }) == true
-            || header.lastOffset - reader.base > Int64(Int32.max)
-        {
-            return "batch offsets \(header.baseOffset)...\(header.lastOffset) do not fit between \(lower) and "
-                + (upper.map { "\($0)" } ?? "the segment's end")
-        }
-        return nil
-    }
-
-    /// Where reading can go on after the damaged batch at `position`, for
-    /// the error message: the next intact batch of the segment, if any.
-    private func resumeNote(limit: Int, head: HeadState) -> String {
-        let reader = segment!
-        let bytes = reader.bytes(limit: limit)
-        let indexed = BatchResync.indexedStart(
-            after: position, directory: state.directory, base: reader.base,
-            entries: entryCount(head.offsetIndexEntries, reader, head))
-        guard let next = BatchResync.nextBatch(after: position, in: bytes, limit: limit, indexedStart: indexed),
-            let header = BatchResync.validatedHeader(bytes, at: next, limit: limit)
-        else { return "; no intact batch follows in this segment" }
-        return "; the next intact batch starts at byte \(next) (offset \(header.baseOffset))"
-    }
-
-    private func finishBatch(_ header: RecordBatchHeader) -> RecordBatchHeader {
-        batchCursor = 0
-        batchNextOffset = header.nextOffset
-        position += header.totalSize
-        return header
-    }
-
     // MARK: Segments
 
     private func open(segmentBase base: Int64, head: HeadState) throws(EventLogError) {
@@ -615,7 +388,7 @@ public final class LogCursor {
 
     /// How far the current segment may be read: what the head published for
     /// the active segment, the file size for a closed one.
-    private func currentLimit(_ head: HeadState) throws(EventLogError) -> Int {
+    func currentLimit(_ head: HeadState) throws(EventLogError) -> Int {
         let reader = segment!
         if reader.base == head.activeBase {
             // Never past the end of the file, whatever a damaged head file
@@ -635,18 +408,16 @@ public final class LogCursor {
         return end
     }
 
-    private func entryCount(_ published: UInt32, _ reader: SegmentReader, _ head: HeadState) -> Int? {
+    func entryCount(_ published: UInt32, _ reader: SegmentReader, _ head: HeadState) -> Int? {
         reader.base == head.activeBase && published != LogState.allEntries ? Int(published) : nil
     }
 
-    private func resetBatch() {
+    func resetBatch() {
         seekedIntoBatch = false
         if let buffer = batchBuffer { retiredBuffers.append(buffer) }
         batchBuffer = nil
         batchNextOffset = 0
-        batchRecords.removeAll(keepingCapacity: true)
-        batchHeaders.removeAll(keepingCapacity: true)
-        batchCursor = 0
+        handOut.clearBatch()
     }
 
     private func checkOpen() throws(EventLogError) {

@@ -281,7 +281,7 @@ public final class LogWriter: @unchecked Sendable {
         do { header = try RecordBatchHeader(parsing: bytes) } catch {
             throw EventLogError(.io, "\(state.directory): sealed batch unreadable: \(error)")
         }
-        if segment.needsRoll(batchSize: size, lastOffset: header.lastOffset, segmentBytes: configuration.segmentBytes) {
+        if segment.needsRoll(batchSize: size, lastOffset: header.lastOffset) {
             try roll(to: header.baseOffset)
         }
         try segment.append(batch: bytes, header: header)

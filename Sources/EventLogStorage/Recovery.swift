@@ -90,14 +90,14 @@ enum Recovery {
         var lower = base
         for (i, batch) in batches.enumerated() {
             let header = batch.header
-            guard header.baseOffset >= lower, header.lastOffset - base <= Int64(Int32.max) else { return i }
-            let trusted = i == 0 && startsAtIndexEntry
-            if !trusted, i + 1 < batches.count, batches[i + 1].header.baseOffset < header.nextOffset { return i }
-            if !trusted, let published, Int64(batch.position + header.totalSize) == published.committedPosition,
-                header.nextOffset != published.nextOffset
-            {
-                return i
+            var offsets = BatchOffsets(segmentBase: base, lower: lower)
+            if !(i == 0 && startsAtIndexEntry) {
+                offsets.nextBatchBase = i + 1 < batches.count ? batches[i + 1].header.baseOffset : nil
+                if let published, Int64(batch.position + header.totalSize) == published.committedPosition {
+                    offsets.published = published.nextOffset
+                }
             }
+            if offsets.problem(header) != nil { return i }
             lower = header.nextOffset
         }
         return batches.count
@@ -144,17 +144,12 @@ enum Recovery {
             }
         }
         for (i, entry) in entries.enumerated() {
-            guard entry.relativeOffset >= 0, Int64(entry.relativeOffset) <= maxRelative, entry.position > 0,
-                Int(entry.position) < bytes.count,
-                i == 0
-                    || (entry.relativeOffset > entries[i - 1].relativeOffset
-                        && entry.position > entries[i - 1].position)
+            guard entry.follows(i == 0 ? nil : entries[i - 1]), Int64(entry.relativeOffset) <= maxRelative,
+                Int(entry.position) < bytes.count
             else { return false }
         }
         for entry in [entries.first, entries.last].compactMap({ $0 }) {
-            guard let header = BatchResync.validatedHeader(bytes, at: Int(entry.position), limit: bytes.count),
-                header.lastOffset == base + Int64(entry.relativeOffset)
-            else { return false }
+            guard pointsAtItsBatch(entry, bytes, base: base) else { return false }
         }
         let timeEntries = times.withUnsafeBytes { raw in
             (0..<raw.count / TimeIndexEntry.size).map {
@@ -162,11 +157,9 @@ enum Recovery {
             }
         }
         for (i, entry) in timeEntries.enumerated() {
-            guard entry.timestamp >= 0, entry.relativeOffset >= 0, Int64(entry.relativeOffset) <= maxRelative,
-                i == 0
-                    || (entry.timestamp > timeEntries[i - 1].timestamp
-                        && entry.relativeOffset >= timeEntries[i - 1].relativeOffset)
-            else { return false }
+            guard entry.follows(i == 0 ? nil : timeEntries[i - 1]), Int64(entry.relativeOffset) <= maxRelative else {
+                return false
+            }
         }
         return tailMatches(entries, timeEntries, base: base, bytes: bytes)
     }
@@ -176,38 +169,31 @@ enum Recovery {
     /// have been due an entry by the 4096-byte rule, the batches there must
     /// end exactly at the end of the file, and the last .timeindex entry must
     /// hold the largest timestamp of those batches and name a batch whose
-    /// largest timestamp it is. Walks one index interval of headers.
+    /// largest timestamp it is. Walks the headers after the last .index
+    /// entry: one index interval when the index is sound.
     private static func tailMatches(
         _ entries: [OffsetIndexEntry], _ timeEntries: [TimeIndexEntry], base: Int64, bytes: UnsafeRawBufferPointer
     ) -> Bool {
-        var position = entries.last.map { Int($0.position) } ?? 0
+        let lastEntry = entries.last.map { Int($0.position) }
         var bytesSinceEntry = 0
+        var dueAnEntry = false
         var tailMaxTimestamp: Int64 = -1
-        while position < bytes.count {
-            guard let header = try? RecordBatchHeader(parsing: UnsafeRawBufferPointer(rebasing: bytes[position...])),
-                header.totalSize <= bytes.count - position,
-                bytesSinceEntry <= ActiveSegment.indexIntervalBytes || position == Int(entries.last?.position ?? -1)
-            else { return false }
-            bytesSinceEntry =
-                position == Int(entries.last?.position ?? -1) ? header.totalSize : bytesSinceEntry + header.totalSize
-            tailMaxTimestamp = max(tailMaxTimestamp, header.maxTimestamp)
-            position += header.totalSize
+        let tail = BatchScanner.scan(bytes, from: lastEntry ?? 0, limit: bytes.count, checkCRC: false) { batch in
+            if batch.position != lastEntry && bytesSinceEntry > IndexRule.intervalBytes { dueAnEntry = true }
+            bytesSinceEntry = (batch.position == lastEntry ? 0 : bytesSinceEntry) + batch.header.totalSize
+            tailMaxTimestamp = max(tailMaxTimestamp, batch.header.maxTimestamp)
         }
+        guard tail.validEnd == bytes.count, !dueAnEntry else { return false }
         guard let last = timeEntries.last else { return tailMaxTimestamp < 0 }
         guard last.timestamp >= tailMaxTimestamp else { return false }
         // The batch the last entry names: found from the .index like a seek.
         let target = base + Int64(last.relativeOffset)
-        var at = entries.last(where: { base + Int64($0.relativeOffset) < target }).map { Int($0.position) } ?? 0
-        while at < bytes.count {
-            guard let header = try? RecordBatchHeader(parsing: UnsafeRawBufferPointer(rebasing: bytes[at...])),
-                header.totalSize <= bytes.count - at
-            else { return false }
-            if header.lastOffset >= target {
-                return header.lastOffset == target && header.maxTimestamp == last.timestamp
-            }
-            at += header.totalSize
+        let from = entries.last(where: { base + Int64($0.relativeOffset) < target }).map { Int($0.position) } ?? 0
+        var named: RecordBatchHeader?
+        _ = BatchScanner.scan(bytes, from: from, limit: bytes.count, checkCRC: false) { batch in
+            if named == nil && batch.header.lastOffset >= target { named = batch.header }
         }
-        return false
+        return named.map { $0.lastOffset == target && $0.maxTimestamp == last.timestamp } ?? false
     }
 
     /// The prefix of the .index that is believable: entries strictly
@@ -217,52 +203,42 @@ enum Recovery {
     private static func trustedOffsetEntries(
         directory: String, base: Int64, bytes: UnsafeRawBufferPointer, head: HeadState?
     ) throws(EventLogError) -> [OffsetIndexEntry] {
-        let path = SegmentFileName.path(directory: directory, base: base, .offsetIndex)
-        guard let index = try IndexFile.openForReading(path: path, entrySize: OffsetIndexEntry.size, count: nil)
-        else { return [] }
-        var entries: [OffsetIndexEntry] = []
-        let limit = head.map { min(index.count, Int($0.offsetIndexEntries)) } ?? index.count
-        for i in 0..<limit {
-            let entry = OffsetIndexEntry(loadingFrom: index.entry(i))
-            if let previous = entries.last {
-                guard entry.relativeOffset > previous.relativeOffset, entry.position > previous.position else { break }
-            }
-            guard entry.position > 0, Int(entry.position) < bytes.count, entry.relativeOffset >= 0 else { break }
-            entries.append(entry)
-        }
-        while let last = entries.last {
-            let at = Int(last.position)
-            if let header = try? RecordBatchHeader(parsing: UnsafeRawBufferPointer(rebasing: bytes[at...])),
-                at + header.totalSize <= bytes.count,
-                (try? RecordBatch.validate(UnsafeRawBufferPointer(rebasing: bytes[at..<at + header.totalSize]))) != nil,
-                header.lastOffset == base + Int64(last.relativeOffset)
-            {
-                break
-            }
-            entries.removeLast()
-        }
+        var entries: [OffsetIndexEntry] = try trustedPrefix(
+            .offsetIndex, directory: directory, base: base, published: head?.offsetIndexEntries
+        ) { Int($0.position) < bytes.count }
+        while let last = entries.last, !pointsAtItsBatch(last, bytes, base: base) { entries.removeLast() }
         return entries
+    }
+
+    /// Whether an intact batch (structure and CRC) starts where `entry`
+    /// says, with the last offset it names.
+    private static func pointsAtItsBatch(_ entry: OffsetIndexEntry, _ bytes: UnsafeRawBufferPointer, base: Int64)
+        -> Bool
+    {
+        BatchResync.validatedHeader(bytes, at: Int(entry.position), limit: bytes.count)?.lastOffset
+            == base + Int64(entry.relativeOffset)
     }
 
     /// The believable prefix of the .timeindex up to relative offset `upTo`.
     private static func trustedTimeEntries(
         directory: String, base: Int64, upTo relative: Int32, head: HeadState?
     ) throws(EventLogError) -> [TimeIndexEntry] {
-        let path = SegmentFileName.path(directory: directory, base: base, .timeIndex)
-        guard let index = try IndexFile.openForReading(path: path, entrySize: TimeIndexEntry.size, count: nil)
-        else { return [] }
-        var entries: [TimeIndexEntry] = []
-        let limit = head.map { min(index.count, Int($0.timeIndexEntries)) } ?? index.count
-        for i in 0..<limit {
-            let entry = TimeIndexEntry(loadingFrom: index.entry(i))
-            guard entry.timestamp >= 0, entry.relativeOffset >= 0, entry.relativeOffset <= relative else { break }
-            if let previous = entries.last {
-                guard entry.timestamp > previous.timestamp, entry.relativeOffset >= previous.relativeOffset else {
-                    break
-                }
-            } else if entry.timestamp == 0 && entry.relativeOffset == 0 {
-                break  // preallocated zeros, not an entry
-            }
+        try trustedPrefix(.timeIndex, directory: directory, base: base, published: head?.timeIndexEntries) {
+            $0.relativeOffset <= relative && !$0.isPreallocated
+        }
+    }
+
+    /// The entries of an index file, as many as the head published (all
+    /// without a head), while each follows the one before it and `accept`s.
+    private static func trustedPrefix<Entry: IndexEntry>(
+        _ kind: SegmentFileKind, directory: String, base: Int64, published: UInt32?, accept: (Entry) -> Bool
+    ) throws(EventLogError) -> [Entry] {
+        let path = SegmentFileName.path(directory: directory, base: base, kind)
+        guard let index = try IndexFile.openForReading(path: path, entrySize: Entry.size, count: nil) else { return [] }
+        var entries: [Entry] = []
+        for i in 0..<min(index.count, published.map { Int($0) } ?? index.count) {
+            let entry = Entry(loadingFrom: index.entry(i))
+            guard entry.follows(entries.last), accept(entry) else { break }
             entries.append(entry)
         }
         return entries

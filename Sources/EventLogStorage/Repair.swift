@@ -134,9 +134,7 @@ public enum Repair {
     /// The permission bits of an existing file, for files that replace it or
     /// sit beside it.
     private static func permissions(of file: FileHandle) throws(EventLogError) -> mode_t {
-        var st = stat()
-        guard fstat(file.fd, &st) == 0 else { throw .system("fstat", path: file.path, errno: errno) }
-        return st.st_mode & 0o777
+        try file.status().st_mode & 0o777
     }
 
     /// Tells readers, and the next writer, where the log now ends. A

@@ -143,7 +143,6 @@ public enum Retention {
     }
 
     private static func fileSize(_ path: String) -> Int {
-        var st = stat()
-        return stat(path, &st) == 0 ? Int(st.st_size) : 0
+        (try? FileSystem.status(of: path)).map { Int($0.st_size) } ?? 0
     }
 }

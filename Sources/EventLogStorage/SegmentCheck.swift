@@ -140,10 +140,7 @@ private struct SegmentChecker {
     var nextTimeEntry = 0
     var timeIndexReported = false
 
-    let lz4 = KafkaLZ4()
-    let buffer = ByteBuffer(capacity: 64 << 10)
-    var records: [RecordView] = []
-    var headers: [HeaderView] = []
+    let decoder = BatchDecoder(bufferCapacity: 64 << 10)
 
     init(_ input: SegmentCheck.Input) {
         self.input = input
@@ -162,8 +159,17 @@ private struct SegmentChecker {
             problem(
                 input.logPath, 0, "segment base \(input.base) is below the previous segment's next offset \(previous)")
         }
-        loadOffsetIndex()
-        loadTimeIndex()
+        let base = input.base
+        let offsets: [OffsetIndexEntry] = loadIndex(
+            input.offsetIndex, published: input.offsetIndexEntries, offsets: true
+        ) {
+            "offset \(base &+ Int64($0.relativeOffset)), position \($0.position)"
+        }
+        let times: [TimeIndexEntry] = loadIndex(input.timeIndex, published: input.timeIndexEntries, offsets: false) {
+            "timestamp \($0.timestamp), offset \(base &+ Int64($0.relativeOffset))"
+        }
+        offsetEntries = offsets
+        timeEntries = times
         var position = 0
         while position < end {
             guard let next = step(at: position) else { break }
@@ -240,29 +246,25 @@ private struct SegmentChecker {
     /// neighbours: not below the batch before, not past the batch after (or
     /// the next segment, or what the writer published).
     private mutating func offsetProblem(_ header: RecordBatchHeader, at position: Int) -> String? {
-        if header.baseOffset < lowerBound {
-            return "batch offsets \(header.baseOffset)...\(header.lastOffset) go back (expected \(lowerBound) or later)"
-        }
-        if header.lastOffset - input.base > Int64(Int32.max) {
-            return "batch last offset \(header.lastOffset) is more than 2^31-1 past the segment base \(input.base)"
-        }
         let after = position + header.totalSize
-        if end - after >= RecordBatchHeader.size,
-            let next = try? RecordBatchHeader(parsing: UnsafeRawBufferPointer(rebasing: bytes[after..<end])),
-            next.baseOffset < header.nextOffset
-        {
+        let offsets = BatchOffsets(
+            segmentBase: input.base, lower: lowerBound,
+            nextBatchBase: BatchOffsets.baseOffset(in: bytes, at: after, limit: end),
+            end: after == end ? input.nextSegmentBase : nil,
+            published: after == input.publishedEnd ? input.publishedNextOffset : nil)
+        let range = "batch offsets \(header.baseOffset)...\(header.lastOffset)"
+        switch offsets.problem(header) {
+        case nil: return nil
+        case .goesBack: return "\(range) go back (expected \(lowerBound) or later)"
+        case .pastRelativeRange:
+            return "batch last offset \(header.lastOffset) is more than 2^31-1 past the segment base \(input.base)"
+        case .overlapsNext(let next):
             overlapsPrevious = true
-            return
-                "batch offsets \(header.baseOffset)...\(header.lastOffset) overlap the next batch's (from \(next.baseOffset))"
+            return "\(range) overlap the next batch's (from \(next))"
+        case .reachesEnd(let nextBase): return "\(range) reach the next segment's base \(nextBase)"
+        case .disagreesWithPublished(let published):
+            return "\(range) disagree with the published next offset \(published)"
         }
-        if after == end, let nextBase = input.nextSegmentBase, header.nextOffset > nextBase {
-            return "batch offsets \(header.baseOffset)...\(header.lastOffset) reach the next segment's base \(nextBase)"
-        }
-        if after == input.publishedEnd, let published = input.publishedNextOffset, header.nextOffset != published {
-            return
-                "batch offsets \(header.baseOffset)...\(header.lastOffset) disagree with the published next offset \(published)"
-        }
-        return nil
     }
 
     /// Decompresses and decodes the records, which must lie in the batch's
@@ -271,18 +273,8 @@ private struct SegmentChecker {
         -> String?
     {
         let payload = UnsafeRawBufferPointer(rebasing: batch[RecordBatchHeader.size...])
-        records.removeAll(keepingCapacity: true)
-        headers.removeAll(keepingCapacity: true)
         do throws(FormatError) {
-            switch header.compression {
-            case .some(.none):
-                try RecordDecoder.decode(recordsSection: payload, header: header, into: &records, headers: &headers)
-            case .some(.lz4):
-                buffer.removeAll()
-                _ = try RecordDecoder.decode(
-                    lz4Frame: payload, using: lz4, buffer: buffer, limit: LogCursor.maxDecompressedBatch,
-                    header: header, into: &records, headers: &headers)
-            default:
+            guard try decoder.decode(header, payload: payload) else {
                 return "compression codec \(header.attributes & 7) is not supported (at byte \(position + 21))"
             }
         } catch {
@@ -290,7 +282,7 @@ private struct SegmentChecker {
                 + "(byte \(error.position) of its records section)"
         }
         var previous = header.baseOffset &- 1
-        for record in records {
+        for record in decoder.records {
             guard record.offset > previous, record.offset <= header.lastOffset else {
                 return "record offset \(record.offset) is out of order in the batch at byte \(position) "
                     + "(offsets \(header.baseOffset)...\(header.lastOffset))"
@@ -410,75 +402,42 @@ private struct SegmentChecker {
 
     // MARK: Indexes
 
-    private mutating func loadOffsetIndex() {
-        guard let data = input.offsetIndex else {
+    /// The entries of an index file up to the first that does not follow
+    /// the one before it (reported), within what the head published for
+    /// the active segment; nil data is a missing file.
+    private mutating func loadIndex<Entry: IndexEntry>(
+        _ data: UnsafeRawBufferPointer?, published: Int?, offsets: Bool, describe: (Entry) -> String
+    ) -> [Entry] {
+        guard let data else {
             result.indexNeedsRebuild = true
-            return
+            return []
         }
-        let size = OffsetIndexEntry.size
+        let size = Entry.size
         if data.count % size != 0 {
-            reportOffsetIndex(at: data.count - data.count % size, "length \(data.count) is not a multiple of \(size)")
+            report(offsets, at: data.count - data.count % size, "length \(data.count) is not a multiple of \(size)")
         }
-        var count = max(0, min(data.count / size, input.offsetIndexEntries ?? Int.max))
-        if input.isLast && input.offsetIndexEntries == nil {
-            // A writer preallocates the active segment's index with zeros.
-            while count > 0 && OffsetIndexEntry(loadingFrom: data.baseAddress! + (count - 1) * size).position == 0 {
-                count -= 1
-            }
+        var count = max(0, min(data.count / size, published ?? Int.max))
+        if input.isLast && published == nil {
+            // A writer preallocates the active segment's indexes with zeros.
+            while count > 0 && Entry(loadingFrom: data.baseAddress! + (count - 1) * size).isPreallocated { count -= 1 }
         }
         // Untrimmed (a crashed or running writer's preallocation): fine to
         // read, but not what Kafka expects of a file it is handed.
         if data.count != count * size { result.indexNeedsRebuild = true }
+        var entries: [Entry] = []
         for i in 0..<count {
-            let entry = OffsetIndexEntry(loadingFrom: data.baseAddress! + i * size)
-            let previous = offsetEntries.last
-            let ordered =
-                entry.relativeOffset >= 0 && entry.position > 0
-                && (previous.map { entry.relativeOffset > $0.relativeOffset && entry.position > $0.position } ?? true)
-            guard ordered else {
-                reportOffsetIndex(
-                    at: i * size,
-                    "entry \(i) (offset \(input.base &+ Int64(entry.relativeOffset)), position \(entry.position)) "
-                        + "does not follow the entry before it")
+            let entry = Entry(loadingFrom: data.baseAddress! + i * size)
+            guard entry.follows(entries.last) else {
+                report(offsets, at: i * size, "entry \(i) (\(describe(entry))) does not follow the entry before it")
                 break
             }
-            offsetEntries.append(entry)
+            entries.append(entry)
         }
+        return entries
     }
 
-    private mutating func loadTimeIndex() {
-        guard let data = input.timeIndex else {
-            result.indexNeedsRebuild = true
-            return
-        }
-        let size = TimeIndexEntry.size
-        if data.count % size != 0 {
-            reportTimeIndex(at: data.count - data.count % size, "length \(data.count) is not a multiple of \(size)")
-        }
-        var count = max(0, min(data.count / size, input.timeIndexEntries ?? Int.max))
-        if input.isLast && input.timeIndexEntries == nil {
-            while count > 0 {
-                let entry = TimeIndexEntry(loadingFrom: data.baseAddress! + (count - 1) * size)
-                guard entry.timestamp == 0 && entry.relativeOffset == 0 else { break }
-                count -= 1
-            }
-        }
-        if data.count != count * size { result.indexNeedsRebuild = true }
-        for i in 0..<count {
-            let entry = TimeIndexEntry(loadingFrom: data.baseAddress! + i * size)
-            let previous = timeEntries.last
-            let ordered =
-                entry.timestamp >= 0 && entry.relativeOffset >= 0
-                && (previous.map { entry.timestamp > $0.timestamp && entry.relativeOffset >= $0.relativeOffset } ?? true)
-            guard ordered else {
-                reportTimeIndex(
-                    at: i * size,
-                    "entry \(i) (timestamp \(entry.timestamp), offset \(input.base &+ Int64(entry.relativeOffset))) "
-                        + "does not follow the entry before it")
-                break
-            }
-            timeEntries.append(entry)
-        }
+    private mutating func report(_ offsets: Bool, at position: Int, _ detail: String) {
+        if offsets { reportOffsetIndex(at: position, detail) } else { reportTimeIndex(at: position, detail) }
     }
 
     /// An .index entry points at each batch start it names, with the

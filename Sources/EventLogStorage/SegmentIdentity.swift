@@ -37,15 +37,13 @@ enum SegmentIdentity {
     /// What lstat says `path` is when it is not a regular file; nil for a
     /// regular file or one that no longer exists.
     static func nonRegularKind(_ path: String) -> String? {
-        var st = stat()
-        guard lstat(path, &st) == 0 else { return nil }
+        guard let st = try? FileSystem.status(of: path, followingLinks: false) else { return nil }
         return FileHandle.kindOfNonRegular(st)
     }
 
     /// Whether anything, even a dangling symlink, has the name `path`.
     static func exists(_ path: String) -> Bool {
-        var st = stat()
-        return lstat(path, &st) == 0
+        (try? FileSystem.status(of: path, followingLinks: false)) != nil
     }
 
     /// The writable open's cheap form of rules 1-3 for the last segment,

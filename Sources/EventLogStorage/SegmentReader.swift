@@ -17,6 +17,8 @@ public final class SegmentReader: @unchecked Sendable {
     private let region: MappedRegion
     /// The file size when mapped (the segment's end, for a closed segment).
     public let mappedFileSize: Int
+    /// The mapped file, to tell whether the name still names it.
+    private let identity: FileIdentity
     private let indexLock = Lock()
     private var offsetIndex: IndexFile??
     private var timeIndex: IndexFile??
@@ -37,7 +39,9 @@ public final class SegmentReader: @unchecked Sendable {
         self.folder = folder
         let file = try folder.open(SegmentFileName.name(base: base, .log), flags: O_RDONLY)
         self.logPath = file.path
-        mappedFileSize = try file.size()
+        let status = try file.status()
+        mappedFileSize = Int(status.st_size)
+        identity = FileIdentity(device: UInt64(status.st_dev), inode: UInt64(status.st_ino))
         region = try file.map(length: active ? Self.activeMappingLength : mappedFileSize, writable: false)
     }
 
@@ -65,8 +69,14 @@ public final class SegmentReader: @unchecked Sendable {
     private static let maxRememberedLayouts = 8192
 
     /// The current size of the file (a closed segment's end).
+    /// `notFound` once the name names another file: compaction replaced the
+    /// segment, and the new file's size says nothing about this mapping.
     public func currentFileSize() throws(EventLogError) -> Int {
-        Int(try folder.status(of: fileName).st_size)
+        let status = try folder.status(of: fileName)
+        guard FileIdentity(device: UInt64(status.st_dev), inode: UInt64(status.st_ino)) == identity else {
+            throw EventLogError(.notFound, "\(logPath): replaced since it was opened")
+        }
+        return Int(status.st_size)
     }
 
     /// A byte position at or before the first batch that can hold `target`,

@@ -141,9 +141,8 @@ public enum SegmentSwap {
     }
 
     private static func sameFile(_ a: String, _ b: String) -> Bool {
-        var sa = stat()
-        var sb = stat()
-        return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
+        guard let identity = FileSystem.identity(of: a) else { return false }
+        return FileSystem.identity(of: b) == identity
     }
 }
 

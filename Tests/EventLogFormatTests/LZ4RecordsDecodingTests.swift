@@ -23,10 +23,11 @@ import Testing
         _ frame: [UInt8], header: RecordBatchHeader, buffer: ByteBuffer, earlier: ([RecordView], [HeaderView])
     ) throws -> [DecodedRecord] {
         var (records, headers) = earlier
+        var blockStarts: [LZ4BlockStart] = []
         _ = try frame.withUnsafeBytes { raw in
             try RecordDecoder.decode(
                 lz4Frame: raw, using: KafkaLZ4(), buffer: buffer, limit: 1 << 30, header: header, into: &records,
-                headers: &headers)
+                headers: &headers, blockStarts: &blockStarts)
         }
         return Array(materialize(records, headers).dropFirst(earlier.0.count))
     }
@@ -120,11 +121,12 @@ import Testing
                 }
                 let kind = try #require(reference?.kind, "section of \(section.count) bytes, \(count) records")
                 var (records, headers) = Self.earlier()
+                var blockStarts: [LZ4BlockStart] = []
                 expectFormatError(kind, at: reference?.position) {
                     _ = try compressed.withUnsafeBytes { raw in
                         try RecordDecoder.decode(
                             lz4Frame: raw, using: KafkaLZ4(), buffer: ByteBuffer(capacity: 16), limit: 1 << 30,
-                            header: header, into: &records, headers: &headers)
+                            header: header, into: &records, headers: &headers, blockStarts: &blockStarts)
                     }
                 }
                 #expect(records.count == 1 && headers.count == 1)

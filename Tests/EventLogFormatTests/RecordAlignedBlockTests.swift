@@ -14,7 +14,11 @@ import Testing
         #expect(Array(frame.prefix(7)) == [0x04, 0x22, 0x4D, 0x18, 0x60, 0x40, 0x82])
         let lz4 = KafkaLZ4()
         let output = ByteBuffer(capacity: 16)
-        let count = try frame.withUnsafeBytes { try lz4.decompress($0, into: output, limit: 1 << 30) }
+        var blocks: [LZ4BlockStart] = []
+        let count = try frame.withUnsafeBytes {
+            try lz4.decompress($0, into: output, limit: 1 << 30, blockStarts: &blocks) { (_: Int) throws(FormatError) in
+            }
+        }
         let section = output.withUnsafeBytes { Array($0) }
         #expect(lz4fDecompress(frame, capacity: count) == section)
         var starts = Set<Int>()
@@ -26,7 +30,6 @@ import Testing
             }
             #expect(position == bytes.count)
         }
-        let blocks = lz4.lastFrameBlocks
         #expect(blocks.count > 8)
         let ends = blocks.dropFirst().map(\.outputPosition) + [count]
         for (block, end) in zip(blocks, ends) { #expect(end - block.outputPosition <= 64 << 10) }
@@ -42,8 +45,13 @@ import Testing
         let reader = KafkaLZ4()
         let walkedFrame = walked.withUnsafeBytes { Array($0) }
         let scratch = ByteBuffer(capacity: 16)
-        _ = try walkedFrame.withUnsafeBytes { try reader.decompress($0, into: scratch, limit: 1 << 30) }
-        #expect(reader.lastFrameBlocks.map(\.outputPosition) == blocks.map(\.outputPosition))
+        var walkedBlocks: [LZ4BlockStart] = []
+        _ = try walkedFrame.withUnsafeBytes {
+            try reader.decompress($0, into: scratch, limit: 1 << 30, blockStarts: &walkedBlocks) {
+                (_: Int) throws(FormatError) in
+            }
+        }
+        #expect(walkedBlocks.map(\.outputPosition) == blocks.map(\.outputPosition))
     }
 
     @Test func bytesThatAreNotRecordsStillFrame() throws {

@@ -58,7 +58,7 @@ enum FuzzInput {
     }
 
     /// Recovery's scan, with and without CRCs, and resynchronisation from
-    /// where it stops.
+    /// where it stops, alone and as the index rebuild's scan does it.
     static func scan(_ segment: UnsafeRawBufferPointer) {
         for checkCRC in [true, false] {
             let outcome = BatchScanner.scan(segment, from: 0, limit: segment.count, checkCRC: checkCRC)
@@ -66,13 +66,23 @@ enum FuzzInput {
             if let next = BatchResync.nextBatch(after: outcome.validEnd, in: segment, limit: segment.count) {
                 precondition(next > outcome.validEnd && BatchResync.isIntact(segment, at: next, limit: segment.count))
             }
+            var previous = -1
+            let resynced = BatchScanner.scan(
+                segment, from: 0, limit: segment.count, checkCRC: checkCRC, onDamage: .resync
+            ) {
+                precondition($0.position > previous)
+                previous = $0.position
+            }
+            precondition(resynced.validEnd == outcome.validEnd)
         }
     }
 
     /// Every header a walk finds, decoded behind the CRC's back: the LZ4
     /// reader and the record decoder see whatever the payload holds.
     static func decodeEveryHeader(_ segment: UnsafeRawBufferPointer) {
-        let lz4 = KafkaLZ4()
+        let reference = BatchDecoder(bufferCapacity: 4096, limit: 1 << 24)
+        // Starts tiny, so that its buffer moves under the records decoded so far.
+        let decoder = BatchDecoder(bufferCapacity: 16, limit: 1 << 24)
         let buffer = ByteBuffer(capacity: 4096)
         var records: [RecordView] = []
         var headers: [HeaderView] = []
@@ -83,26 +93,26 @@ enum FuzzInput {
             let end = min(header.totalSize, window.count)
             _ = try? RecordBatch.validate(UnsafeRawBufferPointer(rebasing: window.prefix(end)))
             let payload = UnsafeRawBufferPointer(rebasing: window[RecordBatchHeader.size..<end])
-            records.removeAll(keepingCapacity: true)
-            headers.removeAll(keepingCapacity: true)
             if header.compression == .lz4 {
+                // Decompressing first and decoding afterwards is the reference.
                 buffer.removeAll()
+                records.removeAll(keepingCapacity: true)
+                headers.removeAll(keepingCapacity: true)
                 var outcome: Result<[DecodedRecord], FormatError>
                 do {
-                    let count = try lz4.decompress(payload, into: buffer, limit: 1 << 24)
+                    let count = try reference.lz4.decompress(payload, into: buffer, limit: 1 << 24)
                     let section = UnsafeRawBufferPointer(start: buffer.baseAddress, count: count)
                     try RecordDecoder.decode(recordsSection: section, header: header, into: &records, headers: &headers)
                     outcome = .success(DecodedRecord.copies(records, headers))
                 } catch {
                     outcome = .failure(error)
                 }
-                decodeWhileDecompressing(payload, header, lz4: lz4, agreeingWith: outcome)
+                decodeWhileDecompressing(payload, header, decoder: decoder, agreeingWith: outcome)
             } else {
-                _ = try? RecordDecoder.decode(
-                    recordsSection: payload, header: header, into: &records, headers: &headers)
+                _ = try? reference.decode(header, payload: payload)
             }
-            for record in records {
-                precondition(record.headerStart + record.headerCount <= headers.count)
+            for record in reference.records {
+                precondition(record.headerStart + record.headerCount <= reference.headers.count)
             }
             position += max(end, RecordBatchHeader.size)
         }
@@ -113,23 +123,16 @@ enum FuzzInput {
     /// or an error; the same error unless the frame itself is damaged, in
     /// which case a damaged record before the damage may be reported first.
     static func decodeWhileDecompressing(
-        _ payload: UnsafeRawBufferPointer, _ header: RecordBatchHeader, lz4: KafkaLZ4,
+        _ payload: UnsafeRawBufferPointer, _ header: RecordBatchHeader, decoder: BatchDecoder,
         agreeingWith reference: Result<[DecodedRecord], FormatError>
     ) {
-        var records: [RecordView] = []
-        var headers: [HeaderView] = []
-        // Starts tiny, so that it moves under the records decoded so far.
-        let buffer = ByteBuffer(capacity: 16)
         do {
-            _ = try RecordDecoder.decode(
-                lz4Frame: payload, using: lz4, buffer: buffer, limit: 1 << 24, header: header, into: &records,
-                headers: &headers)
+            try decoder.decode(header, payload: payload)
             guard case .success(let expected) = reference else { preconditionFailure("decoded a batch that fails") }
-            // The views point into the buffer, which must outlive them.
-            let decoded = withExtendedLifetime(buffer) { DecodedRecord.copies(records, headers) }
-            precondition(decoded == expected, "decoded different records")
+            precondition(
+                DecodedRecord.copies(decoder.records, decoder.headers) == expected, "decoded different records")
         } catch {
-            precondition(records.isEmpty && headers.isEmpty, "a failed decode left records behind")
+            precondition(decoder.records.isEmpty && decoder.headers.isEmpty, "a failed decode left records behind")
             guard case .failure(let expected) = reference else { preconditionFailure("failed on a good batch") }
             if expected.kind != .invalidLZ4Frame && expected.kind != .tooLarge && expected.kind != .truncated {
                 precondition(error.kind == expected.kind && error.position == expected.position, "another error")
