@@ -1,5 +1,5 @@
 // CompactedBatchBuilder re-encodes a batch that the log cleaner filtered,
-// as Kafka's MemoryRecords.buildRetainedRecordsInto does (KAFKA-FORMAT.md §5):
+// as Kafka's MemoryRecords.buildRetainedRecordsInto does (Docs/FORMAT.md §12):
 // the batch keeps its baseOffset, lastOffsetDelta, partitionLeaderEpoch,
 // producer fields, timestamp type and flags; the kept records keep their
 // offsets (so offset deltas may have gaps) and timestamps; recordsCount is

@@ -2,7 +2,7 @@
 // `.index` holds (int32 relativeOffset, int32 position) and `.timeindex` holds
 // (int64 timestamp, int32 relativeOffset), big-endian and packed with no
 // header. An entry's relative offset is the lastOffset of the batch it points
-// at (KAFKA-FORMAT.md §4).
+// at (Docs/FORMAT.md §6).
 
 /// What both kinds of index entry offer their readers.
 public protocol IndexEntry {

@@ -1,4 +1,4 @@
-// Kafka's LZ4 framing (KAFKA-FORMAT.md §3): one LZ4 frame per batch, written
+// Kafka's LZ4 framing (Docs/FORMAT.md §5): one LZ4 frame per batch, written
 // as Kafka's Lz4BlockOutputStream writes it (FLG 0x60, BD 0x40, HC 0x82,
 // independent blocks of at most 64 KiB, raw blocks flagged with the high bit,
 // EndMark, no checksums). A batch's records are framed in smaller blocks that

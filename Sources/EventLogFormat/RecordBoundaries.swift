@@ -1,5 +1,5 @@
 // Where records start in a records section, found from their length
-// varints alone (KAFKA-FORMAT.md §2): the writer uses it to end LZ4 blocks at
+// varints alone (Docs/FORMAT.md §4): the writer uses it to end LZ4 blocks at
 // record boundaries, and a reader to learn, from a batch it has decoded in
 // full, which of its blocks start at a record. Neither decodes fields.
 

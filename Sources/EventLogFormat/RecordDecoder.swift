@@ -1,4 +1,4 @@
-// Decoding the records section of a batch (KAFKA-FORMAT.md §2) into borrowed
+// Decoding the records section of a batch (Docs/FORMAT.md §4) into borrowed
 // views, with the checks of Kafka's DefaultRecord.readFrom: each record's
 // length matches the bytes its fields take, lengths and counts are in range,
 // the section holds exactly recordsCount records and nothing after them.

@@ -1,4 +1,4 @@
-// The byte layout of one record (KAFKA-FORMAT.md §2), on the writing side:
+// The byte layout of one record (Docs/FORMAT.md §4), on the writing side:
 // length varint, attributes byte 0, timestampDelta varlong, offsetDelta
 // varint, key and value as varint length (-1 = null) plus bytes, then the
 // headers. Sizes are computed first so a record is written in one pass

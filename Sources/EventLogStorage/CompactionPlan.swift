@@ -2,7 +2,7 @@
 // closed segments it examines (every segment but the last, as listed when
 // it starts; segments a writer adds later are not touched), and the map from
 // each key to the offset of its last record, built over those segments and
-// the active one up to what its writer had published (KAFKA-FORMAT.md §5:
+// the active one up to what its writer had published (Docs/FORMAT.md §12:
 // a record is obsolete if its key appears again at a later offset).
 //
 // The map keeps every key exactly (no digests, so no collision can drop a

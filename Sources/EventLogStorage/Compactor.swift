@@ -1,4 +1,4 @@
-// Compactor: Kafka's log cleaner for a log directory (KAFKA-FORMAT.md §5,
+// Compactor: Kafka's log cleaner for a log directory (Docs/FORMAT.md §12,
 // Docs/FORMAT.md §12). In the closed segments it keeps only the latest
 // record of each key, keeps tombstones until their delete horizon passes and
 // records without a key always (Kafka drops those; we never lose data a

@@ -1,7 +1,7 @@
 // Checking one segment, its bytes and its indexes, without any I/O: every
 // batch's structure and CRC, its records (decompressed and decoded), the
 // order of offsets within and across segments, and whether each .index and
-// .timeindex entry says what Kafka's rules say it must (KAFKA-FORMAT.md §4).
+// .timeindex entry says what Kafka's rules say it must (Docs/FORMAT.md §6).
 // Verify runs it over every segment, recover uses its findings to decide
 // where to cut, and the fuzz target runs it over arbitrary bytes, so nothing
 // here may trap on hostile input. Damage does not end the check: the next

@@ -1,4 +1,4 @@
-// The byte vectors of KAFKA-FORMAT.md, which Kafka, kafka-python and aiokafka
+// Golden byte vectors (Docs/FORMAT.md §3-§5 describe their bytes), which Kafka, kafka-python and aiokafka
 // all read: if these pass, files we write have the bytes those readers expect.
 import EventLogFormat
 import Testing

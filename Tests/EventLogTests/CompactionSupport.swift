@@ -1,4 +1,4 @@
-// A model of what compaction must leave (KAFKA-FORMAT.md §5), and helpers to
+// A model of what compaction must leave (Docs/FORMAT.md §12), and helpers to
 // build logs batch by batch and read them back. The model tracks each
 // batch's delete horizon, since tombstones expire per batch: the first pass
 // that keeps a tombstone of a batch stamps the batch, a later pass at or past

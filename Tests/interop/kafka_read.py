@@ -9,7 +9,7 @@ Kafka's Java code relies on: the LZ4 framing of each compressed batch (one
 frame, FLG 0x60 = independent blocks, BD 0x40, correct header checksum, blocks
 of <= 64 KiB, EndMark exactly at the batch end), the batch header fields,
 offset continuity across the directory, no torn or zero-filled tail, and the
-meaning of .index / .timeindex entries (KAFKA-FORMAT.md sections 3, 4, 6, 8).
+meaning of .index / .timeindex entries (Docs/FORMAT.md sections 3 to 6).
 
 Why: kafka-python is lenient (it accepts linked LZ4 blocks, ignores trailing
 bytes, never checks indexes), so "kafka-python can read it" does not prove that
@@ -47,7 +47,7 @@ except ImportError:  # kafka-python falls back to a (slow) pure-Python CRC
     _crc32c = None
 
 # ---------------------------------------------------------------------------
-# Constants (KAFKA-FORMAT.md section 1, 3, 4)
+# Constants (Docs/FORMAT.md sections 3, 5, 6)
 
 HEADER = struct.Struct(">qiibIhiqqqhii")   # the 61-byte RecordBatch v2 header
 HEADER_SIZE = HEADER.size                  # 61
