@@ -1,4 +1,5 @@
 // swift-tools-version:6.0
+// SPDX-License-Identifier: Apache-2.0
 //
 // libeventlog: an embeddable append-only event log in Kafka's segment format.
 //

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench.c - the benchmark's command line: libeventlog against SQLite, LMDB
  * and RocksDB, plus the one-core ceilings (LZ4, memcpy), all measured in one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench.h - what the files of the benchmark share: the run configuration,
  * the generated data set, the engine interface every store implements, the

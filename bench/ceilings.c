@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ceilings.c - what one core can do with the same bytes, measured in the
  * same run: liblz4 compression and decompression of the data set's key and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * crash.c - time to open a log after its writer was killed mid-append.
  *

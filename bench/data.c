@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * data.c - the deterministic data set: JSON-like events built from a fixed
  * seed with splitmix64, so every machine and every run appends the same

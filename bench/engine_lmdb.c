@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * engine_lmdb.c - LMDB as an append-only log: one database with
  * MDB_INTEGERKEY, key = offset (a native 64-bit integer), value =

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * engine_rocksdb.c - RocksDB through its C API as an append-only log: key =
  * offset as 8 big-endian bytes (so keys arrive in order), value = timestamp

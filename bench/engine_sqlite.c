@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * engine_sqlite.c - SQLite as the append-only log a C programmer would
  * build with it: WAL journal, one table

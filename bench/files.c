@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * files.c - the few file-system chores of the benchmark: removing a scratch
  * directory, adding up what a store occupies on disk, joining paths.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hist.c - the log-linear latency histogram of hist.h. Bucket b >= 1 holds
  * values in [128 << b, 256 << b) in 128 steps of 1 << b; bucket 0 holds

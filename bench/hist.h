@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hist.h - a latency histogram in the manner of HdrHistogram: log-linear
  * buckets (powers of two, each split into 128 linear sub-buckets), so any

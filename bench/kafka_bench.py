@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Ship and import throughput on librdkafka's mock cluster (loopback), each
 beside its ceiling measured in the same run on the same records: a plain
 librdkafka producer with ship's default settings, and a plain read_committed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * metrics.c - the registry of measured values: each metric gets one sample
  * per run of the suite, and the report prints the median. A metric that a

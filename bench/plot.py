@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Draws the benchmark chart from the JSON that `eventlog_bench` writes.
 
 Left: throughput per engine (records/s, log scale; medians of the runs).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * report.c - the output of a run: one text table (medians over the runs;
  * every peer value followed by its ratio to libeventlog's; libeventlog's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tail.c - tail latency: how long a record takes from the writer's flush to
  * a waiting reader, in the writer's process (a reader thread on the same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wakeup.c - the wake-up ceiling: what the machine itself gives a reader in
  * another process that waits for a writer, with no library in between. The

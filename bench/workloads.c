@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * workloads.c - the workloads every store runs through engine_ops, in the
  * same order and with the same data for each:

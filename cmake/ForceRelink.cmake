@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Deletes LIBRARY when any file in INPUTS (a ;-list) is newer, so that the
 # next `swift build` links it again. SwiftPM does not track files that only
 # linker flags name (the version script), so it would keep a stale library.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Build-time check that include/eventlog.h declares every @c function of the
  * Swift module EventLogCABI with the same C signature. Compiled with
  * -fsyntax-only, never linked: SwiftPM's generated EventLogCABI-Swift.h

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* consumer.c - follows a log with a named cursor, in near real time, from
  * another process than the writer. It opens the log read-only, resumes after
  * the position its name last committed, prints each record as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* producer.c - appends events to a log, as fast as it can or at a set rate,
  * asynchronously (batched; visible within the linger time) or synchronously
  * (each append durable before the next: sync mode "batch").

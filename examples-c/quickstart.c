@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* quickstart.c - the smallest complete use of libeventlog: open a log, append
  * one record, flush it so cursors can see it, read it back, close.
  * Usage: quickstart [DIR]   (default ./quickstart.log; created if missing)

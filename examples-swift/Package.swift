@@ -1,4 +1,5 @@
 // swift-tools-version:6.0
+// SPDX-License-Identifier: Apache-2.0
 //
 // A Swift program that uses libeventlog through its Swift API, as an
 // application would: it depends on this repository by path.

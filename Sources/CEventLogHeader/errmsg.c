@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The thread-local last-error message of the C API. Kept in C because a
  * _Thread_local buffer is the one per-thread storage that needs no
  * allocation, no destructor and no registration from Swift. */

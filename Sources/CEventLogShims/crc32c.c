@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* CRC-32C (Castagnoli), as Kafka's record batches use it.
  *
  * Written by hand rather than taken from a library: the one library that does

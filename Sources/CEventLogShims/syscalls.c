@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* GNU-only system calls that Swift's Glibc module does not import. */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The batches of a log directory one by one, as Kafka's kafka-dump-log shows
 // them: offsets, record count, byte position and size in the segment file,
 // compression, CRC and timestamps. Only batch headers are read, plus the

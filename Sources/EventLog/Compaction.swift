@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Maintenance of a log directory from Swift: `EventLog.compact(at:)`, Kafka's
 // log cleaner over the closed segments, and `EventLog.applyRetention(at:)`,
 // which deletes the oldest segments by size and age. Both work on a

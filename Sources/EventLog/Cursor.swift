@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A position in the log that reads forward, by offset or by time, and can
 // wait for records not yet written. As a Sequence it replays from where it
 // stands to the current end of the log. Not thread-safe: a cursor belongs to

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An open log directory: appends, flush and sync, offsets, and cursors.
 // Thread-safe: one EventLog may be shared by threads for appending, syncing
 // and opening cursors.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The settings of `EventLog.open`, mirroring the C API's eventlog_options,
 // and their translation into the storage layer's checked configuration.
 import EventLogFormat

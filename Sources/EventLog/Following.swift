@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Following a log from async code: `for try await record in
 // cursor.following`. Records already written are read at once; waiting for
 // new ones suspends the task without holding a thread of the cooperative

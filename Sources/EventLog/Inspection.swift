@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Inspection: what a log directory holds, segment by segment (offsets, batch
 // and record counts, time range, stored versus uncompressed bytes), found by
 // walking every batch, checking its CRC and decoding its records. This is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Records as Swift values: owned copies of what a cursor read, or what to
 // append.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Checking and repairing a log directory from Swift: `EventLog.verify(at:)`
 // reads every batch of every segment and lists what is wrong, without
 // changing anything; `EventLog.recover(at:options:)` plans a repair and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // C API: append, append_batch, flush, sync.
 import CEventLogHeader
 import EventLog

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // C API: cursors. Records handed out point into the cursor's buffers and the
 // mapped segment files; the CursorHandle keeps them (and the header structs)
 // alive until the next call on the cursor or its close.

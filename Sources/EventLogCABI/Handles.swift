@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The objects behind the C API's opaque pointers, and the mapping of Swift
 // errors to result codes plus the thread-local message.
 import CEventLogHeader

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // C API: library-level functions (version, error texts, options) and
 // opening and closing a log. Each export checks its arguments, unboxes the
 // handle, calls the Swift API and maps the error; no logic of its own.

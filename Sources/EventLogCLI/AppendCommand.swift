@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `eventlog append`: records from standard input, one per line, appended
 // with EventLog.append(contentsOf:), and with --ack made durable
 // (EventLog.sync, or EventLog.flush with --sync none) before their offsets

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // How the CLI shows and reads keys, values and header values: as text when
 // the bytes are printable UTF-8, as base64 otherwise, and as a hex dump.
 

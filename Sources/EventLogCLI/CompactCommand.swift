@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `eventlog compact`: EventLog.compact(at:options:progress:), Kafka's log
 // cleaner over the closed segments, and its statistics.
 import ArgumentParser

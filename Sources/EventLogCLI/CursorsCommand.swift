@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `eventlog cursors`: the named cursors' stored positions
 // (EventLog.namedCursors(at:)), or deleting one (EventLog.deleteNamedCursor).
 import ArgumentParser

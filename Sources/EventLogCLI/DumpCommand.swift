@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `eventlog dump`: records in a range of offsets or times, read with a
 // cursor (Cursor.seek(to:), Cursor.seek(toTimestamp:), and
 // Cursor.withNextRecords for the records themselves) and printed as JSON

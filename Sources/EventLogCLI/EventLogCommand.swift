@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The `eventlog` command-line tool: argument parsing and output around
 // library calls, nothing more. One file per subcommand; this one holds the
 // root command, the exit codes, and what the subcommands share.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `eventlog import`: one Kafka partition into a local log, resumable with no
 // gap and no duplicate (LogImporter in EventLogKafka).
 import ArgumentParser

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `eventlog info`: what a log holds, from EventLog.inspect(at:) and the
 // named cursors' stored positions.
 import ArgumentParser

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A JSON value with a writer and a small parser: enough for the records the
 // CLI prints and reads (`dump`, `tail`, `append --json`) and the reports of
 // `info --json` and `cursors --json`. Numbers keep their text, so 64-bit

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Progress of long commands (`compact`, `verify`, `recover`, `dump` to a
 // file, `ship`, `import`) on standard error. By default it shows only when standard error is
 // a terminal, as a bar redrawn in place; --progress forces it on, and then

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Records as the CLI prints and reads them. A JSON line is
 //   {"offset":5,"timestamp":1764410400000,"key":"user-1","value":"hi","headers":{"trace":"abc"}}
 // where key and value are strings when printable UTF-8, null when absent

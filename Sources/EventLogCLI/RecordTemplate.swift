@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The --format templates of `dump` and `tail`, after kcat's -f: text with
 // %-fields replaced by each record's parts, and backslash escapes. Keys,
 // values and header values are written as the raw bytes they are. Also the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Records written straight into an Output's bytes, in the shapes `dump` and
 // `tail` print: JSON lines (see RecordFormat), values only, a --format
 // template, or a hex dump. The records are the views a cursor's batch read

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `eventlog recover`: EventLog.recover(at:options:), which keeps every
 // intact batch, quarantines damage, moves strangers aside and cuts the torn
 // tail (or, asked for, cuts everything after the first damage), and what it

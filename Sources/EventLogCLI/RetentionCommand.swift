@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `eventlog retention`: EventLog.applyRetention(at:options:), deleting the
 // oldest segments by total size and by age.
 import ArgumentParser

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `eventlog ship`: a log to a Kafka topic, exactly once across restarts
 // (LogShipper in EventLogKafka; Docs/KAFKA.md). This file holds the argument
 // parsing and output, and what `import` shares with it.

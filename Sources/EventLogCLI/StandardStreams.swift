@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Standard output, buffered in one reusable block of bytes and written with
 // large write(2) calls, and standard error, written straight through: no
 // Foundation, and no C `stdout` global, which Swift 6 cannot share safely.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Plain aligned tables and number formats for the human-readable output:
 // columns separated by two spaces, numbers right-aligned, no colours.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `eventlog tail`: the newest records, and with --follow those still to be
 // written, read with a cursor that waits (Cursor.next(timeoutMilliseconds:))
 // rather than polls. With --cursor the position is a named cursor's, stored

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Timestamps as the CLI shows and accepts them: milliseconds since the Unix
 // epoch, or ISO-8601 in UTC ("2026-11-29T10:00:00.000Z"), converted with
 // Glibc's timegm and gmtime_r (the library avoids Foundation).

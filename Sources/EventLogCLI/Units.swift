@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Sizes and durations given on the command line, with units. A plain
 // number keeps its old meaning (bytes, milliseconds). Sizes follow the SI
 // and IEC prefixes as `numfmt`, systemd and the disk makers do: KB, MB, GB,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `eventlog verify`: EventLog.verify(at:) and its report. Exit status 3
 // when it finds a problem.
 import ArgumentParser

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Decoding the records of one batch, whatever its codec: the one place that
 // switches on the compression codec, decompresses and decodes. Cursors, point
 // reads, verify, compaction, inspection and the fuzz target all decode

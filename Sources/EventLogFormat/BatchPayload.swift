@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The step both batch builders share: appending a batch's records section
 // to the output after its 61-byte header gap, LZ4-framed or as is, and
 // checking that the batch still fits Kafka's int32 length field.

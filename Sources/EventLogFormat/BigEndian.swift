@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Big-endian loads and stores at arbitrary byte offsets. Kafka's batch
 // headers and index files are big-endian and packed, so fields are rarely
 // aligned: every access goes through loadUnaligned / storeBytes, which have no

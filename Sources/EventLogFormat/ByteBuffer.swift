@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ByteBuffer: an owned, growable run of raw bytes, the output of the batch
 // builder and of LZ4 decompression. Encoders reserve space, write through
 // `baseAddress` and then `unsafeExtend`, so nothing is copied through

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // CRC-32C (Castagnoli), the checksum of a RecordBatch v2 over bytes
 // [21, end). The work is done by the C shim, which uses the SSE4.2 crc32
 // instruction when the CPU has it (about 11 GB/s), far above what a Swift

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // CompactedBatchBuilder re-encodes a batch that the log cleaner filtered,
 // as Kafka's MemoryRecords.buildRetainedRecordsInto does (Docs/FORMAT.md §12):
 // the batch keeps its baseOffset, lastOffsetDelta, partitionLeaderEpoch,

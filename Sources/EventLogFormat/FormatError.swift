@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // FormatError, the one error type of EventLogFormat: what was wrong with the
 // bytes, a human-readable detail, and the byte position where it was found.
 // Every parser in this module reports hostile or damaged input this way and

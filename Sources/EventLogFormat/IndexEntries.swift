@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Entries of Kafka's sparse segment indexes, as they lie in the files:
 // `.index` holds (int32 relativeOffset, int32 position) and `.timeindex` holds
 // (int64 timestamp, int32 relativeOffset), big-endian and packed with no

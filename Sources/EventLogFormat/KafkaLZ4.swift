@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Kafka's LZ4 framing (Docs/FORMAT.md §5): one LZ4 frame per batch, written
 // as Kafka's Lz4BlockOutputStream writes it (FLG 0x60, BD 0x40, HC 0x82,
 // independent blocks of at most 64 KiB, raw blocks flagged with the high bit,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reading a Kafka LZ4 payload with Kafka's own rules (Lz4BlockInputStream and
 // its FLG/BD validation): one frame, magic 0x184D2204, FLG version 01 with
 // independent blocks and no dictID, BD code 4-7 with reserved bits clear, a

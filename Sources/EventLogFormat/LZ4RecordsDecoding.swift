@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Decompressing and decoding an LZ4 records section in one pass: the records
 // of each block are decoded right after liblz4 wrote the block, while its
 // bytes are still in the first-level cache. Decoding the whole section after

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Whole-batch checks and CRC maintenance: the equivalent of Kafka's
 // DefaultRecordBatch.ensureValid (structure, then CRC-32C over
 // [21, end of batch)) and of the CRC step of its writeHeader.

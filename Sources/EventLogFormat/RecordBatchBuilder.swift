@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RecordBatchBuilder, the equivalent of Kafka's MemoryRecordsBuilder for one
 // RecordBatch v2: records are encoded as they are appended, after a 61-byte
 // gap for the header, into one reusable buffer; seal() compresses the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The 61-byte header of a Kafka RecordBatch v2 (Docs/FORMAT.md §3) and the
 // codec ids of its attributes. Field offsets are a chain of constants, as in
 // Kafka's DefaultRecordBatch, so the layout reads top to bottom and cannot

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Where the batch builder ends LZ4 blocks, decided as records are encoded:
 // the rule of RecordBoundaries.wholeRecords (whole records up to the target
 // size, at least one), without reading every record's length varint again

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Where records start in a records section, found from their length
 // varints alone (Docs/FORMAT.md §4): the writer uses it to end LZ4 blocks at
 // record boundaries, and a reader to learn, from a batch it has decoded in

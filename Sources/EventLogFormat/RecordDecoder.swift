@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Decoding the records section of a batch (Docs/FORMAT.md §4) into borrowed
 // views, with the checks of Kafka's DefaultRecord.readFrom: each record's
 // length matches the bytes its fields take, lengths and counts are in range,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The byte layout of one record (Docs/FORMAT.md §4), on the writing side:
 // length varint, attributes byte 0, timestampDelta varlong, offsetDelta
 // varint, key and value as varint length (-1 = null) plus bytes, then the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Kafka's variable-length integers: zig-zag, then little-endian base-128
 // groups (protobuf sint32/sint64). Reading follows Kafka's ByteUtils exactly:
 // an int32 varint may take at most 5 bytes and an int64 at most 10, and the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // XXH32 (seed 0), the hash the LZ4 frame format uses for its header checksum
 // and its optional block and content checksums. liblz4 carries a copy but
 // does not export it, and the frame reader needs it to check descriptors

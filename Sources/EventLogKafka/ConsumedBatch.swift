@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Messages a consumer fetched, appended to a log without copying them first:
 // the records handed to EventLog.appendRaw borrow the bytes librdkafka holds
 // (the writer copies them into its batch before appendRaw returns), each with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Which records of a ship are safely in Kafka, in the order they were read
 // from the log: delivery reports come back out of order across partitions,
 // but the ship cursor may only move past a record once it and every record

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One librdkafka client handle (producer or consumer) with the settings it
 // was made from, and the Kafka errors translated into EventLogError. A client
 // belongs to one thread: its callbacks run inside rd_kafka_poll and

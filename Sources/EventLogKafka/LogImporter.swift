@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Importing one Kafka partition into a local log through librdkafka's
 // consumer, read_committed (aborted transactions and control records are
 // skipped). Each record keeps key, value, headers and timestamp and gains a

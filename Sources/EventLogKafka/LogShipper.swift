@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shipping a log to a Kafka topic through librdkafka's idempotent producer,
 // exactly once across crashes without transactions (Docs/KAFKA.md gives the
 // argument): records are read in offset order from the position of a named

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The headers that tie a record in Kafka to a record in a log: the value is
 // an offset as 8 bytes big-endian, Kafka's own encoding of an int64.
 

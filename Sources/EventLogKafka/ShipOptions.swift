@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What `LogShipper` ships where, with which librdkafka settings, and what it
 // reports while it runs.
 

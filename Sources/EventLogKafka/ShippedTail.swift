@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What an earlier ship already put in a partition: the largest
 // `eventlog.offset` header among the partition's last messages. The
 // idempotent producer keeps each partition in the order records were

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The segment being written: its .log, written with pwrite, and its .index
 // and .timeindex, written through shared mappings. The .log file is
 // preallocated ahead of the write position with fallocate, so a full disk is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What a reader learned about an LZ4 batch it checked and decoded in full:
 // that every block of its frame starts at a record, and the offset of that
 // record. A point read in the batch then decompresses only the block that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Whether a batch's offsets fit where it lies in a segment. baseOffset is
 // outside the CRC, so a batch that validates can still carry a damaged one,
 // which would give every record a wrong offset: its offsets are checked

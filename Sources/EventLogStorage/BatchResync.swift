@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Finding the next intact batch after damage. A damaged header gives no
 // length to skip by, so the next batch start must be found from the bytes:
 // at the next .index entry past the damage when there is one (the index says

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Walks the batches of a segment's bytes the way Kafka's recovery does
 // (LogSegment.recover, FileLogInputStream.nextBatch): a batch that runs past
 // the end is a torn write and ends the scan quietly; a batch that fails its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The segment a compaction writes for one group of merged segments:
 // `<base>.log.cleaned` with its `.index.cleaned` and `.timeindex.cleaned`,
 // indexed by IndexRule as the writer's segments are, with a final time-index

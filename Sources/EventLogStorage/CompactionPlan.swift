@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What a compaction works from, fixed before it rewrites anything: the
 // closed segments it examines (every segment but the last, as listed when
 // it starts; segments a writer adds later are not touched), and the map from

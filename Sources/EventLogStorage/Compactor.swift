@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Compactor: Kafka's log cleaner for a log directory (Docs/FORMAT.md §12,
 // Docs/FORMAT.md §12). In the closed segments it keeps only the latest
 // record of each key, keeps tombstones until their delete horizon passes and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Named cursors' stored positions: one small file per name under
 // `cursors/` in the log directory, replaced atomically (write a temporary
 // file, fdatasync, rename, fsync the directory) so that a consumer killed at

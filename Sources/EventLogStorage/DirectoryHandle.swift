@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A log directory held open. The writer opens, lists, renames and removes
 // the files of its log relative to this descriptor (openat, renameat,
 // unlinkat), so that once the log is open, renaming its directory away or

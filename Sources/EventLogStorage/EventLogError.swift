@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one error type of libeventlog. Its codes are the C API's EVENTLOG_E*
 // values, so the C layer maps an error by reading `code.rawValue`; the
 // message names the file, offset or argument concerned.

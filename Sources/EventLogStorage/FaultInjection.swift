@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A seam for tests: lets a test make chosen system calls fail (ENOSPC, EIO)
 // to check that errors surface cleanly and nothing written is lost. In
 // production no injector is installed and each check is one atomic load.

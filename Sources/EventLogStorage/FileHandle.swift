@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The thin system-call layer: every open, read, write, truncate, allocate,
 // sync and map of libeventlog goes through these few functions, which retry
 // EINTR once here, turn errno into an EventLogError naming the file, and give

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The rounds of group commit behind LogWriter.sync(): one caller at a time
 // leads a round (writes what is appended, fdatasyncs); callers arriving
 // meanwhile sleep until a round ends, then either find their records

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The head file (`eventlog.head`): a small shared mapping through which the
 // writer publishes each written batch to readers in every process, and on
 // which readers wait (a futex on the shared page) for the next publish.

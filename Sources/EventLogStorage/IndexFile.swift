@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A Kafka index file (.index or .timeindex): a plain array of fixed-size
 // big-endian entries, mapped. The writer preallocates room for the entries a
 // full segment can need and trims the file to whole entries on roll and close,

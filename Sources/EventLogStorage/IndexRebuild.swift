@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Rebuilding a segment's .index and .timeindex from its batches, by the rule
 // the writer follows (IndexRule, plus the final time-index entry Kafka forces
 // when a segment is closed), and putting them in place so that a reader never maps

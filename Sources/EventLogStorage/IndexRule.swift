@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // When a segment's batches get index entries: Kafka's LogSegment.append rule
 // (Docs/FORMAT.md §6.3), kept in one place for every writer of indexes — the
 // active segment, the index rebuild and the compactor's cleaned segment.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A mutex with a condition variable, over pthreads. Swift's Mutex has no
 // condition variable, and the writer needs one to sleep until a batch is due
 // (linger) or a flush is requested; ThreadSanitizer also understands pthread

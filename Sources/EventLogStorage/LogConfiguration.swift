@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The settings of an open log, already checked and with defaults applied
 // (the public API maps its options onto this).
 import EventLogFormat

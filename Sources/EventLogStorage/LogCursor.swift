@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A position in the log that reads forward: seeks by offset or time, then
 // reads batch after batch, checking each batch's CRC, decompressing it into
 // a buffer of its own (or, uncompressed, decoding it straight from the

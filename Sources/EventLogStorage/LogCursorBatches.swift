@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Loading one batch for a LogCursor: the batch at the cursor's position is
 // checked (structure, CRC, offsets between its neighbours) and decoded into
 // a buffer of the cursor's (or, uncompressed, straight from the mapping);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Opening and closing a log directory: the writer lock, the head file,
 // recovery of the last segment, and the writer; or, read-only, just the
 // state that cursors need. Thread-safe after open.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Whether a directory holds a log: a `.log` segment file or the head file.
 // Maintenance (compaction, retention, inspection, named cursors) checks this
 // before it takes a lock or creates a file, so pointed at an ordinary

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What an open log shares with its cursors: the directory, its segment
 // catalog, and the published state, read from the head file, or for a
 // directory of plain Kafka segments (no head file), computed once at open.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The writing half of a log: the producer batch that appends fill, the
 // queue of sealed batches, and the code that compresses them, copies them
 // into the active segment, rolls segments, publishes to readers and syncs.

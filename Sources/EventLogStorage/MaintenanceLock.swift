@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One maintenance task per directory at a time: an flock(2) on
 // `eventlog.maintenance.lock`, taken by compaction, by retention (the CLI's
 // and the writer's after a roll) and by the recovery of interrupted swaps.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The pid of a lock's holder, as text in the lock's file: only for the
 // message that tells the next would-be holder who is in its way.
 import Glibc

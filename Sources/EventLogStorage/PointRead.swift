@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The fast path of a seek by offset into an LZ4 batch whose layout the
 // reader learned (BatchLayout): decompress only the block that holds the
 // record sought, and of it only about as far as that record, instead of the

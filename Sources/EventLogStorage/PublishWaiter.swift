@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Waiting for the writer's next publish without blocking Swift's
 // cooperative thread pool. A cursor's own wait sleeps on the head file's
 // futex in the calling thread: right for C callers and plain threads, but

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A producer batch on its way into the segment: first the records as appends
 // encode them, then, once some thread has sealed it, the finished batch bytes
 // (LZ4-framed, header written, CRC set). Sealing is the costly step, so any

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A record to append, as borrowed bytes: what both the Swift API and the C
 // API hand the writer, which copies them into the producer batch.
 import EventLogFormat

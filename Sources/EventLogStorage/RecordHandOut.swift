@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Handing out the records of the batch a cursor loaded: each read takes
 // the records from the cursor's offset on, up to the count asked, into
 // `records` and `headers`, which the reader borrows until its next call.

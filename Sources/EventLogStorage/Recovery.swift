@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Opening the last segment for writing after a clean close or a crash.
 //
 // Only the tail is checked, never the whole log: recovery starts at the last

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What `recover` will do, decided from an inspection before anything
 // changes (Repair applies it; a dry run only reports it). By default every
 // batch that validates and whose offsets are sound stays where it is:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `recover`, for a log directory that no writer has open: inspect, plan
 // (RecoveryPlan: what stays, what is quarantined or cut and why), then act.
 // It holds the writer lock and the maintenance lock throughout, so it never

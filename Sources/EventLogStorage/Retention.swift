@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Retention: deleting whole segments from the old end of the log, by total
 // size and by age, as Kafka's retention.bytes and retention.ms do. A segment
 // goes by size when the segments after it already hold at least

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The list of segments of a log directory, sorted by base offset, with the
 // segments' readers cached for cursors to share. Thread-safe (one
 // lock guards the list and the cache). It is rebuilt from the directory when

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Checking one segment, its bytes and its indexes, without any I/O: every
 // batch's structure and CRC, its records (decompressed and decoded), the
 // order of offsets within and across segments, and whether each .index and

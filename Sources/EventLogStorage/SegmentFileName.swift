@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Kafka's file names: a segment's base offset as 20 zero-padded decimal
 // digits, followed by the kind of file (LogFileUtils.filenamePrefixFromOffset).
 public enum SegmentFileKind: String, CaseIterable, Sendable {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Telling a log's segments from strangers: files named like a segment
 // (`<20 digits>.log`) that are not segments of this log. A stranger must
 // never be cut, appended to or used to judge its neighbours (a garbage file

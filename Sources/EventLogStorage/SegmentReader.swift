@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Read access to one segment: its .log mapped read-only, and its indexes,
 // mapped on first use. Shared by cursors (an immutable view of a closed
 // segment, or of the active one up to the limit the head publishes); the

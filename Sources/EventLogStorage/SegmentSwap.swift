@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Replacing closed segments by a compacted one so that a crash at any point
 // leaves a log holding every record, and finishing (or undoing) a
 // replacement that a crash interrupted. Docs/FORMAT.md §12 is normative.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A read-only handle believes the data over the head file. A head file
 // describes what the writer had published when it last ran; if the active
 // segment was cut or zeroed after that (a power loss that kept the head's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Starting and joining a plain pthread: the writer's background flusher
 // needs a thread of its own that blocks on a condition variable, which is
 // not what Swift concurrency's cooperative pool is for.

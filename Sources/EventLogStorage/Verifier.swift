@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `verify`: a read-only check of a whole log directory. Every segment goes
 // through SegmentCheck (batches, CRCs, records, offsets, both indexes) and
 // every named cursor file through its own checksum. Safe beside a running

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One writer per directory: an flock(2) on the log directory itself, held
 // through the writer's DirectoryHandle. A lock on a file inside the
 // directory would end with that file: whoever deleted it could let a second

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // BatchDecoder: one decoder for every codec gives the records a batch holds,
 // reports where LZ4 blocks start, says so for codecs it does not read, and
 // leaves nothing behind when a batch does not decode.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ByteBuffer's contract as the storage layer relies on it: contents survive
 // growth, reserved space can be written then counted, and emptying keeps or
 // returns the memory as asked.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Golden byte vectors (Docs/FORMAT.md §3-§5 describe their bytes), which Kafka, kafka-python and aiokafka
 // all read: if these pass, files we write have the bytes those readers expect.
 import EventLogFormat

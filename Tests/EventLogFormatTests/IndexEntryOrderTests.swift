@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Index entries: the order they must keep to be trusted (verify, recovery
 // and the open-time index check all accept an index prefix by this rule),
 // and the bytes the index writers put in files.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Kafka's LZ4 framing: the frames we write have Java's exact frame bytes and
 // independent 64 KiB blocks (checked block by block, and by liblz4's own frame
 // reader), and the reader accepts what Kafka accepts and rejects what it

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Decoding an LZ4 records section block by block while it is decompressed
 // must give what decompressing it first and decoding it afterwards gives:
 // the same records, and for a malformed section the same error at the same

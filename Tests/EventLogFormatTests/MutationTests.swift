@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Property test in the spirit of the fuzzer: random mutations of valid
 // batches go through every parser (header, CRC validation, LZ4, record
 // decoding, also past a failed CRC so the deep parsers see damage). Any

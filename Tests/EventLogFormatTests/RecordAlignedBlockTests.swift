@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The writer's LZ4 blocks end at record boundaries: each block of a sealed
 // batch starts with a whole record and holds at most 64 KiB, the frame stays
 // one standard Kafka frame, and bytes that are not records still frame.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Records written by the builder come back field for field after sealing
 // (with and without LZ4), validation and decoding, and the sealed header has
 // the values Kafka's producer would write.

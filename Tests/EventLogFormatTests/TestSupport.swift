@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers shared by the EventLogFormat tests: hex literals, a seeded random
 // generator (failures reproduce), owned test records with a bridge to the
 // builder's pointer API, and a batch → records decoder that copies the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Damaged batches and records are rejected with the right kind of error at
 // the right byte, so recovery can truncate a segment at the first bad batch
 // and a user can find the bad byte in a hex dump.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Varint encoding, decoding and Kafka's limits on varint length.
 import EventLogFormat
 import Testing

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The ship cursor's position follows the longest prefix of the log that is
 // in Kafka: delivery reports that come back out of order (across partitions)
 // do not move it past a record still in flight; records found already in

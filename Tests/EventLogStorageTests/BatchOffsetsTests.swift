@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // BatchOffsets: where a batch's offsets may lie among its neighbours, the
 // rule the cursor, verify and recovery share.
 import EventLogFormat

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // BatchScanner: a walk over a segment's batches that stops at damage, or
 // goes on from the next intact batch, as its caller chooses.
 import EventLogFormat

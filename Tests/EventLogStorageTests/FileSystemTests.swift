@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The typed system-call layer: stat and flock go through it like every
 // other call, so a test can make them fail.
 import EventLogStorage
@@ -21,7 +22,7 @@ import Testing
         let path = FileManager.default.temporaryDirectory.path + "/eventlog-lock-\(getpid())"
         let file = try FileHandle.open(path, flags: O_RDWR | O_CREAT, mode: 0o600)
         defer { try? FileSystem.remove(path) }
-        FaultInjection.withInjector({ operation, file in operation == .lock && file == path ? EIO : nil }) {
+        _ = FaultInjection.withInjector({ operation, file in operation == .lock && file == path ? EIO : nil }) {
             #expect(throws: EventLogError.self) { _ = try file.lockExclusively(wait: false) }
         }
         #expect(try file.lockExclusively(wait: false))

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // IndexRule: which batches get index entries (Kafka's LogSegment.append),
 // the rule the active segment, the index rebuild and the cleaner share.
 import EventLogFormat

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RecordHandOut: the records of a loaded batch go out from the cursor's
 // offset on, in runs or one at a time, and the offset moves past the batch
 // even where compaction left no record at its end.

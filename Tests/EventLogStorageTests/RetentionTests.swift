@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Retention deletes whole segments from the old end: by size (the newer
 // segments keep at least the limit), by age (largest timestamp before the
 // cut-off), never the active segment, never past a named cursor's committed

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A consumer killed between writing a named cursor's temporary file and
 // renaming it leaves `cursors/.NAME.tmp.PID` behind; the next open of a
 // named cursor removes those of dead processes.
@@ -29,7 +30,7 @@ import Testing
         let dead = try (0..<3).map { _ in ".reader.tmp.\(try Self.deadPid())" }
         let live = ".reader.tmp.\(getpid())"
         for name in dead + [live] {
-            FileManager.default.createFile(atPath: cursors + "/" + name, contents: Data(count: 32))
+            _ = FileManager.default.createFile(atPath: cursors + "/" + name, contents: Data(count: 32))
         }
         let again = try log.cursor(named: "reader")
         #expect(again.offset == 1)

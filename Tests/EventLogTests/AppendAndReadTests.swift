@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Appending through the Swift API and reading back exactly what was written.
 import EventLog
 import Foundation

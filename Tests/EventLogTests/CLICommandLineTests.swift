@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // How the `eventlog` tool reads its command line: unknown commands with
 // the nearest match, and sizes and durations with units.
 import EventLog

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the `eventlog` tool does with input it must not guess about: a
 // timestamp of 0 given in JSON, a field given twice, offsets beyond int64
 // and empty ranges.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the `eventlog` maintenance commands do with a directory that holds
 // no log: refuse it, say so, and leave it exactly as it was.
 import EventLog

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // How `eventlog dump` and `tail` write: JSON lines byte for byte as the
 // records hold them, --format templates, values only, the batch view, and
 // what happens when standard output fails or its reader goes away.

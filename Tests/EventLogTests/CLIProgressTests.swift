@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Progress of `compact`, `verify`, `recover` and `dump` on standard error:
 // plain lines when forced on into a file, a bar redrawn in place on a
 // terminal, nothing by default when standard error is not a terminal.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The `eventlog` tool end to end: logs generated with the Swift API, the
 // built binary run as a subprocess, its output and exit status checked, and
 // what it wrote read back with the Swift API.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Closing a log while other threads append: every append either returns an
 // offset whose record is there after reopening, or fails with `closed`; no
 // offset is handed out twice.

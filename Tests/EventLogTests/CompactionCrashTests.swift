@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A compaction killed at every step: a forked child runs the compaction and
 // dies (_exit, no cleanup, like SIGKILL) just before its k-th system call on
 // the log's files, for every k. After each death the log, read as it is,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Compaction online: while a writer appends (rolling small segments) and a
 // follower reads from its own read-only handle, compactions run again and
 // again. The follower never fails, sees offsets strictly increasing and each

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A model of what compaction must leave (Docs/FORMAT.md §12), and helpers to
 // build logs batch by batch and read them back. The model tracks each
 // batch's delete horizon, since tombstones expire per batch: the first pass

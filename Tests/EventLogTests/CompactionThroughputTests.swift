@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The figures of compaction on a generated log: 1000 keys updated 100 times
 // each with ~100-byte values (100,000 records, LZ4, 1 MiB segments).
 // Prints the throughput in MB/s of input (closed segments examined) and the

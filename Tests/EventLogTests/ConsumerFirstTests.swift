@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A consumer that starts before its producer: it opens an empty directory
 // read-only (no log in it yet) and must get every record once a writer
 // creates the log there and appends, in this process or from another.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers of the damage, recovery, fault and limit tests: records whose
 // bytes follow from their offset (so any record read back can be checked on
 // its own), logs written from them, byte surgery on files, a crash snapshot

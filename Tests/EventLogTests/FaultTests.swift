@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Resource faults: a full disk (a real 16 MiB tmpfs, and ENOSPC injected
 // through the syscall layer) and I/O errors injected into allocate, sync,
 // open, truncate, map, rename and remove. Each must surface as an error code,

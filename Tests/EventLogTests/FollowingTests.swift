@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Async followers do not hold threads of Swift's cooperative pool while
 // they wait: 64 idle followers on this 2-core machine leave other tasks
 // free to run, then each gets the next record and ends when cancelled.

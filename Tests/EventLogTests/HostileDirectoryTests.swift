@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Hostile files inside a log directory: whoever can create a file there must
 // not make the writer write outside it (symbolic links named like the log's
 // files), hang an open (FIFOs), or get a misleading error (a directory named

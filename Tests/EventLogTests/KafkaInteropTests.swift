@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Kafka interop, both ways, through kafka-python (a test-only dependency the
 // test script installs): logs written here parse and CRC-validate there, with
 // Kafka's LZ4 framing and index meanings checked byte by byte; and segments

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Limits and names: records up to EVENTLOG_MAX_RECORD_BYTES (64 MiB) are
 // stored and read back, one byte more is `tooBig` and nothing is dropped
 // silently; created files get mode 0644 by default and file_mode narrows

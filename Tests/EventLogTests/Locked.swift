@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A value shared by test threads behind an NSLock. Not Synchronization's
 // Mutex: ThreadSanitizer, which runs the concurrency suites, does not model
 // Mutex's futex and reports races that are not there.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Seeking by offset and reading one record: right at every offset of LZ4
 // batches of many blocks, on the first seek into a batch (read in full) and
 // on later ones (one block), reading on from there, in frames written Kafka's

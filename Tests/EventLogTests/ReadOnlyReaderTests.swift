@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Readers where they may not write: a consumer running as another user, and
 // a log on a read-only file system (archives, snapshots, containers). The
 // `eventlog` tool reads such logs and exits cleanly. Both need root (to
@@ -29,8 +30,8 @@ import Testing
         process.arguments = Array(wrapper.dropFirst()) + [CLI.executable] + arguments
         let out = dir.child("out")
         let err = dir.child("err")
-        FileManager.default.createFile(atPath: out, contents: nil)
-        FileManager.default.createFile(atPath: err, contents: nil)
+        _ = FileManager.default.createFile(atPath: out, contents: nil)
+        _ = FileManager.default.createFile(atPath: err, contents: nil)
         process.standardOutput = FileHandle(forWritingAtPath: out)
         process.standardError = FileHandle(forWritingAtPath: err)
         process.standardInput = FileHandle.nullDevice

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What recover keeps and what it moves aside: intact batches stay readable
 // at their offsets beside damage, damaged byte ranges go to the quarantine
 // folder, files named like segments that are not segments of the log

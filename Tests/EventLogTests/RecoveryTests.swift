@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Opening after a crash: the files a killed writer leaves (a preallocated
 // zero tail, untrimmed indexes, a head file that says what was published),
 // torn at every byte of the last batches, zero-filled, with deleted or

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A head file that claims more than the segment holds (the data was cut or
 // zeroed after the writer published it): a read-only handle reports and
 // reads what is there, and follows the writer again once one recovers.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Following the log in near real time inside the writer's process: waiting
 // cursors wake when a batch is written and use no CPU while idle; named
 // cursors resume after their last commit; concurrent syncs share disk flushes.

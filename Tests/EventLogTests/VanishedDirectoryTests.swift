@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A log directory removed under a cursor that waits for records: nothing
 // will ever be published there again, so the wait ends with an error
 // naming the directory instead of lasting forever.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # An example program asked for --help (or -h) prints its usage on stdout and
 # exits 0; given a wrong command line it prints the usage on stderr and
 # exits 2, with nothing on stdout.

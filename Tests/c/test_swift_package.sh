@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Builds examples-swift, a separate SwiftPM package that depends on this
 # repository by path as an application would, and runs it on a new log.
 #   test_swift_package.sh SOURCE_DIR SCRATCH_DIR

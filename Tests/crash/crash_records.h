@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The records of the crash tests: every byte of the record at an offset
  * follows from the offset alone, so a checker can tell a record that is
  * exactly what was appended from one that is damaged or misplaced, without

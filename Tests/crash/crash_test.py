@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """SIGKILL crash test: starts crash_writer, kills it at a random moment,
 checks the log with crash_check, and does it again, on the same log.
 

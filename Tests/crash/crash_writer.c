@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The process the crash test kills. It opens the log in DIR (recovering
  * it if the last writer was killed), appends the records of crash_records.h
  * from the log's end offset on, in batches of 1 to 64 records, and after

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Fuzzes the batch and record decoders, the segment scanner and verify's
 # segment check (Tests/fuzz/FuzzBatchDecoder) with libFuzzer and
 # AddressSanitizer for a bounded time, starting from Tests/fuzz/corpus.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Strictly check a directory of Kafka log segments written by libeventlog.
 
 What: every <20-digit base>.log segment is read in order with kafka-python

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Write a directory of Kafka log segments with kafka-python, for libeventlog to read.
 
 What: builds 3 segments (base 0, then the next offsets) of RecordBatch v2

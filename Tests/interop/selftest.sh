@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Self-test of the Kafka interop scripts: kafka_write.py and kafka_read.py must
 # agree with each other (identical JSON lines), the writer must be
 # deterministic, and kafka_read.py's strict checks must actually fire on

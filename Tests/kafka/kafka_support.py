@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What the Kafka tests share: the mock cluster (mock_cluster.c) and its
 independent reader, logs written and read through the `eventlog` tool, and
 the exactly-once check of a shipped topic."""

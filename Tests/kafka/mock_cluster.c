@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A Kafka cluster for the tests: librdkafka's mock cluster (the real
  * protocol on loopback ports), driven through stdin.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """`eventlog import`: a partition written by a plain librdkafka producer
 lands in a local log with key, value, headers and timestamp, plus
 kafka.offset; killed at random moments and restarted, it ends with every

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """`eventlog ship`: every record of a log reaches Kafka once, bytes intact,
 read back by a plain librdkafka consumer; re-running ships only what is new;
 compacted logs ship their surviving records; --follow idles without CPU."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """`eventlog ship` and `import` on bad input: clear messages and exit codes
 (1 failure, 2 usage), and an unreachable cluster reported in bounded time."""
 import socket

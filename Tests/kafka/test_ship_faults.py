@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """`eventlog ship` under broker faults injected by the mock cluster:
 retriable Produce errors and a broker down for two seconds are retried and
 still ship exactly once; brokers that stay down, or a refused authorisation,

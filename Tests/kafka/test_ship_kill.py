@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Exactly once across SIGKILL: `eventlog ship --follow` killed at random
 moments while a writer appends, restarted each time; afterwards every record
 is in Kafka once, in order within its partition."""

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Cross-process streaming: a writer process and reader processes on one log.
 
 Drives the examples-c programs `producer` (the writer) and `consumer` (a

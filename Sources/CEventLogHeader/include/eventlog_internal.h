@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal helpers of the C ABI layer: the thread-local error message behind
  * eventlog_errmsg(). Not installed; hidden from the shared library's exports. */
 #ifndef EVENTLOG_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* C helpers for what Swift cannot express directly: CRC-32C with the SSE4.2
  * instruction, GNU-only syscalls (fallocate, futex) and atomic access to
  * memory shared between processes through a file mapping. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A libFuzzer target over everything that parses bytes read from disk: the
 // batch header parser and validator, the LZ4 frame reader, the record
 // decoder, the segment scanner used by recovery, the resynchronisation that

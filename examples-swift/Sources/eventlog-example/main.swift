@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Appends three sign-up events to the log in the directory given, makes them
 // visible with flush, reads them back with a cursor, and closes the log.
 // Usage: eventlog-example DIR   (created if missing; appends if it exists)
