@@ -1,52 +1,49 @@
 // SPDX-License-Identifier: Apache-2.0
 // Async followers do not hold threads of Swift's cooperative pool while
-// they wait: 64 idle followers on this 2-core machine leave other tasks
-// free to run, then each gets the next record and ends when cancelled.
+// they wait: with 64 idle followers on this 2-core machine the test's own
+// task still runs (its sleeps return), then each follower gets the next
+// record and ends when cancelled. With followers that held a thread each,
+// the pool starves and this test never gets past its sleeps.
 import EventLog
 import Foundation
 import Testing
 
 @Suite struct FollowingTests {
-    /// Runs `body` in a task and waits for it on this thread, up to 30 s:
-    /// a hang detector (a starved pool never runs it), not a speed bound.
-    private static func finishes(_ body: @escaping @Sendable () async throws -> Void) -> Bool {
-        let done = DispatchSemaphore(value: 0)
-        Task.detached {
-            try? await body()
-            done.signal()
-        }
-        return done.wait(timeout: .now() + 30) == .success
-    }
-
-    @Test func idleFollowersLeaveThePoolToOtherTasks() throws {
+    @Test func idleFollowersLeaveThePoolToOtherTasks() async throws {
         let dir = TemporaryDirectory()
         let log = try EventLog(path: dir.child("log"))
         let followers = 64
-        let waiting = DispatchSemaphore(value: 0)
-        let received = DispatchSemaphore(value: 0)
-        var tasks: [Task<Void, Never>] = []
-        for _ in 0..<followers {
-            tasks.append(
-                Task.detached {
-                    guard let cursor = try? log.cursor(from: EventLog.latest) else { return }
-                    waiting.signal()
-                    do {
-                        for try await _ in cursor.following { received.signal() }
-                    } catch {}
-                })
+        // true: a follower is about to wait; false: it received a record.
+        let (events, report) = AsyncStream.makeStream(of: Bool.self)
+        let group = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<followers {
+                    group.addTask {
+                        guard let cursor = try? log.cursor(from: EventLog.latest) else { return }
+                        report.yield(true)
+                        do {
+                            for try await _ in cursor.following { report.yield(false) }
+                        } catch {}
+                    }
+                }
+            }
         }
-        for _ in 0..<followers { #expect(waiting.wait(timeout: .now() + 30) == .success) }
+        var received = events.makeAsyncIterator()
+        var waiting = 0
+        while waiting < followers, let event = await received.next() { waiting += event ? 1 : 0 }
+        #expect(waiting == followers)
 
         // Other work on the pool keeps going while the followers wait.
-        #expect(Self.finishes { for _ in 0..<20 { try await Task.sleep(for: .milliseconds(10)) } })
+        for _ in 0..<20 { try await Task.sleep(for: .milliseconds(10)) }
 
         try log.append(key: nil, value: Array("news".utf8))
         try log.flush()
-        for _ in 0..<followers { #expect(received.wait(timeout: .now() + 30) == .success) }
+        var delivered = 0
+        while delivered < followers, let event = await received.next() { delivered += event ? 0 : 1 }
+        #expect(delivered == followers)
 
-        let started = tasks
-        for task in started { task.cancel() }
-        #expect(Self.finishes { for task in started { await task.value } })
+        group.cancel()
+        await group.value
         try log.close()
     }
 }
