@@ -94,9 +94,13 @@ public struct RecoverReport: Equatable, Sendable {
 extension EventLog {
     /// Checks every batch (CRC, structure, records, offsets) and both index
     /// files of every segment in the log directory `path`, and every named
-    /// cursor file. Read-only; safe while a writer appends.
-    public static func verify(at path: String) throws(EventLogError) -> VerifyReport {
-        let result = try Verifier.verify(directory: path)
+    /// cursor file. Read-only; safe while a writer appends. `progress`
+    /// gets the bytes of segments checked and their total after each
+    /// segment, in the calling thread.
+    public static func verify(
+        at path: String, progress: ((_ bytesDone: UInt64, _ bytesTotal: UInt64) -> Void)? = nil
+    ) throws(EventLogError) -> VerifyReport {
+        let result = try Verifier.verify(directory: path, progress: progress.map(Self.bytes))
         return VerifyReport(
             segments: UInt64(result.segments), batches: UInt64(result.batches), records: UInt64(result.records),
             corruptBatches: UInt64(result.corruptBatches), truncatedBytes: UInt64(result.truncatedBytes),
@@ -111,12 +115,14 @@ extension EventLog {
     /// only the torn tail of the last segment is cut. Indexes that need it
     /// are rebuilt. Takes the writer lock: `busy` while a writer has the log
     /// open. See RecoverOptions for a dry run and for Kafka's truncation.
-    public static func recover(at path: String, options: RecoverOptions = RecoverOptions()) throws(EventLogError)
-        -> RecoverReport
-    {
+    /// `progress` is told as for `verify` while the segments are checked.
+    public static func recover(
+        at path: String, options: RecoverOptions = RecoverOptions(),
+        progress: ((_ bytesDone: UInt64, _ bytesTotal: UInt64) -> Void)? = nil
+    ) throws(EventLogError) -> RecoverReport {
         let plan = try Repair.recover(
             directory: path, mode: options.truncateAfterDamage ? .truncateAfterDamage : .keepIntact,
-            dryRun: options.dryRun)
+            dryRun: options.dryRun, progress: progress.map(Self.bytes))
         return RecoverReport(
             dryRun: options.dryRun, recordsKept: UInt64(plan.recordsKept), recordsDropped: UInt64(plan.recordsDropped),
             bytesTruncated: UInt64(plan.bytesRemoved), segmentsDeleted: UInt64(plan.deletedSegments.count),
@@ -141,5 +147,12 @@ extension RecoverRemoval {
 extension VerifyProblem {
     init(_ problem: VerificationProblem) {
         self.init(file: problem.file, position: UInt64(max(0, problem.position)), detail: problem.detail)
+    }
+}
+
+extension EventLog {
+    /// A progress callback in UInt64 bytes as the storage layer's Int one.
+    fileprivate static func bytes(_ report: @escaping (UInt64, UInt64) -> Void) -> Verifier.Progress {
+        { done, total in report(UInt64(done), UInt64(total)) }
     }
 }

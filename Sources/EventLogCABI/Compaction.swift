@@ -17,10 +17,7 @@ public func eventlogCompact(
         var settings = CompactOptions()
         if let c = options?.pointee {
             guard c.version == UInt32(EVENTLOG_COMPACT_OPTIONS_VERSION) else {
-                throw EventLogError(
-                    .version,
-                    "opts->version: \(c.version) is not a version this library knows (\(EVENTLOG_COMPACT_OPTIONS_VERSION))"
-                )
+                throw unknownVersion("opts->version", c.version, known: EVENTLOG_COMPACT_OPTIONS_VERSION)
             }
             guard c.delete_retention_ms >= 0 else {
                 throw EventLogError(.invalidArgument, "opts->delete_retention_ms: \(c.delete_retention_ms) is negative")

@@ -65,6 +65,13 @@ func unknownVersion(_ what: String, _ version: UInt32, known: Int32) -> EventLog
     EventLogError(.version, "\(what): \(version) is not a version this library knows (\(known))")
 }
 
+/// Throws EVENTLOG_EINVAL naming the bits of `flags` outside `known`.
+func checkFlags(_ what: String, _ flags: UInt32, known: UInt32) throws(EventLogError) {
+    guard flags & ~known == 0 else {
+        throw EventLogError(.invalidArgument, "\(what): unknown flags 0x\(String(flags & ~known, radix: 16))")
+    }
+}
+
 /// An output struct that starts with `version`, set by the caller to the
 /// version it was compiled with.
 protocol VersionedOutput {

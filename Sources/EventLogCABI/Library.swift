@@ -88,13 +88,9 @@ enum Options {
         guard let pointer else { return result }
         let c = pointer.pointee
         guard c.version == UInt32(EVENTLOG_OPTIONS_VERSION) else {
-            throw EventLogError(
-                .version,
-                "opts->version: \(c.version) is not a version this library knows (\(EVENTLOG_OPTIONS_VERSION))")
+            throw unknownVersion("opts->version", c.version, known: EVENTLOG_OPTIONS_VERSION)
         }
-        guard c.flags & ~UInt32(EVENTLOG_OPEN_READONLY) == 0 else {
-            throw EventLogError(.invalidArgument, "opts->flags: unknown flags 0x\(String(c.flags, radix: 16))")
-        }
+        try checkFlags("opts->flags", c.flags, known: UInt32(EVENTLOG_OPEN_READONLY))
         result.readOnly = c.flags & UInt32(EVENTLOG_OPEN_READONLY) != 0
         if c.segment_bytes != 0 { result.segmentBytes = c.segment_bytes }
         if c.batch_max_bytes != 0 { result.batchMaxBytes = c.batch_max_bytes }
@@ -115,10 +111,7 @@ enum Options {
         }
         result.retentionBytes = c.retention_bytes
         result.retentionMilliseconds = c.retention_ms
-        guard c.retention_flags & ~UInt32(EVENTLOG_RETAIN_UNCOMMITTED) == 0 else {
-            throw EventLogError(
-                .invalidArgument, "opts->retention_flags: unknown flags 0x\(String(c.retention_flags, radix: 16))")
-        }
+        try checkFlags("opts->retention_flags", c.retention_flags, known: UInt32(EVENTLOG_RETAIN_UNCOMMITTED))
         result.retainUncommitted = c.retention_flags & UInt32(EVENTLOG_RETAIN_UNCOMMITTED) != 0
         if c.file_mode != 0 { result.fileMode = c.file_mode }
         return result

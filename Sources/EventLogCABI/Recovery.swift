@@ -20,10 +20,7 @@ public func eventlogRecover(
                 throw unknownVersion("opts->version", c.version, known: EVENTLOG_RECOVER_OPTIONS_VERSION)
             }
             let known = UInt32(EVENTLOG_RECOVER_DRY_RUN) | UInt32(EVENTLOG_RECOVER_TRUNCATE_AFTER_DAMAGE)
-            guard c.flags & ~known == 0 else {
-                throw EventLogError(
-                    .invalidArgument, "opts->flags: unknown flags 0x\(String(c.flags & ~known, radix: 16))")
-            }
+            try checkFlags("opts->flags", c.flags, known: known)
             settings.dryRun = c.flags & UInt32(EVENTLOG_RECOVER_DRY_RUN) != 0
             settings.truncateAfterDamage = c.flags & UInt32(EVENTLOG_RECOVER_TRUNCATE_AFTER_DAMAGE) != 0
         }

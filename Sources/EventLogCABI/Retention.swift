@@ -22,9 +22,7 @@ public func eventlogRetention(
         let known =
             UInt32(EVENTLOG_RETAIN_UNCOMMITTED) | UInt32(EVENTLOG_RETENTION_DRY_RUN)
             | UInt32(EVENTLOG_RETENTION_WAIT)
-        guard c.flags & ~known == 0 else {
-            throw EventLogError(.invalidArgument, "opts->flags: unknown flags 0x\(String(c.flags & ~known, radix: 16))")
-        }
+        try checkFlags("opts->flags", c.flags, known: known)
         guard c.retention_ms >= 0 else {
             throw EventLogError(.invalidArgument, "opts->retention_ms: \(c.retention_ms) is negative")
         }

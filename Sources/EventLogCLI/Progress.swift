@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Progress of long commands (`compact`, `verify`, `recover`, `dump` to a
-// file, `ship`, `import`) on standard error. By default it shows only when standard error is
-// a terminal, as a bar redrawn in place; --progress forces it on, and then
-// into a file or pipe it prints a plain line at most once a second (and at
-// the start and the end) instead of carriage returns; --no-progress turns
-// it off. A Progress belongs to one thread at a time.
+// file, `ship`, `import`) on standard error. By default it shows only when
+// standard error is a terminal, as a bar redrawn in place; --progress forces
+// it on, and then into a file or pipe it prints a plain line at most once a
+// second (and at the start and the end) instead of carriage returns;
+// --no-progress turns it off. A Progress belongs to one thread at a time.
 import ArgumentParser
-import EventLogStorage
 import Glibc
-import Synchronization
 
 /// --progress / --no-progress.
 struct ProgressOption: ParsableArguments {
@@ -101,6 +99,27 @@ final class Progress {
         }
     }
 
+    /// Runs `body`, which reports bytes done and in all as it goes (the
+    /// library's progress callbacks of verify and recover), showing each
+    /// report and ending with the last.
+    static func showingBytes<T>(
+        _ progress: Progress?, _ body: (((UInt64, UInt64) -> Void)?) throws -> T
+    ) throws -> T {
+        guard let progress else { return try body(nil) }
+        var last: (done: UInt64, total: UInt64) = (0, 0)
+        do {
+            let result = try body { done, total in
+                last = (done, total)
+                progress.update(done, of: total, .bytes)
+            }
+            progress.finish(last.done, of: last.total, .bytes)
+            return result
+        } catch {
+            progress.abandon()
+            throw error
+        }
+    }
+
     /// Ends the bar's line, if one was drawn, so that an error message
     /// starts on a line of its own.
     func abandon() {
@@ -122,112 +141,5 @@ final class Progress {
             printError("\(name): \(percent)% (\(amounts))")
         }
         drawn = true
-    }
-}
-
-/// Progress through the segments of a log while a library call that
-/// reports none (verify, recover) reads them in order: a thread looks every
-/// 100 ms at which segment file of the directory this process has open
-/// (/proc/self/fd) and counts the bytes of the segments before it as done.
-/// Only reads /proc; stops when `run` returns.
-enum SegmentProgress {
-    static func run<T>(
-        _ progress: Progress?, directory: String, phase: String = "", _ body: () throws -> T
-    ) rethrows -> T {
-        guard let progress else { return try body() }
-        let segments = segmentSizes(directory)
-        let total = segments.reduce(0) { $0 + $1.size }
-        let watcher = Watcher(progress: progress, directory: directory, segments: segments, phase: phase)
-        watcher.start()
-        let result: T
-        do { result = try body() } catch {
-            watcher.stop()
-            progress.abandon()
-            throw error
-        }
-        watcher.stop()
-        progress.finish(total, of: total, .bytes, phase: phase)
-        return result
-    }
-
-    struct Segment: Sendable {
-        var name: String
-        var size: UInt64
-    }
-
-    /// The `.log` files of `directory`, in the order of their base offsets.
-    static func segmentSizes(_ directory: String) -> [Segment] {
-        guard let dir = opendir(directory) else { return [] }
-        defer { closedir(dir) }
-        var segments: [Segment] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) {
-                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            guard name.count == 24, name.hasSuffix(".log"), name.dropLast(4).allSatisfy(\.isNumber) else { continue }
-            var info = stat()
-            guard stat(directory + "/" + name, &info) == 0 else { continue }
-            segments.append(Segment(name: name, size: UInt64(info.st_size)))
-        }
-        // Zero-padded names sort as their base offsets do.
-        return segments.sorted { $0.name < $1.name }
-    }
-
-    private final class Watcher: @unchecked Sendable {
-        // Set once by stop(); the watching thread reads it. `progress` is
-        // used only by the watching thread until stop() has joined it.
-        private let stopped = Atomic<Bool>(false)
-        private let progress: Progress
-        private let directory: String
-        private let segments: [Segment]
-        private let phase: String
-        private var thread: pthread_t?
-
-        init(progress: Progress, directory: String, segments: [Segment], phase: String) {
-            self.progress = progress
-            self.directory = directory
-            self.segments = segments
-            self.phase = phase
-        }
-
-        func start() {
-            // Without a thread there is no progress, and nothing else lost.
-            thread = try? startThread { self.watch() }
-        }
-
-        func stop() {
-            stopped.store(true, ordering: .releasing)
-            if let thread { pthread_join(thread, nil) }
-        }
-
-        private func watch() {
-            let total = segments.reduce(0) { $0 + $1.size }
-            while !stopped.load(ordering: .acquiring) {
-                if let open = openSegment(), let index = segments.firstIndex(where: { $0.name == open }) {
-                    let done = segments[..<index].reduce(0) { $0 + $1.size }
-                    progress.update(done, of: total, .bytes, phase: phase)
-                }
-                usleep(100_000)
-            }
-        }
-
-        /// The name of a segment file of the directory open in this process.
-        private func openSegment() -> String? {
-            guard let fds = opendir("/proc/self/fd") else { return nil }
-            defer { closedir(fds) }
-            var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-            while let entry = readdir(fds) {
-                let fd = withUnsafeBytes(of: entry.pointee.d_name) {
-                    String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
-                }
-                let length = readlink("/proc/self/fd/" + fd, &target, target.count - 1)
-                guard length > 0 else { continue }
-                let path = String(decoding: target[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-                guard path.hasSuffix(".log"), let slash = path.lastIndex(of: "/") else { continue }
-                let name = String(path[path.index(after: slash)...])
-                if segments.contains(where: { $0.name == name }) { return name }
-            }
-            return nil
-        }
     }
 }

@@ -46,9 +46,10 @@ struct RecoverCommand: ParsableCommand {
     @OptionGroup var display: ProgressOption
 
     func run() throws {
-        let report = try SegmentProgress.run(display.reporter("recover"), directory: directory) {
+        let report = try Progress.showingBytes(display.reporter("recover")) { progress in
             try EventLog.recover(
-                at: directory, options: RecoverOptions(dryRun: dryRun, truncateAfterDamage: truncateAfterDamage))
+                at: directory, options: RecoverOptions(dryRun: dryRun, truncateAfterDamage: truncateAfterDamage),
+                progress: progress)
         }
         let out = Output()
         if json {

@@ -32,8 +32,8 @@ struct VerifyCommand: ParsableCommand {
     @OptionGroup var display: ProgressOption
 
     func run() throws {
-        let report = try SegmentProgress.run(display.reporter("verify"), directory: directory) {
-            try EventLog.verify(at: directory)
+        let report = try Progress.showingBytes(display.reporter("verify")) { progress in
+            try EventLog.verify(at: directory, progress: progress)
         }
         let out = Output()
         if json {

@@ -52,6 +52,8 @@ public final class PublishWaiter: @unchecked Sendable {
             nextID &+= 1
             return nextID
         }
+        // A cancellation that came after the wait ended left its id behind.
+        defer { lock.withLock { _ = cancelledEarly.remove(id) } }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
                 register(id, seen: seen, continuation)

@@ -17,9 +17,12 @@ public enum Repair {
     /// Plans the recovery of `directory` and, unless `dryRun`, applies it.
     /// A dry run changes no file of the log (it takes the locks all the same,
     /// so that the plan is what a run now would do).
-    public static func recover(directory: String, mode: RecoveryPlan.Mode = .keepIntact, dryRun: Bool = false)
-        throws(EventLogError) -> RecoveryPlan
-    {
+    /// `progress` is told as the segments are checked, before the plan is
+    /// carried out.
+    public static func recover(
+        directory: String, mode: RecoveryPlan.Mode = .keepIntact, dryRun: Bool = false,
+        progress: Verifier.Progress? = nil
+    ) throws(EventLogError) -> RecoveryPlan {
         try LogPresence.require(directory: directory)
         let lock = try WriterLock.acquire(directory: directory, mode: 0o644)
         // Compaction and retention run beside a writer, so they are kept out
@@ -30,7 +33,7 @@ public enum Repair {
         if !dryRun {
             _ = try SegmentSwap.recover(directory: directory, head: HeadFile.openForReader(directory: directory))
         }
-        let inspection = try Verifier.inspect(directory: directory, writerExcluded: true)
+        let inspection = try Verifier.inspect(directory: directory, writerExcluded: true, progress: progress)
         let plan = RecoveryPlan(inspection, directory: directory, mode: mode)
         if !dryRun { try apply(plan, directory: directory) }
         return plan

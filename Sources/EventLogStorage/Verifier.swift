@@ -26,10 +26,16 @@ public struct VerificationResult: Sendable {
 }
 
 public enum Verifier {
-    /// Checks every batch of every segment without modifying anything.
-    public static func verify(directory: String) throws(EventLogError) -> VerificationResult {
+    /// Bytes of segments checked so far, and of all segments to check.
+    public typealias Progress = (_ bytesDone: Int, _ bytesTotal: Int) -> Void
+
+    /// Checks every batch of every segment without modifying anything;
+    /// `progress` is told after each segment.
+    public static func verify(directory: String, progress: Progress? = nil) throws(EventLogError)
+        -> VerificationResult
+    {
         try LogPresence.require(directory: directory)
-        let inspection = try inspect(directory: directory, writerExcluded: false)
+        let inspection = try inspect(directory: directory, writerExcluded: false, progress: progress)
         var result = VerificationResult()
         result.segments = inspection.segments.count
         for segment in inspection.segments {
@@ -61,9 +67,11 @@ public enum Verifier {
     }
 
     /// Sorts out strangers, then runs SegmentCheck over every segment in
-    /// order. `writerExcluded`: the caller holds the writer lock, so no file
-    /// can shrink under a mapping.
-    static func inspect(directory: String, writerExcluded: Bool) throws(EventLogError) -> Inspection {
+    /// order, telling `progress` after each. `writerExcluded`: the caller
+    /// holds the writer lock, so no file can shrink under a mapping.
+    static func inspect(directory: String, writerExcluded: Bool, progress: Progress? = nil) throws(EventLogError)
+        -> Inspection
+    {
         // The head first: what it says is at most as new as the files.
         let head = HeadFile.openForReader(directory: directory).flatMap { file -> HeadState? in
             let (state, sequence) = file.read()
@@ -105,6 +113,9 @@ public enum Verifier {
 
         var segments: [InspectedSegment] = []
         var previousNext: Int64?
+        let bytesTotal = files.reduce(0) { $0 + $1.size }
+        var bytesDone = 0
+        progress?(0, bytesTotal)
         for (i, file) in files.enumerated() {
             let base = file.base
             let isLast = i == files.count - 1
@@ -133,6 +144,8 @@ public enum Verifier {
             }
             segments.append(InspectedSegment(base: base, logPath: file.path, fileSize: file.size, check: check))
             previousNext = replacing ? nil : check.nextOffset
+            bytesDone += file.size
+            progress?(bytesDone, bytesTotal)
         }
         withExtendedLifetime(files) {}
         return Inspection(segments: segments, strangers: strangers, head: head)
