@@ -37,20 +37,24 @@ let package = Package(
         .target(name: "EventLogFormat", dependencies: ["CLZ4", "CEventLogShims"]),
         .target(name: "EventLogStorage", dependencies: ["EventLogFormat", "CEventLogShims"]),
         .target(name: "EventLog", dependencies: ["EventLogStorage", "EventLogFormat"]),
-        .target(name: "EventLogCABI", dependencies: ["EventLog", "CEventLogHeader"]),
+        .target(
+            name: "EventLogCABI", dependencies: ["EventLog", "EventLogStorage", "EventLogFormat", "CEventLogHeader"]),
         .target(
             name: "EventLogKafka", dependencies: ["EventLog", "EventLogStorage", "EventLogFormat", "CRdKafka"]),
         .executableTarget(
             name: "EventLogCLI",
             dependencies: [
-                "EventLog", "EventLogFormat", "EventLogStorage", "EventLogKafka",
+                "EventLog", "EventLogFormat", "EventLogKafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .testTarget(name: "EventLogFormatTests", dependencies: ["EventLogFormat"]),
-        .testTarget(name: "EventLogStorageTests", dependencies: ["EventLogStorage"]),
+        .testTarget(name: "EventLogFormatTests", dependencies: ["EventLogFormat", "CLZ4"]),
+        .testTarget(name: "EventLogStorageTests", dependencies: ["EventLogStorage", "EventLogFormat"]),
         .testTarget(name: "EventLogKafkaTests", dependencies: ["EventLogKafka"]),
         .testTarget(
-            name: "EventLogTests", dependencies: ["EventLog", "EventLogCABI", "CEventLogHeader", "EventLogCLI"]),
+            name: "EventLogTests",
+            dependencies: [
+                "EventLog", "EventLogStorage", "EventLogFormat", "EventLogCABI", "CEventLogHeader", "EventLogCLI",
+            ]),
         .executableTarget(
             name: "FuzzBatchDecoder", dependencies: ["EventLogFormat", "EventLogStorage"],
             path: "Tests/fuzz/FuzzBatchDecoder"),
