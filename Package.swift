@@ -8,7 +8,8 @@
 // (the C ABI, shipped as libeventlog.so) and EventLogCLI (the `eventlog` tool).
 // EventLogKafka (ship to and import from Kafka through librdkafka) sits beside
 // EventLogCABI: only the CLI uses it, so neither libeventlog.so nor the
-// EventLog product needs librdkafka.
+// EventLog product needs librdkafka. EventLogFoundation (Data and Date in the
+// Swift API) is the only module that imports Foundation.
 //
 // No unsafe build flags here, so other packages can depend on this one: CMake passes
 // the shared library's SONAME and export list on the `swift build` command line.
@@ -18,6 +19,7 @@ let package = Package(
     name: "eventlog",
     products: [
         .library(name: "EventLog", targets: ["EventLog"]),
+        .library(name: "EventLogFoundation", targets: ["EventLogFoundation"]),
         .library(name: "EventLogKafka", targets: ["EventLogKafka"]),
         .library(name: "eventlog", type: .dynamic, targets: ["EventLogCABI"]),
         .executable(name: "eventlog-cli", targets: ["EventLogCLI"]),
@@ -37,6 +39,7 @@ let package = Package(
         .target(name: "EventLogFormat", dependencies: ["CLZ4", "CEventLogShims"]),
         .target(name: "EventLogStorage", dependencies: ["EventLogFormat", "CEventLogShims"]),
         .target(name: "EventLog", dependencies: ["EventLogStorage", "EventLogFormat"]),
+        .target(name: "EventLogFoundation", dependencies: ["EventLog"]),
         .target(
             name: "EventLogCABI", dependencies: ["EventLog", "EventLogStorage", "EventLogFormat", "CEventLogHeader"]),
         .target(
@@ -53,7 +56,8 @@ let package = Package(
         .testTarget(
             name: "EventLogTests",
             dependencies: [
-                "EventLog", "EventLogStorage", "EventLogFormat", "EventLogCABI", "CEventLogHeader", "EventLogCLI",
+                "EventLog", "EventLogFoundation", "EventLogStorage", "EventLogFormat", "EventLogCABI",
+                "CEventLogHeader", "EventLogCLI",
             ]),
         .executableTarget(
             name: "FuzzBatchDecoder", dependencies: ["EventLogFormat", "EventLogStorage"],

@@ -17,11 +17,12 @@ public struct EventLogOptions: Sendable {
         case interval(milliseconds: UInt32)
     }
 
-    public static let defaultSegmentBytes: UInt64 = 256 << 20
+    // The defaults are the storage layer's, defined once there.
+    public static let defaultSegmentBytes = UInt64(LogConfiguration().segmentBytes)
     public static let maxSegmentBytes: UInt64 = 2_147_483_647
     public static let minSegmentBytes: UInt64 = 4096
-    public static let defaultBatchMaxBytes: UInt32 = 256 << 10
-    public static let defaultLingerMicroseconds: UInt32 = 1000
+    public static let defaultBatchMaxBytes = UInt32(LogConfiguration().batchMaxBytes)
+    public static let defaultLingerMicroseconds = UInt32(LogConfiguration().lingerNanoseconds / 1000)
     public static let defaultSyncIntervalMilliseconds: UInt32 = 1000
     /// The largest record accepted: key + value + header keys and values.
     public static let maxRecordBytes = LogConfiguration.maxRecordBytes

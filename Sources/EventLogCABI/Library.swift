@@ -7,7 +7,7 @@ internal import EventLog
 
 @c(eventlog_version)
 public func eventlogVersion() -> UnsafePointer<CChar> {
-    text("0.1.0")
+    text(EventLog.versionText)
 }
 
 @c(eventlog_strerror)

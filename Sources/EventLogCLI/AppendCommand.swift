@@ -65,7 +65,7 @@ struct AppendCommand: ParsableCommand {
         case .batch: options.syncMode = .batch
         case .interval: options.syncMode = .interval(milliseconds: EventLogOptions.defaultSyncIntervalMilliseconds)
         }
-        let log = try EventLog.open(at: directory, options: options)
+        let log = try EventLog(path: directory, options: options)
         let input = LineReader(fd: STDIN_FILENO)
         let out = Output()
         let defaultKey = key.map { Array($0.utf8) }

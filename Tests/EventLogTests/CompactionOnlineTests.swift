@@ -51,10 +51,10 @@ import Testing
             readOnly.readOnly = true
             do {
                 let reader = try EventLog(path: path, options: readOnly)
-                let cursor = try reader.cursor(from: EventLog.oldest)
+                let cursor = try reader.cursor(from: .oldest)
                 var previous: UInt64?
                 while true {
-                    guard let record = try cursor.next(timeoutMilliseconds: 50) else {
+                    guard let record = try cursor.next(timeout: .milliseconds(50)) else {
                         if writerDone.load(ordering: .acquiring) && cursor.offset >= total { break }
                         continue
                     }

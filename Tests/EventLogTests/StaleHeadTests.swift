@@ -41,9 +41,9 @@ import Testing
     }
 
     private static func readAll(_ log: EventLog) throws -> [UInt64] {
-        let cursor = try log.cursor(from: EventLog.oldest)
+        let cursor = try log.cursor(from: .oldest)
         var offsets: [UInt64] = []
-        while let record = try cursor.next(timeoutMilliseconds: 0) { offsets.append(record.offset) }
+        while let record = try cursor.next() { offsets.append(record.offset) }
         return offsets
     }
 
