@@ -25,7 +25,10 @@ let package = Package(
         .executable(name: "eventlog-cli", targets: ["EventLogCLI"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Only a command plugin (`swift package generate-documentation`): a
+        // package depending on this one compiles nothing of it into its build.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(

@@ -16,8 +16,8 @@ extension Cursor {
 }
 
 /// The records of a cursor as they are written: `for try await record in
-/// cursor.following`. Its failure type is ``EventLogError``, so the error
-/// caught around the loop has a ``EventLogError/code``.
+/// cursor.following`. Its failure type is `EventLogError`, so the error
+/// caught around the loop has a `code`.
 public struct FollowingRecords: AsyncSequence {
     public typealias Element = Record
     public typealias Failure = EventLogError
