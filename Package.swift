@@ -46,11 +46,13 @@ let package = Package(
                 "EventLog", "EventLogFormat", "EventLogStorage", "EventLogKafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .testTarget(name: "EventLogFormatTests", dependencies: ["EventLogFormat"]),
-        .testTarget(name: "EventLogStorageTests", dependencies: ["EventLogStorage"]),
+        // What every test target shares: a scratch directory, a seeded generator, a lock.
+        .target(name: "EventLogTestSupport", path: "Tests/Support"),
+        .testTarget(name: "EventLogFormatTests", dependencies: ["EventLogFormat", "EventLogTestSupport"]),
+        .testTarget(name: "EventLogStorageTests", dependencies: ["EventLogStorage", "EventLogTestSupport"]),
         .testTarget(name: "EventLogKafkaTests", dependencies: ["EventLogKafka"]),
         .testTarget(
-            name: "EventLogTests", dependencies: ["EventLog", "EventLogCABI", "CEventLogHeader", "EventLogCLI"]),
+            name: "EventLogTests", dependencies: ["EventLog", "EventLogCABI", "CEventLogHeader", "EventLogCLI", "EventLogTestSupport"]),
         .executableTarget(
             name: "FuzzBatchDecoder", dependencies: ["EventLogFormat", "EventLogStorage"],
             path: "Tests/fuzz/FuzzBatchDecoder"),
