@@ -5,7 +5,7 @@
 // after a seek, only the LZ4 block holding the offset sought may be decoded
 // (PointRead.swift). Damage is reported with the file, the byte position
 // and where reading can go on.
-import EventLogFormat
+internal import EventLogFormat
 
 extension LogCursor {
     /// Validates and decodes the batch at `position`, then advances past it.
