@@ -53,14 +53,17 @@ let package = Package(
                 "EventLog", "EventLogFormat", "EventLogKafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .testTarget(name: "EventLogFormatTests", dependencies: ["EventLogFormat", "CLZ4"]),
-        .testTarget(name: "EventLogStorageTests", dependencies: ["EventLogStorage", "EventLogFormat"]),
+        // What every test target shares: a scratch directory, a seeded generator, a lock.
+        .target(name: "EventLogTestSupport", path: "Tests/Support"),
+        .testTarget(name: "EventLogFormatTests", dependencies: ["EventLogFormat", "CLZ4", "EventLogTestSupport"]),
+        .testTarget(
+            name: "EventLogStorageTests", dependencies: ["EventLogStorage", "EventLogFormat", "EventLogTestSupport"]),
         .testTarget(name: "EventLogKafkaTests", dependencies: ["EventLogKafka"]),
         .testTarget(
             name: "EventLogTests",
             dependencies: [
                 "EventLog", "EventLogFoundation", "EventLogStorage", "EventLogFormat", "EventLogCABI",
-                "CEventLogHeader", "EventLogCLI",
+                "CEventLogHeader", "EventLogCLI", "EventLogTestSupport",
             ]),
         .executableTarget(
             name: "FuzzBatchDecoder", dependencies: ["EventLogFormat", "EventLogStorage"],

@@ -39,15 +39,8 @@ package enum BatchResync {
     package static func validatedHeader(_ bytes: UnsafeRawBufferPointer, at position: Int, limit: Int)
         -> RecordBatchHeader?
     {
-        let end = min(limit, bytes.count)
-        guard position >= 0, end - position >= RecordBatchHeader.size,
-            bytes[position + RecordBatchHeader.magicOffset] == UInt8(RecordBatchHeader.currentMagic)
-        else { return nil }
-        let window = UnsafeRawBufferPointer(rebasing: bytes[position..<end])
-        guard let header = try? RecordBatchHeader(parsing: window), header.totalSize <= window.count,
-            (try? RecordBatch.validate(UnsafeRawBufferPointer(rebasing: window.prefix(header.totalSize)))) != nil
-        else { return nil }
-        return header
+        guard hasMagic(bytes, at: position, limit: limit) else { return nil }
+        return BatchProbe(bytes, at: position, limit: min(limit, bytes.count)).header
     }
 
     /// The header at `position` if it parses and its batch fits before
@@ -56,13 +49,15 @@ package enum BatchResync {
     package static func plausibleHeader(_ bytes: UnsafeRawBufferPointer, at position: Int, limit: Int)
         -> RecordBatchHeader?
     {
-        let end = min(limit, bytes.count)
-        guard position >= 0, end - position >= RecordBatchHeader.size,
-            bytes[position + RecordBatchHeader.magicOffset] == UInt8(RecordBatchHeader.currentMagic),
-            let header = try? RecordBatchHeader(parsing: UnsafeRawBufferPointer(rebasing: bytes[position..<end])),
-            header.totalSize <= end - position
-        else { return nil }
-        return header
+        guard hasMagic(bytes, at: position, limit: limit) else { return nil }
+        return BatchProbe(bytes, at: position, limit: min(limit, bytes.count), checkCRC: false).header
+    }
+
+    /// Whether a whole header could start at `position` and has a batch's
+    /// magic byte: the cheap test that rules out most positions of a scan.
+    private static func hasMagic(_ bytes: UnsafeRawBufferPointer, at position: Int, limit: Int) -> Bool {
+        position >= 0 && min(limit, bytes.count) - position >= RecordBatchHeader.size
+            && bytes[position + RecordBatchHeader.magicOffset] == UInt8(RecordBatchHeader.currentMagic)
     }
 
     /// The first batch start after `position` that the segment's .index

@@ -53,35 +53,16 @@ package enum BatchScanner {
     ) -> ScanOutcome {
         var position = start
         while position < limit {
-            let remaining = limit - position
-            // Kafka stops silently when even the length prefix is incomplete.
-            if remaining < RecordBatchHeader.logOverhead {
-                return ScanOutcome(validEnd: position, damage: nil)
-            }
-            let window = UnsafeRawBufferPointer(rebasing: bytes[position..<limit])
-            let length: Int
-            do {
-                length = Int(try RecordBatchHeader.peekOffsetAndLength(window).batchLength)
-            } catch {
-                return ScanOutcome(validEnd: position, damage: error.shifted(by: position))
-            }
-            let total = RecordBatchHeader.logOverhead + length
-            if length >= RecordBatchHeader.size - RecordBatchHeader.logOverhead && total > remaining {
-                return ScanOutcome(validEnd: position, damage: nil)
-            }
-            // A negative batchLength (damage) makes `total` negative too.
-            let batch = UnsafeRawBufferPointer(rebasing: window.prefix(max(0, min(total, remaining))))
-            do throws(FormatError) {
-                let header = checkCRC ? try RecordBatch.validate(batch) : try RecordBatchHeader(parsing: batch)
-                guard header.totalSize == batch.count else {
-                    throw FormatError(
-                        kind: .invalidLength, position: 8, detail: "batch length \(length) does not fit the segment")
-                }
+            switch BatchProbe(bytes, at: position, limit: limit, checkCRC: checkCRC) {
+            case .batch(let header):
                 visit(ScannedBatch(position: position, header: header))
-            } catch {
-                return ScanOutcome(validEnd: position, damage: error.shifted(by: position))
+                position += header.totalSize
+            case .tooShort, .runsPast:
+                // Kafka stops quietly at a batch the data cuts short.
+                return ScanOutcome(validEnd: position, damage: nil)
+            case .damaged(let error, _):
+                return ScanOutcome(validEnd: position, damage: error)
             }
-            position += total
         }
         return ScanOutcome(validEnd: position, damage: nil)
     }

@@ -356,18 +356,23 @@ package final class LogCursor {
     /// Leaves the finished closed segment `finished` for the segment that
     /// holds `nextOffset`, not simply the next one listed: compaction may
     /// have replaced `finished` by a segment that also holds the records of
-    /// the segments after it, and deleted those. Offsets already passed are
+    /// the segments after it, and deleted those, or merged `finished` into a
+    /// segment before it. Offsets already passed are
     /// skipped, so segments that overlap while a swap lasts give no
     /// duplicates. False when no segment follows.
     private func moveOn(from finished: Int64, _ head: HeadState) throws(EventLogError) -> Bool {
         try relisting(head) { (bases) throws(EventLogError) -> Bool in
             var after = finished
-            if let index = SegmentCatalog.segmentIndex(containing: nextOffset, in: bases), bases[index] >= finished {
+            // The segment that holds `nextOffset` may start before `finished`:
+            // compaction merged `finished` into a segment listed before it and
+            // deleted it. Going on from the segment listed after `finished`
+            // would skip the merged records not yet read.
+            if let index = SegmentCatalog.segmentIndex(containing: nextOffset, in: bases) {
                 segment = nil
                 try open(segmentBase: bases[index], head: head)
                 try position(at: nextOffset, head: head)
                 if position < (try currentLimit(head)) || bases[index] == head.activeBase { return true }
-                after = bases[index]
+                after = max(after, bases[index])
             }
             guard let next = bases.first(where: { $0 > after }) else { return false }
             segment = nil

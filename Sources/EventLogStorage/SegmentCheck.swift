@@ -194,32 +194,20 @@ private struct SegmentChecker {
     /// Checks the batch at `position`; returns where checking goes on, or
     /// nil when the rest of the segment is a torn or damaged tail.
     private mutating func step(at position: Int) -> Int? {
-        let remaining = end - position
-        guard remaining >= RecordBatchHeader.logOverhead else {
+        let header: RecordBatchHeader
+        switch BatchProbe(bytes, at: position, limit: end) {
+        case .batch(let whole):
+            header = whole
+        case .tooShort(let remaining):
             tail(at: position, header: nil, detail: "\(remaining) bytes after the last batch are too few for a batch")
             return nil
-        }
-        let window = UnsafeRawBufferPointer(rebasing: bytes[position..<end])
-        let header: RecordBatchHeader
-        do throws(FormatError) {
-            header = try RecordBatchHeader(parsing: window)
-        } catch {
+        case .runsPast(let total, let remaining, let claimed):
             return damaged(
-                at: position, header: nil, detail: detail(error, batchAt: position),
-                problemAt: position + error.position)
-        }
-        guard header.totalSize <= remaining else {
+                at: position, header: claimed,
+                detail: "batch of \(total) bytes runs past the end of the segment (\(remaining) bytes left)")
+        case .damaged(let error, let claimed):
             return damaged(
-                at: position, header: header,
-                detail: "batch of \(header.totalSize) bytes runs past the end of the segment (\(remaining) bytes left)")
-        }
-        let batch = UnsafeRawBufferPointer(rebasing: window.prefix(header.totalSize))
-        do throws(FormatError) {
-            _ = try RecordBatch.validate(batch)
-        } catch {
-            return damaged(
-                at: position, header: header, detail: detail(error, batchAt: position),
-                problemAt: position + error.position)
+                at: position, header: claimed, detail: detail(error, batchAt: position), problemAt: error.position)
         }
         // From here on the batch's length is trustworthy (the CRC range ends
         // where it says), so a bad batch is skipped by its length.
@@ -235,6 +223,7 @@ private struct SegmentChecker {
             corrupt(at: position, until: position + header.totalSize, header: header, detail: detail)
             return position + header.totalSize
         }
+        let batch = UnsafeRawBufferPointer(rebasing: bytes[position..<position + header.totalSize])
         if let detail = recordProblem(header, batch, at: position) {
             corrupt(at: position, until: position + header.totalSize, header: header, detail: detail)
             return position + header.totalSize

@@ -28,7 +28,7 @@ import Testing
     }
 
     /// A wait with nothing to read ends with nil at its timeout, not
-    /// before: the contract of `next(timeoutMilliseconds:)`. How little CPU
+    /// before: the contract of `next(timeout:)`. How little CPU
     /// the wait uses is measured by the benchmark (idle reader CPU), not
     /// asserted here.
     @Test func aWaitWithNothingToReadEndsAtItsTimeout() throws {
