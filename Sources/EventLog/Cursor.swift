@@ -12,6 +12,9 @@
 package import EventLogFormat
 package import EventLogStorage
 
+/// Reads a log forward from a ``EventLog/Position``: replay with ``next()``,
+/// wait with ``next(timeout:)``, follow from async code with ``following``,
+/// and, for a named cursor, remember the position with ``commit()``.
 public final class Cursor {
     private let cursor: LogCursor
     private let directory: LogDirectory

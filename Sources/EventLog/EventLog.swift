@@ -6,6 +6,10 @@ internal import EventLogFormat
 package import EventLogStorage
 import Synchronization
 
+/// An open log directory: append records, flush and sync them, and open
+/// cursors. One writable instance per directory across processes; any
+/// number of read-only ones. Static methods maintain a log directory
+/// without opening it (compaction, retention, verify, recover, inspection).
 public final class EventLog: @unchecked Sendable {
     /// The library version, as the C API's eventlog_version() reports it.
     public static let version = String(describing: versionText)

@@ -4,6 +4,8 @@
 internal import EventLogFormat
 internal import EventLogStorage
 
+/// How ``EventLog/init(path:options:)`` opens a log: read-only or writable,
+/// segment and batch sizes, compression, durability and retention.
 public struct EventLogOptions: Sendable {
     public enum Compression: Sendable { case lz4, none }
 
