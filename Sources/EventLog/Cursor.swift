@@ -81,13 +81,18 @@ public final class Cursor {
     }
 
     /// The storage layer's wait: 0 none, negative forever, otherwise whole
-    /// milliseconds rounded up (a 0.5 ms wait still waits).
+    /// milliseconds rounded up (a 0.5 ms wait still waits). A wait longer
+    /// than `longestWait` is a wait without limit: the storage layer adds the
+    /// wait to the monotonic clock in nanoseconds, which must not overflow.
     static func milliseconds(_ timeout: Duration?) -> Int {
         guard let timeout else { return -1 }
         guard timeout > .zero else { return 0 }
-        let rounded = (timeout + .nanoseconds(999_999)).wholeMilliseconds
-        return Int(clamping: rounded)
+        guard timeout <= longestWait else { return -1 }
+        return Int((timeout + .nanoseconds(999_999)).wholeMilliseconds)
     }
+
+    /// Ten years.
+    static let longestWait = Duration.seconds(10 * 365 * 86_400)
 
     /// Named cursors: stores the position (after the last record returned)
     /// crash-safely, so the cursor reopened under the same name resumes there.

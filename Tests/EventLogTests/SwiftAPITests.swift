@@ -75,6 +75,10 @@ import Testing
         try log.append("later")
         try log.flush()
         #expect(try text(cursor.next(timeout: .seconds(5))?.value) == "later")
+        try log.append("much later")
+        try log.flush()
+        // A wait too long for the clock is a wait without limit, not a trap.
+        #expect(try text(cursor.next(timeout: .seconds(Int64.max))?.value) == "much later")
     }
 
     /// 4000 records with one flipped bit in a batch of the second segment.
