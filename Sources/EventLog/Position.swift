@@ -55,6 +55,12 @@ extension EventLog {
 }
 
 extension Duration {
+    /// Whole nanoseconds of a duration already checked to be in 0...2^63 ns.
+    var wholeNanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+
     /// Whole milliseconds, rounded toward negative infinity and clamped to
     /// Int64; the log's timestamps and the storage layer's waits count these.
     var wholeMilliseconds: Int64 {

@@ -63,7 +63,7 @@ struct AppendCommand: ParsableCommand {
         switch sync {
         case .none: options.syncMode = .none
         case .batch: options.syncMode = .batch
-        case .interval: options.syncMode = .interval(milliseconds: EventLogOptions.defaultSyncIntervalMilliseconds)
+        case .interval: options.syncMode = .interval(EventLogOptions.defaultSyncInterval)
         }
         let log = try EventLog(path: directory, options: options)
         let input = LineReader(fd: STDIN_FILENO)

@@ -6,8 +6,9 @@
 // code depending on whether the *caller* imports Foundation. `#if
 // canImport(Foundation)` inside EventLog asks whether Foundation exists on the
 // build machine, which it always does on Linux, so EventLog would import and
-// link Foundation for everyone (about 40 MB of libraries a C program using
-// libeventlog.so would then load). A program that uses Foundation depends on
+// link Foundation for everyone (libFoundation, FoundationEssentials,
+// FoundationInternationalization and _FoundationICU: 64 MB of libraries that
+// every program using libeventlog.so would then load). A program that uses Foundation depends on
 // the `EventLogFoundation` product as well and imports it; everyone else
 // never builds it.
 public import EventLog

@@ -121,7 +121,7 @@ import Testing
     @Test func recordsAreInvisibleUntilFlushed() throws {
         let dir = TemporaryDirectory()
         var options = EventLogOptions()
-        options.lingerMicroseconds = 10_000_000  // 10 s: only flush writes
+        options.linger = .microseconds(10_000_000)  // 10 s: only flush writes
         let log = try EventLog(path: dir.child("log"), options: options)
         try log.append(key: nil, value: [1])
         let cursor = try log.cursor(from: 0)
@@ -133,7 +133,7 @@ import Testing
     @Test func lingerWritesWithoutFlush() throws {
         let dir = TemporaryDirectory()
         var options = EventLogOptions()
-        options.lingerMicroseconds = 2000
+        options.linger = .microseconds(2000)
         let log = try EventLog(path: dir.child("log"), options: options)
         let cursor = try log.cursor(from: .latest)
         try log.append(key: nil, value: [7])

@@ -313,7 +313,7 @@ import Testing
     static func makeLog(_ path: String, count: Int = 120) throws -> [Record] {
         var options = EventLogOptions()
         options.segmentBytes = 4096
-        options.lingerMicroseconds = 10_000_000  // batches end only at flush
+        options.linger = .microseconds(10_000_000)  // batches end only at flush
         let log = try EventLog(path: path, options: options)
         var generator = SeededGenerator(seed: 7)
         var records: [Record] = []

@@ -23,7 +23,7 @@ import Testing
         let path = dir.child("log")
         var options = EventLogOptions()
         options.segmentBytes = 4096
-        options.lingerMicroseconds = 200
+        options.linger = .microseconds(200)
         let log = try EventLog(path: path, options: options)
         let total: UInt64 = 20_000
         let writerDone = Atomic<Bool>(false)

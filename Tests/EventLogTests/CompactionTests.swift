@@ -19,7 +19,7 @@ import Testing
         var options = EventLogOptions()
         options.segmentBytes = segmentBytes
         options.batchMaxBytes = 1 << 20
-        options.lingerMicroseconds = 1_000_000
+        options.linger = .microseconds(1_000_000)
         return options
     }
 

@@ -30,7 +30,7 @@ enum Sample {
         var options = EventLogOptions()
         options.segmentBytes = segmentBytes
         options.batchMaxBytes = batchMaxBytes
-        options.lingerMicroseconds = 10_000_000  // only flush writes: batches are deterministic
+        options.linger = .microseconds(10_000_000)  // only flush writes: batches are deterministic
         return options
     }
 

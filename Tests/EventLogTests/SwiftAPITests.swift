@@ -81,6 +81,26 @@ import Testing
         #expect(try text(cursor.next(timeout: .seconds(Int64.max))?.value) == "much later")
     }
 
+    @Test func optionWaitsAreDurations() throws {
+        let dir = TemporaryDirectory()
+        var options = EventLogOptions()
+        options.linger = .milliseconds(5)
+        options.syncMode = .interval(.milliseconds(50))
+        let log = try EventLog(path: dir.child("log"), options: options)
+        try log.append("synced within 50 ms")
+        try log.close()
+
+        for bad in [Duration.zero, .milliseconds(-1), .seconds(Int64.max)] {
+            options.syncMode = .interval(bad)
+            let error = #expect(throws: EventLogError.self) { try EventLog(path: dir.child("log"), options: options) }
+            #expect(error?.code == .invalidArgument)
+        }
+        options.syncMode = .none
+        options.linger = .milliseconds(-1)
+        let error = #expect(throws: EventLogError.self) { try EventLog(path: dir.child("log"), options: options) }
+        #expect(error?.message.contains("linger") == true)
+    }
+
     /// 4000 records with one flipped bit in a batch of the second segment.
     private func damagedLog(in dir: TemporaryDirectory) throws -> EventLog {
         let path = dir.child("log")
