@@ -8,7 +8,8 @@
 // (the C ABI, shipped as libeventlog.so) and EventLogCLI (the `eventlog` tool).
 // EventLogKafka (ship to and import from Kafka through librdkafka) sits beside
 // EventLogCABI: only the CLI uses it, so neither libeventlog.so nor the
-// EventLog product needs librdkafka.
+// EventLog product needs librdkafka. EventLogJobs (MapReduce over a log)
+// sits there too, above EventLog.
 //
 // No unsafe build flags here, so other packages can depend on this one: CMake passes
 // the shared library's SONAME and export list on the `swift build` command line.
@@ -19,6 +20,7 @@ let package = Package(
     products: [
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "EventLogKafka", targets: ["EventLogKafka"]),
+        .library(name: "EventLogJobs", targets: ["EventLogJobs"]),
         .library(name: "eventlog", type: .dynamic, targets: ["EventLogCABI"]),
         .executable(name: "eventlog-cli", targets: ["EventLogCLI"]),
     ],
@@ -40,6 +42,7 @@ let package = Package(
         .target(name: "EventLogCABI", dependencies: ["EventLog", "CEventLogHeader"]),
         .target(
             name: "EventLogKafka", dependencies: ["EventLog", "EventLogStorage", "EventLogFormat", "CRdKafka"]),
+        .target(name: "EventLogJobs", dependencies: ["EventLog", "EventLogStorage", "EventLogFormat"]),
         .executableTarget(
             name: "EventLogCLI",
             dependencies: [
@@ -49,6 +52,8 @@ let package = Package(
         .testTarget(name: "EventLogFormatTests", dependencies: ["EventLogFormat"]),
         .testTarget(name: "EventLogStorageTests", dependencies: ["EventLogStorage"]),
         .testTarget(name: "EventLogKafkaTests", dependencies: ["EventLogKafka"]),
+        .testTarget(
+            name: "EventLogJobsTests", dependencies: ["EventLogJobs", "EventLog", "EventLogStorage", "EventLogFormat"]),
         .testTarget(
             name: "EventLogTests", dependencies: ["EventLog", "EventLogCABI", "CEventLogHeader", "EventLogCLI"]),
         .executableTarget(

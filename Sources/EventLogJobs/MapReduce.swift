@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: Apache-2.0
+// MapReduce over a log, with structured concurrency: the range is cut into
+// pieces at indexed batch starts (ScanPlan); map tasks, at most `workers`
+// at once, each decode one piece with a decoder of their own and fold the
+// pairs their map function emits into per-partition partial results
+// (Emitter); the shuffle hands partition p of every piece, in offset
+// order, to reduce task p. Values reach a reducer in offset order, so a
+// job gives the same result as a sequential loop over a cursor. Decoding
+// mapped segments is CPU work, so the tasks hold their threads of the
+// cooperative pool only for a piece each; cancellation is checked between
+// batches.
+import EventLog
+import EventLogFormat
+import EventLogStorage
+
+extension EventLog {
+    /// Maps every record of `range` to zero or more (key, value) pairs and
+    /// reduces the values of each key, in offset order, to a result.
+    public func mapReduce<Key: Hashable & Sendable, Value: Sendable, Result: Sendable>(
+        _ range: JobRange = .all, options: JobOptions = JobOptions(),
+        map: @escaping @Sendable (JobRecord, Emitter<Key, Value>) throws -> Void,
+        reduce: @escaping @Sendable (Key, [Value]) throws -> Result
+    ) async throws -> MapReduceResult<Key, Result> {
+        try await runJob(
+            range, options: options, initial: [Value](), map: map, fold: { $0.append($1) },
+            merge: { $0.append(contentsOf: $1) }, finish: reduce)
+    }
+
+    /// Maps every record of `range` to zero or more (key, value) pairs and
+    /// folds the values of each key into an accumulator, starting from
+    /// `initial`: `fold` adds a value, `merge` adds the accumulator of a
+    /// later piece. Folding on the map side keeps memory in proportion to
+    /// the distinct keys (Spark's reduceByKey, Kafka Streams' aggregate).
+    public func aggregate<Key: Hashable & Sendable, Value, Accumulator: Sendable>(
+        _ range: JobRange = .all, options: JobOptions = JobOptions(), initial: Accumulator,
+        map: @escaping @Sendable (JobRecord, Emitter<Key, Value>) throws -> Void,
+        fold: @escaping @Sendable (inout Accumulator, Value) -> Void,
+        merge: @escaping @Sendable (inout Accumulator, Accumulator) -> Void
+    ) async throws -> MapReduceResult<Key, Accumulator> {
+        try await runJob(range, options: options, initial: initial, map: map, fold: fold, merge: merge) { $1 }
+    }
+
+    private func runJob<Key: Hashable & Sendable, Value, Accumulator: Sendable, Result: Sendable>(
+        _ range: JobRange, options unchecked: JobOptions, initial: Accumulator,
+        map: @escaping @Sendable (JobRecord, Emitter<Key, Value>) throws -> Void,
+        fold: @escaping @Sendable (inout Accumulator, Value) -> Void,
+        merge: @escaping @Sendable (inout Accumulator, Accumulator) -> Void,
+        finish: @escaping @Sendable (Key, Accumulator) throws -> Result
+    ) async throws -> MapReduceResult<Key, Result> {
+        let options = try unchecked.checked()
+        let (from, to) = try range.offsets(in: self)
+        let plan = try scanPlan(from: from, to: to, workers: options.workers, pieceBytes: options.pieceBytes)
+        let mapped = try await MapPhase.run(plan, options: options, initial: initial, map: map, fold: fold)
+        var summary = JobSummary()
+        summary.offsets = UInt64(plan.offsets.lowerBound)..<UInt64(plan.offsets.upperBound)
+        summary.pieces = plan.pieces.count
+        for output in mapped { summary.add(output) }
+        let results = try await ReducePhase.run(
+            mapped, reducers: options.reducers, initial: initial, merge: merge, finish: finish)
+        return MapReduceResult(results: results, summary: summary)
+    }
+}
+
+/// What one map task hands the shuffle: its piece's partial results by
+/// partition, and what it read.
+struct PieceOutput<Key: Hashable & Sendable, Accumulator: Sendable>: Sendable {
+    var ordinal: Int
+    var partitions: [[Key: Accumulator]]
+    var records = 0
+    var pairs = 0
+    var batches = 0
+    var storedBytes = 0
+    var decodedBytes = 0
+    var bytes = 0
+}
+
+extension JobSummary {
+    mutating func add<Key, Accumulator>(_ output: PieceOutput<Key, Accumulator>) {
+        records += output.records
+        pairs += output.pairs
+        batches += output.batches
+        storedBytes += output.storedBytes
+        decodedBytes += output.decodedBytes
+    }
+}
+
+enum MapPhase {
+    /// Maps every piece, at most `options.workers` at once; the outputs in
+    /// piece order.
+    static func run<Key: Hashable & Sendable, Value, Accumulator: Sendable>(
+        _ plan: ScanPlan, options: JobOptions, initial: Accumulator,
+        map: @escaping @Sendable (JobRecord, Emitter<Key, Value>) throws -> Void,
+        fold: @escaping @Sendable (inout Accumulator, Value) -> Void
+    ) async throws -> [PieceOutput<Key, Accumulator>] {
+        let reducers = options.reducers
+        return try await withThrowingTaskGroup(of: PieceOutput<Key, Accumulator>.self) { group in
+            var outputs: [PieceOutput<Key, Accumulator>?] = Array(repeating: nil, count: plan.pieces.count)
+            var next = 0
+            var done = 0
+            var progress = JobProgress(doneBytes: 0, totalBytes: plan.bytes, records: 0)
+            while next < plan.pieces.count || done < next {
+                if next < plan.pieces.count && next - done < options.workers {
+                    let piece = plan.pieces[next]
+                    group.addTask {
+                        try mapPiece(piece, reducers: reducers, initial: initial, map: map, fold: fold)
+                    }
+                    next += 1
+                    continue
+                }
+                guard let output = try await group.next() else { break }
+                done += 1
+                progress.doneBytes += output.bytes
+                progress.records += output.records
+                options.progress?(progress)
+                outputs[output.ordinal] = output
+            }
+            return outputs.map { $0! }
+        }
+    }
+
+    private static func mapPiece<Key: Hashable & Sendable, Value, Accumulator: Sendable>(
+        _ piece: ScanPiece, reducers: Int, initial: Accumulator,
+        map: (JobRecord, Emitter<Key, Value>) throws -> Void, fold: @escaping (inout Accumulator, Value) -> Void
+    ) throws -> PieceOutput<Key, Accumulator> {
+        let table = PartialTable<Key, Accumulator>(partitions: reducers)
+        let emitter = Emitter<Key, Value> { key, value in table.add(key, value, initial: initial, fold: fold) }
+        let decoder = PieceDecoder()
+        var records = 0
+        let finished = try decoder.decode(piece, shouldStop: { Task.isCancelled }) { batch, headers in
+            for view in batch { try map(JobRecord(view, headers: headers), emitter) }
+            records += batch.count
+            return true
+        }
+        if !finished || Task.isCancelled { throw CancellationError() }
+        return PieceOutput(
+            ordinal: piece.ordinal, partitions: table.partitions, records: records, pairs: table.pairs,
+            batches: decoder.batches, storedBytes: decoder.storedBytes, decodedBytes: decoder.decodedBytes,
+            bytes: piece.end - piece.start)
+    }
+}
+
+enum ReducePhase {
+    /// Reduces each partition in a task of its own: the partial results of
+    /// every piece, merged in piece (so offset) order, then finished.
+    static func run<Key: Hashable & Sendable, Accumulator: Sendable, Result: Sendable>(
+        _ mapped: [PieceOutput<Key, Accumulator>], reducers: Int, initial: Accumulator,
+        merge: @escaping @Sendable (inout Accumulator, Accumulator) -> Void,
+        finish: @escaping @Sendable (Key, Accumulator) throws -> Result
+    ) async throws -> [Key: Result] {
+        try await withThrowingTaskGroup(of: [Key: Result].self) { group in
+            for partition in 0..<reducers {
+                group.addTask {
+                    var merged: [Key: Accumulator] = [:]
+                    for output in mapped {
+                        try Task.checkCancellation()
+                        let partial = output.partitions[partition]
+                        if merged.isEmpty {
+                            merged = partial
+                            continue
+                        }
+                        for (key, accumulator) in partial {
+                            merge(&merged[key, default: initial], accumulator)
+                        }
+                    }
+                    var results = [Key: Result](minimumCapacity: merged.count)
+                    for (key, accumulator) in merged { results[key] = try finish(key, accumulator) }
+                    return results
+                }
+            }
+            var all: [Key: Result] = [:]
+            while let part = try await group.next() {
+                if all.isEmpty { all = part } else { all.merge(part) { first, _ in first } }
+            }
+            return all
+        }
+    }
+}
