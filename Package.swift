@@ -46,7 +46,7 @@ let package = Package(
         .executableTarget(
             name: "EventLogCLI",
             dependencies: [
-                "EventLog", "EventLogFormat", "EventLogStorage", "EventLogKafka",
+                "EventLog", "EventLogFormat", "EventLogStorage", "EventLogKafka", "EventLogJobs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "EventLogFormatTests", dependencies: ["EventLogFormat"]),
