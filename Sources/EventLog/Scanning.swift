@@ -18,7 +18,8 @@ extension EventLog {
     /// Plans the records with offsets in `from..<to` (`EventLog.oldest`
     /// and `EventLog.latest` allowed; clamped to what the log holds) in
     /// pieces of about `pieceBytes` bytes (0: enough pieces for `workers`).
-    package func scanPlan(from: UInt64, to: UInt64, workers: Int, pieceBytes: Int = 0) throws(EventLogError)
+    @usableFromInline package func scanPlan(from: UInt64, to: UInt64, workers: Int, pieceBytes: Int = 0)
+        throws(EventLogError)
         -> ScanPlan
     {
         if isClosedForJobs { throw EventLogError(.closed, "\(path): the log is closed") }

@@ -15,12 +15,21 @@ struct StatsReport {
         if grouping.bucketMilliseconds != nil {
             return statistics.groups.sorted { Self.bucket($0.0) < Self.bucket($1.0) }
         }
-        let sorted = statistics.groups.sorted { a, b in
-            if a.1.records != b.1.records { return a.1.records > b.1.records }
-            if a.1.payloadBytes != b.1.payloadBytes { return a.1.payloadBytes > b.1.payloadBytes }
-            return Self.label(a.0).lexicographicallyPrecedes(Self.label(b.0))
+        // The top few of possibly millions: kept in order as they come,
+        // not sorted all.
+        var best: [(StatsKey, Tally)] = []
+        for group in statistics.groups where best.count < top || Self.ranksBefore(group, best[best.count - 1]) {
+            let at = best.firstIndex { Self.ranksBefore(group, $0) } ?? best.count
+            best.insert(group, at: at)
+            if best.count > top { best.removeLast() }
         }
-        return Array(sorted.prefix(top))
+        return best
+    }
+
+    private static func ranksBefore(_ a: (StatsKey, Tally), _ b: (StatsKey, Tally)) -> Bool {
+        if a.1.records != b.1.records { return a.1.records > b.1.records }
+        if a.1.payloadBytes != b.1.payloadBytes { return a.1.payloadBytes > b.1.payloadBytes }
+        return label(a.0).utf8.lexicographicallyPrecedes(label(b.0).utf8)
     }
 
     var text: String {
@@ -152,20 +161,20 @@ struct StatsReport {
     /// "(no header)", or a time bucket's start.
     static func label(_ key: StatsKey) -> String {
         switch key {
-        case .key(let bytes): bytes.map { String(decoding: $0, as: UTF8.self) } ?? "(no key)"
+        case .key(let key): key.map { String(decoding: $0.bytes, as: UTF8.self) } ?? "(no key)"
         case .header(.none): "(no header)"
         case .header(.some(.none)): "(null)"
-        case .header(.some(.some(let bytes))): String(decoding: bytes, as: UTF8.self)
+        case .header(.some(.some(let value))): String(decoding: value.bytes, as: UTF8.self)
         case .time(let start): TimeText.iso8601(start)
         }
     }
 
     private static func jsonValue(_ key: StatsKey) -> JSON {
         switch key {
-        case .key(let bytes): bytes.map { .string(String(decoding: $0, as: UTF8.self)) } ?? .null
+        case .key(let key): key.map { .string(String(decoding: $0.bytes, as: UTF8.self)) } ?? .null
         case .header(.none): .null
         case .header(.some(.none)): .null
-        case .header(.some(.some(let bytes))): .string(String(decoding: bytes, as: UTF8.self))
+        case .header(.some(.some(let value))): .string(String(decoding: value.bytes, as: UTF8.self))
         case .time(let start): .string(TimeText.iso8601(start))
         }
     }

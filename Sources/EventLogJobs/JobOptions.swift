@@ -28,7 +28,7 @@ public struct JobOptions: Sendable {
     /// The cores this process may run on.
     public static var onlineCores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
-    func checked() throws(EventLogError) -> JobOptions {
+    @usableFromInline func checked() throws(EventLogError) -> JobOptions {
         guard workers >= 1 else { throw EventLogError(.invalidArgument, "workers: \(workers) is below 1") }
         guard reducers >= 1 else { throw EventLogError(.invalidArgument, "reducers: \(reducers) is below 1") }
         guard pieceBytes >= 0 else { throw EventLogError(.invalidArgument, "pieceBytes: \(pieceBytes) is negative") }
@@ -41,6 +41,12 @@ public struct JobProgress: Sendable {
     public var doneBytes: Int
     public var totalBytes: Int
     public var records: Int
+
+    public init(doneBytes: Int, totalBytes: Int, records: Int) {
+        self.doneBytes = doneBytes
+        self.totalBytes = totalBytes
+        self.records = records
+    }
 }
 
 public struct JobSummary: Sendable, Equatable {
@@ -55,10 +61,17 @@ public struct JobSummary: Sendable, Equatable {
     public var storedBytes = 0
     public var decodedBytes = 0
     public var pieces = 0
+
+    public init() {}
 }
 
 /// A job's result per key, with what the job read.
 public struct MapReduceResult<Key: Hashable & Sendable, Result: Sendable>: Sendable {
     public var results: [Key: Result]
     public var summary: JobSummary
+
+    public init(results: [Key: Result], summary: JobSummary) {
+        self.results = results
+        self.summary = summary
+    }
 }

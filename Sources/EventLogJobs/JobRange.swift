@@ -17,7 +17,7 @@ public enum JobRange: Sendable, Equatable {
     case time(from: Int64, to: Int64)
 
     /// The offsets `from..<to` this range stands for in `log` now.
-    func offsets(in log: EventLog) throws -> (from: UInt64, to: UInt64) {
+    @usableFromInline func offsets(in log: EventLog) throws -> (from: UInt64, to: UInt64) {
         switch self {
         case .all:
             return (EventLog.oldest, EventLog.latest)

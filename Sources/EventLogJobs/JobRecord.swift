@@ -5,40 +5,40 @@
 import EventLogFormat
 
 public struct JobRecord {
-    private let view: RecordView
-    private let headerViews: [HeaderView]
+    @usableFromInline let view: RecordView
+    @usableFromInline let headerViews: [HeaderView]
 
-    init(_ view: RecordView, headers: [HeaderView]) {
+    @inlinable init(_ view: RecordView, headers: [HeaderView]) {
         self.view = view
         self.headerViews = headers
     }
 
-    public var offset: UInt64 { UInt64(view.offset) }
+    @inlinable public var offset: UInt64 { UInt64(view.offset) }
     /// Milliseconds since the epoch.
-    public var timestamp: Int64 { view.timestamp }
+    @inlinable public var timestamp: Int64 { view.timestamp }
     /// Nil for a record without a key.
-    public var key: UnsafeRawBufferPointer? { view.key }
+    @inlinable public var key: UnsafeRawBufferPointer? { view.key }
     /// Nil for a tombstone.
-    public var value: UnsafeRawBufferPointer? { view.value }
-    public var isTombstone: Bool { view.value == nil }
+    @inlinable public var value: UnsafeRawBufferPointer? { view.value }
+    @inlinable public var isTombstone: Bool { view.value == nil }
 
-    public var keyBytes: [UInt8]? { view.key.map { Array($0) } }
-    public var valueBytes: [UInt8]? { view.value.map { Array($0) } }
+    @inlinable public var keyBytes: [UInt8]? { view.key.map { Array($0) } }
+    @inlinable public var valueBytes: [UInt8]? { view.value.map { Array($0) } }
     /// The key decoded as UTF-8 (invalid sequences repaired), or nil.
-    public var keyString: String? { view.key.map { String(decoding: $0, as: UTF8.self) } }
+    @inlinable public var keyString: String? { view.key.map { String(decoding: $0, as: UTF8.self) } }
 
     /// Key, value and header bytes: what the record-size limit counts.
-    public var payloadBytes: Int {
+    @inlinable public var payloadBytes: Int {
         var total = (view.key?.count ?? 0) + (view.value?.count ?? 0)
         for index in headerIndices { total += headerViews[index].key.count + (headerViews[index].value?.count ?? 0) }
         return total
     }
 
-    public var headerCount: Int { view.headerCount }
+    @inlinable public var headerCount: Int { view.headerCount }
 
     /// The value of the first header named `name` (nil: no such header;
     /// .some(nil): a null value).
-    public func header(_ name: String) -> UnsafeRawBufferPointer?? {
+    @inlinable public func header(_ name: String) -> UnsafeRawBufferPointer?? {
         var name = name
         return name.withUTF8 { wanted in
             for index in headerIndices where headerViews[index].key.elementsEqual(UnsafeRawBufferPointer(wanted)) {
@@ -48,5 +48,5 @@ public struct JobRecord {
         }
     }
 
-    private var headerIndices: Range<Int> { view.headerStart..<(view.headerStart + view.headerCount) }
+    @inlinable var headerIndices: Range<Int> { view.headerStart..<(view.headerStart + view.headerCount) }
 }

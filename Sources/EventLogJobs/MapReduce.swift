@@ -16,7 +16,7 @@ import EventLogStorage
 extension EventLog {
     /// Maps every record of `range` to zero or more (key, value) pairs and
     /// reduces the values of each key, in offset order, to a result.
-    public func mapReduce<Key: Hashable & Sendable, Value: Sendable, Result: Sendable>(
+    @inlinable public func mapReduce<Key: Hashable & Sendable, Value: Sendable, Result: Sendable>(
         _ range: JobRange = .all, options: JobOptions = JobOptions(),
         map: @escaping @Sendable (JobRecord, Emitter<Key, Value>) throws -> Void,
         reduce: @escaping @Sendable (Key, [Value]) throws -> Result
@@ -31,7 +31,7 @@ extension EventLog {
     /// `initial`: `fold` adds a value, `merge` adds the accumulator of a
     /// later piece. Folding on the map side keeps memory in proportion to
     /// the distinct keys (Spark's reduceByKey, Kafka Streams' aggregate).
-    public func aggregate<Key: Hashable & Sendable, Value, Accumulator: Sendable>(
+    @inlinable public func aggregate<Key: Hashable & Sendable, Value, Accumulator: Sendable>(
         _ range: JobRange = .all, options: JobOptions = JobOptions(), initial: Accumulator,
         map: @escaping @Sendable (JobRecord, Emitter<Key, Value>) throws -> Void,
         fold: @escaping @Sendable (inout Accumulator, Value) -> Void,
@@ -40,7 +40,7 @@ extension EventLog {
         try await runJob(range, options: options, initial: initial, map: map, fold: fold, merge: merge) { $1 }
     }
 
-    private func runJob<Key: Hashable & Sendable, Value, Accumulator: Sendable, Result: Sendable>(
+    @inlinable func runJob<Key: Hashable & Sendable, Value, Accumulator: Sendable, Result: Sendable>(
         _ range: JobRange, options unchecked: JobOptions, initial: Accumulator,
         map: @escaping @Sendable (JobRecord, Emitter<Key, Value>) throws -> Void,
         fold: @escaping @Sendable (inout Accumulator, Value) -> Void,
@@ -63,19 +63,33 @@ extension EventLog {
 
 /// What one map task hands the shuffle: its piece's partial results by
 /// partition, and what it read.
-struct PieceOutput<Key: Hashable & Sendable, Accumulator: Sendable>: Sendable {
-    var ordinal: Int
-    var partitions: [[Key: Accumulator]]
-    var records = 0
-    var pairs = 0
-    var batches = 0
-    var storedBytes = 0
-    var decodedBytes = 0
-    var bytes = 0
+@usableFromInline struct PieceOutput<Key: Hashable & Sendable, Accumulator: Sendable>: Sendable {
+    @usableFromInline var ordinal: Int
+    @usableFromInline var partitions: [[Key: Accumulator]]
+    @usableFromInline var records: Int
+    @usableFromInline var pairs: Int
+    @usableFromInline var batches: Int
+    @usableFromInline var storedBytes: Int
+    @usableFromInline var decodedBytes: Int
+    @usableFromInline var bytes: Int
+
+    @inlinable init(
+        ordinal: Int, partitions: [[Key: Accumulator]], records: Int, pairs: Int, batches: Int, storedBytes: Int,
+        decodedBytes: Int, bytes: Int
+    ) {
+        self.ordinal = ordinal
+        self.partitions = partitions
+        self.records = records
+        self.pairs = pairs
+        self.batches = batches
+        self.storedBytes = storedBytes
+        self.decodedBytes = decodedBytes
+        self.bytes = bytes
+    }
 }
 
 extension JobSummary {
-    mutating func add<Key, Accumulator>(_ output: PieceOutput<Key, Accumulator>) {
+    @inlinable mutating func add<Key, Accumulator>(_ output: PieceOutput<Key, Accumulator>) {
         records += output.records
         pairs += output.pairs
         batches += output.batches
@@ -84,10 +98,10 @@ extension JobSummary {
     }
 }
 
-enum MapPhase {
+@usableFromInline enum MapPhase {
     /// Maps every piece, at most `options.workers` at once; the outputs in
     /// piece order.
-    static func run<Key: Hashable & Sendable, Value, Accumulator: Sendable>(
+    @inlinable static func run<Key: Hashable & Sendable, Value, Accumulator: Sendable>(
         _ plan: ScanPlan, options: JobOptions, initial: Accumulator,
         map: @escaping @Sendable (JobRecord, Emitter<Key, Value>) throws -> Void,
         fold: @escaping @Sendable (inout Accumulator, Value) -> Void
@@ -118,7 +132,7 @@ enum MapPhase {
         }
     }
 
-    private static func mapPiece<Key: Hashable & Sendable, Value, Accumulator: Sendable>(
+    @inlinable static func mapPiece<Key: Hashable & Sendable, Value, Accumulator: Sendable>(
         _ piece: ScanPiece, reducers: Int, initial: Accumulator,
         map: (JobRecord, Emitter<Key, Value>) throws -> Void, fold: @escaping (inout Accumulator, Value) -> Void
     ) throws -> PieceOutput<Key, Accumulator> {
@@ -139,10 +153,10 @@ enum MapPhase {
     }
 }
 
-enum ReducePhase {
+@usableFromInline enum ReducePhase {
     /// Reduces each partition in a task of its own: the partial results of
     /// every piece, merged in piece (so offset) order, then finished.
-    static func run<Key: Hashable & Sendable, Accumulator: Sendable, Result: Sendable>(
+    @inlinable static func run<Key: Hashable & Sendable, Accumulator: Sendable, Result: Sendable>(
         _ mapped: [PieceOutput<Key, Accumulator>], reducers: Int, initial: Accumulator,
         merge: @escaping @Sendable (inout Accumulator, Accumulator) -> Void,
         finish: @escaping @Sendable (Key, Accumulator) throws -> Result
