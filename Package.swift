@@ -39,7 +39,8 @@ let package = Package(
         .target(name: "EventLogFormat", dependencies: ["CLZ4", "CEventLogShims"]),
         .target(name: "EventLogStorage", dependencies: ["EventLogFormat", "CEventLogShims"]),
         .target(name: "EventLog", dependencies: ["EventLogStorage", "EventLogFormat"]),
-        .target(name: "EventLogCABI", dependencies: ["EventLog", "CEventLogHeader"]),
+        .target(
+            name: "EventLogCABI", dependencies: ["EventLog", "EventLogStorage", "EventLogFormat", "CEventLogHeader"]),
         .target(
             name: "EventLogKafka", dependencies: ["EventLog", "EventLogStorage", "EventLogFormat", "CRdKafka"]),
         .target(name: "EventLogJobs", dependencies: ["EventLog", "EventLogStorage", "EventLogFormat"]),
@@ -49,13 +50,21 @@ let package = Package(
                 "EventLog", "EventLogFormat", "EventLogStorage", "EventLogKafka", "EventLogJobs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .testTarget(name: "EventLogFormatTests", dependencies: ["EventLogFormat"]),
-        .testTarget(name: "EventLogStorageTests", dependencies: ["EventLogStorage"]),
+        // What every test target shares: a scratch directory, a seeded generator, a lock.
+        .target(name: "EventLogTestSupport", path: "Tests/Support"),
+        .testTarget(name: "EventLogFormatTests", dependencies: ["EventLogFormat", "CLZ4", "EventLogTestSupport"]),
+        .testTarget(
+            name: "EventLogStorageTests", dependencies: ["EventLogStorage", "EventLogFormat", "EventLogTestSupport"]),
         .testTarget(name: "EventLogKafkaTests", dependencies: ["EventLogKafka"]),
         .testTarget(
-            name: "EventLogJobsTests", dependencies: ["EventLogJobs", "EventLog", "EventLogStorage", "EventLogFormat"]),
+            name: "EventLogJobsTests",
+            dependencies: ["EventLogJobs", "EventLog", "EventLogStorage", "EventLogFormat", "EventLogTestSupport"]),
         .testTarget(
-            name: "EventLogTests", dependencies: ["EventLog", "EventLogCABI", "CEventLogHeader", "EventLogCLI"]),
+            name: "EventLogTests",
+            dependencies: [
+                "EventLog", "EventLogStorage", "EventLogFormat", "EventLogCABI", "CEventLogHeader", "EventLogCLI",
+                "EventLogTestSupport",
+            ]),
         .executableTarget(
             name: "FuzzBatchDecoder", dependencies: ["EventLogFormat", "EventLogStorage"],
             path: "Tests/fuzz/FuzzBatchDecoder"),

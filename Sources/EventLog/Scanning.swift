@@ -4,8 +4,8 @@
 // published when it starts; records appended meanwhile are left to the
 // next one. Package API: the public Swift face of batch jobs is
 // EventLogJobs.
-import EventLogFormat
-import EventLogStorage
+package import EventLogFormat
+package import EventLogStorage
 import Glibc
 
 extension EventLog {

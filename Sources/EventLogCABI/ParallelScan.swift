@@ -4,8 +4,8 @@
 // eventlog_record structs in arrays of the worker's own, so workers never
 // share a buffer.
 import CEventLogHeader
-import EventLog
-import EventLogFormat
+internal import EventLog
+internal import EventLogFormat
 
 @c(eventlog_scan)
 public func eventlogScan(

@@ -3,7 +3,7 @@
 // cursor calls and the scan: pointers into the mapping or decode buffer,
 // never NULL for a present (possibly empty) key, value or header key.
 import CEventLogHeader
-import EventLogFormat
+internal import EventLogFormat
 
 extension eventlog_header {
     init(_ header: HeaderView) {

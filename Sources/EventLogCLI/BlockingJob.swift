@@ -2,7 +2,7 @@
 // Running an async batch job from a synchronous command: the job runs in a
 // task of its own, on the cooperative pool, while the command's thread (the
 // main thread, never one of the pool's) waits for its result.
-import EventLogStorage
+internal import EventLogStorage
 
 func waitForJob<T: Sendable>(_ job: @escaping @Sendable () async throws -> T) throws -> T {
     let outcome = JobOutcome<T>()

@@ -4,9 +4,9 @@
 // what compaction would keep) and, when the table groups by a header or by
 // time, under its group too. Tallies fold on the map side, so memory grows
 // with the distinct keys and groups, not with the records.
-import EventLog
-import EventLogJobs
-import EventLogStorage
+internal import EventLog
+internal import EventLogJobs
+internal import EventLogStorage
 
 /// What the statistics are grouped by.
 enum StatsGrouping: Equatable {

@@ -2,7 +2,7 @@
 // --from/--to and --from-time/--to-time: the half-open ranges of records
 // that `dump` and `stats` select, by offset and by time.
 import ArgumentParser
-import EventLog
+internal import EventLog
 
 struct RangeOptions: ParsableArguments {
     @Option(

@@ -3,8 +3,8 @@
 // records and bytes, finds the hottest keys (or header values), draws a
 // histogram over time and tells how many records compaction would keep.
 import ArgumentParser
-import EventLog
-import EventLogJobs
+internal import EventLog
+internal import EventLogJobs
 
 struct StatsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The output of `eventlog stats`, as text tables or one JSON object.
-import EventLog
-import EventLogJobs
+internal import EventLog
+internal import EventLogJobs
 
 struct StatsReport {
     let statistics: LogStatistics

@@ -2,43 +2,43 @@
 // A record as a map function sees it: borrowed views into the segment's
 // mapping or the worker's decode buffer, valid only during the call. Copy
 // what the job keeps (`keyBytes`, `valueBytes`, `keyString`).
-import EventLogFormat
+internal import EventLogFormat
 
 public struct JobRecord {
-    @usableFromInline let view: RecordView
-    @usableFromInline let headerViews: [HeaderView]
+    private let view: RecordView
+    private let headerViews: [HeaderView]
 
-    @inlinable init(_ view: RecordView, headers: [HeaderView]) {
+    init(_ view: RecordView, headers: [HeaderView]) {
         self.view = view
         self.headerViews = headers
     }
 
-    @inlinable public var offset: UInt64 { UInt64(view.offset) }
+    public var offset: UInt64 { UInt64(view.offset) }
     /// Milliseconds since the epoch.
-    @inlinable public var timestamp: Int64 { view.timestamp }
+    public var timestamp: Int64 { view.timestamp }
     /// Nil for a record without a key.
-    @inlinable public var key: UnsafeRawBufferPointer? { view.key }
+    public var key: UnsafeRawBufferPointer? { view.key }
     /// Nil for a tombstone.
-    @inlinable public var value: UnsafeRawBufferPointer? { view.value }
-    @inlinable public var isTombstone: Bool { view.value == nil }
+    public var value: UnsafeRawBufferPointer? { view.value }
+    public var isTombstone: Bool { view.value == nil }
 
-    @inlinable public var keyBytes: [UInt8]? { view.key.map { Array($0) } }
-    @inlinable public var valueBytes: [UInt8]? { view.value.map { Array($0) } }
+    public var keyBytes: [UInt8]? { view.key.map { Array($0) } }
+    public var valueBytes: [UInt8]? { view.value.map { Array($0) } }
     /// The key decoded as UTF-8 (invalid sequences repaired), or nil.
-    @inlinable public var keyString: String? { view.key.map { String(decoding: $0, as: UTF8.self) } }
+    public var keyString: String? { view.key.map { String(decoding: $0, as: UTF8.self) } }
 
     /// Key, value and header bytes: what the record-size limit counts.
-    @inlinable public var payloadBytes: Int {
+    public var payloadBytes: Int {
         var total = (view.key?.count ?? 0) + (view.value?.count ?? 0)
         for index in headerIndices { total += headerViews[index].key.count + (headerViews[index].value?.count ?? 0) }
         return total
     }
 
-    @inlinable public var headerCount: Int { view.headerCount }
+    public var headerCount: Int { view.headerCount }
 
     /// The value of the first header named `name` (nil: no such header;
     /// .some(nil): a null value).
-    @inlinable public func header(_ name: String) -> UnsafeRawBufferPointer?? {
+    public func header(_ name: String) -> UnsafeRawBufferPointer?? {
         var name = name
         return name.withUTF8 { wanted in
             for index in headerIndices where headerViews[index].key.elementsEqual(UnsafeRawBufferPointer(wanted)) {
@@ -48,5 +48,5 @@ public struct JobRecord {
         }
     }
 
-    @inlinable var headerIndices: Range<Int> { view.headerStart..<(view.headerStart + view.headerCount) }
+    private var headerIndices: Range<Int> { view.headerStart..<(view.headerStart + view.headerCount) }
 }

@@ -10,8 +10,8 @@
 // cooperative pool only for a piece each; cancellation is checked between
 // batches.
 import EventLog
-import EventLogFormat
-import EventLogStorage
+internal import EventLogFormat
+package import EventLogStorage
 
 extension EventLog {
     /// Maps every record of `range` to zero or more (key, value) pairs and
@@ -138,18 +138,39 @@ extension JobSummary {
     ) throws -> PieceOutput<Key, Accumulator> {
         let table = PartialTable<Key, Accumulator>(partitions: reducers)
         let emitter = Emitter<Key, Value> { key, value in table.add(key, value, initial: initial, fold: fold) }
+        let read = try PieceReading.read(piece) { record in try map(record, emitter) }
+        return PieceOutput(
+            ordinal: piece.ordinal, partitions: table.partitions, records: read.records, pairs: table.pairs,
+            batches: read.batches, storedBytes: read.storedBytes, decodedBytes: read.decodedBytes,
+            bytes: piece.end - piece.start)
+    }
+}
+
+/// Decoding a piece for a map task, outside the engine's generic code:
+/// the records are lent one at a time, valid during the call.
+@usableFromInline enum PieceReading {
+    @usableFromInline struct Counts {
+        @usableFromInline var records = 0
+        @usableFromInline var batches = 0
+        @usableFromInline var storedBytes = 0
+        @usableFromInline var decodedBytes = 0
+    }
+
+    /// Throws CancellationError if the task is cancelled before the piece
+    /// is done (checked between batches).
+    @usableFromInline static func read(_ piece: ScanPiece, _ body: (JobRecord) throws -> Void) throws -> Counts {
         let decoder = PieceDecoder()
-        var records = 0
+        var counts = Counts()
         let finished = try decoder.decode(piece, shouldStop: { Task.isCancelled }) { batch, headers in
-            for view in batch { try map(JobRecord(view, headers: headers), emitter) }
-            records += batch.count
+            for view in batch { try body(JobRecord(view, headers: headers)) }
+            counts.records += batch.count
             return true
         }
         if !finished || Task.isCancelled { throw CancellationError() }
-        return PieceOutput(
-            ordinal: piece.ordinal, partitions: table.partitions, records: records, pairs: table.pairs,
-            batches: decoder.batches, storedBytes: decoder.storedBytes, decodedBytes: decoder.decodedBytes,
-            bytes: piece.end - piece.start)
+        counts.batches = decoder.batches
+        counts.storedBytes = decoder.storedBytes
+        counts.decodedBytes = decoder.decodedBytes
+        return counts
     }
 }
 

@@ -7,35 +7,35 @@
 // which is how indexes are rebuilt over damage. Used by recovery on open, by
 // the index rebuild, compaction and inspection, and to find the end of a
 // segment nobody published.
-import EventLogFormat
+package import EventLogFormat
 
-public struct ScannedBatch: Sendable {
-    public var position: Int
-    public var header: RecordBatchHeader
+package struct ScannedBatch: Sendable {
+    package var position: Int
+    package var header: RecordBatchHeader
 }
 
-public struct ScanOutcome: Sendable {
+package struct ScanOutcome: Sendable {
     /// Where the valid batches end.
-    public var validEnd: Int
+    package var validEnd: Int
     /// Why the scan stopped before `limit`: nil at a clean end or a torn
     /// write; the damage found otherwise.
-    public var damage: FormatError?
+    package var damage: FormatError?
 }
 
 /// What a scan does where the valid batches stop before the limit.
-public enum DamagePolicy: Sendable {
+package enum DamagePolicy: Sendable {
     /// End the scan there.
     case stop
     /// Go on from the next intact batch after it, if any.
     case resync
 }
 
-public enum BatchScanner {
+package enum BatchScanner {
     /// Scans `bytes[from..<limit]`, calling `visit` for every valid batch.
     /// With `checkCRC` false only the headers are checked (a fast walk).
     /// The outcome tells where the first run of valid batches ends, whatever
     /// `onDamage` says to do there.
-    public static func scan(
+    package static func scan(
         _ bytes: UnsafeRawBufferPointer, from start: Int, limit: Int, checkCRC: Bool = true,
         onDamage policy: DamagePolicy = .stop, visit: (ScannedBatch) -> Void = { _ in }
     ) -> ScanOutcome {
@@ -53,35 +53,16 @@ public enum BatchScanner {
     ) -> ScanOutcome {
         var position = start
         while position < limit {
-            let remaining = limit - position
-            // Kafka stops silently when even the length prefix is incomplete.
-            if remaining < RecordBatchHeader.logOverhead {
-                return ScanOutcome(validEnd: position, damage: nil)
-            }
-            let window = UnsafeRawBufferPointer(rebasing: bytes[position..<limit])
-            let length: Int
-            do {
-                length = Int(try RecordBatchHeader.peekOffsetAndLength(window).batchLength)
-            } catch {
-                return ScanOutcome(validEnd: position, damage: error.shifted(by: position))
-            }
-            let total = RecordBatchHeader.logOverhead + length
-            if length >= RecordBatchHeader.size - RecordBatchHeader.logOverhead && total > remaining {
-                return ScanOutcome(validEnd: position, damage: nil)
-            }
-            // A negative batchLength (damage) makes `total` negative too.
-            let batch = UnsafeRawBufferPointer(rebasing: window.prefix(max(0, min(total, remaining))))
-            do throws(FormatError) {
-                let header = checkCRC ? try RecordBatch.validate(batch) : try RecordBatchHeader(parsing: batch)
-                guard header.totalSize == batch.count else {
-                    throw FormatError(
-                        kind: .invalidLength, position: 8, detail: "batch length \(length) does not fit the segment")
-                }
+            switch BatchProbe(bytes, at: position, limit: limit, checkCRC: checkCRC) {
+            case .batch(let header):
                 visit(ScannedBatch(position: position, header: header))
-            } catch {
-                return ScanOutcome(validEnd: position, damage: error.shifted(by: position))
+                position += header.totalSize
+            case .tooShort, .runsPast:
+                // Kafka stops quietly at a batch the data cuts short.
+                return ScanOutcome(validEnd: position, damage: nil)
+            case .damaged(let error, _):
+                return ScanOutcome(validEnd: position, damage: error)
             }
-            position += total
         }
         return ScanOutcome(validEnd: position, damage: nil)
     }
@@ -89,7 +70,7 @@ public enum BatchScanner {
 
 extension FormatError {
     /// The same error with its position made relative to an enclosing buffer.
-    public func shifted(by offset: Int) -> FormatError {
+    package func shifted(by offset: Int) -> FormatError {
         var copy = self
         copy.position += offset
         return copy

@@ -11,10 +11,10 @@
 // hands its records out. Borrowed results: the records of one `read` call
 // point into buffers and mappings that the cursor keeps until its next call. Not thread-safe: a
 // cursor belongs to one thread at a time.
-import EventLogFormat
+package import EventLogFormat
 import Synchronization
 
-public final class LogCursor {
+package final class LogCursor {
     let state: LogState
     /// The next offset to be assigned, which for the writer's own process
     /// counts records still waiting in the producer batch.
@@ -25,7 +25,7 @@ public final class LogCursor {
     private var segmentEnd: Int?  // set once the segment is known to be closed
     private var activeFileSize: (base: Int64, size: Int) = (-1, 0)  // the active segment's file size, last seen
     var position = 0
-    @exclusivity(unchecked) public internal(set) var nextOffset: Int64
+    @exclusivity(unchecked) package internal(set) var nextOffset: Int64
 
     // The batch being returned and the per-call results. Touched for every
     // record: the runtime exclusivity checks a class's stored properties
@@ -49,16 +49,16 @@ public final class LogCursor {
     var readAhead: ReadAhead?
 
     /// The records the last `read` returned; `headerStart` indexes `headers`.
-    public var records: [RecordView] { handOut.records }
-    public var headers: [HeaderView] { handOut.headers }
+    package var records: [RecordView] { handOut.records }
+    package var headers: [HeaderView] { handOut.headers }
 
     /// Ends this cursor's waits early, from any thread.
-    public let interruption: CursorInterruption
+    package let interruption: CursorInterruption
 
-    public static let oldest = Int64.max - 1
-    public static let latest = Int64.max
+    package static let oldest = Int64.max - 1
+    package static let latest = Int64.max
 
-    public init(state: LogState, endOffset: @escaping () -> Int64, offset: Int64) throws(EventLogError) {
+    package init(state: LogState, endOffset: @escaping () -> Int64, offset: Int64) throws(EventLogError) {
         self.state = state
         self.endOffset = endOffset
         self.nextOffset = 0
@@ -71,7 +71,7 @@ public final class LogCursor {
     /// Positions the cursor at the first record with an offset >= `offset`
     /// (or `oldest` / `latest`). Uses the sparse index, then walks batch
     /// headers: O(log n) plus one index interval, never a scan of the log.
-    public func seek(to offset: Int64) throws(EventLogError) {
+    package func seek(to offset: Int64) throws(EventLogError) {
         try checkOpen()
         let (head, _) = state.snapshot()
         let bases = try state.catalog.segmentBases(version: head.catalogVersion)
@@ -134,7 +134,7 @@ public final class LogCursor {
 
     /// Positions the cursor at the first record, in offset order, whose
     /// timestamp is >= `timestamp`, or at the end if there is none.
-    public func seek(toTimestamp timestamp: Int64) throws(EventLogError) {
+    package func seek(toTimestamp timestamp: Int64) throws(EventLogError) {
         try checkOpen()
         let (head, _) = state.snapshot()
         resetBatch()
@@ -254,7 +254,7 @@ public final class LogCursor {
     /// holds records this takes one straight from it, without the per-call
     /// work of `read` (one-record reads, as Cursor.next makes, were twice
     /// as slow with it), and leaves `records` and `headers` as they were.
-    public func withNextRecord<R>(timeoutMilliseconds: Int, _ body: (RecordView, [HeaderView]) -> R)
+    package func withNextRecord<R>(timeoutMilliseconds: Int, _ body: (RecordView, [HeaderView]) -> R)
         throws(EventLogError) -> R?
     {
         if !state.isClosed, let record = handOut.takeOne(nextOffset: &nextOffset, batchEnd: batchNextOffset) {
@@ -267,7 +267,7 @@ public final class LogCursor {
     /// Reads up to `maxCount` records into `records`/`headers`, waiting up to
     /// `timeoutMilliseconds` (0: no wait, < 0: forever) for the first one.
     /// Returns how many it read (0: none arrived in time).
-    public func read(maxCount: Int, timeoutMilliseconds: Int) throws(EventLogError) -> Int {
+    package func read(maxCount: Int, timeoutMilliseconds: Int) throws(EventLogError) -> Int {
         beginCall()
         try checkOpen()
         let deadline: UInt64? =
@@ -358,18 +358,23 @@ public final class LogCursor {
     /// Leaves the finished closed segment `finished` for the segment that
     /// holds `nextOffset`, not simply the next one listed: compaction may
     /// have replaced `finished` by a segment that also holds the records of
-    /// the segments after it, and deleted those. Offsets already passed are
+    /// the segments after it, and deleted those, or merged `finished` into a
+    /// segment before it. Offsets already passed are
     /// skipped, so segments that overlap while a swap lasts give no
     /// duplicates. False when no segment follows.
     private func moveOn(from finished: Int64, _ head: HeadState) throws(EventLogError) -> Bool {
         try relisting(head) { (bases) throws(EventLogError) -> Bool in
             var after = finished
-            if let index = SegmentCatalog.segmentIndex(containing: nextOffset, in: bases), bases[index] >= finished {
+            // The segment that holds `nextOffset` may start before `finished`:
+            // compaction merged `finished` into a segment listed before it and
+            // deleted it. Going on from the segment listed after `finished`
+            // would skip the merged records not yet read.
+            if let index = SegmentCatalog.segmentIndex(containing: nextOffset, in: bases) {
                 segment = nil
                 try open(segmentBase: bases[index], head: head)
                 try position(at: nextOffset, head: head)
                 if position < (try currentLimit(head)) || bases[index] == head.activeBase { return true }
-                after = bases[index]
+                after = max(after, bases[index])
             }
             guard let next = bases.first(where: { $0 > after }) else { return false }
             segment = nil
@@ -431,13 +436,13 @@ public final class LogCursor {
 /// A request, from any thread, that a cursor's current or next wait end at
 /// once (its `read` then returns 0), e.g. because the reading task was
 /// cancelled.
-public final class CursorInterruption: Sendable {
+package final class CursorInterruption: Sendable {
     private let requested = Atomic<Bool>(false)
     private let state: LogState
 
     init(state: LogState) { self.state = state }
 
-    public func interrupt() {
+    package func interrupt() {
         requested.store(true, ordering: .releasing)
         state.wakeWaiters()
     }

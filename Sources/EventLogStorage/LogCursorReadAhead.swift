@@ -4,7 +4,7 @@
 // it decoded from the read-ahead thread if that thread got there first,
 // checking only what depends on the cursor's own position (the batch's
 // offsets against the batch before it) and taking the records over whole.
-import EventLogFormat
+internal import EventLogFormat
 
 extension LogCursor {
     /// The batch at `position` as decoded ahead, now the cursor's; nil to

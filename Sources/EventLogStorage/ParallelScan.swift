@@ -6,22 +6,22 @@
 // keeps per-worker state without locks. The calling thread is worker 0.
 // The first error, or the first non-zero answer of the visitor, stops
 // every worker before its next batch.
-import EventLogFormat
+package import EventLogFormat
 import Glibc
 import Synchronization
 
-public struct ScanSummary: Sendable, Equatable {
-    public var records = 0
-    public var batches = 0
+package struct ScanSummary: Sendable, Equatable {
+    package var records = 0
+    package var batches = 0
     /// Batches as stored (compressed) and their records sections decoded.
-    public var storedBytes = 0
-    public var decodedBytes = 0
-    public var pieces = 0
-    public var workers = 0
+    package var storedBytes = 0
+    package var decodedBytes = 0
+    package var pieces = 0
+    package var workers = 0
     /// The scan covered the offsets below this one.
-    public var endOffset: Int64 = 0
+    package var endOffset: Int64 = 0
 
-    public init() {}
+    package init() {}
 
     mutating func add(_ decoder: PieceDecoder, records: Int) {
         self.records += records
@@ -31,10 +31,10 @@ public struct ScanSummary: Sendable, Equatable {
     }
 }
 
-public final class ParallelScan: @unchecked Sendable {
+package final class ParallelScan: @unchecked Sendable {
     /// What the visitor returns: 0 goes on, anything else stops the scan
     /// and is what `run` returns.
-    public typealias Visit = (_ worker: Int, _ records: UnsafeBufferPointer<RecordView>, _ headers: [HeaderView]) ->
+    package typealias Visit = (_ worker: Int, _ records: UnsafeBufferPointer<RecordView>, _ headers: [HeaderView]) ->
         Int32
 
     private let plan: ScanPlan
@@ -58,7 +58,7 @@ public final class ParallelScan: @unchecked Sendable {
     /// stopped the scan, else 0, with what was read; throws the first error.
     /// `isCancelled` is asked before each batch: true ends the scan with a
     /// `closed` error (the log was closed under it).
-    public static func run(
+    package static func run(
         _ plan: ScanPlan, workers: Int, isCancelled: @escaping () -> Bool = { false }, visit: @escaping Visit
     ) throws(EventLogError) -> (code: Int32, summary: ScanSummary) {
         let scan = ParallelScan(plan: plan, visit: visit, isCancelled: isCancelled)

@@ -4,23 +4,23 @@
 // and inside the segment) and decoded with the worker's own BatchDecoder,
 // and its records in the piece's offset range are lent to the caller.
 // Damage is an error naming the file and byte, as a cursor reports it.
-import EventLogFormat
+package import EventLogFormat
 
-public final class PieceDecoder {
+package final class PieceDecoder {
     private let decoder = BatchDecoder()
     private var kept: [RecordView] = []
     /// Batches and bytes (as stored, and decoded) this decoder went through.
-    public private(set) var batches = 0
-    public private(set) var storedBytes = 0
-    public private(set) var decodedBytes = 0
+    package private(set) var batches = 0
+    package private(set) var storedBytes = 0
+    package private(set) var decodedBytes = 0
 
-    public init() {}
+    package init() {}
 
     /// Calls `visit` with the records of each batch of `piece` that fall in
     /// its offset range, and the headers their `headerStart` indexes; both
     /// are valid only during the call. `shouldStop` is asked before each
     /// batch. Returns false if `visit` or `shouldStop` stopped the piece.
-    public func decode(
+    package func decode(
         _ piece: ScanPiece, shouldStop: () -> Bool,
         visit: (UnsafeBufferPointer<RecordView>, [HeaderView]) throws -> Bool
     ) throws -> Bool {

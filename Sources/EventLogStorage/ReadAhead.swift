@@ -10,7 +10,7 @@
 // reads never starts it. It never reports damage: a batch it cannot check
 // or decode ends its run, and the cursor meets the batch itself and
 // reports it as always.
-import EventLogFormat
+internal import EventLogFormat
 import Glibc
 
 /// One batch decoded ahead: its header (CRC checked), its records and

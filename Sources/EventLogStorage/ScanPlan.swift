@@ -5,36 +5,36 @@
 // few batch headers, never the log itself. The range ends where the head
 // published when the plan was made: records appended meanwhile belong to
 // the next job, as a batch job over a snapshot of its input expects.
-import EventLogFormat
+package import EventLogFormat
 
 /// A run of whole batches of one segment: `start` and `end` are byte
 /// positions of batch starts (or the segment's readable end), and only the
 /// records with offsets in `offsets` belong to the piece.
-public struct ScanPiece: Sendable {
+@usableFromInline package struct ScanPiece: Sendable {
     /// The segment's mapping, kept alive by the piece: compaction or
     /// retention may replace or delete the file meanwhile.
-    public let reader: SegmentReader
-    public let start: Int
-    public let end: Int
+    package let reader: SegmentReader
+    @usableFromInline package let start: Int
+    @usableFromInline package let end: Int
     /// How far the segment may be read (the published end of the active one).
-    public let segmentLimit: Int
-    public let offsets: Range<Int64>
+    package let segmentLimit: Int
+    package let offsets: Range<Int64>
     /// Where the piece sits in the plan, oldest first.
-    public let ordinal: Int
+    @usableFromInline package let ordinal: Int
 }
 
-public struct ScanPlan: Sendable {
-    public let pieces: [ScanPiece]
+@usableFromInline package struct ScanPlan: Sendable {
+    @usableFromInline package let pieces: [ScanPiece]
     /// The records the plan covers: from the first offset asked for still in
     /// the log up to the end published when the plan was made.
-    public let offsets: Range<Int64>
+    @usableFromInline package let offsets: Range<Int64>
     /// The bytes the pieces span, for progress reports.
-    public let bytes: Int
+    @usableFromInline package let bytes: Int
 
     /// Plans the records with offsets in `from..<to` (clamped to what the log
     /// holds) in pieces of about `pieceBytes` bytes (cut at indexed batch
     /// starts, so a piece can be larger).
-    public static func make(state: LogState, from: Int64, to: Int64, pieceBytes: Int) throws(EventLogError) -> ScanPlan
+    package static func make(state: LogState, from: Int64, to: Int64, pieceBytes: Int) throws(EventLogError) -> ScanPlan
     {
         do {
             return try make(state: state, from: from, to: to, pieceBytes: pieceBytes, fresh: false)
@@ -86,7 +86,7 @@ public struct ScanPlan: Sendable {
     /// About `pieces` pieces per worker, so that a worker that finishes
     /// early takes more and uneven pieces even out; never below 1 MiB a
     /// piece, where the cost of a piece's set-up starts to show.
-    public static func pieceBytes(totalBytes: Int, workers: Int, piecesPerWorker: Int = 8) -> Int {
+    package static func pieceBytes(totalBytes: Int, workers: Int, piecesPerWorker: Int = 8) -> Int {
         max(1 << 20, totalBytes / max(1, workers * piecesPerWorker))
     }
 }

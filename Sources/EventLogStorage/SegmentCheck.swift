@@ -7,48 +7,48 @@
 // where to cut, and the fuzz target runs it over arbitrary bytes, so nothing
 // here may trap on hostile input. Damage does not end the check: the next
 // intact batch is found (BatchResync) and checking goes on from there.
-import EventLogFormat
+internal import EventLogFormat
 
 /// One thing wrong in a log directory: the file, the byte position in it, and what.
-public struct VerificationProblem: Equatable, Sendable, CustomStringConvertible {
-    public var file: String
-    public var position: Int
-    public var detail: String
+package struct VerificationProblem: Equatable, Sendable, CustomStringConvertible {
+    package var file: String
+    package var position: Int
+    package var detail: String
 
-    public init(file: String, position: Int, detail: String) {
+    package init(file: String, position: Int, detail: String) {
         self.file = file
         self.position = position
         self.detail = detail
     }
 
-    public var description: String { "\(file): \(detail) at byte \(position)" }
+    package var description: String { "\(file): \(detail) at byte \(position)" }
 }
 
-public enum SegmentCheck {
-    public struct Input {
-        public var bytes: UnsafeRawBufferPointer
-        public var base: Int64
-        public var logPath: String
+package enum SegmentCheck {
+    package struct Input {
+        package var bytes: UnsafeRawBufferPointer
+        package var base: Int64
+        package var logPath: String
         /// The index files' bytes; nil when a file is missing.
-        public var offsetIndex: UnsafeRawBufferPointer?
-        public var timeIndex: UnsafeRawBufferPointer?
+        package var offsetIndex: UnsafeRawBufferPointer?
+        package var timeIndex: UnsafeRawBufferPointer?
         /// Entries to consider: what the head published for the active segment.
-        public var offsetIndexEntries: Int?
-        public var timeIndexEntries: Int?
+        package var offsetIndexEntries: Int?
+        package var timeIndexEntries: Int?
         /// The last segment, where a torn or zeroed tail is where a writer
         /// stopped (a crash, or a writer still running), not damage.
-        public var isLast = false
+        package var isLast = false
         /// For the last segment: the end of what its writer published. Bytes
         /// before it must be whole; bytes after it may be an unfinished write.
-        public var publishedEnd: Int?
+        package var publishedEnd: Int?
         /// The offset after the previous segment's last batch.
-        public var previousNextOffset: Int64?
+        package var previousNextOffset: Int64?
         /// The next segment's base: the last batch must end below it.
-        public var nextSegmentBase: Int64?
+        package var nextSegmentBase: Int64?
         /// With `publishedEnd`: the offset after the batch that ends there.
-        public var publishedNextOffset: Int64?
+        package var publishedNextOffset: Int64?
 
-        public init(bytes: UnsafeRawBufferPointer, base: Int64, logPath: String) {
+        package init(bytes: UnsafeRawBufferPointer, base: Int64, logPath: String) {
             self.bytes = bytes
             self.base = base
             self.logPath = logPath
@@ -62,53 +62,53 @@ public enum SegmentCheck {
         }
     }
 
-    public struct Result: Sendable {
-        public var batches = 0
+    package struct Result: Sendable {
+        package var batches = 0
         /// Records of the valid batches.
-        public var records = 0
-        public var corruptBatches = 0
+        package var records = 0
+        package var corruptBatches = 0
         /// Bytes after the last valid batch: what a recovery would cut.
-        public var truncatedBytes = 0
-        public var problems: [VerificationProblem] = []
+        package var truncatedBytes = 0
+        package var problems: [VerificationProblem] = []
         /// The offset after the last valid batch (the lower bound if none).
-        public var nextOffset: Int64 = 0
-        public var maxTimestamp: Int64 = -1
+        package var nextOffset: Int64 = 0
+        package var maxTimestamp: Int64 = -1
         /// Where recover cuts: the first damaged batch or torn tail; nil when
         /// every byte belongs to a valid batch.
-        public var cutPosition: Int?
+        package var cutPosition: Int?
         /// The offset after the last valid batch before `cutPosition`.
-        public var nextOffsetAtCut: Int64 = 0
+        package var nextOffsetAtCut: Int64 = 0
         /// Records from `cutPosition` on, as far as batch headers tell.
-        public var recordsAfterCut = 0
+        package var recordsAfterCut = 0
         /// Records that damaged batches claim to hold.
-        public var recordsInDamage = 0
+        package var recordsInDamage = 0
         /// The index files are missing, inconsistent or not trimmed.
-        public var indexNeedsRebuild = false
+        package var indexNeedsRebuild = false
         /// Every byte range that is not a valid batch, in order: what
         /// recover quarantines (or, for a torn tail, cuts).
-        public var damage: [DamagedRange] = []
+        package var damage: [DamagedRange] = []
     }
 
     /// Bytes `start..<end` of a segment that hold no valid batch.
-    public struct DamagedRange: Equatable, Sendable {
-        public var start: Int
-        public var end: Int
+    package struct DamagedRange: Equatable, Sendable {
+        package var start: Int
+        package var end: Int
         /// The offsets the first damaged batch's header claims, when it could
         /// be read (baseOffset is outside the CRC: a claim, not a fact).
-        public var claimedOffsets: ClosedRange<Int64>?
+        package var claimedOffsets: ClosedRange<Int64>?
         /// Records the damaged batches' headers claim.
-        public var claimedRecords: Int
-        public var reason: String
+        package var claimedRecords: Int
+        package var reason: String
         /// The end of the last segment where a writer stopped mid-write:
         /// cut, not damage.
-        public var isTornTail: Bool
+        package var isTornTail: Bool
     }
 
     /// At most this many problems are listed per segment; one more line
     /// then says how many were left out.
     static let maxProblems = 1000
 
-    public static func check(_ input: Input) -> Result {
+    package static func check(_ input: Input) -> Result {
         var checker = SegmentChecker(input)
         checker.run()
         return checker.finish()
@@ -194,32 +194,20 @@ private struct SegmentChecker {
     /// Checks the batch at `position`; returns where checking goes on, or
     /// nil when the rest of the segment is a torn or damaged tail.
     private mutating func step(at position: Int) -> Int? {
-        let remaining = end - position
-        guard remaining >= RecordBatchHeader.logOverhead else {
+        let header: RecordBatchHeader
+        switch BatchProbe(bytes, at: position, limit: end) {
+        case .batch(let whole):
+            header = whole
+        case .tooShort(let remaining):
             tail(at: position, header: nil, detail: "\(remaining) bytes after the last batch are too few for a batch")
             return nil
-        }
-        let window = UnsafeRawBufferPointer(rebasing: bytes[position..<end])
-        let header: RecordBatchHeader
-        do throws(FormatError) {
-            header = try RecordBatchHeader(parsing: window)
-        } catch {
+        case .runsPast(let total, let remaining, let claimed):
             return damaged(
-                at: position, header: nil, detail: detail(error, batchAt: position),
-                problemAt: position + error.position)
-        }
-        guard header.totalSize <= remaining else {
+                at: position, header: claimed,
+                detail: "batch of \(total) bytes runs past the end of the segment (\(remaining) bytes left)")
+        case .damaged(let error, let claimed):
             return damaged(
-                at: position, header: header,
-                detail: "batch of \(header.totalSize) bytes runs past the end of the segment (\(remaining) bytes left)")
-        }
-        let batch = UnsafeRawBufferPointer(rebasing: window.prefix(header.totalSize))
-        do throws(FormatError) {
-            _ = try RecordBatch.validate(batch)
-        } catch {
-            return damaged(
-                at: position, header: header, detail: detail(error, batchAt: position),
-                problemAt: position + error.position)
+                at: position, header: claimed, detail: detail(error, batchAt: position), problemAt: error.position)
         }
         // From here on the batch's length is trustworthy (the CRC range ends
         // where it says), so a bad batch is skipped by its length.
@@ -235,6 +223,7 @@ private struct SegmentChecker {
             corrupt(at: position, until: position + header.totalSize, header: header, detail: detail)
             return position + header.totalSize
         }
+        let batch = UnsafeRawBufferPointer(rebasing: bytes[position..<position + header.totalSize])
         if let detail = recordProblem(header, batch, at: position) {
             corrupt(at: position, until: position + header.totalSize, header: header, detail: detail)
             return position + header.totalSize

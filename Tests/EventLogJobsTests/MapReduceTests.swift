@@ -9,6 +9,7 @@
 // out.
 import EventLog
 import EventLogJobs
+import EventLogTestSupport
 import Foundation
 import Testing
 
@@ -39,7 +40,7 @@ import Testing
         let scratch = ScratchLog()
         let log = try scratch.fill(count: 2500, seed: seed, compacted: compacted)
         let records = try readBack(log)
-        var random = SplitMix(state: seed ^ 0xABCD)
+        var random = SeededGenerator(seed: seed ^ 0xABCD)
         let end = log.endOffset
         for (workers, reducers) in [(1, 1), (2, 3), (3, 2), (16, 5)] {
             let options = JobOptions(workers: workers, reducers: reducers, pieceBytes: 1)

@@ -6,6 +6,7 @@
 // end inside batches.
 import EventLog
 import EventLogJobs
+import EventLogTestSupport
 import Foundation
 import Testing
 
@@ -21,7 +22,7 @@ import Testing
         let scratch = ScratchLog()
         let log = try scratch.fill(count: 3000, seed: seed, compacted: compacted)
         let model = try readBack(log)
-        var random = SplitMix(state: seed)
+        var random = SeededGenerator(seed: seed)
         for threads in [1, 2, 5, 16] {
             let from = random.next() % log.endOffset
             let to = from + random.next() % (log.endOffset - from + 1)

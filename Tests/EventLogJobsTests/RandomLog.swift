@@ -6,30 +6,18 @@
 // The sequential model is what a cursor reads back.
 import EventLog
 import EventLogFormat
+import EventLogTestSupport
 import Foundation
 
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-/// A log directory under the system's temporary directory, removed when
-/// the value goes.
+/// A log in a scratch directory removed when the value goes.
 final class ScratchLog {
+    private let directory: TemporaryDirectory
     let path: String
 
     init(_ name: String = #function) {
-        let tag = name.filter { $0.isLetter || $0.isNumber }
-        path = NSTemporaryDirectory() + "/eventlog-jobs-\(tag)-\(UUID().uuidString.prefix(8))"
+        directory = TemporaryDirectory(name)
+        path = directory.child("log")
     }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
 
     /// Writes `count` random records with `seed`; compacts the closed
     /// segments if `compacted`. Returns the log, open for writing.
@@ -39,7 +27,7 @@ final class ScratchLog {
         options.batchMaxBytes = 1 << 20
         options.lingerMicroseconds = 10_000_000
         var log = try EventLog(path: path, options: options)
-        var random = SplitMix(state: seed)
+        var random = SeededGenerator(seed: seed)
         var timestamp: Int64 = 1_700_000_000_000
         var untilFlush = Int(random.next() % 40) + 1
         for _ in 0..<count {
