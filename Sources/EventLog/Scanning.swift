@@ -4,16 +4,15 @@
 // published when it starts; records appended meanwhile are left to the
 // next one. Package API: the public Swift face of batch jobs is
 // EventLogJobs.
-package import EventLogFormat
+internal import EventLogFormat
 package import EventLogStorage
-import Glibc
 
 extension EventLog {
     /// The state the log shares with its cursors, for batch jobs.
     package var logState: LogState { directory.state }
 
     /// The cores this process may run on: the default number of workers.
-    package static var onlineCores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+    package static var onlineCores: Int { EventLogStorage.onlineCores() }
 
     /// Plans the records with offsets in `from..<to` (`EventLog.oldest`
     /// and `EventLog.latest` allowed; clamped to what the log holds) in

@@ -127,3 +127,7 @@ package final class ParallelScan: @unchecked Sendable {
         stopping.store(true, ordering: .relaxed)
     }
 }
+
+/// The cores this process may run on: the default number of workers of
+/// scans and of compaction's key pass.
+package func onlineCores() -> Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
