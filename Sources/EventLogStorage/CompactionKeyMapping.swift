@@ -24,18 +24,19 @@ enum CompactionKeyMapping {
     static func run(
         _ segments: [Segment], into keys: KeyOffsetMap, workers: Int, progress: (Int, Int) -> Void
     ) throws(EventLogError) -> Int {
-        let job = Job(segments, progress: progress)
+        let job = Job(segments)
         let count = max(1, min(workers, segments.count))
         var maps = [keys]
-        var threads: [pthread_t] = []
-        for _ in 1..<count {
-            let map = KeyOffsetMap()
-            guard let thread = try? startThread({ job.work(into: map) }) else { break }
-            maps.append(map)
-            threads.append(thread)
-        }
         withoutActuallyEscaping(progress) { progress in
+            // Set before any worker starts, cleared after every one ended.
             job.progress = progress
+            var threads: [pthread_t] = []
+            for _ in 1..<count {
+                let map = KeyOffsetMap()
+                guard let thread = try? startThread({ job.work(into: map) }) else { break }
+                maps.append(map)
+                threads.append(thread)
+            }
             job.work(into: keys)
             for thread in threads { pthread_join(thread, nil) }
             job.progress = nil
@@ -67,7 +68,7 @@ enum CompactionKeyMapping {
         /// Set while the workers run; called under `lock`.
         var progress: ((Int, Int) -> Void)?
 
-        init(_ segments: [Segment], progress: (Int, Int) -> Void) {
+        init(_ segments: [Segment]) {
             self.segments = segments
             outcomes = segments.map { _ in Outcome() }
             total = segments.reduce(0) { $0 + $1.limit }
