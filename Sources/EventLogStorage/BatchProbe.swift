@@ -57,6 +57,13 @@ package enum BatchProbe {
         }
     }
 
+    /// What was wrong for `.damaged`; nil otherwise (a batch the data cuts
+    /// short is not an error to a scan).
+    package var error: FormatError? {
+        if case .damaged(let error, _) = self { return error }
+        return nil
+    }
+
     /// The header of a whole batch that checked out, or nil.
     package var header: RecordBatchHeader? {
         if case .batch(let header) = self { return header }

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// Walks the batches of a segment's bytes the way Kafka's recovery does
-// (LogSegment.recover, FileLogInputStream.nextBatch): a batch that runs past
-// the end is a torn write and ends the scan quietly; a batch that fails its
-// structure or CRC check ends it with an error. Past either, a scan may
-// instead resynchronise at the next intact batch (BatchResync) and go on,
-// which is how indexes are rebuilt over damage. Used by recovery on open, by
-// the index rebuild, compaction and inspection, and to find the end of a
-// segment nobody published.
+// The one walk over a segment's batches. `scan` walks the way Kafka's
+// recovery does (LogSegment.recover, FileLogInputStream.nextBatch): a batch
+// that runs past the end is a torn write and ends the scan quietly; a batch
+// that fails its structure or CRC check ends it with an error. Past either,
+// a scan may instead resynchronise at the next intact batch (BatchResync)
+// and go on, which is how indexes are rebuilt over damage. Used by recovery
+// on open, by the index rebuild, compaction and inspection, and to find the
+// end of a segment nobody published; verify (SegmentCheck) walks with a
+// policy of its own that reports each damage and goes on.
 package import EventLogFormat
 
 package struct ScannedBatch: Sendable {
@@ -39,32 +40,40 @@ package enum BatchScanner {
         _ bytes: UnsafeRawBufferPointer, from start: Int, limit: Int, checkCRC: Bool = true,
         onDamage policy: DamagePolicy = .stop, visit: (ScannedBatch) -> Void = { _ in }
     ) -> ScanOutcome {
-        let outcome = scanRun(bytes, from: start, limit: limit, checkCRC: checkCRC, visit: visit)
-        guard policy == .resync else { return outcome }
-        var stop = outcome.validEnd
-        while stop < limit, let next = BatchResync.nextBatch(after: stop, in: bytes, limit: limit) {
-            stop = scanRun(bytes, from: next, limit: limit, checkCRC: checkCRC, visit: visit).validEnd
+        var outcome: ScanOutcome?
+        let end = walk(bytes, from: start, limit: limit, checkCRC: checkCRC, visit: visit) { position, found in
+            if outcome == nil { outcome = ScanOutcome(validEnd: position, damage: found.error) }
+            guard policy == .resync else { return nil }
+            return BatchResync.nextBatch(after: position, in: bytes, limit: limit)
         }
-        return outcome
+        return outcome ?? ScanOutcome(validEnd: end, damage: nil)
     }
 
-    private static func scanRun(
-        _ bytes: UnsafeRawBufferPointer, from start: Int, limit: Int, checkCRC: Bool, visit: (ScannedBatch) -> Void
-    ) -> ScanOutcome {
+    /// The walk every scan of a segment is made of: each batch the probe
+    /// finds whole and sound (BatchProbe) goes to `visit`; where none starts,
+    /// `onDamage` gets the position and what the probe found, and says where
+    /// the walk goes on (a later position) or ends (nil). That answer is the
+    /// caller's damage policy: stop there (Kafka's recovery), resync at the
+    /// next intact batch (the index rebuild), or report and go on (verify).
+    /// Returns the position where the walk ended.
+    @discardableResult
+    package static func walk(
+        _ bytes: UnsafeRawBufferPointer, from start: Int, limit: Int, checkCRC: Bool = true,
+        visit: (ScannedBatch) -> Void, onDamage: (_ position: Int, _ found: BatchProbe) -> Int?
+    ) -> Int {
         var position = start
         while position < limit {
-            switch BatchProbe(bytes, at: position, limit: limit, checkCRC: checkCRC) {
-            case .batch(let header):
+            let found = BatchProbe(bytes, at: position, limit: limit, checkCRC: checkCRC)
+            if let header = found.header {
                 visit(ScannedBatch(position: position, header: header))
                 position += header.totalSize
-            case .tooShort, .runsPast:
-                // Kafka stops quietly at a batch the data cuts short.
-                return ScanOutcome(validEnd: position, damage: nil)
-            case .damaged(let error, _):
-                return ScanOutcome(validEnd: position, damage: error)
+            } else if let next = onDamage(position, found), next > position {
+                position = next
+            } else {
+                break
             }
         }
-        return ScanOutcome(validEnd: position, damage: nil)
+        return position
     }
 }
 

@@ -109,7 +109,7 @@ package enum SegmentCheck {
     static let maxProblems = 1000
 
     package static func check(_ input: Input) -> Result {
-        var checker = SegmentChecker(input)
+        let checker = SegmentChecker(input)
         checker.run()
         return checker.finish()
     }
@@ -117,7 +117,7 @@ package enum SegmentCheck {
 
 /// The state of one check: a walk over the batches, merged with walks over
 /// the index entries (both are sorted by position and offset).
-private struct SegmentChecker {
+private final class SegmentChecker {
     let input: SegmentCheck.Input
     let bytes: UnsafeRawBufferPointer
     let end: Int
@@ -152,7 +152,7 @@ private struct SegmentChecker {
         result.nextOffsetAtCut = lowerBound
     }
 
-    mutating func run() {
+    func run() {
         if end > Int(Int32.max) {
             problem(input.logPath, Int(Int32.max), "segment of \(end) bytes exceeds Kafka's limit of 2^31-1 bytes")
         }
@@ -171,10 +171,8 @@ private struct SegmentChecker {
         }
         offsetEntries = offsets
         timeEntries = times
-        var position = 0
-        while position < end {
-            guard let next = step(at: position) else { break }
-            position = next
+        BatchScanner.walk(bytes, from: 0, limit: end, visit: { check($0.header, at: $0.position) }) {
+            damaged(at: $0, found: $1)
         }
         checkLeftoverIndexEntries()
     }
@@ -191,14 +189,12 @@ private struct SegmentChecker {
 
     // MARK: Batches
 
-    /// Checks the batch at `position`; returns where checking goes on, or
-    /// nil when the rest of the segment is a torn or damaged tail.
-    private mutating func step(at position: Int) -> Int? {
-        let header: RecordBatchHeader
-        switch BatchProbe(bytes, at: position, limit: end) {
-        case .batch(let whole):
-            header = whole
-        case .tooShort(let remaining):
+    /// Where no whole, sound batch starts: reports it and says where
+    /// checking goes on, or nil when the rest is a torn or damaged tail.
+    private func damaged(at position: Int, found: BatchProbe) -> Int? {
+        switch found {
+        case .batch, .tooShort:
+            let remaining = end - position
             tail(at: position, header: nil, detail: "\(remaining) bytes after the last batch are too few for a batch")
             return nil
         case .runsPast(let total, let remaining, let claimed):
@@ -209,6 +205,11 @@ private struct SegmentChecker {
             return damaged(
                 at: position, header: claimed, detail: detail(error, batchAt: position), problemAt: error.position)
         }
+    }
+
+    /// Checks a batch whose structure and CRC are sound: its offsets
+    /// between its neighbours and its records.
+    private func check(_ header: RecordBatchHeader, at position: Int) {
         // From here on the batch's length is trustworthy (the CRC range ends
         // where it says), so a bad batch is skipped by its length.
         let overlapped = overlapsPrevious
@@ -217,25 +218,24 @@ private struct SegmentChecker {
             corrupt(
                 at: position, until: position + header.totalSize, header: header,
                 detail: "batch offsets \(header.baseOffset)...\(header.lastOffset) overlap the batch before")
-            return position + header.totalSize
+            return
         }
         if let detail = offsetProblem(header, at: position) {
             corrupt(at: position, until: position + header.totalSize, header: header, detail: detail)
-            return position + header.totalSize
+            return
         }
         let batch = UnsafeRawBufferPointer(rebasing: bytes[position..<position + header.totalSize])
         if let detail = recordProblem(header, batch, at: position) {
             corrupt(at: position, until: position + header.totalSize, header: header, detail: detail)
-            return position + header.totalSize
+            return
         }
         accept(header, at: position)
-        return position + header.totalSize
     }
 
     /// baseOffset is outside the CRC, so offsets are checked against the
     /// neighbours: not below the batch before, not past the batch after (or
     /// the next segment, or what the writer published).
-    private mutating func offsetProblem(_ header: RecordBatchHeader, at position: Int) -> String? {
+    private func offsetProblem(_ header: RecordBatchHeader, at position: Int) -> String? {
         let after = position + header.totalSize
         let offsets = BatchOffsets(
             segmentBase: input.base, lower: lowerBound,
@@ -259,7 +259,7 @@ private struct SegmentChecker {
 
     /// Decompresses and decodes the records, which must lie in the batch's
     /// offset range, in increasing order.
-    private mutating func recordProblem(_ header: RecordBatchHeader, _ batch: UnsafeRawBufferPointer, at position: Int)
+    private func recordProblem(_ header: RecordBatchHeader, _ batch: UnsafeRawBufferPointer, at position: Int)
         -> String?
     {
         let payload = UnsafeRawBufferPointer(rebasing: batch[RecordBatchHeader.size...])
@@ -282,7 +282,7 @@ private struct SegmentChecker {
         return nil
     }
 
-    private mutating func accept(_ header: RecordBatchHeader, at position: Int) {
+    private func accept(_ header: RecordBatchHeader, at position: Int) {
         result.batches += 1
         result.records += Int(header.recordsCount)
         if result.cutPosition != nil {
@@ -306,7 +306,7 @@ private struct SegmentChecker {
         "\(error.detail) (in the batch starting at byte \(position))"
     }
 
-    private mutating func damaged(at position: Int, header: RecordBatchHeader?, detail: String, problemAt: Int? = nil)
+    private func damaged(at position: Int, header: RecordBatchHeader?, detail: String, problemAt: Int? = nil)
         -> Int?
     {
         let skip = header.map { position + $0.totalSize }
@@ -325,7 +325,7 @@ private struct SegmentChecker {
         return next
     }
 
-    private mutating func corrupt(
+    private func corrupt(
         at position: Int, until end: Int, header: RecordBatchHeader?, detail: String, problemAt: Int? = nil
     ) {
         result.corruptBatches += 1
@@ -338,7 +338,7 @@ private struct SegmentChecker {
 
     /// Everything from `position` on is not a batch: a torn write where the
     /// writer stopped, or damage.
-    private mutating func tail(at position: Int, header: RecordBatchHeader?, detail: String, problemAt: Int? = nil) {
+    private func tail(at position: Int, header: RecordBatchHeader?, detail: String, problemAt: Int? = nil) {
         result.truncatedBytes += end - position
         cut(at: position, header: header)
         damagedFrom = damagedFrom ?? position
@@ -351,14 +351,14 @@ private struct SegmentChecker {
             "\(detail); \(end - position) bytes from byte \(position) on are not valid batches")
     }
 
-    private mutating func cut(at position: Int, header: RecordBatchHeader?) {
+    private func cut(at position: Int, header: RecordBatchHeader?) {
         let claimed = max(0, Int(header?.recordsCount ?? 0))
         result.recordsInDamage += claimed
         if result.cutPosition == nil { result.cutPosition = position }
         result.recordsAfterCut += claimed
     }
 
-    private mutating func note(_ range: Range<Int>, header: RecordBatchHeader?, detail: String, isTornTail: Bool) {
+    private func note(_ range: Range<Int>, header: RecordBatchHeader?, detail: String, isTornTail: Bool) {
         let claimed = header.flatMap { $0.lastOffset >= $0.baseOffset ? $0.baseOffset...$0.lastOffset : nil }
         result.damage.append(
             SegmentCheck.DamagedRange(
@@ -382,7 +382,7 @@ private struct SegmentChecker {
         UnsafeRawBufferPointer(rebasing: bytes[range]).allSatisfy { $0 == 0 }
     }
 
-    private mutating func problem(_ file: String, _ position: Int, _ detail: String) {
+    private func problem(_ file: String, _ position: Int, _ detail: String) {
         guard result.problems.count < SegmentCheck.maxProblems else {
             omittedProblems += 1
             return
@@ -395,7 +395,7 @@ private struct SegmentChecker {
     /// The entries of an index file up to the first that does not follow
     /// the one before it (reported), within what the head published for
     /// the active segment; nil data is a missing file.
-    private mutating func loadIndex<Entry: IndexEntry>(
+    private func loadIndex<Entry: IndexEntry>(
         _ data: UnsafeRawBufferPointer?, published: Int?, offsets: Bool, describe: (Entry) -> String
     ) -> [Entry] {
         guard let data else {
@@ -426,13 +426,13 @@ private struct SegmentChecker {
         return entries
     }
 
-    private mutating func report(_ offsets: Bool, at position: Int, _ detail: String) {
+    private func report(_ offsets: Bool, at position: Int, _ detail: String) {
         if offsets { reportOffsetIndex(at: position, detail) } else { reportTimeIndex(at: position, detail) }
     }
 
     /// An .index entry points at each batch start it names, with the
     /// batch's last offset.
-    private mutating func matchOffsetIndex(_ header: RecordBatchHeader, at position: Int) {
+    private func matchOffsetIndex(_ header: RecordBatchHeader, at position: Int) {
         while nextOffsetEntry < offsetEntries.count && Int(offsetEntries[nextOffsetEntry].position) < position {
             let entry = offsetEntries[nextOffsetEntry]
             if damagedFrom.map({ Int(entry.position) >= $0 }) != true {
@@ -457,7 +457,7 @@ private struct SegmentChecker {
 
     /// A .timeindex entry (T, O) names the batch whose last offset is O: it
     /// holds T as its largest timestamp, and T is the largest so far.
-    private mutating func matchTimeIndex(_ header: RecordBatchHeader) {
+    private func matchTimeIndex(_ header: RecordBatchHeader) {
         let relative = header.lastOffset - input.base
         let afterDamage = damagedFrom != nil
         while nextTimeEntry < timeEntries.count && Int64(timeEntries[nextTimeEntry].relativeOffset) < relative {
@@ -487,7 +487,7 @@ private struct SegmentChecker {
 
     /// Entries beyond the last valid batch: inside a damaged or torn tail
     /// they cannot be checked (the tail is reported); elsewhere they are wrong.
-    private mutating func checkLeftoverIndexEntries() {
+    private func checkLeftoverIndexEntries() {
         let damageEnd = result.cutPosition != nil
         if nextOffsetEntry < offsetEntries.count {
             result.indexNeedsRebuild = true
@@ -522,14 +522,14 @@ private struct SegmentChecker {
 
     /// Reports the first inconsistency of the .index only: one wrong entry
     /// usually makes every later comparison wrong too.
-    private mutating func reportOffsetIndex(at position: Int, _ detail: String) {
+    private func reportOffsetIndex(at position: Int, _ detail: String) {
         result.indexNeedsRebuild = true
         guard !offsetIndexReported else { return }
         offsetIndexReported = true
         problem(input.offsetIndexPath, position, "index " + detail)
     }
 
-    private mutating func reportTimeIndex(at position: Int, _ detail: String) {
+    private func reportTimeIndex(at position: Int, _ detail: String) {
         result.indexNeedsRebuild = true
         guard !timeIndexReported else { return }
         timeIndexReported = true
