@@ -19,6 +19,15 @@ public struct CompactOptions: Sendable {
     /// Merged segments stay at or below this many bytes; 0 = the size of the
     /// largest segment file in the log, so the log keeps its segment size.
     public var maxSegmentBytes: UInt64 = 0
+    /// Memory the map from each key to its latest offset may use, in bytes;
+    /// 0 = as much as the distinct keys need (each costs its bytes plus 64
+    /// to 128). When the keys do not fit, compaction runs in passes, each
+    /// over one share of the keys by hash (as Kafka's cleaner does with its
+    /// dedupe buffer), with the same result: the closed segments are then
+    /// read and rewritten once per pass.
+    public var memoryBudget: UInt64 = 0
+    /// The smallest budget: each worker's empty map takes about 96 KiB.
+    public static let minMemoryBudget: UInt64 = 1 << 20
     /// Report what would be removed; change nothing.
     public var dryRun = false
     /// Wait for another compaction or retention of the directory to finish
@@ -47,6 +56,9 @@ public struct CompactionStats: Equatable, Sendable {
     public var tombstonesRemoved: UInt64
     /// Distinct keys in the log.
     public var keys: Int
+    /// Passes over the closed segments: 1 unless the keys did not fit
+    /// `CompactOptions.memoryBudget`.
+    public var passes: Int
     /// Wall-clock seconds the compaction took.
     public var seconds: Double
 }
@@ -116,11 +128,18 @@ extension EventLog {
                 .invalidArgument,
                 "max_segment_bytes: \(options.maxSegmentBytes) exceeds \(EventLogOptions.maxSegmentBytes)")
         }
+        guard options.memoryBudget == 0 || options.memoryBudget >= CompactOptions.minMemoryBudget else {
+            throw EventLogError(
+                .invalidArgument,
+                "memory_budget: \(options.memoryBudget) bytes is below the minimum of \(CompactOptions.minMemoryBudget)"
+            )
+        }
         var settings = Compactor.Options()
         if options.deleteRetentionMilliseconds > 0 {
             settings.deleteRetentionMilliseconds = options.deleteRetentionMilliseconds
         }
         if options.maxSegmentBytes > 0 { settings.maxSegmentBytes = Int(options.maxSegmentBytes) }
+        if options.memoryBudget > 0 { settings.memoryBudget = Int(clamping: options.memoryBudget) }
         settings.dryRun = options.dryRun
         settings.waitForLock = options.waitForLock
         settings.now = options.currentTimeMilliseconds
@@ -136,7 +155,7 @@ extension EventLog {
             bytesBefore: UInt64(stats.bytesBefore), bytesAfter: UInt64(stats.bytesAfter),
             segmentsBefore: stats.segmentsBefore, segmentsAfter: stats.segmentsAfter,
             segmentsRewritten: stats.segmentsRewritten, tombstonesRemoved: UInt64(stats.tombstonesRemoved),
-            keys: stats.keys, seconds: Double(monotonicNanoseconds() - started) / 1e9)
+            keys: stats.keys, passes: stats.passes, seconds: Double(monotonicNanoseconds() - started) / 1e9)
     }
 
     /// Deletes whole segments from the old end of the log in directory

@@ -40,6 +40,15 @@ struct CompactCommand: ParsableCommand {
         transform: Units.bytes)
     var maxSegmentBytes: UInt64?
 
+    @Option(
+        name: .customLong("memory"),
+        help: ArgumentHelp(
+            "Memory for the key map (default: what the keys need, 64-128 bytes a key plus its bytes); "
+                + "keys that do not fit are compacted in several passes (\(Units.sizeHelp)).",
+            valueName: "size"),
+        transform: Units.bytes)
+    var memory: UInt64?
+
     @Flag(name: .customLong("dry-run"), help: "Report what would be removed; change nothing.")
     var dryRun = false
 
@@ -55,6 +64,7 @@ struct CompactCommand: ParsableCommand {
         var options = CompactOptions()
         if let deleteRetentionMilliseconds { options.deleteRetentionMilliseconds = deleteRetentionMilliseconds }
         if let maxSegmentBytes { options.maxSegmentBytes = maxSegmentBytes }
+        if let memory { options.memoryBudget = memory }
         options.dryRun = dryRun
         options.waitForLock = wait
         let bar = display.reporter("compact")
@@ -85,6 +95,7 @@ struct CompactCommand: ParsableCommand {
                     ("segments_rewritten", .integer(stats.segmentsRewritten)),
                     ("tombstones_removed", .integer(stats.tombstonesRemoved)),
                     ("keys", .integer(stats.keys)),
+                    ("passes", .integer(stats.passes)),
                     ("seconds", .number(decimal(stats.seconds, places: 3))),
                 ]).text)
         } else {
@@ -95,6 +106,7 @@ struct CompactCommand: ParsableCommand {
             out.line(
                 "bytes \(stats.bytesBefore) -> \(stats.bytesAfter), segments \(stats.segmentsBefore) -> "
                     + "\(stats.segmentsAfter) (\(stats.segmentsRewritten) rewritten), \(decimal(stats.seconds, places: 3)) s"
+                    + (stats.passes > 1 ? ", \(stats.passes) passes (the keys did not fit --memory)" : "")
             )
         }
         out.flush()

@@ -11,6 +11,8 @@
 // Memory: each worker's map holds the distinct keys of the segments it
 // read, so the peak is up to one map per worker before the merge (with
 // keys spread over every segment, about `workers` times a single map).
+// Under a budget each worker's map gets an equal part of it, and the first
+// map to fill ends the pass (KeyOffsetMap.overflowed).
 internal import EventLogFormat
 import Glibc
 import Synchronization
@@ -26,22 +28,31 @@ enum CompactionKeyMapping {
     ) throws(EventLogError) -> Int {
         let job = Job(segments)
         let count = max(1, min(workers, segments.count))
-        var maps = [keys]
+        // Without a budget the calling thread fills `keys` itself; under one
+        // it fills a part-sized map like the others, merged at the end.
+        let limited = keys.limitBytes != Int.max
+        let share = limited ? keys.limitBytes / (count + 1) : Int.max
+        let own = limited ? keys.sibling(limitBytes: share) : keys
+        var maps = [own]
         withoutActuallyEscaping(progress) { progress in
             // Set before any worker starts, cleared after every one ended.
             job.progress = progress
             var threads: [pthread_t] = []
             for _ in 1..<count {
-                let map = KeyOffsetMap()
+                let map = keys.sibling(limitBytes: share)
                 guard let thread = try? startThread({ job.work(into: map) }) else { break }
                 maps.append(map)
                 threads.append(thread)
             }
-            job.work(into: keys)
+            job.work(into: own)
             for thread in threads { pthread_join(thread, nil) }
             job.progress = nil
         }
-        for map in maps.dropFirst() { keys.merge(map) }
+        // Each map is released once merged, so the maps together stay within the budget.
+        while let map = maps.popLast() {
+            if map !== keys && !keys.overflowed { keys.merge(map) }
+        }
+        if keys.overflowed { return 0 }
         var records = 0
         for (segment, outcome) in zip(segments, job.outcomes) {
             switch outcome.result {
@@ -76,7 +87,9 @@ enum CompactionKeyMapping {
 
         func work(into keys: KeyOffsetMap) {
             let reader = SegmentBatchReader()
-            while true {
+            // A full map ends the pass: the compaction starts again with
+            // smaller shares of the keys.
+            while !keys.overflowed {
                 let index = next.add(1, ordering: .relaxed).oldValue
                 guard index < segments.count else { return }
                 let segment = segments[index]

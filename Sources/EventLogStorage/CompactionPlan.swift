@@ -24,7 +24,8 @@ struct CompactionPlan {
     /// The largest `.log` in the directory (the active one included).
     var largestSegment = 0
     var recordsBefore = 0
-    let keys = KeyOffsetMap()
+    /// The keys mapped: all of them, or one share under a memory budget.
+    var keys = KeyOffsetMap()
 
     /// Lists the segments, decides which are closed and maps every key, in
     /// the closed segments and in the active one up to what its writer
@@ -35,11 +36,14 @@ struct CompactionPlan {
     /// last segment of a directory without a writer's head, are not mapped:
     /// their records are newer than every closed one, so leaving them out
     /// only keeps more.
+    /// `keys` is the empty map to fill: which share of the keys it takes
+    /// and how much memory it may use.
     static func build(
         directory: String, head: HeadFile?, syncActive: Bool, workers: Int = onlineCores(),
-        progress: (Int, Int) -> Void
+        keys: KeyOffsetMap = KeyOffsetMap(), progress: (Int, Int) -> Void
     ) throws(EventLogError) -> CompactionPlan {
         var plan = CompactionPlan()
+        plan.keys = keys
         let published = head.flatMap { $0.sequence > 0 ? $0.read().state : nil }
         let bases = try SegmentCatalog.listBases(directory: directory)
         plan.closed = bases.dropLast().filter { published == nil || $0 < published!.activeBase }
@@ -124,7 +128,20 @@ final class SegmentBatchReader {
 }
 
 /// Key bytes → the largest offset seen for the key. Not thread-safe.
+///
+/// Under a memory budget a map holds one share of the keys (those whose
+/// hash falls in `partition` of `partitions`) and stops taking keys once
+/// its table and key bytes would pass `limitBytes` (`overflowed`): the
+/// compaction then runs again with twice the shares (Compactor).
 final class KeyOffsetMap {
+    /// The share of the keys this map holds: `partition` of `partitions`.
+    let partition: Int
+    let partitions: Int
+    /// Memory the table and the key bytes may take; Int.max = no limit.
+    let limitBytes: Int
+    /// A key was refused because the map would have passed `limitBytes`.
+    private(set) var overflowed = false
+
     private struct Slot {
         /// A mix of the key's CRC-32C and length; compared before the bytes.
         var hash: UInt64
@@ -139,13 +156,34 @@ final class KeyOffsetMap {
     private let arena = ByteBuffer(capacity: 1 << 16)
     private(set) var count = 0
 
-    init() {
+    init(partition: Int = 0, of partitions: Int = 1, limitBytes: Int = Int.max) {
+        self.partition = partition
+        self.partitions = partitions
+        self.limitBytes = limitBytes
         slots = Array(repeating: Slot(hash: 0, keyStart: 0, keyLength: -1, offset: 0), count: 1024)
         mask = 1023
     }
 
+    /// A new, empty map for the same share of the keys under `limitBytes`.
+    func sibling(limitBytes: Int) -> KeyOffsetMap {
+        KeyOffsetMap(partition: partition, of: partitions, limitBytes: limitBytes)
+    }
+
+    /// What the table and the key bytes take now. Each key costs its bytes
+    /// plus 64 to 128 bytes of table (32-byte slots, at most half full).
+    var memoryBytes: Int { slots.count * MemoryLayout<Slot>.stride + arena.capacity }
+
+    /// Whether `key` belongs to this map's share of the keys. The share is
+    /// taken from the hash's high bits: the low ones pick the slot.
+    func holds(_ key: UnsafeRawBufferPointer) -> Bool {
+        partitions == 1 || Self.share(Self.hash(key), partitions) == partition
+    }
+
+    private static func share(_ hash: UInt64, _ partitions: Int) -> Int { Int((hash >> 32) % UInt64(partitions)) }
+
     func put(_ key: UnsafeRawBufferPointer, offset: Int64) {
         let hash = Self.hash(key)
+        if partitions > 1 && Self.share(hash, partitions) != partition { return }
         var i = Int(truncatingIfNeeded: hash) & mask
         while slots[i].keyLength >= 0 {
             if slots[i].hash == hash && equals(slots[i], key) {
@@ -154,16 +192,24 @@ final class KeyOffsetMap {
             }
             i = (i + 1) & mask
         }
+        // A new key: refused if it, or the growth it triggers, would pass the limit.
+        let grows = (count + 1) * 2 > slots.count
+        let after = memoryBytes + key.count + (grows ? slots.count * MemoryLayout<Slot>.stride : 0)
+        if overflowed || after > limitBytes {
+            overflowed = true
+            return
+        }
         let start = arena.count
         arena.append(key)
         slots[i] = Slot(hash: hash, keyStart: start, keyLength: key.count, offset: offset)
         count += 1
         // At most half full, so probes stay short.
-        if count * 2 > slots.count { grow() }
+        if grows { grow() }
     }
 
     /// Adds every key of `other`, keeping the larger offset of each.
     func merge(_ other: KeyOffsetMap) {
+        if other.overflowed { overflowed = true }
         for slot in other.slots where slot.keyLength >= 0 {
             put(
                 UnsafeRawBufferPointer(start: other.arena.baseAddress + slot.keyStart, count: slot.keyLength),

@@ -29,6 +29,12 @@ package enum Compactor {
         /// the largest segment file in the log (which a writer rolled at its
         /// segment size), so compaction keeps the log's own segment size.
         package var maxSegmentBytes: Int? = nil
+        /// Memory the key map may use; nil = as much as the distinct keys
+        /// need. When the keys do not fit, compaction runs in passes, each
+        /// over one share of the keys (by hash), doubling the shares until
+        /// one fits: the result is the same, the closed segments are read
+        /// and rewritten once per pass.
+        package var memoryBudget: Int? = nil
         /// Report what would be kept and removed, change nothing.
         package var dryRun = false
         /// Wait for another compaction or retention to finish instead of failing with `busy`.
@@ -54,6 +60,9 @@ package enum Compactor {
         package var tombstonesRemoved = 0
         /// Distinct keys in the closed and active segments.
         package var keys = 0
+        /// Passes over the closed segments: 1 unless the keys did not fit
+        /// the memory budget.
+        package var passes = 0
 
         package init() {}
     }
@@ -98,16 +107,70 @@ package enum Compactor {
                         + "left a damaged segment in place; compaction stops until it is repaired")
             }
         }
-        let plan = try CompactionPlan.build(
-            directory: directory, head: head, syncActive: !options.dryRun, workers: options.workers
-        ) {
-            progress?(Progress(phase: .mapping, bytesDone: $0, bytesTotal: $1))
+        let now = options.now ?? wallClockMilliseconds()
+        var total = Stats()
+        var shares = 1
+        var share = 0
+        while share < shares {
+            let keys = KeyOffsetMap(partition: share, of: shares, limitBytes: options.memoryBudget ?? Int.max)
+            let plan = try CompactionPlan.build(
+                directory: directory, head: head, syncActive: !options.dryRun, workers: options.workers, keys: keys
+            ) {
+                progress?(Progress(phase: .mapping, bytesDone: $0, bytesTotal: $1))
+            }
+            if plan.keys.overflowed {
+                // Shares s and s + shares of twice as many make up share s,
+                // and the shares before it are done.
+                guard shares < maxShares else { throw budgetTooSmall(options.memoryBudget!) }
+                shares *= 2
+                share *= 2
+                continue
+            }
+            let run = CompactionRun(
+                directory: directory, plan: plan, options: options, now: now, head: head, progress: progress)
+            try run.cleanAll()
+            total.add(pass: run.stats, dryRun: options.dryRun)
+            share += 1
         }
-        let run = CompactionRun(
-            directory: directory, plan: plan, options: options, now: options.now ?? wallClockMilliseconds(),
-            head: head, progress: progress)
-        try run.cleanAll()
-        return run.stats
+        return total
+    }
+
+    /// More shares than this means the budget cannot hold the keys of a
+    /// segment or so: an error, not a compaction that never ends.
+    static let maxShares = 1 << 12
+
+    private static func budgetTooSmall(_ budget: Int) -> EventLogError {
+        EventLogError(
+            .invalidArgument,
+            "memory budget: \(budget) bytes cannot hold 1/\(maxShares) of the log's keys; allow more memory")
+    }
+}
+
+extension Compactor.Stats {
+    /// Adds a pass over one share of the keys. The first pass saw the log
+    /// as it was; each pass removes only records of its own share, so the
+    /// removals add up (a dry run changes nothing, so its passes each see
+    /// the log as it was).
+    mutating func add(pass: Compactor.Stats, dryRun: Bool) {
+        passes += 1
+        keys += pass.keys
+        segmentsRewritten += pass.segmentsRewritten
+        tombstonesRemoved += pass.tombstonesRemoved
+        if passes == 1 {
+            segmentsBefore = pass.segmentsBefore
+            recordsBefore = pass.recordsBefore
+            bytesBefore = pass.bytesBefore
+            recordsAfter = pass.recordsAfter
+            bytesAfter = pass.bytesAfter
+            segmentsAfter = pass.segmentsAfter
+        } else if dryRun {
+            recordsAfter -= pass.recordsBefore - pass.recordsAfter
+            bytesAfter -= pass.bytesBefore - pass.bytesAfter
+        } else {
+            recordsAfter = pass.recordsAfter
+            bytesAfter = pass.bytesAfter
+            segmentsAfter = pass.segmentsAfter
+        }
     }
 }
 
