@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: Apache-2.0
+// `eventlog serve`: runs the `eventlog-serve` program (a separate binary, so
+// that this tool and libeventlog.so carry no HTTP server), found next to
+// this executable or else on PATH, with the arguments passed through.
+import ArgumentParser
+import Glibc
+
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the logs under a directory over WebSocket and HTTP (runs eventlog-serve).",
+        discussion: """
+            eventlog serve ROOT [--listen 127.0.0.1:8080] [--token-file F] [--allow-append]
+            All arguments go to the eventlog-serve program, installed beside eventlog; \
+            `eventlog serve --help` prints its full help.
+            """)
+
+    @Argument(parsing: .captureForPassthrough, help: "ROOT and the options of eventlog-serve.")
+    var arguments: [String] = []
+
+    static let programName = "eventlog-serve"
+
+    func run() throws {
+        guard let program = Self.findProgram() else {
+            throw Failure(
+                "\(Self.programName) was not found next to \(Self.ownDirectory() ?? "this program") or on PATH; "
+                    + "install it (CMake option EVENTLOG_BUILD_SERVE) or build it with `swift build --product eventlog-serve`"
+            )
+        }
+        let argv = [program] + arguments
+        var cArguments = argv.map { strdup($0) }
+        cArguments.append(nil)
+        execv(program, &cArguments)
+        throw Failure("\(program): cannot run it (\(String(cString: strerror(errno))))")
+    }
+
+    static func ownDirectory() -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard length > 0 else { return nil }
+        let path = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let slash = path.lastIndex(of: "/") else { return nil }
+        return String(path[..<slash])
+    }
+
+    static func findProgram() -> String? {
+        var candidates: [String] = []
+        if let directory = ownDirectory() { candidates.append(directory + "/" + programName) }
+        if let path = getenv("PATH") {
+            for directory in String(cString: path).split(separator: ":") where !directory.isEmpty {
+                candidates.append(directory + "/" + programName)
+            }
+        }
+        return candidates.first { access($0, X_OK) == 0 }
+    }
+}
