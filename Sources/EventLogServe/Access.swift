@@ -32,16 +32,16 @@ struct TokenMiddleware: RouterMiddleware {
     {
         // The page itself carries no data; it asks for the token.
         if request.uri.path == "/" { return try await next(request, context) }
-        var presented: Substring?
-        if let header = request.headers[.authorization], header.hasPrefix("Bearer ") {
-            presented = header.dropFirst(7)
-        } else {
-            presented = request.uri.queryParameters["token"]
-        }
-        guard let presented, Self.constantTimeEqual(Array(presented.utf8), token) else {
+        guard let presented = Self.presentedToken(request), Self.constantTimeEqual(Array(presented.utf8), token) else {
             throw HTTPError(.unauthorized, message: "a valid token is required (Authorization: Bearer, or ?token=)")
         }
         return try await next(request, context)
+    }
+
+    /// The bearer token of the Authorization header, else ?token=.
+    static func presentedToken(_ request: Request) -> Substring? {
+        if let header = request.headers[.authorization], header.hasPrefix("Bearer ") { return header.dropFirst(7) }
+        return request.uri.queryParameters["token"]
     }
 
     /// Equal length and bytes, in a time that depends only on the lengths.
@@ -63,14 +63,18 @@ final class ConnectionCounter: Sendable {
 
     /// Counts one more for `client`, or throws 429 at the limit.
     func enter(_ client: String) throws {
-        let admitted = counts.withLock { counts in
+        guard tryEnter(client) else {
+            throw HTTPError(.tooManyRequests, message: "more than \(limit) open streams from \(client)")
+        }
+    }
+
+    /// Counts one more for `client`; false at the limit.
+    func tryEnter(_ client: String) -> Bool {
+        counts.withLock { counts in
             let now = counts[client, default: 0]
             guard now < limit else { return false }
             counts[client] = now + 1
             return true
-        }
-        guard admitted else {
-            throw HTTPError(.tooManyRequests, message: "more than \(limit) open streams from \(client)")
         }
     }
 

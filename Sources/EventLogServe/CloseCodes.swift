@@ -12,6 +12,8 @@ public enum CloseCode {
     /// An append while the server was not started with --allow-append, or
     /// the log is written by another process.
     public static let forbidden: UInt16 = 4403
+    /// No log by that name (or a path that is not a stream).
+    public static let notFound: UInt16 = 4404
     /// The log directory was removed while the stream followed it.
     public static let gone: UInt16 = 4410
     /// The client asked for an offset beyond the log's end.
@@ -20,6 +22,8 @@ public enum CloseCode {
     public static let tooSlow: UInt16 = 4408
     /// More messages per second than the limit.
     public static let rateLimited: UInt16 = 4429
+    /// More open streams from the client's address than the limit.
+    public static let tooManyConnections: UInt16 = 4430
     /// Reading or writing the log failed (the message names why).
     public static let logError: UInt16 = 4500
 

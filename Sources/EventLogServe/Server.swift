@@ -24,7 +24,6 @@ public struct Server: Sendable {
         let webSocketRouter = Router(context: ServeContext.self)
         if let token = options.token {
             router.add(middleware: TokenMiddleware(token: Array(token.utf8)))
-            webSocketRouter.add(middleware: TokenMiddleware(token: Array(token.utf8)))
         }
         LogRoutes(catalog: catalog, options: options, connections: connections).add(to: router)
         StreamRoute(catalog: catalog, options: options, connections: connections).add(to: webSocketRouter)

@@ -110,7 +110,8 @@ final class StreamSession: Sendable {
                 frame.add(owned: record)
                 try drain(cursor, into: &frame)
             }
-            let last = frame.lastOffset
+            // Before the write: the client may ack the frame before the write returns.
+            lastSent.store(frame.lastOffset, ordering: .relaxed)
             let bytes = frame.take()
             watch.beginWrite()
             switch request.format {
@@ -118,7 +119,6 @@ final class StreamSession: Sendable {
             case .binary: try await outbound.write(.binary(bytes))
             }
             watch.endWrite()
-            lastSent.store(last, ordering: .relaxed)
         }
     }
 
