@@ -9,6 +9,8 @@ import EventLog
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import ServiceLifecycle
+import Synchronization
 
 struct EventStream: Sendable {
     let catalog: LogCatalog
@@ -21,26 +23,25 @@ struct EventStream: Sendable {
         let connections = connections
         let body = ResponseBody { writer in
             defer { connections.leave(client) }
-            let cursor = box.cursor
-            var waiting = cursor.following.makeAsyncIterator()
-            var out = ByteBuffer(string: "retry: 1000\n\n")
-            while !Task.isCancelled {
-                try Self.drain(cursor, into: &out)
-                if out.readableBytes == 0 {
-                    guard let record = try await waiting.next() else { break }
-                    var frame = RecordFrame(format: .json, capacity: 256)
-                    frame.add(owned: record)
-                    // Reuses the frame's JSON for the one record.
-                    var json = frame.take()
-                    json.moveReaderIndex(forwardBy: "{\"type\":\"records\",\"records\":[".utf8.count)
-                    json.moveWriterIndex(to: json.writerIndex - 2)
-                    out.writeString("id: \(record.offset)\ndata: ")
-                    out.writeBuffer(&json)
-                    out.writeString("\n\n")
-                    try Self.drain(cursor, into: &out)
+            let stopping = ShutdownFlag()
+            try await withGracefulShutdownHandler {
+                var out = ByteBuffer(string: "retry: 1000\n\n")
+                while !Task.isCancelled && !stopping.isSet {
+                    try Self.drain(box.cursor, into: &out)
+                    if out.readableBytes == 0 {
+                        switch try await Self.waitForRecord(box, stopping) {
+                        case .record(let record):
+                            Self.write(record, to: &out)
+                            try Self.drain(box.cursor, into: &out)
+                        case .idle: out.writeString(": keep-alive\n\n")
+                        case .ended: return
+                        }
+                    }
+                    try await writer.write(out)
+                    out.clear()
                 }
-                try await writer.write(out)
-                out.clear()
+            } onGracefulShutdown: {
+                stopping.set()
             }
             try await writer.finish(nil)
         }
@@ -48,6 +49,49 @@ struct EventStream: Sendable {
             status: .ok,
             headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
             body: body)
+    }
+
+    enum Wait: Sendable {
+        case record(Record)
+        case idle
+        case ended
+    }
+
+    /// The next record, waiting for it without holding a thread; `.idle`
+    /// after 15 s without one (the caller sends a comment, which also finds
+    /// a client that went away) or at shutdown.
+    private static func waitForRecord(_ box: CursorBox, _ stopping: ShutdownFlag) async throws -> Wait {
+        try await withThrowingTaskGroup(of: Wait.self) { group in
+            group.addTask {
+                var waiting = box.cursor.following.makeAsyncIterator()
+                guard let record = try await waiting.next() else { return .idle }
+                return .record(record)
+            }
+            group.addTask {
+                for _ in 0..<60 where !stopping.isSet { try await Task.sleep(for: .milliseconds(250)) }
+                return .idle
+            }
+            let first = try await group.next() ?? .ended
+            group.cancelAll()
+            // The waiter may have taken a record just as the timer fired: keep it.
+            var result = first
+            while let other = try await group.next() {
+                if case .record = other { result = other }
+            }
+            return result
+        }
+    }
+
+    private static func write(_ record: Record, to out: inout ByteBuffer) {
+        var frame = RecordFrame(format: .json, capacity: 256)
+        frame.add(owned: record)
+        // The frame's JSON without its envelope is the record's object.
+        var json = frame.take()
+        json.moveReaderIndex(forwardBy: "{\"type\":\"records\",\"records\":[".utf8.count)
+        json.moveWriterIndex(to: json.writerIndex - 2)
+        out.writeString("id: \(record.offset)\ndata: ")
+        out.writeBuffer(&json)
+        out.writeString("\n\n")
     }
 
     /// The cursor where the request asks, or the HTTP error saying why not.
@@ -76,6 +120,12 @@ struct EventStream: Sendable {
             $0.writeString("\n\n")
         }
     }
+}
+
+final class ShutdownFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    var isSet: Bool { flag.load(ordering: .relaxed) }
+    func set() { flag.store(true, ordering: .relaxed) }
 }
 
 extension HTTPField.Name {

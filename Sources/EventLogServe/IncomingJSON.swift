@@ -62,7 +62,8 @@ enum IncomingJSON {
 
     /// An integer offset or time; nil for anything else (booleans included).
     static func integer(_ value: Any) -> Int64? {
-        guard !(value is Bool), let number = value as? NSNumber else { return nil }
+        // JSON true and false come as NSNumbers too, of type "c" (char).
+        guard let number = value as? NSNumber, String(cString: number.objCType) != "c" else { return nil }
         let double = number.doubleValue
         guard double.rounded() == double, abs(double) < 9.2e18 else { return nil }
         return number.int64Value

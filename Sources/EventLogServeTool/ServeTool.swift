@@ -55,6 +55,25 @@ struct ServeTool: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds between pings (a client missing a pong is dropped).", valueName: "seconds"))
     var pingSeconds = 15
 
+    /// Usage errors exit with 2, as the `eventlog` tool's do (not the
+    /// argument parser's 64); other failures print their message and exit 1.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var serve = command as? ServeTool {
+                try await serve.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Glibc.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
+
     func run() async throws {
         var options = ServeOptions(root: root)
         let (host, port) = try Self.parseListen(listen)

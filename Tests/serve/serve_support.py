@@ -126,6 +126,7 @@ class Producer:
 
 def make_log(root, name, count):
     path = os.path.join(root, name)
+    os.makedirs(root, exist_ok=True)
     Producer(path, 0, count).run()
     return path
 
