@@ -6,6 +6,7 @@
 // for writing (creating a missing log on first append) and falls back to
 // read-only when another process already writes the log.
 import EventLog
+import Glibc
 import Synchronization
 
 public final class OpenLog: Sendable {
@@ -84,6 +85,7 @@ public final class LogCatalog: Sendable {
     private static func openLog(_ directory: String, writable: Bool, create: Bool) throws(EventLogError) -> EventLog {
         // Never make a log where none was asked for (a GET of a plain directory).
         if !create { try LogPresenceCheck.require(directory) }
+        if create && writable { makeParents(of: directory) }
         if writable {
             do { return try EventLog.open(at: directory) } catch  where error.code == .busy {
                 // Another process writes it: serve it read-only.
@@ -92,6 +94,16 @@ public final class LogCatalog: Sendable {
         var options = EventLogOptions()
         options.readOnly = true
         return try EventLog.open(at: directory, options: options)
+    }
+}
+
+/// The missing parents of a log created by its first append (the name was
+/// checked: they lie under the root).
+private func makeParents(of directory: String) {
+    var path = ""
+    for component in directory.split(separator: "/").dropLast() {
+        path += "/" + component
+        mkdir(path, 0o755)
     }
 }
 

@@ -5,6 +5,7 @@
 // connections are gone, closes the logs (appended records written, acks
 // were committed as they came).
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 
@@ -15,6 +16,21 @@ public struct Server: Sendable {
     public init(options: ServeOptions) throws(LogNameError) {
         self.options = options
         catalog = LogCatalog(names: try LogNames(root: options.root), allowAppend: options.allowAppend)
+    }
+
+    /// HTTP/1.1 with the WebSocket upgrade, behind the first-request deadline.
+    private func server(_ webSocketRouter: Router<ServeContext>) -> HTTPServerBuilder {
+        let webSocketResponder = webSocketRouter.buildResponder()
+        let configuration = HTTP1WebSocketUpgradeChannel.Configuration(
+            ws: .init(
+                maxFrameSize: options.maxFrameBytes,
+                autoPing: .enabled(timePeriod: .seconds(options.pingSeconds)),
+                closeTimeout: .seconds(5)))
+        return HTTPServerBuilder { responder in
+            DeadlineChildChannel(
+                inner: HTTP1WebSocketUpgradeChannel(
+                    responder: responder, webSocketResponder: webSocketResponder, configuration: configuration))
+        }
     }
 
     /// Runs until SIGTERM or SIGINT; `onListening` gets the bound port.
@@ -31,13 +47,7 @@ public struct Server: Sendable {
         logger.logLevel = .warning
         let app = Application(
             router: router,
-            server: .http1WebSocketUpgrade(
-                webSocketRouter: webSocketRouter,
-                configuration: .init(
-                    ws: .init(
-                        maxFrameSize: options.maxFrameBytes,
-                        autoPing: .enabled(timePeriod: .seconds(options.pingSeconds)),
-                        closeTimeout: .seconds(5)))),
+            server: server(webSocketRouter),
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "eventlog-serve"),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) },
             logger: logger)

@@ -54,7 +54,8 @@ struct StreamRoute: Sendable {
             throw SessionClose(code: CloseCode.badRequest, reason: error.message)
         }
         do { return (try catalog.log(name), stream) } catch {
-            throw SessionClose(code: error.kind == .badName ? CloseCode.badRequest : CloseCode.notFound, reason: error.message)
+            throw SessionClose(
+                code: error.kind == .badName ? CloseCode.badRequest : CloseCode.notFound, reason: error.message)
         }
     }
 }
