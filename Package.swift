@@ -66,6 +66,10 @@ let package = Package(
             dependencies: [
                 "EventLogServe", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        .executableTarget(
+            name: "ServeEchoBench",
+            dependencies: [.product(name: "HummingbirdWebSocket", package: "hummingbird-websocket")],
+            path: "bench/serve-echo"),
         .testTarget(name: "EventLogFormatTests", dependencies: ["EventLogFormat"]),
         .testTarget(name: "EventLogStorageTests", dependencies: ["EventLogStorage"]),
         .testTarget(name: "EventLogKafkaTests", dependencies: ["EventLogKafka"]),

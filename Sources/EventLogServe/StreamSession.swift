@@ -145,6 +145,10 @@ final class StreamSession: Sendable {
             let reason = "too slow: the socket accepted nothing for \(options.stallSeconds) s"
             Task { try? await outbound.close(CloseCode.code(CloseCode.tooSlow), reason: reason) }
             try await Task.sleep(for: .seconds(2))
+            // A FIN would wait behind the unsent bytes: reset instead.
+            if let socket = channel as? any SocketOptionProvider {
+                try? await socket.setSoLinger(linger(l_onoff: 1, l_linger: 0)).get()
+            }
             try? await channel.close()
             return
         }
