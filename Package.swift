@@ -43,13 +43,14 @@ let package = Package(
         .target(name: "EventLogFormat", dependencies: ["CLZ4", "CEventLogShims"]),
         .target(name: "EventLogStorage", dependencies: ["EventLogFormat", "CEventLogShims"]),
         .target(name: "EventLog", dependencies: ["EventLogStorage", "EventLogFormat"]),
-        .target(name: "EventLogCABI", dependencies: ["EventLog", "CEventLogHeader"]),
+        .target(
+            name: "EventLogCABI", dependencies: ["EventLog", "EventLogStorage", "EventLogFormat", "CEventLogHeader"]),
         .target(
             name: "EventLogKafka", dependencies: ["EventLog", "EventLogStorage", "EventLogFormat", "CRdKafka"]),
         .executableTarget(
             name: "EventLogCLI",
             dependencies: [
-                "EventLog", "EventLogFormat", "EventLogStorage", "EventLogKafka",
+                "EventLog", "EventLogFormat", "EventLogKafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(name: "CServeShims"),
@@ -70,11 +71,18 @@ let package = Package(
             name: "ServeEchoBench",
             dependencies: [.product(name: "HummingbirdWebSocket", package: "hummingbird-websocket")],
             path: "bench/serve-echo"),
-        .testTarget(name: "EventLogFormatTests", dependencies: ["EventLogFormat"]),
-        .testTarget(name: "EventLogStorageTests", dependencies: ["EventLogStorage"]),
+        // What every test target shares: a scratch directory, a seeded generator, a lock.
+        .target(name: "EventLogTestSupport", path: "Tests/Support"),
+        .testTarget(name: "EventLogFormatTests", dependencies: ["EventLogFormat", "CLZ4", "EventLogTestSupport"]),
+        .testTarget(
+            name: "EventLogStorageTests", dependencies: ["EventLogStorage", "EventLogFormat", "EventLogTestSupport"]),
         .testTarget(name: "EventLogKafkaTests", dependencies: ["EventLogKafka"]),
         .testTarget(
-            name: "EventLogTests", dependencies: ["EventLog", "EventLogCABI", "CEventLogHeader", "EventLogCLI"]),
+            name: "EventLogTests",
+            dependencies: [
+                "EventLog", "EventLogStorage", "EventLogFormat", "EventLogCABI", "CEventLogHeader", "EventLogCLI",
+                "EventLogTestSupport",
+            ]),
         .executableTarget(
             name: "FuzzBatchDecoder", dependencies: ["EventLogFormat", "EventLogStorage"],
             path: "Tests/fuzz/FuzzBatchDecoder"),

@@ -5,8 +5,8 @@
 // bytes a CRC covers, so a batch whose CRC fails is listed (as invalid)
 // rather than ending the walk. What `eventlog dump --batches` prints. Reads
 // through a read-only handle of its own, so it works beside a writer.
-import EventLogFormat
-import EventLogStorage
+internal import EventLogFormat
+package import EventLogStorage
 
 /// One record batch as stored.
 public struct BatchSummary: Equatable, Sendable {

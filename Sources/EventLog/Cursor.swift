@@ -3,8 +3,8 @@
 // wait for records not yet written. As a Sequence it replays from where it
 // stands to the current end of the log. Not thread-safe: a cursor belongs to
 // one thread at a time.
-import EventLogFormat
-import EventLogStorage
+package import EventLogFormat
+package import EventLogStorage
 
 public final class Cursor: Sequence, IteratorProtocol {
     private let cursor: LogCursor
@@ -82,7 +82,7 @@ public final class Cursor: Sequence, IteratorProtocol {
     /// Reads up to `maxCount` records, waiting up to `timeoutMilliseconds` for
     /// the first, and lends them to `body` as views into the log's buffers:
     /// valid until the next call on this cursor. For bindings (the C API).
-    public func withNextRecords<R>(
+    package func withNextRecords<R>(
         maxCount: Int, timeoutMilliseconds: Int,
         _ body: (UnsafeBufferPointer<RecordView>, UnsafeBufferPointer<HeaderView>) -> R
     ) throws(EventLogError) -> R {

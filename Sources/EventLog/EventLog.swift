@@ -2,8 +2,8 @@
 // An open log directory: appends, flush and sync, offsets, and cursors.
 // Thread-safe: one EventLog may be shared by threads for appending, syncing
 // and opening cursors.
-import EventLogFormat
-import EventLogStorage
+internal import EventLogFormat
+package import EventLogStorage
 import Synchronization
 
 public final class EventLog: @unchecked Sendable {
@@ -72,7 +72,7 @@ public final class EventLog: @unchecked Sendable {
     /// Appends `count` records given as borrowed bytes (the bytes are copied
     /// before the call returns); returns the first offset. For bindings
     /// such as the C API that already hold the records in memory.
-    public func appendRaw(count: Int, _ record: (Int) -> RawRecord) throws(EventLogError) -> UInt64 {
+    package func appendRaw(count: Int, _ record: (Int) -> RawRecord) throws(EventLogError) -> UInt64 {
         let writer = try writable()
         return UInt64(try writer.append(count: count, record))
     }

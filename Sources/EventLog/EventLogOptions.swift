@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The settings of `EventLog.open`, mirroring the C API's eventlog_options,
 // and their translation into the storage layer's checked configuration.
-import EventLogFormat
-import EventLogStorage
+internal import EventLogFormat
+internal import EventLogStorage
 
 public struct EventLogOptions: Sendable {
     public enum Compression: Sendable { case lz4, none }

@@ -4,7 +4,7 @@
 // new ones suspends the task without holding a thread of the cooperative
 // pool (the log's PublishWaiter sleeps for every follower on one thread),
 // so any number of idle followers leave the pool to other tasks.
-import EventLogStorage
+package import EventLogStorage
 
 extension Cursor {
     /// Follows the log in near real time: the records from the cursor's

@@ -6,8 +6,8 @@
 // own, so it works while a writer runs in this or another process, and sees
 // what was written (flushed) when it started; it reads and decompresses the
 // whole log, so its cost grows with the log's size.
-import EventLogFormat
-import EventLogStorage
+internal import EventLogFormat
+package import EventLogStorage
 
 /// One segment: its `.log` file and the batches in it.
 public struct SegmentSummary: Equatable, Sendable {

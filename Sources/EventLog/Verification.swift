@@ -6,7 +6,7 @@
 // damaged bytes and strangers go to the quarantine folder, the torn tail of
 // the last segment is cut. Both work on a directory, not on an open log:
 // verify may run beside a writer, recover refuses to (busy).
-import EventLogStorage
+package import EventLogStorage
 
 /// One problem found by verify: the file, the byte position in it, and what.
 public struct VerifyProblem: Equatable, Sendable, CustomStringConvertible {

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // C API: append, append_batch, flush, sync.
 import CEventLogHeader
-import EventLog
-import EventLogFormat
-import EventLogStorage
+internal import EventLog
+internal import EventLogFormat
+internal import EventLogStorage
 
 @c(eventlog_append)
 public func eventlogAppend(

@@ -3,7 +3,7 @@
 // EventLog.compact(at:) and copies its counts into the caller's stats; no
 // logic of its own.
 import CEventLogHeader
-import EventLog
+internal import EventLog
 
 @c(eventlog_compact)
 public func eventlogCompact(

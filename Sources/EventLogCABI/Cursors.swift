@@ -3,8 +3,8 @@
 // mapped segment files; the CursorHandle keeps them (and the header structs)
 // alive until the next call on the cursor or its close.
 import CEventLogHeader
-import EventLog
-import EventLogFormat
+internal import EventLog
+internal import EventLogFormat
 
 @c(eventlog_cursor_open)
 public func eventlogCursorOpen(_ log: OpaquePointer?, _ offset: UInt64, _ out: UnsafeMutablePointer<OpaquePointer?>?)

@@ -2,8 +2,8 @@
 // The objects behind the C API's opaque pointers, and the mapping of Swift
 // errors to result codes plus the thread-local message.
 import CEventLogHeader
-import EventLog
-import EventLogFormat
+internal import EventLog
+internal import EventLogFormat
 
 /// What an `eventlog_cursor *` points to: the Swift cursor, the log it reads
 /// (kept alive until the cursor is closed), and the header structs lent to

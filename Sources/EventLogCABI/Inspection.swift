@@ -3,7 +3,7 @@
 // the first copies the log's totals into the caller's struct, the second
 // lends each segment's figures to a callback. No logic of their own.
 import CEventLogHeader
-import EventLog
+internal import EventLog
 
 @c(eventlog_info)
 public func eventlogInfo(_ dir: UnsafePointer<CChar>?, _ info: UnsafeMutablePointer<eventlog_log_info>?) -> CInt {

@@ -3,7 +3,7 @@
 // opening and closing a log. Each export checks its arguments, unboxes the
 // handle, calls the Swift API and maps the error; no logic of its own.
 import CEventLogHeader
-import EventLog
+internal import EventLog
 
 @c(eventlog_version)
 public func eventlogVersion() -> UnsafePointer<CChar> {

@@ -4,7 +4,7 @@
 // (EventLog.namedCursors(at:)), eventlog_cursor_delete removes one
 // (EventLog.deleteNamedCursor(_:at:)).
 import CEventLogHeader
-import EventLog
+internal import EventLog
 
 @c(eventlog_cursor_list)
 public func eventlogCursorList(

@@ -3,7 +3,7 @@
 // calls EventLog.recover(at:options:) and sums its report into the
 // caller's struct; no logic of its own.
 import CEventLogHeader
-import EventLog
+internal import EventLog
 
 @c(eventlog_recover)
 public func eventlogRecover(

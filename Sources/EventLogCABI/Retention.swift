@@ -3,7 +3,7 @@
 // calls EventLog.applyRetention(at:options:) and copies its report into the
 // caller's stats; no logic of its own.
 import CEventLogHeader
-import EventLog
+internal import EventLog
 
 @c(eventlog_retention)
 public func eventlogRetention(

@@ -4,7 +4,7 @@
 // problem); on any other error its counts are left zeroed. A report whose
 // version this library does not know is refused before anything is written.
 import CEventLogHeader
-import EventLog
+internal import EventLog
 
 @c(eventlog_verify)
 public func eventlogVerify(_ dir: UnsafePointer<CChar>?, _ report: UnsafeMutablePointer<eventlog_verify_report>?)

@@ -4,7 +4,7 @@
 // (EventLog.sync, or EventLog.flush with --sync none) before their offsets
 // are printed.
 import ArgumentParser
-import EventLog
+internal import EventLog
 import Glibc
 
 struct AppendCommand: ParsableCommand {

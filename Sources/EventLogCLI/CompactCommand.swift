@@ -2,7 +2,7 @@
 // `eventlog compact`: EventLog.compact(at:options:progress:), Kafka's log
 // cleaner over the closed segments, and its statistics.
 import ArgumentParser
-import EventLog
+internal import EventLog
 
 struct CompactCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,7 +2,7 @@
 // `eventlog cursors`: the named cursors' stored positions
 // (EventLog.namedCursors(at:)), or deleting one (EventLog.deleteNamedCursor).
 import ArgumentParser
-import EventLog
+internal import EventLog
 
 struct CursorsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -5,7 +5,7 @@
 // lines, values, a template or hex dumps; or the batches that hold them
 // (EventLog.forEachBatch).
 import ArgumentParser
-import EventLog
+internal import EventLog
 
 struct DumpCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

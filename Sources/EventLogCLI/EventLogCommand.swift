@@ -6,7 +6,7 @@
 // Exit codes: 0 success, 1 failure (named on stderr), 2 usage error,
 // 3 corruption found (verify).
 import ArgumentParser
-import EventLog
+internal import EventLog
 import Glibc
 
 @main

@@ -2,7 +2,7 @@
 // `eventlog import`: one Kafka partition into a local log, resumable with no
 // gap and no duplicate (LogImporter in EventLogKafka).
 import ArgumentParser
-import EventLog
+internal import EventLog
 import EventLogKafka
 
 struct ImportCommand: ParsableCommand {

@@ -2,7 +2,7 @@
 // `eventlog info`: what a log holds, from EventLog.inspect(at:) and the
 // named cursors' stored positions.
 import ArgumentParser
-import EventLog
+internal import EventLog
 
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

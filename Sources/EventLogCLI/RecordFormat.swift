@@ -7,7 +7,7 @@
 // {"b64":"..."}. `append --json` reads the same shape (offset ignored), so
 // `dump | append --json` copies a log. JSONLine (RecordWriter.swift) writes
 // them; this file reads them, and writes the --hex form.
-import EventLog
+internal import EventLog
 
 enum RecordFormat {
     /// The `--hex` form: a line about the record, then a hex dump of each

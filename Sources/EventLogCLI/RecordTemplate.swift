@@ -4,7 +4,7 @@
 // values and header values are written as the raw bytes they are. Also the
 // options `dump` and `tail` share to choose them.
 import ArgumentParser
-import EventLogFormat
+internal import EventLogFormat
 
 /// --values and --format, the record shapes `dump` and `tail` share.
 struct RecordOutputOptions: ParsableArguments {

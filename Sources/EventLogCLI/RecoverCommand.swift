@@ -4,7 +4,7 @@
 // tail (or, asked for, cuts everything after the first damage), and what it
 // did or, in a dry run, would do.
 import ArgumentParser
-import EventLog
+internal import EventLog
 
 struct RecoverCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,7 +2,7 @@
 // `eventlog retention`: EventLog.applyRetention(at:options:), deleting the
 // oldest segments by total size and by age.
 import ArgumentParser
-import EventLog
+internal import EventLog
 
 struct RetentionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

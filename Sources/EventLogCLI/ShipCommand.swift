@@ -3,7 +3,7 @@
 // (LogShipper in EventLogKafka; Docs/KAFKA.md). This file holds the argument
 // parsing and output, and what `import` shares with it.
 import ArgumentParser
-import EventLog
+internal import EventLog
 import EventLogKafka
 import Glibc
 

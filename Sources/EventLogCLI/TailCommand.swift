@@ -4,7 +4,7 @@
 // rather than polls. With --cursor the position is a named cursor's, stored
 // with Cursor.commit() as records are printed and on exit.
 import ArgumentParser
-import EventLog
+internal import EventLog
 import Glibc
 import Synchronization
 

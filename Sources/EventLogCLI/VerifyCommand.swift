@@ -2,7 +2,7 @@
 // `eventlog verify`: EventLog.verify(at:) and its report. Exit status 3
 // when it finds a problem.
 import ArgumentParser
-import EventLog
+internal import EventLog
 
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -11,14 +11,14 @@
 // buffer it decompressed into, valid until the next `decode` into that
 // buffer. Not thread-safe: a decoder belongs to one owner.
 
-public final class BatchDecoder {
+package final class BatchDecoder {
     /// The most a batch may decompress to. Bounds what hostile input can make
     /// us allocate; the writer's batches stay far below it.
-    public static let maxDecompressedBatch = 1 << 30
+    package static let maxDecompressedBatch = 1 << 30
 
     /// The LZ4 state, for reading one block of a batch decoded before
     /// (`KafkaLZ4.decompressBlock`).
-    public let lz4 = KafkaLZ4()
+    package let lz4 = KafkaLZ4()
     private let buffer: ByteBuffer
     private let limit: Int
 
@@ -29,17 +29,17 @@ public final class BatchDecoder {
     /// The records and headers of the batch last decoded; `headerStart`
     /// indexes `headers`. Empty after a failed decode. Owners may take them
     /// (swap), leaving arrays whose capacity the next decode reuses.
-    @exclusivity(unchecked) public var records: [RecordView] = []
-    @exclusivity(unchecked) public var headers: [HeaderView] = []
+    @exclusivity(unchecked) package var records: [RecordView] = []
+    @exclusivity(unchecked) package var headers: [HeaderView] = []
     /// The records section of the batch last decoded, decompressed for LZ4.
-    public private(set) var section = UnsafeRawBufferPointer(start: nil, count: 0)
+    package private(set) var section = UnsafeRawBufferPointer(start: nil, count: 0)
     /// Where each LZ4 block of the batch last decoded starts, in its frame
     /// and in `section`; empty for an uncompressed batch.
-    public private(set) var blockStarts: [LZ4BlockStart] = []
+    package private(set) var blockStarts: [LZ4BlockStart] = []
 
     /// `bufferCapacity`: what the decompression buffer starts with (it
     /// grows). `limit`: the most one batch may decompress to.
-    public init(bufferCapacity: Int = 256 << 10, limit: Int = BatchDecoder.maxDecompressedBatch) {
+    package init(bufferCapacity: Int = 256 << 10, limit: Int = BatchDecoder.maxDecompressedBatch) {
         buffer = ByteBuffer(capacity: bufferCapacity)
         self.limit = limit
     }
@@ -53,7 +53,7 @@ public final class BatchDecoder {
     /// those of `RecordDecoder` and `KafkaLZ4`, positions relative to the
     /// payload; `records` and `headers` are then empty.
     @discardableResult
-    public func decode(_ header: RecordBatchHeader, payload: UnsafeRawBufferPointer, into target: ByteBuffer? = nil)
+    package func decode(_ header: RecordBatchHeader, payload: UnsafeRawBufferPointer, into target: ByteBuffer? = nil)
         throws(FormatError) -> Bool
     {
         records.removeAll(keepingCapacity: true)

@@ -5,7 +5,7 @@
 // temporary arrays. Single-threaded: it is deliberately not Sendable.
 import Glibc
 
-public final class ByteBuffer {
+package final class ByteBuffer {
     // A class's stored properties get a runtime exclusivity check on every
     // access; encoding one record touches them several times, and the checks
     // cost more than the encoding itself (about 500 instructions a record).
@@ -13,13 +13,13 @@ public final class ByteBuffer {
     // properties inout, so the checks are switched off.
 
     /// Bytes in use, from `baseAddress`.
-    @exclusivity(unchecked) public private(set) var count: Int
+    @exclusivity(unchecked) package private(set) var count: Int
     /// Bytes allocated; `count <= capacity`.
-    @exclusivity(unchecked) public private(set) var capacity: Int
+    @exclusivity(unchecked) package private(set) var capacity: Int
     /// Start of the storage. Valid until the next call that grows the buffer.
-    @exclusivity(unchecked) public private(set) var baseAddress: UnsafeMutableRawPointer
+    @exclusivity(unchecked) package private(set) var baseAddress: UnsafeMutableRawPointer
 
-    public init(capacity: Int) {
+    package init(capacity: Int) {
         // Never zero bytes, so `baseAddress` always points at real storage.
         let size = max(capacity, 16)
         guard let storage = malloc(size) else { fatalError("ByteBuffer: out of memory allocating \(size) bytes") }
@@ -32,7 +32,7 @@ public final class ByteBuffer {
 
     /// Makes `capacity >= n`, keeping the contents. Grows at least twofold so
     /// that appending in small steps stays linear.
-    public func reserveCapacity(_ n: Int) {
+    package func reserveCapacity(_ n: Int) {
         guard n > capacity else { return }
         let size = max(n, capacity &* 2)
         guard let storage = realloc(baseAddress, size) else {
@@ -43,7 +43,7 @@ public final class ByteBuffer {
     }
 
     /// Empties the buffer; without `keepingCapacity` it also gives the memory back.
-    public func removeAll(keepingCapacity: Bool = true) {
+    package func removeAll(keepingCapacity: Bool = true) {
         count = 0
         if !keepingCapacity && capacity > 16, let storage = realloc(baseAddress, 16) {
             baseAddress = storage
@@ -52,19 +52,19 @@ public final class ByteBuffer {
     }
 
     /// Drops the bytes from `newCount` on (used to undo a failed append).
-    public func truncate(to newCount: Int) {
+    package func truncate(to newCount: Int) {
         precondition(newCount >= 0 && newCount <= count, "ByteBuffer.truncate beyond count")
         count = newCount
     }
 
-    public func append(_ bytes: UnsafeRawBufferPointer) {
+    package func append(_ bytes: UnsafeRawBufferPointer) {
         guard let source = bytes.baseAddress, bytes.count > 0 else { return }
         reserveCapacity(count + bytes.count)
         (baseAddress + count).copyMemory(from: source, byteCount: bytes.count)
         count += bytes.count
     }
 
-    public func appendZeros(_ n: Int) {
+    package func appendZeros(_ n: Int) {
         precondition(n >= 0, "ByteBuffer.appendZeros with a negative count")
         reserveCapacity(count + n)
         (baseAddress + count).initializeMemory(as: UInt8.self, repeating: 0, count: n)
@@ -73,12 +73,12 @@ public final class ByteBuffer {
 
     /// Counts `n` more bytes as written: the caller has already written
     /// `[count, count + n)` of reserved space.
-    public func unsafeExtend(by n: Int) {
+    package func unsafeExtend(by n: Int) {
         precondition(n >= 0 && n <= capacity - count, "ByteBuffer.unsafeExtend past capacity")
         count += n
     }
 
-    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    package func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try body(UnsafeRawBufferPointer(start: baseAddress, count: count))
     }
 }

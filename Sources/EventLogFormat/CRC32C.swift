@@ -5,10 +5,10 @@
 // table loop reaches.
 import CEventLogShims
 
-public enum CRC32C {
+package enum CRC32C {
     /// The finalised CRC-32C of `bytes`; pass a previous result as `crc` to
     /// continue it over more bytes (0 starts a new checksum).
-    public static func checksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
+    package static func checksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
         eventlog_crc32c(crc, bytes.baseAddress, bytes.count)
     }
 }

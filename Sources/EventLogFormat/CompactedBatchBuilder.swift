@@ -12,7 +12,7 @@
 // survives when none of its records do. Not thread-safe: one builder per
 // cleaning thread, reused from batch to batch.
 
-public final class CompactedBatchBuilder {
+package final class CompactedBatchBuilder {
     /// The header gap followed by the encoded, uncompressed records.
     private let buffer = ByteBuffer(capacity: 64 << 10)
     /// Created on the first LZ4 batch.
@@ -20,7 +20,7 @@ public final class CompactedBatchBuilder {
     /// One record's headers in the encoder's form; reused.
     private var headerScratch: [HeaderBytes] = []
 
-    public init() {}
+    package init() {}
 
     /// Appends to `output` the batch `original` reduced to `kept`, which are
     /// records decoded from it, in offset order, at least one; `headers` is
@@ -28,7 +28,7 @@ public final class CompactedBatchBuilder {
     /// bit 6 is set and baseTimestamp holds the horizon. Returns the size
     /// written. Only codecs none and LZ4 can be written (`.unsupportedCompression`
     /// otherwise); nothing is appended when it throws.
-    public func build(
+    package func build(
         original: RecordBatchHeader, kept: [RecordView], headers: [HeaderView], deleteHorizon: Int64?,
         into output: ByteBuffer
     ) throws(FormatError) -> Int {
@@ -87,7 +87,7 @@ public final class CompactedBatchBuilder {
     /// maxTimestamp, and the original epoch, producer fields, timestamp type
     /// and transactional/control flags. Returns its size, 61.
     @discardableResult
-    public static func appendEmpty(original: RecordBatchHeader, into output: ByteBuffer) -> Int {
+    package static func appendEmpty(original: RecordBatchHeader, into output: ByteBuffer) -> Int {
         let start = output.count
         output.appendZeros(RecordBatchHeader.size)
         let kept =

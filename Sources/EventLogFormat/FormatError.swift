@@ -8,8 +8,8 @@
 // the field's first byte, for input that ends too early it is the first byte
 // of the item that is cut short (a varint, a key, a record, the header).
 
-public struct FormatError: Error, Equatable, CustomStringConvertible {
-    public enum Kind: Equatable, Sendable {
+package struct FormatError: Error, Equatable, CustomStringConvertible {
+    package enum Kind: Equatable, Sendable {
         /// The input ends inside an item.
         case truncated
         /// A length field is out of range (negative, too small, or larger than what holds it).
@@ -34,17 +34,17 @@ public struct FormatError: Error, Equatable, CustomStringConvertible {
         case tooLarge
     }
 
-    public var kind: Kind
-    public var position: Int
-    public var detail: String
+    package var kind: Kind
+    package var position: Int
+    package var detail: String
 
-    public init(kind: Kind, position: Int, detail: String) {
+    package init(kind: Kind, position: Int, detail: String) {
         self.kind = kind
         self.position = position
         self.detail = detail
     }
 
-    public var description: String { "\(detail) at byte \(position)" }
+    package var description: String { "\(detail) at byte \(position)" }
 }
 
 /// `0x` followed by eight lowercase hex digits, for CRCs and magic numbers in error details.

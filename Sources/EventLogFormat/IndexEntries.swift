@@ -6,7 +6,7 @@
 // at (Docs/FORMAT.md §6).
 
 /// What both kinds of index entry offer their readers.
-public protocol IndexEntry {
+package protocol IndexEntry {
     /// Bytes of one entry in the file.
     static var size: Int { get }
     init(loadingFrom p: UnsafeRawPointer)
@@ -17,28 +17,28 @@ public protocol IndexEntry {
     var isPreallocated: Bool { get }
 }
 
-public struct OffsetIndexEntry: IndexEntry, Equatable, Sendable {
-    public static let size = 8
+package struct OffsetIndexEntry: IndexEntry, Equatable, Sendable {
+    package static let size = 8
 
     /// Offset minus the segment's base offset.
-    public var relativeOffset: Int32
+    package var relativeOffset: Int32
     /// Byte position in the `.log` where the batch starts.
-    public var position: Int32
+    package var position: Int32
 
-    public init(relativeOffset: Int32, position: Int32) {
+    package init(relativeOffset: Int32, position: Int32) {
         self.relativeOffset = relativeOffset
         self.position = position
     }
 
     /// Reads the 8 bytes at `p` (any alignment).
     @inlinable
-    public init(loadingFrom p: UnsafeRawPointer) {
+    package init(loadingFrom p: UnsafeRawPointer) {
         self.init(relativeOffset: BigEndian.loadInt32(p, at: 0), position: BigEndian.loadInt32(p, at: 4))
     }
 
     /// Writes the 8 bytes at `p` (any alignment).
     @inlinable
-    public func store(to p: UnsafeMutableRawPointer) {
+    package func store(to p: UnsafeMutableRawPointer) {
         BigEndian.storeInt32(relativeOffset, to: p, at: 0)
         BigEndian.storeInt32(position, to: p, at: 4)
     }
@@ -48,37 +48,37 @@ public struct OffsetIndexEntry: IndexEntry, Equatable, Sendable {
     /// not negative, and no entry names position 0 (the interval rule
     /// indexes a batch only after 4096 bytes). The rule verify, recovery and
     /// the open-time index check trust an index prefix by.
-    public func follows(_ previous: OffsetIndexEntry?) -> Bool {
+    package func follows(_ previous: OffsetIndexEntry?) -> Bool {
         relativeOffset >= 0 && position > 0
             && (previous.map { relativeOffset > $0.relativeOffset && position > $0.position } ?? true)
     }
 
     /// No written entry names position 0.
-    public var isPreallocated: Bool { position == 0 }
+    package var isPreallocated: Bool { position == 0 }
 }
 
-public struct TimeIndexEntry: IndexEntry, Equatable, Sendable {
-    public static let size = 12
+package struct TimeIndexEntry: IndexEntry, Equatable, Sendable {
+    package static let size = 12
 
     /// The largest timestamp seen in the segment up to this entry.
-    public var timestamp: Int64
+    package var timestamp: Int64
     /// Offset minus the segment's base offset, of the batch holding `timestamp`.
-    public var relativeOffset: Int32
+    package var relativeOffset: Int32
 
-    public init(timestamp: Int64, relativeOffset: Int32) {
+    package init(timestamp: Int64, relativeOffset: Int32) {
         self.timestamp = timestamp
         self.relativeOffset = relativeOffset
     }
 
     /// Reads the 12 bytes at `p` (any alignment).
     @inlinable
-    public init(loadingFrom p: UnsafeRawPointer) {
+    package init(loadingFrom p: UnsafeRawPointer) {
         self.init(timestamp: BigEndian.loadInt64(p, at: 0), relativeOffset: BigEndian.loadInt32(p, at: 8))
     }
 
     /// Writes the 12 bytes at `p` (any alignment).
     @inlinable
-    public func store(to p: UnsafeMutableRawPointer) {
+    package func store(to p: UnsafeMutableRawPointer) {
         BigEndian.storeInt64(timestamp, to: p, at: 0)
         BigEndian.storeInt32(relativeOffset, to: p, at: 8)
     }
@@ -86,17 +86,17 @@ public struct TimeIndexEntry: IndexEntry, Equatable, Sendable {
     /// Whether this entry may come after `previous` in a .timeindex (nil:
     /// it is the first): timestamps rise strictly, relative offsets never
     /// fall, and neither is negative.
-    public func follows(_ previous: TimeIndexEntry?) -> Bool {
+    package func follows(_ previous: TimeIndexEntry?) -> Bool {
         timestamp >= 0 && relativeOffset >= 0
             && (previous.map { timestamp > $0.timestamp && relativeOffset >= $0.relativeOffset } ?? true)
     }
 
-    public var isPreallocated: Bool { timestamp == 0 && relativeOffset == 0 }
+    package var isPreallocated: Bool { timestamp == 0 && relativeOffset == 0 }
 }
 
 extension Array where Element: IndexEntry {
     /// The entries as an index file holds them.
-    public var fileBytes: [UInt8] {
+    package var fileBytes: [UInt8] {
         [UInt8](unsafeUninitializedCapacity: count * Element.size) { buffer, initialized in
             for (i, entry) in enumerated() { entry.store(to: buffer.baseAddress! + i * Element.size) }
             initialized = count * Element.size

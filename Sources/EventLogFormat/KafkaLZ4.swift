@@ -16,7 +16,7 @@
 // compression state; use one instance per thread or owner.
 import CLZ4
 
-public final class KafkaLZ4 {
+package final class KafkaLZ4 {
     static let magic: UInt32 = 0x184D_2204
     /// Version 01, independent blocks, no block checksum, no content size, no content checksum, no dictID.
     static let flagByte: UInt8 = 0x60
@@ -31,7 +31,7 @@ public final class KafkaLZ4 {
     /// LZ4_compress_fast_extState resets it for each block, which keeps blocks independent.
     private let state: UnsafeMutableRawPointer
 
-    public init() {
+    package init() {
         state = UnsafeMutableRawPointer.allocate(byteCount: Int(LZ4_sizeofState()), alignment: 16)
     }
 
@@ -40,7 +40,7 @@ public final class KafkaLZ4 {
     /// Compresses `source` as one Kafka-style LZ4 frame of 64 KiB blocks
     /// appended to `output`; returns the bytes written. Throws `.tooLarge`
     /// for a source over Int32.max bytes, which no batch could hold.
-    public func compress(_ source: UnsafeRawBufferPointer, into output: ByteBuffer) throws(FormatError) -> Int {
+    package func compress(_ source: UnsafeRawBufferPointer, into output: ByteBuffer) throws(FormatError) -> Int {
         try compress(source, into: output) { source, start in min(Self.blockSize, source.count - start) }
     }
 
@@ -49,7 +49,7 @@ public final class KafkaLZ4 {
     /// at least; a record over 64 KiB is cut into 64 KiB blocks). Bytes that
     /// do not parse as records are cut into 64 KiB blocks: the frame is valid
     /// whatever `source` holds.
-    public func compressRecords(_ source: UnsafeRawBufferPointer, into output: ByteBuffer) throws(FormatError) -> Int {
+    package func compressRecords(_ source: UnsafeRawBufferPointer, into output: ByteBuffer) throws(FormatError) -> Int {
         // The end of a record larger than a block while it is cut into 64
         // KiB blocks, so that the block after it starts at a record again.
         var largeRecordEnd = 0
@@ -131,9 +131,9 @@ public final class KafkaLZ4 {
     }
 }
 
-public struct LZ4BlockStart: Equatable {
+package struct LZ4BlockStart: Equatable {
     /// The position of the block's size field in the frame.
-    public var framePosition: Int
+    package var framePosition: Int
     /// Where the block's data starts in the decompressed content.
-    public var outputPosition: Int
+    package var outputPosition: Int
 }

@@ -13,7 +13,7 @@ extension KafkaLZ4 {
     /// `output` never needs room for more than `limit` plus one block (at
     /// most 4 MiB), so a hostile frame cannot make it grow without bound. On
     /// error `output` is left as it was.
-    public func decompress(
+    package func decompress(
         _ frame: UnsafeRawBufferPointer, into output: ByteBuffer, limit: Int
     ) throws(FormatError) -> Int {
         var blockStarts: [LZ4BlockStart] = []
@@ -28,7 +28,7 @@ extension KafkaLZ4 {
     /// ended), for work on a block while it is still in cache. An error
     /// `afterBlock` throws ends the decompression with it. `output` may move
     /// between calls.
-    public func decompress(
+    package func decompress(
         _ frame: UnsafeRawBufferPointer, into output: ByteBuffer, limit: Int, blockStarts: inout [LZ4BlockStart],
         afterBlock: (Int) throws(FormatError) -> Void
     ) throws(FormatError) -> Int {
@@ -111,7 +111,7 @@ extension KafkaLZ4 {
     /// `output` from its start. `framePosition` is the block's size field,
     /// as `decompress` reported it. Returns the bytes produced, or nil if
     /// the block is not what it was (its size field, bounds or data).
-    public func decompressBlock(
+    package func decompressBlock(
         _ frame: UnsafeRawBufferPointer, at framePosition: Int, wanted: Int, into output: UnsafeMutableRawBufferPointer
     ) -> Int? {
         guard let p = frame.baseAddress, let destination = output.baseAddress, framePosition >= 0,

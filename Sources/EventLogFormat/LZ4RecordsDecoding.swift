@@ -17,7 +17,7 @@ extension RecordDecoder {
     /// where each block starts in `blockStarts`. Returns the section, which
     /// the views point into. On error `records` and `headers` are left as
     /// they were; `buffer` may hold part of the section.
-    public static func decode(
+    package static func decode(
         lz4Frame frame: UnsafeRawBufferPointer, using lz4: KafkaLZ4, buffer: ByteBuffer, limit: Int,
         header: RecordBatchHeader, into records: inout [RecordView], headers: inout [HeaderView],
         blockStarts: inout [LZ4BlockStart]

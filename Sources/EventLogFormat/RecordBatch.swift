@@ -3,10 +3,10 @@
 // DefaultRecordBatch.ensureValid (structure, then CRC-32C over
 // [21, end of batch)) and of the CRC step of its writeHeader.
 
-public enum RecordBatch {
+package enum RecordBatch {
     /// Full validation of one complete batch (`batch.count == header.totalSize`):
     /// structure, then CRC. Returns the header.
-    public static func validate(_ batch: UnsafeRawBufferPointer) throws(FormatError) -> RecordBatchHeader {
+    package static func validate(_ batch: UnsafeRawBufferPointer) throws(FormatError) -> RecordBatchHeader {
         let header = try RecordBatchHeader(parsing: batch)
         guard batch.count >= header.totalSize else {
             throw FormatError(
@@ -30,7 +30,7 @@ public enum RecordBatch {
 
     /// Recomputes and stores the CRC of a batch whose header and payload are
     /// in place; `batch` is exactly the batch (at least the 61 header bytes).
-    public static func updateCRC(_ batch: UnsafeMutableRawBufferPointer) {
+    package static func updateCRC(_ batch: UnsafeMutableRawBufferPointer) {
         precondition(batch.count >= RecordBatchHeader.size, "updateCRC needs a whole batch")
         let covered = UnsafeRawBufferPointer(rebasing: batch[RecordBatchHeader.crcCoveredOffset...])
         BigEndian.storeUInt32(CRC32C.checksum(covered), to: batch.baseAddress!, at: RecordBatchHeader.crcOffset)

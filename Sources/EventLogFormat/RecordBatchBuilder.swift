@@ -6,29 +6,29 @@
 // finished batch to the caller's buffer. Not thread-safe; reuse one builder
 // per producer thread, calling reset(baseOffset:) before each batch.
 
-public final class RecordBatchBuilder {
+package final class RecordBatchBuilder {
     /// The header gap followed by the encoded, uncompressed records.
     private let buffer: ByteBuffer
     /// Created on the first LZ4 seal, so builders that never compress do not pay for its state.
     private lazy var lz4 = KafkaLZ4()
 
     // Unchecked for the reason given in ByteBuffer: per-record runtime exclusivity checks.
-    @exclusivity(unchecked) public private(set) var recordsCount = 0
-    public private(set) var baseOffset: Int64 = 0
+    @exclusivity(unchecked) package private(set) var recordsCount = 0
+    package private(set) var baseOffset: Int64 = 0
     /// The first record's timestamp (the batch's baseTimestamp); -1 while empty.
-    @exclusivity(unchecked) public private(set) var firstTimestamp: Int64 = -1
+    @exclusivity(unchecked) package private(set) var firstTimestamp: Int64 = -1
     /// The largest record timestamp; -1 while empty.
-    @exclusivity(unchecked) public private(set) var maxTimestamp: Int64 = -1
+    @exclusivity(unchecked) package private(set) var maxTimestamp: Int64 = -1
     /// Where the LZ4 blocks of the sealed batch will end.
     @exclusivity(unchecked) private var blockCuts = RecordBlockCuts()
 
-    public init(initialCapacity: Int = 64 << 10) {
+    package init(initialCapacity: Int = 64 << 10) {
         buffer = ByteBuffer(capacity: max(initialCapacity, RecordBatchHeader.size))
         buffer.appendZeros(RecordBatchHeader.size)
     }
 
     /// Starts a new, empty batch; keeps the buffers.
-    public func reset(baseOffset: Int64) {
+    package func reset(baseOffset: Int64) {
         buffer.truncate(to: RecordBatchHeader.size)
         recordsCount = 0
         self.baseOffset = baseOffset
@@ -38,10 +38,10 @@ public final class RecordBatchBuilder {
     }
 
     /// Bytes of encoded records so far, before compression.
-    public var encodedBytes: Int { buffer.count - RecordBatchHeader.size }
+    package var encodedBytes: Int { buffer.count - RecordBatchHeader.size }
 
     /// Exact encoded size of a record, length prefix included, for size limits before appending.
-    public static func encodedSize(
+    package static func encodedSize(
         offsetDelta: Int32, timestampDelta: Int64, keyCount: Int?, valueCount: Int?,
         headers: UnsafeBufferPointer<HeaderBytes>
     ) -> Int {
@@ -53,7 +53,7 @@ public final class RecordBatchBuilder {
 
     /// Appends the next record, at offset baseOffset + recordsCount.
     /// `timestamp` must be >= 0; a nil key or value is encoded as null.
-    public func append(
+    package func append(
         timestamp: Int64, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?,
         headers: UnsafeBufferPointer<HeaderBytes>
     ) {
@@ -65,7 +65,7 @@ public final class RecordBatchBuilder {
     /// most `maxBytes`, or if the batch is empty (a batch holds at least one
     /// record, however large); otherwise appends nothing and returns false.
     /// The size is computed once, for the check and the encoding.
-    public func append(
+    package func append(
         timestamp: Int64, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?,
         headers: UnsafeBufferPointer<HeaderBytes>, ifWithin maxBytes: Int
     ) -> Bool {
@@ -105,7 +105,7 @@ public final class RecordBatchBuilder {
     /// timestamps -1. Only `.none` and `.lz4` can be written; a batch over
     /// Int32.max bytes throws `.tooLarge`. The builder keeps its records until
     /// the next reset.
-    public func seal(compression: Compression, into output: ByteBuffer) throws(FormatError) -> Int {
+    package func seal(compression: Compression, into output: ByteBuffer) throws(FormatError) -> Int {
         guard compression == .none || compression == .lz4 else {
             throw FormatError(
                 kind: .unsupportedCompression, position: RecordBatchHeader.attributesOffset,

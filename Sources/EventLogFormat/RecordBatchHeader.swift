@@ -5,7 +5,7 @@
 // drift. Parsing checks structure only; RecordBatch.validate adds the CRC.
 
 /// Codec ids of attribute bits 0-2.
-public enum Compression: Int8, Sendable {
+package enum Compression: Int8, Sendable {
     case none = 0
     case gzip = 1
     case snappy = 2
@@ -13,52 +13,52 @@ public enum Compression: Int8, Sendable {
     case zstd = 4
 }
 
-public struct RecordBatchHeader: Equatable, Sendable {
-    public static let baseOffsetOffset = 0
-    public static let batchLengthOffset = baseOffsetOffset + 8
-    public static let partitionLeaderEpochOffset = batchLengthOffset + 4
-    public static let magicOffset = partitionLeaderEpochOffset + 4
-    public static let crcOffset = magicOffset + 1
-    public static let attributesOffset = crcOffset + 4
-    public static let lastOffsetDeltaOffset = attributesOffset + 2
-    public static let baseTimestampOffset = lastOffsetDeltaOffset + 4
-    public static let maxTimestampOffset = baseTimestampOffset + 8
-    public static let producerIdOffset = maxTimestampOffset + 8
-    public static let producerEpochOffset = producerIdOffset + 8
-    public static let baseSequenceOffset = producerEpochOffset + 2
-    public static let recordsCountOffset = baseSequenceOffset + 4
+package struct RecordBatchHeader: Equatable, Sendable {
+    package static let baseOffsetOffset = 0
+    package static let batchLengthOffset = baseOffsetOffset + 8
+    package static let partitionLeaderEpochOffset = batchLengthOffset + 4
+    package static let magicOffset = partitionLeaderEpochOffset + 4
+    package static let crcOffset = magicOffset + 1
+    package static let attributesOffset = crcOffset + 4
+    package static let lastOffsetDeltaOffset = attributesOffset + 2
+    package static let baseTimestampOffset = lastOffsetDeltaOffset + 4
+    package static let maxTimestampOffset = baseTimestampOffset + 8
+    package static let producerIdOffset = maxTimestampOffset + 8
+    package static let producerEpochOffset = producerIdOffset + 8
+    package static let baseSequenceOffset = producerEpochOffset + 2
+    package static let recordsCountOffset = baseSequenceOffset + 4
     /// Bytes of the header; the records section starts here.
-    public static let size = recordsCountOffset + 4
+    package static let size = recordsCountOffset + 4
     /// baseOffset + batchLength: the bytes that batchLength does not count.
-    public static let logOverhead = batchLengthOffset + 4
+    package static let logOverhead = batchLengthOffset + 4
     /// The CRC covers [crcCoveredOffset, end of batch).
-    public static let crcCoveredOffset = attributesOffset
+    package static let crcCoveredOffset = attributesOffset
 
-    public static let currentMagic: Int8 = 2
+    package static let currentMagic: Int8 = 2
     static let codecMask: Int16 = 0x07
     static let logAppendTimeFlag: Int16 = 0x08
     static let transactionalFlag: Int16 = 0x10
     static let controlFlag: Int16 = 0x20
     static let deleteHorizonFlag: Int16 = 0x40
 
-    public var baseOffset: Int64
+    package var baseOffset: Int64
     /// Bytes after this field: the batch's total size minus 12.
-    public var batchLength: Int32
-    public var partitionLeaderEpoch: Int32
-    public var magic: Int8
-    public var crc: UInt32
-    public var attributes: Int16
-    public var lastOffsetDelta: Int32
+    package var batchLength: Int32
+    package var partitionLeaderEpoch: Int32
+    package var magic: Int8
+    package var crc: UInt32
+    package var attributes: Int16
+    package var lastOffsetDelta: Int32
     /// The first record's timestamp, or the delete horizon when hasDeleteHorizon.
-    public var baseTimestamp: Int64
-    public var maxTimestamp: Int64
-    public var producerId: Int64
-    public var producerEpoch: Int16
-    public var baseSequence: Int32
-    public var recordsCount: Int32
+    package var baseTimestamp: Int64
+    package var maxTimestamp: Int64
+    package var producerId: Int64
+    package var producerEpoch: Int16
+    package var baseSequence: Int32
+    package var recordsCount: Int32
 
     /// A header with the values a non-idempotent, non-transactional producer writes by default.
-    public init(
+    package init(
         baseOffset: Int64, batchLength: Int32, partitionLeaderEpoch: Int32 = -1, magic: Int8 = currentMagic,
         crc: UInt32 = 0, attributes: Int16 = 0, lastOffsetDelta: Int32, baseTimestamp: Int64, maxTimestamp: Int64,
         producerId: Int64 = -1, producerEpoch: Int16 = -1, baseSequence: Int32 = -1, recordsCount: Int32
@@ -79,23 +79,23 @@ public struct RecordBatchHeader: Equatable, Sendable {
     }
 
     /// Bytes of the whole batch, header included.
-    public var totalSize: Int { Self.logOverhead + Int(batchLength) }
+    package var totalSize: Int { Self.logOverhead + Int(batchLength) }
     /// Wrapping arithmetic: a parsed header is known not to overflow, and a
     /// hand-built one must not trap here either.
-    public var lastOffset: Int64 { baseOffset &+ Int64(lastOffsetDelta) }
-    public var nextOffset: Int64 { lastOffset &+ 1 }
+    package var lastOffset: Int64 { baseOffset &+ Int64(lastOffsetDelta) }
+    package var nextOffset: Int64 { lastOffset &+ 1 }
     /// nil for the undefined codes 5-7.
-    public var compression: Compression? { Compression(rawValue: Int8(attributes & Self.codecMask)) }
-    public var isLogAppendTime: Bool { attributes & Self.logAppendTimeFlag != 0 }
-    public var isTransactional: Bool { attributes & Self.transactionalFlag != 0 }
-    public var isControl: Bool { attributes & Self.controlFlag != 0 }
-    public var hasDeleteHorizon: Bool { attributes & Self.deleteHorizonFlag != 0 }
+    package var compression: Compression? { Compression(rawValue: Int8(attributes & Self.codecMask)) }
+    package var isLogAppendTime: Bool { attributes & Self.logAppendTimeFlag != 0 }
+    package var isTransactional: Bool { attributes & Self.transactionalFlag != 0 }
+    package var isControl: Bool { attributes & Self.controlFlag != 0 }
+    package var hasDeleteHorizon: Bool { attributes & Self.deleteHorizonFlag != 0 }
 
     /// Parses and checks structure only (no CRC), in layout order: at least 61
     /// bytes, batchLength >= 49, magic 2, codec 0-4, lastOffsetDelta >= 0,
     /// recordsCount >= 0, and a nextOffset that fits Int64 (so offset
     /// arithmetic on a parsed header never overflows).
-    public init(parsing bytes: UnsafeRawBufferPointer) throws(FormatError) {
+    package init(parsing bytes: UnsafeRawBufferPointer) throws(FormatError) {
         guard bytes.count >= Self.size, let p = bytes.baseAddress else {
             throw FormatError(
                 kind: .truncated, position: 0,
@@ -147,7 +147,7 @@ public struct RecordBatchHeader: Equatable, Sendable {
     }
 
     /// Writes the 61 header bytes, big-endian, `crc` as stored in this value.
-    public func write(to destination: UnsafeMutableRawPointer) {
+    package func write(to destination: UnsafeMutableRawPointer) {
         BigEndian.storeInt64(baseOffset, to: destination, at: Self.baseOffsetOffset)
         BigEndian.storeInt32(batchLength, to: destination, at: Self.batchLengthOffset)
         BigEndian.storeInt32(partitionLeaderEpoch, to: destination, at: Self.partitionLeaderEpochOffset)
@@ -165,7 +165,7 @@ public struct RecordBatchHeader: Equatable, Sendable {
 
     /// Reads only baseOffset and batchLength (12 bytes), to walk a segment
     /// batch by batch; the length is not checked here.
-    public static func peekOffsetAndLength(
+    package static func peekOffsetAndLength(
         _ bytes: UnsafeRawBufferPointer
     ) throws(FormatError) -> (baseOffset: Int64, batchLength: Int32) {
         guard bytes.count >= logOverhead, let p = bytes.baseAddress else {

@@ -4,11 +4,11 @@
 // record boundaries, and a reader to learn, from a batch it has decoded in
 // full, which of its blocks start at a record. Neither decodes fields.
 
-public enum RecordBoundaries {
+package enum RecordBoundaries {
     /// The bytes of the whole records from `start` that fit in `target`
     /// bytes, or of the one record at `start` if it alone is larger; nil if
     /// no record parses at `start`.
-    public static func wholeRecords(_ section: UnsafeRawBufferPointer, from start: Int, target: Int) -> Int? {
+    package static func wholeRecords(_ section: UnsafeRawBufferPointer, from start: Int, target: Int) -> Int? {
         guard let base = section.baseAddress else { return nil }
         var end = start
         while end < section.count, let next = recordEnd(base, at: end, limit: section.count) {
@@ -22,7 +22,7 @@ public enum RecordBoundaries {
     /// The end of the record at `position`, from its length varint; nil if
     /// that is malformed, negative or runs past `limit`.
     @inline(__always)
-    public static func recordEnd(_ base: UnsafeRawPointer, at position: Int, limit: Int) -> Int? {
+    package static func recordEnd(_ base: UnsafeRawPointer, at position: Int, limit: Int) -> Int? {
         var index = position
         guard
             let raw = try? Varint.readRaw(base, &index, limit: limit, maxBytes: 5, overrun: .truncated)

@@ -9,16 +9,16 @@
 
 /// A decoded record. `key`, `value` and the header views point into the
 /// records section passed to the decoder, which the caller keeps alive.
-public struct RecordView {
-    public var offset: Int64
-    public var timestamp: Int64
-    public var key: UnsafeRawBufferPointer?
-    public var value: UnsafeRawBufferPointer?
+package struct RecordView {
+    package var offset: Int64
+    package var timestamp: Int64
+    package var key: UnsafeRawBufferPointer?
+    package var value: UnsafeRawBufferPointer?
     /// Index of the record's first header in the `headers` array given to the decoder.
-    public var headerStart: Int
-    public var headerCount: Int
+    package var headerStart: Int
+    package var headerCount: Int
 
-    public init(
+    package init(
         offset: Int64, timestamp: Int64, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?,
         headerStart: Int, headerCount: Int
     ) {
@@ -31,17 +31,17 @@ public struct RecordView {
     }
 }
 
-public struct HeaderView {
-    public var key: UnsafeRawBufferPointer
-    public var value: UnsafeRawBufferPointer?
+package struct HeaderView {
+    package var key: UnsafeRawBufferPointer
+    package var value: UnsafeRawBufferPointer?
 
-    public init(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer?) {
+    package init(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer?) {
         self.key = key
         self.value = value
     }
 }
 
-public enum RecordDecoder {
+package enum RecordDecoder {
     /// The smallest record: length, attributes, timestampDelta, offsetDelta,
     /// key length, value length and header count, one byte each.
     static let minimumRecordSize = 7
@@ -59,7 +59,7 @@ public enum RecordDecoder {
     /// baseTimestamp, as Kafka does. Lengths below -1 are rejected (Kafka only
     /// writes -1 for null). Error positions are relative to the section start;
     /// on error both arrays are left as they were.
-    public static func decode(
+    package static func decode(
         recordsSection: UnsafeRawBufferPointer, header: RecordBatchHeader, into records: inout [RecordView],
         headers: inout [HeaderView]
     ) throws(FormatError) {
@@ -140,7 +140,7 @@ public enum RecordDecoder {
     /// from their length and offset delta alone (a point read wants one
     /// record, and fully decoding the ones before it cost more than the rest
     /// of the read).
-    public static func decodeWholeRecords(
+    package static func decodeWholeRecords(
         in chunk: UnsafeRawBufferPointer, header: RecordBatchHeader, skippingBelow: Int32 = 0,
         into records: inout [RecordView], headers: inout [HeaderView]
     ) throws(FormatError) -> Int {

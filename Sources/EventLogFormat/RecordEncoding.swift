@@ -6,11 +6,11 @@
 // straight into the batch buffer.
 
 /// A header of a record to encode: key never nil (may be empty), value nil = null header value.
-public struct HeaderBytes {
-    public var key: UnsafeRawBufferPointer
-    public var value: UnsafeRawBufferPointer?
+package struct HeaderBytes {
+    package var key: UnsafeRawBufferPointer
+    package var value: UnsafeRawBufferPointer?
 
-    public init(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer?) {
+    package init(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer?) {
         self.key = key
         self.value = value
     }

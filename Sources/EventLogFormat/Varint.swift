@@ -4,11 +4,11 @@
 // an int32 varint may take at most 5 bytes and an int64 at most 10, and the
 // bits of the last byte that do not fit are dropped, as Java's shifts drop them.
 
-public enum Varint {
+package enum Varint {
     /// Bytes `write` uses for `value` (1 to 10); the same for an int32 field,
     /// since zig-zag gives equal codes for equal values at either width.
     @inlinable
-    public static func size(_ value: Int64) -> Int {
+    package static func size(_ value: Int64) -> Int {
         let zigzag = UInt64(bitPattern: (value << 1) ^ (value >> 63))
         // Significant bits, rounded up to groups of 7; `| 1` makes 0 take one byte.
         return (70 - (zigzag | 1).leadingZeroBitCount) / 7
@@ -16,7 +16,7 @@ public enum Varint {
 
     /// Writes `value` at `destination` and returns the number of bytes written.
     @inlinable
-    public static func write(_ value: Int64, to destination: UnsafeMutableRawPointer) -> Int {
+    package static func write(_ value: Int64, to destination: UnsafeMutableRawPointer) -> Int {
         var zigzag = UInt64(bitPattern: (value << 1) ^ (value >> 63))
         var written = 0
         while zigzag >= 0x80 {
@@ -29,13 +29,13 @@ public enum Varint {
     }
 
     /// Reads an int32 varint at `index` and advances `index` past it.
-    public static func readInt32(_ bytes: UnsafeRawBufferPointer, at index: inout Int) throws(FormatError) -> Int32 {
+    package static func readInt32(_ bytes: UnsafeRawBufferPointer, at index: inout Int) throws(FormatError) -> Int32 {
         guard let base = bytes.baseAddress, index >= 0 else { throw truncatedVarint(at: index) }
         return decode32(try readRaw(base, &index, limit: bytes.count, maxBytes: 5, overrun: .truncated))
     }
 
     /// Reads an int64 varint (Kafka's varlong) at `index` and advances `index` past it.
-    public static func readInt64(_ bytes: UnsafeRawBufferPointer, at index: inout Int) throws(FormatError) -> Int64 {
+    package static func readInt64(_ bytes: UnsafeRawBufferPointer, at index: inout Int) throws(FormatError) -> Int64 {
         guard let base = bytes.baseAddress, index >= 0 else { throw truncatedVarint(at: index) }
         return decode64(try readRaw(base, &index, limit: bytes.count, maxBytes: 10, overrun: .truncated))
     }

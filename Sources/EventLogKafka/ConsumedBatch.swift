@@ -6,8 +6,8 @@
 // deinit destroys them. Not thread-safe.
 import CRdKafka
 import EventLog
-import EventLogFormat
-import EventLogStorage
+internal import EventLogFormat
+internal import EventLogStorage
 import Glibc
 
 final class ConsumedBatch {

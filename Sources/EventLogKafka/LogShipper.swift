@@ -8,7 +8,7 @@
 // partitions and skipped. Not thread-safe: one thread runs a shipper.
 import CRdKafka
 import EventLog
-import EventLogFormat
+internal import EventLogFormat
 import Glibc
 
 public final class LogShipper {

@@ -10,7 +10,7 @@
 // through the mapping, 64-71 k/s with pwrite) and non-durable appends used
 // less system time.
 // Index entries follow IndexRule (Kafka's LogSegment.append). Owned by the writer; not thread-safe.
-import EventLogFormat
+internal import EventLogFormat
 import Glibc
 
 final class ActiveSegment {

@@ -10,7 +10,7 @@
 // wrote. The writer ends blocks at record boundaries so that its batches can
 // be learned; a batch whose blocks do not all start at a record is simply
 // not remembered and keeps being read in full.
-import EventLogFormat
+internal import EventLogFormat
 
 struct BatchLayout {
     struct Block {

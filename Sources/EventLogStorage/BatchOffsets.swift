@@ -4,7 +4,7 @@
 // which would give every record a wrong offset: its offsets are checked
 // against its neighbours instead. The cursor, verify and recovery ask this
 // one rule; each says in its own words what it found.
-import EventLogFormat
+internal import EventLogFormat
 
 struct BatchOffsets {
     /// The segment's base: offsets relative to it must fit an int32.

@@ -7,13 +7,13 @@
 // end of the data or by something that looks like the next batch, so that a
 // batch stored inside another batch's value is not mistaken for a log batch.
 // Cursors use this to seek past damage; verify uses it to keep checking.
-import EventLogFormat
+package import EventLogFormat
 
-public enum BatchResync {
+package enum BatchResync {
     /// The position of the first intact batch that starts after `damaged`
     /// in `bytes[..<limit]`, or nil if there is none. `indexedStart`, if
     /// given, is a batch start the .index records after `damaged`.
-    public static func nextBatch(
+    package static func nextBatch(
         after damaged: Int, in bytes: UnsafeRawBufferPointer, limit: Int, indexedStart: Int? = nil
     ) -> Int? {
         let end = min(limit, bytes.count)
@@ -29,46 +29,41 @@ public enum BatchResync {
     /// Whether a whole batch that validates (structure and CRC) starts at
     /// `position` and is followed by the end of the data, preallocated zeros
     /// or something with a batch's magic byte.
-    public static func isIntact(_ bytes: UnsafeRawBufferPointer, at position: Int, limit: Int) -> Bool {
+    package static func isIntact(_ bytes: UnsafeRawBufferPointer, at position: Int, limit: Int) -> Bool {
         guard let header = validatedHeader(bytes, at: position, limit: limit) else { return false }
         return isPlausibleNext(bytes, at: position + header.totalSize, limit: min(limit, bytes.count))
     }
 
     /// The header of a whole batch at `position` that passes its structure
     /// and CRC checks, or nil.
-    public static func validatedHeader(_ bytes: UnsafeRawBufferPointer, at position: Int, limit: Int)
+    package static func validatedHeader(_ bytes: UnsafeRawBufferPointer, at position: Int, limit: Int)
         -> RecordBatchHeader?
     {
-        let end = min(limit, bytes.count)
-        guard position >= 0, end - position >= RecordBatchHeader.size,
-            bytes[position + RecordBatchHeader.magicOffset] == UInt8(RecordBatchHeader.currentMagic)
-        else { return nil }
-        let window = UnsafeRawBufferPointer(rebasing: bytes[position..<end])
-        guard let header = try? RecordBatchHeader(parsing: window), header.totalSize <= window.count,
-            (try? RecordBatch.validate(UnsafeRawBufferPointer(rebasing: window.prefix(header.totalSize)))) != nil
-        else { return nil }
-        return header
+        guard hasMagic(bytes, at: position, limit: limit) else { return nil }
+        return BatchProbe(bytes, at: position, limit: min(limit, bytes.count)).header
     }
 
     /// The header at `position` if it parses and its batch fits before
     /// `limit`, without checking the CRC: cheap enough for every seek to test
     /// an index hint with (the batch a read then returns is CRC-checked).
-    public static func plausibleHeader(_ bytes: UnsafeRawBufferPointer, at position: Int, limit: Int)
+    package static func plausibleHeader(_ bytes: UnsafeRawBufferPointer, at position: Int, limit: Int)
         -> RecordBatchHeader?
     {
-        let end = min(limit, bytes.count)
-        guard position >= 0, end - position >= RecordBatchHeader.size,
-            bytes[position + RecordBatchHeader.magicOffset] == UInt8(RecordBatchHeader.currentMagic),
-            let header = try? RecordBatchHeader(parsing: UnsafeRawBufferPointer(rebasing: bytes[position..<end])),
-            header.totalSize <= end - position
-        else { return nil }
-        return header
+        guard hasMagic(bytes, at: position, limit: limit) else { return nil }
+        return BatchProbe(bytes, at: position, limit: min(limit, bytes.count), checkCRC: false).header
+    }
+
+    /// Whether a whole header could start at `position` and has a batch's
+    /// magic byte: the cheap test that rules out most positions of a scan.
+    private static func hasMagic(_ bytes: UnsafeRawBufferPointer, at position: Int, limit: Int) -> Bool {
+        position >= 0 && min(limit, bytes.count) - position >= RecordBatchHeader.size
+            && bytes[position + RecordBatchHeader.magicOffset] == UInt8(RecordBatchHeader.currentMagic)
     }
 
     /// The first batch start after `position` that the segment's .index
     /// records (its first `entries` entries), or nil. Opens the index file
     /// each time: this is for the rare path of skipping damage.
-    public static func indexedStart(after position: Int, directory: String, base: Int64, entries: Int?) -> Int? {
+    package static func indexedStart(after position: Int, directory: String, base: Int64, entries: Int?) -> Int? {
         let path = SegmentFileName.path(directory: directory, base: base, .offsetIndex)
         guard let index = try? IndexFile.openForReading(path: path, entrySize: OffsetIndexEntry.size, count: entries)
         else { return nil }

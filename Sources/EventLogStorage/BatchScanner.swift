@@ -1,95 +1,85 @@
 // SPDX-License-Identifier: Apache-2.0
-// Walks the batches of a segment's bytes the way Kafka's recovery does
-// (LogSegment.recover, FileLogInputStream.nextBatch): a batch that runs past
-// the end is a torn write and ends the scan quietly; a batch that fails its
-// structure or CRC check ends it with an error. Past either, a scan may
-// instead resynchronise at the next intact batch (BatchResync) and go on,
-// which is how indexes are rebuilt over damage. Used by recovery on open, by
-// the index rebuild, compaction and inspection, and to find the end of a
-// segment nobody published.
-import EventLogFormat
+// The one walk over a segment's batches. `scan` walks the way Kafka's
+// recovery does (LogSegment.recover, FileLogInputStream.nextBatch): a batch
+// that runs past the end is a torn write and ends the scan quietly; a batch
+// that fails its structure or CRC check ends it with an error. Past either,
+// a scan may instead resynchronise at the next intact batch (BatchResync)
+// and go on, which is how indexes are rebuilt over damage. Used by recovery
+// on open, by the index rebuild, compaction and inspection, and to find the
+// end of a segment nobody published; verify (SegmentCheck) walks with a
+// policy of its own that reports each damage and goes on.
+package import EventLogFormat
 
-public struct ScannedBatch: Sendable {
-    public var position: Int
-    public var header: RecordBatchHeader
+package struct ScannedBatch: Sendable {
+    package var position: Int
+    package var header: RecordBatchHeader
 }
 
-public struct ScanOutcome: Sendable {
+package struct ScanOutcome: Sendable {
     /// Where the valid batches end.
-    public var validEnd: Int
+    package var validEnd: Int
     /// Why the scan stopped before `limit`: nil at a clean end or a torn
     /// write; the damage found otherwise.
-    public var damage: FormatError?
+    package var damage: FormatError?
 }
 
 /// What a scan does where the valid batches stop before the limit.
-public enum DamagePolicy: Sendable {
+package enum DamagePolicy: Sendable {
     /// End the scan there.
     case stop
     /// Go on from the next intact batch after it, if any.
     case resync
 }
 
-public enum BatchScanner {
+package enum BatchScanner {
     /// Scans `bytes[from..<limit]`, calling `visit` for every valid batch.
     /// With `checkCRC` false only the headers are checked (a fast walk).
     /// The outcome tells where the first run of valid batches ends, whatever
     /// `onDamage` says to do there.
-    public static func scan(
+    package static func scan(
         _ bytes: UnsafeRawBufferPointer, from start: Int, limit: Int, checkCRC: Bool = true,
         onDamage policy: DamagePolicy = .stop, visit: (ScannedBatch) -> Void = { _ in }
     ) -> ScanOutcome {
-        let outcome = scanRun(bytes, from: start, limit: limit, checkCRC: checkCRC, visit: visit)
-        guard policy == .resync else { return outcome }
-        var stop = outcome.validEnd
-        while stop < limit, let next = BatchResync.nextBatch(after: stop, in: bytes, limit: limit) {
-            stop = scanRun(bytes, from: next, limit: limit, checkCRC: checkCRC, visit: visit).validEnd
+        var outcome: ScanOutcome?
+        let end = walk(bytes, from: start, limit: limit, checkCRC: checkCRC, visit: visit) { position, found in
+            if outcome == nil { outcome = ScanOutcome(validEnd: position, damage: found.error) }
+            guard policy == .resync else { return nil }
+            return BatchResync.nextBatch(after: position, in: bytes, limit: limit)
         }
-        return outcome
+        return outcome ?? ScanOutcome(validEnd: end, damage: nil)
     }
 
-    private static func scanRun(
-        _ bytes: UnsafeRawBufferPointer, from start: Int, limit: Int, checkCRC: Bool, visit: (ScannedBatch) -> Void
-    ) -> ScanOutcome {
+    /// The walk every scan of a segment is made of: each batch the probe
+    /// finds whole and sound (BatchProbe) goes to `visit`; where none starts,
+    /// `onDamage` gets the position and what the probe found, and says where
+    /// the walk goes on (a later position) or ends (nil). That answer is the
+    /// caller's damage policy: stop there (Kafka's recovery), resync at the
+    /// next intact batch (the index rebuild), or report and go on (verify).
+    /// Returns the position where the walk ended.
+    @discardableResult
+    package static func walk(
+        _ bytes: UnsafeRawBufferPointer, from start: Int, limit: Int, checkCRC: Bool = true,
+        visit: (ScannedBatch) -> Void, onDamage: (_ position: Int, _ found: BatchProbe) -> Int?
+    ) -> Int {
         var position = start
         while position < limit {
-            let remaining = limit - position
-            // Kafka stops silently when even the length prefix is incomplete.
-            if remaining < RecordBatchHeader.logOverhead {
-                return ScanOutcome(validEnd: position, damage: nil)
-            }
-            let window = UnsafeRawBufferPointer(rebasing: bytes[position..<limit])
-            let length: Int
-            do {
-                length = Int(try RecordBatchHeader.peekOffsetAndLength(window).batchLength)
-            } catch {
-                return ScanOutcome(validEnd: position, damage: error.shifted(by: position))
-            }
-            let total = RecordBatchHeader.logOverhead + length
-            if length >= RecordBatchHeader.size - RecordBatchHeader.logOverhead && total > remaining {
-                return ScanOutcome(validEnd: position, damage: nil)
-            }
-            // A negative batchLength (damage) makes `total` negative too.
-            let batch = UnsafeRawBufferPointer(rebasing: window.prefix(max(0, min(total, remaining))))
-            do throws(FormatError) {
-                let header = checkCRC ? try RecordBatch.validate(batch) : try RecordBatchHeader(parsing: batch)
-                guard header.totalSize == batch.count else {
-                    throw FormatError(
-                        kind: .invalidLength, position: 8, detail: "batch length \(length) does not fit the segment")
-                }
+            let found = BatchProbe(bytes, at: position, limit: limit, checkCRC: checkCRC)
+            if let header = found.header {
                 visit(ScannedBatch(position: position, header: header))
-            } catch {
-                return ScanOutcome(validEnd: position, damage: error.shifted(by: position))
+                position += header.totalSize
+            } else if let next = onDamage(position, found), next > position {
+                position = next
+            } else {
+                break
             }
-            position += total
         }
-        return ScanOutcome(validEnd: position, damage: nil)
+        return position
     }
 }
 
 extension FormatError {
     /// The same error with its position made relative to an enclosing buffer.
-    public func shifted(by offset: Int) -> FormatError {
+    package func shifted(by offset: Int) -> FormatError {
         var copy = self
         copy.position += offset
         return copy

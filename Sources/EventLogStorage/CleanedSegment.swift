@@ -4,7 +4,7 @@
 // indexed by IndexRule as the writer's segments are, with a final time-index
 // entry, as a rolled segment has. In a dry run nothing is written and only
 // the sizes are counted. Owned by one compaction; not thread-safe.
-import EventLogFormat
+internal import EventLogFormat
 import Glibc
 
 final class CleanedSegment {

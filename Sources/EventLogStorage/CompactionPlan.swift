@@ -10,7 +10,7 @@
 // record): key bytes in one arena, an open-addressing table of 32-byte slots
 // over it, so memory is about the keys' size plus 40 bytes per key. Unlike
 // Kafka's fixed dedupe buffer it grows with the number of distinct keys.
-import EventLogFormat
+internal import EventLogFormat
 import Glibc
 
 struct CompactionPlan {

@@ -13,66 +13,66 @@
 // It runs beside a writer and its readers: only segments closed when it
 // starts are rewritten, each merged segment is swapped in by SegmentSwap, and
 // one maintenance lock keeps other compactions and retention out.
-import EventLogFormat
+internal import EventLogFormat
 import Glibc
 
-public enum Compactor {
-    public struct Options: Sendable {
+package enum Compactor {
+    package struct Options: Sendable {
         /// Kafka's delete.retention.ms default: 24 hours.
-        public static let defaultDeleteRetentionMilliseconds: Int64 = 86_400_000
+        package static let defaultDeleteRetentionMilliseconds: Int64 = 86_400_000
 
         /// How long a tombstone survives after the pass that first cleaned it.
-        public var deleteRetentionMilliseconds = defaultDeleteRetentionMilliseconds
+        package var deleteRetentionMilliseconds = defaultDeleteRetentionMilliseconds
         /// Merged segments stay at or below this many bytes; nil = the size of
         /// the largest segment file in the log (which a writer rolled at its
         /// segment size), so compaction keeps the log's own segment size.
-        public var maxSegmentBytes: Int? = nil
+        package var maxSegmentBytes: Int? = nil
         /// Report what would be kept and removed, change nothing.
-        public var dryRun = false
+        package var dryRun = false
         /// Wait for another compaction or retention to finish instead of failing with `busy`.
-        public var waitForLock = false
+        package var waitForLock = false
         /// The time (ms since the epoch) that sets and expires delete horizons; nil = the wall clock.
-        public var now: Int64? = nil
+        package var now: Int64? = nil
 
-        public init() {}
+        package init() {}
     }
 
-    public struct Stats: Equatable, Sendable {
+    package struct Stats: Equatable, Sendable {
         /// The closed segments examined, and the segments they became.
-        public var segmentsBefore = 0
-        public var segmentsAfter = 0
+        package var segmentsBefore = 0
+        package var segmentsAfter = 0
         /// Records and `.log` bytes of the segments examined, before and after.
-        public var recordsBefore = 0
-        public var recordsAfter = 0
-        public var bytesBefore = 0
-        public var bytesAfter = 0
+        package var recordsBefore = 0
+        package var recordsAfter = 0
+        package var bytesBefore = 0
+        package var bytesAfter = 0
         /// Segments written anew (the rest were left as they were).
-        public var segmentsRewritten = 0
+        package var segmentsRewritten = 0
         /// Tombstones removed because their delete horizon had passed.
-        public var tombstonesRemoved = 0
+        package var tombstonesRemoved = 0
         /// Distinct keys in the closed and active segments.
-        public var keys = 0
+        package var keys = 0
 
-        public init() {}
+        package init() {}
     }
 
-    public struct Progress: Sendable {
-        public enum Phase: Sendable {
+    package struct Progress: Sendable {
+        package enum Phase: Sendable {
             /// Reading every segment to find each key's last offset.
             case mapping
             /// Rewriting the closed segments.
             case cleaning
         }
 
-        public var phase: Phase
-        public var bytesDone: Int
-        public var bytesTotal: Int
+        package var phase: Phase
+        package var bytesDone: Int
+        package var bytesTotal: Int
     }
 
     /// Compacts the closed segments of the log in `directory`. Safe to run
     /// while a writer appends and readers follow, in any process; fails with
     /// `busy` while another compaction or retention runs (unless told to wait).
-    public static func compact(
+    package static func compact(
         directory: String, options: Options = Options(),
         progress: ((Progress) -> Void)? = nil
     ) throws(EventLogError) -> Stats {

@@ -7,7 +7,7 @@
 // File layout (little-endian, 32 bytes; Docs/FORMAT.md is normative):
 //   0 u64 magic "ELCURS01"   8 i64 next offset to read   16 i64 commit time (ms)
 //  24 u32 CRC-32C of bytes [0, 24)   28 u32 zero
-import EventLogFormat
+internal import EventLogFormat
 import Glibc
 
 public struct CursorPosition: Equatable, Sendable {
@@ -16,14 +16,14 @@ public struct CursorPosition: Equatable, Sendable {
     public var committedAt: Int64
 }
 
-public enum CursorStore {
-    public static let directoryName = "cursors"
+package enum CursorStore {
+    package static let directoryName = "cursors"
     static let magic: UInt64 = 0x3130_5352_5543_4C45  // "ELCURS01" little-endian
     static let size = 32
 
     /// Names are `[A-Za-z0-9][A-Za-z0-9._-]{0,63}`: safe as file names, and
     /// unable to climb out of the directory.
-    public static func validate(name: String) throws(EventLogError) {
+    package static func validate(name: String) throws(EventLogError) {
         let bytes = Array(name.utf8)
         func isAlnum(_ b: UInt8) -> Bool { (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) }
         guard (1...64).contains(bytes.count), isAlnum(bytes[0]),
@@ -39,7 +39,7 @@ public enum CursorStore {
     }
 
     /// The stored position of `name`, or nil if it was never committed.
-    public static func load(directory: String, name: String) throws(EventLogError) -> CursorPosition? {
+    package static func load(directory: String, name: String) throws(EventLogError) -> CursorPosition? {
         try validate(name: name)
         let path = path(directory: directory, name: name)
         let file: FileHandle
@@ -69,7 +69,7 @@ public enum CursorStore {
     }
 
     /// Stores `nextOffset` for `name`, atomically.
-    public static func store(directory: String, name: String, nextOffset: Int64, mode: mode_t) throws(EventLogError) {
+    package static func store(directory: String, name: String, nextOffset: Int64, mode: mode_t) throws(EventLogError) {
         try validate(name: name)
         let folder = directory + "/" + directoryName
         try FileSystem.makeDirectory(folder, mode: mode)
@@ -97,7 +97,7 @@ public enum CursorStore {
     /// killed mid-commit left one behind. A file whose pid is alive again
     /// (reused) is kept: it costs 32 bytes, and removing a live commit's
     /// file would fail it.
-    public static func removeAbandonedTemporaries(directory: String) {
+    package static func removeAbandonedTemporaries(directory: String) {
         let folder = directory + "/" + directoryName
         guard FileSystem.isDirectory(folder), let names = try? FileSystem.listDirectory(folder) else { return }
         for name in names where name.hasPrefix(".") {
@@ -110,7 +110,7 @@ public enum CursorStore {
     }
 
     /// Every stored cursor, sorted by name.
-    public static func list(directory: String) throws(EventLogError) -> [CursorPosition] {
+    package static func list(directory: String) throws(EventLogError) -> [CursorPosition] {
         let folder = directory + "/" + directoryName
         guard FileSystem.isDirectory(folder) else { return [] }
         var result: [CursorPosition] = []
@@ -121,7 +121,7 @@ public enum CursorStore {
     }
 
     /// Deletes the stored position of `name`.
-    public static func delete(directory: String, name: String) throws(EventLogError) {
+    package static func delete(directory: String, name: String) throws(EventLogError) {
         try validate(name: name)
         let path = path(directory: directory, name: name)
         guard FileSystem.exists(path) else { throw EventLogError(.notFound, "\(path): no such named cursor") }

@@ -8,9 +8,9 @@
 // Thread-safe: every method is a system call on an immutable descriptor.
 import Glibc
 
-public final class DirectoryHandle: @unchecked Sendable {
+package final class DirectoryHandle: @unchecked Sendable {
     /// The path it was opened with, for messages.
-    public let path: String
+    package let path: String
     let file: FileHandle
 
     private init(path: String, file: FileHandle) {
@@ -20,13 +20,13 @@ public final class DirectoryHandle: @unchecked Sendable {
 
     /// Opens the directory at `path`, which may itself be reached through
     /// symbolic links (only links inside it are refused).
-    public static func open(_ path: String) throws(EventLogError) -> DirectoryHandle {
+    package static func open(_ path: String) throws(EventLogError) -> DirectoryHandle {
         DirectoryHandle(path: path, file: try FileHandle.openDirectory(path))
     }
 
     /// Opens the directory `name` inside this one, which must be a real
     /// directory, not a link to one elsewhere.
-    public func subdirectory(_ name: String) throws(EventLogError) -> DirectoryHandle {
+    package func subdirectory(_ name: String) throws(EventLogError) -> DirectoryHandle {
         let path = child(name)
         let fd = openat(file.fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else {
@@ -42,16 +42,16 @@ public final class DirectoryHandle: @unchecked Sendable {
     }
 
     /// The path of `name` inside the directory, for messages.
-    public func child(_ name: String) -> String { path + "/" + name }
+    package func child(_ name: String) -> String { path + "/" + name }
 
     /// Opens the regular file `name` in the directory (never a link, FIFO or
     /// anything else; see FileHandle).
-    public func open(_ name: String, flags: Int32, mode: mode_t = 0o644) throws(EventLogError) -> FileHandle {
+    package func open(_ name: String, flags: Int32, mode: mode_t = 0o644) throws(EventLogError) -> FileHandle {
         try FileHandle.open(at: file.fd, name, path: child(name), flags: flags, mode: mode)
     }
 
     /// The names in the directory, without "." and "..".
-    public func list() throws(EventLogError) -> [String] {
+    package func list() throws(EventLogError) -> [String] {
         // A descriptor of its own: closedir closes it, and the listing starts
         // at the beginning whatever an earlier listing left behind.
         let fd = openat(file.fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -72,7 +72,7 @@ public final class DirectoryHandle: @unchecked Sendable {
     }
 
     /// fstatat(2) of `name`, not following a link.
-    public func status(of name: String) throws(EventLogError) -> stat {
+    package func status(of name: String) throws(EventLogError) -> stat {
         try FaultInjection.check(.stat, child(name))
         var st = stat()
         guard fstatat(file.fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else {
@@ -81,21 +81,21 @@ public final class DirectoryHandle: @unchecked Sendable {
         return st
     }
 
-    public func rename(_ from: String, _ to: String) throws(EventLogError) {
+    package func rename(_ from: String, _ to: String) throws(EventLogError) {
         try FileSystem.rename(at: file.fd, from, to, paths: (child(from), child(to)))
     }
 
-    public func remove(_ name: String) throws(EventLogError) {
+    package func remove(_ name: String) throws(EventLogError) {
         try FileSystem.remove(at: file.fd, name, path: child(name))
     }
 
     /// Makes renames and creations in the directory durable.
-    public func sync() throws(EventLogError) {
+    package func sync() throws(EventLogError) {
         var rc: Int32
         repeat { rc = fsync(file.fd) } while rc != 0 && errno == EINTR
         guard rc == 0 else { throw .system("fsync", path: path, errno: errno) }
     }
 
     /// Whether `path` still names this directory.
-    public func isStillAtPath() throws(EventLogError) -> Bool { try file.isStillAtPath() }
+    package func isStillAtPath() throws(EventLogError) -> Bool { try file.isStillAtPath() }
 }

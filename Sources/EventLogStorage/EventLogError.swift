@@ -2,7 +2,7 @@
 // The one error type of libeventlog. Its codes are the C API's EVENTLOG_E*
 // values, so the C layer maps an error by reading `code.rawValue`; the
 // message names the file, offset or argument concerned.
-import EventLogFormat
+package import EventLogFormat
 
 public struct EventLogError: Error, Equatable, CustomStringConvertible, Sendable {
     /// The failure classes of the C API, with its numeric values.
@@ -34,7 +34,7 @@ public struct EventLogError: Error, Equatable, CustomStringConvertible, Sendable
     public var description: String { message }
 
     /// Classifies an errno value from a system call on `path`.
-    public static func system(_ operation: String, path: String, errno err: Int32) -> EventLogError {
+    package static func system(_ operation: String, path: String, errno err: Int32) -> EventLogError {
         let code: Code
         switch err {
         case ENOSPC, EDQUOT, EFBIG: code = .noSpace
@@ -49,7 +49,7 @@ public struct EventLogError: Error, Equatable, CustomStringConvertible, Sendable
     }
 
     /// A damaged batch or file, positioned at a byte of a named file.
-    public static func corrupt(file: String, at position: Int, _ format: FormatError) -> EventLogError {
+    package static func corrupt(file: String, at position: Int, _ format: FormatError) -> EventLogError {
         EventLogError(.corrupt, "\(file): \(format.detail) at byte \(position + format.position)")
     }
 }

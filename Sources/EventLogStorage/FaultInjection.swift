@@ -8,11 +8,11 @@
 import Glibc
 import Synchronization
 
-public enum FaultInjection {
-    public enum Operation: Sendable { case open, stat, lock, truncate, allocate, sync, write, map, rename, remove }
+package enum FaultInjection {
+    package enum Operation: Sendable { case open, stat, lock, truncate, allocate, sync, write, map, rename, remove }
 
     /// Returns an errno value to fail the operation on `path` with, or nil.
-    public typealias Injector = @Sendable (Operation, String) -> Int32?
+    package typealias Injector = @Sendable (Operation, String) -> Int32?
 
     private struct Injectors {
         var installed: Injector?
@@ -29,7 +29,7 @@ public enum FaultInjection {
     private static let nextID = Atomic<UInt64>(0)
 
     /// Sets (or, with nil, clears) the injector of `install`.
-    public static func install(_ newInjector: Injector?) {
+    package static func install(_ newInjector: Injector?) {
         lock.withLock {
             injectors.installed = newInjector
             active.store(!injectors.all.isEmpty, ordering: .releasing)
@@ -37,7 +37,7 @@ public enum FaultInjection {
     }
 
     /// Runs `body` with `injector` active beside any others.
-    public static func withInjector<R, E: Error>(_ injector: @escaping Injector, _ body: () throws(E) -> R) throws(E)
+    package static func withInjector<R, E: Error>(_ injector: @escaping Injector, _ body: () throws(E) -> R) throws(E)
         -> R
     {
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue

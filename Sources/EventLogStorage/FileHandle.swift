@@ -15,9 +15,9 @@ import Glibc
 /// An open file descriptor and the path it was opened with. Closes on deinit.
 /// Not thread-safe for `close`; every other method may be called from several
 /// threads (they are positional system calls).
-public final class FileHandle {
-    public let path: String
-    public let fd: Int32
+package final class FileHandle {
+    package let path: String
+    package let fd: Int32
 
     init(path: String, fd: Int32) {
         self.path = path
@@ -28,7 +28,7 @@ public final class FileHandle {
 
     /// Opens the regular file at `path` (see the file comment for what is
     /// refused, and with which error).
-    public static func open(_ path: String, flags: Int32, mode: mode_t = 0o644) throws(EventLogError) -> FileHandle {
+    package static func open(_ path: String, flags: Int32, mode: mode_t = 0o644) throws(EventLogError) -> FileHandle {
         try open(at: AT_FDCWD, path, path: path, flags: flags, mode: mode)
     }
 
@@ -101,20 +101,20 @@ public final class FileHandle {
     }
 
     /// fstat(2).
-    public func status() throws(EventLogError) -> stat {
+    package func status() throws(EventLogError) -> stat {
         try FaultInjection.check(.stat, path)
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw .system("fstat", path: path, errno: errno) }
         return st
     }
 
-    public func size() throws(EventLogError) -> Int {
+    package func size() throws(EventLogError) -> Int {
         Int(try status().st_size)
     }
 
     /// Whether `path` still names this file (same device and inode): not
     /// removed, renamed away or replaced since the open.
-    public func isStillAtPath() throws(EventLogError) -> Bool {
+    package func isStillAtPath() throws(EventLogError) -> Bool {
         let held = try status()
         guard let st = try? FileSystem.status(of: path) else { return false }
         return st.st_dev == held.st_dev && st.st_ino == held.st_ino
@@ -122,7 +122,7 @@ public final class FileHandle {
 
     /// flock(2) LOCK_EX; without `wait`, false when another open file
     /// description holds the lock.
-    public func lockExclusively(wait: Bool) throws(EventLogError) -> Bool {
+    package func lockExclusively(wait: Bool) throws(EventLogError) -> Bool {
         try FaultInjection.check(.lock, path)
         var rc: Int32
         repeat { rc = flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) } while rc != 0 && errno == EINTR
@@ -134,11 +134,11 @@ public final class FileHandle {
     /// flock(2) LOCK_UN. A descriptor that a child being spawned by another
     /// thread still shares until its exec keeps a lock alive; unlocking ends
     /// it for every copy at once.
-    public func unlock() {
+    package func unlock() {
         flock(fd, LOCK_UN)
     }
 
-    public func truncate(to length: Int) throws(EventLogError) {
+    package func truncate(to length: Int) throws(EventLogError) {
         try FaultInjection.check(.truncate, path)
         try checkSizeLimit(end: length, "ftruncate to \(length) bytes")
         var rc: Int32
@@ -149,7 +149,7 @@ public final class FileHandle {
     /// Reserves disk blocks for [offset, offset+length), so that later stores
     /// through a mapping cannot fail with SIGBUS on a full disk: ENOSPC shows
     /// up here, as an error, instead.
-    public func allocate(offset: Int, length: Int) throws(EventLogError) {
+    package func allocate(offset: Int, length: Int) throws(EventLogError) {
         try FaultInjection.check(.allocate, path)
         try checkSizeLimit(end: offset + length, "fallocate of \(length) bytes at \(offset)")
         let err = eventlog_fallocate(fd, off_t(offset), off_t(length))
@@ -162,14 +162,14 @@ public final class FileHandle {
         guard err == 0 else { throw .system("fallocate of \(length) bytes at \(offset)", path: path, errno: err) }
     }
 
-    public func syncData() throws(EventLogError) {
+    package func syncData() throws(EventLogError) {
         try FaultInjection.check(.sync, path)
         var rc: Int32
         repeat { rc = fdatasync(fd) } while rc != 0 && errno == EINTR
         guard rc == 0 else { throw .system("fdatasync", path: path, errno: errno) }
     }
 
-    public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(EventLogError) -> Int {
+    package func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(EventLogError) -> Int {
         var done = 0
         while done < buffer.count {
             let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
@@ -181,7 +181,7 @@ public final class FileHandle {
         return done
     }
 
-    public func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(EventLogError) {
+    package func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(EventLogError) {
         try FaultInjection.check(.write, path)
         try checkSizeLimit(end: offset + bytes.count, "write at byte \(offset)")
         var done = 0
@@ -208,7 +208,7 @@ public final class FileHandle {
     /// Maps `length` bytes from the start of the file, shared. The length may
     /// exceed the file size (to leave room for growth); touching pages beyond
     /// the end of the file is the caller's bug.
-    public func map(length: Int, writable: Bool) throws(EventLogError) -> MappedRegion {
+    package func map(length: Int, writable: Bool) throws(EventLogError) -> MappedRegion {
         try FaultInjection.check(.map, path)
         let protection = writable ? (PROT_READ | PROT_WRITE) : PROT_READ
         guard length > 0 else { return MappedRegion(base: nil, length: 0) }
@@ -223,7 +223,7 @@ public final class FileHandle {
     /// are mapped; the rest is copied with pread into private memory at the
     /// following addresses. Touching a mapped page past the end of the file
     /// would be SIGBUS; a copy that comes up short just leaves zeros.
-    public func mapStablePrefix(_ stableLength: Int, length: Int) throws(EventLogError) -> MappedRegion {
+    package func mapStablePrefix(_ stableLength: Int, length: Int) throws(EventLogError) -> MappedRegion {
         try FaultInjection.check(.map, path)
         guard length > 0 else { return MappedRegion(base: nil, length: 0) }
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
@@ -244,9 +244,9 @@ public final class FileHandle {
 /// One mapping of a file; unmapped on deinit. Shared by whoever holds a
 /// reference, so a cursor can keep reading a segment the writer rolled away
 /// from or retention deleted: the pages stay valid while the region lives.
-public final class MappedRegion: @unchecked Sendable {
-    public let base: UnsafeMutableRawPointer?
-    public let length: Int
+package final class MappedRegion: @unchecked Sendable {
+    package let base: UnsafeMutableRawPointer?
+    package let length: Int
 
     init(base: UnsafeMutableRawPointer?, length: Int) {
         self.base = base
@@ -256,28 +256,28 @@ public final class MappedRegion: @unchecked Sendable {
     deinit { if let base { munmap(base, length) } }
 
     /// The first `count` bytes as a read-only buffer.
-    public func bytes(_ range: Range<Int>) -> UnsafeRawBufferPointer {
+    package func bytes(_ range: Range<Int>) -> UnsafeRawBufferPointer {
         precondition(range.upperBound <= length)
         return UnsafeRawBufferPointer(start: base.map { UnsafeRawPointer($0) + range.lowerBound }, count: range.count)
     }
 }
 
 /// Which file a path named, as stat(2) tells.
-public struct FileIdentity: Equatable, Sendable {
-    public var device: UInt64
-    public var inode: UInt64
+package struct FileIdentity: Equatable, Sendable {
+    package var device: UInt64
+    package var inode: UInt64
 }
 
 /// Directory-level operations.
-public enum FileSystem {
-    public static func makeDirectory(_ path: String, mode: mode_t) throws(EventLogError) {
+package enum FileSystem {
+    package static func makeDirectory(_ path: String, mode: mode_t) throws(EventLogError) {
         try FaultInjection.check(.open, path)
         if mkdir(path, mode | 0o111) == 0 || errno == EEXIST { return }
         throw .system("mkdir", path: path, errno: errno)
     }
 
     /// stat(2) of `path`, or lstat(2) (the link itself) without `followingLinks`.
-    public static func status(of path: String, followingLinks: Bool = true) throws(EventLogError) -> stat {
+    package static func status(of path: String, followingLinks: Bool = true) throws(EventLogError) -> stat {
         try FaultInjection.check(.stat, path)
         var st = stat()
         guard (followingLinks ? stat(path, &st) : lstat(path, &st)) == 0 else {
@@ -286,36 +286,36 @@ public enum FileSystem {
         return st
     }
 
-    public static func isDirectory(_ path: String) -> Bool {
+    package static func isDirectory(_ path: String) -> Bool {
         guard let st = try? status(of: path) else { return false }
         return st.st_mode & S_IFMT == S_IFDIR
     }
 
     /// The device and inode `path` names now (following links), or nil if
     /// it names nothing: tells whether a directory was removed or replaced.
-    public static func identity(of path: String) -> FileIdentity? {
+    package static func identity(of path: String) -> FileIdentity? {
         guard let st = try? status(of: path) else { return nil }
         return FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
     }
 
-    public static func exists(_ path: String) -> Bool {
+    package static func exists(_ path: String) -> Bool {
         access(path, F_OK) == 0
     }
 
-    public static func listDirectory(_ path: String) throws(EventLogError) -> [String] {
+    package static func listDirectory(_ path: String) throws(EventLogError) -> [String] {
         try DirectoryHandle.open(path).list()
     }
 
-    public static func rename(_ from: String, _ to: String) throws(EventLogError) {
+    package static func rename(_ from: String, _ to: String) throws(EventLogError) {
         try rename(at: AT_FDCWD, from, to, paths: (from, to))
     }
 
-    public static func remove(_ path: String) throws(EventLogError) {
+    package static func remove(_ path: String) throws(EventLogError) {
         try remove(at: AT_FDCWD, path, path: path)
     }
 
     /// Makes renames and creations in the directory durable.
-    public static func syncDirectory(_ path: String) throws(EventLogError) {
+    package static func syncDirectory(_ path: String) throws(EventLogError) {
         try DirectoryHandle.open(path).sync()
     }
 

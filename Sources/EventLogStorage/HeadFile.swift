@@ -17,29 +17,29 @@ import CEventLogShims
 import Glibc
 
 /// What the writer last published.
-public struct HeadState: Equatable, Sendable {
+package struct HeadState: Equatable, Sendable {
     /// Base offset of the segment being written.
-    public var activeBase: Int64 = 0
+    package var activeBase: Int64 = 0
     /// Bytes of the active segment that hold complete, published batches.
-    public var committedPosition: Int64 = 0
+    package var committedPosition: Int64 = 0
     /// The offset after the last published record.
-    public var nextOffset: Int64 = 0
+    package var nextOffset: Int64 = 0
     /// The first offset of the log (the first segment's base).
-    public var startOffset: Int64 = 0
+    package var startOffset: Int64 = 0
     /// Valid entries in the active segment's .index and .timeindex.
-    public var offsetIndexEntries: UInt32 = 0
-    public var timeIndexEntries: UInt32 = 0
+    package var offsetIndexEntries: UInt32 = 0
+    package var timeIndexEntries: UInt32 = 0
     /// Changes whenever segments are created, deleted or replaced, by the
     /// writer or by maintenance in another process.
-    public var catalogVersion: UInt64 = 0
+    package var catalogVersion: UInt64 = 0
     /// The largest record timestamp in the active segment (-1 if none).
-    public var activeMaxTimestamp: Int64 = -1
+    package var activeMaxTimestamp: Int64 = -1
 
-    public init() {}
+    package init() {}
 }
 
-public final class HeadFile: @unchecked Sendable {
-    public static let fileName = "eventlog.head"
+package final class HeadFile: @unchecked Sendable {
+    package static let fileName = "eventlog.head"
     static let size = 4096
     static let magic: UInt64 = 0x3130_4441_4548_4C45  // "ELHEAD01" little-endian
     static let version: UInt32 = 1
@@ -54,8 +54,8 @@ public final class HeadFile: @unchecked Sendable {
     private let base: UnsafeMutableRawPointer
     /// False when a reader could only open the file read-only: it then cannot
     /// announce itself as a waiter and polls with a short futex timeout.
-    public let canAnnounceWaiters: Bool
-    public let path: String
+    package let canAnnounceWaiters: Bool
+    package let path: String
 
     private init(region: MappedRegion, path: String, writable: Bool) {
         self.region = region
@@ -65,11 +65,11 @@ public final class HeadFile: @unchecked Sendable {
     }
 
     /// Opens or creates the head file for the writer and claims it with `pid`.
-    public static func openForWriter(directory: String, mode: mode_t, pid: Int32) throws(EventLogError) -> HeadFile {
+    package static func openForWriter(directory: String, mode: mode_t, pid: Int32) throws(EventLogError) -> HeadFile {
         try openForWriter(in: DirectoryHandle.open(directory), mode: mode, pid: pid)
     }
 
-    public static func openForWriter(in folder: DirectoryHandle, mode: mode_t, pid: Int32) throws(EventLogError)
+    package static func openForWriter(in folder: DirectoryHandle, mode: mode_t, pid: Int32) throws(EventLogError)
         -> HeadFile
     {
         let file = try folder.open(fileName, flags: O_RDWR | O_CREAT, mode: mode)
@@ -92,11 +92,11 @@ public final class HeadFile: @unchecked Sendable {
 
     /// Opens an existing head file for a reader; nil when there is none or it
     /// is not ours (a directory of plain Kafka segments).
-    public static func openForReader(directory: String) -> HeadFile? {
+    package static func openForReader(directory: String) -> HeadFile? {
         (try? DirectoryHandle.open(directory)).flatMap { openForReader(in: $0) }
     }
 
-    public static func openForReader(in folder: DirectoryHandle) -> HeadFile? {
+    package static func openForReader(in folder: DirectoryHandle) -> HeadFile? {
         let path = folder.child(fileName)
         var writable = true
         var file = try? folder.open(fileName, flags: O_RDWR)
@@ -128,13 +128,13 @@ public final class HeadFile: @unchecked Sendable {
     }
 
     /// The publish sequence: changes on every publish.
-    public var sequence: UInt64 { eventlog_load_acquire_u64(sequencePointer) }
+    package var sequence: UInt64 { eventlog_load_acquire_u64(sequencePointer) }
 
     /// The pid of the writer that last opened the log.
-    public var writerPid: Int32 { base.load(fromByteOffset: Field.pid, as: Int32.self) }
+    package var writerPid: Int32 { base.load(fromByteOffset: Field.pid, as: Int32.self) }
 
     /// A consistent copy of the last published state and its sequence.
-    public func read() -> (state: HeadState, sequence: UInt64) {
+    package func read() -> (state: HeadState, sequence: UInt64) {
         while true {
             let before = eventlog_load_acquire_u64(sequencePointer)
             let slot = UnsafeRawPointer(base + Field.slots + Int(before & 1) * Field.slotSize)
@@ -157,7 +157,7 @@ public final class HeadFile: @unchecked Sendable {
     }
 
     /// Publishes a new state (writer only) and wakes every waiting reader.
-    public func publish(_ state: HeadState) {
+    package func publish(_ state: HeadState) {
         let next = eventlog_load_acquire_u64(sequencePointer) &+ 1
         let slot = base + Field.slots + Int(next & 1) * Field.slotSize
         slot.storeBytes(of: state.activeBase, toByteOffset: 0, as: Int64.self)
@@ -175,7 +175,7 @@ public final class HeadFile: @unchecked Sendable {
     /// Tells readers in every process that segments were replaced or deleted
     /// by someone other than the writer (compaction, retention by the CLI),
     /// so they list the directory again. Needs a writable mapping.
-    public func noteSegmentsChanged() {
+    package func noteSegmentsChanged() {
         guard canAnnounceWaiters else { return }
         _ = eventlog_fetch_add_seqcst_u64(externalChangesPointer, 1)
         wakeWaiters()
@@ -185,7 +185,7 @@ public final class HeadFile: @unchecked Sendable {
     /// nothing through a read-only mapping (a reader that may not write the
     /// head file, or a log on a read-only file system): a store there would
     /// fault, and its own waiters poll and notice a close by themselves.
-    public func wakeWaiters() {
+    package func wakeWaiters() {
         guard canAnnounceWaiters else { return }
         // The RMW on the word and the load of the waiter count are both
         // sequentially consistent, pairing with the reader's announce-then-
@@ -198,7 +198,7 @@ public final class HeadFile: @unchecked Sendable {
     /// Sleeps until the sequence differs from `seen`, `deadline` (monotonic
     /// ns, nil = never) passes, or `shouldStop` says so. Returns true if the
     /// sequence changed.
-    public func wait(whileSequenceIs seen: UInt64, deadline: UInt64?, shouldStop: () -> Bool) -> Bool {
+    package func wait(whileSequenceIs seen: UInt64, deadline: UInt64?, shouldStop: () -> Bool) -> Bool {
         if sequence != seen { return true }
         if canAnnounceWaiters { _ = eventlog_fetch_add_seqcst_u32(waiters, 1) }
         defer { if canAnnounceWaiters { _ = eventlog_fetch_sub_seqcst_u32(waiters, 1) } }

@@ -5,15 +5,15 @@
 // as Kafka does, because Kafka counts entries by file length.
 import Glibc
 
-public final class IndexFile {
-    public let path: String
-    public let entrySize: Int
+package final class IndexFile {
+    package let path: String
+    package let entrySize: Int
     private let file: FileHandle
     private let region: MappedRegion
     /// Entries that hold data (the rest of the mapping is preallocated space).
-    public private(set) var count: Int
+    package private(set) var count: Int
     /// Entries the mapping has room for.
-    public let capacity: Int
+    package let capacity: Int
 
     private init(path: String, entrySize: Int, file: FileHandle, region: MappedRegion, count: Int, capacity: Int) {
         self.path = path
@@ -26,7 +26,7 @@ public final class IndexFile {
 
     /// Opens for appending: keeps the first `keeping` entries (fewer if the file
     /// is shorter) and preallocates room for `capacity` entries in all.
-    public static func openForWriting(
+    package static func openForWriting(
         in folder: DirectoryHandle, _ name: String, entrySize: Int, keeping: Int, capacity: Int, mode: mode_t
     ) throws(EventLogError) -> IndexFile {
         let file = try folder.open(name, flags: O_RDWR | O_CREAT, mode: mode)
@@ -42,13 +42,13 @@ public final class IndexFile {
 
     /// Opens for reading: `count` entries, or as many whole entries as the file
     /// holds when nil. Nil if the file does not exist.
-    public static func openForReading(path: String, entrySize: Int, count: Int?) throws(EventLogError) -> IndexFile? {
+    package static func openForReading(path: String, entrySize: Int, count: Int?) throws(EventLogError) -> IndexFile? {
         try openForReading(
             opening: { () throws(EventLogError) in try FileHandle.open(path, flags: O_RDONLY) },
             entrySize: entrySize, count: count)
     }
 
-    public static func openForReading(in folder: DirectoryHandle, _ name: String, entrySize: Int, count: Int?)
+    package static func openForReading(in folder: DirectoryHandle, _ name: String, entrySize: Int, count: Int?)
         throws(EventLogError) -> IndexFile?
     {
         try openForReading(
@@ -72,23 +72,23 @@ public final class IndexFile {
             path: path, entrySize: entrySize, file: file, region: region, count: entries, capacity: entries)
     }
 
-    public func entry(_ i: Int) -> UnsafeRawPointer {
+    package func entry(_ i: Int) -> UnsafeRawPointer {
         UnsafeRawPointer(region.base! + i * entrySize)
     }
 
-    public var isFull: Bool { count >= capacity }
+    package var isFull: Bool { count >= capacity }
 
     /// Appends one entry, written by `store` into the entry's bytes.
-    public func append(_ store: (UnsafeMutableRawPointer) -> Void) {
+    package func append(_ store: (UnsafeMutableRawPointer) -> Void) {
         precondition(count < capacity, "index full")
         store(region.base! + count * entrySize)
         count += 1
     }
 
     /// Shrinks the file to its entries (roll, close, recovery).
-    public func trim() throws(EventLogError) {
+    package func trim() throws(EventLogError) {
         try file.truncate(to: count * entrySize)
     }
 
-    public func sync() throws(EventLogError) { try file.syncData() }
+    package func sync() throws(EventLogError) { try file.syncData() }
 }

@@ -4,7 +4,7 @@
 // when a segment is closed), and putting them in place so that a reader never maps
 // a half-written index: each goes into a new file that is synced and then
 // renamed over the old one, whose pages stay valid for whoever maps them.
-import EventLogFormat
+internal import EventLogFormat
 import Glibc
 
 struct IndexReplay {

@@ -7,7 +7,7 @@
 // .timeindex an entry for the largest timestamp so far (and the last offset
 // of its batch) if it is larger than the last one there. Closing a segment
 // forces a last time-index entry the same way. A value; not thread-safe.
-import EventLogFormat
+internal import EventLogFormat
 
 struct IndexRule {
     static let intervalBytes = 4096

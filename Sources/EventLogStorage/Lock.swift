@@ -5,11 +5,11 @@
 // primitives, which keeps race checking of the tests meaningful.
 import Glibc
 
-public final class Lock: @unchecked Sendable {
+package final class Lock: @unchecked Sendable {
     fileprivate let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition: Condition
 
-    public init() {
+    package init() {
         pthread_mutex_init(mutex, nil)
         condition = Condition(mutex: mutex)
     }
@@ -19,11 +19,11 @@ public final class Lock: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    public func lock() { pthread_mutex_lock(mutex) }
-    public func unlock() { pthread_mutex_unlock(mutex) }
+    package func lock() { pthread_mutex_lock(mutex) }
+    package func unlock() { pthread_mutex_unlock(mutex) }
 
     @inline(__always)
-    public func withLock<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
+    package func withLock<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body()
@@ -32,17 +32,17 @@ public final class Lock: @unchecked Sendable {
     /// Waits (the lock held) until signalled or until the monotonic clock
     /// reaches `deadline` nanoseconds (nil: no deadline). Spurious wake-ups
     /// happen: callers re-check their condition in a loop.
-    public func wait(untilNanoseconds deadline: UInt64?) { condition.wait(untilNanoseconds: deadline) }
+    package func wait(untilNanoseconds deadline: UInt64?) { condition.wait(untilNanoseconds: deadline) }
 
-    public func broadcast() { condition.broadcast() }
+    package func broadcast() { condition.broadcast() }
 
     /// Another condition variable on this lock, for waiters that the lock's
     /// own broadcasts should not wake.
-    public func makeCondition() -> Condition { Condition(mutex: mutex, owner: self) }
+    package func makeCondition() -> Condition { Condition(mutex: mutex, owner: self) }
 }
 
 /// A condition variable used with one Lock's mutex.
-public final class Condition: @unchecked Sendable {
+package final class Condition: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     /// Keeps the mutex alive as long as the condition.
@@ -65,7 +65,7 @@ public final class Condition: @unchecked Sendable {
 
     /// Waits (the lock held) until signalled or until the monotonic clock
     /// reaches `deadline` nanoseconds (nil: no deadline).
-    public func wait(untilNanoseconds deadline: UInt64?) {
+    package func wait(untilNanoseconds deadline: UInt64?) {
         guard let deadline else {
             pthread_cond_wait(condition, mutex)
             return
@@ -74,13 +74,13 @@ public final class Condition: @unchecked Sendable {
         pthread_cond_timedwait(condition, mutex, &ts)
     }
 
-    public func signal() { pthread_cond_signal(condition) }
-    public func broadcast() { pthread_cond_broadcast(condition) }
+    package func signal() { pthread_cond_signal(condition) }
+    package func broadcast() { pthread_cond_broadcast(condition) }
 }
 
 /// CLOCK_MONOTONIC in nanoseconds.
 @inline(__always)
-public func monotonicNanoseconds() -> UInt64 {
+package func monotonicNanoseconds() -> UInt64 {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
@@ -88,7 +88,7 @@ public func monotonicNanoseconds() -> UInt64 {
 
 /// Wall-clock milliseconds since the Unix epoch (record timestamps).
 @inline(__always)
-public func wallClockMilliseconds() -> Int64 {
+package func wallClockMilliseconds() -> Int64 {
     var ts = timespec()
     clock_gettime(CLOCK_REALTIME, &ts)
     return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000

@@ -6,26 +6,26 @@
 // first read after a seek by offset may decode only one LZ4 block of a batch
 // already checked in full (PointRead.swift).
 //
-// Three files: this one seeks, reads and moves between segments;
+// Four files: this one reads and moves between segments;
+// LogCursorSeeking.swift positions it by offset or time;
 // LogCursorBatches.swift loads and checks one batch; RecordHandOut.swift
 // hands its records out. Borrowed results: the records of one `read` call
-// point into buffers and mappings that the cursor keeps until its next call. Not thread-safe: a
-// cursor belongs to one thread at a time.
-import EventLogFormat
-import Synchronization
+// point into buffers and mappings that the cursor keeps until its next
+// call. Not thread-safe: a cursor belongs to one thread at a time.
+package import EventLogFormat
 
-public final class LogCursor {
+package final class LogCursor {
     let state: LogState
     /// The next offset to be assigned, which for the writer's own process
     /// counts records still waiting in the producer batch.
-    private let endOffset: () -> Int64
+    let endOffset: () -> Int64
 
     // Position.
     var segment: SegmentReader?
     private var segmentEnd: Int?  // set once the segment is known to be closed
     private var activeFileSize: (base: Int64, size: Int) = (-1, 0)  // the active segment's file size, last seen
     var position = 0
-    @exclusivity(unchecked) public internal(set) var nextOffset: Int64
+    @exclusivity(unchecked) package internal(set) var nextOffset: Int64
 
     // The batch being returned and the per-call results. Touched for every
     // record: the runtime exclusivity checks a class's stored properties
@@ -47,201 +47,21 @@ public final class LogCursor {
     let decoder = BatchDecoder()
 
     /// The records the last `read` returned; `headerStart` indexes `headers`.
-    public var records: [RecordView] { handOut.records }
-    public var headers: [HeaderView] { handOut.headers }
+    package var records: [RecordView] { handOut.records }
+    package var headers: [HeaderView] { handOut.headers }
 
     /// Ends this cursor's waits early, from any thread.
-    public let interruption: CursorInterruption
+    package let interruption: CursorInterruption
 
-    public static let oldest = Int64.max - 1
-    public static let latest = Int64.max
+    package static let oldest = Int64.max - 1
+    package static let latest = Int64.max
 
-    public init(state: LogState, endOffset: @escaping () -> Int64, offset: Int64) throws(EventLogError) {
+    package init(state: LogState, endOffset: @escaping () -> Int64, offset: Int64) throws(EventLogError) {
         self.state = state
         self.endOffset = endOffset
         self.nextOffset = 0
         self.interruption = CursorInterruption(state: state)
         try seek(to: offset)
-    }
-
-    // MARK: Seeking
-
-    /// Positions the cursor at the first record with an offset >= `offset`
-    /// (or `oldest` / `latest`). Uses the sparse index, then walks batch
-    /// headers: O(log n) plus one index interval, never a scan of the log.
-    public func seek(to offset: Int64) throws(EventLogError) {
-        try checkOpen()
-        let (head, _) = state.snapshot()
-        let bases = try state.catalog.segmentBases(version: head.catalogVersion)
-        // The first segment's base, not the published start: retention run by
-        // another process deletes segments without the writer republishing.
-        let start = bases.first ?? head.nextOffset
-        let target: Int64
-        let end = max(endOffset(), head.nextOffset)
-        switch offset {
-        case Self.oldest: target = start
-        case Self.latest: target = end
-        default: target = offset
-        }
-        if target < start {
-            throw EventLogError(
-                .outOfRange, "\(state.directory): offset \(target) is before the log start \(start)")
-        }
-        resetBatch()
-        guard target < head.nextOffset else {
-            // At or past the end: wait there for what comes, skipping records
-            // appended below `target` but not yet written.
-            try positionAtEnd(head)
-            nextOffset = min(target, end)
-            return
-        }
-        try relisting(head) { (bases) throws(EventLogError) in
-            guard let index = SegmentCatalog.segmentIndex(containing: target, in: bases) else {
-                throw EventLogError(
-                    .outOfRange, "\(state.directory): offset \(target) is before the first segment")
-            }
-            try open(segmentBase: bases[index], head: head)
-            try position(at: target, head: head)
-        }
-        nextOffset = target
-        seekedIntoBatch = true
-    }
-
-    /// Sets `position` to the first batch of the open segment that ends at
-    /// or after `target` (the segment's end if there is none).
-    private func position(at target: Int64, head: HeadState) throws(EventLogError) {
-        let limit = try currentLimit(head)
-        let reader = segment!
-        let hint = reader.position(
-            forOffset: target, entries: entryCount(head.offsetIndexEntries, reader, head), limit: limit)
-        position = walk(from: hint, limit: limit, head: head, offsetSought: target) { $0.lastOffset >= target }
-    }
-
-    /// Runs `body` with the segment list; if a segment it opens was deleted
-    /// since the list was read (compaction, retention), once more with the
-    /// directory listed afresh.
-    private func relisting<R>(_ head: HeadState, _ body: ([Int64]) throws(EventLogError) -> R) throws(EventLogError)
-        -> R
-    {
-        do {
-            return try body(try state.catalog.segmentBases(version: head.catalogVersion))
-        } catch  where error.code == .notFound {
-            return try body(try state.catalog.segmentBases(version: nil))
-        }
-    }
-
-    /// Positions the cursor at the first record, in offset order, whose
-    /// timestamp is >= `timestamp`, or at the end if there is none.
-    public func seek(toTimestamp timestamp: Int64) throws(EventLogError) {
-        try checkOpen()
-        let (head, _) = state.snapshot()
-        resetBatch()
-        let bases = try state.catalog.segmentBases(version: head.catalogVersion)
-        for base in bases {
-            do throws(EventLogError) { try open(segmentBase: base, head: head) } catch {
-                // Deleted since listed: compaction moved its records into a
-                // segment listed before it, or retention removed them.
-                guard error.code == .notFound else { throw error }
-                continue
-            }
-            let reader = segment!
-            let limit = try currentLimit(head)
-            let isActive = base == head.activeBase
-            let maxTimestamp =
-                isActive ? head.activeMaxTimestamp : (reader.indexedMaxTimestamp() ?? maxTimestampByWalking(limit))
-            guard maxTimestamp >= timestamp else { continue }
-            let hint = reader.position(
-                forTimestamp: timestamp, entries: entryCount(head.timeIndexEntries, reader, head),
-                offsetEntries: entryCount(head.offsetIndexEntries, reader, head), limit: limit)
-            position = walk(from: hint, limit: limit, head: head, offsetSought: nil) { $0.maxTimestamp >= timestamp }
-            guard position < limit else { continue }
-            // The batch holds the record; decode it to learn its offset.
-            let header = try loadBatch(limit: limit, head: head)
-            nextOffset = header.baseOffset
-            for record in handOut.batchRecords where record.timestamp >= timestamp {
-                nextOffset = record.offset
-                break
-            }
-            return
-        }
-        try positionAtEnd(head)
-    }
-
-    private func positionAtEnd(_ head: HeadState) throws(EventLogError) {
-        nextOffset = head.nextOffset
-        let bases = try state.catalog.segmentBases(version: head.catalogVersion)
-        guard let last = bases.last else {
-            segment = nil
-            position = 0
-            return
-        }
-        try open(segmentBase: last, head: head)
-        position = try currentLimit(head)
-    }
-
-    /// Walks batch headers from `start`, an index hint, to the first batch
-    /// that satisfies `found`, without checking CRCs or decompressing. The
-    /// index promises a whole batch at the hint that comes before what is
-    /// sought; a damaged or stale index breaks the promise, and the walk then
-    /// starts from the segment's first batch instead. Returns its position
-    /// (or `limit`). At a header it cannot parse it goes on from the next
-    /// intact batch (BatchResync), so a seek can get past damage; but if that
-    /// batch already satisfies `found` and does not hold `offsetSought`, what
-    /// was sought may lie in the damage, and the walk stops there for the
-    /// read that follows to report it.
-    private func walk(
-        from start: Int, limit: Int, head: HeadState, offsetSought: Int64?, until found: (RecordBatchHeader) -> Bool
-    ) -> Int {
-        let reader = segment!
-        let bytes = reader.bytes(limit: limit)
-        var at = start
-        if at > 0 && (BatchResync.plausibleHeader(bytes, at: at, limit: limit).map(found) ?? true) { at = 0 }
-        var trusted = at  // the last position known to start a batch
-        // The batch read first must start at or after the offset the batch
-        // before it ends at (offsetProblem checks that).
-        batchNextOffset = reader.base
-        while at < limit {
-            if let header = try? RecordBatchHeader(parsing: UnsafeRawBufferPointer(rebasing: bytes[at..<limit])),
-                header.totalSize <= limit - at
-            {
-                if found(header) { return at }
-                trusted = at
-                batchNextOffset = header.nextOffset
-                at += header.totalSize
-                continue
-            }
-            // A length that was itself damaged may have jumped past good
-            // batches: look again from the last batch start.
-            guard let (next, header) = nextIntactBatch(after: trusted, limit: limit, head: head),
-                next > at || trusted == at
-            else { return at }
-            if found(header) && !(offsetSought.map { header.baseOffset <= $0 } ?? false) { return at }
-            at = next
-            trusted = next
-        }
-        return at
-    }
-
-    /// The first intact batch of the open segment after `damaged` (its
-    /// .index helps find it), or nil.
-    func nextIntactBatch(after damaged: Int, limit: Int, head: HeadState) -> (Int, RecordBatchHeader)? {
-        let reader = segment!
-        let bytes = reader.bytes(limit: limit)
-        let indexed = BatchResync.indexedStart(
-            after: damaged, directory: state.directory, base: reader.base,
-            entries: entryCount(head.offsetIndexEntries, reader, head))
-        guard let next = BatchResync.nextBatch(after: damaged, in: bytes, limit: limit, indexedStart: indexed),
-            let header = BatchResync.validatedHeader(bytes, at: next, limit: limit)
-        else { return nil }
-        return (next, header)
-    }
-
-    private func maxTimestampByWalking(_ limit: Int) -> Int64 {
-        var maxTimestamp: Int64 = -1
-        _ = BatchScanner.scan(segment!.bytes(limit: limit), from: 0, limit: limit, checkCRC: false) {
-            maxTimestamp = max(maxTimestamp, $0.header.maxTimestamp)
-        }
-        return maxTimestamp
     }
 
     // MARK: Reading
@@ -252,7 +72,7 @@ public final class LogCursor {
     /// holds records this takes one straight from it, without the per-call
     /// work of `read` (one-record reads, as Cursor.next makes, were twice
     /// as slow with it), and leaves `records` and `headers` as they were.
-    public func withNextRecord<R>(timeoutMilliseconds: Int, _ body: (RecordView, [HeaderView]) -> R)
+    package func withNextRecord<R>(timeoutMilliseconds: Int, _ body: (RecordView, [HeaderView]) -> R)
         throws(EventLogError) -> R?
     {
         if !state.isClosed, let record = handOut.takeOne(nextOffset: &nextOffset, batchEnd: batchNextOffset) {
@@ -265,7 +85,7 @@ public final class LogCursor {
     /// Reads up to `maxCount` records into `records`/`headers`, waiting up to
     /// `timeoutMilliseconds` (0: no wait, < 0: forever) for the first one.
     /// Returns how many it read (0: none arrived in time).
-    public func read(maxCount: Int, timeoutMilliseconds: Int) throws(EventLogError) -> Int {
+    package func read(maxCount: Int, timeoutMilliseconds: Int) throws(EventLogError) -> Int {
         beginCall()
         try checkOpen()
         let deadline: UInt64? =
@@ -356,18 +176,23 @@ public final class LogCursor {
     /// Leaves the finished closed segment `finished` for the segment that
     /// holds `nextOffset`, not simply the next one listed: compaction may
     /// have replaced `finished` by a segment that also holds the records of
-    /// the segments after it, and deleted those. Offsets already passed are
+    /// the segments after it, and deleted those, or merged `finished` into a
+    /// segment before it. Offsets already passed are
     /// skipped, so segments that overlap while a swap lasts give no
     /// duplicates. False when no segment follows.
     private func moveOn(from finished: Int64, _ head: HeadState) throws(EventLogError) -> Bool {
         try relisting(head) { (bases) throws(EventLogError) -> Bool in
             var after = finished
-            if let index = SegmentCatalog.segmentIndex(containing: nextOffset, in: bases), bases[index] >= finished {
+            // The segment that holds `nextOffset` may start before `finished`:
+            // compaction merged `finished` into a segment listed before it and
+            // deleted it. Going on from the segment listed after `finished`
+            // would skip the merged records not yet read.
+            if let index = SegmentCatalog.segmentIndex(containing: nextOffset, in: bases) {
                 segment = nil
                 try open(segmentBase: bases[index], head: head)
                 try position(at: nextOffset, head: head)
                 if position < (try currentLimit(head)) || bases[index] == head.activeBase { return true }
-                after = bases[index]
+                after = max(after, bases[index])
             }
             guard let next = bases.first(where: { $0 > after }) else { return false }
             segment = nil
@@ -379,7 +204,7 @@ public final class LogCursor {
 
     // MARK: Segments
 
-    private func open(segmentBase base: Int64, head: HeadState) throws(EventLogError) {
+    func open(segmentBase base: Int64, head: HeadState) throws(EventLogError) {
         if let segment, segment.base == base, segmentEnd != nil || base == head.activeBase { return }
         let active = base == head.activeBase && state.head != nil
         let reader = try state.catalog.reader(base: base, active: active)
@@ -421,26 +246,7 @@ public final class LogCursor {
         handOut.clearBatch()
     }
 
-    private func checkOpen() throws(EventLogError) {
+    func checkOpen() throws(EventLogError) {
         if state.isClosed { throw EventLogError(.closed, "\(state.directory): the log of this cursor was closed") }
     }
-}
-
-/// A request, from any thread, that a cursor's current or next wait end at
-/// once (its `read` then returns 0), e.g. because the reading task was
-/// cancelled.
-public final class CursorInterruption: Sendable {
-    private let requested = Atomic<Bool>(false)
-    private let state: LogState
-
-    init(state: LogState) { self.state = state }
-
-    public func interrupt() {
-        requested.store(true, ordering: .releasing)
-        state.wakeWaiters()
-    }
-
-    var isRequested: Bool { requested.load(ordering: .acquiring) }
-
-    func consume() -> Bool { requested.exchange(false, ordering: .acquiringAndReleasing) }
 }

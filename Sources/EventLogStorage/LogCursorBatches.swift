@@ -5,7 +5,7 @@
 // after a seek, only the LZ4 block holding the offset sought may be decoded
 // (PointRead.swift). Damage is reported with the file, the byte position
 // and where reading can go on.
-import EventLogFormat
+internal import EventLogFormat
 
 extension LogCursor {
     /// Validates and decodes the batch at `position`, then advances past it.
@@ -21,28 +21,23 @@ extension LogCursor {
             return header
         }
         let header: RecordBatchHeader
-        do throws(FormatError) {
-            let peeked = try RecordBatchHeader(parsing: window)
-            guard peeked.totalSize <= window.count else {
-                throw FormatError(
-                    kind: .truncated, position: 8,
-                    detail:
-                        "batch of \(peeked.totalSize) bytes runs past the end of the data (\(window.count) bytes left)")
-            }
-            header = try RecordBatch.validate(UnsafeRawBufferPointer(rebasing: window.prefix(peeked.totalSize)))
-        } catch {
-            throw EventLogError(
-                .corrupt,
-                "\(reader.logPath): \(error.detail) at byte \(position + error.position)"
-                    + resumeNote(limit: limit, head: head))
+        switch BatchProbe(bytes, at: position, limit: limit) {
+        case .batch(let whole):
+            header = whole
+        case .tooShort(let remaining):
+            throw corrupt(reader, "\(remaining) bytes are too few for a batch at byte \(position)", limit, head)
+        case .runsPast(let total, let remaining, _):
+            throw corrupt(
+                reader,
+                "batch of \(total) bytes runs past the end of the data (\(remaining) bytes left) at byte \(position)",
+                limit, head)
+        case .damaged(let error, _):
+            throw corrupt(reader, "\(error.detail) at byte \(error.position)", limit, head)
         }
         // baseOffset is outside the CRC: a damaged one would give every
         // record a wrong offset, so it must fit between its neighbours.
         if let problem = try offsetProblem(header, limit: limit, head: head) {
-            throw EventLogError(
-                .corrupt,
-                "\(reader.logPath): \(problem) at byte \(position)"
-                    + resumeNote(limit: limit, head: head))
+            throw corrupt(reader, "\(problem) at byte \(position)", limit, head)
         }
         let payload = UnsafeRawBufferPointer(
             rebasing: window[RecordBatchHeader.size..<header.totalSize])
@@ -141,6 +136,12 @@ extension LogCursor {
         guard offsets.problem(header) != nil else { return nil }
         return "batch offsets \(header.baseOffset)...\(header.lastOffset) do not fit between \(offsets.lower) and "
             + ((offsets.nextBatchBase ?? offsets.end).map { "\($0)" } ?? "the segment's end")
+    }
+
+    /// The error for damage at `position`: the file, what and where, and
+    /// where reading can go on.
+    private func corrupt(_ reader: SegmentReader, _ what: String, _ limit: Int, _ head: HeadState) -> EventLogError {
+        EventLogError(.corrupt, "\(reader.logPath): \(what)" + resumeNote(limit: limit, head: head))
     }
 
     /// Where reading can go on after the damaged batch at `position`, for

@@ -2,18 +2,18 @@
 // Opening and closing a log directory: the writer lock, the head file,
 // recovery of the last segment, and the writer; or, read-only, just the
 // state that cursors need. Thread-safe after open.
-import EventLogFormat
+internal import EventLogFormat
 import Glibc
 
-public final class LogDirectory: @unchecked Sendable {
-    public let state: LogState
-    public let configuration: LogConfiguration
+package final class LogDirectory: @unchecked Sendable {
+    package let state: LogState
+    package let configuration: LogConfiguration
     /// Nil for a read-only handle.
-    public let writer: LogWriter?
+    package let writer: LogWriter?
     /// Bytes recovery cut from the end of the last segment at open.
-    public let recoveredBytes: Int
+    package let recoveredBytes: Int
     /// Where async followers wait for the next publish.
-    public let publishWaiter: PublishWaiter
+    package let publishWaiter: PublishWaiter
 
     private init(state: LogState, configuration: LogConfiguration, writer: LogWriter?, recoveredBytes: Int) {
         self.state = state
@@ -23,7 +23,7 @@ public final class LogDirectory: @unchecked Sendable {
         self.publishWaiter = PublishWaiter(state: state)
     }
 
-    public static func open(path: String, configuration: LogConfiguration) throws(EventLogError) -> LogDirectory {
+    package static func open(path: String, configuration: LogConfiguration) throws(EventLogError) -> LogDirectory {
         guard !path.isEmpty else { throw EventLogError(.invalidArgument, "dir: empty path") }
         guard !path.utf8.contains(0) else { throw EventLogError(.invalidArgument, "dir: the path contains a NUL byte") }
         if configuration.readOnly { return try openReadOnly(path: path, configuration: configuration) }
@@ -74,16 +74,16 @@ public final class LogDirectory: @unchecked Sendable {
 
     /// The first offset present: the first segment's base (the next offset
     /// when the log is empty).
-    public var startOffset: Int64 {
+    package var startOffset: Int64 {
         let (head, _) = state.snapshot()
         let bases = (try? state.catalog.segmentBases(version: head.catalogVersion)) ?? []
         return bases.first ?? head.nextOffset
     }
 
-    public var endOffset: Int64 { writer?.endOffset ?? state.snapshot().state.nextOffset }
+    package var endOffset: Int64 { writer?.endOffset ?? state.snapshot().state.nextOffset }
 
     /// Flushes and closes; cursors answer `closed` from then on.
-    public func close() throws(EventLogError) {
+    package func close() throws(EventLogError) {
         defer {
             state.markClosed()
             publishWaiter.stop()

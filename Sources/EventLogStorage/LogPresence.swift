@@ -4,11 +4,11 @@
 // before it takes a lock or creates a file, so pointed at an ordinary
 // directory by mistake it refuses and leaves the directory as it was,
 // instead of reporting an empty log as sound.
-public enum LogPresence {
+package enum LogPresence {
     /// Throws `notFound` unless `directory` is an existing directory holding
     /// a log; `invalidArgument` for an empty path, a path with a NUL byte (C
     /// would cut it there) or one that names something else than a directory.
-    public static func require(directory: String) throws(EventLogError) {
+    package static func require(directory: String) throws(EventLogError) {
         guard !directory.isEmpty else { throw EventLogError(.invalidArgument, "dir: empty path") }
         guard !directory.utf8.contains(0) else {
             throw EventLogError(.invalidArgument, "dir: the path contains a NUL byte")

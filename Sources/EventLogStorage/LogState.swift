@@ -6,16 +6,16 @@
 // fill) looks for the head file while it waits, and reads the writer's
 // state from the moment one appears.
 // Thread-safe: every member is immutable or synchronised.
-import EventLogFormat
+internal import EventLogFormat
 import Glibc
 import Synchronization
 
-public final class LogState: @unchecked Sendable {
+package final class LogState: @unchecked Sendable {
     /// The directory as it was opened, for messages and path-based tools.
-    public let directory: String
+    package let directory: String
     /// The directory held open: the log's files are opened through it.
-    public let folder: DirectoryHandle
-    public let catalog: SegmentCatalog
+    package let folder: DirectoryHandle
+    package let catalog: SegmentCatalog
     /// The head file given at open (always, for a writer).
     private let openedHead: HeadFile?
     /// A head file that appeared after a read-only open (`discoverHead`),
@@ -34,7 +34,7 @@ public final class LogState: @unchecked Sendable {
     private let identity: FileIdentity?
 
     /// Index entry counts meaning "as many as the file holds".
-    public static let allEntries = UInt32.max
+    package static let allEntries = UInt32.max
 
     init(folder: DirectoryHandle, head: HeadFile?, staticState: HeadState = HeadState(), checkHead: Bool = false) {
         self.directory = folder.path
@@ -53,10 +53,10 @@ public final class LogState: @unchecked Sendable {
     }
 
     /// The head file the state is read from; nil while there is none.
-    public var head: HeadFile? { openedHead ?? discoveryLock.withLock { discoveredHead } }
+    package var head: HeadFile? { openedHead ?? discoveryLock.withLock { discoveredHead } }
 
     /// The latest published state and a sequence number that changes with it.
-    public func snapshot() -> (state: HeadState, sequence: UInt64) {
+    package func snapshot() -> (state: HeadState, sequence: UInt64) {
         guard let head = head ?? (lookForHeadIsDue() && discoverHead() ? head : nil) else { return (staticState, 0) }
         let (state, sequence) = head.read()
         guard let staleHead, staleHead.sequence == sequence else { return (state, sequence) }
@@ -65,7 +65,7 @@ public final class LogState: @unchecked Sendable {
         return (readable, sequence)
     }
 
-    public var isClosed: Bool { closedFlag.load(ordering: .acquiring) }
+    package var isClosed: Bool { closedFlag.load(ordering: .acquiring) }
 
     func markClosed() {
         closedFlag.store(true, ordering: .releasing)
@@ -74,14 +74,14 @@ public final class LogState: @unchecked Sendable {
 
     /// True once the path no longer names the directory opened: nothing
     /// will ever be published there again for a cursor to wait for.
-    public var directoryIsGone: Bool { identity != nil && FileSystem.identity(of: directory) != identity }
+    package var directoryIsGone: Bool { identity != nil && FileSystem.identity(of: directory) != identity }
 
     /// Wakes every waiting cursor (they re-check their state and sleep again).
-    public func wakeWaiters() { head?.wakeWaiters() }
+    package func wakeWaiters() { head?.wakeWaiters() }
 
     /// Waits until a publish after `sequence`, the deadline, close, or
     /// `interrupted` returning true. Returns true if something was published.
-    public func waitForPublish(after sequence: UInt64, deadline: UInt64?, interrupted: () -> Bool) -> Bool {
+    package func waitForPublish(after sequence: UInt64, deadline: UInt64?, interrupted: () -> Bool) -> Bool {
         guard let head else {
             // Nobody publishes here yet (a plain Kafka directory, or one a
             // writer has not opened yet): sleep in short slices until the

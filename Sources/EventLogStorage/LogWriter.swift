@@ -15,10 +15,10 @@
 // (GroupCommit.swift): one caller at a time leads a round, which writes every
 // record appended so far by any thread as one batch and fdatasyncs outside
 // `writeLock`; callers arriving meanwhile sleep until it ends.
-import EventLogFormat
+internal import EventLogFormat
 import Glibc
 
-public final class LogWriter: @unchecked Sendable {
+package final class LogWriter: @unchecked Sendable {
     let state: LogState
     let configuration: LogConfiguration
 
@@ -84,11 +84,11 @@ public final class LogWriter: @unchecked Sendable {
     // MARK: Appending
 
     /// The next offset to be assigned (counts records not yet written).
-    public var endOffset: Int64 { appendLock.withLock { assignedOffset } }
+    package var endOffset: Int64 { appendLock.withLock { assignedOffset } }
 
     /// Appends `count` records with consecutive offsets and returns the first.
     /// The records are checked before any is taken: all or none.
-    public func append(count: Int, _ record: (Int) -> RawRecord) throws(EventLogError) -> Int64 {
+    package func append(count: Int, _ record: (Int) -> RawRecord) throws(EventLogError) -> Int64 {
         var stampsNow = false
         for i in 0..<count {
             let r = record(i)
@@ -358,7 +358,7 @@ public final class LogWriter: @unchecked Sendable {
 
     /// Writes the open batch and everything queued; returns when all records
     /// appended before the call are visible to cursors.
-    public func flush() throws(EventLogError) {
+    package func flush() throws(EventLogError) {
         let target: UInt64 = try appendLock.withLock { () throws(EventLogError) -> UInt64 in
             if stopping { throw EventLogError(.closed, "\(state.directory): the log is closed") }
             enqueueCurrent()
@@ -379,7 +379,7 @@ public final class LogWriter: @unchecked Sendable {
 
     /// Flushes, then makes every record appended before the call durable.
     /// Concurrent callers share one batch and one fdatasync.
-    public func sync() throws(EventLogError) {
+    package func sync() throws(EventLogError) {
         let target = try appendLock.withLock { () throws(EventLogError) -> Int64 in
             if stopping { throw EventLogError(.closed, "\(state.directory): the log is closed") }
             return assignedOffset

@@ -10,8 +10,8 @@
 // locked in vain, so after locking, the path must still name the locked file.
 import Glibc
 
-public final class MaintenanceLock {
-    public static let fileName = "eventlog.maintenance.lock"
+package final class MaintenanceLock {
+    package static let fileName = "eventlog.maintenance.lock"
     private let file: FileHandle
 
     private init(file: FileHandle) { self.file = file }
@@ -20,14 +20,14 @@ public final class MaintenanceLock {
 
     /// Takes the lock of `directory`. With `wait`, sleeps until it is free;
     /// without, returns nil when another task holds it.
-    public static func acquire(directory: String, wait: Bool, mode: mode_t = 0o644) throws(EventLogError)
+    package static func acquire(directory: String, wait: Bool, mode: mode_t = 0o644) throws(EventLogError)
         -> MaintenanceLock?
     {
         try attempt(directory: directory, wait: wait, mode: mode).lock
     }
 
     /// Takes the lock or fails with `busy`, naming the holder.
-    public static func acquireOrFail(directory: String, wait: Bool) throws(EventLogError) -> MaintenanceLock {
+    package static func acquireOrFail(directory: String, wait: Bool) throws(EventLogError) -> MaintenanceLock {
         let attempt = try attempt(directory: directory, wait: wait, mode: 0o644)
         if let lock = attempt.lock { return lock }
         throw EventLogError(

@@ -3,7 +3,7 @@
 // reader learned (BatchLayout): decompress only the block that holds the
 // record sought, and of it only about as far as that record, instead of the
 // whole batch (256 KiB by default, some 130 µs of LZ4 alone).
-import EventLogFormat
+internal import EventLogFormat
 
 enum PointRead {
     /// Decodes the records of the block of `frame` that holds the first

@@ -13,9 +13,9 @@
 import Glibc
 import Synchronization
 
-public final class PublishWaiter: @unchecked Sendable {
+package final class PublishWaiter: @unchecked Sendable {
     /// Why a wait ended.
-    public enum Outcome: Sendable {
+    package enum Outcome: Sendable {
         /// The publish sequence moved (or the log closed: reading says so).
         case published
         /// The task was cancelled.
@@ -47,7 +47,7 @@ public final class PublishWaiter: @unchecked Sendable {
     /// differs from `seen` (the sequence of the snapshot the caller read
     /// nothing new from), the log closes, the task is cancelled or the
     /// directory goes.
-    public func wait(after seen: UInt64) async -> Outcome {
+    package func wait(after seen: UInt64) async -> Outcome {
         let id = lock.withLock { () -> UInt64 in
             nextID &+= 1
             return nextID

@@ -5,7 +5,7 @@
 // free thread may do it — the flusher, a caller of flush, or an appending
 // thread that just filled a batch while the flusher is busy with an earlier
 // one — and batches sealed out of order are still written in order.
-import EventLogFormat
+internal import EventLogFormat
 
 final class QueuedBatch {
     enum Sealing {

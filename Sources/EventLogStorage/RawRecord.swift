@@ -1,18 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 // A record to append, as borrowed bytes: what both the Swift API and the C
 // API hand the writer, which copies them into the producer batch.
-import EventLogFormat
+package import EventLogFormat
 
-public struct RawRecord {
+package struct RawRecord {
     /// Milliseconds since the epoch; 0 means "now" unless
     /// `timestampIsExact`.
-    public var timestamp: Int64
-    public var timestampIsExact = false
-    public var key: UnsafeRawBufferPointer?
-    public var value: UnsafeRawBufferPointer?
-    public var headers: UnsafeBufferPointer<HeaderBytes>
+    package var timestamp: Int64
+    package var timestampIsExact = false
+    package var key: UnsafeRawBufferPointer?
+    package var value: UnsafeRawBufferPointer?
+    package var headers: UnsafeBufferPointer<HeaderBytes>
 
-    public init(
+    package init(
         timestamp: Int64, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?,
         headers: UnsafeBufferPointer<HeaderBytes>, timestampIsExact: Bool = false
     ) {

@@ -4,7 +4,7 @@
 // `records` and `headers`, which the reader borrows until its next call.
 // The views point into the batch's buffer or mapping, which the cursor
 // keeps alive. A value owned by one cursor; not thread-safe.
-import EventLogFormat
+internal import EventLogFormat
 
 struct RecordHandOut {
     /// The batch being handed out, and the index of its next record.

@@ -8,7 +8,7 @@
 // the first torn, zeroed or damaged batch, as Kafka's LogSegment.recover does.
 // Index entries after the starting point are rebuilt by replaying Kafka's
 // indexing rule over the batches found.
-import EventLogFormat
+internal import EventLogFormat
 import Glibc
 
 enum Recovery {

@@ -8,53 +8,53 @@
 // without a copy; strangers (SegmentIdentity) are moved into the quarantine
 // folder whole. `truncateAfterDamage` is Kafka's recovery instead: cut at
 // the first damage and delete every later segment. Layout: Docs/FORMAT.md §10.
-import EventLogFormat
+internal import EventLogFormat
 
-public struct RecoveryPlan: Sendable {
-    public enum Mode: Sendable {
+package struct RecoveryPlan: Sendable {
+    package enum Mode: Sendable {
         case keepIntact
         case truncateAfterDamage
     }
 
     /// Bytes taken out of a segment.
-    public struct Removal: Equatable, Sendable {
-        public var file: String
-        public var base: Int64
-        public var start: Int
-        public var end: Int
-        public var claimedOffsets: ClosedRange<Int64>?
-        public var claimedRecords: Int
-        public var reason: String
+    package struct Removal: Equatable, Sendable {
+        package var file: String
+        package var base: Int64
+        package var start: Int
+        package var end: Int
+        package var claimedOffsets: ClosedRange<Int64>?
+        package var claimedRecords: Int
+        package var reason: String
         /// Where the bytes are copied first; nil when they are only cut
         /// (a torn tail, or what `truncateAfterDamage` cuts).
-        public var quarantine: String?
+        package var quarantine: String?
     }
 
-    public struct MovedFile: Equatable, Sendable {
-        public var stranger: StrangerFile
-        public var destination: String
+    package struct MovedFile: Equatable, Sendable {
+        package var stranger: StrangerFile
+        package var destination: String
     }
 
-    public static let quarantineFolder = "quarantine"
+    package static let quarantineFolder = "quarantine"
 
-    public let mode: Mode
-    public internal(set) var strangers: [MovedFile] = []
-    public internal(set) var removals: [Removal] = []
+    package let mode: Mode
+    package internal(set) var strangers: [MovedFile] = []
+    package internal(set) var removals: [Removal] = []
     /// Segments deleted whole (only by `truncateAfterDamage`).
-    public internal(set) var deletedSegments: [Int64] = []
+    package internal(set) var deletedSegments: [Int64] = []
     /// Segments whose .index and .timeindex are rebuilt.
-    public internal(set) var indexRebuilds: [Int64] = []
+    package internal(set) var indexRebuilds: [Int64] = []
     /// Records of the valid batches that stay.
-    public internal(set) var recordsKept = 0
+    package internal(set) var recordsKept = 0
     /// Records of the batches removed: exact for valid batches, as far as
     /// their headers tell for damaged ones.
-    public internal(set) var recordsDropped = 0
+    package internal(set) var recordsDropped = 0
     /// Bytes removed from segments, deleted segments included.
-    public internal(set) var bytesRemoved = 0
+    package internal(set) var bytesRemoved = 0
     /// The offset the next record appended will get.
-    public internal(set) var nextOffset: Int64 = 0
+    package internal(set) var nextOffset: Int64 = 0
     /// What was wrong before, as verify reports it.
-    public internal(set) var problems: [VerificationProblem] = []
+    package internal(set) var problems: [VerificationProblem] = []
 
     /// The segments that stay, with their sizes before the plan is applied.
     var segments: [Verifier.InspectedSegment] = []

@@ -10,16 +10,16 @@
 // the quarantine folder and synced before their segment is replaced; the
 // indexes of every changed segment are rebuilt; the head file is then
 // republished so that readers, and the next writer, see the new end.
-import EventLogFormat
+internal import EventLogFormat
 import Glibc
 
-public enum Repair {
+package enum Repair {
     /// Plans the recovery of `directory` and, unless `dryRun`, applies it.
     /// A dry run changes no file of the log (it takes the locks all the same,
     /// so that the plan is what a run now would do).
     /// `progress` is told as the segments are checked, before the plan is
     /// carried out.
-    public static func recover(
+    package static func recover(
         directory: String, mode: RecoveryPlan.Mode = .keepIntact, dryRun: Bool = false,
         progress: Verifier.Progress? = nil
     ) throws(EventLogError) -> RecoveryPlan {

@@ -9,31 +9,31 @@
 // has not committed past is kept: no segment holding an offset at or above
 // the smallest committed position goes. Run by the writer after each roll
 // and by `eventlog retention`; it takes the maintenance lock.
-import EventLogFormat
+internal import EventLogFormat
 import Glibc
 
-public enum Retention {
-    public struct Report: Equatable, Sendable {
+package enum Retention {
+    package struct Report: Equatable, Sendable {
         /// Base offsets of the segments deleted (or, in a dry run, that would be).
-        public var deletedSegments: [Int64] = []
+        package var deletedSegments: [Int64] = []
         /// Their `.log` bytes.
-        public var deletedBytes = 0
+        package var deletedBytes = 0
         /// The first offset of the log afterwards.
-        public var startOffset: Int64 = 0
+        package var startOffset: Int64 = 0
         /// Set when deletion stopped because the named cursor `heldBy` had not
         /// committed past the next segment.
-        public var heldBy: String? = nil
+        package var heldBy: String? = nil
         /// True when nothing was done because other maintenance held the lock
         /// (only without waiting for it).
-        public var skippedBusy = false
+        package var skippedBusy = false
 
-        public init() {}
+        package init() {}
     }
 
     /// Deletes the oldest segments that the limits put out of the log; 0
     /// disables a limit. `now` is ms since the epoch. Fails with `busy` if
     /// other maintenance runs, unless `waitForLock`.
-    public static func apply(
+    package static func apply(
         directory: String, retentionBytes: UInt64, retentionMilliseconds: Int64, keepUncommittedCursors: Bool,
         now: Int64 = wallClockMilliseconds(), waitForLock: Bool = false, dryRun: Bool = false
     ) throws(EventLogError) -> Report {
@@ -53,7 +53,7 @@ public enum Retention {
     /// holds the lock. Errors are ignored: retention must never stop appends,
     /// and the next roll (or `eventlog retention`) tries again.
     @discardableResult
-    public static func applyAfterRoll(
+    package static func applyAfterRoll(
         directory: String, configuration: LogConfiguration, activeBase: Int64? = nil
     ) -> Report? {
         guard configuration.retentionBytes > 0 || configuration.retentionMilliseconds > 0 else { return nil }

@@ -6,8 +6,8 @@
 // which works the same in the writer's process and in every other one.
 import Glibc
 
-public final class SegmentCatalog: @unchecked Sendable {
-    public let folder: DirectoryHandle
+package final class SegmentCatalog: @unchecked Sendable {
+    package let folder: DirectoryHandle
     private let lock = Lock()
     private var bases: [Int64] = []
     private var loadedVersion: UInt64? = nil
@@ -17,22 +17,22 @@ public final class SegmentCatalog: @unchecked Sendable {
     /// outlives a cursor moving to another segment and back.
     private var activeReader: SegmentReader?
 
-    public init(folder: DirectoryHandle) {
+    package init(folder: DirectoryHandle) {
         self.folder = folder
     }
 
     /// Lists the segments on disk (the `.log` files).
-    public static func listBases(directory: String) throws(EventLogError) -> [Int64] {
+    package static func listBases(directory: String) throws(EventLogError) -> [Int64] {
         try listBases(in: DirectoryHandle.open(directory))
     }
 
-    public static func listBases(in folder: DirectoryHandle) throws(EventLogError) -> [Int64] {
+    package static func listBases(in folder: DirectoryHandle) throws(EventLogError) -> [Int64] {
         try folder.list().compactMap { SegmentFileName.parse($0, .log) }.sorted()
     }
 
     /// The sorted base offsets, re-read from disk if `version` differs from the
     /// version they were read at (nil: re-read unconditionally).
-    public func segmentBases(version: UInt64?) throws(EventLogError) -> [Int64] {
+    package func segmentBases(version: UInt64?) throws(EventLogError) -> [Int64] {
         try lock.withLock { () throws(EventLogError) -> [Int64] in
             if version == nil || version != loadedVersion {
                 let fresh = try Self.listBases(in: folder)
@@ -51,7 +51,7 @@ public final class SegmentCatalog: @unchecked Sendable {
     }
 
     /// The base of the segment holding `offset` (the greatest base <= offset).
-    public static func segmentIndex(containing offset: Int64, in bases: [Int64]) -> Int? {
+    package static func segmentIndex(containing offset: Int64, in bases: [Int64]) -> Int? {
         var low = 0
         var high = bases.count
         while low < high {
@@ -65,7 +65,7 @@ public final class SegmentCatalog: @unchecked Sendable {
     /// segments changes. The active segment's is mapped for growth and kept
     /// apart: once the segment is closed, a mapping of its final size
     /// replaces it.
-    public func reader(base: Int64, active: Bool) throws(EventLogError) -> SegmentReader {
+    package func reader(base: Int64, active: Bool) throws(EventLogError) -> SegmentReader {
         if active {
             if let cached = lock.withLock({ activeReader }), cached.base == base { return cached }
             let reader = try SegmentReader(folder: folder, base: base, active: true)

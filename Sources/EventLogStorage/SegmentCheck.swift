@@ -7,48 +7,48 @@
 // where to cut, and the fuzz target runs it over arbitrary bytes, so nothing
 // here may trap on hostile input. Damage does not end the check: the next
 // intact batch is found (BatchResync) and checking goes on from there.
-import EventLogFormat
+internal import EventLogFormat
 
 /// One thing wrong in a log directory: the file, the byte position in it, and what.
-public struct VerificationProblem: Equatable, Sendable, CustomStringConvertible {
-    public var file: String
-    public var position: Int
-    public var detail: String
+package struct VerificationProblem: Equatable, Sendable, CustomStringConvertible {
+    package var file: String
+    package var position: Int
+    package var detail: String
 
-    public init(file: String, position: Int, detail: String) {
+    package init(file: String, position: Int, detail: String) {
         self.file = file
         self.position = position
         self.detail = detail
     }
 
-    public var description: String { "\(file): \(detail) at byte \(position)" }
+    package var description: String { "\(file): \(detail) at byte \(position)" }
 }
 
-public enum SegmentCheck {
-    public struct Input {
-        public var bytes: UnsafeRawBufferPointer
-        public var base: Int64
-        public var logPath: String
+package enum SegmentCheck {
+    package struct Input {
+        package var bytes: UnsafeRawBufferPointer
+        package var base: Int64
+        package var logPath: String
         /// The index files' bytes; nil when a file is missing.
-        public var offsetIndex: UnsafeRawBufferPointer?
-        public var timeIndex: UnsafeRawBufferPointer?
+        package var offsetIndex: UnsafeRawBufferPointer?
+        package var timeIndex: UnsafeRawBufferPointer?
         /// Entries to consider: what the head published for the active segment.
-        public var offsetIndexEntries: Int?
-        public var timeIndexEntries: Int?
+        package var offsetIndexEntries: Int?
+        package var timeIndexEntries: Int?
         /// The last segment, where a torn or zeroed tail is where a writer
         /// stopped (a crash, or a writer still running), not damage.
-        public var isLast = false
+        package var isLast = false
         /// For the last segment: the end of what its writer published. Bytes
         /// before it must be whole; bytes after it may be an unfinished write.
-        public var publishedEnd: Int?
+        package var publishedEnd: Int?
         /// The offset after the previous segment's last batch.
-        public var previousNextOffset: Int64?
+        package var previousNextOffset: Int64?
         /// The next segment's base: the last batch must end below it.
-        public var nextSegmentBase: Int64?
+        package var nextSegmentBase: Int64?
         /// With `publishedEnd`: the offset after the batch that ends there.
-        public var publishedNextOffset: Int64?
+        package var publishedNextOffset: Int64?
 
-        public init(bytes: UnsafeRawBufferPointer, base: Int64, logPath: String) {
+        package init(bytes: UnsafeRawBufferPointer, base: Int64, logPath: String) {
             self.bytes = bytes
             self.base = base
             self.logPath = logPath
@@ -62,54 +62,54 @@ public enum SegmentCheck {
         }
     }
 
-    public struct Result: Sendable {
-        public var batches = 0
+    package struct Result: Sendable {
+        package var batches = 0
         /// Records of the valid batches.
-        public var records = 0
-        public var corruptBatches = 0
+        package var records = 0
+        package var corruptBatches = 0
         /// Bytes after the last valid batch: what a recovery would cut.
-        public var truncatedBytes = 0
-        public var problems: [VerificationProblem] = []
+        package var truncatedBytes = 0
+        package var problems: [VerificationProblem] = []
         /// The offset after the last valid batch (the lower bound if none).
-        public var nextOffset: Int64 = 0
-        public var maxTimestamp: Int64 = -1
+        package var nextOffset: Int64 = 0
+        package var maxTimestamp: Int64 = -1
         /// Where recover cuts: the first damaged batch or torn tail; nil when
         /// every byte belongs to a valid batch.
-        public var cutPosition: Int?
+        package var cutPosition: Int?
         /// The offset after the last valid batch before `cutPosition`.
-        public var nextOffsetAtCut: Int64 = 0
+        package var nextOffsetAtCut: Int64 = 0
         /// Records from `cutPosition` on, as far as batch headers tell.
-        public var recordsAfterCut = 0
+        package var recordsAfterCut = 0
         /// Records that damaged batches claim to hold.
-        public var recordsInDamage = 0
+        package var recordsInDamage = 0
         /// The index files are missing, inconsistent or not trimmed.
-        public var indexNeedsRebuild = false
+        package var indexNeedsRebuild = false
         /// Every byte range that is not a valid batch, in order: what
         /// recover quarantines (or, for a torn tail, cuts).
-        public var damage: [DamagedRange] = []
+        package var damage: [DamagedRange] = []
     }
 
     /// Bytes `start..<end` of a segment that hold no valid batch.
-    public struct DamagedRange: Equatable, Sendable {
-        public var start: Int
-        public var end: Int
+    package struct DamagedRange: Equatable, Sendable {
+        package var start: Int
+        package var end: Int
         /// The offsets the first damaged batch's header claims, when it could
         /// be read (baseOffset is outside the CRC: a claim, not a fact).
-        public var claimedOffsets: ClosedRange<Int64>?
+        package var claimedOffsets: ClosedRange<Int64>?
         /// Records the damaged batches' headers claim.
-        public var claimedRecords: Int
-        public var reason: String
+        package var claimedRecords: Int
+        package var reason: String
         /// The end of the last segment where a writer stopped mid-write:
         /// cut, not damage.
-        public var isTornTail: Bool
+        package var isTornTail: Bool
     }
 
     /// At most this many problems are listed per segment; one more line
     /// then says how many were left out.
     static let maxProblems = 1000
 
-    public static func check(_ input: Input) -> Result {
-        var checker = SegmentChecker(input)
+    package static func check(_ input: Input) -> Result {
+        let checker = SegmentChecker(input)
         checker.run()
         return checker.finish()
     }
@@ -117,7 +117,7 @@ public enum SegmentCheck {
 
 /// The state of one check: a walk over the batches, merged with walks over
 /// the index entries (both are sorted by position and offset).
-private struct SegmentChecker {
+private final class SegmentChecker {
     let input: SegmentCheck.Input
     let bytes: UnsafeRawBufferPointer
     let end: Int
@@ -152,7 +152,7 @@ private struct SegmentChecker {
         result.nextOffsetAtCut = lowerBound
     }
 
-    mutating func run() {
+    func run() {
         if end > Int(Int32.max) {
             problem(input.logPath, Int(Int32.max), "segment of \(end) bytes exceeds Kafka's limit of 2^31-1 bytes")
         }
@@ -171,10 +171,8 @@ private struct SegmentChecker {
         }
         offsetEntries = offsets
         timeEntries = times
-        var position = 0
-        while position < end {
-            guard let next = step(at: position) else { break }
-            position = next
+        BatchScanner.walk(bytes, from: 0, limit: end, visit: { check($0.header, at: $0.position) }) {
+            damaged(at: $0, found: $1)
         }
         checkLeftoverIndexEntries()
     }
@@ -191,36 +189,27 @@ private struct SegmentChecker {
 
     // MARK: Batches
 
-    /// Checks the batch at `position`; returns where checking goes on, or
-    /// nil when the rest of the segment is a torn or damaged tail.
-    private mutating func step(at position: Int) -> Int? {
-        let remaining = end - position
-        guard remaining >= RecordBatchHeader.logOverhead else {
+    /// Where no whole, sound batch starts: reports it and says where
+    /// checking goes on, or nil when the rest is a torn or damaged tail.
+    private func damaged(at position: Int, found: BatchProbe) -> Int? {
+        switch found {
+        case .batch, .tooShort:
+            let remaining = end - position
             tail(at: position, header: nil, detail: "\(remaining) bytes after the last batch are too few for a batch")
             return nil
-        }
-        let window = UnsafeRawBufferPointer(rebasing: bytes[position..<end])
-        let header: RecordBatchHeader
-        do throws(FormatError) {
-            header = try RecordBatchHeader(parsing: window)
-        } catch {
+        case .runsPast(let total, let remaining, let claimed):
             return damaged(
-                at: position, header: nil, detail: detail(error, batchAt: position),
-                problemAt: position + error.position)
-        }
-        guard header.totalSize <= remaining else {
+                at: position, header: claimed,
+                detail: "batch of \(total) bytes runs past the end of the segment (\(remaining) bytes left)")
+        case .damaged(let error, let claimed):
             return damaged(
-                at: position, header: header,
-                detail: "batch of \(header.totalSize) bytes runs past the end of the segment (\(remaining) bytes left)")
+                at: position, header: claimed, detail: detail(error, batchAt: position), problemAt: error.position)
         }
-        let batch = UnsafeRawBufferPointer(rebasing: window.prefix(header.totalSize))
-        do throws(FormatError) {
-            _ = try RecordBatch.validate(batch)
-        } catch {
-            return damaged(
-                at: position, header: header, detail: detail(error, batchAt: position),
-                problemAt: position + error.position)
-        }
+    }
+
+    /// Checks a batch whose structure and CRC are sound: its offsets
+    /// between its neighbours and its records.
+    private func check(_ header: RecordBatchHeader, at position: Int) {
         // From here on the batch's length is trustworthy (the CRC range ends
         // where it says), so a bad batch is skipped by its length.
         let overlapped = overlapsPrevious
@@ -229,24 +218,24 @@ private struct SegmentChecker {
             corrupt(
                 at: position, until: position + header.totalSize, header: header,
                 detail: "batch offsets \(header.baseOffset)...\(header.lastOffset) overlap the batch before")
-            return position + header.totalSize
+            return
         }
         if let detail = offsetProblem(header, at: position) {
             corrupt(at: position, until: position + header.totalSize, header: header, detail: detail)
-            return position + header.totalSize
+            return
         }
+        let batch = UnsafeRawBufferPointer(rebasing: bytes[position..<position + header.totalSize])
         if let detail = recordProblem(header, batch, at: position) {
             corrupt(at: position, until: position + header.totalSize, header: header, detail: detail)
-            return position + header.totalSize
+            return
         }
         accept(header, at: position)
-        return position + header.totalSize
     }
 
     /// baseOffset is outside the CRC, so offsets are checked against the
     /// neighbours: not below the batch before, not past the batch after (or
     /// the next segment, or what the writer published).
-    private mutating func offsetProblem(_ header: RecordBatchHeader, at position: Int) -> String? {
+    private func offsetProblem(_ header: RecordBatchHeader, at position: Int) -> String? {
         let after = position + header.totalSize
         let offsets = BatchOffsets(
             segmentBase: input.base, lower: lowerBound,
@@ -270,7 +259,7 @@ private struct SegmentChecker {
 
     /// Decompresses and decodes the records, which must lie in the batch's
     /// offset range, in increasing order.
-    private mutating func recordProblem(_ header: RecordBatchHeader, _ batch: UnsafeRawBufferPointer, at position: Int)
+    private func recordProblem(_ header: RecordBatchHeader, _ batch: UnsafeRawBufferPointer, at position: Int)
         -> String?
     {
         let payload = UnsafeRawBufferPointer(rebasing: batch[RecordBatchHeader.size...])
@@ -293,7 +282,7 @@ private struct SegmentChecker {
         return nil
     }
 
-    private mutating func accept(_ header: RecordBatchHeader, at position: Int) {
+    private func accept(_ header: RecordBatchHeader, at position: Int) {
         result.batches += 1
         result.records += Int(header.recordsCount)
         if result.cutPosition != nil {
@@ -317,7 +306,7 @@ private struct SegmentChecker {
         "\(error.detail) (in the batch starting at byte \(position))"
     }
 
-    private mutating func damaged(at position: Int, header: RecordBatchHeader?, detail: String, problemAt: Int? = nil)
+    private func damaged(at position: Int, header: RecordBatchHeader?, detail: String, problemAt: Int? = nil)
         -> Int?
     {
         let skip = header.map { position + $0.totalSize }
@@ -336,7 +325,7 @@ private struct SegmentChecker {
         return next
     }
 
-    private mutating func corrupt(
+    private func corrupt(
         at position: Int, until end: Int, header: RecordBatchHeader?, detail: String, problemAt: Int? = nil
     ) {
         result.corruptBatches += 1
@@ -349,7 +338,7 @@ private struct SegmentChecker {
 
     /// Everything from `position` on is not a batch: a torn write where the
     /// writer stopped, or damage.
-    private mutating func tail(at position: Int, header: RecordBatchHeader?, detail: String, problemAt: Int? = nil) {
+    private func tail(at position: Int, header: RecordBatchHeader?, detail: String, problemAt: Int? = nil) {
         result.truncatedBytes += end - position
         cut(at: position, header: header)
         damagedFrom = damagedFrom ?? position
@@ -362,14 +351,14 @@ private struct SegmentChecker {
             "\(detail); \(end - position) bytes from byte \(position) on are not valid batches")
     }
 
-    private mutating func cut(at position: Int, header: RecordBatchHeader?) {
+    private func cut(at position: Int, header: RecordBatchHeader?) {
         let claimed = max(0, Int(header?.recordsCount ?? 0))
         result.recordsInDamage += claimed
         if result.cutPosition == nil { result.cutPosition = position }
         result.recordsAfterCut += claimed
     }
 
-    private mutating func note(_ range: Range<Int>, header: RecordBatchHeader?, detail: String, isTornTail: Bool) {
+    private func note(_ range: Range<Int>, header: RecordBatchHeader?, detail: String, isTornTail: Bool) {
         let claimed = header.flatMap { $0.lastOffset >= $0.baseOffset ? $0.baseOffset...$0.lastOffset : nil }
         result.damage.append(
             SegmentCheck.DamagedRange(
@@ -393,7 +382,7 @@ private struct SegmentChecker {
         UnsafeRawBufferPointer(rebasing: bytes[range]).allSatisfy { $0 == 0 }
     }
 
-    private mutating func problem(_ file: String, _ position: Int, _ detail: String) {
+    private func problem(_ file: String, _ position: Int, _ detail: String) {
         guard result.problems.count < SegmentCheck.maxProblems else {
             omittedProblems += 1
             return
@@ -406,7 +395,7 @@ private struct SegmentChecker {
     /// The entries of an index file up to the first that does not follow
     /// the one before it (reported), within what the head published for
     /// the active segment; nil data is a missing file.
-    private mutating func loadIndex<Entry: IndexEntry>(
+    private func loadIndex<Entry: IndexEntry>(
         _ data: UnsafeRawBufferPointer?, published: Int?, offsets: Bool, describe: (Entry) -> String
     ) -> [Entry] {
         guard let data else {
@@ -437,13 +426,13 @@ private struct SegmentChecker {
         return entries
     }
 
-    private mutating func report(_ offsets: Bool, at position: Int, _ detail: String) {
+    private func report(_ offsets: Bool, at position: Int, _ detail: String) {
         if offsets { reportOffsetIndex(at: position, detail) } else { reportTimeIndex(at: position, detail) }
     }
 
     /// An .index entry points at each batch start it names, with the
     /// batch's last offset.
-    private mutating func matchOffsetIndex(_ header: RecordBatchHeader, at position: Int) {
+    private func matchOffsetIndex(_ header: RecordBatchHeader, at position: Int) {
         while nextOffsetEntry < offsetEntries.count && Int(offsetEntries[nextOffsetEntry].position) < position {
             let entry = offsetEntries[nextOffsetEntry]
             if damagedFrom.map({ Int(entry.position) >= $0 }) != true {
@@ -468,7 +457,7 @@ private struct SegmentChecker {
 
     /// A .timeindex entry (T, O) names the batch whose last offset is O: it
     /// holds T as its largest timestamp, and T is the largest so far.
-    private mutating func matchTimeIndex(_ header: RecordBatchHeader) {
+    private func matchTimeIndex(_ header: RecordBatchHeader) {
         let relative = header.lastOffset - input.base
         let afterDamage = damagedFrom != nil
         while nextTimeEntry < timeEntries.count && Int64(timeEntries[nextTimeEntry].relativeOffset) < relative {
@@ -498,7 +487,7 @@ private struct SegmentChecker {
 
     /// Entries beyond the last valid batch: inside a damaged or torn tail
     /// they cannot be checked (the tail is reported); elsewhere they are wrong.
-    private mutating func checkLeftoverIndexEntries() {
+    private func checkLeftoverIndexEntries() {
         let damageEnd = result.cutPosition != nil
         if nextOffsetEntry < offsetEntries.count {
             result.indexNeedsRebuild = true
@@ -533,14 +522,14 @@ private struct SegmentChecker {
 
     /// Reports the first inconsistency of the .index only: one wrong entry
     /// usually makes every later comparison wrong too.
-    private mutating func reportOffsetIndex(at position: Int, _ detail: String) {
+    private func reportOffsetIndex(at position: Int, _ detail: String) {
         result.indexNeedsRebuild = true
         guard !offsetIndexReported else { return }
         offsetIndexReported = true
         problem(input.offsetIndexPath, position, "index " + detail)
     }
 
-    private mutating func reportTimeIndex(at position: Int, _ detail: String) {
+    private func reportTimeIndex(at position: Int, _ detail: String) {
         result.indexNeedsRebuild = true
         guard !timeIndexReported else { return }
         timeIndexReported = true

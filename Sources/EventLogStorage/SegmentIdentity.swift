@@ -24,14 +24,14 @@
 // "Starts at its name" tolerates one damaged baseOffset (outside the CRC):
 // the first batch starts at the base, or the batch after it starts where
 // the first would end had it started at the base.
-import EventLogFormat
+internal import EventLogFormat
 import Glibc
 
 /// A file named like a segment that is not a segment of this log.
-public struct StrangerFile: Equatable, Sendable {
-    public var path: String
-    public var base: Int64
-    public var reason: String
+package struct StrangerFile: Equatable, Sendable {
+    package var path: String
+    package var base: Int64
+    package var reason: String
 }
 
 enum SegmentIdentity {

@@ -4,20 +4,20 @@
 // segment, or of the active one up to the limit the head publishes); the
 // mapping stays valid even after the writer rolls away from the segment or
 // retention deletes it.
-import EventLogFormat
+internal import EventLogFormat
 import Glibc
 
-public final class SegmentReader: @unchecked Sendable {
+package final class SegmentReader: @unchecked Sendable {
     /// Positions are int32 in Kafka, so no segment exceeds 2 GiB; mapping the
     /// active segment this large lets it grow under readers without remapping.
-    public static let activeMappingLength = Int(Int32.max) + 1
+    package static let activeMappingLength = Int(Int32.max) + 1
 
-    public let base: Int64
-    public let logPath: String
+    package let base: Int64
+    package let logPath: String
     private let folder: DirectoryHandle
     private let region: MappedRegion
     /// The file size when mapped (the segment's end, for a closed segment).
-    public let mappedFileSize: Int
+    package let mappedFileSize: Int
     /// The mapped file, to tell whether the name still names it.
     private let identity: FileIdentity
     private let indexLock = Lock()
@@ -46,10 +46,10 @@ public final class SegmentReader: @unchecked Sendable {
         region = try file.map(length: active ? Self.activeMappingLength : mappedFileSize, writable: false)
     }
 
-    public var fileName: String { SegmentFileName.name(base: base, .log) }
+    package var fileName: String { SegmentFileName.name(base: base, .log) }
 
     /// The mapped bytes up to `limit`.
-    public func bytes(limit: Int) -> UnsafeRawBufferPointer {
+    package func bytes(limit: Int) -> UnsafeRawBufferPointer {
         region.bytes(0..<min(limit, region.length))
     }
 
@@ -72,7 +72,7 @@ public final class SegmentReader: @unchecked Sendable {
     /// The current size of the file (a closed segment's end).
     /// `notFound` once the name names another file: compaction replaced the
     /// segment, and the new file's size says nothing about this mapping.
-    public func currentFileSize() throws(EventLogError) -> Int {
+    package func currentFileSize() throws(EventLogError) -> Int {
         let status = try folder.status(of: fileName)
         guard FileIdentity(device: UInt64(status.st_dev), inode: UInt64(status.st_ino)) == identity else {
             throw EventLogError(.notFound, "\(logPath): replaced since it was opened")
@@ -83,7 +83,7 @@ public final class SegmentReader: @unchecked Sendable {
     /// A byte position at or before the first batch that can hold `target`,
     /// from the sparse offset index (0 without one). `entries` limits the
     /// index to the entries the head published for the active segment.
-    public func position(forOffset target: Int64, entries: Int?, limit: Int) -> Int {
+    package func position(forOffset target: Int64, entries: Int?, limit: Int) -> Int {
         guard target > base, let index = index(.offsetIndex, entries: entries) else { return 0 }
         // Greatest entry whose offset (its batch's last offset) is below the
         // target: the target's batch starts at or after that entry's batch.
@@ -102,7 +102,7 @@ public final class SegmentReader: @unchecked Sendable {
 
     /// A byte position at or before the first batch holding a record with a
     /// timestamp >= `timestamp`, from the time index and the offset index.
-    public func position(forTimestamp timestamp: Int64, entries: Int?, offsetEntries: Int?, limit: Int) -> Int {
+    package func position(forTimestamp timestamp: Int64, entries: Int?, offsetEntries: Int?, limit: Int) -> Int {
         guard let index = index(.timeIndex, entries: entries) else { return 0 }
         // Entries hold the largest timestamp so far: every record up to the
         // batch of the last entry below `timestamp` is older, so the search
@@ -120,7 +120,7 @@ public final class SegmentReader: @unchecked Sendable {
     }
 
     /// The largest timestamp the time index records (closed segments), or nil.
-    public func indexedMaxTimestamp() -> Int64? {
+    package func indexedMaxTimestamp() -> Int64? {
         guard let index = index(.timeIndex, entries: nil), index.count > 0 else { return nil }
         return TimeIndexEntry(loadingFrom: index.entry(index.count - 1)).timestamp
     }

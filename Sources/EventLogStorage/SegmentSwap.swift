@@ -18,10 +18,10 @@
 // they have passed). Recovery, at every writable open and before every
 // compaction and retention: delete `*.cleaned`, `*.replacing` and index
 // swaps without a log swap; complete every `*.log.swap`.
-import EventLogFormat
+internal import EventLogFormat
 import Glibc
 
-public enum SegmentSwap {
+package enum SegmentSwap {
     static let cleanedSuffix = ".cleaned"
     static let swapSuffix = ".swap"
     static let replacingSuffix = ".replacing"
@@ -35,7 +35,7 @@ public enum SegmentSwap {
     /// waiting: if compaction or retention runs now, the files are theirs
     /// and nothing is done. Returns the number of replacements completed.
     @discardableResult
-    public static func recoverInterrupted(directory: String, mode: mode_t = 0o644) throws(EventLogError) -> Int {
+    package static func recoverInterrupted(directory: String, mode: mode_t = 0o644) throws(EventLogError) -> Int {
         guard let lock = try MaintenanceLock.acquire(directory: directory, wait: false, mode: mode) else { return 0 }
         defer { withExtendedLifetime(lock) {} }
         return try recover(directory: directory, head: HeadFile.openForReader(directory: directory)).completed
@@ -43,7 +43,7 @@ public enum SegmentSwap {
 
     /// Whether segment `base` is being replaced right now (or the replacement
     /// was interrupted): it may then overlap the segments listed after it.
-    public static func isReplacing(directory: String, base: Int64) -> Bool {
+    package static func isReplacing(directory: String, base: Int64) -> Bool {
         FileSystem.exists(path(directory, base, .log, swapSuffix))
     }
 

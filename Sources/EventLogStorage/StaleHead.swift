@@ -6,7 +6,7 @@
 // hand), the head claims records that are not there. Readers then serve
 // what the segment holds, up to its last intact batch, as the writer's
 // recovery will keep it, until a writer publishes again.
-import EventLogFormat
+internal import EventLogFormat
 import Glibc
 
 enum StaleHead {

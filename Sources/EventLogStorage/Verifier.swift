@@ -6,32 +6,32 @@
 // with whatever follows copied rather than mapped (the writer may trim it),
 // and index files are read with pread for the same reason. The inspection
 // is shared with recover, which runs it with the writer lock held.
-import EventLogFormat
+internal import EventLogFormat
 import Glibc
 
 /// What verify found in a log directory.
-public struct VerificationResult: Sendable {
-    public var segments = 0
-    public var batches = 0
-    public var records = 0
-    public var corruptBatches = 0
+package struct VerificationResult: Sendable {
+    package var segments = 0
+    package var batches = 0
+    package var records = 0
+    package var corruptBatches = 0
     /// Bytes after the last valid batch of each segment.
-    public var truncatedBytes = 0
+    package var truncatedBytes = 0
     /// Each problem with the file and byte position concerned; empty for a
     /// sound log. A torn tail of the last segment (where a writer stopped) is
     /// counted in `truncatedBytes` but is not a problem.
-    public var problems: [VerificationProblem] = []
+    package var problems: [VerificationProblem] = []
 
-    public var isSound: Bool { problems.isEmpty }
+    package var isSound: Bool { problems.isEmpty }
 }
 
-public enum Verifier {
+package enum Verifier {
     /// Bytes of segments checked so far, and of all segments to check.
-    public typealias Progress = (_ bytesDone: Int, _ bytesTotal: Int) -> Void
+    package typealias Progress = (_ bytesDone: Int, _ bytesTotal: Int) -> Void
 
     /// Checks every batch of every segment without modifying anything;
     /// `progress` is told after each segment.
-    public static func verify(directory: String, progress: Progress? = nil) throws(EventLogError)
+    package static func verify(directory: String, progress: Progress? = nil) throws(EventLogError)
         -> VerificationResult
     {
         try LogPresence.require(directory: directory)

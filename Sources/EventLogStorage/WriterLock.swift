@@ -13,17 +13,17 @@
 // stale lock behind.
 import Glibc
 
-public final class WriterLock {
-    public static let fileName = "eventlog.lock"
+package final class WriterLock {
+    package static let fileName = "eventlog.lock"
     /// The locked directory, through which the writer opens its files.
-    public let folder: DirectoryHandle
+    package let folder: DirectoryHandle
 
     private init(folder: DirectoryHandle) { self.folder = folder }
 
     // Closing the descriptor is not enough: see FileHandle.unlock.
     deinit { release() }
 
-    public static func acquire(directory: String, mode: mode_t) throws(EventLogError) -> WriterLock {
+    package static func acquire(directory: String, mode: mode_t) throws(EventLogError) -> WriterLock {
         let folder = try DirectoryHandle.open(directory)
         guard try folder.file.lockExclusively(wait: false) else {
             throw EventLogError(.busy, "\(directory): the log is open for writing by process \(holderPid(folder))")
@@ -38,7 +38,7 @@ public final class WriterLock {
     }
 
     /// Gives the lock up before the handle is freed (close of the log).
-    public func release() {
+    package func release() {
         folder.file.unlock()
     }
 

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Helpers shared by the EventLogFormat tests: hex literals, a seeded random
-// generator (failures reproduce), owned test records with a bridge to the
+// Helpers shared by the EventLogFormat tests: hex literals, owned test records with a bridge to the
 // builder's pointer API, and a batch → records decoder that copies the
 // views out so results can be compared with ==.
 import EventLogFormat
@@ -11,25 +10,6 @@ func hex(_ text: String) -> [UInt8] {
     let digits = Array(text.filter { !$0.isWhitespace })
     precondition(digits.count % 2 == 0, "odd number of hex digits")
     return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(digits[$0...$0 + 1]), radix: 16)! }
-}
-
-/// SplitMix64: small, fast and seedable.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-extension SeededGenerator {
-    mutating func bytes(_ count: Int) -> [UInt8] {
-        (0..<count).map { _ in UInt8.random(in: 0...255, using: &self) }
-    }
 }
 
 struct TestHeader: Equatable {

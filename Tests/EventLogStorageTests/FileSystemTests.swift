@@ -19,9 +19,10 @@ import Testing
     }
 
     @Test func lockingCanBeMadeToFail() throws {
-        let path = FileManager.default.temporaryDirectory.path + "/eventlog-lock-\(getpid())"
+        let scratch = TemporaryDirectory()
+        defer { withExtendedLifetime(scratch) {} }
+        let path = scratch.child("lock")
         let file = try FileHandle.open(path, flags: O_RDWR | O_CREAT, mode: 0o600)
-        defer { try? FileSystem.remove(path) }
         _ = FaultInjection.withInjector({ operation, file in operation == .lock && file == path ? EIO : nil }) {
             #expect(throws: EventLogError.self) { _ = try file.lockExclusively(wait: false) }
         }

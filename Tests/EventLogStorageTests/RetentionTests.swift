@@ -9,18 +9,6 @@ import EventLogStorage
 import Foundation
 import Testing
 
-/// A fresh directory, removed with its contents when released.
-private final class Scratch {
-    let path: String
-
-    init() {
-        path = FileManager.default.temporaryDirectory.path + "/eventlog-retention-" + UUID().uuidString.prefix(8)
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
-
 @Suite struct RetentionTests {
     static let start: Int64 = 1_700_000_000_000
     static let minute: Int64 = 60_000
@@ -61,9 +49,9 @@ private final class Scratch {
     }
 
     @Test func bySizeKeepsAtLeastTheLimitInNewerSegments() throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory()
         defer { withExtendedLifetime(scratch) {} }
-        let path = scratch.path + "/log"
+        let path = scratch.child("log")
         let directory = try makeLog(path)
         let before = try bases(path)
         #expect(before.count == 16)
@@ -89,9 +77,9 @@ private final class Scratch {
     }
 
     @Test func byAgeDeletesSegmentsWhoseRecordsAreAllOlder() throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory()
         defer { withExtendedLifetime(scratch) {} }
-        let path = scratch.path + "/log"
+        let path = scratch.child("log")
         let directory = try makeLog(path)
         let now = Self.start + 60 * Self.minute
         let report = try Retention.apply(
@@ -104,9 +92,9 @@ private final class Scratch {
     }
 
     @Test func neverTheActiveSegmentAndNeverPastAnUncommittedCursor() throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory()
         defer { withExtendedLifetime(scratch) {} }
-        let path = scratch.path + "/log"
+        let path = scratch.child("log")
         let directory = try makeLog(path)
         try CursorStore.store(directory: path, name: "slow", nextOffset: 10, mode: 0o644)
         try CursorStore.store(directory: path, name: "fast", nextOffset: 40, mode: 0o644)
@@ -132,9 +120,9 @@ private final class Scratch {
     }
 
     @Test func dryRunAndBusyChangeNothing() throws {
-        let scratch = Scratch()
+        let scratch = TemporaryDirectory()
         defer { withExtendedLifetime(scratch) {} }
-        let path = scratch.path + "/log"
+        let path = scratch.child("log")
         let directory = try makeLog(path)
         let before = try bases(path)
         let dry = try Retention.apply(

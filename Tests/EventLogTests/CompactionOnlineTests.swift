@@ -98,4 +98,33 @@ import Testing
         let report = try EventLog.verify(at: path)
         #expect(report.isSound, "\(report.problems.prefix(3))")
     }
+
+    /// A cursor that has read a closed segment to its end while compaction
+    /// merged that segment and the ones after it into a segment listed
+    /// before it goes on in the merged segment, not after the merge group.
+    @Test func cursorFinishingASegmentThatWasMergedBackwardsMissesNothing() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.child("log")
+        var options = EventLogOptions()
+        options.segmentBytes = 4096
+        options.compression = .none
+        let log = try EventLog(path: path, options: options)
+        for offset in 0..<UInt64(2000) { _ = try log.append(Self.record(offset)) }
+        try log.flush()
+        let bases = CompactionFixture.segmentBases(path)
+        #expect(bases.count > 6)
+        let cursor = try log.cursor(from: EventLog.oldest)
+        while cursor.offset < bases[3] { _ = try cursor.next(timeoutMilliseconds: 0) }
+        // The cursor now stands at the end of segment 2: its next read leaves it.
+        var compact = CompactOptions()
+        compact.maxSegmentBytes = 1 << 20
+        _ = try EventLog.compact(at: path, options: compact)
+        #expect(CompactionFixture.segmentBases(path).count == 2, "one merged segment and the active one")
+
+        let survivors = try CompactionFixture.readAll(path).map(\.offset).filter { $0 >= bases[3] }
+        var read: [UInt64] = []
+        while let record = try cursor.next(timeoutMilliseconds: 0) { read.append(record.offset) }
+        #expect(read == survivors)
+        try log.close()
+    }
 }

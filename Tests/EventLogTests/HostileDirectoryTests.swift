@@ -189,7 +189,12 @@ import Testing
 
         #expect(rename(path, dir.child("moved")) == 0)
         #expect(mkdir(path, 0o755) == 0)
-        for _ in 0..<100 { try log.append(key: nil, value: value) }
+        // One batch per flush, each larger than a segment: every flush rolls
+        // a new segment, which must be created in the directory opened.
+        for _ in 0..<100 {
+            try log.append(key: nil, value: value)
+            try log.flush()
+        }
         try log.close()
 
         #expect(dir.files(withSuffix: ".log", in: path).isEmpty)
