@@ -8,9 +8,9 @@
 // (the C ABI, shipped as libeventlog.so) and EventLogCLI (the `eventlog` tool).
 // EventLogKafka (ship to and import from Kafka through librdkafka) sits beside
 // EventLogCABI: only the CLI uses it, so neither libeventlog.so nor the
-// EventLog product needs librdkafka. EventLogServe (the WebSocket/HTTP
-// server on Hummingbird and SwiftNIO) has its own executable, eventlog-serve,
-// which `eventlog serve` runs: nothing else, tests included, builds NIO.
+// EventLog product needs librdkafka. The WebSocket/HTTP server
+// (`eventlog serve`) is a package of its own in Serve/, on Hummingbird and
+// SwiftNIO, so that nothing built here, `swift test` included, needs them.
 //
 // No unsafe build flags here, so other packages can depend on this one: CMake passes
 // the shared library's SONAME and export list on the `swift build` command line.
@@ -23,13 +23,9 @@ let package = Package(
         .library(name: "EventLogKafka", targets: ["EventLogKafka"]),
         .library(name: "eventlog", type: .dynamic, targets: ["EventLogCABI"]),
         .executable(name: "eventlog-cli", targets: ["EventLogCLI"]),
-        .executable(name: "eventlog-serve", targets: ["EventLogServeTool"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.0.0"),
-        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
     ],
     targets: [
         .systemLibrary(
@@ -53,24 +49,6 @@ let package = Package(
                 "EventLog", "EventLogFormat", "EventLogKafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .target(name: "CServeShims"),
-        .target(
-            name: "EventLogServe",
-            dependencies: [
-                "EventLog", "EventLogFormat", "CServeShims",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]),
-        .executableTarget(
-            name: "EventLogServeTool",
-            dependencies: [
-                "EventLogServe", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]),
-        .executableTarget(
-            name: "ServeEchoBench",
-            dependencies: [.product(name: "HummingbirdWebSocket", package: "hummingbird-websocket")],
-            path: "bench/serve-echo"),
         // What every test target shares: a scratch directory, a seeded generator, a lock.
         .target(name: "EventLogTestSupport", path: "Tests/Support"),
         .testTarget(name: "EventLogFormatTests", dependencies: ["EventLogFormat", "CLZ4", "EventLogTestSupport"]),

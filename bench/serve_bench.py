@@ -11,8 +11,9 @@
 The followers are Python (websockets) in one process: on 2 cores they, not
 the server, set the latency figure at 100 clients; SERVE_BENCH_CLIENTS=10
 shows the server with a lighter client load.
-Usage: bench/serve_bench.py EVENTLOG SERVE SERVE_ECHO   (release builds;
-swift build -c release --product eventlog-serve --product ServeEchoBench)"""
+Usage: bench/serve_bench.py EVENTLOG EVENTLOG_SERVE SERVE_ECHO   (release builds;
+swift build -c release --package-path Serve --product eventlog-serve, and
+--product serve-echo)"""
 import asyncio
 import json
 import os

@@ -10,9 +10,22 @@ struct ServeCommand: ParsableCommand {
         commandName: "serve",
         abstract: "Serve the logs under a directory over WebSocket and HTTP (runs eventlog-serve).",
         discussion: """
-            eventlog serve ROOT [--listen 127.0.0.1:8080] [--token-file F] [--allow-append]
-            All arguments go to the eventlog-serve program, installed beside eventlog; \
-            `eventlog serve --help` prints its full help.
+            Every log directory under ROOT is served by its path relative to ROOT: \
+            WebSocket streams at /v1/logs/NAME/stream?from=OFFSET|oldest|latest (resume \
+            with from=<last offset + 1>, or cursor=NAME and {"ack": OFFSET} messages), \
+            Server-Sent Events at /v1/logs/NAME/events, batch reads and appends at \
+            /v1/logs/NAME/records, the list at /v1/logs, and a live page at /.
+
+            Options (all passed to the eventlog-serve program, installed beside eventlog): \
+            --listen HOST:PORT (127.0.0.1:8080; other than loopback needs --token-file), \
+            --token-file FILE, --allow-append, --max-frame-bytes (1 MiB), --max-message-rate \
+            (1000/s), --max-connections-per-client (64), --stall-seconds (10), --ping-seconds (15). \
+            `eventlog serve --help` prints eventlog-serve's own help; Docs/SERVE.md has the \
+            protocol, close codes and limits.
+
+            Examples:
+              eventlog serve /var/lib/events
+              eventlog serve /var/lib/events --listen 0.0.0.0:8080 --token-file /etc/eventlog/token
             """)
 
     @Argument(parsing: .captureForPassthrough, help: "ROOT and the options of eventlog-serve.")
@@ -24,7 +37,7 @@ struct ServeCommand: ParsableCommand {
         guard let program = Self.findProgram() else {
             throw Failure(
                 "\(Self.programName) was not found next to \(Self.ownDirectory() ?? "this program") or on PATH; "
-                    + "install it (CMake option EVENTLOG_BUILD_SERVE) or build it with `swift build --product eventlog-serve`"
+                    + "install it (CMake option EVENTLOG_BUILD_SERVE) or build it with `swift build --package-path Serve --product eventlog-serve`"
             )
         }
         let argv = [program] + arguments

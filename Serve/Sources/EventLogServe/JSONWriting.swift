@@ -38,6 +38,16 @@ extension ByteBuffer {
     }
 
     /// `"name":"text"` or `"name_b64":"base64"`, or `"name":null`.
+    mutating func writeJSONBytesMember(_ name: StaticString, _ bytes: [UInt8]?) {
+        guard let bytes else { return writeJSONBytesMember(name, nil as UnsafeRawBufferPointer?) }
+        bytes.withUnsafeBytes { writeJSONBytesMember(name, $0) }
+    }
+
+    mutating func writeJSONHeaderValue(_ bytes: [UInt8]?) {
+        guard let bytes else { return writeJSONHeaderValue(nil as UnsafeRawBufferPointer?) }
+        bytes.withUnsafeBytes { writeJSONHeaderValue($0) }
+    }
+
     mutating func writeJSONBytesMember(_ name: StaticString, _ bytes: UnsafeRawBufferPointer?) {
         writeInteger(UInt8(ascii: "\""))
         writeStaticString(name)

@@ -10,7 +10,6 @@
 //   key, i32 value length (-1: null), value, u16 header count, then per
 //   header: u16 key length, key, i32 value length (-1: null), value.
 import EventLog
-import EventLogFormat
 import NIOCore
 
 public enum RecordFormatKind: String, Sendable {
@@ -19,7 +18,7 @@ public enum RecordFormatKind: String, Sendable {
 
 struct RecordFrame {
     let format: RecordFormatKind
-    private(set) var buffer: NIOCore.ByteBuffer
+    private(set) var buffer: ByteBuffer
     private(set) var count = 0
     private(set) var lastOffset: Int64 = -1
     private var countIndex = 0
@@ -44,42 +43,19 @@ struct RecordFrame {
         }
     }
 
-    mutating func add(_ record: RecordView, _ headers: UnsafeBufferPointer<HeaderView>) {
-        let own = UnsafeBufferPointer(rebasing: headers[record.headerStart..<record.headerStart + record.headerCount])
+    mutating func add(_ record: Record) {
         switch format {
         case .json:
             if count > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
-            RecordJSON.write(record, own, to: &buffer)
-        case .binary: writeBinary(record, own)
+            RecordJSON.write(record, to: &buffer)
+        case .binary: writeBinary(record)
         }
         count += 1
-        lastOffset = record.offset
-    }
-
-    /// An owned record (as the async following sequence returns it).
-    mutating func add(owned record: Record) {
-        var bytes: [UInt8] = []
-        func stash(_ field: [UInt8]?) -> Range<Int>? {
-            guard let field else { return nil }
-            let start = bytes.count
-            bytes += field
-            return start..<bytes.count
-        }
-        let headerRanges = record.headers.map { (stash(Array($0.key.utf8))!, stash($0.value)) }
-        let keyRange = stash(record.key)
-        let valueRange = stash(record.value)
-        bytes.withUnsafeBytes { raw in
-            func slice(_ range: Range<Int>) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: raw[range]) }
-            let headers = headerRanges.map { HeaderView(key: slice($0.0), value: $0.1.map(slice)) }
-            let view = RecordView(
-                offset: Int64(record.offset), timestamp: record.timestamp, key: keyRange.map(slice),
-                value: valueRange.map(slice), headerStart: 0, headerCount: headers.count)
-            headers.withUnsafeBufferPointer { add(view, $0) }
-        }
+        lastOffset = Int64(record.offset)
     }
 
     /// The finished frame; the builder starts a new one.
-    mutating func take() -> NIOCore.ByteBuffer {
+    mutating func take() -> ByteBuffer {
         switch format {
         case .json: buffer.writeStaticString("]}")
         case .binary: buffer.setInteger(UInt32(count), at: countIndex)
@@ -91,20 +67,20 @@ struct RecordFrame {
         return frame
     }
 
-    private mutating func writeBinary(_ record: RecordView, _ headers: UnsafeBufferPointer<HeaderView>) {
-        buffer.writeInteger(record.offset)
+    private mutating func writeBinary(_ record: Record) {
+        buffer.writeInteger(Int64(record.offset))
         buffer.writeInteger(record.timestamp)
         writeLengthPrefixed(record.key)
         writeLengthPrefixed(record.value)
-        buffer.writeInteger(UInt16(headers.count))
-        for header in headers {
-            buffer.writeInteger(UInt16(header.key.count))
-            buffer.writeBytes(header.key)
+        buffer.writeInteger(UInt16(record.headers.count))
+        for header in record.headers {
+            buffer.writeInteger(UInt16(header.key.utf8.count))
+            buffer.writeString(header.key)
             writeLengthPrefixed(header.value)
         }
     }
 
-    private mutating func writeLengthPrefixed(_ bytes: UnsafeRawBufferPointer?) {
+    private mutating func writeLengthPrefixed(_ bytes: [UInt8]?) {
         guard let bytes else {
             buffer.writeInteger(Int32(-1))
             return
@@ -120,33 +96,22 @@ enum RecordJSON {
     /// what `before` and `after` write, up to `limit` records or until the
     /// buffer holds `maxBytes`; returns how many.
     static func writeAvailable(
-        from cursor: Cursor, limit: Int, maxBytes: Int, to buffer: inout NIOCore.ByteBuffer,
-        before: (Int64, inout NIOCore.ByteBuffer) -> Void, after: (inout NIOCore.ByteBuffer) -> Void
+        from cursor: Cursor, limit: Int, maxBytes: Int, to buffer: inout ByteBuffer,
+        before: (UInt64, inout ByteBuffer) -> Void, after: (inout ByteBuffer) -> Void
     ) throws(EventLogError) -> Int {
         var count = 0
-        while count < limit && buffer.readableBytes < maxBytes {
-            let taken = try cursor.withNextRecords(maxCount: min(1024, limit - count), timeoutMilliseconds: 0) {
-                records, headers in
-                for record in records {
-                    before(record.offset, &buffer)
-                    write(
-                        record,
-                        UnsafeBufferPointer(
-                            rebasing: headers[record.headerStart..<record.headerStart + record.headerCount]),
-                        to: &buffer)
-                    after(&buffer)
-                }
-                return records.count
-            }
-            if taken == 0 { break }
-            count += taken
+        while count < limit && buffer.readableBytes < maxBytes,
+            let record = try cursor.next(timeoutMilliseconds: 0)
+        {
+            before(record.offset, &buffer)
+            write(record, to: &buffer)
+            after(&buffer)
+            count += 1
         }
         return count
     }
 
-    static func write(
-        _ record: RecordView, _ headers: UnsafeBufferPointer<HeaderView>, to buffer: inout NIOCore.ByteBuffer
-    ) {
+    static func write(_ record: Record, to buffer: inout ByteBuffer) {
         buffer.writeStaticString("{\"offset\":")
         buffer.writeDecimal(record.offset)
         buffer.writeStaticString(",\"timestamp\":")
@@ -156,9 +121,9 @@ enum RecordJSON {
         buffer.writeInteger(UInt8(ascii: ","))
         buffer.writeJSONBytesMember("value", record.value)
         buffer.writeStaticString(",\"headers\":{")
-        for (i, header) in headers.enumerated() {
+        for (i, header) in record.headers.enumerated() {
             if i > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
-            buffer.writeJSONString(bytes: header.key)
+            buffer.writeJSONString(header.key)
             buffer.writeInteger(UInt8(ascii: ":"))
             buffer.writeJSONHeaderValue(header.value)
         }

@@ -5,7 +5,6 @@
 // tasks: the sender, the reader, and a watchdog that disconnects a client
 // whose socket stays full. The first to end ends the stream.
 import EventLog
-import EventLogFormat
 import HummingbirdWebSocket
 import NIOCore
 import NIOPosix
@@ -107,7 +106,7 @@ final class StreamSession: Sendable {
             if frame.count == 0 {
                 // Nothing written yet: suspend (no thread held) until a record is.
                 guard let record = try await waiting.next() else { return }
-                frame.add(owned: record)
+                frame.add(record)
                 try drain(cursor, into: &frame)
             }
             // Before the write: the client may ack the frame before the write returns.
@@ -124,13 +123,10 @@ final class StreamSession: Sendable {
 
     /// Adds the records already written, up to the frame's limits, without waiting.
     private func drain(_ cursor: Cursor, into frame: inout RecordFrame) throws(EventLogError) {
-        while frame.count < options.maxBatchRecords && frame.byteCount < options.maxBatchBytes {
-            let room = min(1024, options.maxBatchRecords - frame.count)
-            let taken = try cursor.withNextRecords(maxCount: room, timeoutMilliseconds: 0) { records, headers in
-                for record in records { frame.add(record, headers) }
-                return records.count
-            }
-            if taken == 0 { return }
+        while frame.count < options.maxBatchRecords && frame.byteCount < options.maxBatchBytes,
+            let record = try cursor.next(timeoutMilliseconds: 0)
+        {
+            frame.add(record)
         }
     }
 

@@ -84,7 +84,7 @@ struct EventStream: Sendable {
 
     private static func write(_ record: Record, to out: inout ByteBuffer) {
         var frame = RecordFrame(format: .json, capacity: 256)
-        frame.add(owned: record)
+        frame.add(record)
         // The frame's JSON without its envelope is the record's object.
         var json = frame.take()
         json.moveReaderIndex(forwardBy: "{\"type\":\"records\",\"records\":[".utf8.count)
