@@ -8,9 +8,10 @@
 // (the C ABI, shipped as libeventlog.so) and EventLogCLI (the `eventlog` tool).
 // EventLogKafka (ship to and import from Kafka through librdkafka) sits beside
 // EventLogCABI: only the CLI uses it, so neither libeventlog.so nor the
-// EventLog product needs librdkafka. The WebSocket/HTTP server
-// (`eventlog serve`) is a package of its own in Serve/, on Hummingbird and
-// SwiftNIO, so that nothing built here, `swift test` included, needs them.
+// EventLog product needs librdkafka. EventLogFoundation (Data and Date in the
+// Swift API) is the only module that imports Foundation. The WebSocket/HTTP
+// server (`eventlog serve`) is a package of its own in Serve/, on Hummingbird
+// and SwiftNIO, so that nothing built here, `swift test` included, needs them.
 //
 // No unsafe build flags here, so other packages can depend on this one: CMake passes
 // the shared library's SONAME and export list on the `swift build` command line.
@@ -20,12 +21,16 @@ let package = Package(
     name: "eventlog",
     products: [
         .library(name: "EventLog", targets: ["EventLog"]),
+        .library(name: "EventLogFoundation", targets: ["EventLogFoundation"]),
         .library(name: "EventLogKafka", targets: ["EventLogKafka"]),
         .library(name: "eventlog", type: .dynamic, targets: ["EventLogCABI"]),
         .executable(name: "eventlog-cli", targets: ["EventLogCLI"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Only a command plugin (`swift package generate-documentation`): a
+        // package depending on this one compiles nothing of it into its build.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(
@@ -39,6 +44,7 @@ let package = Package(
         .target(name: "EventLogFormat", dependencies: ["CLZ4", "CEventLogShims"]),
         .target(name: "EventLogStorage", dependencies: ["EventLogFormat", "CEventLogShims"]),
         .target(name: "EventLog", dependencies: ["EventLogStorage", "EventLogFormat"]),
+        .target(name: "EventLogFoundation", dependencies: ["EventLog"]),
         .target(
             name: "EventLogCABI", dependencies: ["EventLog", "EventLogStorage", "EventLogFormat", "CEventLogHeader"]),
         .target(
@@ -58,8 +64,8 @@ let package = Package(
         .testTarget(
             name: "EventLogTests",
             dependencies: [
-                "EventLog", "EventLogStorage", "EventLogFormat", "EventLogCABI", "CEventLogHeader", "EventLogCLI",
-                "EventLogTestSupport",
+                "EventLog", "EventLogFoundation", "EventLogStorage", "EventLogFormat", "EventLogCABI",
+                "CEventLogHeader", "EventLogCLI", "EventLogTestSupport",
             ]),
         .executableTarget(
             name: "FuzzBatchDecoder", dependencies: ["EventLogFormat", "EventLogStorage"],

@@ -10,6 +10,7 @@
 #   scripts/test.sh              everything
 #   scripts/test.sh -LE swift    all but the SwiftPM test builds
 #   scripts/test.sh -L c         the C tests only
+#   scripts/test.sh -L docs      the DocC and C reference builds
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 if ! command -v swift >/dev/null && [ -x /opt/swift/usr/bin/swift ]; then

@@ -10,7 +10,7 @@ package import EventLogStorage
 /// Settings of `EventLog.compact(at:)`, mirroring eventlog_compact_options.
 public struct CompactOptions: Sendable {
     /// Kafka's delete.retention.ms default: 24 hours.
-    public static let defaultDeleteRetentionMilliseconds: Int64 = 86_400_000
+    public static let defaultDeleteRetentionMilliseconds = Compactor.Options.defaultDeleteRetentionMilliseconds
 
     /// How long a tombstone survives after the compaction that first cleaned
     /// it; 0 means the default. A consumer that lags by more than this may

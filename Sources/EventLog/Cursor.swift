@@ -1,32 +1,33 @@
 // SPDX-License-Identifier: Apache-2.0
 // A position in the log that reads forward, by offset or by time, and can
-// wait for records not yet written. As a Sequence it replays from where it
-// stands to the current end of the log. Not thread-safe: a cursor belongs to
-// one thread at a time.
+// wait for records not yet written. Not thread-safe: a cursor belongs to one
+// thread at a time.
+//
+// Not a Sequence: Swift's `for-in` over a synchronous sequence cannot throw,
+// so a damaged batch could only end the loop silently. Reading is
+// `while let record = try cursor.next()`, `try cursor.forEach { ... }` or
+// `try cursor.records()`, each of which throws the error where it happens
+// (the shape of GRDB's cursors); `for try await` over `following` is the
+// asynchronous form.
 package import EventLogFormat
 package import EventLogStorage
 
-public final class Cursor: Sequence, IteratorProtocol {
+/// Reads a log forward from a ``EventLog/Position``: replay with ``next()``,
+/// wait with ``next(timeout:)``, follow from async code with ``following``,
+/// and, for a named cursor, remember the position with ``commit()``.
+public final class Cursor {
     private let cursor: LogCursor
     private let directory: LogDirectory
     /// The name of a named cursor, nil for a plain one.
     public let name: String?
-    /// The error that ended iteration as a Sequence, if any.
-    public private(set) var error: EventLogError?
 
-    init(directory: LogDirectory, offset: UInt64, name: String? = nil) throws(EventLogError) {
+    init(directory: LogDirectory, position: EventLog.Position, name: String? = nil) throws(EventLogError) {
         self.directory = directory
         self.name = name
         cursor = try LogCursor(
-            state: directory.state, endOffset: { directory.endOffset }, offset: Self.storageOffset(offset))
-    }
-
-    static func storageOffset(_ offset: UInt64) -> Int64 {
-        switch offset {
-        case EventLog.latest: LogCursor.latest
-        case EventLog.oldest: LogCursor.oldest
-        default: Int64(clamping: Swift.min(offset, UInt64(LogCursor.oldest - 1)))
-        }
+            state: directory.state, endOffset: { directory.endOffset },
+            offset: position.storageOffset ?? LogCursor.oldest)
+        if position.storageOffset == nil { try seek(to: position) }
     }
 
     var interruption: CursorInterruption { cursor.interruption }
@@ -42,24 +43,56 @@ public final class Cursor: Sequence, IteratorProtocol {
     /// The offset of the next record it returns.
     public var offset: UInt64 { UInt64(cursor.nextOffset) }
 
-    /// Positions the cursor so that the next record is the first with an
-    /// offset >= `offset`. `EventLog.oldest` and `EventLog.latest` allowed.
-    public func seek(to offset: UInt64) throws(EventLogError) {
-        try cursor.seek(to: Self.storageOffset(offset))
+    /// Positions the cursor so that the next record is the first at
+    /// `position`: the oldest, the latest (the end), the first with an offset
+    /// at least the one given, or the first stamped at or after a time.
+    public func seek(to position: EventLog.Position) throws(EventLogError) {
+        switch position {
+        case .time(let sinceEpoch): try cursor.seek(toTimestamp: sinceEpoch.wholeMilliseconds)
+        default: try cursor.seek(to: position.storageOffset!)
+        }
     }
 
-    /// Positions the cursor at the first record whose timestamp (ms since the
-    /// epoch) is >= `timestamp`, or at the end.
-    public func seek(toTimestamp timestamp: Int64) throws(EventLogError) {
-        try cursor.seek(toTimestamp: timestamp)
+    /// The next record already written, or nil at the current end of the
+    /// log. Throws when a batch is damaged or the log was closed.
+    public func next() throws(EventLogError) -> Record? {
+        try next(timeout: .zero)
     }
 
-    /// The next record, waiting up to `timeoutMilliseconds` (0: not at all,
-    /// negative: forever) for one to be written; nil if none came.
-    public func next(timeoutMilliseconds: Int) throws(EventLogError) -> Record? {
+    /// The next record, waiting up to `timeout` for one to be written (nil:
+    /// as long as it takes); nil if none came in time. Blocks the calling
+    /// thread while it waits: from async code use ``following`` instead.
+    public func next(timeout: Duration?) throws(EventLogError) -> Record? {
         // One record at a time: the storage cursor holds the decoded batch.
-        try cursor.withNextRecord(timeoutMilliseconds: timeoutMilliseconds) { Record(view: $0, headers: $1) }
+        try cursor.withNextRecord(timeoutMilliseconds: Self.milliseconds(timeout)) { Record(view: $0, headers: $1) }
     }
+
+    /// Calls `body` with each record from here to the current end of the
+    /// log, stopping at the first error (of the log or of `body`).
+    public func forEach(_ body: (Record) throws(EventLogError) -> Void) throws(EventLogError) {
+        while let record = try next() { try body(record) }
+    }
+
+    /// Every record from here to the current end of the log, in memory.
+    public func records() throws(EventLogError) -> [Record] {
+        var records: [Record] = []
+        while let record = try next() { records.append(record) }
+        return records
+    }
+
+    /// The storage layer's wait: 0 none, negative forever, otherwise whole
+    /// milliseconds rounded up (a 0.5 ms wait still waits). A wait longer
+    /// than `longestWait` is a wait without limit: the storage layer adds the
+    /// wait to the monotonic clock in nanoseconds, which must not overflow.
+    static func milliseconds(_ timeout: Duration?) -> Int {
+        guard let timeout else { return -1 }
+        guard timeout > .zero else { return 0 }
+        guard timeout <= longestWait else { return -1 }
+        return Int((timeout + .nanoseconds(999_999)).wholeMilliseconds)
+    }
+
+    /// Ten years.
+    static let longestWait = Duration.seconds(10 * 365 * 86_400)
 
     /// Named cursors: stores the position (after the last record returned)
     /// crash-safely, so the cursor reopened under the same name resumes there.
@@ -68,15 +101,6 @@ public final class Cursor: Sequence, IteratorProtocol {
         try CursorStore.store(
             directory: directory.state.directory, name: name, nextOffset: Int64(offset),
             mode: directory.configuration.fileMode)
-    }
-
-    /// Sequence iteration: the next record already written, or nil at the end
-    /// of the log or on an error (then in `error`).
-    public func next() -> Record? {
-        do { return try next(timeoutMilliseconds: 0) } catch {
-            self.error = error
-            return nil
-        }
     }
 
     /// Reads up to `maxCount` records, waiting up to `timeoutMilliseconds` for

@@ -6,14 +6,16 @@ internal import EventLogFormat
 package import EventLogStorage
 import Synchronization
 
+/// An open log directory: append records, flush and sync them, and open
+/// cursors. One writable instance per directory across processes; any
+/// number of read-only ones. Static methods maintain a log directory
+/// without opening it (compaction, retention, verify, recover, inspection).
 public final class EventLog: @unchecked Sendable {
-    /// Special offsets for `cursor(from:)` and `Cursor.seek(to:)`, equal to
-    /// the C API's EVENTLOG_OLDEST and EVENTLOG_LATEST.
-    public static let oldest = UInt64.max - 1
-    public static let latest = UInt64.max
-
     /// The library version, as the C API's eventlog_version() reports it.
-    public static let version = "0.1.0"
+    public static let version = String(describing: versionText)
+    /// The one definition of the version; static text so that the C API can
+    /// hand out a pointer to it.
+    package static let versionText: StaticString = "0.1.0"
 
     public let path: String
     private let directory: LogDirectory
@@ -22,16 +24,12 @@ public final class EventLog: @unchecked Sendable {
     private let closed = Atomic<Bool>(false)
     private var isClosed: Bool { closed.load(ordering: .acquiring) }
 
-    /// Opens (creating unless read-only) the log in directory `path`.
+    /// Opens (creating unless read-only) the log in directory `path`. The
+    /// one way to open a log; a writable open takes the directory's writer
+    /// lock until ``close()`` (a second writer gets `.busy`).
     public init(path: String, options: EventLogOptions = EventLogOptions()) throws(EventLogError) {
         self.path = path
         self.directory = try LogDirectory.open(path: path, configuration: try options.configuration())
-    }
-
-    public static func open(at path: String, options: EventLogOptions = EventLogOptions()) throws(EventLogError)
-        -> EventLog
-    {
-        try EventLog(path: path, options: options)
     }
 
     deinit { try? close() }
@@ -46,7 +44,44 @@ public final class EventLog: @unchecked Sendable {
 
     // MARK: Appending
 
-    /// Appends one record and returns its offset.
+    /// Appends one record with a key and returns its offset. Key and value
+    /// are any ``RecordBytes`` (`String`, `[UInt8]`, `UnsafeRawBufferPointer`,
+    /// `Data` with EventLogFoundation, ...), lent to the writer without a
+    /// copy. A `timestamp` of 0 (milliseconds since the epoch) means now.
+    @discardableResult
+    public func append(
+        key: some RecordBytes, value: some RecordBytes, headers: [Header] = [], timestamp: Int64 = 0
+    ) throws(EventLogError) -> UInt64 {
+        try key.withUnsafeRecordBytes { (key) throws(EventLogError) in
+            try value.withUnsafeRecordBytes { (value) throws(EventLogError) in
+                try appendOne(key: key, value: value, headers: headers, timestamp: timestamp)
+            }
+        }
+    }
+
+    /// Appends one record without a key and returns its offset.
+    @discardableResult
+    public func append(_ value: some RecordBytes, headers: [Header] = [], timestamp: Int64 = 0)
+        throws(EventLogError) -> UInt64
+    {
+        try value.withUnsafeRecordBytes { (value) throws(EventLogError) in
+            try appendOne(key: nil, value: value, headers: headers, timestamp: timestamp)
+        }
+    }
+
+    /// Appends a tombstone for `key` (a record without a value: compaction
+    /// deletes the key) and returns its offset.
+    @discardableResult
+    public func appendTombstone(key: some RecordBytes, headers: [Header] = [], timestamp: Int64 = 0)
+        throws(EventLogError) -> UInt64
+    {
+        try key.withUnsafeRecordBytes { (key) throws(EventLogError) in
+            try appendOne(key: key, value: nil, headers: headers, timestamp: timestamp)
+        }
+    }
+
+    /// Appends one record whose key or value may be absent (nil value: a
+    /// tombstone) and returns its offset.
     @discardableResult
     public func append(key: [UInt8]?, value: [UInt8]?, headers: [Header] = [], timestamp: Int64 = 0)
         throws(EventLogError)
@@ -59,6 +94,19 @@ public final class EventLog: @unchecked Sendable {
     @discardableResult
     public func append(_ record: Record) throws(EventLogError) -> UInt64 {
         try append(contentsOf: CollectionOfOne(record))
+    }
+
+    private func appendOne(
+        key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?, headers: [Header], timestamp: Int64
+    ) throws(EventLogError) -> UInt64 {
+        if !headers.isEmpty {
+            // Headers are few and small: staged with the record's bytes.
+            let record = Record(
+                timestamp: timestamp, key: key.map { Array($0) }, value: value.map { Array($0) }, headers: headers)
+            return try append(record)
+        }
+        let none = UnsafeBufferPointer<HeaderBytes>(start: nil, count: 0)
+        return try appendRaw(count: 1) { _ in RawRecord(timestamp: timestamp, key: key, value: value, headers: none) }
     }
 
     /// Appends records with consecutive offsets; returns the first offset.
@@ -95,25 +143,25 @@ public final class EventLog: @unchecked Sendable {
 
     // MARK: Reading
 
-    /// A cursor whose next record is the first with an offset >= `offset`
-    /// (`EventLog.oldest`, `EventLog.latest` allowed).
-    public func cursor(from offset: UInt64 = EventLog.oldest) throws(EventLogError) -> Cursor {
+    /// A cursor whose next record is the first at `position`: `.oldest`
+    /// (the default), `.latest`, `.offset(n)` or `.time(sinceEpoch:)`.
+    public func cursor(from position: Position = .oldest) throws(EventLogError) -> Cursor {
         if isClosed { throw EventLogError(.closed, "\(path): the log is closed") }
-        return try Cursor(directory: directory, offset: offset)
+        return try Cursor(directory: directory, position: position)
     }
 
     /// The named cursor `name`: resumes after its last committed position,
-    /// or starts at `offsetIfNew` if it was never committed. A committed
+    /// or starts at `position` if it was never committed. A committed
     /// position that retention removed resumes at the oldest offset.
-    public func cursor(named name: String, offsetIfNew: UInt64 = EventLog.oldest) throws(EventLogError) -> Cursor {
+    public func cursor(named name: String, startingAt position: Position = .oldest) throws(EventLogError) -> Cursor {
         if isClosed { throw EventLogError(.closed, "\(path): the log is closed") }
         try CursorStore.validate(name: name)
         CursorStore.removeAbandonedTemporaries(directory: directory.state.directory)
-        var offset = offsetIfNew
+        var start = position
         if let stored = try CursorStore.load(directory: directory.state.directory, name: name) {
-            offset = max(UInt64(stored.nextOffset), startOffset)
+            start = .offset(max(UInt64(stored.nextOffset), startOffset))
         }
-        return try Cursor(directory: directory, offset: offset, name: name)
+        return try Cursor(directory: directory, position: start, name: name)
     }
 
     /// Every named cursor stored in the log directory `path`.

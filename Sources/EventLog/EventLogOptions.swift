@@ -4,6 +4,8 @@
 internal import EventLogFormat
 internal import EventLogStorage
 
+/// How ``EventLog/init(path:options:)`` opens a log: read-only or writable,
+/// segment and batch sizes, compression, durability and retention.
 public struct EventLogOptions: Sendable {
     public enum Compression: Sendable { case lz4, none }
 
@@ -14,22 +16,26 @@ public struct EventLogOptions: Sendable {
         /// Every written batch is synced before the next is written.
         case batch
         /// Synced at least every `milliseconds`.
-        case interval(milliseconds: UInt32)
+        case interval(Duration)
     }
 
-    public static let defaultSegmentBytes: UInt64 = 256 << 20
+    // The defaults are the storage layer's, defined once there.
+    public static let defaultSegmentBytes = UInt64(LogConfiguration().segmentBytes)
     public static let maxSegmentBytes: UInt64 = 2_147_483_647
     public static let minSegmentBytes: UInt64 = 4096
-    public static let defaultBatchMaxBytes: UInt32 = 256 << 10
-    public static let defaultLingerMicroseconds: UInt32 = 1000
-    public static let defaultSyncIntervalMilliseconds: UInt32 = 1000
+    public static let defaultBatchMaxBytes = UInt32(LogConfiguration().batchMaxBytes)
+    public static let defaultLinger = Duration.nanoseconds(Int64(LogConfiguration().lingerNanoseconds))
+    /// The interval of `.interval` that the C API and the tool use by default.
+    public static let defaultSyncInterval = Duration.seconds(1)
     /// The largest record accepted: key + value + header keys and values.
     public static let maxRecordBytes = LogConfiguration.maxRecordBytes
 
     public var readOnly = false
     public var segmentBytes = defaultSegmentBytes
     public var batchMaxBytes = defaultBatchMaxBytes
-    public var lingerMicroseconds = defaultLingerMicroseconds
+    /// How long a producer batch waits for more records before it is
+    /// written (a full batch or ``EventLog/flush()`` writes at once).
+    public var linger = defaultLinger
     public var compression = Compression.lz4
     public var syncMode = SyncMode.none
     /// Delete the oldest segments beyond this total; 0 keeps everything.
@@ -43,6 +49,11 @@ public struct EventLogOptions: Sendable {
     public var fileMode: UInt32 = 0o644
 
     public init() {}
+
+    /// Bounds that keep nanosecond arithmetic on the monotonic clock far
+    /// from overflow: the C API's fields (UInt32 µs and ms) stay inside.
+    static let longestLinger = Duration.seconds(4_295)
+    static let longestSyncInterval = Duration.seconds(4_294_968)
 
     func configuration() throws(EventLogError) -> LogConfiguration {
         guard segmentBytes >= Self.minSegmentBytes && segmentBytes <= Self.maxSegmentBytes else {
@@ -61,14 +72,20 @@ public struct EventLogOptions: Sendable {
         configuration.readOnly = readOnly
         configuration.segmentBytes = Int(segmentBytes)
         configuration.batchMaxBytes = Int(batchMaxBytes)
-        configuration.lingerNanoseconds = UInt64(lingerMicroseconds) * 1000
+        guard linger >= .zero, linger <= Self.longestLinger else {
+            throw EventLogError(.invalidArgument, "linger: \(linger) is outside 0...\(Self.longestLinger)")
+        }
+        configuration.lingerNanoseconds = UInt64(linger.wholeNanoseconds)
         configuration.compression = compression == .lz4 ? .lz4 : .none
         switch syncMode {
         case .none: configuration.syncMode = .none
         case .batch: configuration.syncMode = .batch
-        case .interval(let milliseconds):
-            guard milliseconds > 0 else { throw EventLogError(.invalidArgument, "sync_interval_ms: must be positive") }
-            configuration.syncMode = .interval(UInt64(milliseconds) * 1_000_000)
+        case .interval(let interval):
+            guard interval >= .milliseconds(1), interval <= Self.longestSyncInterval else {
+                throw EventLogError(
+                    .invalidArgument, "sync interval: \(interval) is outside 1 ms...\(Self.longestSyncInterval)")
+            }
+            configuration.syncMode = .interval(UInt64(interval.wholeNanoseconds))
         }
         configuration.retentionBytes = retentionBytes
         configuration.retentionMilliseconds = retentionMilliseconds

@@ -15,19 +15,32 @@ extension Cursor {
     public var following: FollowingRecords { FollowingRecords(cursor: self) }
 }
 
+/// The records of a cursor as they are written: `for try await record in
+/// cursor.following`. Its failure type is `EventLogError`, so the error
+/// caught around the loop has a `code`.
 public struct FollowingRecords: AsyncSequence {
     public typealias Element = Record
+    public typealias Failure = EventLogError
     let cursor: Cursor
 
     public func makeAsyncIterator() -> Iterator { Iterator(cursor: cursor) }
 
     public struct Iterator: AsyncIteratorProtocol {
+        public typealias Element = Record
+        public typealias Failure = EventLogError
         let cursor: Cursor
 
+        /// The typed-throws entry point that `for try await` calls (Swift 6).
         public mutating func next() async throws(EventLogError) -> Record? {
+            try await next(isolation: nil)
+        }
+
+        /// The typed-throws entry point that `for try await` calls (Swift 6):
+        /// it runs on the caller's actor, so the cursor never crosses one.
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws(EventLogError) -> Record? {
             while !Task.isCancelled {
                 let seen = cursor.publishSequence
-                if let record = try cursor.next(timeoutMilliseconds: 0) { return record }
+                if let record = try cursor.next() { return record }
                 switch await cursor.publishWaiter.wait(after: seen) {
                 case .published: continue
                 case .cancelled: return nil

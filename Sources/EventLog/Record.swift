@@ -14,6 +14,8 @@ public struct Header: Equatable, Sendable {
     }
 }
 
+/// A record read from the log, or one to append: an offset, a timestamp,
+/// an optional key, an optional value (nil: a tombstone) and headers.
 public struct Record: Equatable, Sendable {
     /// Assigned by the log; ignored on append.
     public var offset: UInt64

@@ -15,7 +15,7 @@ public func eventlogCursorOpen(_ log: OpaquePointer?, _ offset: UInt64, _ out: U
     guard let log else { return invalid("log: NULL") }
     let handle = Handle.log(log)
     return guarded { () throws(EventLogError) in
-        let cursor = try handle.cursor(from: offset)
+        let cursor = try handle.cursor(from: EventLog.Position(cOffset: offset))
         out.pointee = OpaquePointer(Unmanaged.passRetained(CursorHandle(cursor: cursor, log: handle)).toOpaque())
     }
 }
@@ -32,7 +32,7 @@ public func eventlogCursorOpenNamed(
     let handle = Handle.log(log)
     let cursorName = String(cString: name)
     return guarded { () throws(EventLogError) in
-        let cursor = try handle.cursor(named: cursorName, offsetIfNew: offsetIfNew)
+        let cursor = try handle.cursor(named: cursorName, startingAt: EventLog.Position(cOffset: offsetIfNew))
         out.pointee = OpaquePointer(Unmanaged.passRetained(CursorHandle(cursor: cursor, log: handle)).toOpaque())
     }
 }
@@ -46,13 +46,17 @@ public func eventlogCursorCommit(_ cursor: OpaquePointer?) -> CInt {
 @c(eventlog_cursor_seek)
 public func eventlogCursorSeek(_ cursor: OpaquePointer?, _ offset: UInt64) -> CInt {
     guard let cursor else { return invalid("cur: NULL") }
-    return guarded { () throws(EventLogError) in try Handle.cursor(cursor).cursor.seek(to: offset) }
+    return guarded { () throws(EventLogError) in
+        try Handle.cursor(cursor).cursor.seek(to: EventLog.Position(cOffset: offset))
+    }
 }
 
 @c(eventlog_cursor_seek_time)
 public func eventlogCursorSeekTime(_ cursor: OpaquePointer?, _ timestamp: Int64) -> CInt {
     guard let cursor else { return invalid("cur: NULL") }
-    return guarded { () throws(EventLogError) in try Handle.cursor(cursor).cursor.seek(toTimestamp: timestamp) }
+    return guarded { () throws(EventLogError) in
+        try Handle.cursor(cursor).cursor.seek(to: .time(milliseconds: timestamp))
+    }
 }
 
 @c(eventlog_cursor_next)

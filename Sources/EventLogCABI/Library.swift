@@ -7,7 +7,7 @@ internal import EventLog
 
 @c(eventlog_version)
 public func eventlogVersion() -> UnsafePointer<CChar> {
-    text("0.1.0")
+    text(EventLog.versionText)
 }
 
 @c(eventlog_strerror)
@@ -94,7 +94,7 @@ enum Options {
         result.readOnly = c.flags & UInt32(EVENTLOG_OPEN_READONLY) != 0
         if c.segment_bytes != 0 { result.segmentBytes = c.segment_bytes }
         if c.batch_max_bytes != 0 { result.batchMaxBytes = c.batch_max_bytes }
-        if c.linger_us != 0 { result.lingerMicroseconds = c.linger_us }
+        if c.linger_us != 0 { result.linger = .microseconds(c.linger_us) }
         switch c.compression {
         case EVENTLOG_COMPRESSION_DEFAULT, EVENTLOG_COMPRESSION_LZ4: result.compression = .lz4
         case EVENTLOG_COMPRESSION_NONE: result.compression = .none
@@ -105,8 +105,9 @@ enum Options {
         case EVENTLOG_SYNC_BATCH: result.syncMode = .batch
         case EVENTLOG_SYNC_INTERVAL:
             let interval =
-                c.sync_interval_ms != 0 ? c.sync_interval_ms : EventLogOptions.defaultSyncIntervalMilliseconds
-            result.syncMode = .interval(milliseconds: interval)
+                c.sync_interval_ms != 0
+                ? Duration.milliseconds(c.sync_interval_ms) : EventLogOptions.defaultSyncInterval
+            result.syncMode = .interval(interval)
         default: throw EventLogError(.invalidArgument, "opts->sync_mode: unknown value \(c.sync_mode)")
         }
         result.retentionBytes = c.retention_bytes

@@ -63,9 +63,9 @@ struct AppendCommand: ParsableCommand {
         switch sync {
         case .none: options.syncMode = .none
         case .batch: options.syncMode = .batch
-        case .interval: options.syncMode = .interval(milliseconds: EventLogOptions.defaultSyncIntervalMilliseconds)
+        case .interval: options.syncMode = .interval(EventLogOptions.defaultSyncInterval)
         }
-        let log = try EventLog.open(at: directory, options: options)
+        let log = try EventLog(path: directory, options: options)
         let input = LineReader(fd: STDIN_FILENO)
         let out = Output()
         let defaultKey = key.map { Array($0.utf8) }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // `eventlog dump`: records in a range of offsets or times, read with a
-// cursor (Cursor.seek(to:), Cursor.seek(toTimestamp:), and
+// cursor (Cursor.seek(to:) with an offset or a time, and
 // Cursor.withNextRecords for the records themselves) and printed as JSON
 // lines, values, a template or hex dumps; or the batches that hold them
 // (EventLog.forEachBatch).
@@ -95,18 +95,18 @@ struct DumpCommand: ParsableCommand {
     func run() throws {
         if batches { return try listBatches() }
         let log = try openForReading(directory)
-        let cursor = try log.cursor(from: EventLog.oldest)
+        let cursor = try log.cursor(from: .oldest)
         var start = max(from ?? 0, log.startOffset)
         var end = to ?? UInt64.max
         if let fromTime {
-            try cursor.seek(toTimestamp: fromTime)
+            try cursor.seek(to: .time(sinceEpoch: .milliseconds(fromTime)))
             start = max(start, cursor.offset)
         }
         if let toTime {
-            try cursor.seek(toTimestamp: toTime)
+            try cursor.seek(to: .time(sinceEpoch: .milliseconds(toTime)))
             end = min(end, cursor.offset)
         }
-        try cursor.seek(to: start)
+        try cursor.seek(to: .offset(start))
         let out = Output()
         let style: RecordStyle = hex ? .hex : output.style
         let limit = self.limit ?? UInt64.max

@@ -133,7 +133,7 @@ func blaming<T>(_ argument: String, _ body: () throws(EventLogError) -> T) throw
 func openForReading(_ path: String) throws(EventLogError) -> EventLog {
     var options = EventLogOptions()
     options.readOnly = true
-    return try EventLog.open(at: path, options: options)
+    return try EventLog(path: path, options: options)
 }
 
 /// An offset given on the command line. Offsets are Kafka's int64: larger

@@ -52,7 +52,7 @@ struct ImportCommand: ParsableCommand {
         options.start = from
         options.follow = follow
         options.settings = kafka.parsedSettings
-        let log = try EventLog.open(at: directory)
+        let log = try EventLog(path: directory)
         let importer = try LogImporter(log: log, options: options)
         let progress = display.reporter("import")
         func line(_ state: ImportProgress) -> String {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // `eventlog tail`: the newest records, and with --follow those still to be
-// written, read with a cursor that waits (Cursor.next(timeoutMilliseconds:))
+// written, read with a cursor that waits (Cursor.next(timeout:))
 // rather than polls. With --cursor the position is a named cursor's, stored
 // with Cursor.commit() as records are printed and on exit.
 import ArgumentParser
@@ -98,7 +98,7 @@ struct TailCommand: ParsableCommand {
         }
         do {
             while !StopSignal.requested {
-                var record = try reader.next(timeoutMilliseconds: 0)
+                var record = try reader.next()
                 if record == nil {
                     // Caught up: show what was read before waiting for more.
                     out.flush()
@@ -109,7 +109,7 @@ struct TailCommand: ParsableCommand {
                         if idle >= timeoutMilliseconds { break }
                         wait = min(wait, timeoutMilliseconds - idle)
                     }
-                    record = try reader.next(timeoutMilliseconds: Int(wait))
+                    record = try reader.next(timeout: .milliseconds(wait))
                 }
                 guard let record else { continue }
                 idleSince = monotonicMilliseconds()
@@ -130,15 +130,13 @@ struct TailCommand: ParsableCommand {
             return try blaming("--cursor") { () throws(EventLogError) in try log.cursor(named: name) }
         }
         if let from {
-            return try blaming("--from") { () throws(EventLogError) in try log.cursor(from: from) }
+            return try blaming("--from") { () throws(EventLogError) in try log.cursor(from: .offset(from)) }
         }
         if let fromTime {
-            let reader = try log.cursor(from: EventLog.oldest)
-            try reader.seek(toTimestamp: fromTime)
-            return reader
+            return try log.cursor(from: .time(sinceEpoch: .milliseconds(fromTime)))
         }
         let end = log.endOffset
-        return try log.cursor(from: max(log.startOffset, end > last ? end - last : 0))
+        return try log.cursor(from: .offset(max(log.startOffset, end > last ? end - last : 0)))
     }
 }
 

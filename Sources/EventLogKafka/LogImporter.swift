@@ -98,9 +98,9 @@ public final class LogImporter {
         guard end > log.startOffset else { return nil }
         var last: Record?
         // Compaction may have removed the last offset's record: scan then.
-        for from in [end - 1, EventLog.oldest] where last == nil {
+        for from in [EventLog.Position.offset(end - 1), .oldest] where last == nil {
             let cursor = try log.cursor(from: from)
-            while let record = try cursor.next(timeoutMilliseconds: 0) { last = record }
+            while let record = try cursor.next() { last = record }
         }
         guard let header = last?.headers.last(where: { $0.key == OffsetHeader.imported }),
             let value = header.value

@@ -60,7 +60,7 @@ public final class LogShipper {
         }
         committed = mark.offset
         tracker = DeliveryTracker(next: committed)
-        reader = try log.cursor(from: committed)
+        reader = try log.cursor(from: .offset(committed))
         producer.events.delivered = { [unowned self] offset, err, bytes in
             self.delivered(offset: offset, err: err, bytes: bytes)
         }
@@ -137,7 +137,7 @@ public final class LogShipper {
     private func commit() throws(EventLogError) {
         let next = tracker.next
         guard next != committed else { return }
-        try mark.seek(to: next)
+        try mark.seek(to: .offset(next))
         try mark.commit()
         committed = next
     }

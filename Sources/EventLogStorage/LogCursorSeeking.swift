@@ -5,7 +5,7 @@
 // sought; past damage it resynchronises at the next intact batch. The batch
 // found is loaded and checked in full by the read that follows
 // (LogCursorBatches.swift).
-package import EventLogFormat
+internal import EventLogFormat
 
 extension LogCursor {
     /// Positions the cursor at the first record with an offset >= `offset`

@@ -23,7 +23,7 @@ import Testing
         try log.append(key: nil, value: Array("a".utf8))
         try log.flush()
         let first = try log.cursor(named: "reader")
-        _ = try first.next(timeoutMilliseconds: 0)
+        _ = try first.next()
         try first.commit()
 
         let cursors = path + "/cursors"

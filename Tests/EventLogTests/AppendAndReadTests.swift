@@ -21,7 +21,7 @@ import Testing
         #expect(first == 0)
         #expect(log.endOffset == 4)
         try log.flush()
-        let read = Array(try log.cursor(from: EventLog.oldest))
+        let read = try log.cursor(from: .oldest).records()
         #expect(read.count == 4)
         for (i, record) in read.enumerated() {
             var expected = records[i]
@@ -66,7 +66,7 @@ import Testing
         try log.close()
         #expect(failures.withLock { $0 }.isEmpty)
         let reopened = try EventLog(path: dir.child("log"))
-        let read = Array(try reopened.cursor(from: EventLog.oldest))
+        let read = try reopened.cursor(from: .oldest).records()
         let map = expected.withLock { $0 }
         #expect(read.count == map.count)
         #expect(read.map(\.offset) == Array(0..<UInt64(read.count)))
@@ -96,7 +96,7 @@ import Testing
             })
         try log.flush()
         for maxCount in [1, 3, 7, 64, 1000] {
-            let cursor = try log.cursor(from: EventLog.oldest)
+            let cursor = try log.cursor(from: .oldest)
             var read: [Record] = []
             while true {
                 let taken = try cursor.withNextRecords(maxCount: maxCount, timeoutMilliseconds: 0) { views, headers in
@@ -121,25 +121,25 @@ import Testing
     @Test func recordsAreInvisibleUntilFlushed() throws {
         let dir = TemporaryDirectory()
         var options = EventLogOptions()
-        options.lingerMicroseconds = 10_000_000  // 10 s: only flush writes
+        options.linger = .microseconds(10_000_000)  // 10 s: only flush writes
         let log = try EventLog(path: dir.child("log"), options: options)
         try log.append(key: nil, value: [1])
         let cursor = try log.cursor(from: 0)
-        #expect(try cursor.next(timeoutMilliseconds: 0) == nil)
+        #expect(try cursor.next() == nil)
         try log.flush()
-        #expect(try cursor.next(timeoutMilliseconds: 0)?.value == [1])
+        #expect(try cursor.next()?.value == [1])
     }
 
     @Test func lingerWritesWithoutFlush() throws {
         let dir = TemporaryDirectory()
         var options = EventLogOptions()
-        options.lingerMicroseconds = 2000
+        options.linger = .microseconds(2000)
         let log = try EventLog(path: dir.child("log"), options: options)
-        let cursor = try log.cursor(from: EventLog.latest)
+        let cursor = try log.cursor(from: .latest)
         try log.append(key: nil, value: [7])
         // No flush: the background flusher writes the batch after 2 ms, and
         // the waiting cursor wakes up.
-        let record = try cursor.next(timeoutMilliseconds: 5000)
+        let record = try cursor.next(timeout: .milliseconds(5000))
         #expect(record?.value == [7])
     }
 
@@ -167,8 +167,7 @@ import Testing
         }
         try log.flush()
         let cursor = try log.cursor(from: 0)
-        let read = Array(cursor)
-        #expect(cursor.error == nil, "\(cursor.error.map { "\($0)" } ?? "")")
+        let read = try cursor.records()
         #expect(read.count == expected.count)
         let firstMismatch = zip(read, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset
         #expect(firstMismatch == nil)
@@ -188,7 +187,7 @@ import Testing
         #expect(log.endOffset == 500)
         #expect(try log.append(key: nil, value: Array("v500".utf8)) == 500)
         try log.flush()
-        let values = Array(try log.cursor(from: 0)).map { String(decoding: $0.value!, as: UTF8.self) }
+        let values = try log.cursor(from: 0).records().map { String(decoding: $0.value!, as: UTF8.self) }
         #expect(values == (0...500).map { "v\($0)" })
     }
 
@@ -204,15 +203,15 @@ import Testing
         try log.flush()
         let cursor = try log.cursor(from: 0)
         for target in [0, 1, 999, 1000, 2500, 4998, 4999] {
-            try cursor.seek(to: UInt64(target))
-            #expect(try cursor.next(timeoutMilliseconds: 0)?.offset == UInt64(target))
+            try cursor.seek(to: .offset(UInt64(target)))
+            #expect(try cursor.next()?.offset == UInt64(target))
         }
         try cursor.seek(to: 5000)
-        #expect(try cursor.next(timeoutMilliseconds: 0) == nil)
-        try cursor.seek(to: EventLog.latest)
+        #expect(try cursor.next() == nil)
+        try cursor.seek(to: .latest)
         #expect(cursor.offset == 5000)
         try cursor.seek(to: 123_456)
-        #expect(try cursor.next(timeoutMilliseconds: 0) == nil)
+        #expect(try cursor.next() == nil)
     }
 
     @Test func seekByTimeAcrossSegments() throws {
@@ -227,14 +226,14 @@ import Testing
         try log.flush()
         let cursor = try log.cursor(from: 0)
         for i in [0, 1, 777, 2500, 4999] {
-            try cursor.seek(toTimestamp: 1_000_000 + Int64(i) * 10)
-            #expect(try cursor.next(timeoutMilliseconds: 0)?.offset == UInt64(i))
-            try cursor.seek(toTimestamp: 1_000_000 + Int64(i) * 10 - 5)
-            #expect(try cursor.next(timeoutMilliseconds: 0)?.offset == UInt64(i))
+            try cursor.seek(to: .time(sinceEpoch: .milliseconds(1_000_000 + Int64(i) * 10)))
+            #expect(try cursor.next()?.offset == UInt64(i))
+            try cursor.seek(to: .time(sinceEpoch: .milliseconds(1_000_000 + Int64(i) * 10 - 5)))
+            #expect(try cursor.next()?.offset == UInt64(i))
         }
-        try cursor.seek(toTimestamp: 0)
-        #expect(try cursor.next(timeoutMilliseconds: 0)?.offset == 0)
-        try cursor.seek(toTimestamp: 9_000_000_000)
-        #expect(try cursor.next(timeoutMilliseconds: 0) == nil)
+        try cursor.seek(to: .time(sinceEpoch: .milliseconds(0)))
+        #expect(try cursor.next()?.offset == 0)
+        try cursor.seek(to: .time(sinceEpoch: .milliseconds(9_000_000_000)))
+        #expect(try cursor.next() == nil)
     }
 }

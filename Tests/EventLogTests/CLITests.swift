@@ -19,7 +19,7 @@ import Testing
         do {
             let log = try EventLog(path: path)
             let cursor = try log.cursor(named: "reader")
-            for _ in 0..<30 { _ = try cursor.next(timeoutMilliseconds: 0) }
+            for _ in 0..<30 { _ = try cursor.next() }
             try cursor.commit()
             try log.close()
         }
@@ -303,8 +303,7 @@ import Testing
         options.readOnly = true
         let log = try EventLog(path: path, options: options)
         let cursor = try log.cursor(from: 0)
-        let records = Array(cursor)
-        if let error = cursor.error { throw error }
+        let records = try cursor.records()
         return records
     }
 
@@ -314,7 +313,7 @@ import Testing
     static func makeLog(_ path: String, count: Int = 120) throws -> [Record] {
         var options = EventLogOptions()
         options.segmentBytes = 4096
-        options.lingerMicroseconds = 10_000_000  // batches end only at flush
+        options.linger = .microseconds(10_000_000)  // batches end only at flush
         let log = try EventLog(path: path, options: options)
         var generator = SeededGenerator(seed: 7)
         var records: [Record] = []

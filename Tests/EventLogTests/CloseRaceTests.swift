@@ -73,8 +73,8 @@ import Testing
                 var o = EventLogOptions(); o.readOnly = true; return o
             }())
         var found: [UInt64: [UInt8]] = [:]
-        let cursor = try log.cursor(from: EventLog.oldest)
-        while let record = try cursor.next(timeoutMilliseconds: 0) { found[record.offset] = record.value ?? [] }
+        let cursor = try log.cursor(from: .oldest)
+        while let record = try cursor.next() { found[record.offset] = record.value ?? [] }
         let missing = expected.filter { found[$0.key] != $0.value }
         #expect(missing.isEmpty, "\(missing.count) of \(expected.count) acknowledged appends lost or changed")
         #expect(found.count == expected.count, "records nobody was told about: \(found.count - expected.count)")

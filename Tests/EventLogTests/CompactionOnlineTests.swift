@@ -23,7 +23,7 @@ import Testing
         let path = dir.child("log")
         var options = EventLogOptions()
         options.segmentBytes = 4096
-        options.lingerMicroseconds = 200
+        options.linger = .microseconds(200)
         let log = try EventLog(path: path, options: options)
         let total: UInt64 = 20_000
         let writerDone = Atomic<Bool>(false)
@@ -51,10 +51,10 @@ import Testing
             readOnly.readOnly = true
             do {
                 let reader = try EventLog(path: path, options: readOnly)
-                let cursor = try reader.cursor(from: EventLog.oldest)
+                let cursor = try reader.cursor(from: .oldest)
                 var previous: UInt64?
                 while true {
-                    guard let record = try cursor.next(timeoutMilliseconds: 50) else {
+                    guard let record = try cursor.next(timeout: .milliseconds(50)) else {
                         if writerDone.load(ordering: .acquiring) && cursor.offset >= total { break }
                         continue
                     }
@@ -113,8 +113,8 @@ import Testing
         try log.flush()
         let bases = CompactionFixture.segmentBases(path)
         #expect(bases.count > 6)
-        let cursor = try log.cursor(from: EventLog.oldest)
-        while cursor.offset < bases[3] { _ = try cursor.next(timeoutMilliseconds: 0) }
+        let cursor = try log.cursor(from: .oldest)
+        while cursor.offset < bases[3] { _ = try cursor.next() }
         // The cursor now stands at the end of segment 2: its next read leaves it.
         var compact = CompactOptions()
         compact.maxSegmentBytes = 1 << 20
@@ -123,7 +123,7 @@ import Testing
 
         let survivors = try CompactionFixture.readAll(path).map(\.offset).filter { $0 >= bases[3] }
         var read: [UInt64] = []
-        while let record = try cursor.next(timeoutMilliseconds: 0) { read.append(record.offset) }
+        while let record = try cursor.next() { read.append(record.offset) }
         #expect(read == survivors)
         try log.close()
     }

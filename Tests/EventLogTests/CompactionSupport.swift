@@ -86,9 +86,9 @@ enum CompactionFixture {
         options.readOnly = true
         let log = try EventLog(path: path, options: options)
         defer { try? log.close() }
-        let cursor = try log.cursor(from: EventLog.oldest)
+        let cursor = try log.cursor(from: .oldest)
         var records: [Record] = []
-        while let record = try cursor.next(timeoutMilliseconds: 0) { records.append(record) }
+        while let record = try cursor.next() { records.append(record) }
         return records
     }
 

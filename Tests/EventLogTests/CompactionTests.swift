@@ -19,7 +19,7 @@ import Testing
         var options = EventLogOptions()
         options.segmentBytes = segmentBytes
         options.batchMaxBytes = 1 << 20
-        options.lingerMicroseconds = 1_000_000
+        options.linger = .microseconds(1_000_000)
         return options
     }
 
@@ -61,11 +61,11 @@ import Testing
             now += round % 2 == 0 ? Self.hour / 2 : 2 * Self.hour
         }
         // Offsets and gaps as cursors and seeks see them.
-        let cursor = try log.cursor(from: EventLog.oldest)
+        let cursor = try log.cursor(from: .oldest)
         let expected = model.records
         for target in stride(from: UInt64(0), to: log.endOffset, by: 7) {
-            try cursor.seek(to: target)
-            let next = try cursor.next(timeoutMilliseconds: 0)
+            try cursor.seek(to: .offset(target))
+            let next = try cursor.next()
             #expect(next?.offset == model.firstOffset(atOrAfter: target), "seek to \(target)")
         }
         let report = try EventLog.verify(at: path)
@@ -168,7 +168,7 @@ import Testing
         #expect(stats.tombstonesRemoved == 1)
         records = try CompactionFixture.readAll(path)
         #expect(records.first?.offset == 2 && records.first?.key == nil)
-        #expect(try log.cursor(from: 0).next(timeoutMilliseconds: 0)?.offset == 2)
+        #expect(try log.cursor(from: 0).next()?.offset == 2)
         try log.close()
     }
 

@@ -18,14 +18,14 @@ import Testing
         let path = dir.child("live")
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
         let reader = try EventLog(path: path, options: Self.readOnly)
-        let cursor = try reader.cursor(from: EventLog.oldest)
-        #expect(try cursor.next(timeoutMilliseconds: 20) == nil)
+        let cursor = try reader.cursor(from: .oldest)
+        #expect(try cursor.next(timeout: .milliseconds(20)) == nil)
 
         let writer = try EventLog(path: path)
         for i in 0..<2_000 { try writer.append(key: nil, value: Array("event-\(i)".utf8)) }
         try writer.flush()
         var values: [String] = []
-        while values.count < 2_000, let record = try cursor.next(timeoutMilliseconds: 30_000) {
+        while values.count < 2_000, let record = try cursor.next(timeout: .milliseconds(30_000)) {
             #expect(record.offset == UInt64(values.count))
             values.append(String(decoding: record.value ?? [], as: UTF8.self))
         }

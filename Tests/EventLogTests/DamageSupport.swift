@@ -30,7 +30,7 @@ enum Sample {
         var options = EventLogOptions()
         options.segmentBytes = segmentBytes
         options.batchMaxBytes = batchMaxBytes
-        options.lingerMicroseconds = 10_000_000  // only flush writes: batches are deterministic
+        options.linger = .microseconds(10_000_000)  // only flush writes: batches are deterministic
         return options
     }
 
@@ -69,12 +69,12 @@ enum Reader {
     /// else one offset further, as an application would.
     static func readAll(_ log: EventLog) throws -> ReadOutcome {
         var outcome = ReadOutcome()
-        let cursor = try log.cursor(from: EventLog.oldest)
+        let cursor = try log.cursor(from: .oldest)
         var rounds = 0
         while rounds < 1_000_000 {
             rounds += 1
             do {
-                guard let record = try cursor.next(timeoutMilliseconds: 0) else { break }
+                guard let record = try cursor.next() else { break }
                 if record != Sample.record(record.offset)
                     || (outcome.records.last.map { $0.offset >= record.offset } ?? false)
                 {
@@ -88,10 +88,10 @@ enum Reader {
                 if error.message.contains("no intact batch follows") {
                     // The rest of that segment is lost: go on at the next one.
                     guard let next = nextSegmentBase(after: error.message) else { break }
-                    try cursor.seek(to: max(next, here + 1))
+                    try cursor.seek(to: .offset(max(next, here + 1)))
                 } else {
                     let named = resumeOffset(in: error.message).map { max($0, here + 1) }
-                    try cursor.seek(to: named ?? here + 1)
+                    try cursor.seek(to: .offset(named ?? here + 1))
                 }
             }
         }

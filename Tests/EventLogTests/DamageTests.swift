@@ -28,7 +28,7 @@ import Testing
         var read: [UInt64] = []
         var thrown: EventLogError?
         do throws(EventLogError) {
-            while let record = try cursor.next(timeoutMilliseconds: 0) {
+            while let record = try cursor.next() {
                 #expect(record == Sample.record(record.offset))
                 read.append(record.offset)
             }
@@ -39,9 +39,9 @@ import Testing
         #expect(thrown?.message.hasPrefix(damagedSegment + ":") == true && thrown?.message.contains(name) == true)
         #expect(thrown?.message.contains("at byte \(damaged.position + 17)") == true, "\(thrown?.message ?? "")")
         // Reading again reports the same damage; seeking past it works.
-        #expect(throws: EventLogError.self) { try cursor.next(timeoutMilliseconds: 0) }
-        try cursor.seek(to: damaged.lastOffset + 1)
-        #expect(try cursor.next(timeoutMilliseconds: 0) == Sample.record(damaged.lastOffset + 1))
+        #expect(throws: EventLogError.self) { try cursor.next() }
+        try cursor.seek(to: .offset(damaged.lastOffset + 1))
+        #expect(try cursor.next() == Sample.record(damaged.lastOffset + 1))
 
         let outcome = try Reader.readAll(log)
         let missing = Set(0..<4000).subtracting(outcome.offsets)
@@ -190,21 +190,21 @@ import Testing
         let third = batches[6]
         Surgery.zero(segment, first.position..<third.position + 30)
         let log = try EventLog(path: path, options: Sample.options(segmentBytes: 64 << 10))
-        let cursor = try log.cursor(from: first.baseOffset)
+        let cursor = try log.cursor(from: .offset(first.baseOffset))
         var thrown: EventLogError?
-        do throws(EventLogError) { _ = try cursor.next(timeoutMilliseconds: 0) } catch { thrown = error }
+        do throws(EventLogError) { _ = try cursor.next() } catch { thrown = error }
         #expect(thrown?.code == .corrupt)
         let resume = thrown.flatMap { Reader.resumeOffset(in: $0.message) }
         #expect(resume == batches[7].baseOffset, "\(thrown?.message ?? "")")
         // Seeking to any offset inside the damage reports it again ...
-        try cursor.seek(to: first.baseOffset + 3)
-        #expect(throws: EventLogError.self) { try cursor.next(timeoutMilliseconds: 0) }
+        try cursor.seek(to: .offset(first.baseOffset + 3))
+        #expect(throws: EventLogError.self) { try cursor.next() }
         // ... and to the offset named reads on.
-        try cursor.seek(to: resume ?? 0)
-        #expect(try cursor.next(timeoutMilliseconds: 0) == Sample.record(batches[7].baseOffset))
+        try cursor.seek(to: .offset(resume ?? 0))
+        #expect(try cursor.next() == Sample.record(batches[7].baseOffset))
         // Time seeks past the damage work too.
-        try cursor.seek(toTimestamp: Sample.baseTimestamp + Int64(batches[8].baseOffset))
-        #expect(try cursor.next(timeoutMilliseconds: 0)?.offset == batches[8].baseOffset)
+        try cursor.seek(to: .time(sinceEpoch: .milliseconds(Sample.baseTimestamp + Int64(batches[8].baseOffset))))
+        #expect(try cursor.next()?.offset == batches[8].baseOffset)
         try log.close()
     }
 
@@ -279,7 +279,7 @@ import Testing
         let log = try EventLog(path: path, options: Sample.options())
         try Sample.append(0..<10, to: log)
         let cursor = try log.cursor(named: "reader")
-        _ = try cursor.next(timeoutMilliseconds: 0)
+        _ = try cursor.next()
         try cursor.commit()
         try log.close()
         Surgery.flipBit(path + "/cursors/reader", byte: 9, bit: 1)

@@ -246,17 +246,17 @@ private final class Switch: Sendable {
         let log = try EventLog(path: path, options: Sample.options())
         try Sample.append(0..<20, to: log)
         let cursor = try log.cursor(named: "app")
-        for _ in 0..<5 { _ = try cursor.next(timeoutMilliseconds: 0) }
+        for _ in 0..<5 { _ = try cursor.next() }
         try cursor.commit()
-        for _ in 0..<5 { _ = try cursor.next(timeoutMilliseconds: 0) }
+        for _ in 0..<5 { _ = try cursor.next() }
         for operation in [FaultInjection.Operation.rename, .write, .sync] {
             _ = withFaults({ op, file in op == operation && file.hasPrefix(path) ? ENOSPC : nil }) {
                 #expect(throws: EventLogError.self) { try cursor.commit() }
             }
         }
-        #expect(try log.cursor(named: "app").next(timeoutMilliseconds: 0)?.offset == 5)
+        #expect(try log.cursor(named: "app").next()?.offset == 5)
         try cursor.commit()
-        #expect(try log.cursor(named: "app").next(timeoutMilliseconds: 0)?.offset == 10)
+        #expect(try log.cursor(named: "app").next()?.offset == 10)
         try log.close()
     }
 

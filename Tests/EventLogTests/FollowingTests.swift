@@ -19,7 +19,7 @@ import Testing
             await withTaskGroup(of: Void.self) { group in
                 for _ in 0..<followers {
                     group.addTask {
-                        guard let cursor = try? log.cursor(from: EventLog.latest) else { return }
+                        guard let cursor = try? log.cursor(from: .latest) else { return }
                         report.yield(true)
                         do {
                             for try await _ in cursor.following { report.yield(false) }

@@ -112,8 +112,8 @@ import Testing
                 var options = EventLogOptions()
                 options.readOnly = true
                 let log = try EventLog(path: path, options: options)
-                let cursor = try log.cursor(from: EventLog.oldest)
-                while try cursor.next(timeoutMilliseconds: 0) != nil {}
+                let cursor = try log.cursor(from: .oldest)
+                while try cursor.next() != nil {}
             }
         }
         #expect(reading == "no error" || namesTheFIFO(reading), "\(reading ?? "hung")")
@@ -214,7 +214,7 @@ import Testing
 
         let log = try EventLog(path: path)
         let cursor = try log.cursor(named: "reader")
-        _ = try cursor.next(timeoutMilliseconds: 0)
+        _ = try cursor.next()
         #expect(throws: EventLogError.self) { try cursor.commit() }
         try log.close()
         #expect(FileManager.default.contents(atPath: elsewhere + "/notes") == victim.bytes)

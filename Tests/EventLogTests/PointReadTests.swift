@@ -15,19 +15,19 @@ import Testing
         let log = try EventLog(path: dir.child("log"))
         try log.append(contentsOf: records)
         try log.flush()
-        let cursor = try log.cursor(from: EventLog.oldest)
+        let cursor = try log.cursor(from: .oldest)
         for pass in 0..<2 {
             for target in stride(from: pass, to: records.count, by: 1 + pass) {
-                try cursor.seek(to: UInt64(target))
-                let read = try cursor.next(timeoutMilliseconds: 0)
+                try cursor.seek(to: .offset(UInt64(target)))
+                let read = try cursor.next()
                 #expect(read == records[target], "offset \(target), pass \(pass)")
             }
         }
         // Reading on from a point read crosses block and batch ends in order.
         for target in [0, 1, 333, 1234, 2500, 4996] {
-            try cursor.seek(to: UInt64(target))
+            try cursor.seek(to: .offset(UInt64(target)))
             for expected in records[target..<min(target + 600, records.count)] {
-                let read = try cursor.next(timeoutMilliseconds: 0)
+                let read = try cursor.next()
                 #expect(read == expected, "reading on from \(target)")
                 if read != expected { break }
             }
@@ -59,11 +59,11 @@ import Testing
         var options = EventLogOptions()
         options.readOnly = true
         let log = try EventLog(path: path, options: options)
-        let cursor = try log.cursor(from: EventLog.oldest)
+        let cursor = try log.cursor(from: .oldest)
         for _ in 0..<3 {
             for (target, expected) in [(1, "real-1"), (2, "real-2")] {
-                try cursor.seek(to: UInt64(target))
-                let read = try cursor.next(timeoutMilliseconds: 0)
+                try cursor.seek(to: .offset(UInt64(target)))
+                let read = try cursor.next()
                 #expect(read?.offset == UInt64(target))
                 #expect(read?.value == Array(expected.utf8))
             }
@@ -84,11 +84,11 @@ import Testing
         var options = EventLogOptions()
         options.readOnly = true
         log = try EventLog(path: path, options: options)
-        let cursor = try log.cursor(from: EventLog.oldest)
+        let cursor = try log.cursor(from: .oldest)
         for _ in 0..<3 {
             for target in [1, 700, 1500] {
-                try cursor.seek(to: UInt64(target))
-                #expect(throws: EventLogError.self) { try cursor.next(timeoutMilliseconds: 0) }
+                try cursor.seek(to: .offset(UInt64(target)))
+                #expect(throws: EventLogError.self) { try cursor.next() }
             }
         }
     }

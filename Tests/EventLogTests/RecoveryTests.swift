@@ -108,7 +108,7 @@ import Testing
         #expect(reopened.endOffset == 60_000)
         let cursor = try reopened.cursor(from: 0)
         var thrown: EventLogError?
-        do throws(EventLogError) { while try cursor.next(timeoutMilliseconds: 0) != nil {} } catch { thrown = error }
+        do throws(EventLogError) { while try cursor.next() != nil {} } catch { thrown = error }
         #expect(thrown?.code == .corrupt)
         #expect(thrown?.message.contains("\((logPath as NSString).lastPathComponent)") == true)
         #expect(thrown?.message.contains("at byte \(damaged.position + 17)") == true, "\(thrown?.message ?? "")")
@@ -155,10 +155,10 @@ import Testing
         let log = try EventLog(path: path, options: options)
         let cursor = try log.cursor()
         for target: UInt64 in [0, 1, 77, 500, 1234, 2001, 3000, 3999] {
-            try cursor.seek(to: target)
-            #expect(try cursor.next(timeoutMilliseconds: 0) == Sample.record(target))
-            try cursor.seek(toTimestamp: Sample.baseTimestamp + Int64(target))
-            let found = try cursor.next(timeoutMilliseconds: 0)
+            try cursor.seek(to: .offset(target))
+            #expect(try cursor.next() == Sample.record(target))
+            try cursor.seek(to: .time(sinceEpoch: .milliseconds(Sample.baseTimestamp + Int64(target))))
+            let found = try cursor.next()
             if readOnly {
                 // A read-only handle trusts a segment's last .timeindex
                 // entry, as Kafka does; a damaged one may place a time seek

@@ -14,7 +14,7 @@ import Testing
         // machine's flusher could write some of the ten records early, and
         // the last batch would hold fewer than ten.
         var options = EventLogOptions()
-        options.lingerMicroseconds = 60_000_000
+        options.linger = .microseconds(60_000_000)
         let log = try EventLog(path: path, options: options)
         for batch in 0..<10 {
             for i in 0..<10 { try log.append(key: nil, value: Array("event-\(batch * 10 + i)".utf8)) }
@@ -41,9 +41,9 @@ import Testing
     }
 
     private static func readAll(_ log: EventLog) throws -> [UInt64] {
-        let cursor = try log.cursor(from: EventLog.oldest)
+        let cursor = try log.cursor(from: .oldest)
         var offsets: [UInt64] = []
-        while let record = try cursor.next(timeoutMilliseconds: 0) { offsets.append(record.offset) }
+        while let record = try cursor.next() { offsets.append(record.offset) }
         return offsets
     }
 

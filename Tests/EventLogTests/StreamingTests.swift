@@ -12,7 +12,7 @@ import Testing
     @Test func waitingCursorWakesWhenABatchIsWritten() throws {
         let dir = TemporaryDirectory()
         let log = try EventLog(path: dir.child("log"))
-        let cursor = try log.cursor(from: EventLog.latest)
+        let cursor = try log.cursor(from: .latest)
         let writer = Thread {
             for i in 0..<1000 {
                 _ = try? log.append(key: nil, value: Array("event-\(i)".utf8))
@@ -21,29 +21,29 @@ import Testing
         }
         writer.start()
         var received: [UInt64] = []
-        while received.count < 1000, let record = try cursor.next(timeoutMilliseconds: 5000) {
+        while received.count < 1000, let record = try cursor.next(timeout: .milliseconds(5000)) {
             received.append(record.offset)
         }
         #expect(received == Array(0..<1000))
     }
 
     /// A wait with nothing to read ends with nil at its timeout, not
-    /// before: the contract of `next(timeoutMilliseconds:)`. How little CPU
+    /// before: the contract of `next(timeout:)`. How little CPU
     /// the wait uses is measured by the benchmark (idle reader CPU), not
     /// asserted here.
     @Test func aWaitWithNothingToReadEndsAtItsTimeout() throws {
         let dir = TemporaryDirectory()
         let log = try EventLog(path: dir.child("log"))
-        let cursor = try log.cursor(from: EventLog.latest)
+        let cursor = try log.cursor(from: .latest)
         let start = DispatchTime.now().uptimeNanoseconds
-        #expect(try cursor.next(timeoutMilliseconds: 200) == nil)
+        #expect(try cursor.next(timeout: .milliseconds(200)) == nil)
         #expect(DispatchTime.now().uptimeNanoseconds - start >= 200_000_000)
     }
 
     @Test func cancellingAFollowingTaskEndsItsWaitPromptly() async throws {
         let dir = TemporaryDirectory()
         let log = try EventLog(path: dir.child("log"))
-        let cursor = try log.cursor(from: EventLog.latest)
+        let cursor = try log.cursor(from: .latest)
         let box = UncheckedBox(cursor)
         let task = Task.detached { () -> Int in
             var count = 0
@@ -61,7 +61,7 @@ import Testing
     @Test func followingSequenceDeliversNewRecords() async throws {
         let dir = TemporaryDirectory()
         let log = try EventLog(path: dir.child("log"))
-        let box = UncheckedBox(try log.cursor(from: EventLog.latest))
+        let box = UncheckedBox(try log.cursor(from: .latest))
         let reader = Task.detached { () -> [UInt64] in
             var offsets: [UInt64] = []
             for try await record in box.value.following {
@@ -132,14 +132,14 @@ import Testing
         for i in 0..<100 { try log.append(key: nil, value: [UInt8(i)]) }
         try log.flush()
         do {
-            let cursor = try log.cursor(named: "billing", offsetIfNew: 10)
-            #expect(try cursor.next(timeoutMilliseconds: 0)?.offset == 10)
-            for _ in 0..<19 { _ = try cursor.next(timeoutMilliseconds: 0) }
+            let cursor = try log.cursor(named: "billing", startingAt: 10)
+            #expect(try cursor.next()?.offset == 10)
+            for _ in 0..<19 { _ = try cursor.next() }
             try cursor.commit()  // position 30
-            _ = try cursor.next(timeoutMilliseconds: 0)  // read, not committed
+            _ = try cursor.next()  // read, not committed
         }
-        let resumed = try log.cursor(named: "billing", offsetIfNew: 0)
-        #expect(try resumed.next(timeoutMilliseconds: 0)?.offset == 30)
+        let resumed = try log.cursor(named: "billing", startingAt: 0)
+        #expect(try resumed.next()?.offset == 30)
         #expect(try EventLog.namedCursors(at: dir.child("log")).map(\.nextOffset) == [30])
         #expect(throws: EventLogError.self) { _ = try log.cursor(named: "../escape") }
         #expect(throws: EventLogError.self) { _ = try log.cursor(named: "") }

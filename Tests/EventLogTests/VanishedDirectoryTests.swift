@@ -24,9 +24,9 @@ import Testing
         let done = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
             do throws(EventLogError) {
-                let cursor = try reader.cursor(from: EventLog.latest)
+                let cursor = try reader.cursor(from: .latest)
                 opened.signal()
-                _ = try cursor.next(timeoutMilliseconds: -1)
+                _ = try cursor.next(timeout: nil)
             } catch {
                 outcome.withLock { $0 = error }
             }

@@ -8,23 +8,23 @@ import EventLog
     import Glibc
 #endif
 
-func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 func text(_ bytes: [UInt8]?) -> String { bytes.map { String(decoding: $0, as: UTF8.self) } ?? "null" }
 
 func run(directory: String) throws -> Int {
-    let log = try EventLog.open(at: directory)
+    let log = try EventLog(path: directory)
     var first: UInt64?
     for n in 1...3 {
         let offset = try log.append(
-            key: bytes("user-\(n)"),
-            value: bytes(#"{"event":"signed_up","user":"user-\#(n)"}"#),
-            headers: [Header(key: "source", value: bytes("examples-swift"))])
+            key: "user-\(n)",
+            value: #"{"event":"signed_up","user":"user-\#(n)"}"#,
+            headers: [Header(key: "source", value: Array("examples-swift".utf8))])
         first = first ?? offset
     }
     try log.flush()
 
     var read = 0
-    for record in try log.cursor(from: first!) {
+    let cursor = try log.cursor(from: .offset(first!))
+    while let record = try cursor.next() {
         print(
             "offset \(record.offset) at \(record.timestamp) ms: \(text(record.key)) = \(text(record.value))",
             "[\(record.headers.count) header(s)]")
