@@ -87,13 +87,13 @@ public final class LogCatalog: Sendable {
         if !create { try LogPresenceCheck.require(directory) }
         if create && writable { makeParents(of: directory) }
         if writable {
-            do { return try EventLog.open(at: directory) } catch  where error.code == .busy {
+            do { return try EventLog(path: directory) } catch  where error.code == .busy {
                 // Another process writes it: serve it read-only.
             }
         }
         var options = EventLogOptions()
         options.readOnly = true
-        return try EventLog.open(at: directory, options: options)
+        return try EventLog(path: directory, options: options)
     }
 }
 

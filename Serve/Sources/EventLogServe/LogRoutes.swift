@@ -81,12 +81,12 @@ struct LogRoutes: Sendable {
     func readRecords(_ name: String, _ request: Request) throws -> Response {
         let entry = try open(name)
         let query = request.uri.queryParameters
-        var from = EventLog.oldest
+        var from = EventLog.Position.oldest
         if let text = query["from"] {
             guard let offset = UInt64(text), offset <= UInt64(Int64.max) else {
                 throw HTTPError(.badRequest, message: "from: expected an offset, got '\(text)'")
             }
-            from = offset
+            from = .offset(offset)
         }
         var limit = 1000
         if let text = query["limit"] {

@@ -101,7 +101,7 @@ enum RecordJSON {
     ) throws(EventLogError) -> Int {
         var count = 0
         while count < limit && buffer.readableBytes < maxBytes,
-            let record = try cursor.next(timeoutMilliseconds: 0)
+            let record = try cursor.next()
         {
             before(record.offset, &buffer)
             write(record, to: &buffer)

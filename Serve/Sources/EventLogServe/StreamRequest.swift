@@ -56,11 +56,11 @@ struct StreamRequest: Sendable {
         }
     }
 
-    var startOffset: UInt64 {
+    var startPosition: EventLog.Position {
         switch start {
-        case .offset(let offset): offset
-        case .oldest: EventLog.oldest
-        case .latest, nil: EventLog.latest
+        case .offset(let offset): .offset(offset)
+        case .oldest: .oldest
+        case .latest, nil: .latest
         }
     }
 
@@ -68,13 +68,13 @@ struct StreamRequest: Sendable {
     func cursor(on log: EventLog) throws(EventLogError) -> Cursor {
         let cursor: Cursor
         if let cursorName {
-            cursor = try log.cursor(named: cursorName, offsetIfNew: start == nil ? EventLog.oldest : startOffset)
+            cursor = try log.cursor(named: cursorName, startingAt: start == nil ? .oldest : startPosition)
             // An explicit from overrides the committed position.
-            if start != nil { try cursor.seek(to: startOffset) }
+            if start != nil { try cursor.seek(to: startPosition) }
         } else {
-            cursor = try log.cursor(from: startOffset)
+            cursor = try log.cursor(from: startPosition)
         }
-        if let fromTime { try cursor.seek(toTimestamp: fromTime) }
+        if let fromTime { try cursor.seek(to: .time(sinceEpoch: .milliseconds(fromTime))) }
         return cursor
     }
 }

@@ -124,7 +124,7 @@ final class StreamSession: Sendable {
     /// Adds the records already written, up to the frame's limits, without waiting.
     private func drain(_ cursor: Cursor, into frame: inout RecordFrame) throws(EventLogError) {
         while frame.count < options.maxBatchRecords && frame.byteCount < options.maxBatchBytes,
-            let record = try cursor.next(timeoutMilliseconds: 0)
+            let record = try cursor.next()
         {
             frame.add(record)
         }
@@ -197,7 +197,7 @@ final class StreamSession: Sendable {
         if committer == nil { committer = CursorBox(try entry.log.cursor(named: name)) }
         let box = committer!
         try await NIOThreadPool.singleton.runIfActive {
-            try box.cursor.seek(to: UInt64(offset) + 1)
+            try box.cursor.seek(to: .offset(UInt64(offset) + 1))
             try box.cursor.commit()
         }
         try await outbound.write(.text("{\"type\":\"acked\",\"offset\":\(offset)}"))
