@@ -8,10 +8,11 @@
 // (the C ABI, shipped as libeventlog.so) and EventLogCLI (the `eventlog` tool).
 // EventLogKafka (ship to and import from Kafka through librdkafka) sits beside
 // EventLogCABI: only the CLI uses it, so neither libeventlog.so nor the
-// EventLog product needs librdkafka. EventLogFoundation (Data and Date in the
-// Swift API) is the only module that imports Foundation. The WebSocket/HTTP
-// server (`eventlog serve`) is a package of its own in Serve/, on Hummingbird
-// and SwiftNIO, so that nothing built here, `swift test` included, needs them.
+// EventLog product needs librdkafka. EventLogJobs (MapReduce over a log) sits
+// there too, above EventLog. EventLogFoundation (Data and Date in the Swift
+// API) is the only module that imports Foundation. The WebSocket/HTTP server
+// (`eventlog serve`) is a package of its own in Serve/, on Hummingbird and
+// SwiftNIO, so that nothing built here, `swift test` included, needs them.
 //
 // No unsafe build flags here, so other packages can depend on this one: CMake passes
 // the shared library's SONAME and export list on the `swift build` command line.
@@ -23,6 +24,7 @@ let package = Package(
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "EventLogFoundation", targets: ["EventLogFoundation"]),
         .library(name: "EventLogKafka", targets: ["EventLogKafka"]),
+        .library(name: "EventLogJobs", targets: ["EventLogJobs"]),
         .library(name: "eventlog", type: .dynamic, targets: ["EventLogCABI"]),
         .executable(name: "eventlog-cli", targets: ["EventLogCLI"]),
     ],
@@ -49,10 +51,11 @@ let package = Package(
             name: "EventLogCABI", dependencies: ["EventLog", "EventLogStorage", "EventLogFormat", "CEventLogHeader"]),
         .target(
             name: "EventLogKafka", dependencies: ["EventLog", "EventLogStorage", "EventLogFormat", "CRdKafka"]),
+        .target(name: "EventLogJobs", dependencies: ["EventLog", "EventLogStorage", "EventLogFormat"]),
         .executableTarget(
             name: "EventLogCLI",
             dependencies: [
-                "EventLog", "EventLogFormat", "EventLogKafka",
+                "EventLog", "EventLogFormat", "EventLogStorage", "EventLogKafka", "EventLogJobs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // What every test target shares: a scratch directory, a seeded generator, a lock.
@@ -61,6 +64,9 @@ let package = Package(
         .testTarget(
             name: "EventLogStorageTests", dependencies: ["EventLogStorage", "EventLogFormat", "EventLogTestSupport"]),
         .testTarget(name: "EventLogKafkaTests", dependencies: ["EventLogKafka"]),
+        .testTarget(
+            name: "EventLogJobsTests",
+            dependencies: ["EventLogJobs", "EventLog", "EventLogStorage", "EventLogFormat", "EventLogTestSupport"]),
         .testTarget(
             name: "EventLogTests",
             dependencies: [

@@ -128,6 +128,9 @@ typedef struct engine_ops {
     void (*durable_end)(void *h);
     /* read every record in order */
     int (*replay)(void *h, read_sum *sum, char *err);
+    /* read every record on `threads` threads, in no particular order across
+     * threads (NULL: the store has no parallel scan) */
+    int (*scan)(void *h, unsigned threads, read_sum *sum, char *err);
     /* read the record at offset */
     int (*read_at)(void *h, uint64_t offset, read_sum *sum, char *err);
     void (*close)(void *h);

@@ -178,6 +178,33 @@ static size_t evaluate_targets(target *t) {
         snprintf(row->value, sizeof row->value, "%.2fx", r);
         row->state = r >= 0.6;
     }
+    row = ROW("parallel scan, 2 threads, 100 B: >= 1.8x one-core LZ4 decompression");
+    snprintf(row->goal, sizeof row->goal, ">= 1.80x");
+    if (get("eventlog", "scan_t2.100.x_lz4_decompress", &r) ||
+        ratio_of("eventlog", "scan_t2.100.mbps", "ceiling", "lz4_decompress.100.mbps", &r)) {
+        snprintf(row->value, sizeof row->value, "%.2fx", r);
+        row->state = r >= 1.8;
+    }
+    row = ROW("parallel scan, 2 threads, 100 B: >= LMDB's full scan");
+    snprintf(row->goal, sizeof row->goal, ">= 1x");
+    if (ratio_of("eventlog", "scan_t2.100.rps", "lmdb", "replay.100.rps", &r)) {
+        snprintf(row->value, sizeof row->value, "%.2fx", r);
+        row->state = r >= 1;
+    }
+    row = ROW("one cursor's replay, 100 B: >= 1.5x 8.67 M rec/s, >= 0.8x LMDB");
+    snprintf(row->goal, sizeof row->goal, ">= 13.0M rec/s, >= 0.80x");
+    if (get("eventlog", "replay.100.rps", &v) && ratio_of("eventlog", "replay.100.rps", "lmdb", "replay.100.rps", &r)) {
+        char num[32];
+        format(num, sizeof num, v, RATE);
+        snprintf(row->value, sizeof row->value, "%s, %.2fx LMDB", num, r);
+        row->state = v >= 13.0e6 && r >= 0.8;
+    }
+    row = ROW("eventlog_compact input: >= 5x 57 MB/s");
+    snprintf(row->goal, sizeof row->goal, ">= 285 MB/s");
+    if (get("eventlog", "compact.mbps", &v)) {
+        snprintf(row->value, sizeof row->value, "%.0f MB/s", v);
+        row->state = v >= 285;
+    }
     row = ROW("seek by offset + read one record, warm: p50 <= 10 us");
     snprintf(row->goal, sizeof row->goal, "<= 10 us");
     if (get("eventlog", "seek.p50_us", &v)) {
@@ -229,6 +256,10 @@ static const row common_rows[] = {
     {"3 replay, 1 KiB                 rec/s", "replay.1k.rps", RATE},
     {"                                 MB/s", "replay.1k.mbps", MBPS},
     {"3 `eventlog dump`, JSON, 100 B  rec/s", "dump_cli.100.rps", RATE},
+    {"3 parallel scan, 1 thread, 100 B rec/s", "scan_t1.100.rps", RATE},
+    {"3 parallel scan, 2 threads, 100 B rec/s", "scan_t2.100.rps", RATE},
+    {"3 parallel scan, 2 threads, 1 KiB MB/s", "scan_t2.1k.mbps", MBPS},
+    {"3 `eventlog stats --by key`, 100 B rec/s", "stats_cli.100.rps", RATE},
     {"4 seek + read by offset, p50       us", "seek.p50_us", MICROS},
     {"                           p99     us", "seek.p99_us", MICROS},
     {"6 bytes on disk per record, 100 B   B", "disk.100.bytes_per_record", BYTES},
@@ -317,6 +348,10 @@ void report_table(const bench_config *cfg, FILE *out) {
         {"replay 1 KiB / LZ4 decompress", "eventlog.replay.1k.x_lz4_decompress", "eventlog.replay.1k.mbps",
          "ceiling.lz4_decompress.1k.mbps"},
         {"replay 100 B / memcpy", NULL, "eventlog.replay.100.mbps", "ceiling.memcpy.mbps"},
+        {"scan 1 thread 100 B / LZ4 decompress", "eventlog.scan_t1.100.x_lz4_decompress", "eventlog.scan_t1.100.mbps",
+         "ceiling.lz4_decompress.100.mbps"},
+        {"scan 2 threads 100 B / LZ4 decompress", "eventlog.scan_t2.100.x_lz4_decompress",
+         "eventlog.scan_t2.100.mbps", "ceiling.lz4_decompress.100.mbps"},
     };
     for (size_t i = 0; i < sizeof ceil_rows / sizeof ceil_rows[0]; i++) {
         double paired;
@@ -393,6 +428,11 @@ void report_table(const bench_config *cfg, FILE *out) {
     print_value(out, "eventlog_open, page cache warm (ms)", "eventlog.crash_open.warm.open_ms", MILLIS);
     print_value(out, "eventlog_open, files evicted (ms)", "eventlog.crash_open.cold.open_ms", MILLIS);
     print_value(out, "eventlog_close after it, warm (ms)", "eventlog.crash_open.warm.close_ms", MILLIS);
+
+    fprintf(out, "\n3 cost per record, 100 B events (wall time / records):\n");
+    print_value(out, "parallel scan, 1 thread, ns", "eventlog.scan_t1.100.ns_per_record", MICROS);
+    print_value(out, "parallel scan, 2 threads, ns", "eventlog.scan_t2.100.ns_per_record", MICROS);
+    print_value(out, "`eventlog stats --by key`, whole process, ns", "eventlog.stats_cli.100.ns_per_record", MICROS);
 
     fprintf(out, "\n8 compaction (eventlog_compact, closed segments):\n");
     print_value(out, "input MB/s", "eventlog.compact.mbps", MBPS);

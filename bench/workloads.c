@@ -142,6 +142,54 @@ static void dump_with_cli(const bench_config *cfg, const engine_ops *e, const da
     metric_add(key_ds(e, "dump_cli", d, "rps"), (double)n / seconds);
 }
 
+/* `eventlog stats DIR --by key` (a MapReduce job on every core), timed
+ * from start to exit: its cost per record beside the scan's. */
+static void stats_with_cli(const bench_config *cfg, const engine_ops *e, const dataset *d, const char *dir,
+                           size_t n) {
+    double start = now_seconds();
+    pid_t pid = fork();
+    if (pid < 0) die("fork: %s", strerror(errno));
+    if (pid == 0) {
+        int fd = open("/dev/null", O_WRONLY);
+        if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0) _exit(127);
+        execl(cfg->cli, "eventlog", "stats", dir, "--by", "key", "--json", "--no-progress", (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) die("waitpid: %s", strerror(errno));
+    double seconds = now_seconds() - start;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) die("%s stats %s failed (status %d)", cfg->cli, dir, status);
+    metric_add(key_ds(e, "stats_cli", d, "rps"), (double)n / seconds);
+    metric_add(key_ds(e, "stats_cli", d, "ns_per_record"), seconds * 1e9 / (double)n);
+}
+
+/* The parallel scan on 1 and 2 threads, each bracketed by LZ4 measurements
+ * like the replay; the records read are checked against the replay's. */
+static void scan_phase(const bench_config *cfg, const engine_ops *e, void *h, const dataset *d, lz4_probe *probe,
+                       const read_sum *replayed) {
+    char err[ERR_BYTES];
+    double probe_seconds = cfg->quick ? 0.1 : 0.5;
+    for (unsigned threads = 1; threads <= 2; threads++) {
+        read_sum sum = {0};
+        double before = probe ? lz4_probe_decompress_mbps(probe, probe_seconds) : 0;
+        double start = now_seconds();
+        if (e->scan(h, threads, &sum, err)) fail(e, "scan", err);
+        double seconds = now_seconds() - start;
+        if (sum.records != replayed->records || sum.bytes != replayed->bytes || sum.mix != replayed->mix)
+            die("%s: the scan on %u threads read %llu records, the replay %llu", e->name, threads,
+                (unsigned long long)sum.records, (unsigned long long)replayed->records);
+        char what[32];
+        snprintf(what, sizeof what, "scan_t%u", threads);
+        metric_add(key_ds(e, what, d, "rps"), (double)sum.records / seconds);
+        metric_add(key_ds(e, what, d, "mbps"), (double)sum.bytes / seconds / 1e6);
+        metric_add(key_ds(e, what, d, "ns_per_record"), seconds * 1e9 / (double)sum.records);
+        if (probe)
+            record_lz4_ratio(e, what, d, (double)sum.bytes / seconds / 1e6, before,
+                             lz4_probe_decompress_mbps(probe, probe_seconds), "decompress");
+    }
+}
+
 /* Append with the batch API, then measure what was written. libeventlog's
  * append and replay are bracketed by LZ4 measurements for their ratios. */
 static void write_and_read(const bench_config *cfg, const engine_ops *e, const dataset *d, size_t total, int seeks) {
@@ -178,14 +226,17 @@ static void write_and_read(const bench_config *cfg, const engine_ops *e, const d
                               (unsigned long long)sum.records, n);
     metric_add(key_ds(e, "replay", d, "rps"), (double)n / seconds);
     metric_add(key_ds(e, "replay", d, "mbps"), (double)sum.bytes / seconds / 1e6);
-    if (probe) {
+    if (probe)
         record_lz4_ratio(e, "replay", d, (double)sum.bytes / seconds / 1e6, before,
                          lz4_probe_decompress_mbps(probe, probe_seconds), "decompress");
-        lz4_probe_free(probe);
-    }
+    if (e->scan) scan_phase(cfg, e, h, d, probe, &sum);
+    if (probe) lz4_probe_free(probe);
     if (seeks) random_reads(cfg, e, h, n);
     e->close(h);
-    if (cfg->cli && strcmp(e->name, "eventlog") == 0 && strcmp(d->name, "100") == 0) dump_with_cli(cfg, e, d, dir, n);
+    if (cfg->cli && strcmp(e->name, "eventlog") == 0 && strcmp(d->name, "100") == 0) {
+        dump_with_cli(cfg, e, d, dir, n);
+        stats_with_cli(cfg, e, d, dir, n);
+    }
     remove_tree(dir);
 }
 

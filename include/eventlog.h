@@ -634,6 +634,87 @@ EVENTLOG_API int eventlog_cursor_list(const char *dir, eventlog_cursor_visit vis
  * no stored cursor of that name), EVENTLOG_EIO, EVENTLOG_EACCES. */
 EVENTLOG_API int eventlog_cursor_delete(const char *dir, const char *name);
 
+/* ------------------------------------------------------------ batch scans */
+
+#define EVENTLOG_SCAN_OPTIONS_VERSION 1
+
+/* The most worker threads one eventlog_scan runs. */
+#define EVENTLOG_MAX_SCAN_THREADS 256u
+
+typedef struct eventlog_scan_options {
+    unsigned int version;     /* EVENTLOG_SCAN_OPTIONS_VERSION */
+    unsigned int threads;     /* worker threads, the calling thread included;
+                                 0 = one per core online; at most
+                                 EVENTLOG_MAX_SCAN_THREADS */
+    uint64_t piece_bytes;     /* about how many bytes of segment a worker
+                                 takes at a time (pieces are cut at indexed
+                                 batch starts, so they can be larger); 0 =
+                                 the log's size / (8 x threads), at least
+                                 1 MiB */
+} eventlog_scan_options;
+
+#define EVENTLOG_SCAN_OPTIONS_INIT { EVENTLOG_SCAN_OPTIONS_VERSION, 0, 0 }
+
+#define EVENTLOG_SCAN_STATS_VERSION 1
+
+typedef struct eventlog_scan_stats {
+    unsigned int version;        /* EVENTLOG_SCAN_STATS_VERSION */
+    uint64_t records;            /* records handed to the callback */
+    uint64_t batches;            /* batches decoded */
+    uint64_t stored_bytes;       /* those batches as stored (compressed) */
+    uint64_t uncompressed_bytes; /* their records sections decompressed */
+    uint64_t pieces;             /* pieces the range was cut into */
+    uint64_t threads;            /* worker threads that ran */
+    uint64_t end_offset;         /* the scan covered offsets below this one */
+} eventlog_scan_stats;
+
+#define EVENTLOG_SCAN_STATS_INIT { EVENTLOG_SCAN_STATS_VERSION, 0, 0, 0, 0, 0, 0, 0 }
+
+/* Called by eventlog_scan with the records of one batch (count >= 1),
+ * from worker thread `worker` (0 <= worker < the threads asked for; worker
+ * 0 is the thread that called eventlog_scan). Calls with the same worker
+ * index never overlap, so per-worker state needs no lock; calls with
+ * different indexes run at the same time. records, and every pointer in
+ * them, are borrowed for the duration of the call. Return 0 to go on; any
+ * other value stops the scan and is what eventlog_scan returns. */
+typedef int (*eventlog_scan_visit)(const eventlog_record *records, size_t count,
+                                   unsigned int worker, void *ctx);
+
+/* Reads the records with offsets in [from, to) on several threads, for
+ * batch jobs (counting, indexing, exporting) that do not need one order
+ * across the whole range. The range is cut into pieces at batch starts
+ * found in the offset index (planning never scans the log); each worker
+ * decodes whole pieces with its own decompression state and hands their
+ * batches to visit, in offset order within a piece; pieces are taken
+ * oldest first, but run side by side, so calls for later offsets may come
+ * before calls for earlier ones. Every batch's CRC is checked, as a cursor
+ * does.
+ *
+ * from accepts EVENTLOG_OLDEST, and an offset before the log start starts
+ * at the log start (records retention removed are not an error here); to
+ * accepts EVENTLOG_LATEST. The range ends at the end the log had published
+ * when the call started: records appended meanwhile are not visited, and
+ * to past that end is not an error. Gaps that compaction left are skipped.
+ * Compaction and retention may run meanwhile: the segments are read as
+ * they were when the scan started. The log must stay open until the call
+ * returns (closing it stops the scan with EVENTLOG_ECLOSED). opts may be
+ * NULL (the defaults); stats_out is optional (initialise it with
+ * EVENTLOG_SCAN_STATS_INIT) and is filled on success and when visit
+ * stopped the scan.
+ *
+ * Returns EVENTLOG_OK once every record was visited (also when there was
+ * none), the callback's non-zero value if it stopped the scan (the message
+ * is left as it was), or an error: the first error stops every worker
+ * before its next batch. EVENTLOG_EINVAL (NULL log or visit, from > to,
+ * threads above EVENTLOG_MAX_SCAN_THREADS), EVENTLOG_EVERSION (opts or
+ * stats_out), EVENTLOG_ECORRUPT (a damaged batch, named with its file and
+ * byte; records of other pieces may have been visited), EVENTLOG_ECLOSED,
+ * EVENTLOG_ENOMEM (a thread could not start), EVENTLOG_EIO. */
+EVENTLOG_API int eventlog_scan(eventlog *log, uint64_t from, uint64_t to,
+                               const eventlog_scan_options *opts,
+                               eventlog_scan_visit visit, void *ctx,
+                               eventlog_scan_stats *stats_out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -18,7 +18,7 @@ public final class EventLog: @unchecked Sendable {
     package static let versionText: StaticString = "0.1.0"
 
     public let path: String
-    private let directory: LogDirectory
+    let directory: LogDirectory
     /// Checked by every call, so an atomic rather than a lock: a lock taken
     /// and released around each one-record append cost 6% of it.
     private let closed = Atomic<Bool>(false)

@@ -90,17 +90,10 @@ public func eventlogCursorNextBatch(
             handle.reserveHeaders(headers.count)
             let storage = handle.headerStorage
             for (i, header) in headers.enumerated() {
-                storage[i] = eventlog_header(
-                    key: header.key.cAddress.assumingMemoryBound(to: CChar.self), key_len: header.key.count,
-                    value: header.value?.cAddress, value_len: header.value?.count ?? 0)
+                storage[i] = eventlog_header(header)
             }
             for (i, record) in records.enumerated() {
-                out[i] = eventlog_record(
-                    offset: UInt64(record.offset), timestamp: record.timestamp,
-                    key: record.key?.cAddress, key_len: record.key?.count ?? 0,
-                    value: record.value?.cAddress, value_len: record.value?.count ?? 0,
-                    headers: record.headerCount > 0 ? UnsafePointer(storage + record.headerStart) : nil,
-                    header_count: record.headerCount)
+                out[i] = eventlog_record(record, headers: storage)
             }
             return records.count
         }

@@ -45,24 +45,11 @@ struct DumpCommand: ParsableCommand {
     @Argument(help: "The log directory.")
     var directory: String
 
-    @Option(
-        help: ArgumentHelp("First offset to print (default: the oldest).", valueName: "offset"), transform: parseOffset)
-    var from: UInt64?
-
-    @Option(help: ArgumentHelp("Stop before this offset.", valueName: "offset"), transform: parseOffset)
-    var to: UInt64?
-
-    @Option(
-        name: .customLong("from-time"),
-        help: ArgumentHelp("Start at the first record at or after this time.", valueName: "time"),
-        transform: parseTime)
-    var fromTime: Int64?
-
-    @Option(
-        name: .customLong("to-time"),
-        help: ArgumentHelp("Stop at the first record at or after this time.", valueName: "time"),
-        transform: parseTime)
-    var toTime: Int64?
+    @OptionGroup var range: RangeOptions
+    private var from: UInt64? { range.from }
+    private var to: UInt64? { range.to }
+    private var fromTime: Int64? { range.fromTime }
+    private var toTime: Int64? { range.toTime }
 
     @Option(help: ArgumentHelp("Print at most this many records.", valueName: "count"))
     var limit: UInt64?
@@ -84,29 +71,13 @@ struct DumpCommand: ParsableCommand {
         if batches && (fromTime != nil || toTime != nil) {
             throw ValidationError("--batches selects by offset: --from-time and --to-time do not apply")
         }
-        if let from, let to, from >= to {
-            throw ValidationError("--from \(from) is not before --to \(to): the range holds no offset")
-        }
-        if let fromTime, let toTime, fromTime >= toTime {
-            throw ValidationError("--from-time is not before --to-time: the range holds no time")
-        }
     }
 
     func run() throws {
         if batches { return try listBatches() }
         let log = try openForReading(directory)
-        let cursor = try log.cursor(from: .oldest)
-        var start = max(from ?? 0, log.startOffset)
-        var end = to ?? UInt64.max
-        if let fromTime {
-            try cursor.seek(to: .time(sinceEpoch: .milliseconds(fromTime)))
-            start = max(start, cursor.offset)
-        }
-        if let toTime {
-            try cursor.seek(to: .time(sinceEpoch: .milliseconds(toTime)))
-            end = min(end, cursor.offset)
-        }
-        try cursor.seek(to: .offset(start))
+        let (start, end) = try range.offsets(in: log)
+        let cursor = try log.cursor(from: .offset(start))
         let out = Output()
         let style: RecordStyle = hex ? .hex : output.style
         let limit = self.limit ?? UInt64.max

@@ -36,7 +36,8 @@ struct CompactionPlan {
     /// their records are newer than every closed one, so leaving them out
     /// only keeps more.
     static func build(
-        directory: String, head: HeadFile?, syncActive: Bool, progress: (Int, Int) -> Void
+        directory: String, head: HeadFile?, syncActive: Bool, workers: Int = onlineCores(),
+        progress: (Int, Int) -> Void
     ) throws(EventLogError) -> CompactionPlan {
         var plan = CompactionPlan()
         let published = head.flatMap { $0.sequence > 0 ? $0.read().state : nil }
@@ -60,30 +61,12 @@ struct CompactionPlan {
             plan.largestSegment = max(plan.largestSegment, limit)
             files.append((file, limit, !isActive))
         }
-        let total = files.reduce(0) { $0 + $1.limit }
-        var done = 0
-        let reader = SegmentBatchReader()
-        for (file, limit, isClosed) in files {
-            let region = try file.map(length: limit, writable: false)
-            let bytes = region.bytes(0..<limit)
-            let (scan, records) = try reader.forEachBatch(bytes, file: file.path) { _ in
-                for record in reader.records {
-                    if let key = record.key { plan.keys.put(key, offset: record.offset) }
-                }
-            }
-            if isClosed {
-                if let damage = scan.damage ?? (scan.validEnd < limit ? tornTail(scan.validEnd, limit) : nil) {
-                    throw EventLogError.corrupt(file: file.path, at: 0, damage)
-                }
-                plan.recordsBefore += records
-            }
-            done += limit
-            progress(done, total)
-        }
+        plan.recordsBefore = try CompactionKeyMapping.run(
+            files, into: plan.keys, workers: workers, progress: progress)
         return plan
     }
 
-    private static func tornTail(_ end: Int, _ size: Int) -> FormatError {
+    static func tornTail(_ end: Int, _ size: Int) -> FormatError {
         FormatError(
             kind: .truncated, position: end,
             detail: "a closed segment ends in \(size - end) bytes that are not a whole batch")
@@ -177,6 +160,15 @@ final class KeyOffsetMap {
         count += 1
         // At most half full, so probes stay short.
         if count * 2 > slots.count { grow() }
+    }
+
+    /// Adds every key of `other`, keeping the larger offset of each.
+    func merge(_ other: KeyOffsetMap) {
+        for slot in other.slots where slot.keyLength >= 0 {
+            put(
+                UnsafeRawBufferPointer(start: other.arena.baseAddress + slot.keyStart, count: slot.keyLength),
+                offset: slot.offset)
+        }
     }
 
     func get(_ key: UnsafeRawBufferPointer) -> Int64? {

@@ -23,6 +23,8 @@ package enum Compactor {
 
         /// How long a tombstone survives after the pass that first cleaned it.
         package var deleteRetentionMilliseconds = defaultDeleteRetentionMilliseconds
+        /// Threads of the key-mapping pass (CompactionKeyMapping).
+        package var workers = onlineCores()
         /// Merged segments stay at or below this many bytes; nil = the size of
         /// the largest segment file in the log (which a writer rolled at its
         /// segment size), so compaction keeps the log's own segment size.
@@ -96,7 +98,9 @@ package enum Compactor {
                         + "left a damaged segment in place; compaction stops until it is repaired")
             }
         }
-        let plan = try CompactionPlan.build(directory: directory, head: head, syncActive: !options.dryRun) {
+        let plan = try CompactionPlan.build(
+            directory: directory, head: head, syncActive: !options.dryRun, workers: options.workers
+        ) {
             progress?(Progress(phase: .mapping, bytesDone: $0, bytesTotal: $1))
         }
         let run = CompactionRun(

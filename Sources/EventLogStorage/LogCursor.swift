@@ -45,6 +45,8 @@ package final class LogCursor {
     var retiredSegments: [SegmentReader] = []
 
     let decoder = BatchDecoder()
+    /// Decodes the next batches on another thread during a replay.
+    var readAhead: ReadAhead?
 
     /// The records the last `read` returned; `headerStart` indexes `headers`.
     package var records: [RecordView] { handOut.records }

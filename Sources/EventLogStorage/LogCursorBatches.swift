@@ -20,6 +20,7 @@ extension LogCursor {
         if seekedIntoBatch, let header = try loadSoughtBlock(reader, window: window, limit: limit, head: head) {
             return header
         }
+        if let header = try loadDecodedAhead(reader, limit: limit, head: head) { return header }
         let header: RecordBatchHeader
         switch BatchProbe(bytes, at: position, limit: limit) {
         case .batch(let whole):
@@ -77,7 +78,10 @@ extension LogCursor {
                 "\(reader.logPath): \(error.detail) at byte \(position + RecordBatchHeader.size + error.position)"
                     + "; the next batch starts at offset \(header.nextOffset)")
         }
-        return finishBatch(header)
+        let loadedAt = position
+        let finished = finishBatch(header)
+        noteLoaded(reader, at: loadedAt, limit: limit)
+        return finished
     }
 
     /// After a seek, decodes only the block of the batch at `position` that
@@ -113,7 +117,7 @@ extension LogCursor {
     /// or nil: they must lie in the segment's relative-offset range, after
     /// the batch read before and before the batch that follows (or the end
     /// of the log, or the next segment).
-    private func offsetProblem(_ header: RecordBatchHeader, limit: Int, head: HeadState) throws(EventLogError)
+    func offsetProblem(_ header: RecordBatchHeader, limit: Int, head: HeadState) throws(EventLogError)
         -> String?
     {
         let reader = segment!
@@ -153,7 +157,7 @@ extension LogCursor {
         return "; the next intact batch starts at byte \(next) (offset \(header.baseOffset))"
     }
 
-    private func finishBatch(_ header: RecordBatchHeader) -> RecordBatchHeader {
+    func finishBatch(_ header: RecordBatchHeader) -> RecordBatchHeader {
         handOut.batchCursor = 0
         batchNextOffset = header.nextOffset
         position += header.totalSize

@@ -125,6 +125,9 @@ package final class SegmentReader: @unchecked Sendable {
         return TimeIndexEntry(loadingFrom: index.entry(index.count - 1)).timestamp
     }
 
+    /// The offset index, limited to `entries` as in `position(forOffset:)`.
+    func offsetIndex(entries: Int?) -> IndexFile? { index(.offsetIndex, entries: entries) }
+
     private func index(_ kind: SegmentFileKind, entries: Int?) -> IndexFile? {
         indexLock.withLock {
             let cached = kind == .offsetIndex ? offsetIndex : timeIndex

@@ -1598,6 +1598,234 @@ static void test_cursor_list_delete(void) {
 
 /* --------------------------------------------------------------- main */
 
+/* ------------------------------------------------------------ scans */
+
+/* What one scan saw, per worker, merged after the scan: each worker writes
+ * only its own row, so the callback takes no lock. */
+enum { SCAN_MAX_WORKERS = 16, SCAN_MAX_RECORDS = 4096 };
+
+typedef struct scan_seen {
+    unsigned char seen[SCAN_MAX_WORKERS][SCAN_MAX_RECORDS];
+    uint64_t last[SCAN_MAX_WORKERS]; /* offset of the worker's last record + 1 */
+    int bad_value, out_of_order, bad_worker;
+    unsigned max_workers;
+    int stop_after; /* calls before returning 42 (0: never) */
+    int calls[SCAN_MAX_WORKERS]; /* each worker counts its own */
+} scan_seen;
+
+static int scan_visit(const eventlog_record *recs, size_t count, unsigned int worker, void *ctx) {
+    scan_seen *s = ctx;
+    if (worker >= s->max_workers) {
+        s->bad_worker = 1;
+        return 0;
+    }
+    for (size_t i = 0; i < count; i++) {
+        uint64_t o = recs[i].offset;
+        char value[24];
+        snprintf(value, sizeof value, "r%" PRIu64, o);
+        if (o >= SCAN_MAX_RECORDS || !same_bytes(recs[i].value, recs[i].value_len, value, strlen(value))) {
+            s->bad_value = 1;
+            continue;
+        }
+        s->seen[worker][o]++;
+        /* Within a batch, offsets rise. */
+        if (i > 0 && o <= recs[i - 1].offset) s->out_of_order = 1;
+        s->last[worker] = o + 1;
+    }
+    if (s->stop_after && ++s->calls[worker] >= s->stop_after) return 42;
+    return 0;
+}
+
+/* How many times offset `o` was seen, over every worker. */
+static int scan_count(const scan_seen *s, uint64_t o) {
+    int n = 0;
+    for (int w = 0; w < SCAN_MAX_WORKERS; w++) n += s->seen[w][o];
+    return n;
+}
+
+/* A log of `n` numbered records in many small segments and batches. */
+static eventlog *open_scan_log(const char *dir, int n) {
+    eventlog_options opts = EVENTLOG_OPTIONS_INIT;
+    opts.segment_bytes = 8192;
+    opts.batch_max_bytes = 512;
+    eventlog *log = open_log(dir, &opts);
+    if (log != NULL) append_numbered(log, n);
+    return log;
+}
+
+static void test_scan(void) {
+    enum { N = 3000 };
+    eventlog *log = open_scan_log(path_for("scan"), N);
+    if (!CHECK(log != NULL)) return;
+    static scan_seen s;
+    const unsigned thread_counts[] = {1, 2, 3, 16};
+    const uint64_t ranges[][2] = {{EVENTLOG_OLDEST, EVENTLOG_LATEST}, {37, 2011}, {0, 1}, {2999, 5000}, {500, 500}};
+    for (size_t t = 0; t < sizeof thread_counts / sizeof thread_counts[0]; t++) {
+        for (size_t r = 0; r < sizeof ranges / sizeof ranges[0]; r++) {
+            memset(&s, 0, sizeof s);
+            s.max_workers = thread_counts[t];
+            eventlog_scan_options opts = EVENTLOG_SCAN_OPTIONS_INIT;
+            opts.threads = thread_counts[t];
+            opts.piece_bytes = 1; /* one piece per indexed batch: more pieces than threads */
+            eventlog_scan_stats stats = EVENTLOG_SCAN_STATS_INIT;
+            CHECK_RC(eventlog_scan(log, ranges[r][0], ranges[r][1], &opts, scan_visit, &s, &stats), EVENTLOG_OK);
+            uint64_t from = ranges[r][0] == EVENTLOG_OLDEST ? 0 : ranges[r][0];
+            uint64_t to = ranges[r][1] > N ? N : ranges[r][1];
+            int wrong = 0;
+            for (uint64_t o = 0; o < N; o++) wrong += scan_count(&s, o) != (o >= from && o < to);
+            if (!CHECK(wrong == 0 && !s.bad_value && !s.out_of_order && !s.bad_worker))
+                fprintf(stderr, "    threads %u, range %zu: %d offsets wrong\n", thread_counts[t], r, wrong);
+            if (!CHECK(stats.records == to - from && stats.end_offset == to))
+                fprintf(stderr, "    records %" PRIu64 " end %" PRIu64 " pieces %" PRIu64 "\n", stats.records, stats.end_offset, stats.pieces);
+            CHECK(stats.threads >= 1 && stats.threads <= thread_counts[t]);
+        }
+    }
+    /* More threads than pieces: one piece, one worker. */
+    memset(&s, 0, sizeof s);
+    s.max_workers = 16;
+    eventlog_scan_options many = EVENTLOG_SCAN_OPTIONS_INIT;
+    many.threads = 16;
+    eventlog_scan_stats stats = EVENTLOG_SCAN_STATS_INIT;
+    CHECK_RC(eventlog_scan(log, 10, 12, &many, scan_visit, &s, &stats), EVENTLOG_OK);
+    if (!CHECK(stats.records == 2 && stats.threads == 1))
+        fprintf(stderr, "    records %" PRIu64 " pieces %" PRIu64 " threads %" PRIu64 "\n", stats.records, stats.pieces, stats.threads);
+    CHECK(scan_count(&s, 10) == 1 && scan_count(&s, 11) == 1 && scan_count(&s, 12) == 0);
+    /* The default options (NULL): every record once. */
+    memset(&s, 0, sizeof s);
+    s.max_workers = SCAN_MAX_WORKERS;
+    CHECK_RC(eventlog_scan(log, EVENTLOG_OLDEST, EVENTLOG_LATEST, NULL, scan_visit, &s, NULL), EVENTLOG_OK);
+    int wrong = 0;
+    for (uint64_t o = 0; o < N; o++) wrong += scan_count(&s, o) != 1;
+    CHECK(wrong == 0);
+    CHECK_RC(eventlog_close(log), EVENTLOG_OK);
+}
+
+static void test_scan_stops(void) {
+    eventlog *log = open_scan_log(path_for("scan_stops"), 3000);
+    if (!CHECK(log != NULL)) return;
+    static scan_seen s;
+    for (unsigned threads = 1; threads <= 4; threads *= 2) {
+        memset(&s, 0, sizeof s);
+        s.max_workers = threads;
+        s.stop_after = 1;
+        eventlog_scan_options opts = EVENTLOG_SCAN_OPTIONS_INIT;
+        opts.threads = threads;
+        opts.piece_bytes = 1;
+        eventlog_scan_stats stats = EVENTLOG_SCAN_STATS_INIT;
+        /* The callback's value comes back, and the message is left as it was. */
+        eventlog_cursor_open(NULL, 0, NULL);
+        if (!CHECK_RC(eventlog_scan(log, EVENTLOG_OLDEST, EVENTLOG_LATEST, &opts, scan_visit, &s, &stats), 42))
+            fprintf(stderr, "    threads %u: %" PRIu64 " pieces\n", threads, stats.pieces);
+        CHECK(mentions(eventlog_errmsg(), "out"));
+        /* Every worker stops before its next batch: far from all was read. */
+        CHECK(stats.records < 3000);
+    }
+    CHECK_RC(eventlog_close(log), EVENTLOG_OK);
+}
+
+/* Appends from the callback: the scan ends where the log ended when it
+ * started. */
+static int append_while_scanning(const eventlog_record *recs, size_t count, unsigned int worker, void *ctx) {
+    (void)worker;
+    eventlog *log = ctx;
+    for (size_t i = 0; i < count; i++) {
+        if (recs[i].offset >= 1000) return 7; /* appended meanwhile: must not be seen */
+    }
+    eventlog_record rec = kv("k", "meanwhile");
+    eventlog_append(log, &rec, NULL);
+    eventlog_flush(log);
+    return 0;
+}
+
+static void test_scan_appends_meanwhile(void) {
+    eventlog *log = open_scan_log(path_for("scan_meanwhile"), 1000);
+    if (!CHECK(log != NULL)) return;
+    eventlog_scan_options opts = EVENTLOG_SCAN_OPTIONS_INIT;
+    opts.threads = 1;
+    opts.piece_bytes = 1;
+    eventlog_scan_stats stats = EVENTLOG_SCAN_STATS_INIT;
+    CHECK_RC(eventlog_scan(log, EVENTLOG_OLDEST, EVENTLOG_LATEST, &opts, append_while_scanning, log, &stats),
+             EVENTLOG_OK);
+    CHECK(stats.records == 1000 && stats.end_offset == 1000);
+    CHECK(eventlog_end_offset(log) > 1000);
+    CHECK_RC(eventlog_close(log), EVENTLOG_OK);
+}
+
+static void test_scan_damage(void) {
+    const char *dir = path_for("scan_damage");
+    eventlog *log = open_scan_log(dir, 3000);
+    if (!CHECK(log != NULL)) return;
+    CHECK_RC(eventlog_close(log), EVENTLOG_OK);
+    /* One byte of a record in the second segment flipped: its CRC fails. */
+    char path[PATH_MAX];
+    DIR *d = opendir(dir);
+    char *names[256];
+    int n = 0;
+    for (struct dirent *e; d != NULL && (e = readdir(d)) != NULL && n < 256;)
+        if (is_segment_name(e->d_name)) names[n++] = strdup(e->d_name);
+    if (d) closedir(d);
+    qsort(names, (size_t)n, sizeof names[0], compare_names);
+    if (!CHECK(n >= 3)) return;
+    snprintf(path, sizeof path, "%s/%s", dir, names[1]);
+    FILE *f = fopen(path, "r+b");
+    if (!CHECK(f != NULL)) return;
+    fseek(f, 100, SEEK_SET);
+    int c = fgetc(f);
+    fseek(f, 100, SEEK_SET);
+    fputc(c ^ 0x55, f);
+    fclose(f);
+    log = open_readonly(dir);
+    if (!CHECK(log != NULL)) return;
+    static scan_seen s;
+    for (unsigned threads = 1; threads <= 4; threads *= 2) {
+        memset(&s, 0, sizeof s);
+        s.max_workers = threads;
+        eventlog_scan_options opts = EVENTLOG_SCAN_OPTIONS_INIT;
+        opts.threads = threads;
+        opts.piece_bytes = 1;
+        CHECK_RC(eventlog_scan(log, EVENTLOG_OLDEST, EVENTLOG_LATEST, &opts, scan_visit, &s, NULL),
+                 EVENTLOG_ECORRUPT);
+        CHECK(strstr(eventlog_errmsg(), names[1]) != NULL);
+        CHECK(strstr(eventlog_errmsg(), "at byte") != NULL);
+    }
+    /* A range that avoids the damaged segment reads. */
+    memset(&s, 0, sizeof s);
+    s.max_workers = 1;
+    CHECK_RC(eventlog_scan(log, 0, strtoull(names[1], NULL, 10), NULL, scan_visit, &s, NULL), EVENTLOG_OK);
+    for (int i = 0; i < n; i++) free(names[i]);
+    CHECK_RC(eventlog_close(log), EVENTLOG_OK);
+}
+
+static void test_scan_arguments(void) {
+    eventlog *log = open_scan_log(path_for("scan_arguments"), 10);
+    if (!CHECK(log != NULL)) return;
+    static scan_seen s;
+    s.max_workers = SCAN_MAX_WORKERS;
+    eventlog_scan_options opts = EVENTLOG_SCAN_OPTIONS_INIT;
+    eventlog_scan_stats stats = EVENTLOG_SCAN_STATS_INIT;
+    CHECK_EINVAL_NAMING(eventlog_scan(NULL, 0, 10, &opts, scan_visit, &s, &stats), "log");
+    CHECK_EINVAL_NAMING(eventlog_scan(log, 0, 10, &opts, NULL, &s, &stats), "visit");
+    CHECK_EINVAL_NAMING(eventlog_scan(log, 10, 9, &opts, scan_visit, &s, &stats), "from");
+    opts.threads = EVENTLOG_MAX_SCAN_THREADS + 1;
+    CHECK_EINVAL_NAMING(eventlog_scan(log, 0, 10, &opts, scan_visit, &s, &stats), "threads");
+    opts = (eventlog_scan_options)EVENTLOG_SCAN_OPTIONS_INIT;
+    opts.version = 99;
+    CHECK_RC(eventlog_scan(log, 0, 10, &opts, scan_visit, &s, &stats), EVENTLOG_EVERSION);
+    CHECK(strstr(eventlog_errmsg(), "opts->version") != NULL);
+    stats.version = 99;
+    CHECK_RC(eventlog_scan(log, 0, 10, NULL, scan_visit, &s, &stats), EVENTLOG_EVERSION);
+    CHECK(stats.version == 99);
+    CHECK(strstr(eventlog_errmsg(), "stats_out->version") != NULL);
+    /* An empty range, and one before the log start, are fine. */
+    stats = (eventlog_scan_stats)EVENTLOG_SCAN_STATS_INIT;
+    CHECK_RC(eventlog_scan(log, 5, 5, NULL, scan_visit, &s, &stats), EVENTLOG_OK);
+    CHECK(stats.records == 0);
+    CHECK_RC(eventlog_scan(log, 20, EVENTLOG_LATEST, NULL, scan_visit, &s, &stats), EVENTLOG_OK);
+    CHECK(stats.records == 0);
+    CHECK_RC(eventlog_close(log), EVENTLOG_OK);
+}
+
+
 static const struct test {
     const char *name;
     void (*run)(void);
@@ -1627,6 +1855,11 @@ static const struct test {
     {"recover", test_recover},
     {"info", test_info},
     {"cursor_list_delete", test_cursor_list_delete},
+    {"scan", test_scan},
+    {"scan_stops", test_scan_stops},
+    {"scan_appends_meanwhile", test_scan_appends_meanwhile},
+    {"scan_damage", test_scan_damage},
+    {"scan_arguments", test_scan_arguments},
 };
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {

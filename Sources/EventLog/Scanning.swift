@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: Apache-2.0
+// Batch reads of a whole offset range: the parallel scan behind the C API's
+// eventlog_scan and the EventLogJobs module. A scan covers what was
+// published when it starts; records appended meanwhile are left to the
+// next one. Package API: the public Swift face of batch jobs is
+// EventLogJobs.
+internal import EventLogFormat
+package import EventLogStorage
+
+extension EventLog {
+    /// The state the log shares with its cursors, for batch jobs.
+    package var logState: LogState { directory.state }
+
+    /// The cores this process may run on: the default number of workers.
+    package static var onlineCores: Int { EventLogStorage.onlineCores() }
+
+    /// Plans the records with offsets in `from..<to` (the C API's offsets:
+    /// `EVENTLOG_OLDEST` and `EVENTLOG_LATEST` allowed; clamped to what the log holds) in
+    /// pieces of about `pieceBytes` bytes (0: enough pieces for `workers`).
+    @usableFromInline package func scanPlan(from: UInt64, to: UInt64, workers: Int, pieceBytes: Int = 0)
+        throws(EventLogError)
+        -> ScanPlan
+    {
+        if isClosedForJobs { throw EventLogError(.closed, "\(path): the log is closed") }
+        let start = Self.scanBound(from)
+        let end = Self.scanBound(to)
+        var size = pieceBytes
+        if size <= 0 {
+            let rough = try ScanPlan.make(state: directory.state, from: start, to: end, pieceBytes: Int.max)
+            size = ScanPlan.pieceBytes(totalBytes: rough.bytes, workers: workers)
+        }
+        return try ScanPlan.make(state: directory.state, from: start, to: end, pieceBytes: size)
+    }
+
+    /// Scans `from..<to` on `threads` worker threads (0: one per core),
+    /// lending each worker the records of one batch at a time, in offset
+    /// order within a piece. Returns the visitor's non-zero answer if it
+    /// stopped the scan (else 0) and what was read.
+    package func scan(
+        from: UInt64, to: UInt64, threads: Int = 0, pieceBytes: Int = 0, visit: @escaping ParallelScan.Visit
+    ) throws(EventLogError) -> (code: Int32, summary: ScanSummary) {
+        let workers = threads > 0 ? threads : EventLog.onlineCores
+        let plan = try scanPlan(from: from, to: to, workers: workers, pieceBytes: pieceBytes)
+        return try ParallelScan.run(
+            plan, workers: workers, isCancelled: { [directory] in directory.state.isClosed }, visit: visit)
+    }
+
+    /// The offset of the first record whose timestamp is >= `timestamp`
+    /// (ms since the epoch), as a cursor seeking by time finds it; the end
+    /// of the log if there is none.
+    package func offset(forTimestamp timestamp: Int64) throws(EventLogError) -> UInt64 {
+        try cursor(from: .time(milliseconds: timestamp)).offset
+    }
+
+    /// A scan's bound in the storage layer's terms: the oldest record is
+    /// below every offset, the latest above.
+    private static func scanBound(_ offset: UInt64) -> Int64 {
+        switch Position(cOffset: offset) {
+        case .oldest: Int64.min
+        case .latest: Int64.max
+        default: Int64(clamping: offset)
+        }
+    }
+
+    private var isClosedForJobs: Bool { directory.state.isClosed }
+}

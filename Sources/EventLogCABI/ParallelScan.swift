@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+// C API: eventlog_scan. Checks the arguments and the options, then runs the
+// log's parallel scan (EventLog.scan), turning each batch of records into
+// eventlog_record structs in arrays of the worker's own, so workers never
+// share a buffer.
+import CEventLogHeader
+internal import EventLog
+internal import EventLogFormat
+
+@c(eventlog_scan)
+public func eventlogScan(
+    _ log: OpaquePointer?, _ from: UInt64, _ to: UInt64, _ options: UnsafePointer<eventlog_scan_options>?,
+    _ visit: eventlog_scan_visit?, _ context: UnsafeMutableRawPointer?,
+    _ stats: UnsafeMutablePointer<eventlog_scan_stats>?
+) -> CInt {
+    if let error = prepareOutput(stats, named: "stats_out") { return fail(error) }
+    guard let log else { return invalid("log: NULL") }
+    guard let visit else { return invalid("visit: NULL") }
+    guard from <= to else { return invalid("from: \(from) is after to: \(to)") }
+    var threads = 0
+    var pieceBytes = 0
+    if let c = options?.pointee {
+        guard c.version == UInt32(EVENTLOG_SCAN_OPTIONS_VERSION) else {
+            return fail(unknownVersion("opts->version", c.version, known: EVENTLOG_SCAN_OPTIONS_VERSION))
+        }
+        guard c.threads <= EVENTLOG_MAX_SCAN_THREADS else {
+            return invalid(
+                "opts->threads: \(c.threads) is above EVENTLOG_MAX_SCAN_THREADS (\(EVENTLOG_MAX_SCAN_THREADS))")
+        }
+        threads = Int(c.threads)
+        pieceBytes = Int(clamping: c.piece_bytes)
+    }
+    let handle = Handle.log(log)
+    let workers = ScanBuffers(count: threads > 0 ? threads : EventLog.onlineCores)
+    let ctx = UncheckedContext(pointer: context)
+    do {
+        let (code, summary) = try handle.scan(from: from, to: to, threads: threads, pieceBytes: pieceBytes) {
+            worker, records, headers in
+            guard !records.isEmpty else { return 0 }
+            let out = workers.fill(worker, records, headers)
+            return visit(out, records.count, UInt32(worker), ctx.pointer)
+        }
+        stats?.pointee = eventlog_scan_stats(
+            version: UInt32(EVENTLOG_SCAN_STATS_VERSION), records: UInt64(summary.records),
+            batches: UInt64(summary.batches), stored_bytes: UInt64(summary.storedBytes),
+            uncompressed_bytes: UInt64(summary.decodedBytes), pieces: UInt64(summary.pieces),
+            threads: UInt64(summary.workers), end_offset: UInt64(summary.endOffset))
+        return code
+    } catch {
+        return fail(error)
+    }
+}
+
+/// The caller's context pointer, handed to every worker as it was given.
+private struct UncheckedContext: @unchecked Sendable {
+    let pointer: UnsafeMutableRawPointer?
+}
+
+extension eventlog_scan_stats: VersionedOutput {
+    static var libraryVersion: Int32 { EVENTLOG_SCAN_STATS_VERSION }
+}
+
+/// One pair of arrays per worker for the structs lent to the callback,
+/// grown as batches need and reused from batch to batch. Each worker has
+/// its own slot object, so workers share nothing but the immutable list.
+private final class ScanBuffers: @unchecked Sendable {
+    private let slots: [Slot]
+
+    init(count: Int) { slots = (0..<count).map { _ in Slot() } }
+
+    func fill(_ worker: Int, _ batch: UnsafeBufferPointer<RecordView>, _ views: [HeaderView])
+        -> UnsafePointer<eventlog_record>
+    {
+        slots[worker].fill(batch, views)
+    }
+
+    private final class Slot {
+        private var records = UnsafeMutableBufferPointer<eventlog_record>.allocate(capacity: 1024)
+        private var headers = UnsafeMutableBufferPointer<eventlog_header>.allocate(capacity: 64)
+
+        deinit {
+            records.deallocate()
+            headers.deallocate()
+        }
+
+        func fill(_ batch: UnsafeBufferPointer<RecordView>, _ views: [HeaderView]) -> UnsafePointer<eventlog_record> {
+            if records.count < batch.count {
+                let capacity = max(batch.count, records.count * 2)
+                records.deallocate()
+                records = .allocate(capacity: capacity)
+            }
+            if headers.count < views.count {
+                let capacity = max(views.count, headers.count * 2)
+                headers.deallocate()
+                headers = .allocate(capacity: capacity)
+            }
+            let out = records.baseAddress!
+            let headerOut = headers.baseAddress!
+            for (i, header) in views.enumerated() {
+                headerOut[i] = eventlog_header(header)
+            }
+            for (i, record) in batch.enumerated() {
+                out[i] = eventlog_record(record, headers: headerOut)
+            }
+            return UnsafePointer(out)
+        }
+    }
+}

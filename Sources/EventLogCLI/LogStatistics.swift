@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: Apache-2.0
+// The figures of `eventlog stats`, gathered by one MapReduce job over the
+// log: every record is tallied under its key (for the hottest keys and
+// what compaction would keep) and, when the table groups by a header or by
+// time, under its group too. Tallies fold on the map side, so memory grows
+// with the distinct keys and groups, not with the records.
+internal import EventLog
+internal import EventLogJobs
+internal import EventLogStorage
+
+/// What the statistics are grouped by.
+enum StatsGrouping: Equatable {
+    case key
+    case minute
+    case hour
+    case header(String)
+
+    init?(_ text: String) {
+        switch text {
+        case "key": self = .key
+        case "minute": self = .minute
+        case "hour": self = .hour
+        default:
+            guard text.hasPrefix("header:"), text.count > "header:".count else { return nil }
+            self = .header(String(text.dropFirst("header:".count)))
+        }
+    }
+
+    /// Milliseconds per bucket of a histogram over time, or nil.
+    var bucketMilliseconds: Int64? {
+        switch self {
+        case .minute: 60_000
+        case .hour: 3_600_000
+        default: nil
+        }
+    }
+}
+
+/// Where a record is tallied.
+enum StatsKey: Hashable, Sendable {
+    /// A record key; nil for records without one.
+    case key(Bytes?)
+    /// A header's value: .some(nil) a null value, nil no such header.
+    case header(Bytes??)
+    /// The start of a time bucket, ms since the epoch.
+    case time(Int64)
+}
+
+/// Bytes as a dictionary key, hashed in one call: [UInt8] hashes byte by
+/// byte, which was the largest cost of a job keyed by record keys.
+struct Bytes: Hashable, Sendable {
+    let bytes: [UInt8]
+
+    init(_ buffer: UnsafeRawBufferPointer) { bytes = Array(buffer) }
+
+    func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+}
+
+struct RecordFacts: Sendable {
+    var offset: UInt64
+    var timestamp: Int64
+    var payloadBytes: Int
+    var isTombstone: Bool
+}
+
+struct Tally: Sendable, Equatable {
+    var records = 0
+    var payloadBytes = 0
+    var tombstones = 0
+    var latestOffset: UInt64 = 0
+    var latestIsTombstone = false
+    var minTimestamp = Int64.max
+    var maxTimestamp = Int64.min
+
+    mutating func add(_ facts: RecordFacts) {
+        records += 1
+        payloadBytes += facts.payloadBytes
+        tombstones += facts.isTombstone ? 1 : 0
+        latestOffset = facts.offset
+        latestIsTombstone = facts.isTombstone
+        minTimestamp = min(minTimestamp, facts.timestamp)
+        maxTimestamp = max(maxTimestamp, facts.timestamp)
+    }
+
+    /// Adds the tally of records that come later in the log.
+    mutating func add(later: Tally) {
+        guard later.records > 0 else { return }
+        records += later.records
+        payloadBytes += later.payloadBytes
+        tombstones += later.tombstones
+        latestOffset = later.latestOffset
+        latestIsTombstone = later.latestIsTombstone
+        minTimestamp = min(minTimestamp, later.minTimestamp)
+        maxTimestamp = max(maxTimestamp, later.maxTimestamp)
+    }
+}
+
+struct LogStatistics: Sendable {
+    var summary: JobSummary
+    /// Over every record.
+    var total = Tally()
+    var keyed = Tally()
+    var distinctKeys = 0
+    /// Keys whose latest record is a tombstone.
+    var keysEndingInTombstone = 0
+    /// The grouping's tallies: the keys, header values or time buckets.
+    var groups: [(StatsKey, Tally)] = []
+    var seconds = 0.0
+    var workers = 0
+
+    /// What compaction keeps of these records if every segment were
+    /// closed: the latest record of each key (tombstones too, until their
+    /// delete retention passes) and every record without a key.
+    var compactionKeeps: Int { distinctKeys + (total.records - keyed.records) }
+
+    static func gather(
+        _ log: EventLog, range: JobRange, grouping: StatsGrouping, options: JobOptions
+    ) async throws -> LogStatistics {
+        let started = monotonicNanoseconds()
+        let result = try await log.aggregate(range, options: options, initial: Tally()) {
+            (record: JobRecord, emit: Emitter<StatsKey, RecordFacts>) in
+            let facts = RecordFacts(
+                offset: record.offset, timestamp: record.timestamp, payloadBytes: record.payloadBytes,
+                isTombstone: record.isTombstone)
+            emit.emit(.key(record.key.map(Bytes.init)), facts)
+            switch grouping {
+            case .key: break
+            case .header(let name):
+                emit.emit(.header(record.header(name).map { $0.map(Bytes.init) }), facts)
+            case .minute, .hour:
+                let width = grouping.bucketMilliseconds!
+                let bucket = record.timestamp >= 0 ? record.timestamp / width : (record.timestamp - width + 1) / width
+                emit.emit(.time(bucket * width), facts)
+            }
+        } fold: { tally, facts in
+            tally.add(facts)
+        } merge: { tally, later in
+            tally.add(later: later)
+        }
+        var statistics = LogStatistics(summary: result.summary)
+        statistics.seconds = Double(monotonicNanoseconds() - started) / 1e9
+        statistics.workers = options.workers
+        for (key, tally) in result.results {
+            guard case .key(let bytes) = key else {
+                statistics.groups.append((key, tally))
+                continue
+            }
+            statistics.total.add(later: tally)
+            if bytes != nil {
+                statistics.keyed.add(later: tally)
+                statistics.distinctKeys += 1
+                if tally.latestIsTombstone { statistics.keysEndingInTombstone += 1 }
+            }
+            if grouping == .key { statistics.groups.append((key, tally)) }
+        }
+        return statistics
+    }
+}

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: Apache-2.0
+// Decoding the batches of one scan piece, in offset order, for one worker:
+// each batch is checked (structure, CRC, offsets rising within the piece
+// and inside the segment) and decoded with the worker's own BatchDecoder,
+// and its records in the piece's offset range are lent to the caller.
+// Damage is an error naming the file and byte, as a cursor reports it.
+package import EventLogFormat
+
+package final class PieceDecoder {
+    private let decoder = BatchDecoder()
+    private var kept: [RecordView] = []
+    /// Batches and bytes (as stored, and decoded) this decoder went through.
+    package private(set) var batches = 0
+    package private(set) var storedBytes = 0
+    package private(set) var decodedBytes = 0
+
+    package init() {}
+
+    /// Calls `visit` with the records of each batch of `piece` that fall in
+    /// its offset range, and the headers their `headerStart` indexes; both
+    /// are valid only during the call. `shouldStop` is asked before each
+    /// batch. Returns false if `visit` or `shouldStop` stopped the piece.
+    package func decode(
+        _ piece: ScanPiece, shouldStop: () -> Bool,
+        visit: (UnsafeBufferPointer<RecordView>, [HeaderView]) throws -> Bool
+    ) throws -> Bool {
+        let reader = piece.reader
+        let bytes = reader.bytes(limit: piece.segmentLimit)
+        var position = piece.start
+        var lower = reader.base
+        while position < piece.end {
+            if shouldStop() { return false }
+            let header = try check(bytes, at: position, piece: piece, lower: lower)
+            lower = header.nextOffset
+            defer { position += header.totalSize }
+            if header.lastOffset < piece.offsets.lowerBound || header.isControl { continue }
+            if header.baseOffset >= piece.offsets.upperBound { return true }
+            let payload = UnsafeRawBufferPointer(
+                rebasing: bytes[(position + RecordBatchHeader.size)..<(position + header.totalSize)])
+            do throws(FormatError) {
+                guard try decoder.decode(header, payload: payload) else {
+                    throw FormatError(
+                        kind: .unsupportedCompression, position: 21,
+                        detail: "compression codec \(header.attributes & 7) is not supported")
+                }
+            } catch {
+                throw damage(reader, "\(error.detail) at byte \(position + RecordBatchHeader.size + error.position)")
+            }
+            batches += 1
+            storedBytes += header.totalSize
+            decodedBytes += decoder.section.count
+            let records = decoder.records
+            let whole =
+                records.isEmpty
+                || (records.first!.offset >= piece.offsets.lowerBound
+                    && records.last!.offset < piece.offsets.upperBound)
+            let goOn: Bool
+            if whole {
+                goOn = try records.withUnsafeBufferPointer { try visit($0, decoder.headers) }
+            } else {
+                kept.removeAll(keepingCapacity: true)
+                for record in records where piece.offsets.contains(record.offset) { kept.append(record) }
+                goOn = try kept.withUnsafeBufferPointer { try visit($0, decoder.headers) }
+            }
+            if !goOn { return false }
+        }
+        return true
+    }
+
+    /// The header of the batch at `position`, checked: whole inside the
+    /// piece, CRC, and offsets after the batch before and inside the
+    /// segment's range of relative offsets.
+    private func check(_ bytes: UnsafeRawBufferPointer, at position: Int, piece: ScanPiece, lower: Int64) throws
+        -> RecordBatchHeader
+    {
+        let window = UnsafeRawBufferPointer(rebasing: bytes[position..<piece.end])
+        let header: RecordBatchHeader
+        do throws(FormatError) {
+            let peeked = try RecordBatchHeader(parsing: window)
+            guard peeked.totalSize <= window.count else {
+                throw FormatError(
+                    kind: .truncated, position: 8,
+                    detail:
+                        "batch of \(peeked.totalSize) bytes runs past the end of the data (\(window.count) bytes left)"
+                )
+            }
+            header = try RecordBatch.validate(UnsafeRawBufferPointer(rebasing: window.prefix(peeked.totalSize)))
+        } catch {
+            throw damage(piece.reader, "\(error.detail) at byte \(position + error.position)")
+        }
+        var offsets = BatchOffsets(segmentBase: piece.reader.base, lower: lower)
+        offsets.nextBatchBase = BatchOffsets.baseOffset(
+            in: bytes, at: position + header.totalSize, limit: piece.segmentLimit)
+        if offsets.problem(header) != nil {
+            throw damage(
+                piece.reader,
+                "batch offsets \(header.baseOffset)...\(header.lastOffset) do not follow offset \(lower - 1) at byte \(position)"
+            )
+        }
+        return header
+    }
+
+    private func damage(_ reader: SegmentReader, _ detail: String) -> EventLogError {
+        EventLogError(.corrupt, "\(reader.logPath): \(detail)")
+    }
+}

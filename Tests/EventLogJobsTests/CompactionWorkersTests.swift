@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: Apache-2.0
+// Compaction's key pass runs on several threads (CompactionKeyMapping):
+// the same logs compacted with one worker and with several give
+// byte-identical files, and a damaged closed segment is reported the same
+// way, naming the first damaged segment. Serialized: two compactions at
+// once in one process trip ThreadSanitizer on the shared empty-array
+// storage (IndexEntries.fileBytes), which has nothing to do with workers.
+import EventLog
+import EventLogStorage
+import EventLogTestSupport
+import Foundation
+import Testing
+
+@Suite(.serialized) struct CompactionWorkersTests {
+    /// Every file of the log directory `path` (segments and indexes), by name.
+    private func contents(_ path: String) throws -> [String: Data] {
+        var files: [String: Data] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: path)
+        where name.hasSuffix(".log") || name.hasSuffix(".index") || name.hasSuffix(".timeindex") {
+            files[name] = try Data(contentsOf: URL(fileURLWithPath: path + "/" + name))
+        }
+        return files
+    }
+
+    private func copies(of path: String, count: Int) throws -> [String] {
+        try (0..<count).map { index in
+            let copy = path + "-copy\(index)"
+            try FileManager.default.copyItem(atPath: path, toPath: copy)
+            return copy
+        }
+    }
+
+    @Test(arguments: [21 as UInt64, 22, 23])
+    func oneWorkerOrManyGiveTheSameFiles(seed: UInt64) throws {
+        let scratch = ScratchLog()
+        try scratch.fill(count: 4000, seed: seed).close()
+        let logs = try copies(of: scratch.path, count: 3)
+        defer { for log in logs { try? FileManager.default.removeItem(atPath: log) } }
+        var results: [[String: Data]] = []
+        var stats: [Compactor.Stats] = []
+        for (log, workers) in zip(logs, [1, 2, 7]) {
+            var options = Compactor.Options()
+            options.workers = workers
+            options.now = 1_800_000_000_000
+            options.deleteRetentionMilliseconds = 1
+            stats.append(try Compactor.compact(directory: log, options: options))
+            results.append(try contents(log))
+        }
+        #expect(stats[0].recordsBefore > stats[0].recordsAfter)
+        #expect(results[1] == results[0])
+        #expect(results[2] == results[0])
+        #expect(stats.map(\.recordsAfter) == Array(repeating: stats[0].recordsAfter, count: 3))
+    }
+
+    @Test func damageIsReportedForTheFirstDamagedSegment() throws {
+        let scratch = ScratchLog()
+        try scratch.fill(count: 4000, seed: 24).close()
+        let segments = try FileManager.default.contentsOfDirectory(atPath: scratch.path).filter { $0.hasSuffix(".log") }
+            .sorted()
+        #expect(segments.count >= 4)
+        for name in [segments[1], segments[2]] {
+            let file = try FileHandle(forUpdating: URL(fileURLWithPath: scratch.path + "/" + name))
+            try file.seek(toOffset: 200)
+            let byte = try file.read(upToCount: 1)![0]
+            try file.seek(toOffset: 200)
+            try file.write(contentsOf: [byte ^ 0x21])
+            try file.close()
+        }
+        let logs = try copies(of: scratch.path, count: 2)
+        defer { for log in logs { try? FileManager.default.removeItem(atPath: log) } }
+        var messages: [String] = []
+        for (log, workers) in zip(logs, [1, 4]) {
+            var options = Compactor.Options()
+            options.workers = workers
+            do {
+                _ = try Compactor.compact(directory: log, options: options)
+                Issue.record("compaction of a damaged log succeeded with \(workers) workers")
+            } catch {
+                #expect(error.code == .corrupt)
+                messages.append(error.message.replacingOccurrences(of: log, with: "LOG"))
+            }
+        }
+        #expect(messages.count == 2 && messages[0] == messages[1])
+        #expect(messages.first?.contains(segments[1]) == true)
+    }
+}
