@@ -10,7 +10,9 @@
 // EventLogCABI: only the CLI uses it, so neither libeventlog.so nor the
 // EventLog product needs librdkafka. EventLogJobs (MapReduce over a log) sits
 // there too, above EventLog. EventLogFoundation (Data and Date in the Swift
-// API) is the only module that imports Foundation.
+// API) is the only module that imports Foundation. The WebSocket/HTTP server
+// (`eventlog serve`) is a package of its own in Serve/, on Hummingbird and
+// SwiftNIO, so that nothing built here, `swift test` included, needs them.
 //
 // No unsafe build flags here, so other packages can depend on this one: CMake passes
 // the shared library's SONAME and export list on the `swift build` command line.

@@ -25,6 +25,8 @@ if [ "$what" != build ]; then
     # (unshare) for the run without the toolchain, groff for the man pages,
     # the peers of the benchmark.
     packages+=(util-linux dpkg groff-base libsqlite3-dev liblmdb-dev librocksdb-dev)
+    # A real browser for the eventlog-serve page test (driven by Selenium).
+    packages+=(chromium chromium-driver)
     command -v python3 >/dev/null && python3 -m pip --version >/dev/null 2>&1 || packages+=(python3-pip)
 fi
 missing=()
@@ -41,16 +43,16 @@ fi
 # Python packages for Tests/interop. A Debian system Python refuses pip
 # installs outside a virtual environment unless given
 # --break-system-packages; pyenv's Python needs no flag.
-if ! python3 -c 'import kafka, lz4, crc32c, pytest' 2>/dev/null; then
-    pip_args=(install --quiet --disable-pip-version-check kafka-python==3.0.12 lz4 crc32c pytest)
+if ! python3 -c 'import kafka, lz4, crc32c, pytest, websockets, selenium' 2>/dev/null; then
+    pip_args=(install --quiet --disable-pip-version-check kafka-python==3.0.12 lz4 crc32c pytest websockets selenium)
     if python3 -c 'import os, sys, sysconfig
 sys.exit(0 if sys.prefix == sys.base_prefix and os.path.exists(
     os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")) else 1)'; then
-        echo "setup: installing kafka-python, lz4, crc32c and pytest into the system Python" \
-            "($(command -v python3)) with pip --break-system-packages, for the interop tests"
+        echo "setup: installing kafka-python, lz4, crc32c, pytest, websockets and selenium into the system" \
+            "Python ($(command -v python3)) with pip --break-system-packages, for the interop and serve tests"
         pip_args+=(--break-system-packages)
     else
-        echo "setup: installing kafka-python, lz4, crc32c and pytest with pip into $(python3 -c 'import sys; print(sys.prefix)')"
+        echo "setup: installing kafka-python, lz4, crc32c, pytest, websockets and selenium with pip into $(python3 -c 'import sys; print(sys.prefix)')"
     fi
     [ "$(id -u)" -eq 0 ] && pip_args+=(--root-user-action=ignore)
     python3 -m pip "${pip_args[@]}"

@@ -28,7 +28,7 @@ struct EventLogCommand: ParsableCommand {
         subcommands: [
             InfoCommand.self, DumpCommand.self, TailCommand.self, AppendCommand.self, CursorsCommand.self,
             VerifyCommand.self, RecoverCommand.self, CompactCommand.self, RetentionCommand.self, ShipCommand.self,
-            ImportCommand.self, StatsCommand.self,
+            ImportCommand.self, StatsCommand.self, ServeCommand.self,
         ])
 
     static func main() {

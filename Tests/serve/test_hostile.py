@@ -1,0 +1,165 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Hostile input: each gets its documented refusal (Docs/SERVE.md), and the
+server goes on serving the others."""
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import urllib.error
+
+import pytest
+import websockets
+
+from serve_support import SERVE, Server, make_log, temporary_root
+
+TOKEN = "s3cret-token-0123456789"
+
+
+def raw_http(port, request):
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.sendall(request)
+        s.settimeout(10)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        return data.split(b"\r\n", 1)[0].decode()
+
+
+async def close_of(url, send=None, **kwargs):
+    """The close code and reason the server ends a stream with."""
+    async with websockets.connect(url, max_size=None, ping_interval=None, **kwargs) as ws:
+        try:
+            if send is not None:
+                json.loads(await ws.recv())  # hello
+                await ws.send(send)
+            while True:
+                await ws.recv()
+        except websockets.ConnectionClosed as closed:
+            return closed.rcvd.code if closed.rcvd else None, closed.rcvd.reason if closed.rcvd else ""
+
+
+def still_serving(server):
+    status, body = server.get("/v1/logs")
+    assert status == 200 and b'"events"' in body
+
+
+@pytest.fixture
+def served():
+    with temporary_root() as root:
+        make_log(root, "events", 10)
+        outside = os.path.join(os.path.dirname(root), os.path.basename(root) + "-outside")
+        make_log(outside, "secret", 3)
+        os.symlink(os.path.join(outside, "secret"), os.path.join(root, "link-out"))
+        with Server(root, "--allow-append", "--max-frame-bytes", "65536", "--max-message-rate", "50",
+                    "--max-connections-per-client", "5") as server:
+            yield server
+        subprocess.run(["rm", "-rf", outside], check=True)
+
+
+def test_names_cannot_leave_the_root(served):
+    for path in ["/v1/logs/../../etc/records", "/v1/logs/%2e%2e/records", "/v1/logs/a/../../records",
+                 "/v1/logs//etc/records"]:
+        line = raw_http(served.port, f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        assert line.split()[1] in ("400", "404"), (path, line)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        served.get("/v1/logs/link-out/records")
+    assert refused.value.code == 400 and b"outside the served root" in refused.value.read()
+    code, reason = asyncio.run(close_of(served.ws("/v1/logs/link-out/stream")))
+    assert code == 4400 and "outside" in reason
+    code, _ = asyncio.run(close_of(served.ws("/v1/logs/missing/stream")))
+    assert code == 4404
+    still_serving(served)
+
+
+def test_malformed_messages_close_with_a_reason(served):
+    url = served.ws("/v1/logs/events/stream?from=0")
+    assert asyncio.run(close_of(url, send="{not json"))[0] == 4400
+    assert asyncio.run(close_of(url, send='{"ack": 1}'))[0] == 4400  # no cursor=
+    assert asyncio.run(close_of(url, send='{"what": 1}'))[0] == 4400
+    assert asyncio.run(close_of(url, send='{"append": {"value": 5}}'))[0] == 4400
+    assert asyncio.run(close_of(url, send=b"\x00\xff garbage"))[0] == 1003
+    assert asyncio.run(close_of(url, send="x" * 100_000))[0] == 1009
+    assert asyncio.run(close_of(served.ws("/v1/logs/events/stream?from=banana")))[0] == 4400
+    # Nothing reached the log.
+    status, body = served.get("/v1/logs/events/records")
+    assert body.count(b"\n") == 10
+    still_serving(served)
+
+
+def test_binary_garbage_on_the_socket(served):
+    # Bytes that are not HTTP get no answer (Docs/SERVE.md); what matters is
+    # that the server neither crashes nor stops serving the others.
+    for garbage in [os.urandom(4096), b"\x16\x03\x01\x02\x00" + os.urandom(512), b"GET / HTTP/9.9\r\n\r\n"]:
+        with socket.create_connection(("127.0.0.1", served.port)) as s:
+            s.sendall(garbage)
+            s.settimeout(1)
+            try:
+                while s.recv(4096):
+                    pass
+            except (ConnectionResetError, socket.timeout):
+                pass
+    still_serving(served)
+
+
+def test_message_rate_and_connection_limits(served):
+    async def flood():
+        async with websockets.connect(served.ws("/v1/logs/events/stream?from=0&cursor=c"), ping_interval=None) as ws:
+            json.loads(await ws.recv())  # hello
+            json.loads(await ws.recv())  # records 0..9: offset 0 may be acknowledged
+            try:
+                for _ in range(300):  # the limit is 50 a second, bursts of 100
+                    await ws.send('{"ack": 0}')
+                while True:
+                    await ws.recv()
+            except websockets.ConnectionClosed as closed:
+                return closed.rcvd.code
+
+    assert asyncio.run(flood()) == 4429
+
+    async def too_many():
+        url = served.ws("/v1/logs/events/stream")
+        held = [await websockets.connect(url, ping_interval=None) for _ in range(5)]
+        code = await close_of(url)
+        for ws in held:
+            await ws.close()
+        return code
+
+    assert asyncio.run(too_many())[0] == 4430
+    still_serving(served)
+
+
+def test_oversized_body_and_bad_lines(served):
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        served.post("/v1/logs/events/records", b'{"value":"x"}\n' * 10_000)
+    assert refused.value.code == 413
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        served.post("/v1/logs/events/records", b'{"value":"ok"}\n{"value": \n')
+    assert refused.value.code == 400 and b"line 2" in refused.value.read()
+    status, body = served.get("/v1/logs/events/records")
+    assert body.count(b"\n") == 10  # neither request appended anything
+
+
+def test_token_is_required_off_loopback_and_checked():
+    with temporary_root() as root:
+        make_log(root, "events", 1)
+        refused = subprocess.run([SERVE, root, "--listen", "0.0.0.0:0"], capture_output=True, text=True)
+        assert refused.returncode == 2 and "requires --token-file" in refused.stderr
+        token_file = os.path.join(root, "token")
+        with open(token_file, "w") as f:
+            f.write(TOKEN + "\n")
+        with Server(root, "--token-file", token_file) as server:
+            for headers in [{}, {"Authorization": "Bearer wrong-token-0123456789"}]:
+                with pytest.raises(urllib.error.HTTPError) as denied:
+                    server.get("/v1/logs", headers)
+                assert denied.value.code == 401
+            assert server.get("/v1/logs", {"Authorization": f"Bearer {TOKEN}"})[0] == 200
+            assert server.get(f"/v1/logs?token={TOKEN}")[0] == 200
+            assert asyncio.run(close_of(server.ws("/v1/logs/events/stream?token=nope")))[0] == 4401
+            async def hello():
+                async with websockets.connect(server.ws(f"/v1/logs/events/stream?token={TOKEN}")) as ws:
+                    return json.loads(await ws.recv())["type"]
+            assert asyncio.run(hello()) == "hello"

@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The plain HTTP face, Server-Sent Events, the hello's identity and the
+truncation notice, publishing, shutdown, and `eventlog serve`."""
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+
+import websockets
+
+from serve_support import CLI, Server, make_log, record_line, temporary_root, value
+
+
+def test_list_read_and_append():
+    with temporary_root() as root:
+        make_log(root, "events", 5)
+        make_log(os.path.join(root, "team"), "orders", 2)
+        with Server(root, "--allow-append") as server:
+            logs = json.loads(server.get("/v1/logs")[1])["logs"]
+            assert [(l["name"], l["start_offset"], l["end_offset"]) for l in logs] == [
+                ("events", 0, 5), ("team/orders", 0, 2)]
+            assert all(l["size_bytes"] > 0 for l in logs)
+            lines = server.get("/v1/logs/events/records?from=3&limit=1")[1].decode().splitlines()
+            assert [json.loads(l)["offset"] for l in lines] == [3]
+            status, reply = server.post("/v1/logs/events/records?sync=1", (record_line(5) + "\n" + record_line(6) + "\n").encode())
+            assert reply == {"first_offset": 5, "last_offset": 6, "count": 2}
+            # A new log is created by its first append.
+            status, reply = server.post("/v1/logs/team/new/records", b'{"value":"first"}\n')
+            assert reply["first_offset"] == 0
+            assert json.loads(server.get("/v1/logs/team/new/records")[1])["value"] == "first"
+
+
+def read_events(port, path, headers, count):
+    """The ids and data of the first `count` events of an SSE stream."""
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n{extra}\r\n".encode())
+        s.settimeout(30)
+        data, events = b"", []
+        while len(events) < count:
+            data += s.recv(65536)
+            events = [e for e in data.split(b"\n\n") if b"data: " in e]
+        ids = []
+        for event in events[:count]:
+            fields = dict(line.split(": ", 1) for line in event.decode().splitlines() if ": " in line)
+            ids.append((int(fields["id"]), json.loads(fields["data"])["offset"]))
+        return ids
+
+
+def test_server_sent_events_resume_with_last_event_id():
+    with temporary_root() as root:
+        make_log(root, "events", 20)
+        with Server(root) as server:
+            assert read_events(server.port, "/v1/logs/events/events?from=0", {}, 3) == [(0, 0), (1, 1), (2, 2)]
+            # A browser that saw event 12 reconnects with Last-Event-ID: 12.
+            assert read_events(server.port, "/v1/logs/events/events", {"Last-Event-ID": "12"}, 2) == [(13, 13), (14, 14)]
+
+
+async def hello(server, query=""):
+    async with websockets.connect(server.ws(f"/v1/logs/events/stream{query}")) as ws:
+        return json.loads(await ws.recv()), ws
+
+
+def test_identity_changes_when_the_log_is_recreated():
+    with temporary_root() as root:
+        path = make_log(root, "events", 3)
+        with Server(root) as server:
+            first, _ = asyncio.run(hello(server))
+            again, _ = asyncio.run(hello(server))
+            assert first["id"] == again["id"] and first["end_offset"] == 3
+        shutil.rmtree(path)
+        make_log(root, "events", 3)
+        with Server(root) as server:
+            recreated, _ = asyncio.run(hello(server))
+            assert recreated["id"] != first["id"]
+
+
+def test_offsets_removed_by_retention_are_announced():
+    with temporary_root() as root:
+        path = os.path.join(root, "events")
+        # Small segments, so that retention removes some.
+        subprocess.run([CLI, "append", path, "--json", "--batch", "100"], check=True,
+                       input="\n".join(json.dumps({"value": "v" * 500}) for _ in range(3000)).encode())
+        subprocess.run([CLI, "retention", path, "--retention-bytes", "1"], check=True, capture_output=True)
+        with Server(root) as server:
+            async def truncated():
+                async with websockets.connect(server.ws("/v1/logs/events/stream?from=0")) as ws:
+                    hello = json.loads(await ws.recv())
+                    notice = json.loads(await ws.recv())
+                    first = json.loads(await ws.recv())["records"][0]["offset"]
+                    return hello, notice, first
+            hello, notice, first = asyncio.run(truncated())
+            if hello["start_offset"] > 0:
+                assert notice["type"] == "truncated" and notice["start_offset"] == hello["start_offset"]
+                assert first == hello["start_offset"]
+
+
+def test_sigterm_closes_streams_with_a_close_frame():
+    with temporary_root() as root:
+        make_log(root, "events", 3)
+        server = Server(root)
+        async def follow():
+            async with websockets.connect(server.ws("/v1/logs/events/stream?from=0")) as ws:
+                await ws.recv()
+                await ws.recv()
+                server.process.send_signal(signal.SIGTERM)
+                try:
+                    await ws.recv()
+                except websockets.ConnectionClosed as closed:
+                    return closed.rcvd.code if closed.rcvd else None
+        assert asyncio.run(follow()) in (1000, 1001)
+        assert server.process.wait(timeout=30) == 0
+
+
+def test_eventlog_serve_runs_the_server():
+    with temporary_root() as root:
+        run = subprocess.run([CLI, "serve", root, "--listen", "example.invalid:1"], capture_output=True, text=True)
+        assert run.returncode == 2 and "requires --token-file" in run.stderr

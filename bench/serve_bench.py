@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""eventlog-serve on loopback, in one run:
+  1. records/s to one WebSocket client: 1 M records of 100 bytes, binary
+     frames (batched), from offset 0, beside the ceiling: serve-echo sending
+     the same frames from memory (Hummingbird/NIO, no log);
+  2. append -> receipt latency at 10 k records/s with 100 followers: the
+     producer (`eventlog append`, fed at a steady rate) stamps each record
+     with the wall clock; each follower reads the stamp of the first record
+     of every frame (the oldest in it) when the frame arrives.
+The followers are Python (websockets) in one process: on 2 cores they, not
+the server, set the latency figure at 100 clients; SERVE_BENCH_CLIENTS=10
+shows the server with a lighter client load.
+Usage: bench/serve_bench.py EVENTLOG EVENTLOG_SERVE SERVE_ECHO   (release builds;
+swift build -c release --package-path Serve --product eventlog-serve, and
+--product serve-echo)"""
+import asyncio
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import websockets
+
+CLI, SERVE, ECHO = sys.argv[1:4]
+RECORDS = 1_000_000
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(args):
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    return process
+
+
+async def count_records(url, total):
+    got, start = 0, None
+    async with websockets.connect(url, max_size=None, ping_interval=None) as ws:
+        while got < total:
+            frame = await ws.recv()
+            if isinstance(frame, str):
+                continue  # hello
+            start = start or time.perf_counter()
+            got += struct.unpack_from(">I", frame, 4)[0]
+        return got / (time.perf_counter() - start)
+
+
+def throughput(root):
+    path = os.path.join(root, "bulk")
+    producer = subprocess.Popen([CLI, "append", path, "--batch", "10000"], stdin=subprocess.PIPE)
+    producer.communicate(b"".join(b"%099d\n" % i for i in range(RECORDS)))
+    port = free_port()
+    server = start([SERVE, root, "--listen", f"127.0.0.1:{port}"])
+    server.stdout.readline()
+    rate = asyncio.run(count_records(f"ws://127.0.0.1:{port}/v1/logs/bulk/stream?from=0&format=binary", RECORDS))
+    server.terminate()
+    server.wait()
+    echo_port = free_port()
+    echo = start([ECHO, str(echo_port), "4096"])
+    time.sleep(1)  # serve-echo prints nothing; give it a moment to bind
+    frames = RECORDS // 4096
+    ceiling = asyncio.run(count_records(f"ws://127.0.0.1:{echo_port}/stream?frames={frames}", frames * 4096))
+    echo.terminate()
+    echo.wait()
+    return rate, ceiling
+
+
+async def follower(url, latencies, stop):
+    async with websockets.connect(url, max_size=None, ping_interval=None) as ws:
+        await ws.recv()
+        while not stop.is_set():
+            try:
+                frame = await asyncio.wait_for(ws.recv(), 1)
+            except asyncio.TimeoutError:
+                continue
+            now = time.time_ns()
+            # kind, version, 0, count; offset, timestamp, key length (-1), value length, value
+            value_length = struct.unpack_from(">i", frame, 28)[0]
+            sent = int(frame[32:32 + value_length].split(b" ")[0])
+            latencies.append((now - sent) / 1e6)
+
+
+def latency(root, clients=100, rate=10_000, seconds=5):
+    path = os.path.join(root, "live")
+    subprocess.run([CLI, "append", path], input=b"0 start\n", check=True)
+    port = free_port()
+    server = start([SERVE, root, "--listen", f"127.0.0.1:{port}", "--max-connections-per-client", str(clients + 10)])
+    server.stdout.readline()
+    latencies, stop = [], threading.Event()
+
+    def produce():
+        producer = subprocess.Popen([CLI, "append", path, "--batch", "1000"], stdin=subprocess.PIPE)
+        step = 0.001
+        per_step = rate // 1000
+        start = time.perf_counter()
+        for tick in range(int(seconds / step)):
+            target = start + tick * step
+            delay = target - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)  # not a spin: the followers share this process
+            stamp = time.time_ns()
+            producer.stdin.write(b"".join(b"%d %s\n" % (stamp, b"x" * 60) for _ in range(per_step)))
+            producer.stdin.flush()
+        producer.stdin.close()
+        producer.wait()
+        stop.set()
+
+    async def run():
+        url = f"ws://127.0.0.1:{port}/v1/logs/live/stream?format=binary"
+        tasks = [asyncio.create_task(follower(url, latencies, stop)) for _ in range(clients)]
+        await asyncio.sleep(1)
+        thread = threading.Thread(target=produce)
+        thread.start()
+        await asyncio.gather(*tasks)
+        thread.join()
+
+    asyncio.run(run())
+    server.terminate()
+    server.wait()
+    latencies.sort()
+    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]
+    return pick(0.5), pick(0.99), len(latencies)
+
+
+clients = int(os.environ.get("SERVE_BENCH_CLIENTS", "100"))
+with tempfile.TemporaryDirectory() as root:
+    rate, ceiling = throughput(root)
+    p50, p99, frames = latency(root, clients=clients)
+print(json.dumps({
+    "records_per_second_one_client": round(rate), "echo_ceiling_records_per_second": round(ceiling),
+    "latency_ms_p50": round(p50, 2), "latency_ms_p99": round(p99, 2), "latency_frames": frames,
+    "clients": clients, "append_rate": 10_000}, indent=1))
