@@ -10,7 +10,7 @@
 //
 // EventLogServe (the server) ← EventLogServeTool (the `eventlog-serve`
 // program, which `eventlog serve` runs); ServeEchoBench is the ceiling of
-// bench/serve_bench.py.
+// bench/serve_bench.py and ServeLatencyBench its native followers.
 import PackageDescription
 
 let package = Package(
@@ -18,6 +18,7 @@ let package = Package(
     products: [
         .executable(name: "eventlog-serve", targets: ["EventLogServeTool"]),
         .executable(name: "serve-echo", targets: ["ServeEchoBench"]),
+        .executable(name: "serve-latency", targets: ["ServeLatencyBench"]),
     ],
     dependencies: [
         .package(name: "eventlog", path: ".."),
@@ -45,5 +46,8 @@ let package = Package(
         .executableTarget(
             name: "ServeEchoBench",
             dependencies: [.product(name: "HummingbirdWebSocket", package: "hummingbird-websocket")]),
+        .executableTarget(
+            name: "ServeLatencyBench",
+            dependencies: [.product(name: "HummingbirdWSClient", package: "hummingbird-websocket")]),
     ]
 )

@@ -8,12 +8,13 @@
      producer (`eventlog append`, fed at a steady rate) stamps each record
      with the wall clock; each follower reads the stamp of the first record
      of every frame (the oldest in it) when the frame arrives.
-The followers are Python (websockets) in one process: on 2 cores they, not
-the server, set the latency figure at 100 clients; SERVE_BENCH_CLIENTS=10
-shows the server with a lighter client load.
-Usage: bench/serve_bench.py EVENTLOG EVENTLOG_SERVE SERVE_ECHO   (release builds;
-swift build -c release --package-path Serve --product eventlog-serve, and
---product serve-echo)"""
+With a fourth argument, the followers are serve-latency (native WebSocket
+clients on SwiftNIO, in one process); without it they are Python
+(websockets) in one process, which on 2 cores sets the figure at 100
+clients itself. SERVE_BENCH_CLIENTS sets the number of followers.
+Usage: bench/serve_bench.py EVENTLOG EVENTLOG_SERVE SERVE_ECHO [SERVE_LATENCY]
+(release builds: swift build -c release --package-path Serve --product
+eventlog-serve, and --product serve-echo, --product serve-latency)"""
 import asyncio
 import json
 import os
@@ -28,6 +29,7 @@ import time
 import websockets
 
 CLI, SERVE, ECHO = sys.argv[1:4]
+NATIVE = sys.argv[4] if len(sys.argv) > 4 else None
 RECORDS = 1_000_000
 
 
@@ -114,8 +116,17 @@ def latency(root, clients=100, rate=10_000, seconds=5):
         producer.wait()
         stop.set()
 
+    url = f"ws://127.0.0.1:{port}/v1/logs/live/stream?format=binary"
+    if NATIVE:
+        followers = subprocess.Popen([NATIVE, url, str(clients), str(seconds + 2)], stdout=subprocess.PIPE, text=True)
+        time.sleep(1)  # let the followers connect and read their hello
+        produce()
+        result = json.loads(followers.communicate()[0])
+        server.terminate()
+        server.wait()
+        return result["latency_ms_p50"], result["latency_ms_p99"], result["latency_frames"]
+
     async def run():
-        url = f"ws://127.0.0.1:{port}/v1/logs/live/stream?format=binary"
         tasks = [asyncio.create_task(follower(url, latencies, stop)) for _ in range(clients)]
         await asyncio.sleep(1)
         thread = threading.Thread(target=produce)
@@ -138,4 +149,4 @@ with tempfile.TemporaryDirectory() as root:
 print(json.dumps({
     "records_per_second_one_client": round(rate), "echo_ceiling_records_per_second": round(ceiling),
     "latency_ms_p50": round(p50, 2), "latency_ms_p99": round(p99, 2), "latency_frames": frames,
-    "clients": clients, "append_rate": 10_000}, indent=1))
+    "clients": clients, "followers": "native" if NATIVE else "python", "append_rate": 10_000}, indent=1))
