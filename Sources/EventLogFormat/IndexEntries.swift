@@ -97,7 +97,11 @@ package struct TimeIndexEntry: IndexEntry, Equatable, Sendable {
 extension Array where Element: IndexEntry {
     /// The entries as an index file holds them.
     package var fileBytes: [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: count * Element.size) { buffer, initialized in
+        // With no entries, Array(unsafeUninitializedCapacity: 0) stores the
+        // count into the runtime's one shared empty-array object: a write
+        // that two compactions on two threads would race on.
+        guard !isEmpty else { return [] }
+        return [UInt8](unsafeUninitializedCapacity: count * Element.size) { buffer, initialized in
             for (i, entry) in enumerated() { entry.store(to: buffer.baseAddress! + i * Element.size) }
             initialized = count * Element.size
         }

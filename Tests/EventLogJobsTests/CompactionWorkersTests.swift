@@ -2,16 +2,14 @@
 // Compaction's key pass runs on several threads (CompactionKeyMapping):
 // the same logs compacted with one worker and with several give
 // byte-identical files, and a damaged closed segment is reported the same
-// way, naming the first damaged segment. Serialized: two compactions at
-// once in one process trip ThreadSanitizer on the shared empty-array
-// storage (IndexEntries.fileBytes), which has nothing to do with workers.
+// way, naming the first damaged segment.
 import EventLog
 import EventLogStorage
 import EventLogTestSupport
 import Foundation
 import Testing
 
-@Suite(.serialized) struct CompactionWorkersTests {
+@Suite struct CompactionWorkersTests {
     /// Every file of the log directory `path` (segments and indexes), by name.
     private func contents(_ path: String) throws -> [String: Data] {
         var files: [String: Data] = [:]
