@@ -21,7 +21,7 @@ extension EventLog {
         throws(EventLogError)
         -> ScanPlan
     {
-        if isClosedForJobs { throw EventLogError(.closed, "\(path): the log is closed") }
+        if directory.state.isClosed { throw EventLogError(.closed, "\(path): the log is closed") }
         let start = Self.scanBound(from)
         let end = Self.scanBound(to)
         var size = pieceBytes
@@ -45,13 +45,6 @@ extension EventLog {
             plan, workers: workers, isCancelled: { [directory] in directory.state.isClosed }, visit: visit)
     }
 
-    /// The offset of the first record whose timestamp is >= `timestamp`
-    /// (ms since the epoch), as a cursor seeking by time finds it; the end
-    /// of the log if there is none.
-    package func offset(forTimestamp timestamp: Int64) throws(EventLogError) -> UInt64 {
-        try cursor(from: .time(milliseconds: timestamp)).offset
-    }
-
     /// A scan's bound in the storage layer's terms: the oldest record is
     /// below every offset, the latest above.
     private static func scanBound(_ offset: UInt64) -> Int64 {
@@ -61,6 +54,4 @@ extension EventLog {
         default: Int64(clamping: offset)
         }
     }
-
-    private var isClosedForJobs: Bool { directory.state.isClosed }
 }

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // How a batch job runs, and what it reports about its run.
 import EventLog
-import Glibc
 
 public struct JobOptions: Sendable {
     /// Map tasks that run at once; the default is one per core online.
@@ -26,7 +25,7 @@ public struct JobOptions: Sendable {
     }
 
     /// The cores this process may run on.
-    public static var onlineCores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+    public static var onlineCores: Int { EventLog.onlineCores }
 
     @usableFromInline func checked() throws(EventLogError) -> JobOptions {
         guard workers >= 1 else { throw EventLogError(.invalidArgument, "workers: \(workers) is below 1") }
