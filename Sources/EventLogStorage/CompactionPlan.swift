@@ -173,12 +173,8 @@ final class KeyOffsetMap {
     /// plus 64 to 128 bytes of table (32-byte slots, at most half full).
     var memoryBytes: Int { slots.count * MemoryLayout<Slot>.stride + arena.capacity }
 
-    /// Whether `key` belongs to this map's share of the keys. The share is
-    /// taken from the hash's high bits: the low ones pick the slot.
-    func holds(_ key: UnsafeRawBufferPointer) -> Bool {
-        partitions == 1 || Self.share(Self.hash(key), partitions) == partition
-    }
-
+    /// The share of the keys a hash belongs to, from its high bits: the low
+    /// ones pick the slot.
     private static func share(_ hash: UInt64, _ partitions: Int) -> Int { Int((hash >> 32) % UInt64(partitions)) }
 
     func put(_ key: UnsafeRawBufferPointer, offset: Int64) {
