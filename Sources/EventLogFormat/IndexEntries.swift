@@ -94,6 +94,30 @@ package struct TimeIndexEntry: IndexEntry, Equatable, Sendable {
     package var isPreallocated: Bool { timestamp == 0 && relativeOffset == 0 }
 }
 
+/// The entries of an index an index reader may trust: the first `count`
+/// entries of `data` (an index file's bytes) while each follows the one
+/// before it and `accept`s. Verify, the writer's recovery and the open-time
+/// index check all trust an index prefix by this one rule.
+package struct TrustedIndexPrefix<Entry: IndexEntry> {
+    package var entries: [Entry] = []
+    /// The entry that ended the prefix by not following the one before it
+    /// (nil: every entry followed, or `accept` ended it).
+    package var brokenAt: Int?
+
+    package init(_ data: UnsafeRawBufferPointer, count: Int, accept: (Entry) -> Bool = { _ in true }) {
+        entries.reserveCapacity(count)
+        for i in 0..<count {
+            let entry = Entry(loadingFrom: data.baseAddress! + i * Entry.size)
+            guard entry.follows(entries.last) else {
+                brokenAt = i
+                return
+            }
+            guard accept(entry) else { return }
+            entries.append(entry)
+        }
+    }
+}
+
 extension Array where Element: IndexEntry {
     /// The entries as an index file holds them.
     package var fileBytes: [UInt8] {

@@ -76,6 +76,11 @@ package final class IndexFile {
         UnsafeRawPointer(region.base! + i * entrySize)
     }
 
+    /// The bytes of the entries that hold data; valid while this is open.
+    package var entryBytes: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: region.base, count: count * entrySize)
+    }
+
     package var isFull: Bool { count >= capacity }
 
     /// Appends one entry, written by `store` into the entry's bytes.

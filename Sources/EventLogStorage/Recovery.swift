@@ -139,28 +139,24 @@ enum Recovery {
             offsets.count % OffsetIndexEntry.size == 0, times.count % TimeIndexEntry.size == 0
         else { return false }
         let maxRelative = min(nextBase - 1 - base, Int64(Int32.max))
-        let entries = offsets.withUnsafeBytes { raw in
-            (0..<raw.count / OffsetIndexEntry.size).map {
-                OffsetIndexEntry(loadingFrom: raw.baseAddress! + $0 * OffsetIndexEntry.size)
+        let offsetPrefix = offsets.withUnsafeBytes { raw in
+            TrustedIndexPrefix<OffsetIndexEntry>(raw, count: raw.count / OffsetIndexEntry.size) {
+                Int64($0.relativeOffset) <= maxRelative && Int($0.position) < bytes.count
             }
         }
-        for (i, entry) in entries.enumerated() {
-            guard entry.follows(i == 0 ? nil : entries[i - 1]), Int64(entry.relativeOffset) <= maxRelative,
-                Int(entry.position) < bytes.count
-            else { return false }
+        let timePrefix = times.withUnsafeBytes { raw in
+            TrustedIndexPrefix<TimeIndexEntry>(raw, count: raw.count / TimeIndexEntry.size) {
+                Int64($0.relativeOffset) <= maxRelative
+            }
         }
+        let entries = offsetPrefix.entries
+        let timeEntries = timePrefix.entries
+        // Every entry must be believable, not just a prefix.
+        guard entries.count * OffsetIndexEntry.size == offsets.count,
+            timeEntries.count * TimeIndexEntry.size == times.count
+        else { return false }
         for entry in [entries.first, entries.last].compactMap({ $0 }) {
             guard pointsAtItsBatch(entry, bytes, base: base) else { return false }
-        }
-        let timeEntries = times.withUnsafeBytes { raw in
-            (0..<raw.count / TimeIndexEntry.size).map {
-                TimeIndexEntry(loadingFrom: raw.baseAddress! + $0 * TimeIndexEntry.size)
-            }
-        }
-        for (i, entry) in timeEntries.enumerated() {
-            guard entry.follows(i == 0 ? nil : timeEntries[i - 1]), Int64(entry.relativeOffset) <= maxRelative else {
-                return false
-            }
         }
         return tailMatches(entries, timeEntries, base: base, bytes: bytes)
     }
@@ -236,12 +232,9 @@ enum Recovery {
     ) throws(EventLogError) -> [Entry] {
         let path = SegmentFileName.path(directory: directory, base: base, kind)
         guard let index = try IndexFile.openForReading(path: path, entrySize: Entry.size, count: nil) else { return [] }
-        var entries: [Entry] = []
-        for i in 0..<min(index.count, published.map { Int($0) } ?? index.count) {
-            let entry = Entry(loadingFrom: index.entry(i))
-            guard entry.follows(entries.last), accept(entry) else { break }
-            entries.append(entry)
+        let count = min(index.count, published.map { Int($0) } ?? index.count)
+        return withExtendedLifetime(index) {
+            TrustedIndexPrefix(index.entryBytes, count: count, accept: accept).entries
         }
-        return entries
     }
 }

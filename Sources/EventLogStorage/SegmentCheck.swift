@@ -414,16 +414,12 @@ private final class SegmentChecker {
         // Untrimmed (a crashed or running writer's preallocation): fine to
         // read, but not what Kafka expects of a file it is handed.
         if data.count != count * size { result.indexNeedsRebuild = true }
-        var entries: [Entry] = []
-        for i in 0..<count {
+        let prefix = TrustedIndexPrefix<Entry>(data, count: count)
+        if let i = prefix.brokenAt {
             let entry = Entry(loadingFrom: data.baseAddress! + i * size)
-            guard entry.follows(entries.last) else {
-                report(offsets, at: i * size, "entry \(i) (\(describe(entry))) does not follow the entry before it")
-                break
-            }
-            entries.append(entry)
+            report(offsets, at: i * size, "entry \(i) (\(describe(entry))) does not follow the entry before it")
         }
-        return entries
+        return prefix.entries
     }
 
     private func report(_ offsets: Bool, at position: Int, _ detail: String) {
