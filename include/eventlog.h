@@ -208,27 +208,56 @@ typedef struct eventlog_options {
 
 #define EVENTLOG_OPTIONS_INIT { EVENTLOG_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
-#define EVENTLOG_COMPACT_OPTIONS_VERSION 1
+/* Version 2 added max_segment_bytes, memory_budget and flags; a caller
+ * compiled with version 1 still works (its struct ends at
+ * delete_retention_ms, and the library reads no further). */
+#define EVENTLOG_COMPACT_OPTIONS_VERSION 2
+
+/* eventlog_compact_options.flags */
+#define EVENTLOG_COMPACT_DRY_RUN 0x1u /* report what would be removed; change nothing */
+#define EVENTLOG_COMPACT_WAIT    0x2u /* wait for other maintenance instead of EVENTLOG_EBUSY */
+
+/* The smallest memory_budget: each worker's empty key map takes about 96 KiB. */
+#define EVENTLOG_COMPACT_MIN_MEMORY_BUDGET 1048576
 
 typedef struct eventlog_compact_options {
     unsigned int version;        /* EVENTLOG_COMPACT_OPTIONS_VERSION */
     int64_t delete_retention_ms; /* how long tombstones survive once cleaned; 0 = 24 h */
+    /* version 2 */
+    uint64_t max_segment_bytes;  /* merged segments stay at or below this; 0 = the size of
+                                    the largest segment file, the log's own segment size */
+    uint64_t memory_budget;      /* bytes the map from each key to its latest offset may
+                                    use; 0 = what the keys need (each its bytes plus 64 to
+                                    128). When they do not fit, compaction runs in passes
+                                    over shares of the keys by hash, with the same result,
+                                    reading and rewriting the closed segments once per pass
+                                    (stats_out->passes). Else at least
+                                    EVENTLOG_COMPACT_MIN_MEMORY_BUDGET. */
+    uint32_t flags;              /* EVENTLOG_COMPACT_* */
 } eventlog_compact_options;
 
-#define EVENTLOG_COMPACT_OPTIONS_INIT { EVENTLOG_COMPACT_OPTIONS_VERSION, 0 }
+#define EVENTLOG_COMPACT_OPTIONS_INIT { EVENTLOG_COMPACT_OPTIONS_VERSION, 0, 0, 0, 0 }
 
 /* Output structs start with `version` too, set by the caller (the _INIT
  * macro), so that later versions can add fields at the end: the library
  * fills only the fields of the version the caller was compiled with, and
  * refuses a version it does not know (EVENTLOG_EVERSION, nothing written). */
-#define EVENTLOG_COMPACT_STATS_VERSION 1
+#define EVENTLOG_COMPACT_STATS_VERSION 2
 
 typedef struct eventlog_compact_stats {
     unsigned int version;     /* EVENTLOG_COMPACT_STATS_VERSION */
     uint64_t records_before, records_after, bytes_before, bytes_after;
+    /* version 2 */
+    uint64_t segments_before;    /* closed segments examined */
+    uint64_t segments_after;     /* the segments they became */
+    uint64_t segments_rewritten; /* written anew; the others were left untouched */
+    uint64_t tombstones_removed; /* dropped because their delete horizon had passed */
+    uint64_t keys;               /* distinct keys in the log */
+    uint64_t passes;             /* passes over the closed segments: 1 unless the
+                                    keys did not fit opts->memory_budget */
 } eventlog_compact_stats;
 
-#define EVENTLOG_COMPACT_STATS_INIT { EVENTLOG_COMPACT_STATS_VERSION, 0, 0, 0, 0 }
+#define EVENTLOG_COMPACT_STATS_INIT { EVENTLOG_COMPACT_STATS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 #define EVENTLOG_VERIFY_REPORT_VERSION 1
 
@@ -527,10 +556,17 @@ EVENTLOG_API void eventlog_cursor_close(eventlog_cursor *cur);
  * (Docs/FORMAT.md section 12). opts may be NULL; stats_out is optional
  * (initialise it with EVENTLOG_COMPACT_STATS_INIT) and counts the closed
  * segments examined (its counts are zeroed on failure).
- * Errors: EVENTLOG_EINVAL, EVENTLOG_EVERSION (opts or stats_out),
+ * With EVENTLOG_COMPACT_DRY_RUN, stats_out says what a compaction would do
+ * and nothing is written (not even the lock file). Peak memory is the key
+ * map (see memory_budget) plus a worker's buffers per core (Docs/DEFAULTS.md).
+ * Errors: EVENTLOG_EINVAL (a negative delete_retention_ms, max_segment_bytes
+ * above 2^31-1, a memory_budget below the minimum or too
+ * small for 1/4096 of the keys, unknown flags), EVENTLOG_EVERSION (opts or
+ * stats_out),
  * EVENTLOG_ENOENT (no such directory, or one that holds no log: no segment
  * file and no eventlog.head; nothing is created in it), EVENTLOG_EBUSY
- * (another compaction or retention runs), EVENTLOG_ECORRUPT (a damaged batch
+ * (another compaction or retention runs, unless EVENTLOG_COMPACT_WAIT),
+ * EVENTLOG_ECORRUPT (a damaged batch
  * in a closed segment; nothing is changed), EVENTLOG_EIO, EVENTLOG_ENOSPC,
  * EVENTLOG_EACCES, EVENTLOG_ENOMEM. */
 EVENTLOG_API int eventlog_compact(const char *dir, const eventlog_compact_options *opts,

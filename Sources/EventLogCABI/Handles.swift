@@ -78,10 +78,22 @@ protocol VersionedOutput {
     init()
     var version: UInt32 { get set }
     static var libraryVersion: Int32 { get }
+    /// The struct's size in each version, oldest first: a caller compiled
+    /// with an older header has a shorter struct, and the library writes
+    /// only that much of it.
+    static var sizeByVersion: [Int] { get }
+}
+
+extension VersionedOutput {
+    static var sizeByVersion: [Int] { [MemoryLayout<Self>.size] }
 }
 
 extension eventlog_compact_stats: VersionedOutput {
     static var libraryVersion: Int32 { EVENTLOG_COMPACT_STATS_VERSION }
+    /// Version 1 ended after bytes_after.
+    static var sizeByVersion: [Int] {
+        [MemoryLayout<Self>.offset(of: \.segments_before)!, MemoryLayout<Self>.size]
+    }
 }
 
 extension eventlog_verify_report: VersionedOutput {
@@ -102,17 +114,36 @@ extension eventlog_log_info: VersionedOutput {
 
 /// Zeroes the counts of the caller's output struct `out` (NULL: nothing to
 /// do), which `name` names in messages; the error, with `out` left as it
-/// was, if its version is not one this library knows.
+/// was, if its version is not one this library knows. Touches only the
+/// bytes of the caller's version.
 func prepareOutput<Output: VersionedOutput>(_ out: UnsafeMutablePointer<Output>?, named name: String)
     -> EventLogError?
 {
     guard let out else { return nil }
-    guard out.pointee.version == UInt32(Output.libraryVersion) else {
-        return unknownVersion("\(name)->version", out.pointee.version, known: Output.libraryVersion)
+    let version = UnsafeMutableRawPointer(out).load(as: UInt32.self)
+    guard version >= 1 && version <= Output.sizeByVersion.count else {
+        return unknownVersion("\(name)->version", version, known: Output.libraryVersion)
     }
-    out.pointee = Output()
-    out.pointee.version = UInt32(Output.libraryVersion)
+    UnsafeMutableRawPointer(out).initializeMemory(as: UInt8.self, repeating: 0, count: size(of: out))
+    UnsafeMutableRawPointer(out).storeBytes(of: version, as: UInt32.self)
     return nil
+}
+
+/// Writes `value` into the caller's output struct `out`, prepared by
+/// prepareOutput: as many bytes as the caller's version has, its version
+/// kept.
+func deliver<Output: VersionedOutput>(_ value: Output, to out: UnsafeMutablePointer<Output>?) {
+    guard let out else { return }
+    let version = UnsafeMutableRawPointer(out).load(as: UInt32.self)
+    withUnsafeBytes(of: value) { bytes in
+        UnsafeMutableRawPointer(out).copyMemory(from: bytes.baseAddress!, byteCount: size(of: out))
+    }
+    UnsafeMutableRawPointer(out).storeBytes(of: version, as: UInt32.self)
+}
+
+/// The size of the caller's struct `out`, by the version it holds.
+private func size<Output: VersionedOutput>(of out: UnsafeMutablePointer<Output>) -> Int {
+    Output.sizeByVersion[Int(UnsafeMutableRawPointer(out).load(as: UInt32.self)) - 1]
 }
 
 /// The walks that lend one struct per item to a C callback: checks `dir`
