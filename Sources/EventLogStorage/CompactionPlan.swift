@@ -81,22 +81,25 @@ struct CompactionPlan {
 /// Not thread-safe.
 final class SegmentBatchReader {
     private let decoder = BatchDecoder()
+    /// The batches of the walk under way; reused.
+    private var batches: [ScannedBatch] = []
     /// The records and headers of the batch last decoded.
     var records: [RecordView] { decoder.records }
     var headers: [HeaderView] { decoder.headers }
 
-    /// Walks the whole batches of `bytes`, checking each CRC, decoding each
-    /// one's records and calling `visit`, which finds them in `records`
+    /// Walks the whole batches of `bytes[from..<limit]` (all of it by
+    /// default), checking each CRC, decoding each one's records and calling
+    /// `visit`, which finds them in `records`
     /// (empty for a batch whose records cannot or must not be filtered:
     /// control batches, codecs other than none and LZ4; `decoded` is false
     /// then). A batch whose records do not decode throws `corrupt`. Returns
     /// where the scan stopped and the records decoded.
     func forEachBatch(
-        _ bytes: UnsafeRawBufferPointer, file: String,
+        _ bytes: UnsafeRawBufferPointer, from start: Int = 0, limit: Int? = nil, file: String,
         visit: (_ batch: ScannedBatch) throws(EventLogError) -> Void
     ) throws(EventLogError) -> (ScanOutcome, Int) {
-        var batches: [ScannedBatch] = []
-        let outcome = BatchScanner.scan(bytes, from: 0, limit: bytes.count) { batches.append($0) }
+        batches.removeAll(keepingCapacity: true)
+        let outcome = BatchScanner.scan(bytes, from: start, limit: limit ?? bytes.count) { batches.append($0) }
         var count = 0
         for batch in batches {
             do throws(FormatError) {
