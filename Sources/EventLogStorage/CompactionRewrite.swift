@@ -82,7 +82,9 @@ final class PieceCleaner {
     private let deleteRetention: Int64
     private let reader = SegmentBatchReader()
     private let builder = CompactedBatchBuilder()
-    private var kept: [RecordView] = []
+    @exclusivity(unchecked) private var kept: [RecordView] = []
+    /// Keeps the loads of the key map's warming (KeyOffsetMap.warm).
+    @exclusivity(unchecked) private var warmSink: UInt64 = 0
 
     init(keys: KeyOffsetMap, now: Int64, deleteRetention: Int64) {
         self.keys = keys
@@ -140,7 +142,11 @@ final class PieceCleaner {
         kept.removeAll(keepingCapacity: true)
         let horizonPassed = header.hasDeleteHorizon && now >= header.baseTimestamp
         var holdsTombstones = false
-        for record in reader.records {
+        let records = reader.records
+        for (n, record) in records.enumerated() {
+            if n % KeyOffsetMap.warmAhead == 0 {
+                warmSink ^= keys.warm(records[n..<min(n + KeyOffsetMap.warmAhead, records.count)])
+            }
             if let key = record.key {
                 // A later record with the same key makes this one obsolete.
                 if let latest = keys.get(key), record.offset < latest { continue }
@@ -156,7 +162,7 @@ final class PieceCleaner {
         }
         // The first pass that keeps a tombstone starts its delete horizon.
         let startsHorizon = holdsTombstones && !header.hasDeleteHorizon
-        if kept.count == reader.records.count && !startsHorizon { return .copy }
+        if kept.count == records.count && !startsHorizon { return .copy }
         if kept.isEmpty { return .drop }
         if startsHorizon {
             let (horizon, overflow) = now.addingReportingOverflow(deleteRetention)

@@ -40,7 +40,8 @@ final class KeyOffsetMap {
     private static let inlineLimit = 16
     private static let inArena: UInt64 = 0xFF
 
-    @exclusivity(unchecked) private var slots: [Slot]
+    @exclusivity(unchecked) private var table: SlotTable
+    private var slots: UnsafeMutablePointer<Slot> { table.base }
     /// Bits of the hash, from the top, that pick a slot.
     @exclusivity(unchecked) private var shift: UInt64
     private let arena = ByteBuffer(capacity: 1 << 12)
@@ -50,7 +51,7 @@ final class KeyOffsetMap {
         self.partition = partition
         self.partitions = partitions
         self.limitBytes = limitBytes
-        slots = Array(repeating: .free, count: 1024)
+        table = SlotTable(count: 1024)
         shift = 64 - 10
     }
 
@@ -62,7 +63,7 @@ final class KeyOffsetMap {
     /// What the table and the key bytes take now. Each key costs 64 to 128
     /// bytes of table (32-byte slots, at most half full), plus its bytes if
     /// it is longer than 16.
-    var memoryBytes: Int { slots.count * MemoryLayout<Slot>.stride + arena.capacity }
+    var memoryBytes: Int { table.count * MemoryLayout<Slot>.stride + arena.capacity }
 
     /// The share of the keys a hash belongs to, from bits that neither the
     /// tag's low byte nor the slot index (the top bits) use.
@@ -92,7 +93,7 @@ final class KeyOffsetMap {
     @inline(__always)
     private func find(_ key: UnsafeRawBufferPointer, _ probe: Probe) -> (Int, found: Bool) {
         var i = Int(truncatingIfNeeded: probe.tag >> shift)
-        let mask = slots.count - 1
+        let mask = table.count - 1
         while slots[i].tag != Slot.free.tag {
             if matches(slots[i], probe, key) { return (i, true) }
             i = (i + 1) & mask
@@ -100,11 +101,44 @@ final class KeyOffsetMap {
         return (i, false)
     }
 
+    /// Puts the key of every record of `records` that has one.
+    func put(keysOf records: [RecordView]) {
+        var start = 0
+        while start < records.count {
+            let end = min(start + Self.warmAhead, records.count)
+            warmSink ^= warm(records[start..<end])
+            for record in records[start..<end] {
+                if let key = record.key { put(key, offset: record.offset) }
+            }
+            start = end
+        }
+    }
+
+    /// How many lookups `warm` prepares at a time: enough for the cache
+    /// misses to overlap, few enough that their lines stay in L1/L2.
+    static let warmAhead = 32
+
+    /// Loads the first slot each key of `records` probes, all at once: the
+    /// loads do not depend on each other, so their cache and TLB misses
+    /// overlap instead of coming one by one in the lookups that follow.
+    /// Returns a value made of them, which the caller keeps so that the
+    /// loads are not optimised away.
+    func warm(_ records: ArraySlice<RecordView>) -> UInt64 {
+        var sink: UInt64 = 0
+        for record in records {
+            if let key = record.key { sink ^= slots[Int(truncatingIfNeeded: Self.hash(key) >> shift)].tag }
+        }
+        return sink
+    }
+
+    /// Keeps the loads of `put(keysOf:)`'s warming.
+    @exclusivity(unchecked) private var warmSink: UInt64 = 0
+
     /// Adds every key of `other`, keeping the larger offset of each.
     func merge(_ other: KeyOffsetMap) {
         if other.overflowed { overflowed = true }
         var inlineKey: (UInt64, UInt64) = (0, 0)
-        for slot in other.slots where slot.tag != Slot.free.tag {
+        for slot in UnsafeBufferPointer(start: other.slots, count: other.table.count) where slot.tag != Slot.free.tag {
             let form = slot.tag & 0xFF
             if form == Self.inArena {
                 put(
@@ -157,9 +191,9 @@ final class KeyOffsetMap {
     /// triggers, would pass the limit.
     private func insert(_ key: UnsafeRawBufferPointer, _ probe: Probe, offset: Int64, at i: Int) {
         let inArena = probe.tag & 0xFF == Self.inArena
-        let grows = (count + 1) * 2 > slots.count
+        let grows = (count + 1) * 2 > table.count
         let after =
-            memoryBytes + (inArena ? key.count : 0) + (grows ? slots.count * MemoryLayout<Slot>.stride : 0)
+            memoryBytes + (inArena ? key.count : 0) + (grows ? table.count * MemoryLayout<Slot>.stride : 0)
         if overflowed || after > limitBytes {
             overflowed = true
             return
@@ -177,15 +211,37 @@ final class KeyOffsetMap {
     }
 
     private func grow() {
-        let old = slots
-        slots = Array(repeating: .free, count: old.count * 2)
+        let old = table
+        table = SlotTable(count: old.count * 2)
         shift -= 1
-        let mask = slots.count - 1
-        for slot in old where slot.tag != Slot.free.tag {
+        let mask = table.count - 1
+        for slot in UnsafeBufferPointer(start: old.base, count: old.count) where slot.tag != Slot.free.tag {
             var i = Int(truncatingIfNeeded: slot.tag >> shift)
             while slots[i].tag != Slot.free.tag { i = (i + 1) & mask }
             slots[i] = slot
         }
+    }
+
+    /// Slots in an anonymous mapping: its zero pages read as free slots
+    /// (no fill), and a large table asks for huge pages, since lookups land
+    /// on random slots and would miss the TLB on most of them.
+    private final class SlotTable {
+        let base: UnsafeMutablePointer<Slot>
+        let count: Int
+        private let bytes: Int
+
+        init(count: Int) {
+            self.count = count
+            bytes = count * MemoryLayout<Slot>.stride
+            let raw = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+            guard let raw, raw != UnsafeMutableRawPointer(bitPattern: -1) else {
+                fatalError("compaction key map: out of memory for \(count) slots")
+            }
+            if bytes >= 2 << 20 { madvise(raw, bytes, MADV_HUGEPAGE) }
+            base = raw.bindMemory(to: Slot.self, capacity: count)
+        }
+
+        deinit { munmap(base, bytes) }
     }
 
     private static func hash(_ key: UnsafeRawBufferPointer) -> UInt64 {
