@@ -65,6 +65,8 @@ final class RewritePiece {
     var tombstonesRemoved = 0
     /// Where cleaning stopped: applied after the steps before it.
     var error: EventLogError?
+    /// Guarded by the rewrite's lock; the fields above are the cleaning
+    /// thread's until it sets this.
     var cleaned = false
 
     init(segment: RewriteSegment, range: Range<Int>, isLast: Bool) {
@@ -94,7 +96,6 @@ final class PieceCleaner {
 
     func clean(_ piece: RewritePiece, into rebuilt: ByteBuffer) {
         piece.rebuilt = rebuilt
-        defer { piece.cleaned = true }
         let segment = piece.segment
         guard segment.region != nil else {
             piece.error = segment.failure
@@ -294,6 +295,8 @@ final class CompactionRewrite: @unchecked Sendable {
         lock.unlock()
         cleaner.clean(piece, into: buffer)
         lock.lock()
+        // Set under the lock, which hands the piece's fields to the thread that applies them.
+        piece.cleaned = true
         if piece.error != nil { stopAt = min(stopAt, index + 1) }
         lock.broadcast()
     }
