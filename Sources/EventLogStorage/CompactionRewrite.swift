@@ -85,8 +85,6 @@ final class PieceCleaner {
     private let reader = SegmentBatchReader()
     private let builder = CompactedBatchBuilder()
     @exclusivity(unchecked) private var kept: [RecordView] = []
-    /// Keeps the loads of the key map's warming (KeyOffsetMap.warm).
-    @exclusivity(unchecked) private var warmSink: UInt64 = 0
 
     init(keys: KeyOffsetMap, now: Int64, deleteRetention: Int64) {
         self.keys = keys
@@ -146,7 +144,7 @@ final class PieceCleaner {
         let records = reader.records
         for (n, record) in records.enumerated() {
             if n % KeyOffsetMap.warmAhead == 0 {
-                warmSink ^= keys.warm(records[n..<min(n + KeyOffsetMap.warmAhead, records.count)])
+                keys.warm(records[n..<min(n + KeyOffsetMap.warmAhead, records.count)])
             }
             if let key = record.key {
                 // A later record with the same key makes this one obsolete.

@@ -6,6 +6,7 @@
 // slot, so a lookup touches one cache line; a longer one lives in an arena
 // the slot points to. Filling and looking up are where a compaction spends
 // most of its time past decoding, at one or two cache misses a record.
+import CEventLogShims
 internal import EventLogFormat
 import Glibc
 
@@ -106,7 +107,7 @@ final class KeyOffsetMap {
         var start = 0
         while start < records.count {
             let end = min(start + Self.warmAhead, records.count)
-            warmSink ^= warm(records[start..<end])
+            warm(records[start..<end])
             for record in records[start..<end] {
                 if let key = record.key { put(key, offset: record.offset) }
             }
@@ -118,21 +119,14 @@ final class KeyOffsetMap {
     /// misses to overlap, few enough that their lines stay in L1/L2.
     static let warmAhead = 32
 
-    /// Loads the first slot each key of `records` probes, all at once: the
-    /// loads do not depend on each other, so their cache and TLB misses
-    /// overlap instead of coming one by one in the lookups that follow.
-    /// Returns a value made of them, which the caller keeps so that the
-    /// loads are not optimised away.
-    func warm(_ records: ArraySlice<RecordView>) -> UInt64 {
-        var sink: UInt64 = 0
+    /// Asks for the first slot each key of `records` probes, all at once,
+    /// so that their cache and TLB misses overlap instead of coming one by
+    /// one in the lookups that follow.
+    func warm(_ records: ArraySlice<RecordView>) {
         for record in records {
-            if let key = record.key { sink ^= slots[Int(truncatingIfNeeded: Self.hash(key) >> shift)].tag }
+            if let key = record.key { eventlog_prefetch(slots + Int(truncatingIfNeeded: Self.hash(key) >> shift)) }
         }
-        return sink
     }
-
-    /// Keeps the loads of `put(keysOf:)`'s warming.
-    @exclusivity(unchecked) private var warmSink: UInt64 = 0
 
     /// Adds every key of `other`, keeping the larger offset of each.
     func merge(_ other: KeyOffsetMap) {
