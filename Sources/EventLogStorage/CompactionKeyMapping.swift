@@ -111,9 +111,7 @@ enum CompactionKeyMapping {
             let region = try segment.file.map(length: segment.limit, writable: false)
             let bytes = region.bytes(0..<segment.limit)
             let (scan, records) = try reader.forEachBatch(bytes, file: segment.file.path) { _ in
-                for record in reader.records {
-                    if let key = record.key { keys.put(key, offset: record.offset) }
-                }
+                keys.put(keysOf: reader.records)
             }
             if segment.closed {
                 if let damage = scan.damage

@@ -6,10 +6,8 @@
 // the active one up to what its writer had published (Docs/FORMAT.md §12:
 // a record is obsolete if its key appears again at a later offset).
 //
-// The map keeps every key exactly (no digests, so no collision can drop a
-// record): key bytes in one arena, an open-addressing table of 32-byte slots
-// over it, so memory is about the keys' size plus 40 bytes per key. Unlike
-// Kafka's fixed dedupe buffer it grows with the number of distinct keys.
+// The map (KeyOffsetMap) keeps every key exactly; unlike Kafka's fixed
+// dedupe buffer it grows with the number of distinct keys.
 internal import EventLogFormat
 import Glibc
 
@@ -81,22 +79,25 @@ struct CompactionPlan {
 /// Not thread-safe.
 final class SegmentBatchReader {
     private let decoder = BatchDecoder()
+    /// The batches of the walk under way; reused.
+    private var batches: [ScannedBatch] = []
     /// The records and headers of the batch last decoded.
     var records: [RecordView] { decoder.records }
     var headers: [HeaderView] { decoder.headers }
 
-    /// Walks the whole batches of `bytes`, checking each CRC, decoding each
-    /// one's records and calling `visit`, which finds them in `records`
+    /// Walks the whole batches of `bytes[from..<limit]` (all of it by
+    /// default), checking each CRC, decoding each one's records and calling
+    /// `visit`, which finds them in `records`
     /// (empty for a batch whose records cannot or must not be filtered:
     /// control batches, codecs other than none and LZ4; `decoded` is false
     /// then). A batch whose records do not decode throws `corrupt`. Returns
     /// where the scan stopped and the records decoded.
     func forEachBatch(
-        _ bytes: UnsafeRawBufferPointer, file: String,
+        _ bytes: UnsafeRawBufferPointer, from start: Int = 0, limit: Int? = nil, file: String,
         visit: (_ batch: ScannedBatch) throws(EventLogError) -> Void
     ) throws(EventLogError) -> (ScanOutcome, Int) {
-        var batches: [ScannedBatch] = []
-        let outcome = BatchScanner.scan(bytes, from: 0, limit: bytes.count) { batches.append($0) }
+        batches.removeAll(keepingCapacity: true)
+        let outcome = BatchScanner.scan(bytes, from: start, limit: limit ?? bytes.count) { batches.append($0) }
         var count = 0
         for batch in batches {
             do throws(FormatError) {
@@ -124,127 +125,5 @@ final class SegmentBatchReader {
         guard !header.isControl else { return false }
         decoded = try decoder.decode(header, payload: payload)
         return decoded
-    }
-}
-
-/// Key bytes → the largest offset seen for the key. Not thread-safe.
-///
-/// Under a memory budget a map holds one share of the keys (those whose
-/// hash falls in `partition` of `partitions`) and stops taking keys once
-/// its table and key bytes would pass `limitBytes` (`overflowed`): the
-/// compaction then runs again with twice the shares (Compactor).
-final class KeyOffsetMap {
-    /// The share of the keys this map holds: `partition` of `partitions`.
-    let partition: Int
-    let partitions: Int
-    /// Memory the table and the key bytes may take; Int.max = no limit.
-    let limitBytes: Int
-    /// A key was refused because the map would have passed `limitBytes`.
-    private(set) var overflowed = false
-
-    private struct Slot {
-        /// A mix of the key's CRC-32C and length; compared before the bytes.
-        var hash: UInt64
-        var keyStart: Int
-        /// -1 marks a free slot.
-        var keyLength: Int
-        var offset: Int64
-    }
-
-    private var slots: [Slot]
-    private var mask: Int
-    private let arena = ByteBuffer(capacity: 1 << 16)
-    private(set) var count = 0
-
-    init(partition: Int = 0, of partitions: Int = 1, limitBytes: Int = Int.max) {
-        self.partition = partition
-        self.partitions = partitions
-        self.limitBytes = limitBytes
-        slots = Array(repeating: Slot(hash: 0, keyStart: 0, keyLength: -1, offset: 0), count: 1024)
-        mask = 1023
-    }
-
-    /// A new, empty map for the same share of the keys under `limitBytes`.
-    func sibling(limitBytes: Int) -> KeyOffsetMap {
-        KeyOffsetMap(partition: partition, of: partitions, limitBytes: limitBytes)
-    }
-
-    /// What the table and the key bytes take now. Each key costs its bytes
-    /// plus 64 to 128 bytes of table (32-byte slots, at most half full).
-    var memoryBytes: Int { slots.count * MemoryLayout<Slot>.stride + arena.capacity }
-
-    /// The share of the keys a hash belongs to, from its high bits: the low
-    /// ones pick the slot.
-    private static func share(_ hash: UInt64, _ partitions: Int) -> Int { Int((hash >> 32) % UInt64(partitions)) }
-
-    func put(_ key: UnsafeRawBufferPointer, offset: Int64) {
-        let hash = Self.hash(key)
-        if partitions > 1 && Self.share(hash, partitions) != partition { return }
-        var i = Int(truncatingIfNeeded: hash) & mask
-        while slots[i].keyLength >= 0 {
-            if slots[i].hash == hash && equals(slots[i], key) {
-                slots[i].offset = max(slots[i].offset, offset)
-                return
-            }
-            i = (i + 1) & mask
-        }
-        // A new key: refused if it, or the growth it triggers, would pass the limit.
-        let grows = (count + 1) * 2 > slots.count
-        let after = memoryBytes + key.count + (grows ? slots.count * MemoryLayout<Slot>.stride : 0)
-        if overflowed || after > limitBytes {
-            overflowed = true
-            return
-        }
-        let start = arena.count
-        arena.append(key)
-        slots[i] = Slot(hash: hash, keyStart: start, keyLength: key.count, offset: offset)
-        count += 1
-        // At most half full, so probes stay short.
-        if grows { grow() }
-    }
-
-    /// Adds every key of `other`, keeping the larger offset of each.
-    func merge(_ other: KeyOffsetMap) {
-        if other.overflowed { overflowed = true }
-        for slot in other.slots where slot.keyLength >= 0 {
-            put(
-                UnsafeRawBufferPointer(start: other.arena.baseAddress + slot.keyStart, count: slot.keyLength),
-                offset: slot.offset)
-        }
-    }
-
-    func get(_ key: UnsafeRawBufferPointer) -> Int64? {
-        let hash = Self.hash(key)
-        var i = Int(truncatingIfNeeded: hash) & mask
-        while slots[i].keyLength >= 0 {
-            if slots[i].hash == hash && equals(slots[i], key) { return slots[i].offset }
-            i = (i + 1) & mask
-        }
-        return nil
-    }
-
-    private func equals(_ slot: Slot, _ key: UnsafeRawBufferPointer) -> Bool {
-        guard slot.keyLength == key.count else { return false }
-        guard let p = key.baseAddress, key.count > 0 else { return true }
-        return memcmp(arena.baseAddress + slot.keyStart, p, key.count) == 0
-    }
-
-    private func grow() {
-        let old = slots
-        slots = Array(repeating: Slot(hash: 0, keyStart: 0, keyLength: -1, offset: 0), count: old.count * 2)
-        mask = slots.count - 1
-        for slot in old where slot.keyLength >= 0 {
-            var i = Int(truncatingIfNeeded: slot.hash) & mask
-            while slots[i].keyLength >= 0 { i = (i + 1) & mask }
-            slots[i] = slot
-        }
-    }
-
-    private static func hash(_ key: UnsafeRawBufferPointer) -> UInt64 {
-        // CRC-32C runs in hardware; mixed so that the low bits, which pick
-        // the slot, depend on every bit of it.
-        var h = UInt64(CRC32C.checksum(key)) | UInt64(key.count) << 32
-        h = (h ^ (h >> 29)) &* 0xBF58_476D_1CE4_E5B9
-        return h ^ (h >> 32)
     }
 }

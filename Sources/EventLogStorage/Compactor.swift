@@ -23,8 +23,12 @@ package enum Compactor {
 
         /// How long a tombstone survives after the pass that first cleaned it.
         package var deleteRetentionMilliseconds = defaultDeleteRetentionMilliseconds
-        /// Threads of the key-mapping pass (CompactionKeyMapping).
+        /// Threads of the key-mapping pass (CompactionKeyMapping) and of
+        /// the rewrite (CompactionRewrite).
         package var workers = onlineCores()
+        /// Input bytes of one piece of the rewrite; tests make it small to
+        /// split small segments.
+        package var rewritePieceBytes = CompactionRewrite.defaultPieceBytes
         /// Merged segments stay at or below this many bytes; nil = the size of
         /// the largest segment file in the log (which a writer rolled at its
         /// segment size), so compaction keeps the log's own segment size.
@@ -174,7 +178,9 @@ extension Compactor.Stats {
     }
 }
 
-/// One pass over the closed segments, group by group.
+/// One pass over the closed segments, group by group: workers clean the
+/// segments' pieces ahead (CompactionRewrite), this thread merges them in
+/// order and swaps each group in.
 private final class CompactionRun {
     let directory: String
     let plan: CompactionPlan
@@ -184,10 +190,6 @@ private final class CompactionRun {
     let progress: ((Compactor.Progress) -> Void)?
     let mergeLimit: Int
     var stats = Compactor.Stats()
-    private let reader = SegmentBatchReader()
-    private let builder = CompactedBatchBuilder()
-    private let rebuilt = ByteBuffer(capacity: 1 << 20)
-    private var kept: [RecordView] = []
     private var bytesDone = 0
     private let bytesTotal: Int
 
@@ -211,6 +213,14 @@ private final class CompactionRun {
 
     func cleanAll() throws(EventLogError) {
         let closed = plan.closed
+        let keys = plan.keys
+        let (now, retention) = (now, options.deleteRetentionMilliseconds)
+        let rewrite = CompactionRewrite(
+            directory: directory,
+            segments: closed.compactMap { plan.sizes[$0]! > 0 ? (base: $0, size: plan.sizes[$0]!) : nil },
+            workers: options.workers, pieceBytes: options.rewritePieceBytes
+        ) { PieceCleaner(keys: keys, now: now, deleteRetention: retention) }
+        defer { rewrite.stop() }
         var i = 0
         while i < closed.count {
             // An empty segment has no batch to carry its place in a merge.
@@ -223,7 +233,7 @@ private final class CompactionRun {
             var j = i
             do {
                 repeat {
-                    try clean(closed[j], into: group)
+                    try clean(closed[j], into: group, from: rewrite)
                     j += 1
                 } while j < closed.count && fits(closed[j], group)
                 try finish(group)
@@ -244,76 +254,37 @@ private final class CompactionRun {
             && plan.nextBase[base]! - 1 - group.base <= Int64(Int32.max)
     }
 
-    private func clean(_ base: Int64, into group: MergeGroup) throws(EventLogError) {
-        let path = SegmentFileName.path(directory: directory, base: base, .log)
-        let file = try FileHandle.open(path, flags: O_RDONLY)
-        let size = plan.sizes[base]!
-        let region = try file.map(length: size, writable: false)
-        let bytes = region.bytes(0..<size)
-        try group.beginSegment(region)
-        let (scan, _) = try reader.forEachBatch(bytes, file: path) { (batch) throws(EventLogError) in
-            let original = UnsafeRawBufferPointer(
-                rebasing: bytes[batch.position..<batch.position + batch.header.totalSize])
-            switch decide(batch.header) {
-            case .copy:
-                try group.copy(original, header: batch.header)
-            case .drop:
-                try group.drop(header: batch.header)
-            case .rebuild(let horizon):
-                rebuilt.removeAll()
-                do throws(FormatError) {
-                    _ = try builder.build(
-                        original: batch.header, kept: kept, headers: reader.headers, deleteHorizon: horizon,
-                        into: rebuilt)
-                } catch {
-                    throw EventLogError.corrupt(file: path, at: batch.position, error)
+    /// Applies the cleaned pieces of segment `base` to `group`.
+    private func clean(_ base: Int64, into group: MergeGroup, from rewrite: CompactionRewrite) throws(EventLogError) {
+        var first = true
+        while true {
+            let piece = rewrite.next()
+            let segment = piece.segment
+            assert(segment.base == base, "pieces come in log order")
+            guard let region = segment.region else { throw piece.error! }
+            if first { try group.beginSegment(region) }
+            first = false
+            let bytes = segment.bytes
+            for step in piece.steps {
+                switch step {
+                case .copy(let position, let header):
+                    try group.copy(
+                        UnsafeRawBufferPointer(rebasing: bytes[position..<position + header.totalSize]), header: header)
+                case .drop(let header):
+                    try group.drop(header: header)
+                case .rebuilt(let range):
+                    try group.add(
+                        UnsafeRawBufferPointer(start: piece.rebuilt!.baseAddress + range.lowerBound, count: range.count)
+                    )
                 }
-                try group.add(rebuilt)
             }
+            stats.tombstonesRemoved += piece.tombstonesRemoved
+            rewrite.recycle(piece)
+            if let error = piece.error { throw error }
+            if piece.isLast { break }
         }
-        // The plan read the same bytes; compaction holds the lock, so only
-        // the media could have changed them since.
-        if let damage = scan.damage { throw EventLogError.corrupt(file: path, at: 0, damage) }
-        bytesDone += size
+        bytesDone += plan.sizes[base]!
         progress?(Compactor.Progress(phase: .cleaning, bytesDone: bytesDone, bytesTotal: bytesTotal))
-    }
-
-    private enum Decision {
-        case copy
-        case drop
-        case rebuild(deleteHorizon: Int64?)
-    }
-
-    /// Kafka's shouldRetainRecord and filterTo for one batch, whose records
-    /// the reader holds; the kept ones go to `kept`.
-    private func decide(_ header: RecordBatchHeader) -> Decision {
-        guard reader.decoded else { return .copy }
-        kept.removeAll(keepingCapacity: true)
-        let horizonPassed = header.hasDeleteHorizon && now >= header.baseTimestamp
-        var holdsTombstones = false
-        for record in reader.records {
-            if let key = record.key {
-                // A later record with the same key makes this one obsolete.
-                if let latest = plan.keys.get(key), record.offset < latest { continue }
-                if record.value == nil {
-                    if horizonPassed {
-                        stats.tombstonesRemoved += 1
-                        continue
-                    }
-                    holdsTombstones = true
-                }
-            }
-            kept.append(record)
-        }
-        // The first pass that keeps a tombstone starts its delete horizon.
-        let startsHorizon = holdsTombstones && !header.hasDeleteHorizon
-        if kept.count == reader.records.count && !startsHorizon { return .copy }
-        if kept.isEmpty { return .drop }
-        if startsHorizon {
-            let (horizon, overflow) = now.addingReportingOverflow(options.deleteRetentionMilliseconds)
-            return .rebuild(deleteHorizon: overflow ? Int64.max : horizon)
-        }
-        return .rebuild(deleteHorizon: header.hasDeleteHorizon ? header.baseTimestamp : nil)
     }
 
     private func finish(_ group: MergeGroup) throws(EventLogError) {
@@ -383,10 +354,9 @@ private final class MergeGroup {
         lastDropped = header
     }
 
-    func add(_ rebuilt: ByteBuffer) throws(EventLogError) {
+    func add(_ bytes: UnsafeRawBufferPointer) throws(EventLogError) {
         try materialise()
         lastDropped = nil
-        let bytes = UnsafeRawBufferPointer(start: rebuilt.baseAddress, count: rebuilt.count)
         let header: RecordBatchHeader
         do { header = try RecordBatchHeader(parsing: bytes) } catch {
             throw EventLogError(.io, "\(directory): rebuilt batch unreadable: \(error)")

@@ -10,23 +10,12 @@ import Foundation
 import Testing
 
 @Suite struct CompactionWorkersTests {
-    /// Every file of the log directory `path` (segments and indexes), by name.
+    /// Segments and indexes of the log directory `path`, by name.
     private func contents(_ path: String) throws -> [String: Data] {
-        var files: [String: Data] = [:]
-        for name in try FileManager.default.contentsOfDirectory(atPath: path)
-        where name.hasSuffix(".log") || name.hasSuffix(".index") || name.hasSuffix(".timeindex") {
-            files[name] = try Data(contentsOf: URL(fileURLWithPath: path + "/" + name))
-        }
-        return files
+        try LogCopies.contents(path) { $0.hasSuffix(".log") || $0.hasSuffix(".index") || $0.hasSuffix(".timeindex") }
     }
 
-    private func copies(of path: String, count: Int) throws -> [String] {
-        try (0..<count).map { index in
-            let copy = path + "-copy\(index)"
-            try FileManager.default.copyItem(atPath: path, toPath: copy)
-            return copy
-        }
-    }
+    private func copies(of path: String, count: Int) throws -> [String] { try LogCopies.make(of: path, count: count) }
 
     @Test(arguments: [21 as UInt64, 22, 23])
     func oneWorkerOrManyGiveTheSameFiles(seed: UInt64) throws {

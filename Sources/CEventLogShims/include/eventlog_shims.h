@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "eventlog_prefetch.h"
+
 /* Internal to libeventlog: hidden so that the shared library exports only the
  * public eventlog_* API of include/eventlog.h. */
 #define EVENTLOG_HIDDEN __attribute__((visibility("hidden")))
