@@ -123,8 +123,8 @@ package enum Compactor {
                 progress?(Progress(phase: .mapping, bytesDone: $0, bytesTotal: $1))
             }
             if plan.keys.overflowed {
-                // Shares s and s + shares of twice as many make up share s,
-                // and the shares before it are done.
+                // Shares 2s and 2s + 1 of twice as many make up share s
+                // (KeyOffsetMap.share), and the shares before it are done.
                 guard shares < maxShares else { throw budgetTooSmall(options.memoryBudget!) }
                 shares *= 2
                 share *= 2

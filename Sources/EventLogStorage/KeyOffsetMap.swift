@@ -66,10 +66,21 @@ final class KeyOffsetMap {
     /// it is longer than 16.
     var memoryBytes: Int { table.count * MemoryLayout<Slot>.stride + arena.capacity }
 
-    /// The share of the keys a hash belongs to, from bits that neither the
-    /// tag's low byte nor the slot index (the top bits) use.
+    /// The share of the keys a key belongs to, of `partitions` (a power of
+    /// two up to 2^24).
+    static func share(ofKey key: UnsafeRawBufferPointer, partitions: Int) -> Int {
+        share(hash(key), partitions)
+    }
+
+    /// The share of a hash: the top log2(partitions) of 24 bits that neither
+    /// the tag's low byte nor the slot index (the top bits) use. A prefix,
+    /// not a remainder, so that share s of n is exactly shares 2s and 2s + 1
+    /// of 2n, which the Compactor relies on when a share overflows and it
+    /// goes on with twice as many (with `% partitions` share s's keys would
+    /// fall into s and s + n, and those in s + n would never be compacted).
     private static func share(_ hash: UInt64, _ partitions: Int) -> Int {
-        Int((hash >> 8) & 0xFF_FFFF) % partitions
+        precondition(partitions > 0 && partitions <= 1 << 24 && partitions & (partitions - 1) == 0)
+        return Int((hash >> 8) & 0xFF_FFFF) >> (24 - partitions.trailingZeroBitCount)
     }
 
     func put(_ key: UnsafeRawBufferPointer, offset: Int64) {
