@@ -9,7 +9,8 @@
 // into its frame. A follower behind them (catching up, or too slow to stay
 // within the last 1 MiB) reads its own cursor, as it does when the tail
 // failed (the log closed or its directory went; the follower's own cursor
-// then reports why).
+// then reports why). A tail with no stream left ends at the next publish,
+// so a log nobody follows costs nothing; the next stream starts another.
 import EventLog
 import NIOCore
 import Synchronization
@@ -88,19 +89,22 @@ final class LiveTail: Sendable {
         /// [coveredFrom, coveredTo): it read them all, in order.
         var coveredFrom: UInt64
         var coveredTo: UInt64
+        /// Ended: the log failed, or no stream used it.
         var failed = false
+        /// The streams using the tail.
+        var streams = 0
         var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
         var cancelledEarly: Set<UInt64> = []
         var nextWaiter: UInt64 = 0
     }
     private let state: Mutex<State>
 
-    /// Starts following `log` from its end.
+    /// Starts following `log` from its end, joined by the stream that asked.
     init(log: EventLog, format: RecordFormatKind) throws(EventLogError) {
         self.format = format
         let box = CursorBox(try log.cursor(from: .latest))
         let start = box.cursor.offset
-        state = Mutex(State(coveredFrom: start, coveredTo: start))
+        state = Mutex(State(coveredFrom: start, coveredTo: start, streams: 1))
         Task.detached { [self] in await follow(box) }
     }
 
@@ -112,6 +116,17 @@ final class LiveTail: Sendable {
         /// The tail does not hold the follower's next record: read your own cursor.
         case notHeld
     }
+
+    /// Counts a stream using the tail; false if the tail has ended.
+    func join() -> Bool {
+        state.withLock { state in
+            guard !state.failed else { return false }
+            state.streams += 1
+            return true
+        }
+    }
+
+    func leave() { state.withLock { $0.streams -= 1 } }
 
     /// Adds the records from offset `next` on to `frame`, up to its limits.
     func take(from next: UInt64, into frame: inout RecordFrame, maxRecords: Int, maxBytes: Int) -> Take {
@@ -181,7 +196,8 @@ final class LiveTail: Sendable {
                 // Nothing new: suspend (no thread held) until a record is written.
                 var first = try cursor.next()
                 if first == nil { first = try await waiting.next() }
-                guard let first else { break }
+                // With no stream left to serve, stop encoding (the next stream starts a new tail).
+                guard let first, state.withLock({ $0.streams > 0 }) else { break }
                 chunk.add(first)
                 while chunk.offsets.count < Self.chunkRecords && chunk.bytes.readableBytes < Self.chunkBytes,
                     let record = try cursor.next()

@@ -23,10 +23,11 @@ public final class OpenLog: Sendable {
     }
 
     /// The log's live records encoded in `format` (LiveTail), started by the
-    /// first stream in that format; nil if the log cannot be read.
-    func liveTail(_ format: RecordFormatKind) -> LiveTail? {
+    /// first stream in that format, joined for the caller (who leaves it
+    /// when done); nil if the log cannot be read.
+    func joinLiveTail(_ format: RecordFormatKind) -> LiveTail? {
         tails.withLock { tails in
-            if let tail = tails[format] { return tail }
+            if let tail = tails[format], tail.join() { return tail }
             let tail = try? LiveTail(log: log, format: format)
             tails[format] = tail
             return tail

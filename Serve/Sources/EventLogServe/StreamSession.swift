@@ -99,7 +99,8 @@ final class StreamSession: Sendable {
 
     private func sendRecords(_ box: CursorBox) async throws {
         let cursor = box.cursor
-        let tail = entry.liveTail(request.format)
+        let tail = entry.joinLiveTail(request.format)
+        defer { tail?.leave() }
         var frame = RecordFrame(format: request.format, capacity: min(options.maxBatchBytes + 4096, 1 << 20))
         var waiting = cursor.following.makeAsyncIterator()
         // The next offset to send; the cursor is behind it while the live tail serves.
