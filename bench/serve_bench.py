@@ -11,7 +11,12 @@
 With a fourth argument, the followers are serve-latency (native WebSocket
 clients on SwiftNIO, in one process); without it they are Python
 (websockets) in one process, which on 2 cores sets the figure at 100
-clients itself. SERVE_BENCH_CLIENTS sets the number of followers.
+clients itself. SERVE_BENCH_CLIENTS sets the number of followers,
+SERVE_BENCH_LATENCY_RUNS how many latency runs (each on a fresh server; the
+figures of each are printed, and the medians of their p50 and p99), and
+SERVE_BENCH_SKIP_THROUGHPUT=1 leaves the throughput run out. serve-latency
+also says how many followers' connections ended before the run's time was
+up ("ended_early"): any is a fault, not a slow run.
 Usage: bench/serve_bench.py EVENTLOG EVENTLOG_SERVE SERVE_ECHO [SERVE_LATENCY]
 (release builds: swift build -c release --package-path Serve --product
 eventlog-serve, and --product serve-echo, --product serve-latency)"""
@@ -124,7 +129,7 @@ def latency(root, clients=100, rate=10_000, seconds=5):
         result = json.loads(followers.communicate()[0])
         server.terminate()
         server.wait()
-        return result["latency_ms_p50"], result["latency_ms_p99"], result["latency_frames"]
+        return result["latency_ms_p50"], result["latency_ms_p99"], result["latency_frames"], result["ended_early"]
 
     async def run():
         tasks = [asyncio.create_task(follower(url, latencies, stop)) for _ in range(clients)]
@@ -139,14 +144,29 @@ def latency(root, clients=100, rate=10_000, seconds=5):
     server.wait()
     latencies.sort()
     pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]
-    return pick(0.5), pick(0.99), len(latencies)
+    return pick(0.5), pick(0.99), len(latencies), None
+
+
+def median(values):
+    values = sorted(values)
+    return values[len(values) // 2]
 
 
 clients = int(os.environ.get("SERVE_BENCH_CLIENTS", "100"))
+runs = int(os.environ.get("SERVE_BENCH_LATENCY_RUNS", "1"))
+skip_throughput = os.environ.get("SERVE_BENCH_SKIP_THROUGHPUT") == "1"
 with tempfile.TemporaryDirectory() as root:
-    rate, ceiling = throughput(root)
-    p50, p99, frames = latency(root, clients=clients)
+    rate, ceiling = (None, None) if skip_throughput else throughput(root)
+    latency_runs = []
+    for run in range(runs):
+        run_root = os.path.join(root, f"latency-{run}")
+        os.makedirs(run_root)
+        p50, p99, frames, ended_early = latency(run_root, clients=clients)
+        latency_runs.append({"p50_ms": round(p50, 2), "p99_ms": round(p99, 2), "frames": frames,
+                             "ended_early": ended_early})
+        print(json.dumps(latency_runs[-1]), file=sys.stderr)
 print(json.dumps({
-    "records_per_second_one_client": round(rate), "echo_ceiling_records_per_second": round(ceiling),
-    "latency_ms_p50": round(p50, 2), "latency_ms_p99": round(p99, 2), "latency_frames": frames,
+    "records_per_second_one_client": rate and round(rate), "echo_ceiling_records_per_second": ceiling and round(ceiling),
+    "latency_ms_p50": median([r["p50_ms"] for r in latency_runs]),
+    "latency_ms_p99": median([r["p99_ms"] for r in latency_runs]), "latency_runs": latency_runs,
     "clients": clients, "followers": "native" if NATIVE else "python", "append_rate": 10_000}, indent=1))

@@ -6,6 +6,7 @@ import json
 import os
 import socket
 import subprocess
+import time
 import urllib.error
 
 import pytest
@@ -91,8 +92,8 @@ def test_malformed_messages_close_with_a_reason(served):
 
 
 def test_binary_garbage_on_the_socket(served):
-    # Bytes that are not HTTP get no answer (Docs/SERVE.md); what matters is
-    # that the server neither crashes nor stops serving the others.
+    # What matters here is that the server neither crashes nor stops serving
+    # the others (how fast it hangs up: the test below).
     for garbage in [os.urandom(4096), b"\x16\x03\x01\x02\x00" + os.urandom(512), b"GET / HTTP/9.9\r\n\r\n"]:
         with socket.create_connection(("127.0.0.1", served.port)) as s:
             s.sendall(garbage)
@@ -102,6 +103,34 @@ def test_binary_garbage_on_the_socket(served):
                     pass
             except (ConnectionResetError, socket.timeout):
                 pass
+    still_serving(served)
+
+
+def reply_until_closed(port, garbage, timeout):
+    """What the server answers to `garbage` before it closes the connection,
+    and how long that took; fails if it is still open after `timeout` s."""
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        start = time.monotonic()
+        s.sendall(garbage)
+        s.settimeout(timeout)
+        reply = b""
+        try:
+            while chunk := s.recv(4096):
+                reply += chunk
+        except ConnectionResetError:
+            pass
+        return reply, time.monotonic() - start
+
+
+def test_bytes_that_are_not_http_are_refused_at_once(served):
+    # The first-request deadline is 10 s (Docs/SERVE.md); a connection the
+    # HTTP decoder rejects is answered 400 and closed at once instead. The
+    # bound is generous for a loaded machine; socket.timeout fails the test.
+    for garbage in [os.urandom(4096), b"\x16\x03\x01\x02\x00" + os.urandom(512), b"GET / HTTP/9.9\r\n\r\n",
+                    b"GET /v1/logs HTTP/1.1\r\nHost x\r\n\r\n"]:
+        reply, seconds = reply_until_closed(served.port, garbage, timeout=5)
+        assert reply.startswith(b"HTTP/1.1 400"), (garbage[:20], reply)
+        assert seconds < 5, (garbage[:20], seconds)
     still_serving(served)
 
 

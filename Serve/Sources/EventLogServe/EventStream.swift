@@ -15,15 +15,29 @@ import Synchronization
 struct EventStream: Sendable {
     let catalog: LogCatalog
     let connections: ConnectionCounter
+    /// A client whose socket accepts nothing for this long is cut off.
+    let stallSeconds: Int
 
     func response(_ name: String, _ request: Request, _ context: ServeContext) async throws -> Response {
         let box = try Self.cursor(name, request, catalog)
         let client = context.clientAddress
         try connections.enter(client)
         let connections = connections
+        let stallSeconds = stallSeconds
+        let channel = context.channel
         let body = ResponseBody { writer in
             defer { connections.leave(client) }
             let stopping = ShutdownFlag()
+            // A write waits while the channel's queue is full, so a client
+            // that reads nothing holds at most a frame and the queue; after
+            // `stallSeconds` of that its connection is reset (no last chunk
+            // could get past the unread bytes), and the write fails.
+            let watch = StallWatch()
+            let watchdog = Task {
+                try await watch.waitForStall(longerThan: stallSeconds)
+                await StallWatch.reset(channel)
+            }
+            defer { watchdog.cancel() }
             try await withGracefulShutdownHandler {
                 var out = ByteBuffer(string: "retry: 1000\n\n")
                 while !Task.isCancelled && !stopping.isSet {
@@ -37,7 +51,9 @@ struct EventStream: Sendable {
                         case .ended: return
                         }
                     }
+                    watch.beginWrite()
                     try await writer.write(out)
+                    watch.endWrite()
                     out.clear()
                 }
             } onGracefulShutdown: {

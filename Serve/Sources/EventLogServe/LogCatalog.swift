@@ -14,11 +14,24 @@ public final class OpenLog: Sendable {
     public let log: EventLog
     /// See LogIdentity.
     public let identity: String
+    private let tails = Mutex<[RecordFormatKind: LiveTail]>([:])
 
     init(name: String, log: EventLog, identity: String) {
         self.name = name
         self.log = log
         self.identity = identity
+    }
+
+    /// The log's live records encoded in `format` (LiveTail), started by the
+    /// first stream in that format, joined for the caller (who leaves it
+    /// when done); nil if the log cannot be read.
+    func joinLiveTail(_ format: RecordFormatKind) -> LiveTail? {
+        tails.withLock { tails in
+            if let tail = tails[format], tail.join() { return tail }
+            let tail = try? LiveTail(log: log, format: format)
+            tails[format] = tail
+            return tail
+        }
     }
 
     public var isWritable: Bool { !log.isReadOnly }

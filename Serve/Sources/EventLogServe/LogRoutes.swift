@@ -28,8 +28,10 @@ struct LogRoutes: Sendable {
             switch action {
             case "records": return try readRecords(name, request)
             case "events":
-                return try await EventStream(catalog: catalog, connections: connections)
-                    .response(name, request, context)
+                return try await EventStream(
+                    catalog: catalog, connections: connections, stallSeconds: options.stallSeconds
+                )
+                .response(name, request, context)
             case "stream":
                 throw HTTPError(.upgradeRequired, message: "/stream is a WebSocket: connect with an Upgrade request")
             default: throw HTTPError(.notFound, message: "expected /v1/logs/NAME/records, /events or /stream")

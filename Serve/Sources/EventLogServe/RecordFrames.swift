@@ -48,10 +48,19 @@ struct RecordFrame {
         case .json:
             if count > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
             RecordJSON.write(record, to: &buffer)
-        case .binary: writeBinary(record)
+        case .binary: RecordBinary.write(record, to: &buffer)
         }
         count += 1
         lastOffset = Int64(record.offset)
+    }
+
+    /// Adds `records` records encoded beforehand in this frame's format
+    /// (LiveTail: JSON objects separated by commas, or binary records).
+    mutating func addEncoded(_ run: ByteBuffer, count records: Int, lastOffset: UInt64) {
+        if format == .json && count > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
+        buffer.writeImmutableBuffer(run)
+        count += records
+        self.lastOffset = Int64(lastOffset)
     }
 
     /// The finished frame; the builder starts a new one.
@@ -67,20 +76,24 @@ struct RecordFrame {
         return frame
     }
 
-    private mutating func writeBinary(_ record: Record) {
+}
+
+/// One record in the binary layout.
+enum RecordBinary {
+    static func write(_ record: Record, to buffer: inout ByteBuffer) {
         buffer.writeInteger(Int64(record.offset))
         buffer.writeInteger(record.timestamp)
-        writeLengthPrefixed(record.key)
-        writeLengthPrefixed(record.value)
+        writeLengthPrefixed(record.key, to: &buffer)
+        writeLengthPrefixed(record.value, to: &buffer)
         buffer.writeInteger(UInt16(record.headers.count))
         for header in record.headers {
             buffer.writeInteger(UInt16(header.key.utf8.count))
             buffer.writeString(header.key)
-            writeLengthPrefixed(header.value)
+            writeLengthPrefixed(header.value, to: &buffer)
         }
     }
 
-    private mutating func writeLengthPrefixed(_ bytes: [UInt8]?) {
+    private static func writeLengthPrefixed(_ bytes: [UInt8]?, to buffer: inout ByteBuffer) {
         guard let bytes else {
             buffer.writeInteger(Int32(-1))
             return

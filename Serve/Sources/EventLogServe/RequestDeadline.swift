@@ -30,7 +30,8 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     func handlerRemoved(context: ChannelHandlerContext) { timer?.cancel() }
 }
 
-/// Hummingbird's child channel with the deadline handler first in line.
+/// Hummingbird's child channel with the deadline handler first in line and
+/// the handler for bytes that are not HTTP after the HTTP decoder.
 struct DeadlineChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
     typealias Value = Inner.Value
     let inner: Inner
@@ -38,7 +39,10 @@ struct DeadlineChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             try channel.pipeline.syncOperations.addHandler(RequestDeadlineHandler(), position: .first)
-        }.flatMap { inner.setup(channel: channel, logger: logger) }
+        }.flatMap { inner.setup(channel: channel, logger: logger) }.flatMapThrowing { value in
+            try channel.pipeline.syncOperations.addHandler(MalformedRequestHandler())
+            return value
+        }
     }
 
     func handle(value: Value, logger: Logger) async { await inner.handle(value: value, logger: logger) }

@@ -4,6 +4,8 @@
 // writability back-pressure suspends it), so a slow client costs bounded
 // memory; the watchdog disconnects one that stays stuck past the limit.
 import Glibc
+import NIOCore
+import NIOPosix
 import Synchronization
 
 final class StallWatch: Sendable {
@@ -11,6 +13,21 @@ final class StallWatch: Sendable {
 
     func beginWrite() { writeStarted.store(Self.now(), ordering: .relaxed) }
     func endWrite() { writeStarted.store(0, ordering: .relaxed) }
+
+    /// Returns once the pending write has waited longer than `seconds`
+    /// (checked twice a second); throws when the task is cancelled.
+    func waitForStall(longerThan seconds: Int) async throws {
+        while stalledSeconds <= Double(seconds) { try await Task.sleep(for: .milliseconds(500)) }
+    }
+
+    /// Closes a stuck connection with a reset: a FIN would wait behind the
+    /// bytes the client is not reading, and the kernel would keep them.
+    static func reset(_ channel: any Channel) async {
+        if let socket = channel as? any SocketOptionProvider {
+            try? await socket.setSoLinger(linger(l_onoff: 1, l_linger: 0)).get()
+        }
+        try? await channel.close()
+    }
 
     /// Seconds the pending write has waited, 0 if none is pending.
     var stalledSeconds: Double {

@@ -99,16 +99,34 @@ final class StreamSession: Sendable {
 
     private func sendRecords(_ box: CursorBox) async throws {
         let cursor = box.cursor
+        let tail = entry.joinLiveTail(request.format)
+        defer { tail?.leave() }
         var frame = RecordFrame(format: request.format, capacity: min(options.maxBatchBytes + 4096, 1 << 20))
         var waiting = cursor.following.makeAsyncIterator()
+        // The next offset to send; the cursor is behind it while the live tail serves.
+        var next = cursor.offset
         while !Task.isCancelled {
-            try drain(cursor, into: &frame)
-            if frame.count == 0 {
-                // Nothing written yet: suspend (no thread held) until a record is.
-                guard let record = try await waiting.next() else { return }
-                frame.add(record)
+            let taken =
+                tail?.take(
+                    from: next, into: &frame, maxRecords: options.maxBatchRecords, maxBytes: options.maxBatchBytes)
+                ?? .notHeld
+            switch taken {
+            case .took(let after): next = after
+            case .caughtUp:
+                await tail!.wait(beyond: next)
+                continue
+            case .notHeld:
+                if cursor.offset != next { try cursor.seek(to: .offset(next)) }
                 try drain(cursor, into: &frame)
+                if frame.count == 0 {
+                    // Nothing written yet: suspend (no thread held) until a record is.
+                    guard let record = try await waiting.next() else { return }
+                    frame.add(record)
+                    try drain(cursor, into: &frame)
+                }
+                next = cursor.offset
             }
+            guard frame.count > 0 else { continue }
             // Before the write: the client may ack the frame before the write returns.
             lastSent.store(frame.lastOffset, ordering: .relaxed)
             let bytes = frame.take()
@@ -131,23 +149,14 @@ final class StreamSession: Sendable {
     }
 
     private func watchStalls() async throws {
-        while true {
-            try await Task.sleep(for: .milliseconds(500))
-            let stalled = watch.stalledSeconds
-            guard stalled > Double(options.stallSeconds) else { continue }
-            // The close frame queues behind the data the client is not
-            // reading; if it cannot be sent within 2 s, the socket is closed.
-            let outbound = outbound
-            let reason = "too slow: the socket accepted nothing for \(options.stallSeconds) s"
-            Task { try? await outbound.close(CloseCode.code(CloseCode.tooSlow), reason: reason) }
-            try await Task.sleep(for: .seconds(2))
-            // A FIN would wait behind the unsent bytes: reset instead.
-            if let socket = channel as? any SocketOptionProvider {
-                try? await socket.setSoLinger(linger(l_onoff: 1, l_linger: 0)).get()
-            }
-            try? await channel.close()
-            return
-        }
+        try await watch.waitForStall(longerThan: options.stallSeconds)
+        // The close frame queues behind the data the client is not
+        // reading; if it cannot be sent within 2 s, the socket is reset.
+        let outbound = outbound
+        let reason = "too slow: the socket accepted nothing for \(options.stallSeconds) s"
+        Task { try? await outbound.close(CloseCode.code(CloseCode.tooSlow), reason: reason) }
+        try await Task.sleep(for: .seconds(2))
+        await StallWatch.reset(channel)
     }
 
     // MARK: Reading requests

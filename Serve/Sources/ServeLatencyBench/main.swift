@@ -5,6 +5,11 @@
 // reads the wall-clock stamp (ns) that starts the value of the first record
 // of every binary frame, and takes now minus that stamp as the frame's
 // append-to-receipt latency.
+// The client must accept frames as large as the server sends: a follower
+// that falls behind gets up to 256 KiB of records in one frame, and
+// Hummingbird's client refuses frames over 16 KiB by default (closing with
+// 1009, which ends the connection without an error). It also counts the
+// followers whose connection ended before the run's time was up.
 // Usage: serve-latency URL CLIENTS SECONDS   (prints one JSON object)
 import Foundation
 import HummingbirdWSClient
@@ -24,16 +29,21 @@ func wallClockNanoseconds() -> Int64 {
 /// connection ended.
 final class Samples: @unchecked Sendable { var values: [Double] = [] }
 
+/// The server's largest frame: `--max-frame-bytes`' default (1 MiB) holds
+/// the largest batch (256 KiB plus one record).
+let configuration = WebSocketClientConfiguration(maxFrameSize: 1 << 20)
+
 let logger = Logger(label: "serve-latency")
 // Each follower reads until the run's time is up; the samples it took
 // count whatever way its connection ended.
 let collector = Task {
-    await withTaskGroup(of: [Double].self) { group in
+    await withTaskGroup(of: (samples: [Double], endedEarly: Bool).self) { group in
         for _ in 0..<clients {
             group.addTask {
                 let mine = Samples()
                 do {
-                    try await WebSocketClient.connect(url: url, logger: logger) { inbound, _, _ in
+                    try await WebSocketClient.connect(url: url, configuration: configuration, logger: logger) {
+                        inbound, _, _ in
                         for try await message in inbound.messages(maxSize: 1 << 26) {
                             guard case .binary(let frame) = message else { continue }
                             // The stamp that starts the value of the frame's first record
@@ -48,18 +58,27 @@ let collector = Task {
                         }
                     }
                 } catch {
-                    FileHandle.standardError.write(Data("serve-latency: \(error)\n".utf8))
+                    // Cancellation is how every follower ends when the time is up.
+                    if !Task.isCancelled { FileHandle.standardError.write(Data("serve-latency: \(error)\n".utf8)) }
                 }
-                return mine.values
+                return (mine.values, !Task.isCancelled)
             }
         }
         var all: [Double] = []
-        for await mine in group { all += mine }
-        return all.sorted()
+        var endedEarly = 0
+        for await mine in group {
+            all += mine.samples
+            if mine.endedEarly { endedEarly += 1 }
+        }
+        return (latencies: all.sorted(), endedEarly: endedEarly)
     }
 }
 try await Task.sleep(for: .seconds(seconds))
 collector.cancel()
-let latencies = await collector.value
-func pick(_ q: Double) -> Double { latencies.isEmpty ? .nan : latencies[min(latencies.count - 1, Int(q * Double(latencies.count)))] }
-print("{\"latency_ms_p50\": \(pick(0.5)), \"latency_ms_p99\": \(pick(0.99)), \"latency_frames\": \(latencies.count)}")
+let (latencies, endedEarly) = await collector.value
+func pick(_ q: Double) -> Double {
+    latencies.isEmpty ? .nan : latencies[min(latencies.count - 1, Int(q * Double(latencies.count)))]
+}
+print(
+    "{\"latency_ms_p50\": \(pick(0.5)), \"latency_ms_p99\": \(pick(0.99)), \"latency_frames\": \(latencies.count), "
+        + "\"ended_early\": \(endedEarly)}")
