@@ -197,17 +197,9 @@ static void compaction_key(size_t n, size_t key_space, char key[32]) {
     snprintf(key, 32, "c%015llu", (unsigned long long)(z % key_space));
 }
 
-/* Compacts a log of cfg->compact_records records in small segments (all but
- * the active one are compacted): records and bytes per second of input. */
-void run_compaction(const bench_config *cfg, const dataset *d) {
-    if (!eventlog_compact) {
-        metric_na("eventlog.compact.mbps", "eventlog_compact is not exported by the linked libeventlog.so");
-        metric_na("eventlog.compact.rps", "eventlog_compact is not exported by the linked libeventlog.so");
-        return;
-    }
-    note("eventlog: compaction of %zu records in %llu-byte segments", cfg->compact_records,
-         (unsigned long long)cfg->compact_segment_bytes);
-    const char *dir = path_join(cfg->dir, "eventlog-compact");
+/* Writes the compaction log: cfg->compact_records records over a quarter as
+ * many keys, in small segments. */
+static void write_compaction_log(const bench_config *cfg, const dataset *d, const char *dir) {
     remove_tree(dir);
     eventlog_options opts = EVENTLOG_OPTIONS_INIT;
     opts.segment_bytes = cfg->compact_segment_bytes;
@@ -231,28 +223,56 @@ void run_compaction(const bench_config *cfg, const dataset *d) {
     free(keys);
     free(h.recs);
     if ((rc = eventlog_close(log)) != EVENTLOG_OK) die("eventlog_close: %s", eventlog_errmsg());
+}
 
+/* Compacts the log in `dir` on `threads` threads (0: one per core) and
+ * reports its input rate as eventlog.<name>.*. */
+static void compact_once(const char *dir, unsigned int threads, const char *name) {
+    char mbps[64], rps[64], key[96];
+    snprintf(mbps, sizeof mbps, "eventlog.%s.mbps", name);
+    snprintf(rps, sizeof rps, "eventlog.%s.rps", name);
     eventlog_compact_options copts = EVENTLOG_COMPACT_OPTIONS_INIT;
+    copts.threads = threads;
     eventlog_compact_stats stats = EVENTLOG_COMPACT_STATS_INIT;
     double start = now_seconds();
-    rc = eventlog_compact(dir, &copts, &stats);
+    int rc = eventlog_compact(dir, &copts, &stats);
     double seconds = now_seconds() - start;
     if (rc != EVENTLOG_OK) {
         char reason[ERR_BYTES + 64];
         snprintf(reason, sizeof reason, "eventlog_compact returned %s: %s", eventlog_strerror(rc), eventlog_errmsg());
-        metric_na("eventlog.compact.mbps", reason);
-        metric_na("eventlog.compact.rps", reason);
+        metric_na(mbps, reason);
+        metric_na(rps, reason);
     } else if (stats.records_before == 0) {
-        metric_na("eventlog.compact.mbps", "no closed segment to compact");
-        metric_na("eventlog.compact.rps", "no closed segment to compact");
+        metric_na(mbps, "no closed segment to compact");
+        metric_na(rps, "no closed segment to compact");
     } else {
-        metric_add("eventlog.compact.mbps", (double)stats.bytes_before / seconds / 1e6);
-        metric_add("eventlog.compact.rps", (double)stats.records_before / seconds);
-        metric_add("eventlog.compact.records_before", (double)stats.records_before);
-        metric_add("eventlog.compact.records_after", (double)stats.records_after);
-        metric_add("eventlog.compact.bytes_before", (double)stats.bytes_before);
-        metric_add("eventlog.compact.bytes_after", (double)stats.bytes_after);
-        metric_add("eventlog.compact.seconds", seconds);
+        metric_add(mbps, (double)stats.bytes_before / seconds / 1e6);
+        metric_add(rps, (double)stats.records_before / seconds);
+        const char *fields[] = {"records_before", "records_after", "bytes_before", "bytes_after", "seconds"};
+        double values[] = {(double)stats.records_before, (double)stats.records_after, (double)stats.bytes_before,
+                           (double)stats.bytes_after, seconds};
+        for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+            snprintf(key, sizeof key, "eventlog.%s.%s", name, fields[i]);
+            metric_add(key, values[i]);
+        }
     }
+}
+
+/* Compacts a log of cfg->compact_records records in small segments (all but
+ * the active one are compacted) on one thread, then the same log written
+ * again on one thread per core: records and bytes per second of input. */
+void run_compaction(const bench_config *cfg, const dataset *d) {
+    if (!eventlog_compact) {
+        metric_na("eventlog.compact.mbps", "eventlog_compact is not exported by the linked libeventlog.so");
+        metric_na("eventlog.compact.rps", "eventlog_compact is not exported by the linked libeventlog.so");
+        return;
+    }
+    note("eventlog: compaction of %zu records in %llu-byte segments, on 1 thread and on every core",
+         cfg->compact_records, (unsigned long long)cfg->compact_segment_bytes);
+    const char *dir = path_join(cfg->dir, "eventlog-compact");
+    write_compaction_log(cfg, d, dir);
+    compact_once(dir, 1, "compact_t1");
+    write_compaction_log(cfg, d, dir);
+    compact_once(dir, 0, "compact");
     remove_tree(dir);
 }

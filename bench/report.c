@@ -435,6 +435,7 @@ void report_table(const bench_config *cfg, FILE *out) {
     print_value(out, "`eventlog stats --by key`, whole process, ns", "eventlog.stats_cli.100.ns_per_record", MICROS);
 
     fprintf(out, "\n8 compaction (eventlog_compact, closed segments):\n");
+    print_value(out, "input MB/s, 1 thread", "eventlog.compact_t1.mbps", MBPS);
     print_value(out, "input MB/s", "eventlog.compact.mbps", MBPS);
     print_value(out, "input records/s", "eventlog.compact.rps", RATE);
     if (metric_get("eventlog.compact.records_before", &v) && metric_get("eventlog.compact.records_after", &w))

@@ -208,7 +208,7 @@ typedef struct eventlog_options {
 
 #define EVENTLOG_OPTIONS_INIT { EVENTLOG_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
-/* Version 2 added max_segment_bytes, memory_budget and flags; a caller
+/* Version 2 added max_segment_bytes, memory_budget, flags and threads; a caller
  * compiled with version 1 still works (its struct ends at
  * delete_retention_ms, and the library reads no further). */
 #define EVENTLOG_COMPACT_OPTIONS_VERSION 2
@@ -234,9 +234,11 @@ typedef struct eventlog_compact_options {
                                     (stats_out->passes). Else at least
                                     EVENTLOG_COMPACT_MIN_MEMORY_BUDGET. */
     uint32_t flags;              /* EVENTLOG_COMPACT_* */
+    uint32_t threads;            /* threads that map the keys and rewrite the segments,
+                                    at most 256; 0 = one per core */
 } eventlog_compact_options;
 
-#define EVENTLOG_COMPACT_OPTIONS_INIT { EVENTLOG_COMPACT_OPTIONS_VERSION, 0, 0, 0, 0 }
+#define EVENTLOG_COMPACT_OPTIONS_INIT { EVENTLOG_COMPACT_OPTIONS_VERSION, 0, 0, 0, 0, 0 }
 
 /* Output structs start with `version` too, set by the caller (the _INIT
  * macro), so that later versions can add fields at the end: the library
@@ -561,7 +563,7 @@ EVENTLOG_API void eventlog_cursor_close(eventlog_cursor *cur);
  * map (see memory_budget) plus a worker's buffers per core (Docs/DEFAULTS.md).
  * Errors: EVENTLOG_EINVAL (a negative delete_retention_ms, max_segment_bytes
  * above 2^31-1, a memory_budget below the minimum or too
- * small for 1/4096 of the keys, unknown flags), EVENTLOG_EVERSION (opts or
+ * small for 1/4096 of the keys, unknown flags, threads above 256), EVENTLOG_EVERSION (opts or
  * stats_out),
  * EVENTLOG_ENOENT (no such directory, or one that holds no log: no segment
  * file and no eventlog.head; nothing is created in it), EVENTLOG_EBUSY

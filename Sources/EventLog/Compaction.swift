@@ -28,6 +28,9 @@ public struct CompactOptions: Sendable {
     public var memoryBudget: UInt64 = 0
     /// The smallest budget: each worker's empty map takes about 96 KiB.
     public static let minMemoryBudget: UInt64 = 1 << 20
+    /// Threads that map the keys and rewrite the segments; 0 = one per core.
+    /// Fewer leave cores to a writer and readers running beside.
+    public var threads = 0
     /// Report what would be removed; change nothing.
     public var dryRun = false
     /// Wait for another compaction or retention of the directory to finish
@@ -128,6 +131,9 @@ extension EventLog {
                 .invalidArgument,
                 "max_segment_bytes: \(options.maxSegmentBytes) exceeds \(EventLogOptions.maxSegmentBytes)")
         }
+        guard (0...256).contains(options.threads) else {
+            throw EventLogError(.invalidArgument, "threads: \(options.threads) is outside 0...256")
+        }
         guard options.memoryBudget == 0 || options.memoryBudget >= CompactOptions.minMemoryBudget else {
             throw EventLogError(
                 .invalidArgument,
@@ -140,6 +146,7 @@ extension EventLog {
         }
         if options.maxSegmentBytes > 0 { settings.maxSegmentBytes = Int(options.maxSegmentBytes) }
         if options.memoryBudget > 0 { settings.memoryBudget = Int(clamping: options.memoryBudget) }
+        if options.threads > 0 { settings.workers = options.threads }
         settings.dryRun = options.dryRun
         settings.waitForLock = options.waitForLock
         settings.now = options.currentTimeMilliseconds

@@ -49,6 +49,7 @@ private func compactOptions(_ c: UnsafePointer<eventlog_compact_options>) throws
         "opts->flags", flags, known: UInt32(EVENTLOG_COMPACT_DRY_RUN) | UInt32(EVENTLOG_COMPACT_WAIT))
     settings.maxSegmentBytes = c.pointer(to: \.max_segment_bytes)!.pointee
     settings.memoryBudget = c.pointer(to: \.memory_budget)!.pointee
+    settings.threads = Int(c.pointer(to: \.threads)!.pointee)
     settings.dryRun = flags & UInt32(EVENTLOG_COMPACT_DRY_RUN) != 0
     settings.waitForLock = flags & UInt32(EVENTLOG_COMPACT_WAIT) != 0
     return settings

@@ -49,6 +49,9 @@ struct CompactCommand: ParsableCommand {
         transform: Units.bytes)
     var memory: UInt64?
 
+    @Option(help: ArgumentHelp("Worker threads (default: one per core).", valueName: "count"))
+    var threads: Int?
+
     @Flag(name: .customLong("dry-run"), help: "Report what would be removed; change nothing.")
     var dryRun = false
 
@@ -60,11 +63,18 @@ struct CompactCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
+    func validate() throws {
+        if let threads, threads < 1 || threads > 256 {
+            throw ValidationError("--threads \(threads) is not from 1 to 256")
+        }
+    }
+
     func run() throws {
         var options = CompactOptions()
         if let deleteRetentionMilliseconds { options.deleteRetentionMilliseconds = deleteRetentionMilliseconds }
         if let maxSegmentBytes { options.maxSegmentBytes = maxSegmentBytes }
         if let memory { options.memoryBudget = memory }
+        if let threads { options.threads = threads }
         options.dryRun = dryRun
         options.waitForLock = wait
         let bar = display.reporter("compact")

@@ -1885,6 +1885,10 @@ static void test_compact_options(void) {
     opts.flags = 0;
     opts.memory_budget = EVENTLOG_COMPACT_MIN_MEMORY_BUDGET - 1;
     CHECK_EINVAL_NAMING(eventlog_compact(dir, &opts, &stats), "memory_budget");
+    opts.memory_budget = 0;
+    opts.threads = 257;
+    CHECK_EINVAL_NAMING(eventlog_compact(dir, &opts, &stats), "threads");
+    opts.threads = 1; /* the dry run on one thread, the compaction on all */
 
     opts.memory_budget = 0;
     opts.flags = EVENTLOG_COMPACT_DRY_RUN;
@@ -1896,6 +1900,7 @@ static void test_compact_options(void) {
     uint64_t predicted = stats.records_after;
 
     opts.flags = EVENTLOG_COMPACT_WAIT;
+    opts.threads = 0;
     opts.memory_budget = EVENTLOG_COMPACT_MIN_MEMORY_BUDGET;
     CHECK_RC(eventlog_compact(dir, &opts, &stats), EVENTLOG_OK);
     CHECK(stats.passes > 1);
