@@ -62,12 +62,8 @@ package enum RecordDecoder {
             return
         }
         // Bounded by what the bytes can hold, so a hostile count cannot make us
-        // reserve gigabytes; doubled, because reserving exact sizes batch after
-        // batch into one array would copy it quadratically.
-        let needed = records.count + min(declared, end / minimumRecordSize)
-        if needed > records.capacity {
-            records.reserveCapacity(max(needed, 2 * records.capacity))
-        }
+        // reserve gigabytes.
+        reserve(&records, room: min(declared, end / minimumRecordSize))
         let stamps = RecordStamps(header)
         var output = OutputArrays(&records, &headers)
         defer { output.giveBack(&records, &headers) }
@@ -98,22 +94,49 @@ package enum RecordDecoder {
         _ base: UnsafeRawPointer, available: Int, _ header: RecordBatchHeader, declared: Int,
         position: inout Int, found: inout Int, _ records: inout [RecordView], _ headers: inout [HeaderView]
     ) throws(FormatError) {
+        let room = min(declared - found, max(0, available - position) / minimumRecordSize)
+        guard room > 0 else { return }
         let stamps = RecordStamps(header)
         // Locals, so the loop keeps them in registers: the caller's are
         // captured variables, stored to memory at every write.
         var at = position
         var decoded = found
-        var output = OutputArrays(&records, &headers)
+        var headerViews: [HeaderView] = []
+        swap(&headerViews, &headers)
         defer {
             position = at
             found = decoded
-            output.giveBack(&records, &headers)
+            swap(&headerViews, &headers)
         }
-        while decoded < declared, let body = RecordBoundaries.body(base, at: at, limit: available) {
-            output.records.append(
-                try decodeBody(base, from: body.start, to: body.end, recordStart: at, stamps, &output.headers))
-            at = body.end
-            decoded &+= 1
+        // Records are written through an OutputSpan with room for as many as
+        // the bytes can hold (a record takes at least 7): appending one by
+        // one called the runtime to check the array's uniqueness for every
+        // record, and that call made the loop keep its state on the stack.
+        reserve(&records, room: room)
+        try records.append(addingCapacity: room) { (span: inout OutputSpan<RecordView>) throws(FormatError) in
+            var next = at
+            var count = decoded
+            defer {
+                at = next
+                decoded = count
+            }
+            while !span.isFull, let body = RecordBoundaries.body(base, at: next, limit: available) {
+                span.append(
+                    try decodeBody(base, from: body.start, to: body.end, recordStart: next, stamps, &headerViews))
+                next = body.end
+                count &+= 1
+            }
+        }
+    }
+
+    /// Makes room for `room` more records, at least doubling: reserving
+    /// exact sizes batch after batch into one array would copy it
+    /// quadratically.
+    @inline(__always)
+    private static func reserve(_ records: inout [RecordView], room: Int) {
+        let needed = records.count + room
+        if needed > records.capacity {
+            records.reserveCapacity(max(needed, 2 * records.capacity))
         }
     }
 
