@@ -88,13 +88,7 @@ public func eventlogCursorNextBatch(
         let count = try handle.cursor.withNextRecords(maxCount: capacity, timeoutMilliseconds: Int(timeoutMs)) {
             records, headers in
             handle.reserveHeaders(headers.count)
-            let storage = handle.headerStorage
-            for (i, header) in headers.enumerated() {
-                storage[i] = eventlog_header(header)
-            }
-            for (i, record) in records.enumerated() {
-                out[i] = eventlog_record(record, headers: storage)
-            }
+            fillRecordStructs(out, records, headers: headers, headerOut: handle.headerStorage)
             return records.count
         }
         countOut.pointee = count

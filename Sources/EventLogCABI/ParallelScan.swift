@@ -95,12 +95,8 @@ private final class ScanBuffers: @unchecked Sendable {
                 headers = .allocate(capacity: capacity)
             }
             let out = records.baseAddress!
-            let headerOut = headers.baseAddress!
-            for (i, header) in views.enumerated() {
-                headerOut[i] = eventlog_header(header)
-            }
-            for (i, record) in batch.enumerated() {
-                out[i] = eventlog_record(record, headers: headerOut)
+            views.withUnsafeBufferPointer {
+                fillRecordStructs(out, batch, headers: $0, headerOut: headers.baseAddress!)
             }
             return UnsafePointer(out)
         }

@@ -15,12 +15,24 @@ extension eventlog_header {
 
 extension eventlog_record {
     /// `headers` holds the structs of the headers `record.headerStart` indexes.
+    @inline(__always)
     init(_ record: RecordView, headers: UnsafeMutablePointer<eventlog_header>) {
+        // Field for field: the view stores what the struct holds (a present
+        // key or value always has an address), so this is a plain copy.
         self.init(
-            offset: UInt64(record.offset), timestamp: record.timestamp,
-            key: record.key?.cAddress, key_len: record.key?.count ?? 0,
-            value: record.value?.cAddress, value_len: record.value?.count ?? 0,
+            offset: UInt64(bitPattern: record.offset), timestamp: record.timestamp,
+            key: record.keyStart, key_len: record.keyCount, value: record.valueStart, value_len: record.valueCount,
             headers: record.headerCount > 0 ? UnsafePointer(headers + record.headerStart) : nil,
             header_count: record.headerCount)
     }
+}
+
+/// Fills `out` with the structs of `records`, and `headerOut` (room for
+/// `headers.count`) with those of the headers their `headerStart` indexes.
+func fillRecordStructs(
+    _ out: UnsafeMutablePointer<eventlog_record>, _ records: UnsafeBufferPointer<RecordView>,
+    headers: UnsafeBufferPointer<HeaderView>, headerOut: UnsafeMutablePointer<eventlog_header>
+) {
+    for i in 0..<headers.count { headerOut[i] = eventlog_header(headers[i]) }
+    for i in 0..<records.count { out[i] = eventlog_record(records[i], headers: headerOut) }
 }

@@ -59,16 +59,13 @@ extension RecordDecoder {
     private static func rebase(
         _ records: inout ArraySlice<RecordView>, _ headers: inout ArraySlice<HeaderView>, by distance: Int
     ) {
-        func moved(_ bytes: UnsafeRawBufferPointer?) -> UnsafeRawBufferPointer? {
-            bytes.map { UnsafeRawBufferPointer(start: $0.baseAddress.map { $0 + distance }, count: $0.count) }
-        }
         for index in records.indices {
-            records[index].key = moved(records[index].key)
-            records[index].value = moved(records[index].value)
+            records[index].keyStart = records[index].keyStart.map { $0 + distance }
+            records[index].valueStart = records[index].valueStart.map { $0 + distance }
         }
         for index in headers.indices {
-            headers[index].key = moved(headers[index].key)!
-            headers[index].value = moved(headers[index].value)
+            headers[index].keyStart = headers[index].keyStart.map { $0 + distance }
+            headers[index].valueStart = headers[index].valueStart.map { $0 + distance }
         }
     }
 }

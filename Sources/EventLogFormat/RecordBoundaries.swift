@@ -23,12 +23,21 @@ package enum RecordBoundaries {
     /// that is malformed, negative or runs past `limit`.
     @inline(__always)
     package static func recordEnd(_ base: UnsafeRawPointer, at position: Int, limit: Int) -> Int? {
+        body(base, at: position, limit: limit)?.end
+    }
+
+    /// Where the body of the record at `position` (what follows its length
+    /// varint) starts and ends; nil as for `recordEnd`, and for a record of
+    /// length 0. The decoder reads each length once, here.
+    @inline(__always)
+    static func body(_ base: UnsafeRawPointer, at position: Int, limit: Int) -> (start: Int, end: Int)? {
+        guard position < limit else { return nil }
         var index = position
         guard
             let raw = try? Varint.readRaw(base, &index, limit: limit, maxBytes: 5, overrun: .truncated)
         else { return nil }
         let length = Int(Varint.decode32(raw))
-        guard length > 0, length <= limit - index else { return nil }
-        return index + length
+        guard length > 0, length <= limit &- index else { return nil }
+        return (index, index &+ length)
     }
 }

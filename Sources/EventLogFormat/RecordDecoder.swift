@@ -6,40 +6,12 @@
 // This is the read hot path: one pass over raw memory, no allocation per
 // record (views are appended to the caller's reusable arrays), and errors
 // built out of line so the happy path stays small.
-
-/// A decoded record. `key`, `value` and the header views point into the
-/// records section passed to the decoder, which the caller keeps alive.
-package struct RecordView {
-    package var offset: Int64
-    package var timestamp: Int64
-    package var key: UnsafeRawBufferPointer?
-    package var value: UnsafeRawBufferPointer?
-    /// Index of the record's first header in the `headers` array given to the decoder.
-    package var headerStart: Int
-    package var headerCount: Int
-
-    package init(
-        offset: Int64, timestamp: Int64, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?,
-        headerStart: Int, headerCount: Int
-    ) {
-        self.offset = offset
-        self.timestamp = timestamp
-        self.key = key
-        self.value = value
-        self.headerStart = headerStart
-        self.headerCount = headerCount
-    }
-}
-
-package struct HeaderView {
-    package var key: UnsafeRawBufferPointer
-    package var value: UnsafeRawBufferPointer?
-
-    package init(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer?) {
-        self.key = key
-        self.value = value
-    }
-}
+//
+// A record's length is read once: the loops find its body from it
+// (RecordBoundaries.body), and every field is then read against the body's
+// end, which one check placed inside the section. Headers, rare in event
+// data, are decoded out of line so the loop over header-less records stays
+// in registers.
 
 package enum RecordDecoder {
     /// The smallest record: length, attributes, timestampDelta, offsetDelta,
@@ -90,17 +62,25 @@ package enum RecordDecoder {
             return
         }
         // Bounded by what the bytes can hold, so a hostile count cannot make us
-        // reserve gigabytes; doubled, because reserving exact sizes batch after
-        // batch into one array would copy it quadratically.
-        let needed = records.count + min(declared, end / minimumRecordSize)
-        if needed > records.capacity {
-            records.reserveCapacity(max(needed, 2 * records.capacity))
-        }
-        let appendTime = header.isLogAppendTime
+        // reserve gigabytes.
+        reserve(&records, room: min(declared, end / minimumRecordSize))
+        let stamps = RecordStamps(header)
+        var output = OutputArrays(&records, &headers)
+        defer { output.giveBack(&records, &headers) }
         var position = start
         for index in min(found, declared)..<declared {
             guard position < end else { throw missingRecords(declared, found: index, at: position) }
-            try decodeRecord(base, &position, end: end, header, appendTime: appendTime, &records, &headers)
+            let recordStart = position
+            let length = Int(
+                Varint.decode32(try Varint.readRaw(base, &position, limit: end, maxBytes: 5, overrun: .truncated)))
+            guard length >= 0 else { throw negativeRecordLength(length, at: recordStart) }
+            guard length <= end &- position else {
+                throw recordPastEnd(length, left: end - position, at: recordStart)
+            }
+            output.records.append(
+                try decodeBody(
+                    base, from: position, to: position &+ length, recordStart: recordStart, stamps, &output.headers))
+            position &+= length
         }
         guard position == end else { throw trailing(end - position, declared, at: position) }
     }
@@ -114,19 +94,49 @@ package enum RecordDecoder {
         _ base: UnsafeRawPointer, available: Int, _ header: RecordBatchHeader, declared: Int,
         position: inout Int, found: inout Int, _ records: inout [RecordView], _ headers: inout [HeaderView]
     ) throws(FormatError) {
-        let appendTime = header.isLogAppendTime
+        let room = min(declared - found, max(0, available - position) / minimumRecordSize)
+        guard room > 0 else { return }
+        let stamps = RecordStamps(header)
         // Locals, so the loop keeps them in registers: the caller's are
         // captured variables, stored to memory at every write.
         var at = position
         var decoded = found
+        var headerViews: [HeaderView] = []
+        swap(&headerViews, &headers)
         defer {
             position = at
             found = decoded
+            swap(&headerViews, &headers)
         }
-        while decoded < declared, at < available, let next = RecordBoundaries.recordEnd(base, at: at, limit: available)
-        {
-            try decodeRecord(base, &at, end: next, header, appendTime: appendTime, &records, &headers)
-            decoded &+= 1
+        // Records are written through an OutputSpan with room for as many as
+        // the bytes can hold (a record takes at least 7): appending one by
+        // one called the runtime to check the array's uniqueness for every
+        // record, and that call made the loop keep its state on the stack.
+        reserve(&records, room: room)
+        try records.append(addingCapacity: room) { (span: inout OutputSpan<RecordView>) throws(FormatError) in
+            var next = at
+            var count = decoded
+            defer {
+                at = next
+                decoded = count
+            }
+            while !span.isFull, let body = RecordBoundaries.body(base, at: next, limit: available) {
+                span.append(
+                    try decodeBody(base, from: body.start, to: body.end, recordStart: next, stamps, &headerViews))
+                next = body.end
+                count &+= 1
+            }
+        }
+    }
+
+    /// Makes room for `room` more records, at least doubling: reserving
+    /// exact sizes batch after batch into one array would copy it
+    /// quadratically.
+    @inline(__always)
+    private static func reserve(_ records: inout [RecordView], room: Int) {
+        let needed = records.count + room
+        if needed > records.capacity {
+            records.reserveCapacity(max(needed, 2 * records.capacity))
         }
     }
 
@@ -147,15 +157,19 @@ package enum RecordDecoder {
         guard let base = chunk.baseAddress else { return 0 }
         let recordsBefore = records.count
         let headersBefore = headers.count
-        let appendTime = header.isLogAppendTime
+        let stamps = RecordStamps(header)
         var position = 0
         do {
-            while let next = RecordBoundaries.recordEnd(base, at: position, limit: chunk.count) {
-                if skippingBelow > 0, let delta = offsetDelta(base, at: position, end: next), delta < skippingBelow {
-                    position = next
+            while let body = RecordBoundaries.body(base, at: position, limit: chunk.count) {
+                if skippingBelow > 0, let delta = offsetDelta(base, body: body.start, end: body.end),
+                    delta < skippingBelow
+                {
+                    position = body.end
                     continue
                 }
-                try decodeRecord(base, &position, end: next, header, appendTime: appendTime, &records, &headers)
+                records.append(
+                    try decodeBody(base, from: body.start, to: body.end, recordStart: position, stamps, &headers))
+                position = body.end
             }
         } catch {
             records.removeSubrange(recordsBefore...)
@@ -165,83 +179,90 @@ package enum RecordDecoder {
         return position
     }
 
-    /// The offset delta of the record at `position` (ending at `end`), read
-    /// past its length, attributes and timestamp delta; nil if malformed.
+    /// The offset delta of the record whose body runs from `body` to `end`,
+    /// read past its attributes and timestamp delta; nil if malformed.
     @inline(__always)
-    private static func offsetDelta(_ base: UnsafeRawPointer, at position: Int, end: Int) -> Int32? {
-        var index = position
-        guard (try? Varint.readRaw(base, &index, limit: end, maxBytes: 5, overrun: .truncated)) != nil,
-            index < end
-        else { return nil }
-        index &+= 1
+    private static func offsetDelta(_ base: UnsafeRawPointer, body: Int, end: Int) -> Int32? {
+        guard body < end else { return nil }
+        var index = body &+ 1
         guard (try? Varint.readRaw(base, &index, limit: end, maxBytes: 10, overrun: .invalidRecord)) != nil,
             let raw = try? Varint.readRaw(base, &index, limit: end, maxBytes: 5, overrun: .invalidRecord)
         else { return nil }
         return Varint.decode32(raw)
     }
 
-    /// Decodes the record at `position`, which must lie before `end`, and
-    /// moves `position` past it.
+    /// Decodes the body of the record that starts at `recordStart`: its
+    /// fields from `start` to `bodyEnd`, which lie inside the section.
+    /// Appends its headers to `headers`.
     @inline(__always)
-    private static func decodeRecord(
-        _ base: UnsafeRawPointer, _ position: inout Int, end: Int, _ header: RecordBatchHeader, appendTime: Bool,
-        _ records: inout [RecordView], _ headers: inout [HeaderView]
-    ) throws(FormatError) {
-        let recordStart = position
-        let length = Int(
-            Varint.decode32(try Varint.readRaw(base, &position, limit: end, maxBytes: 5, overrun: .truncated)))
-        guard length >= 0 else { throw negativeRecordLength(length, at: recordStart) }
-        guard length <= end &- position else { throw recordPastEnd(length, left: end - position, at: recordStart) }
-        let bodyEnd = position &+ length
+    private static func decodeBody(
+        _ base: UnsafeRawPointer, from start: Int, to bodyEnd: Int, recordStart: Int, _ stamps: RecordStamps,
+        _ headers: inout [HeaderView]
+    ) throws(FormatError) -> RecordView {
         // The attributes byte is unused; Kafka skips it too.
-        guard position < bodyEnd else { throw emptyRecord(at: recordStart) }
-        position &+= 1
+        guard start < bodyEnd else { throw emptyRecord(at: recordStart) }
+        var position = start &+ 1
         let timestampDelta = Varint.decode64(
             try Varint.readRaw(base, &position, limit: bodyEnd, maxBytes: 10, overrun: .invalidRecord))
         let offsetDelta = Varint.decode32(
             try Varint.readRaw(base, &position, limit: bodyEnd, maxBytes: 5, overrun: .invalidRecord))
-        let key = try readField(base, &position, limit: bodyEnd)
-        let value = try readField(base, &position, limit: bodyEnd)
+        let (keyStart, keyCount) = try readField(base, &position, limit: bodyEnd)
+        let (valueStart, valueCount) = try readField(base, &position, limit: bodyEnd)
         let countAt = position
         let headerCount = Int(
             Varint.decode32(
                 try Varint.readRaw(base, &position, limit: bodyEnd, maxBytes: 5, overrun: .invalidRecord)))
-        guard headerCount >= 0 && headerCount <= bodyEnd &- position else {
-            throw badHeaderCount(headerCount, left: bodyEnd - position, at: countAt)
-        }
         let headerStart = headers.count
-        for _ in 0..<headerCount {
-            let keyAt = position
-            guard let headerKey = try readField(base, &position, limit: bodyEnd) else {
-                throw nullHeaderKey(at: keyAt)
+        if headerCount != 0 {
+            guard headerCount > 0 && headerCount <= bodyEnd &- position else {
+                throw badHeaderCount(headerCount, left: bodyEnd - position, at: countAt)
             }
-            headers.append(HeaderView(key: headerKey, value: try readField(base, &position, limit: bodyEnd)))
+            position = try decodeHeaders(base, from: position, to: bodyEnd, count: headerCount, &headers)
         }
         guard position == bodyEnd else {
-            throw lengthMismatch(length, parsed: position - bodyEnd + length, at: recordStart)
+            throw lengthMismatch(bodyEnd - start, parsed: position - start, at: recordStart)
         }
-        records.append(
-            RecordView(
-                offset: header.baseOffset &+ Int64(offsetDelta),
-                timestamp: appendTime ? header.maxTimestamp : header.baseTimestamp &+ timestampDelta,
-                key: key, value: value, headerStart: headerStart, headerCount: headerCount))
+        return RecordView(
+            offset: stamps.baseOffset &+ Int64(offsetDelta), timestamp: stamps.timestamp(timestampDelta),
+            keyStart: keyStart, keyCount: keyCount, valueStart: valueStart, valueCount: valueCount,
+            headerStart: headerStart, headerCount: headerCount)
     }
 
-    /// A length-prefixed byte field inside a record body; nil for length -1.
+    /// Appends the `count` headers from `position` on to `headers` and
+    /// returns where they end. Out of line: most records have none.
+    @inline(never)
+    private static func decodeHeaders(
+        _ base: UnsafeRawPointer, from start: Int, to bodyEnd: Int, count: Int, _ headers: inout [HeaderView]
+    ) throws(FormatError) -> Int {
+        var position = start
+        for _ in 0..<count {
+            let keyAt = position
+            let (keyStart, keyCount) = try readField(base, &position, limit: bodyEnd)
+            guard let keyStart else { throw nullHeaderKey(at: keyAt) }
+            let (valueStart, valueCount) = try readField(base, &position, limit: bodyEnd)
+            headers.append(
+                HeaderView(keyStart: keyStart, keyCount: keyCount, valueStart: valueStart, valueCount: valueCount))
+        }
+        return position
+    }
+
+    /// A length-prefixed byte field inside a record body: its start and
+    /// length, the start nil for length -1.
     @inline(__always)
     private static func readField(
         _ base: UnsafeRawPointer, _ position: inout Int, limit: Int
-    ) throws(FormatError) -> UnsafeRawBufferPointer? {
+    ) throws(FormatError) -> (UnsafeRawPointer?, Int) {
         let fieldStart = position
         let length = Int(
             Varint.decode32(try Varint.readRaw(base, &position, limit: limit, maxBytes: 5, overrun: .invalidRecord)))
         guard length >= 0 else {
             guard length == -1 else { throw negativeFieldLength(length, at: fieldStart) }
-            return nil
+            return (nil, 0)
         }
         guard length <= limit &- position else { throw fieldPastRecord(length, at: fieldStart) }
-        defer { position &+= length }
-        return UnsafeRawBufferPointer(start: base + position, count: length)
+        let start = base + position
+        position &+= length
+        return (start, length)
     }
 
     @inline(never)
@@ -304,5 +325,45 @@ package enum RecordDecoder {
         FormatError(
             kind: .invalidRecord, position: position,
             detail: "field of \(length) bytes runs past its record's declared length")
+    }
+}
+
+/// What a batch's header adds to each record: the offset base and the
+/// timestamp rule, as plain integers the loop keeps in registers.
+struct RecordStamps {
+    let baseOffset: Int64
+    let timestampBase: Int64
+    /// All ones, or zero for a LogAppendTime batch, whose records all take maxTimestamp.
+    let deltaMask: Int64
+
+    @inline(__always)
+    init(_ header: RecordBatchHeader) {
+        baseOffset = header.baseOffset
+        let appendTime = header.isLogAppendTime
+        timestampBase = appendTime ? header.maxTimestamp : header.baseTimestamp
+        deltaMask = appendTime ? 0 : -1
+    }
+
+    @inline(__always)
+    func timestamp(_ delta: Int64) -> Int64 { timestampBase &+ (delta & deltaMask) }
+}
+
+/// The caller's arrays moved into locals for a loop (the caller's may be
+/// captured variables, which every append would reload from memory) and
+/// moved back after it; a swap moves only the references.
+struct OutputArrays {
+    var records: [RecordView] = []
+    var headers: [HeaderView] = []
+
+    @inline(__always)
+    init(_ records: inout [RecordView], _ headers: inout [HeaderView]) {
+        swap(&self.records, &records)
+        swap(&self.headers, &headers)
+    }
+
+    @inline(__always)
+    mutating func giveBack(_ records: inout [RecordView], _ headers: inout [HeaderView]) {
+        swap(&self.records, &records)
+        swap(&self.headers, &headers)
     }
 }

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: Apache-2.0
+// The borrowed views the record decoder produces. Fields are stored as a
+// start address and a length, in the order and widths of the C API's
+// eventlog_record and eventlog_header: filling those structs for a batch is
+// then a plain copy of each field, and a record takes 64 bytes instead of
+// the 80 that optional buffer pointers took (a null buffer needs a tag byte
+// of its own, padded to 8), which the decoder writes and every reader reads.
+
+/// A decoded record. `key`, `value` and the header views point into the
+/// records section passed to the decoder, which the caller keeps alive.
+package struct RecordView {
+    package var offset: Int64
+    package var timestamp: Int64
+    /// Where the key starts; nil for a null key and never nil for a present
+    /// one, even an empty one, so that the two stay apart.
+    package var keyStart: UnsafeRawPointer?
+    package var keyCount: Int
+    /// As `keyStart`, for the value (nil: a tombstone).
+    package var valueStart: UnsafeRawPointer?
+    package var valueCount: Int
+    /// Index of the record's first header in the `headers` array given to the decoder.
+    package var headerStart: Int
+    package var headerCount: Int
+
+    package init(
+        offset: Int64, timestamp: Int64, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?,
+        headerStart: Int, headerCount: Int
+    ) {
+        self.offset = offset
+        self.timestamp = timestamp
+        (keyStart, keyCount) = FieldAddress.split(key)
+        (valueStart, valueCount) = FieldAddress.split(value)
+        self.headerStart = headerStart
+        self.headerCount = headerCount
+    }
+
+    /// The decoder's initialiser: fields as they were read.
+    @inline(__always)
+    init(
+        offset: Int64, timestamp: Int64, keyStart: UnsafeRawPointer?, keyCount: Int, valueStart: UnsafeRawPointer?,
+        valueCount: Int, headerStart: Int, headerCount: Int
+    ) {
+        self.offset = offset
+        self.timestamp = timestamp
+        self.keyStart = keyStart
+        self.keyCount = keyCount
+        self.valueStart = valueStart
+        self.valueCount = valueCount
+        self.headerStart = headerStart
+        self.headerCount = headerCount
+    }
+
+    /// The key's bytes; nil for a null key.
+    package var key: UnsafeRawBufferPointer? {
+        get { keyStart.map { UnsafeRawBufferPointer(start: $0, count: keyCount) } }
+        set { (keyStart, keyCount) = FieldAddress.split(newValue) }
+    }
+
+    /// The value's bytes; nil for a tombstone.
+    package var value: UnsafeRawBufferPointer? {
+        get { valueStart.map { UnsafeRawBufferPointer(start: $0, count: valueCount) } }
+        set { (valueStart, valueCount) = FieldAddress.split(newValue) }
+    }
+}
+
+package struct HeaderView {
+    /// Nil only for an empty key given without an address.
+    package var keyStart: UnsafeRawPointer?
+    package var keyCount: Int
+    /// Nil for a null value.
+    package var valueStart: UnsafeRawPointer?
+    package var valueCount: Int
+
+    package init(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer?) {
+        keyStart = key.baseAddress
+        keyCount = key.count
+        (valueStart, valueCount) = FieldAddress.split(value)
+    }
+
+    @inline(__always)
+    init(keyStart: UnsafeRawPointer, keyCount: Int, valueStart: UnsafeRawPointer?, valueCount: Int) {
+        self.keyStart = keyStart
+        self.keyCount = keyCount
+        self.valueStart = valueStart
+        self.valueCount = valueCount
+    }
+
+    package var key: UnsafeRawBufferPointer {
+        get { UnsafeRawBufferPointer(start: keyStart, count: keyCount) }
+        set {
+            keyStart = newValue.baseAddress
+            keyCount = newValue.count
+        }
+    }
+
+    /// The value's bytes; nil for a null value.
+    package var value: UnsafeRawBufferPointer? {
+        get { valueStart.map { UnsafeRawBufferPointer(start: $0, count: valueCount) } }
+        set { (valueStart, valueCount) = FieldAddress.split(newValue) }
+    }
+}
+
+/// A field's start and length as the views store them.
+enum FieldAddress {
+    /// The address given to a present but empty field that came without
+    /// one, so that it does not read as null. Never written: shared safely.
+    nonisolated(unsafe) static let empty = UnsafeRawPointer(
+        UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1))
+
+    @inline(__always)
+    static func split(_ bytes: UnsafeRawBufferPointer?) -> (UnsafeRawPointer?, Int) {
+        guard let bytes else { return (nil, 0) }
+        return (bytes.baseAddress ?? empty, bytes.count)
+    }
+}
