@@ -13,13 +13,14 @@ public func eventlogInfo(_ dir: UnsafePointer<CChar>?, _ info: UnsafeMutablePoin
     let path = String(cString: dir)
     return guarded { () throws(EventLogError) in
         let summary = try EventLog.inspect(at: path)
-        info.pointee = eventlog_log_info(
-            version: UInt32(EVENTLOG_LOG_INFO_VERSION), start_offset: summary.startOffset,
-            end_offset: summary.endOffset, record_count: UInt64(summary.recordCount),
-            batch_count: UInt64(summary.batchCount), segment_count: UInt64(summary.segments.count),
-            bytes_on_disk: summary.bytesOnDisk, stored_bytes: summary.storedBytes,
-            uncompressed_bytes: summary.uncompressedBytes, min_timestamp: summary.minTimestamp ?? 0,
-            max_timestamp: summary.maxTimestamp ?? 0)
+        deliver(
+            eventlog_log_info(
+                version: UInt32(EVENTLOG_LOG_INFO_VERSION), start_offset: summary.startOffset,
+                end_offset: summary.endOffset, record_count: UInt64(summary.recordCount),
+                batch_count: UInt64(summary.batchCount), segment_count: UInt64(summary.segments.count),
+                bytes_on_disk: summary.bytesOnDisk, stored_bytes: summary.storedBytes,
+                uncompressed_bytes: summary.uncompressedBytes, min_timestamp: summary.minTimestamp ?? 0,
+                max_timestamp: summary.maxTimestamp ?? 0), to: info)
     }
 }
 

@@ -40,11 +40,12 @@ public func eventlogScan(
             let out = workers.fill(worker, records, headers)
             return visit(out, records.count, UInt32(worker), ctx.pointer)
         }
-        stats?.pointee = eventlog_scan_stats(
-            version: UInt32(EVENTLOG_SCAN_STATS_VERSION), records: UInt64(summary.records),
-            batches: UInt64(summary.batches), stored_bytes: UInt64(summary.storedBytes),
-            uncompressed_bytes: UInt64(summary.decodedBytes), pieces: UInt64(summary.pieces),
-            threads: UInt64(summary.workers), end_offset: UInt64(summary.endOffset))
+        deliver(
+            eventlog_scan_stats(
+                version: UInt32(EVENTLOG_SCAN_STATS_VERSION), records: UInt64(summary.records),
+                batches: UInt64(summary.batches), stored_bytes: UInt64(summary.storedBytes),
+                uncompressed_bytes: UInt64(summary.decodedBytes), pieces: UInt64(summary.pieces),
+                threads: UInt64(summary.workers), end_offset: UInt64(summary.endOffset)), to: stats)
         return code
     } catch {
         return fail(error)

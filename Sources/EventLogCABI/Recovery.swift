@@ -26,12 +26,13 @@ public func eventlogRecover(
         }
         let result = try EventLog.recover(at: path, options: settings)
         let quarantined = result.removals.filter { $0.quarantine != nil }.reduce(0) { $0 + $1.end - $1.position }
-        report?.pointee = eventlog_recover_report(
-            version: UInt32(EVENTLOG_RECOVER_REPORT_VERSION), dry_run: result.dryRun ? 1 : 0,
-            records_kept: result.recordsKept, records_dropped: result.recordsDropped,
-            bytes_removed: result.bytesTruncated, bytes_quarantined: quarantined,
-            strangers_moved: UInt64(result.strangers.count), segments_deleted: result.segmentsDeleted,
-            indexes_rebuilt: result.indexesRebuilt, next_offset: result.nextOffset,
-            problems: UInt64(result.problems.count))
+        deliver(
+            eventlog_recover_report(
+                version: UInt32(EVENTLOG_RECOVER_REPORT_VERSION), dry_run: result.dryRun ? 1 : 0,
+                records_kept: result.recordsKept, records_dropped: result.recordsDropped,
+                bytes_removed: result.bytesTruncated, bytes_quarantined: quarantined,
+                strangers_moved: UInt64(result.strangers.count), segments_deleted: result.segmentsDeleted,
+                indexes_rebuilt: result.indexesRebuilt, next_offset: result.nextOffset,
+                problems: UInt64(result.problems.count)), to: report)
     }
 }

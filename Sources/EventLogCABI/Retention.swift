@@ -34,9 +34,10 @@ public func eventlogRetention(
         settings.waitForLock = c.flags & UInt32(EVENTLOG_RETENTION_WAIT) != 0
         let report = try EventLog.applyRetention(at: path, options: settings)
         let oldStart = report.deletedSegments.first ?? report.startOffset
-        stats?.pointee = eventlog_retention_stats(
-            version: UInt32(EVENTLOG_RETENTION_STATS_VERSION), held_by_cursor: report.heldByCursor == nil ? 0 : 1,
-            segments_deleted: UInt64(report.deletedSegments.count), bytes_freed: report.deletedBytes,
-            offsets_removed: report.startOffset - oldStart, start_offset: report.startOffset)
+        deliver(
+            eventlog_retention_stats(
+                version: UInt32(EVENTLOG_RETENTION_STATS_VERSION), held_by_cursor: report.heldByCursor == nil ? 0 : 1,
+                segments_deleted: UInt64(report.deletedSegments.count), bytes_freed: report.deletedBytes,
+                offsets_removed: report.startOffset - oldStart, start_offset: report.startOffset), to: stats)
     }
 }

@@ -15,10 +15,11 @@ public func eventlogVerify(_ dir: UnsafePointer<CChar>?, _ report: UnsafeMutable
     let path = String(cString: dir)
     do {
         let result = try EventLog.verify(at: path)
-        report?.pointee = eventlog_verify_report(
-            version: UInt32(EVENTLOG_VERIFY_REPORT_VERSION),
-            segments: result.segments, batches: result.batches, records: result.records,
-            corrupt_batches: result.corruptBatches, truncated_bytes: result.truncatedBytes)
+        deliver(
+            eventlog_verify_report(
+                version: UInt32(EVENTLOG_VERIFY_REPORT_VERSION),
+                segments: result.segments, batches: result.batches, records: result.records,
+                corrupt_batches: result.corruptBatches, truncated_bytes: result.truncatedBytes), to: report)
         guard let first = result.problems.first else { return EVENTLOG_OK }
         let more = result.problems.count > 1 ? " (and \(result.problems.count - 1) more problems)" : ""
         return fail(EventLogError(.corrupt, "\(first)\(more)"))

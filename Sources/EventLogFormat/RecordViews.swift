@@ -26,12 +26,11 @@ package struct RecordView {
         offset: Int64, timestamp: Int64, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?,
         headerStart: Int, headerCount: Int
     ) {
-        self.offset = offset
-        self.timestamp = timestamp
-        (keyStart, keyCount) = FieldAddress.split(key)
-        (valueStart, valueCount) = FieldAddress.split(value)
-        self.headerStart = headerStart
-        self.headerCount = headerCount
+        let (keyStart, keyCount) = FieldAddress.split(key)
+        let (valueStart, valueCount) = FieldAddress.split(value)
+        self.init(
+            offset: offset, timestamp: timestamp, keyStart: keyStart, keyCount: keyCount, valueStart: valueStart,
+            valueCount: valueCount, headerStart: headerStart, headerCount: headerCount)
     }
 
     /// The decoder's initialiser: fields as they were read.
