@@ -8,16 +8,21 @@
      producer (`eventlog append`, fed at a steady rate) stamps each record
      with the wall clock; each follower reads the stamp of the first record
      of every frame (the oldest in it) when the frame arrives.
-With a fourth argument, the followers are serve-latency (native WebSocket
-clients on SwiftNIO, in one process); without it they are Python
-(websockets) in one process, which on 2 cores sets the figure at 100
-clients itself. SERVE_BENCH_CLIENTS sets the number of followers,
+With a fourth argument, the followers are that program: serve_followers
+(bench/serve_followers.c, built beside eventlog_bench: WebSocket clients on
+one epoll loop in C, the cheapest, so that on 2 cores the figure is the
+server's) or serve-latency (clients on SwiftNIO, in one process; they took
+about 0.8 of a core at 100 followers); both print the same JSON. Without
+it they are Python (websockets) in one process, which on 2 cores sets the
+figure at 100 clients itself. Each run also gives the server's CPU time
+per frame sent ("server_us_per_frame"), which depends less than latency on
+what else runs on the machine. SERVE_BENCH_CLIENTS sets the number of followers,
 SERVE_BENCH_LATENCY_RUNS how many latency runs (each on a fresh server; the
 figures of each are printed, and the medians of their p50 and p99), and
 SERVE_BENCH_SKIP_THROUGHPUT=1 leaves the throughput run out. serve-latency
 also says how many followers' connections ended before the run's time was
 up ("ended_early"): any is a fault, not a slow run.
-Usage: bench/serve_bench.py EVENTLOG EVENTLOG_SERVE SERVE_ECHO [SERVE_LATENCY]
+Usage: bench/serve_bench.py EVENTLOG EVENTLOG_SERVE SERVE_ECHO [FOLLOWERS]
 (release builds: swift build -c release --package-path Serve --product
 eventlog-serve, and --product serve-echo, --product serve-latency)"""
 import asyncio
@@ -127,9 +132,11 @@ def latency(root, clients=100, rate=10_000, seconds=5):
         time.sleep(1)  # let the followers connect and read their hello
         produce()
         result = json.loads(followers.communicate()[0])
+        server_cpu = cpu_seconds(server.pid)
         server.terminate()
         server.wait()
-        return result["latency_ms_p50"], result["latency_ms_p99"], result["latency_frames"], result["ended_early"]
+        return (result["latency_ms_p50"], result["latency_ms_p99"], result["latency_frames"], result["ended_early"],
+                server_cpu)
 
     async def run():
         tasks = [asyncio.create_task(follower(url, latencies, stop)) for _ in range(clients)]
@@ -140,11 +147,19 @@ def latency(root, clients=100, rate=10_000, seconds=5):
         thread.join()
 
     asyncio.run(run())
+    server_cpu = cpu_seconds(server.pid)
     server.terminate()
     server.wait()
     latencies.sort()
     pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]
-    return pick(0.5), pick(0.99), len(latencies), None
+    return pick(0.5), pick(0.99), len(latencies), None, server_cpu
+
+
+def cpu_seconds(pid):
+    """User plus system CPU time of a process so far (fields 14 and 15 of /proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def median(values):
@@ -161,9 +176,12 @@ with tempfile.TemporaryDirectory() as root:
     for run in range(runs):
         run_root = os.path.join(root, f"latency-{run}")
         os.makedirs(run_root)
-        p50, p99, frames, ended_early = latency(run_root, clients=clients)
+        p50, p99, frames, ended_early, server_cpu = latency(run_root, clients=clients)
+        # The server's CPU time per frame it sent: what the fan-out costs, and
+        # less sensitive than latency to what else runs on the machine.
         latency_runs.append({"p50_ms": round(p50, 2), "p99_ms": round(p99, 2), "frames": frames,
-                             "ended_early": ended_early})
+                             "ended_early": ended_early, "server_cpu_s": round(server_cpu, 2),
+                             "server_us_per_frame": round(server_cpu * 1e6 / max(frames, 1), 2)})
         print(json.dumps(latency_runs[-1]), file=sys.stderr)
 print(json.dumps({
     "records_per_second_one_client": rate and round(rate), "echo_ceiling_records_per_second": ceiling and round(ceiling),

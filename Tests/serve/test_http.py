@@ -2,16 +2,19 @@
 """The plain HTTP face, Server-Sent Events, the hello's identity and the
 truncation notice, publishing, shutdown, and `eventlog serve`."""
 import asyncio
+import contextlib
+import http.client
 import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import threading
 
 import websockets
 
-from serve_support import CLI, Server, make_log, record_line, temporary_root, value
+from serve_support import CLI, Producer, Server, make_log, received_value, record_line, temporary_root, value
 
 
 def test_list_read_and_append():
@@ -48,6 +51,60 @@ def read_events(port, path, headers, count):
             fields = dict(line.split(": ", 1) for line in event.decode().splitlines() if ": " in line)
             ids.append((int(fields["id"]), json.loads(fields["data"])["offset"]))
         return ids
+
+
+def open_events(port, path):
+    """An SSE stream (its body read through http.client, which takes the
+    chunked encoding off) whose position is set: the server sent its first
+    bytes."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", path)
+    response = connection.getresponse()
+    assert response.status == 200
+    data = b""
+    while b"retry: 1000\n\n" not in data:
+        data += response.read1(65536)
+    return connection, response, data.split(b"retry: 1000\n\n", 1)[1]
+
+
+def follow_events(stream, last, into):
+    """Reads (id, record) pairs until the event with id `last`."""
+    connection, response, data = stream
+    with contextlib.closing(connection):
+        while not into or into[-1][0] != last:
+            more = response.read1(65536)
+            if not more:
+                return
+            data += more
+            *events, data = data.split(b"\n\n")
+            for event in events:
+                fields = dict(line.split(": ", 1) for line in event.decode().splitlines() if ": " in line)
+                if "id" in fields:
+                    into.append((int(fields["id"]), json.loads(fields["data"])))
+
+
+def test_server_sent_events_follow_appends_live():
+    """Streams at the live end get what the server encoded once for all of
+    them, and one that starts behind catches up into it: each gets every
+    record once, in order, with its bytes, while another process appends."""
+    with temporary_root() as root:
+        path = make_log(root, "events", 20)
+        total = 20 + 20_000
+        with Server(root) as server:
+            queries = ["", "", "?from=0"]
+            received = [[] for _ in queries]
+            streams = [open_events(server.port, "/v1/logs/events/events" + q) for q in queries]
+            readers = [threading.Thread(target=follow_events, args=(stream, total - 1, into), daemon=True)
+                       for stream, into in zip(streams, received)]
+            for reader in readers:
+                reader.start()
+            Producer(path, 20, total - 20).run()
+            for reader in readers:
+                reader.join(timeout=120)
+        for query, events in zip(queries, received):
+            first = 0 if query else 20
+            assert [id for id, _ in events] == list(range(first, total)), query
+            assert all(record["offset"] == id and received_value(record) == value(id) for id, record in events)
 
 
 def test_server_sent_events_resume_with_last_event_id():

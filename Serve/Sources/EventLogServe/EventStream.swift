@@ -19,7 +19,7 @@ struct EventStream: Sendable {
     let stallSeconds: Int
 
     func response(_ name: String, _ request: Request, _ context: ServeContext) async throws -> Response {
-        let box = try Self.cursor(name, request, catalog)
+        let (entry, box) = try Self.cursor(name, request, catalog)
         let client = context.clientAddress
         try connections.enter(client)
         let connections = connections
@@ -39,18 +39,40 @@ struct EventStream: Sendable {
             }
             defer { watchdog.cancel() }
             try await withGracefulShutdownHandler {
+                // Caught-up streams copy the events the log's live tail encoded
+                // once for all of them; a stream behind it reads its own cursor.
+                let tail = entry.joinLiveTail(.serverSentEvents)
+                defer { tail?.leave() }
+                var next = box.cursor.offset
                 var out = ByteBuffer(string: "retry: 1000\n\n")
                 while !Task.isCancelled && !stopping.isSet {
-                    try Self.drain(box.cursor, into: &out)
-                    if out.readableBytes == 0 {
-                        switch try await Self.waitForRecord(box, stopping) {
-                        case .record(let record):
-                            Self.write(record, to: &out)
-                            try Self.drain(box.cursor, into: &out)
-                        case .idle: out.writeString(": keep-alive\n\n")
-                        case .ended: return
+                    switch tail?.take(from: next, into: &out, maxBytes: Self.maxWriteBytes) ?? .notHeld {
+                    case .took(let after): next = after
+                    case .caughtUp:
+                        guard out.readableBytes == 0 else { break }
+                        let from = next
+                        if try await Self.wait(stopping, for: { await tail!.wait(beyond: from) }) == nil {
+                            out.writeString(": keep-alive\n\n")
                         }
+                    case .notHeld:
+                        let cursor = box.cursor
+                        if cursor.offset != next { try cursor.seek(to: .offset(next)) }
+                        try Self.drain(cursor, into: &out)
+                        if out.readableBytes == 0 {
+                            let record = try await Self.wait(stopping) {
+                                var waiting = box.cursor.following.makeAsyncIterator()
+                                return try await waiting.next()
+                            }
+                            if let record = record ?? nil {
+                                ServerSentEvent.write(record, to: &out)
+                                try Self.drain(cursor, into: &out)
+                            } else {
+                                out.writeString(": keep-alive\n\n")
+                            }
+                        }
+                        next = cursor.offset
                     }
+                    guard out.readableBytes > 0 else { continue }
                     watch.beginWrite()
                     try await writer.write(out)
                     watch.endWrite()
@@ -67,53 +89,42 @@ struct EventStream: Sendable {
             body: body)
     }
 
-    enum Wait: Sendable {
-        case record(Record)
-        case idle
-        case ended
-    }
+    /// A write holds at most this much; the rest waits for the next one.
+    private static let maxWriteBytes = 256 << 10
 
-    /// The next record, waiting for it without holding a thread; `.idle`
-    /// after 15 s without one (the caller sends a comment, which also finds
-    /// a client that went away) or at shutdown.
-    private static func waitForRecord(_ box: CursorBox, _ stopping: ShutdownFlag) async throws -> Wait {
-        try await withThrowingTaskGroup(of: Wait.self) { group in
+    /// What `event` returns, waiting for it without holding a thread; nil
+    /// after 15 s without it (the caller sends a comment, which also finds a
+    /// client that went away) or at shutdown.
+    private static func wait<Value: Sendable>(
+        _ stopping: ShutdownFlag, for event: @escaping @Sendable () async throws -> Value
+    ) async throws -> Value? {
+        try await withThrowingTaskGroup(of: Value?.self) { group in
+            group.addTask { try await event() }
             group.addTask {
-                var waiting = box.cursor.following.makeAsyncIterator()
-                guard let record = try await waiting.next() else { return .idle }
-                return .record(record)
+                // Cancelled when the event comes first: then it ends quietly,
+                // since an error of its own would end the stream.
+                for _ in 0..<60 where !stopping.isSet && !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(250))
+                }
+                return nil
             }
-            group.addTask {
-                for _ in 0..<60 where !stopping.isSet { try await Task.sleep(for: .milliseconds(250)) }
-                return .idle
-            }
-            let first = try await group.next() ?? .ended
+            let first = try await group.next() ?? nil
             group.cancelAll()
-            // The waiter may have taken a record just as the timer fired: keep it.
+            // The event may have come just as the timer fired: keep it.
             var result = first
             while let other = try await group.next() {
-                if case .record = other { result = other }
+                if let other { result = other }
             }
             return result
         }
     }
 
-    private static func write(_ record: Record, to out: inout ByteBuffer) {
-        var frame = RecordFrame(format: .json, capacity: 256)
-        frame.add(record)
-        // The frame's JSON without its envelope is the record's object.
-        var json = frame.take()
-        json.moveReaderIndex(forwardBy: "{\"type\":\"records\",\"records\":[".utf8.count)
-        json.moveWriterIndex(to: json.writerIndex - 2)
-        out.writeString("id: \(record.offset)\ndata: ")
-        out.writeBuffer(&json)
-        out.writeString("\n\n")
-    }
-
     /// The cursor where the request asks, or the HTTP error saying why not.
     /// (Synchronous: typed throws caught in an async function crash the
     /// compiler.)
-    private static func cursor(_ name: String, _ request: Request, _ catalog: LogCatalog) throws -> CursorBox {
+    private static func cursor(_ name: String, _ request: Request, _ catalog: LogCatalog) throws -> (
+        OpenLog, CursorBox
+    ) {
         let query = Dictionary(
             request.uri.queryParameters.map { (String($0.key), String($0.value)) }, uniquingKeysWith: { a, _ in a })
         let stream: StreamRequest
@@ -124,17 +135,26 @@ struct EventStream: Sendable {
         do { entry = try catalog.log(name) } catch {
             throw HTTPError(error.kind == .badName ? .badRequest : .notFound, message: error.message)
         }
-        do { return CursorBox(try stream.cursor(on: entry.log)) } catch {
+        do { return (entry, CursorBox(try stream.cursor(on: entry.log))) } catch {
             throw HTTPError(.internalServerError, message: "log '\(name)': \(error.message)")
         }
     }
 
     private static func drain(_ cursor: Cursor, into out: inout ByteBuffer) throws(EventLogError) {
-        _ = try RecordJSON.writeAvailable(from: cursor, limit: Int.max, maxBytes: 256 << 10, to: &out) { offset, out in
-            out.writeString("id: \(offset)\ndata: ")
-        } after: {
-            $0.writeString("\n\n")
+        while out.readableBytes < maxWriteBytes, let record = try cursor.next() {
+            ServerSentEvent.write(record, to: &out)
         }
+    }
+}
+
+/// One record as a Server-Sent Event, its offset as the event's id.
+enum ServerSentEvent {
+    static func write(_ record: Record, to out: inout ByteBuffer) {
+        out.writeStaticString("id: ")
+        out.writeDecimal(record.offset)
+        out.writeStaticString("\ndata: ")
+        RecordJSON.write(record, to: &out)
+        out.writeStaticString("\n\n")
     }
 }
 

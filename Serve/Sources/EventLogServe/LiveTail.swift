@@ -3,39 +3,52 @@
 // Followers that have caught up all want the same records as soon as they
 // are published; each reading and encoding them on its own cost 100 cursor
 // reads (one allocation per field) and 100 encodings per publish at 100
-// followers. Instead one task per open log and format follows the log and
+// followers. Instead one task per open log and encoding follows the log and
 // encodes each publish once into a chunk; the last chunks (up to 1 MiB) are
 // kept, and a follower whose next offset they cover copies the encoded bytes
-// into its frame. A follower behind them (catching up, or too slow to stay
-// within the last 1 MiB) reads its own cursor, as it does when the tail
-// failed (the log closed or its directory went; the follower's own cursor
-// then reports why). A tail with no stream left ends at the next publish,
-// so a log nobody follows costs nothing; the next stream starts another.
+// into its frame. The followers that wait at the same offset, as they all do
+// at the live end, share the frame the first of them built (its bytes are
+// not copied again). A follower behind the chunks (catching up, or too slow
+// to stay within the last 1 MiB) reads its own cursor, as it does when the
+// tail failed (the log closed or its directory went; the follower's own
+// cursor then reports why). A tail with no stream left ends at the next
+// publish, so a log nobody follows costs nothing; the next stream starts
+// another.
 import EventLog
 import NIOCore
 import Synchronization
 
+/// How a live tail encodes records: as they appear in a WebSocket frame of
+/// records (JSON or binary), or as Server-Sent Events.
+enum TailEncoding: Hashable, Sendable {
+    case frame(RecordFormatKind)
+    case serverSentEvents
+}
+
 /// Records encoded back to back as they appear in a frame (JSON objects
-/// separated by commas, or binary records), with each one's offset and
-/// where its bytes start, so that a run of them is copied in one go.
+/// separated by commas, binary records, or events), with each one's offset
+/// and where its bytes start, so that a run of them is copied in one go.
 struct EncodedChunk: Sendable {
-    let format: RecordFormatKind
+    let encoding: TailEncoding
     var offsets: [UInt64] = []
     var starts: [Int] = []
     var bytes: ByteBuffer
+    /// The comma between two JSON objects, which a run leaves out at its ends.
+    private var separatorBytes: Int { encoding == .frame(.json) ? 1 : 0 }
 
-    init(format: RecordFormatKind, capacity: Int) {
-        self.format = format
+    init(encoding: TailEncoding, capacity: Int) {
+        self.encoding = encoding
         bytes = ByteBufferAllocator().buffer(capacity: capacity)
     }
 
     mutating func add(_ record: Record) {
-        if format == .json && !offsets.isEmpty { bytes.writeInteger(UInt8(ascii: ",")) }
+        if separatorBytes > 0 && !offsets.isEmpty { bytes.writeInteger(UInt8(ascii: ",")) }
         offsets.append(record.offset)
         starts.append(bytes.writerIndex)
-        switch format {
-        case .json: RecordJSON.write(record, to: &bytes)
-        case .binary: RecordBinary.write(record, to: &bytes)
+        switch encoding {
+        case .frame(.json): RecordJSON.write(record, to: &bytes)
+        case .frame(.binary): RecordBinary.write(record, to: &bytes)
+        case .serverSentEvents: ServerSentEvent.write(record, to: &bytes)
         }
     }
 
@@ -53,27 +66,39 @@ struct EncodedChunk: Sendable {
     /// Where record `index`'s bytes end (before the next one's comma).
     func end(of index: Int) -> Int {
         guard index + 1 < starts.count else { return bytes.writerIndex }
-        return starts[index + 1] - (format == .json ? 1 : 0)
+        return starts[index + 1] - separatorBytes
+    }
+
+    /// The records from `index` on that fit beside `count` records and
+    /// `size` bytes under the limits: their bytes, how many, and the index
+    /// after the last (nil if none fits).
+    func run(from index: Int, count: Int, size: Int, maxRecords: Int, maxBytes: Int) -> (
+        bytes: ByteBuffer, count: Int, after: Int
+    )? {
+        var last = index
+        var size = size
+        while last < offsets.count && count + (last - index) < maxRecords && size < maxBytes {
+            size += end(of: last) - starts[last]
+            last += 1
+        }
+        guard last > index else { return nil }
+        return (bytes.getSlice(at: starts[index], length: end(of: last - 1) - starts[index])!, last - index, last)
     }
 
     /// Adds records from `index` on to `frame`, while it is under its
     /// limits; returns the index after the last one added.
     func add(from index: Int, to frame: inout RecordFrame, maxRecords: Int, maxBytes: Int) -> Int {
-        var last = index
-        var size = frame.byteCount
-        while last < offsets.count && frame.count + (last - index) < maxRecords && size < maxBytes {
-            size += end(of: last) - starts[last]
-            last += 1
-        }
-        guard last > index else { return index }
-        let run = bytes.getSlice(at: starts[index], length: end(of: last - 1) - starts[index])!
-        frame.addEncoded(run, count: last - index, lastOffset: offsets[last - 1])
-        return last
+        guard
+            let run = run(
+                from: index, count: frame.count, size: frame.byteCount, maxRecords: maxRecords, maxBytes: maxBytes)
+        else { return index }
+        frame.addEncoded(run.bytes, count: run.count, lastOffset: offsets[run.after - 1])
+        return run.after
     }
 }
 
 final class LiveTail: Sendable {
-    let format: RecordFormatKind
+    let encoding: TailEncoding
     private static let keptBytes = 1 << 20
     private static let chunkRecords = 4096
     /// At most this many chunks are kept (a publish of ten records is a
@@ -81,6 +106,28 @@ final class LiveTail: Sendable {
     private static let keptChunks = 256
     private static let chunksPerTake = 32
     private static let chunkBytes = 256 << 10
+
+    /// A finished frame and what it holds, kept for the next follower that
+    /// asks for the same one.
+    struct Frame {
+        let bytes: ByteBuffer
+        /// How many records it holds: none when the held records from the
+        /// follower's next offset on were all removed by compaction.
+        let count: Int
+        let lastOffset: Int64
+        /// The offset after its last record: the follower's next.
+        let next: UInt64
+    }
+
+    private struct SharedFrame {
+        let from: UInt64
+        let maxRecords: Int
+        let maxBytes: Int
+        /// What the tail covered when it was built; a publish since makes a
+        /// longer frame possible, so the next follower builds that one.
+        let coveredTo: UInt64
+        let frame: Frame
+    }
 
     private struct State {
         var chunks: [EncodedChunk] = []
@@ -96,21 +143,22 @@ final class LiveTail: Sendable {
         var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
         var cancelledEarly: Set<UInt64> = []
         var nextWaiter: UInt64 = 0
+        var sharedFrame: SharedFrame?
     }
     private let state: Mutex<State>
 
     /// Starts following `log` from its end, joined by the stream that asked.
-    init(log: EventLog, format: RecordFormatKind) throws(EventLogError) {
-        self.format = format
+    init(log: EventLog, encoding: TailEncoding) throws(EventLogError) {
+        self.encoding = encoding
         let box = CursorBox(try log.cursor(from: .latest))
         let start = box.cursor.offset
         state = Mutex(State(coveredFrom: start, coveredTo: start, streams: 1))
         Task.detached { [self] in await follow(box) }
     }
 
-    enum Take {
-        /// Records were added to the frame; the follower's next offset.
-        case took(next: UInt64)
+    enum Take<Taken> {
+        /// Records from the follower's next offset on.
+        case took(Taken)
         /// The follower has every record the tail holds: wait.
         case caughtUp
         /// The tail does not hold the follower's next record: read your own cursor.
@@ -128,11 +176,12 @@ final class LiveTail: Sendable {
 
     func leave() { state.withLock { $0.streams -= 1 } }
 
-    /// Adds the records from offset `next` on to `frame`, up to its limits.
-    func take(from next: UInt64, into frame: inout RecordFrame, maxRecords: Int, maxBytes: Int) -> Take {
-        let held = state.withLock { state -> (chunks: [EncodedChunk], Take?) in
-            if state.failed || next < state.coveredFrom { return ([], .notHeld) }
-            if next >= state.coveredTo { return ([], .caughtUp) }
+    /// The chunks that hold offset `next` and the ones after it, and what
+    /// the tail covered then.
+    private func chunks(from next: UInt64) -> Take<(chunks: ArraySlice<EncodedChunk>, coveredTo: UInt64)> {
+        state.withLock { state in
+            if state.failed || next < state.coveredFrom { return .notHeld }
+            if next >= state.coveredTo { return .caughtUp }
             // The last chunk that starts at or before `next` (chunks are in offset order).
             var low = 0
             var high = state.chunks.count
@@ -140,13 +189,31 @@ final class LiveTail: Sendable {
                 let middle = (low + high) / 2
                 if state.chunks[middle].offsets[0] <= next { low = middle } else { high = middle }
             }
-            return (Array(state.chunks[low..<min(low + Self.chunksPerTake, state.chunks.count)]), nil)
+            return .took((state.chunks[low..<min(low + Self.chunksPerTake, state.chunks.count)], state.coveredTo))
         }
-        if let answer = held.1 { return answer }
+    }
+
+    /// A frame of the records from offset `next` on, up to the limits: the
+    /// one another follower took from there since the last publish, or one
+    /// built with `builder` (empty, in this tail's format).
+    func takeFrame(from next: UInt64, maxRecords: Int, maxBytes: Int, builder: inout RecordFrame) -> Take<Frame> {
+        let shared = state.withLock { state -> Frame? in
+            guard let shared = state.sharedFrame, shared.from == next, shared.coveredTo == state.coveredTo,
+                shared.maxRecords == maxRecords, shared.maxBytes == maxBytes
+            else { return nil }
+            return shared.frame
+        }
+        if let shared { return .took(shared) }
+        let held: (chunks: ArraySlice<EncodedChunk>, coveredTo: UInt64)
+        switch chunks(from: next) {
+        case .took(let found): held = found
+        case .caughtUp: return .caughtUp
+        case .notHeld: return .notHeld
+        }
         var after = next
         for chunk in held.chunks {
             let index = chunk.add(
-                from: chunk.index(atOrAfter: after), to: &frame, maxRecords: maxRecords, maxBytes: maxBytes)
+                from: chunk.index(atOrAfter: after), to: &builder, maxRecords: maxRecords, maxBytes: maxBytes)
             if index < chunk.offsets.count {
                 if index > 0 { after = max(after, chunk.offsets[index - 1] + 1) }
                 break
@@ -154,7 +221,43 @@ final class LiveTail: Sendable {
             // Offsets may have gaps (compaction): the next chunk goes on after this one.
             after = chunk.offsets.last! + 1
         }
-        return .took(next: after)
+        guard builder.count > 0 else { return .took(Frame(bytes: ByteBuffer(), count: 0, lastOffset: -1, next: after)) }
+        let count = builder.count
+        let lastOffset = builder.lastOffset
+        let frame = Frame(bytes: builder.take(), count: count, lastOffset: lastOffset, next: after)
+        state.withLock { state in
+            state.sharedFrame = SharedFrame(
+                from: next, maxRecords: maxRecords, maxBytes: maxBytes, coveredTo: held.coveredTo, frame: frame)
+        }
+        return .took(frame)
+    }
+
+    /// The encoded records (events) from offset `next` on, appended to
+    /// `out` while it holds under `maxBytes`; the offset after the last.
+    func take(from next: UInt64, into out: inout ByteBuffer, maxBytes: Int) -> Take<UInt64> {
+        let held: ArraySlice<EncodedChunk>
+        switch chunks(from: next) {
+        case .took(let found): held = found.chunks
+        case .caughtUp: return .caughtUp
+        case .notHeld: return .notHeld
+        }
+        var after = next
+        for chunk in held {
+            let index = chunk.index(atOrAfter: after)
+            // Offsets may have gaps (compaction): the next chunk goes on after this one.
+            guard index < chunk.offsets.count else {
+                after = max(after, chunk.offsets.last! + 1)
+                continue
+            }
+            guard
+                let run = chunk.run(
+                    from: index, count: 0, size: out.readableBytes, maxRecords: .max, maxBytes: maxBytes)
+            else { break }
+            out.writeImmutableBuffer(run.bytes)
+            after = chunk.offsets[run.after - 1] + 1
+            if run.after < chunk.offsets.count { break }
+        }
+        return .took(after)
     }
 
     /// Returns when the tail holds records at or after `next` it did not
@@ -192,7 +295,7 @@ final class LiveTail: Sendable {
         var waiting = cursor.following.makeAsyncIterator()
         do {
             while true {
-                var chunk = EncodedChunk(format: format, capacity: 4096)
+                var chunk = EncodedChunk(encoding: encoding, capacity: 4096)
                 // Nothing new: suspend (no thread held) until a record is written.
                 var first = try cursor.next()
                 if first == nil { first = try await waiting.next() }

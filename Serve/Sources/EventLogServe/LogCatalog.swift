@@ -14,7 +14,7 @@ public final class OpenLog: Sendable {
     public let log: EventLog
     /// See LogIdentity.
     public let identity: String
-    private let tails = Mutex<[RecordFormatKind: LiveTail]>([:])
+    private let tails = Mutex<[TailEncoding: LiveTail]>([:])
 
     init(name: String, log: EventLog, identity: String) {
         self.name = name
@@ -25,11 +25,11 @@ public final class OpenLog: Sendable {
     /// The log's live records encoded in `format` (LiveTail), started by the
     /// first stream in that format, joined for the caller (who leaves it
     /// when done); nil if the log cannot be read.
-    func joinLiveTail(_ format: RecordFormatKind) -> LiveTail? {
+    func joinLiveTail(_ encoding: TailEncoding) -> LiveTail? {
         tails.withLock { tails in
-            if let tail = tails[format], tail.join() { return tail }
-            let tail = try? LiveTail(log: log, format: format)
-            tails[format] = tail
+            if let tail = tails[encoding], tail.join() { return tail }
+            let tail = try? LiveTail(log: log, encoding: encoding)
+            tails[encoding] = tail
             return tail
         }
     }

@@ -99,7 +99,7 @@ final class StreamSession: Sendable {
 
     private func sendRecords(_ box: CursorBox) async throws {
         let cursor = box.cursor
-        let tail = entry.joinLiveTail(request.format)
+        let tail = entry.joinLiveTail(.frame(request.format))
         defer { tail?.leave() }
         var frame = RecordFrame(format: request.format, capacity: min(options.maxBatchBytes + 4096, 1 << 20))
         var waiting = cursor.following.makeAsyncIterator()
@@ -107,11 +107,17 @@ final class StreamSession: Sendable {
         var next = cursor.offset
         while !Task.isCancelled {
             let taken =
-                tail?.take(
-                    from: next, into: &frame, maxRecords: options.maxBatchRecords, maxBytes: options.maxBatchBytes)
+                tail?.takeFrame(
+                    from: next, maxRecords: options.maxBatchRecords, maxBytes: options.maxBatchBytes, builder: &frame)
                 ?? .notHeld
+            let bytes: ByteBuffer
             switch taken {
-            case .took(let after): next = after
+            case .took(let shared):
+                next = shared.next
+                guard shared.count > 0 else { continue }
+                // Before the write: the client may ack the frame before the write returns.
+                lastSent.store(shared.lastOffset, ordering: .relaxed)
+                bytes = shared.bytes
             case .caughtUp:
                 await tail!.wait(beyond: next)
                 continue
@@ -125,11 +131,9 @@ final class StreamSession: Sendable {
                     try drain(cursor, into: &frame)
                 }
                 next = cursor.offset
+                lastSent.store(frame.lastOffset, ordering: .relaxed)
+                bytes = frame.take()
             }
-            guard frame.count > 0 else { continue }
-            // Before the write: the client may ack the frame before the write returns.
-            lastSent.store(frame.lastOffset, ordering: .relaxed)
-            let bytes = frame.take()
             watch.beginWrite()
             switch request.format {
             case .json: try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: bytes)))
