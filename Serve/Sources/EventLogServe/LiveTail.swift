@@ -176,9 +176,17 @@ final class LiveTail: Sendable {
 
     func leave() { state.withLock { $0.streams -= 1 } }
 
-    /// The chunks that hold offset `next` and the ones after it, and what
-    /// the tail covered then.
-    private func chunks(from next: UInt64) -> Take<(chunks: ArraySlice<EncodedChunk>, coveredTo: UInt64)> {
+    /// What the tail holds from an offset on.
+    private struct Held {
+        /// The chunk that holds the offset (or the gap it falls in) and the ones after it.
+        let chunks: ArraySlice<EncodedChunk>
+        /// Whether they go on to the last chunk: then after their last
+        /// record come no more records before `coveredTo`.
+        let reachesEnd: Bool
+        let coveredTo: UInt64
+    }
+
+    private func chunks(from next: UInt64) -> Take<Held> {
         state.withLock { state in
             if state.failed || next < state.coveredFrom { return .notHeld }
             if next >= state.coveredTo { return .caughtUp }
@@ -189,7 +197,11 @@ final class LiveTail: Sendable {
                 let middle = (low + high) / 2
                 if state.chunks[middle].offsets[0] <= next { low = middle } else { high = middle }
             }
-            return .took((state.chunks[low..<min(low + Self.chunksPerTake, state.chunks.count)], state.coveredTo))
+            let end = min(low + Self.chunksPerTake, state.chunks.count)
+            return .took(
+                Held(
+                    chunks: state.chunks[low..<end], reachesEnd: end == state.chunks.count,
+                    coveredTo: state.coveredTo))
         }
     }
 
@@ -204,23 +216,28 @@ final class LiveTail: Sendable {
             return shared.frame
         }
         if let shared { return .took(shared) }
-        let held: (chunks: ArraySlice<EncodedChunk>, coveredTo: UInt64)
+        let held: Held
         switch chunks(from: next) {
         case .took(let found): held = found
         case .caughtUp: return .caughtUp
         case .notHeld: return .notHeld
         }
         var after = next
+        var full = false
         for chunk in held.chunks {
             let index = chunk.add(
                 from: chunk.index(atOrAfter: after), to: &builder, maxRecords: maxRecords, maxBytes: maxBytes)
             if index < chunk.offsets.count {
                 if index > 0 { after = max(after, chunk.offsets[index - 1] + 1) }
+                full = true
                 break
             }
             // Offsets may have gaps (compaction): the next chunk goes on after this one.
-            after = chunk.offsets.last! + 1
+            after = max(after, chunk.offsets.last! + 1)
         }
+        // Every record held was taken: the offsets up to coveredTo that no
+        // record has (removed by compaction) are passed too.
+        if !full && held.reachesEnd { after = max(after, held.coveredTo) }
         guard builder.count > 0 else { return .took(Frame(bytes: ByteBuffer(), count: 0, lastOffset: -1, next: after)) }
         let count = builder.count
         let lastOffset = builder.lastOffset
@@ -235,14 +252,15 @@ final class LiveTail: Sendable {
     /// The encoded records (events) from offset `next` on, appended to
     /// `out` while it holds under `maxBytes`; the offset after the last.
     func take(from next: UInt64, into out: inout ByteBuffer, maxBytes: Int) -> Take<UInt64> {
-        let held: ArraySlice<EncodedChunk>
+        let held: Held
         switch chunks(from: next) {
-        case .took(let found): held = found.chunks
+        case .took(let found): held = found
         case .caughtUp: return .caughtUp
         case .notHeld: return .notHeld
         }
         var after = next
-        for chunk in held {
+        var full = false
+        for chunk in held.chunks {
             let index = chunk.index(atOrAfter: after)
             // Offsets may have gaps (compaction): the next chunk goes on after this one.
             guard index < chunk.offsets.count else {
@@ -252,11 +270,18 @@ final class LiveTail: Sendable {
             guard
                 let run = chunk.run(
                     from: index, count: 0, size: out.readableBytes, maxRecords: .max, maxBytes: maxBytes)
-            else { break }
+            else {
+                full = true
+                break
+            }
             out.writeImmutableBuffer(run.bytes)
             after = chunk.offsets[run.after - 1] + 1
-            if run.after < chunk.offsets.count { break }
+            if run.after < chunk.offsets.count {
+                full = true
+                break
+            }
         }
+        if !full && held.reachesEnd { after = max(after, held.coveredTo) }
         return .took(after)
     }
 
