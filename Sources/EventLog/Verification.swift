@@ -6,6 +6,7 @@
 // damaged bytes and strangers go to the quarantine folder, the torn tail of
 // the last segment is cut. Both work on a directory, not on an open log:
 // verify may run beside a writer, recover refuses to (busy).
+// The types here mirror storage results on purpose: see Exports.swift.
 package import EventLogStorage
 
 /// One problem found by verify: the file, the byte position in it, and what.
