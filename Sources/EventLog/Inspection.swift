@@ -79,8 +79,8 @@ extension EventLog {
             summary.bytesOnDisk += segment.fileBytes + segment.indexBytes
             summary.storedBytes += segment.storedBytes
             summary.uncompressedBytes += segment.uncompressedBytes
-            summary.minTimestamp = optionalMin(summary.minTimestamp, segment.minTimestamp)
-            summary.maxTimestamp = optionalMax(summary.maxTimestamp, segment.maxTimestamp)
+            summary.minTimestamp = either(summary.minTimestamp, segment.minTimestamp, min)
+            summary.maxTimestamp = either(summary.maxTimestamp, segment.maxTimestamp, max)
         }
         return summary
     }
@@ -171,8 +171,8 @@ private final class SegmentWalker {
             if header.recordsCount > 0 {
                 summary.firstOffset = summary.firstOffset ?? UInt64(header.baseOffset)
                 summary.lastOffset = UInt64(header.lastOffset)
-                summary.minTimestamp = optionalMin(summary.minTimestamp, header.baseTimestamp)
-                summary.maxTimestamp = optionalMax(summary.maxTimestamp, header.maxTimestamp)
+                summary.minTimestamp = either(summary.minTimestamp, header.baseTimestamp, min)
+                summary.maxTimestamp = either(summary.maxTimestamp, header.maxTimestamp, max)
             }
             return
         }
@@ -181,8 +181,8 @@ private final class SegmentWalker {
         for record in decoder.records {
             summary.firstOffset = summary.firstOffset ?? UInt64(record.offset)
             summary.lastOffset = UInt64(record.offset)
-            summary.minTimestamp = optionalMin(summary.minTimestamp, record.timestamp)
-            summary.maxTimestamp = optionalMax(summary.maxTimestamp, record.timestamp)
+            summary.minTimestamp = either(summary.minTimestamp, record.timestamp, min)
+            summary.maxTimestamp = either(summary.maxTimestamp, record.timestamp, max)
         }
     }
 
@@ -191,16 +191,10 @@ private final class SegmentWalker {
     }
 }
 
-private func optionalMin(_ a: Int64?, _ b: Int64?) -> Int64? {
-    guard let a else { return b }
-    guard let b else { return a }
-    return min(a, b)
-}
-
-private func optionalMax(_ a: Int64?, _ b: Int64?) -> Int64? {
-    guard let a else { return b }
-    guard let b else { return a }
-    return max(a, b)
+/// `pick` (min or max) of the values present; nil when neither is.
+private func either(_ a: Int64?, _ b: Int64?, _ pick: (Int64, Int64) -> Int64) -> Int64? {
+    guard let a, let b else { return a ?? b }
+    return pick(a, b)
 }
 
 #if canImport(Glibc)
