@@ -33,26 +33,14 @@ extension EventLog {
     /// first. A batch whose header cannot be read throws `corrupt` naming its
     /// file and byte; the torn tail of a segment ends that segment quietly.
     public static func forEachBatch(at path: String, _ body: (BatchSummary) -> Void) throws(EventLogError) {
-        var configuration = LogConfiguration()
-        configuration.readOnly = true
-        try LogPresence.require(directory: path)
-        let directory = try LogDirectory.open(path: path, configuration: configuration)
-        defer { try? directory.close() }
-        let (head, _) = directory.state.snapshot()
-        for base in try directory.state.catalog.segmentBases(version: nil) {
-            let isActive = base == head.activeBase
-            let reader = try directory.state.catalog.reader(base: base, active: isActive && directory.state.head != nil)
-            // As in inspect(at:): the active segment holds what the head
-            // published, a closed one ends at its file size.
-            let limit =
-                isActive ? Int(head.committedPosition) : min(try reader.currentFileSize(), reader.mappedFileSize)
-            let bytes = reader.bytes(limit: limit)
+        _ = try forEachPublishedSegment(at: path) { (segment) throws(EventLogError) in
+            let bytes = segment.bytes
             let outcome = BatchScanner.scan(bytes, from: 0, limit: bytes.count, checkCRC: false) { batch in
                 let header = batch.header
                 let stored = UnsafeRawBufferPointer(rebasing: bytes[batch.position..<batch.position + header.totalSize])
                 body(
                     BatchSummary(
-                        fileName: reader.fileName, baseOffset: UInt64(header.baseOffset),
+                        fileName: segment.reader.fileName, baseOffset: UInt64(header.baseOffset),
                         lastOffset: UInt64(header.lastOffset), recordCount: Int(header.recordsCount),
                         position: UInt64(batch.position), size: UInt64(header.totalSize),
                         compression: header.compression.map { "\($0)" } ?? "unknown",
@@ -60,7 +48,7 @@ extension EventLog {
                         maxTimestamp: header.maxTimestamp))
             }
             if let damage = outcome.damage {
-                throw EventLogError.corrupt(file: reader.logPath, at: 0, damage)
+                throw EventLogError.corrupt(file: segment.reader.logPath, at: 0, damage)
             }
         }
     }

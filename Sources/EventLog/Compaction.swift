@@ -5,6 +5,7 @@
 // directory, not on an open log, and both may run while a writer appends
 // and readers follow, in this process or others; one maintenance task runs
 // per directory at a time. The CLI's `compact` and `retention` call these.
+// The types here mirror storage results on purpose: see Exports.swift.
 package import EventLogStorage
 
 /// Settings of `EventLog.compact(at:)`, mirroring eventlog_compact_options.

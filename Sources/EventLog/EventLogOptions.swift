@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The settings of `EventLog.open`, mirroring the C API's eventlog_options,
 // and their translation into the storage layer's checked configuration.
+// SyncMode mirrors the storage layer's on purpose: see Exports.swift.
 internal import EventLogFormat
 internal import EventLogStorage
 

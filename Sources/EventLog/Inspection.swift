@@ -64,28 +64,23 @@ extension EventLog {
     /// Summarises the log in directory `path`, checking every batch on the
     /// way: a damaged batch throws `corrupt` naming its file and byte.
     public static func inspect(at path: String) throws(EventLogError) -> LogSummary {
-        try LogPresence.require(directory: path)
-        var configuration = LogConfiguration()
-        configuration.readOnly = true
-        let directory = try LogDirectory.open(path: path, configuration: configuration)
-        defer { try? directory.close() }
-        let (head, _) = directory.state.snapshot()
-        let bases = try directory.state.catalog.segmentBases(version: nil)
+        var segments: [SegmentSummary] = []
+        let walker = SegmentWalker()
+        let (head, firstBase) = try forEachPublishedSegment(at: path) { (segment) throws(EventLogError) in
+            segments.append(try walker.summarise(segment, directory: path))
+        }
         var summary = LogSummary(
-            path: path, segments: [], startOffset: UInt64(bases.first ?? head.nextOffset),
+            path: path, segments: segments, startOffset: UInt64(firstBase ?? head.nextOffset),
             endOffset: UInt64(head.nextOffset), batchCount: 0, recordCount: 0, bytesOnDisk: 0, storedBytes: 0,
             uncompressedBytes: 0)
-        let walker = SegmentWalker()
-        for base in bases {
-            let segment = try walker.summarise(directory.state, base: base, head: head)
-            summary.segments.append(segment)
+        for segment in segments {
             summary.batchCount += segment.batchCount
             summary.recordCount += segment.recordCount
             summary.bytesOnDisk += segment.fileBytes + segment.indexBytes
             summary.storedBytes += segment.storedBytes
             summary.uncompressedBytes += segment.uncompressedBytes
-            summary.minTimestamp = optionalMin(summary.minTimestamp, segment.minTimestamp)
-            summary.maxTimestamp = optionalMax(summary.maxTimestamp, segment.maxTimestamp)
+            summary.minTimestamp = either(summary.minTimestamp, segment.minTimestamp, min)
+            summary.maxTimestamp = either(summary.maxTimestamp, segment.maxTimestamp, max)
         }
         return summary
     }
@@ -94,25 +89,57 @@ extension EventLog {
     public func inspect() throws(EventLogError) -> LogSummary {
         try Self.inspect(at: path)
     }
+
+    /// Opens the log in `path` read-only and lends `body` each segment with
+    /// the bytes published when the walk began, oldest first: the active
+    /// segment holds what the head published, a closed one ends at its
+    /// (trimmed) file size. Returns that head and the oldest segment's base.
+    static func forEachPublishedSegment(
+        at path: String, _ body: (PublishedSegment) throws(EventLogError) -> Void
+    ) throws(EventLogError) -> (head: HeadState, firstBase: Int64?) {
+        try LogPresence.require(directory: path)
+        var configuration = LogConfiguration()
+        configuration.readOnly = true
+        let directory = try LogDirectory.open(path: path, configuration: configuration)
+        defer { try? directory.close() }
+        let state = directory.state
+        let (head, _) = state.snapshot()
+        let bases = try state.catalog.segmentBases(version: nil)
+        for base in bases {
+            let isActive = base == head.activeBase
+            let reader = try state.catalog.reader(base: base, active: isActive && state.head != nil)
+            let fileBytes = try reader.currentFileSize()
+            let limit = isActive ? Int(head.committedPosition) : min(fileBytes, reader.mappedFileSize)
+            try body(
+                PublishedSegment(
+                    base: base, isActive: isActive, reader: reader, fileBytes: fileBytes,
+                    bytes: reader.bytes(limit: limit)))
+        }
+        return (head, bases.first)
+    }
+}
+
+/// One segment of a read-only walk: its reader and its published bytes.
+struct PublishedSegment {
+    var base: Int64
+    var isActive: Bool
+    var reader: SegmentReader
+    var fileBytes: Int
+    var bytes: UnsafeRawBufferPointer
 }
 
 /// Walks one segment's batches, reusing its buffers from segment to segment.
 private final class SegmentWalker {
     private let decoder = BatchDecoder()
 
-    func summarise(_ state: LogState, base: Int64, head: HeadState) throws(EventLogError) -> SegmentSummary {
-        let isActive = base == head.activeBase
-        let reader = try state.catalog.reader(base: base, active: isActive && state.head != nil)
-        let fileBytes = try reader.currentFileSize()
-        // The active segment holds what the head published; a closed one
-        // ends at its (trimmed) file size.
-        let limit = isActive ? Int(head.committedPosition) : min(fileBytes, reader.mappedFileSize)
+    func summarise(_ segment: PublishedSegment, directory: String) throws(EventLogError) -> SegmentSummary {
         var summary = SegmentSummary(
-            baseOffset: UInt64(base), fileName: reader.fileName, isActive: isActive, fileBytes: UInt64(fileBytes),
-            indexBytes: fileSize(SegmentFileName.path(directory: state.directory, base: base, .offsetIndex))
-                + fileSize(SegmentFileName.path(directory: state.directory, base: base, .timeIndex)),
+            baseOffset: UInt64(segment.base), fileName: segment.reader.fileName, isActive: segment.isActive,
+            fileBytes: UInt64(segment.fileBytes),
+            indexBytes: fileSize(SegmentFileName.path(directory: directory, base: segment.base, .offsetIndex))
+                + fileSize(SegmentFileName.path(directory: directory, base: segment.base, .timeIndex)),
             batchCount: 0, recordCount: 0, storedBytes: 0, uncompressedBytes: 0)
-        let bytes = reader.bytes(limit: limit)
+        let bytes = segment.bytes
         var damage: (position: Int, error: FormatError)?
         let outcome = BatchScanner.scan(bytes, from: 0, limit: bytes.count) { batch in
             guard damage == nil else { return }
@@ -122,8 +149,9 @@ private final class SegmentWalker {
                 damage = (batch.position + RecordBatchHeader.size, error)
             }
         }
-        if let damage { throw EventLogError.corrupt(file: reader.logPath, at: damage.position, damage.error) }
-        if let error = outcome.damage { throw EventLogError.corrupt(file: reader.logPath, at: 0, error) }
+        let file = segment.reader.logPath
+        if let damage { throw EventLogError.corrupt(file: file, at: damage.position, damage.error) }
+        if let error = outcome.damage { throw EventLogError.corrupt(file: file, at: 0, error) }
         return summary
     }
 
@@ -143,8 +171,8 @@ private final class SegmentWalker {
             if header.recordsCount > 0 {
                 summary.firstOffset = summary.firstOffset ?? UInt64(header.baseOffset)
                 summary.lastOffset = UInt64(header.lastOffset)
-                summary.minTimestamp = optionalMin(summary.minTimestamp, header.baseTimestamp)
-                summary.maxTimestamp = optionalMax(summary.maxTimestamp, header.maxTimestamp)
+                summary.minTimestamp = either(summary.minTimestamp, header.baseTimestamp, min)
+                summary.maxTimestamp = either(summary.maxTimestamp, header.maxTimestamp, max)
             }
             return
         }
@@ -153,8 +181,8 @@ private final class SegmentWalker {
         for record in decoder.records {
             summary.firstOffset = summary.firstOffset ?? UInt64(record.offset)
             summary.lastOffset = UInt64(record.offset)
-            summary.minTimestamp = optionalMin(summary.minTimestamp, record.timestamp)
-            summary.maxTimestamp = optionalMax(summary.maxTimestamp, record.timestamp)
+            summary.minTimestamp = either(summary.minTimestamp, record.timestamp, min)
+            summary.maxTimestamp = either(summary.maxTimestamp, record.timestamp, max)
         }
     }
 
@@ -163,16 +191,10 @@ private final class SegmentWalker {
     }
 }
 
-private func optionalMin(_ a: Int64?, _ b: Int64?) -> Int64? {
-    guard let a else { return b }
-    guard let b else { return a }
-    return min(a, b)
-}
-
-private func optionalMax(_ a: Int64?, _ b: Int64?) -> Int64? {
-    guard let a else { return b }
-    guard let b else { return a }
-    return max(a, b)
+/// `pick` (min or max) of the values present; nil when neither is.
+private func either(_ a: Int64?, _ b: Int64?, _ pick: (Int64, Int64) -> Int64) -> Int64? {
+    guard let a, let b else { return a ?? b }
+    return pick(a, b)
 }
 
 #if canImport(Glibc)

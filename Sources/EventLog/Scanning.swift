@@ -8,9 +8,6 @@ internal import EventLogFormat
 package import EventLogStorage
 
 extension EventLog {
-    /// The state the log shares with its cursors, for batch jobs.
-    package var logState: LogState { directory.state }
-
     /// The cores this process may run on: the default number of workers.
     package static var onlineCores: Int { EventLogStorage.onlineCores() }
 

@@ -6,6 +6,7 @@
 // damaged bytes and strangers go to the quarantine folder, the torn tail of
 // the last segment is cut. Both work on a directory, not on an open log:
 // verify may run beside a writer, recover refuses to (busy).
+// The types here mirror storage results on purpose: see Exports.swift.
 package import EventLogStorage
 
 /// One problem found by verify: the file, the byte position in it, and what.
@@ -100,11 +101,13 @@ extension EventLog {
     public static func verify(
         at path: String, progress: ((_ bytesDone: UInt64, _ bytesTotal: UInt64) -> Void)? = nil
     ) throws(EventLogError) -> VerifyReport {
-        let result = try Verifier.verify(directory: path, progress: progress.map(Self.bytes))
+        let inspection = try Verifier.verify(directory: path, progress: progress.map(Self.bytes))
+        let checks = inspection.segments.map(\.check)
+        func sum(_ count: (SegmentCheck.Result) -> Int) -> UInt64 { UInt64(checks.reduce(0) { $0 + count($1) }) }
         return VerifyReport(
-            segments: UInt64(result.segments), batches: UInt64(result.batches), records: UInt64(result.records),
-            corruptBatches: UInt64(result.corruptBatches), truncatedBytes: UInt64(result.truncatedBytes),
-            problems: result.problems.map(VerifyProblem.init))
+            segments: UInt64(checks.count), batches: sum(\.batches), records: sum(\.records),
+            corruptBatches: sum(\.corruptBatches), truncatedBytes: sum(\.truncatedBytes),
+            problems: (inspection.problems + inspection.cursorProblems).map(VerifyProblem.init))
     }
 
     /// Repairs the log in `path`: every batch that validates and whose

@@ -33,16 +33,18 @@ public func eventlogAppendBatch(
         if let problem = check(records[i], index: count == 1 ? nil : i) { return invalid(problem) }
         headerCount += records[i].header_count
     }
+    /// Record `i` as the storage layer takes it, with its `headers`.
+    func raw(_ i: Int, _ headers: UnsafeBufferPointer<HeaderBytes>) -> RawRecord {
+        let record = records[i]
+        return RawRecord(
+            timestamp: record.timestamp,
+            key: record.key.map { UnsafeRawBufferPointer(start: $0, count: record.key_len) },
+            value: record.value.map { UnsafeRawBufferPointer(start: $0, count: record.value_len) },
+            headers: headers)
+    }
     guard headerCount > 0 else {
         return guarded { () throws(EventLogError) in
-            let first = try handle.appendRaw(count: count) { i in
-                let record = records[i]
-                return RawRecord(
-                    timestamp: record.timestamp,
-                    key: record.key.map { UnsafeRawBufferPointer(start: $0, count: record.key_len) },
-                    value: record.value.map { UnsafeRawBufferPointer(start: $0, count: record.value_len) },
-                    headers: UnsafeBufferPointer(start: nil, count: 0))
-            }
+            let first = try handle.appendRaw(count: count) { raw($0, UnsafeBufferPointer(start: nil, count: 0)) }
             firstOffsetOut?.pointee = first
         }
     }
@@ -62,13 +64,8 @@ public func eventlogAppendBatch(
         }
         return guarded { () throws(EventLogError) in
             let first = try handle.appendRaw(count: count) { i in
-                let record = records[i]
-                return RawRecord(
-                    timestamp: record.timestamp,
-                    key: record.key.map { UnsafeRawBufferPointer(start: $0, count: record.key_len) },
-                    value: record.value.map { UnsafeRawBufferPointer(start: $0, count: record.value_len) },
-                    headers: UnsafeBufferPointer(
-                        rebasing: headers[firstHeader[i]..<firstHeader[i] + record.header_count]))
+                let start = firstHeader[i]
+                return raw(i, UnsafeBufferPointer(rebasing: headers[start..<start + records[i].header_count]))
             }
             firstOffsetOut?.pointee = first
         }

@@ -77,20 +77,13 @@ struct CompactCommand: ParsableCommand {
         if let threads { options.threads = threads }
         options.dryRun = dryRun
         options.waitForLock = wait
-        let bar = display.reporter("compact")
-        var last: CompactionProgress?
-        func phase(_ step: CompactionProgress) -> String { step.phase == .mapping ? "mapping keys" : "cleaning" }
-        let stats: CompactionStats
-        do {
-            stats = try EventLog.compact(at: directory, options: options) { step in
-                last = step
-                bar?.update(step.bytesDone, of: step.bytesTotal, .bytes, phase: phase(step))
+        var phase = ""
+        let stats = try Progress.showingBytes(display.reporter("compact"), phase: { phase }) { report in
+            try EventLog.compact(at: directory, options: options) { step in
+                phase = step.phase == .mapping ? "mapping keys" : "cleaning"
+                report?(step.bytesDone, step.bytesTotal)
             }
-        } catch {
-            bar?.abandon()
-            throw error
         }
-        if let bar, let last { bar.finish(last.bytesDone, of: last.bytesTotal, .bytes, phase: phase(last)) }
         let out = Output()
         if json {
             out.line(

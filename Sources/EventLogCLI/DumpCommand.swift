@@ -46,10 +46,6 @@ struct DumpCommand: ParsableCommand {
     var directory: String
 
     @OptionGroup var range: RangeOptions
-    private var from: UInt64? { range.from }
-    private var to: UInt64? { range.to }
-    private var fromTime: Int64? { range.fromTime }
-    private var toTime: Int64? { range.toTime }
 
     @Option(help: ArgumentHelp("Print at most this many records.", valueName: "count"))
     var limit: UInt64?
@@ -68,7 +64,7 @@ struct DumpCommand: ParsableCommand {
         if [hex, output.isChosen, batches].filter({ $0 }).count > 1 {
             throw ValidationError("--hex, --values or --format, and --batches exclude each other")
         }
-        if batches && (fromTime != nil || toTime != nil) {
+        if batches && (range.fromTime != nil || range.toTime != nil) {
             throw ValidationError("--batches selects by offset: --from-time and --to-time do not apply")
         }
     }
@@ -106,8 +102,8 @@ struct DumpCommand: ParsableCommand {
     /// --batches: one line per batch, in the words of kafka-dump-log.
     private func listBatches() throws {
         let out = Output()
-        let start = from ?? 0
-        let end = to ?? UInt64.max
+        let start = range.from ?? 0
+        let end = range.to ?? UInt64.max
         var listed: UInt64 = 0
         try EventLog.forEachBatch(at: directory) { batch in
             guard batch.lastOffset >= start, batch.baseOffset < end, listed < limit ?? UInt64.max else { return }

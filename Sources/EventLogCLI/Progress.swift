@@ -100,19 +100,20 @@ final class Progress {
     }
 
     /// Runs `body`, which reports bytes done and in all as it goes (the
-    /// library's progress callbacks of verify and recover), showing each
-    /// report and ending with the last.
+    /// library's progress callbacks of verify, recover and compact), showing
+    /// each report, named by what `phase` says at the time, and ending with
+    /// the last (if any came).
     static func showingBytes<T>(
-        _ progress: Progress?, _ body: (((UInt64, UInt64) -> Void)?) throws -> T
+        _ progress: Progress?, phase: @escaping () -> String = { "" }, _ body: (((UInt64, UInt64) -> Void)?) throws -> T
     ) throws -> T {
         guard let progress else { return try body(nil) }
-        var last: (done: UInt64, total: UInt64) = (0, 0)
+        var last: (done: UInt64, total: UInt64)?
         do {
             let result = try body { done, total in
                 last = (done, total)
-                progress.update(done, of: total, .bytes)
+                progress.update(done, of: total, .bytes, phase: phase())
             }
-            progress.finish(last.done, of: last.total, .bytes)
+            if let last { progress.finish(last.done, of: last.total, .bytes, phase: phase()) }
             return result
         } catch {
             progress.abandon()

@@ -40,17 +40,6 @@ package final class RecordBatchBuilder {
     /// Bytes of encoded records so far, before compression.
     package var encodedBytes: Int { buffer.count - RecordBatchHeader.size }
 
-    /// Exact encoded size of a record, length prefix included, for size limits before appending.
-    package static func encodedSize(
-        offsetDelta: Int32, timestampDelta: Int64, keyCount: Int?, valueCount: Int?,
-        headers: UnsafeBufferPointer<HeaderBytes>
-    ) -> Int {
-        let body = RecordEncoding.bodySize(
-            offsetDelta: offsetDelta, timestampDelta: timestampDelta, keyCount: keyCount, valueCount: valueCount,
-            headers: headers)
-        return Varint.size(Int64(body)) + body
-    }
-
     /// Appends the next record, at offset baseOffset + recordsCount.
     /// `timestamp` must be >= 0; a nil key or value is encoded as null.
     package func append(

@@ -28,18 +28,6 @@ package enum Varint {
         return written + 1
     }
 
-    /// Reads an int32 varint at `index` and advances `index` past it.
-    package static func readInt32(_ bytes: UnsafeRawBufferPointer, at index: inout Int) throws(FormatError) -> Int32 {
-        guard let base = bytes.baseAddress, index >= 0 else { throw truncatedVarint(at: index) }
-        return decode32(try readRaw(base, &index, limit: bytes.count, maxBytes: 5, overrun: .truncated))
-    }
-
-    /// Reads an int64 varint (Kafka's varlong) at `index` and advances `index` past it.
-    package static func readInt64(_ bytes: UnsafeRawBufferPointer, at index: inout Int) throws(FormatError) -> Int64 {
-        guard let base = bytes.baseAddress, index >= 0 else { throw truncatedVarint(at: index) }
-        return decode64(try readRaw(base, &index, limit: bytes.count, maxBytes: 10, overrun: .truncated))
-    }
-
     /// The zig-zag code at `index`, which must lie before `limit`. Running into
     /// `limit` throws `overrun`: the record decoder passes `.invalidRecord` when
     /// the limit is a record's declared end rather than the end of the input.

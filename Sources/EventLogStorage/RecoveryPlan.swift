@@ -66,7 +66,7 @@ package struct RecoveryPlan: Sendable {
         self.mode = mode
         head = inspection.head
         segments = inspection.segments
-        problems = segments.flatMap(\.check.problems) + inspection.strangers.map(\.problem)
+        problems = inspection.problems
         for stranger in inspection.strangers {
             let name = stranger.path.split(separator: "/").last.map(String.init) ?? stranger.path
             strangers.append(MovedFile(stranger: stranger, destination: freeName(name, directory)))

@@ -9,61 +9,43 @@
 internal import EventLogFormat
 import Glibc
 
-/// What verify found in a log directory.
-package struct VerificationResult: Sendable {
-    package var segments = 0
-    package var batches = 0
-    package var records = 0
-    package var corruptBatches = 0
-    /// Bytes after the last valid batch of each segment.
-    package var truncatedBytes = 0
-    /// Each problem with the file and byte position concerned; empty for a
-    /// sound log. A torn tail of the last segment (where a writer stopped) is
-    /// counted in `truncatedBytes` but is not a problem.
-    package var problems: [VerificationProblem] = []
-
-    package var isSound: Bool { problems.isEmpty }
-}
-
 package enum Verifier {
     /// Bytes of segments checked so far, and of all segments to check.
     package typealias Progress = (_ bytesDone: Int, _ bytesTotal: Int) -> Void
 
-    /// Checks every batch of every segment without modifying anything;
-    /// `progress` is told after each segment.
-    package static func verify(directory: String, progress: Progress? = nil) throws(EventLogError)
-        -> VerificationResult
-    {
+    /// Checks every batch of every segment, and every named cursor file,
+    /// without modifying anything; `progress` is told after each segment.
+    package static func verify(directory: String, progress: Progress? = nil) throws(EventLogError) -> Inspection {
         try LogPresence.require(directory: directory)
-        let inspection = try inspect(directory: directory, writerExcluded: false, progress: progress)
-        var result = VerificationResult()
-        result.segments = inspection.segments.count
-        for segment in inspection.segments {
-            result.batches += segment.check.batches
-            result.records += segment.check.records
-            result.corruptBatches += segment.check.corruptBatches
-            result.truncatedBytes += segment.check.truncatedBytes
-            result.problems += segment.check.problems
-        }
-        result.problems += inspection.strangers.map(\.problem)
-        result.problems += cursorProblems(directory: directory)
-        return result
+        var inspection = try inspect(directory: directory, writerExcluded: false, progress: progress)
+        inspection.cursorProblems = cursorProblems(directory: directory)
+        return inspection
     }
 
-    struct InspectedSegment {
+    package struct InspectedSegment {
         var base: Int64
         var logPath: String
         var fileSize: Int
-        var check: SegmentCheck.Result
+        package var check: SegmentCheck.Result
     }
 
-    struct Inspection {
-        var segments: [InspectedSegment]
+    /// What verify found in a log directory, and what recover plans from.
+    package struct Inspection {
+        package var segments: [InspectedSegment]
         /// Files named like segments that are not segments of this log
         /// (SegmentIdentity): left out of `segments`.
         var strangers: [StrangerFile]
         /// The head file's last state, if it has one.
         var head: HeadState?
+        /// Named cursor files whose checksum or size is wrong (verify only).
+        package var cursorProblems: [VerificationProblem] = []
+
+        /// What is wrong with the segments, then each stranger. A torn tail
+        /// of the last segment (where a writer stopped) is no problem: it
+        /// counts in that segment's `truncatedBytes` only.
+        package var problems: [VerificationProblem] {
+            segments.flatMap(\.check.problems) + strangers.map(\.problem)
+        }
     }
 
     /// Sorts out strangers, then runs SegmentCheck over every segment in
