@@ -13,7 +13,7 @@ extension LogCursor {
         -> RecordBatchHeader?
     {
         guard !seekedIntoBatch, let readAhead, readAhead.isRunning,
-            let batch = readAhead.take(reader, at: position, spare: freeBuffers.popLast())
+            let batch = readAhead.take(reader, at: position, spare: freeBuffers.popLast(), decoder: decoder)
         else { return nil }
         // A batch whose offsets do not fit is loaded again here, which
         // reports it as usual.
