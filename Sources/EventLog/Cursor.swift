@@ -115,6 +115,20 @@ public final class Cursor {
             cursor.headers.withUnsafeBufferPointer { headers in body(records, headers) }
         }
     }
+
+    /// Reads up to `out.count` records straight into `out`, waiting up to
+    /// `timeoutMilliseconds` for the first, and lends `body` how many it
+    /// read and the headers their `headerStart` indexes. Views into the
+    /// log's buffers, valid until the next call on this cursor; records
+    /// without headers have `headerStart` 0 when no record read has any.
+    /// For bindings with an array of their own (the C API): one copy.
+    package func withNextRecords<R>(
+        into out: UnsafeMutableBufferPointer<RecordView>, timeoutMilliseconds: Int,
+        _ body: (Int, UnsafeBufferPointer<HeaderView>) -> R
+    ) throws(EventLogError) -> R {
+        let count = try cursor.read(into: out, timeoutMilliseconds: timeoutMilliseconds)
+        return cursor.headers.withUnsafeBufferPointer { body(count, $0) }
+    }
 }
 
 extension Record {
