@@ -66,9 +66,24 @@ public func eventlogCursorNext(
     -> CInt
 {
     guard let out else { return invalid("out: NULL") }
-    var count: size_t = 0
-    return withUnsafeMutablePointer(to: &count) { countOut in
-        eventlogCursorNextBatch(cursor, timeoutMs, out, 1, countOut)
+    guard let cursor else { return invalid("cur: NULL") }
+    guard timeoutMs >= -1 else { return invalid("timeout_ms: \(timeoutMs) (use -1 to wait forever)") }
+    let handle = Handle.cursor(cursor)
+    do {
+        // One record straight from the batch the cursor holds: a read of
+        // one through next_batch cost 3 times as much as the record itself.
+        let found = try handle.cursor.withNextRecord(timeoutMilliseconds: Int(timeoutMs)) { record, headers in
+            handle.reserveHeaders(record.headerCount)
+            for i in 0..<record.headerCount {
+                handle.headerStorage[i] = eventlog_header(headers[record.headerStart + i])
+            }
+            var view = record
+            view.headerStart = 0
+            out.pointee = eventlog_record(view, headers: handle.headerStorage)
+        }
+        return found == nil ? EVENTLOG_END : EVENTLOG_OK
+    } catch {
+        return fail(error)
     }
 }
 

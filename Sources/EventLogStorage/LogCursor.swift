@@ -39,10 +39,11 @@ package final class LogCursor {
     /// may read one block of the batch (PointRead.swift) instead of all.
     var seekedIntoBatch = false
 
-    // What the current call must keep alive.
-    var retiredBuffers: [ByteBuffer] = []
-    var freeBuffers: [ByteBuffer] = []
-    var retiredSegments: [SegmentReader] = []
+    // What the current call must keep alive. Touched by every call, as
+    // `handOut` is.
+    @exclusivity(unchecked) var retiredBuffers: [ByteBuffer] = []
+    @exclusivity(unchecked) var freeBuffers: [ByteBuffer] = []
+    @exclusivity(unchecked) var retiredSegments: [SegmentReader] = []
 
     let decoder = BatchDecoder()
     /// Decodes the next batches on another thread during a replay.
@@ -106,8 +107,9 @@ package final class LogCursor {
     {
         beginCall(into: out)
         try checkOpen()
+        // No clock read for a call that does not wait (0: it returns first).
         let deadline: UInt64? =
-            timeoutMilliseconds < 0 ? nil : monotonicNanoseconds() + UInt64(timeoutMilliseconds) * 1_000_000
+            timeoutMilliseconds <= 0 ? nil : monotonicNanoseconds() + UInt64(timeoutMilliseconds) * 1_000_000
         while true {
             handOut.take(maxCount: maxCount, nextOffset: &nextOffset, batchEnd: batchNextOffset)
             let taken = handOut.taken
@@ -140,9 +142,12 @@ package final class LogCursor {
 
     private func beginCall(into out: UnsafeMutablePointer<RecordView>?) {
         handOut.beginCall(into: out)
-        freeBuffers.append(contentsOf: retiredBuffers)
-        retiredBuffers.removeAll(keepingCapacity: true)
-        retiredSegments.removeAll(keepingCapacity: true)
+        // Most calls hand out records of a batch loaded before: nothing retired.
+        if !retiredBuffers.isEmpty {
+            freeBuffers.append(contentsOf: retiredBuffers)
+            retiredBuffers.removeAll(keepingCapacity: true)
+        }
+        if !retiredSegments.isEmpty { retiredSegments.removeAll(keepingCapacity: true) }
     }
 
     /// Decodes the next batch, moving to the next segment when the current

@@ -23,8 +23,8 @@ struct RecordHandOut {
     private(set) var taken = 0
 
     mutating func beginCall(into destination: UnsafeMutablePointer<RecordView>? = nil) {
-        records.removeAll(keepingCapacity: true)
-        headers.removeAll(keepingCapacity: true)
+        if !records.isEmpty { records.removeAll(keepingCapacity: true) }
+        if !headers.isEmpty { headers.removeAll(keepingCapacity: true) }
         self.destination = destination
         taken = 0
     }
