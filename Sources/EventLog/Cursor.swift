@@ -103,6 +103,17 @@ public final class Cursor {
             mode: directory.configuration.fileMode)
     }
 
+    /// Reads the next record, waiting up to `timeoutMilliseconds` for it, and
+    /// lends it to `body` as a view into the log's buffers with the headers
+    /// its `headerStart` indexes, valid only inside `body`; nil if none came
+    /// in time. One record without the per-call work of a read of many
+    /// (the C API's eventlog_cursor_next).
+    package func withNextRecord<R>(timeoutMilliseconds: Int, _ body: (RecordView, [HeaderView]) -> R)
+        throws(EventLogError) -> R?
+    {
+        try cursor.withNextRecord(timeoutMilliseconds: timeoutMilliseconds, body)
+    }
+
     /// Reads up to `maxCount` records, waiting up to `timeoutMilliseconds` for
     /// the first, and lends them to `body` as views into the log's buffers:
     /// valid until the next call on this cursor. For bindings (the C API).
@@ -114,6 +125,20 @@ public final class Cursor {
         return cursor.records.withUnsafeBufferPointer { records in
             cursor.headers.withUnsafeBufferPointer { headers in body(records, headers) }
         }
+    }
+
+    /// Reads up to `out.count` records straight into `out`, waiting up to
+    /// `timeoutMilliseconds` for the first, and lends `body` how many it
+    /// read and the headers their `headerStart` indexes. Views into the
+    /// log's buffers, valid until the next call on this cursor; records
+    /// without headers have `headerStart` 0 when no record read has any.
+    /// For bindings with an array of their own (the C API): one copy.
+    package func withNextRecords<R>(
+        into out: UnsafeMutableBufferPointer<RecordView>, timeoutMilliseconds: Int,
+        _ body: (Int, UnsafeBufferPointer<HeaderView>) -> R
+    ) throws(EventLogError) -> R {
+        let count = try cursor.read(into: out, timeoutMilliseconds: timeoutMilliseconds)
+        return cursor.headers.withUnsafeBufferPointer { body(count, $0) }
     }
 }
 

@@ -39,10 +39,11 @@ package final class LogCursor {
     /// may read one block of the batch (PointRead.swift) instead of all.
     var seekedIntoBatch = false
 
-    // What the current call must keep alive.
-    var retiredBuffers: [ByteBuffer] = []
-    var freeBuffers: [ByteBuffer] = []
-    var retiredSegments: [SegmentReader] = []
+    // What the current call must keep alive. Touched by every call, as
+    // `handOut` is.
+    @exclusivity(unchecked) var retiredBuffers: [ByteBuffer] = []
+    @exclusivity(unchecked) var freeBuffers: [ByteBuffer] = []
+    @exclusivity(unchecked) var retiredSegments: [SegmentReader] = []
 
     let decoder = BatchDecoder()
     /// Decodes the next batches on another thread during a replay.
@@ -88,13 +89,30 @@ package final class LogCursor {
     /// `timeoutMilliseconds` (0: no wait, < 0: forever) for the first one.
     /// Returns how many it read (0: none arrived in time).
     package func read(maxCount: Int, timeoutMilliseconds: Int) throws(EventLogError) -> Int {
-        beginCall()
+        try read(maxCount: maxCount, into: nil, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    /// Reads as `read(maxCount:timeoutMilliseconds:)` does, but writes the
+    /// records straight into `out` (`records` stays empty): the one copy
+    /// out of the decoded batch that a caller with its own array needs.
+    package func read(into out: UnsafeMutableBufferPointer<RecordView>, timeoutMilliseconds: Int)
+        throws(EventLogError) -> Int
+    {
+        guard let start = out.baseAddress, !out.isEmpty else { return 0 }
+        return try read(maxCount: out.count, into: start, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    private func read(maxCount: Int, into out: UnsafeMutablePointer<RecordView>?, timeoutMilliseconds: Int)
+        throws(EventLogError) -> Int
+    {
+        beginCall(into: out)
         try checkOpen()
+        // No clock read for a call that does not wait (0: it returns first).
         let deadline: UInt64? =
-            timeoutMilliseconds < 0 ? nil : monotonicNanoseconds() + UInt64(timeoutMilliseconds) * 1_000_000
+            timeoutMilliseconds <= 0 ? nil : monotonicNanoseconds() + UInt64(timeoutMilliseconds) * 1_000_000
         while true {
             handOut.take(maxCount: maxCount, nextOffset: &nextOffset, batchEnd: batchNextOffset)
-            let taken = handOut.records.count
+            let taken = handOut.taken
             if taken == maxCount { return taken }
             let (head, sequence) = state.snapshot()
             let loaded: Bool
@@ -122,11 +140,14 @@ package final class LogCursor {
         }
     }
 
-    private func beginCall() {
-        handOut.beginCall()
-        freeBuffers.append(contentsOf: retiredBuffers)
-        retiredBuffers.removeAll(keepingCapacity: true)
-        retiredSegments.removeAll(keepingCapacity: true)
+    private func beginCall(into out: UnsafeMutablePointer<RecordView>?) {
+        handOut.beginCall(into: out)
+        // Most calls hand out records of a batch loaded before: nothing retired.
+        if !retiredBuffers.isEmpty {
+            freeBuffers.append(contentsOf: retiredBuffers)
+            retiredBuffers.removeAll(keepingCapacity: true)
+        }
+        if !retiredSegments.isEmpty { retiredSegments.removeAll(keepingCapacity: true) }
     }
 
     /// Decodes the next batch, moving to the next segment when the current

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // How a LogCursor uses its read-ahead (ReadAhead.swift): after each batch
 // it loads it says where it goes on, and before decoding a batch it takes
-// it decoded from the read-ahead thread if that thread got there first,
-// checking only what depends on the cursor's own position (the batch's
-// offsets against the batch before it) and taking the records over whole.
+// it decoded from the read-ahead (its thread's work, or the cursor's own:
+// while that thread decodes this batch, the cursor's thread decodes the
+// next ones), checking only what depends on the cursor's own position (the
+// batch's offsets against the batch before it) and taking the records
+// over whole.
 internal import EventLogFormat
 
 extension LogCursor {
@@ -13,7 +15,7 @@ extension LogCursor {
         -> RecordBatchHeader?
     {
         guard !seekedIntoBatch, let readAhead, readAhead.isRunning,
-            let batch = readAhead.take(reader, at: position, spare: freeBuffers.popLast())
+            let batch = readAhead.take(reader, at: position, spare: freeBuffers.popLast(), decoder: decoder)
         else { return nil }
         // A batch whose offsets do not fit is loaded again here, which
         // reports it as usual.

@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
-// Read-ahead for one cursor replaying a long range: a thread of the
-// cursor's own checks (CRC) and decodes the batches after the one the
-// cursor is handing out, into buffers and record arrays the cursor then
-// takes over whole (no copy), while the caller consumes the current batch.
-// Bounded: at most `depth` batches wait decoded. It runs only over bytes
-// already written (a closed segment, or the active one up to what the head
-// published) and only once the cursor has read a few batches in a row with
-// enough bytes left ahead, so a cursor at the live tail or one making point
-// reads never starts it. It never reports damage: a batch it cannot check
-// or decode ends its run, and the cursor meets the batch itself and
-// reports it as always.
+// Read-ahead for one cursor replaying a long range: the batches after the
+// one the cursor is handing out are checked (CRC) and decoded ahead, into
+// buffers and record arrays the cursor then takes over whole (no copy),
+// while the caller consumes the current batch. Two threads decode: one of
+// the cursor's own, and the cursor's thread itself whenever the batch it
+// needs next is still being decoded (it takes the next undecoded batch
+// instead of waiting), so a replay uses both cores; records still come out
+// in offset order, as each batch goes to a slot claimed in log order.
+// Bounded: at most `depth` batches claimed (decoded or being decoded). It
+// runs only over bytes already written (a closed segment, or the active one
+// up to what the head published) and only once the cursor has read a few
+// batches in a row with enough bytes left ahead, so a cursor at the live
+// tail or one making point reads never starts it. It never reports damage:
+// a batch it cannot check or decode ends its run, and the cursor meets the
+// batch itself and reports it as always.
 internal import EventLogFormat
 import Glibc
 
@@ -33,7 +37,7 @@ final class DecodedBatch {
 /// The cursor's handle on its read-ahead thread; the thread stops when the
 /// handle goes (with the cursor).
 final class ReadAhead {
-    /// Batches waiting decoded at most.
+    /// Batches claimed (decoded, or being decoded) at most.
     static let depth = 4
     /// Loads in a row, and bytes left in the segment, before it starts.
     static let sequentialLoads = 3
@@ -68,29 +72,59 @@ final class ReadAhead {
     /// Whether the thread runs: before, there is nothing to take.
     var isRunning: Bool { thread != nil }
 
-    /// The batch of `reader` at `position`, if decoded ahead (waiting for
-    /// it if the thread is decoding it now). `spare` goes back to the
-    /// thread's buffers.
-    func take(_ reader: SegmentReader, at position: Int, spare: ByteBuffer?) -> DecodedBatch? {
-        worker.take(reader, at: position, spare: spare)
+    /// The batch of `reader` at `position`, decoded ahead: taken when
+    /// ready; while the thread decodes it, the calling thread decodes the
+    /// next unclaimed batch with `decoder` (or waits when none is left to
+    /// claim). Nil when the read-ahead does not hold that batch. `spare`
+    /// goes back to the thread's buffers.
+    func take(_ reader: SegmentReader, at position: Int, spare: ByteBuffer?, decoder: BatchDecoder)
+        -> DecodedBatch?
+    {
+        worker.take(reader, at: position, spare: spare, decoder: decoder)
     }
 
     /// Hands the arrays of a batch the cursor is done with back for reuse.
     func recycle(_ batch: DecodedBatch) { worker.recycle(batch) }
 }
 
-/// The thread's side, shared with the handle under `lock`.
+/// A batch claimed for decoding, in log order; `outcome` is set by the
+/// thread that decodes it.
+private final class Slot {
+    enum Outcome {
+        case decoding
+        case decoded(DecodedBatch)
+        /// Not a batch that can be decoded ahead: the cursor will see to it.
+        case failed
+    }
+
+    let position: Int
+    var outcome = Outcome.decoding
+
+    init(position: Int) { self.position = position }
+}
+
+/// What one thread decodes, claimed under the lock and decoded outside it.
+private struct Claim {
+    let slot: Slot
+    let reader: SegmentReader
+    let limit: Int
+    let generation: Int
+    let buffer: ByteBuffer
+    let arrays: DecodedBatch?
+}
+
+/// The state both decoding threads share, under `lock`.
 private final class ReadAheadWorker: @unchecked Sendable {
     private let lock = Lock()
     private var stopping = false
-    /// What to decode: the segment, the next position, how far.
+    /// What to decode: the segment, the next position to claim, how far.
     private var reader: SegmentReader?
     private var next = 0
     private var limit = 0
     /// Bumped when the target moves: a batch decoded for an old one is dropped.
     private var generation = 0
-    private var decodingPosition: Int?
-    private var ready: [DecodedBatch] = []
+    /// Claimed batches, in log order; the first is the cursor's next.
+    private var slots: [Slot] = []
     private var freeBuffers: [ByteBuffer] = []
     private var spareArrays: [DecodedBatch] = []
 
@@ -106,39 +140,54 @@ private final class ReadAheadWorker: @unchecked Sendable {
     /// limit), else starts over there.
     func follow(_ segment: SegmentReader, from position: Int, limit end: Int) {
         lock.withLock {
-            let upcoming = ready.first?.position ?? decodingPosition ?? next
-            if reader === segment && upcoming == position {
+            if reader === segment && (slots.first?.position ?? next) == position {
                 limit = max(limit, end)
             } else {
+                dropRun()
                 reader = segment
                 next = position
                 limit = end
-                generation += 1
-                ready.removeAll()
             }
             lock.broadcast()
         }
     }
 
-    func take(_ segment: SegmentReader, at position: Int, spare: ByteBuffer?) -> DecodedBatch? {
-        lock.withLock {
-            if let spare, freeBuffers.count < ReadAhead.depth + 2 { freeBuffers.append(spare) }
-            while ready.isEmpty, reader === segment, decodingPosition == position, !stopping {
-                lock.wait(untilNanoseconds: nil)
+    func take(_ segment: SegmentReader, at position: Int, spare: ByteBuffer?, decoder: BatchDecoder)
+        -> DecodedBatch?
+    {
+        lock.lock()
+        defer { lock.unlock() }
+        if let spare { keep(spare) }
+        while !stopping {
+            // Nothing claimed yet at the cursor's position: claim it here,
+            // so that the other thread goes on after it.
+            if slots.isEmpty, reader === segment, next == position, let claim = claim() {
+                decodeUnlocked(claim, decoder: decoder)
             }
-            guard let first = ready.first, first.reader === segment, first.position == position else {
-                if !ready.isEmpty || reader === segment {
-                    // The cursor went elsewhere (a seek): drop the run.
-                    ready.removeAll()
-                    reader = nil
-                    generation += 1
-                }
+            guard let first = slots.first, reader === segment, first.position == position else {
+                // The cursor went elsewhere (a seek): drop the run.
+                if reader === segment || !slots.isEmpty { dropRun() }
                 return nil
             }
-            ready.removeFirst()
-            lock.broadcast()
-            return first
+            switch first.outcome {
+            case .decoded(let batch):
+                slots.removeFirst()
+                lock.broadcast()
+                return batch
+            case .failed:
+                dropRun()
+                return nil
+            case .decoding:
+                // Decoded by the other thread now: decode the next batch
+                // meanwhile rather than wait.
+                if let claim = claim() {
+                    decodeUnlocked(claim, decoder: decoder)
+                } else {
+                    lock.wait(untilNanoseconds: nil)
+                }
+            }
         }
+        return nil
     }
 
     func recycle(_ batch: DecodedBatch) {
@@ -149,64 +198,94 @@ private final class ReadAheadWorker: @unchecked Sendable {
 
     func run() {
         let decoder = BatchDecoder()
-        while true {
-            guard let (segment, position, end, started, buffer, arrays) = nextTask() else { return }
-            let batch = decode(segment, at: position, limit: end, decoder: decoder, buffer: buffer, arrays: arrays)
-            lock.withLock {
-                decodingPosition = nil
-                if batch?.buffer !== buffer && freeBuffers.count < ReadAhead.depth + 2 { freeBuffers.append(buffer) }
-                if generation == started, reader === segment {
-                    if let batch {
-                        ready.append(batch)
-                        next = position + batch.header.totalSize
-                    } else {
-                        // Not a batch it can decode ahead: the cursor will see to it.
-                        reader = nil
-                    }
-                }
-                lock.broadcast()
-            }
-        }
-    }
-
-    /// Waits for work: the segment, position and limit to decode at, the
-    /// generation, and a buffer and arrays to decode into.
-    private func nextTask() -> (SegmentReader, Int, Int, Int, ByteBuffer, DecodedBatch?)? {
-        lock.withLock {
-            while !stopping && (reader == nil || ready.count >= ReadAhead.depth || next >= limit) {
+        lock.lock()
+        defer { lock.unlock() }
+        while !stopping {
+            if let claim = claim() {
+                decodeUnlocked(claim, decoder: decoder)
+            } else {
                 lock.wait(untilNanoseconds: nil)
             }
-            if stopping { return nil }
-            decodingPosition = next
-            let buffer = freeBuffers.popLast() ?? ByteBuffer(capacity: 256 << 10)
-            return (reader!, next, limit, generation, buffer, spareArrays.popLast())
         }
     }
 
-    private func decode(
-        _ segment: SegmentReader, at position: Int, limit: Int, decoder: BatchDecoder, buffer: ByteBuffer,
-        arrays: DecodedBatch?
-    ) -> DecodedBatch? {
-        let bytes = segment.bytes(limit: limit)
-        guard position < limit, limit <= bytes.count else { return nil }
-        let window = UnsafeRawBufferPointer(rebasing: bytes[position..<limit])
+    /// Claims the batch at `next` (the lock held), or nil when there is
+    /// none to claim: no target, `depth` claimed, the limit reached, or a
+    /// batch before it failed.
+    private func claim() -> Claim? {
+        guard let reader, slots.count < ReadAhead.depth, next < limit else { return nil }
+        if case .failed = slots.last?.outcome { return nil }
+        let bytes = reader.bytes(limit: limit)
+        guard limit <= bytes.count,
+            let header = try? RecordBatchHeader(parsing: UnsafeRawBufferPointer(rebasing: bytes[next..<limit])),
+            header.totalSize <= limit - next
+        else {
+            // Damage or a torn end: the cursor meets it and reports it.
+            let slot = Slot(position: next)
+            slot.outcome = .failed
+            slots.append(slot)
+            return nil
+        }
+        let slot = Slot(position: next)
+        slots.append(slot)
+        next += header.totalSize
+        return Claim(
+            slot: slot, reader: reader, limit: limit, generation: generation,
+            buffer: freeBuffers.popLast() ?? ByteBuffer(capacity: 256 << 10), arrays: spareArrays.popLast())
+    }
+
+    /// Decodes `claim` with the lock released, and fills its slot.
+    private func decodeUnlocked(_ claim: Claim, decoder: BatchDecoder) {
+        lock.unlock()
+        let batch = Self.decode(claim, decoder: decoder)
+        lock.lock()
+        if batch?.buffer !== claim.buffer { keep(claim.buffer) }
+        if generation == claim.generation {
+            claim.slot.outcome = batch.map { .decoded($0) } ?? .failed
+        } else if let buffer = batch?.buffer {
+            keep(buffer)
+        }
+        lock.broadcast()
+    }
+
+    /// Forgets the batches claimed (the lock held): what is being decoded
+    /// now is dropped when it is done.
+    private func dropRun() {
+        for slot in slots {
+            if case .decoded(let batch) = slot.outcome, let buffer = batch.buffer { keep(buffer) }
+        }
+        slots.removeAll()
+        reader = nil
+        generation += 1
+    }
+
+    private func keep(_ buffer: ByteBuffer) {
+        if freeBuffers.count < ReadAhead.depth + 2 { freeBuffers.append(buffer) }
+    }
+
+    /// Checks and decodes the batch of `claim`; nil if it is not one to
+    /// decode ahead (damaged, or a control batch).
+    private static func decode(_ claim: Claim, decoder: BatchDecoder) -> DecodedBatch? {
+        let bytes = claim.reader.bytes(limit: claim.limit)
+        let position = claim.slot.position
+        let window = UnsafeRawBufferPointer(rebasing: bytes[position..<claim.limit])
         guard let peeked = try? RecordBatchHeader(parsing: window), peeked.totalSize <= window.count,
             !peeked.isControl,
             let header = try? RecordBatch.validate(UnsafeRawBufferPointer(rebasing: window.prefix(peeked.totalSize)))
         else { return nil }
-        let batch = DecodedBatch(reader: segment, position: position, header: header)
-        if let arrays {
+        let batch = DecodedBatch(reader: claim.reader, position: position, header: header)
+        if let arrays = claim.arrays {
             swap(&decoder.records, &arrays.records)
             swap(&decoder.headers, &arrays.headers)
         }
         let payload = UnsafeRawBufferPointer(rebasing: window[RecordBatchHeader.size..<header.totalSize])
         let compressed = header.compression == .lz4
-        guard (try? decoder.decode(header, payload: payload, into: compressed ? buffer : nil)) == true else {
+        guard (try? decoder.decode(header, payload: payload, into: compressed ? claim.buffer : nil)) == true else {
             return nil
         }
         swap(&batch.records, &decoder.records)
         swap(&batch.headers, &decoder.headers)
-        batch.buffer = compressed ? buffer : nil
+        batch.buffer = compressed ? claim.buffer : nil
         return batch
     }
 }

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Handing out the records of the batch a cursor loaded: each read takes
 // the records from the cursor's offset on, up to the count asked, into
-// `records` and `headers`, which the reader borrows until its next call.
-// The views point into the batch's buffer or mapping, which the cursor
-// keeps alive. A value owned by one cursor; not thread-safe.
+// `records` (or straight into a caller's buffer, the one copy the C API's
+// structs need) and `headers`, which the reader borrows until its next
+// call. The views point into the batch's buffer or mapping, which the
+// cursor keeps alive. A value owned by one cursor; not thread-safe.
 internal import EventLogFormat
 
 struct RecordHandOut {
@@ -11,13 +12,21 @@ struct RecordHandOut {
     var batchRecords: [RecordView] = []
     var batchHeaders: [HeaderView] = []
     var batchCursor = 0
-    /// What the current call took; `headerStart` indexes `headers`.
+    /// What the current call took, unless it wrote to `destination`;
+    /// `headerStart` indexes `headers`.
     private(set) var records: [RecordView] = []
     private(set) var headers: [HeaderView] = []
+    /// The caller's buffer the current call writes its records into
+    /// instead of `records`, with room for as many as it asks for.
+    private var destination: UnsafeMutablePointer<RecordView>?
+    /// How many records the current call took.
+    private(set) var taken = 0
 
-    mutating func beginCall() {
-        records.removeAll(keepingCapacity: true)
-        headers.removeAll(keepingCapacity: true)
+    mutating func beginCall(into destination: UnsafeMutablePointer<RecordView>? = nil) {
+        if !records.isEmpty { records.removeAll(keepingCapacity: true) }
+        if !headers.isEmpty { headers.removeAll(keepingCapacity: true) }
+        self.destination = destination
+        taken = 0
     }
 
     mutating func clearBatch() {
@@ -55,10 +64,10 @@ struct RecordHandOut {
     mutating func take(maxCount: Int, nextOffset: inout Int64, batchEnd: Int64) {
         // Records before the position (a seek into the batch) are passed over.
         while batchCursor < batchRecords.count && batchRecords[batchCursor].offset < nextOffset { batchCursor += 1 }
-        if takeRun(upTo: min(batchRecords.count, batchCursor + (maxCount - records.count)), &nextOffset, batchEnd) {
+        if takeRun(upTo: min(batchRecords.count, batchCursor + (maxCount - taken)), &nextOffset, batchEnd) {
             return
         }
-        while batchCursor < batchRecords.count && records.count < maxCount {
+        while batchCursor < batchRecords.count && taken < maxCount {
             var record = batchRecords[batchCursor]
             batchCursor += 1
             guard record.offset >= nextOffset else { continue }
@@ -69,7 +78,7 @@ struct RecordHandOut {
             } else {
                 record.headerStart = headers.count  // an empty range of `headers`, never past its end
             }
-            records.append(record)
+            put(record)
             nextOffset = record.offset + 1
         }
         if batchCursor == batchRecords.count {
@@ -94,15 +103,16 @@ struct RecordHandOut {
             previous = batchRecords[index].offset
         }
         let wholeRest = runEnd == batchRecords.count
-        if run.count == batchRecords.count && records.isEmpty && headers.isEmpty {
+        if run.count == batchRecords.count && taken == 0 && destination == nil {
             // Header ranges index the batch's headers, which come along; the
             // batch is left empty, so taken.
             swap(&records, &batchRecords)
             swap(&headers, &batchHeaders)
             batchCursor = 0
+            taken = records.count
         } else {
-            let firstRecord = records.count
-            records.append(contentsOf: batchRecords[run])
+            let firstRecord = taken
+            putRun(run)
             // A run's headers are contiguous in the batch's headers, in
             // record order: they move as one block, and the run's header
             // ranges shift by the distance the block moved.
@@ -111,9 +121,7 @@ struct RecordHandOut {
             let headerTo = last.headerStart + last.headerCount
             let shift = headers.count - headerFrom
             if headerTo > headerFrom { headers.append(contentsOf: batchHeaders[headerFrom..<headerTo]) }
-            if shift != 0 {
-                for index in firstRecord..<records.count { records[index].headerStart += shift }
-            }
+            if shift != 0 { shiftHeaderStarts(from: firstRecord, by: shift) }
             batchCursor = runEnd
         }
         nextOffset = previous + 1
@@ -122,5 +130,31 @@ struct RecordHandOut {
             nextOffset = max(nextOffset, batchEnd)
         }
         return true
+    }
+
+    private mutating func put(_ record: RecordView) {
+        if let destination { destination[taken] = record } else { records.append(record) }
+        taken += 1
+    }
+
+    /// Appends the batch's records in `run` to what the call took, in one
+    /// copy.
+    private mutating func putRun(_ run: Range<Int>) {
+        if let destination {
+            batchRecords.withUnsafeBufferPointer {
+                (destination + taken).update(from: $0.baseAddress! + run.lowerBound, count: run.count)
+            }
+        } else {
+            records.append(contentsOf: batchRecords[run])
+        }
+        taken += run.count
+    }
+
+    private mutating func shiftHeaderStarts(from first: Int, by shift: Int) {
+        if let destination {
+            for index in first..<taken { destination[index].headerStart += shift }
+        } else {
+            for index in first..<taken { records[index].headerStart += shift }
+        }
     }
 }

@@ -577,6 +577,47 @@ static void test_next_batch(void) {
     CHECK_RC(eventlog_close(log), EVENTLOG_OK);
 }
 
+/* One next_batch call across two batches, records with and without headers
+ * mixed: every record has its own headers, a record without any has
+ * headers == NULL, and all stay valid together. */
+static void test_next_batch_headers(void) {
+    const eventlog_header first[] = {
+        {.key = "a", .key_len = 1, .value = "1", .value_len = 1},
+        {.key = "b", .key_len = 1, .value = NULL, .value_len = 0},
+    };
+    const eventlog_header second[] = {{.key = "c", .key_len = 1, .value = "33", .value_len = 2}};
+    eventlog_record recs[5] = {kv("k0", "v0"), kv("k1", "v1"), kv("k2", "v2"), kv("k3", "v3"), kv("k4", "v4")};
+    recs[1].headers = first;
+    recs[1].header_count = 2;
+    recs[3].headers = second;
+    recs[3].header_count = 1;
+    eventlog *log = open_log(path_for("next-batch-headers"), NULL);
+    eventlog_cursor *cur;
+    if (!CHECK(log != NULL)) return;
+    CHECK_RC(eventlog_append_batch(log, recs, 3, NULL), EVENTLOG_OK);
+    CHECK_RC(eventlog_flush(log), EVENTLOG_OK);
+    CHECK_RC(eventlog_append_batch(log, recs + 3, 2, NULL), EVENTLOG_OK);
+    CHECK_RC(eventlog_flush(log), EVENTLOG_OK);
+    if (!CHECK_RC(eventlog_cursor_open(log, 0, &cur), EVENTLOG_OK)) return;
+
+    eventlog_record out[8];
+    size_t count = 0;
+    if (CHECK_RC(eventlog_cursor_next_batch(cur, 0, out, 8, &count), EVENTLOG_OK) && CHECK(count == 5)) {
+        for (size_t i = 0; i < count; i++) {
+            CHECK_REC(&out[i], i, recs[i].key, recs[i].key_len, recs[i].value, recs[i].value_len);
+            CHECK(out[i].header_count == recs[i].header_count);
+            CHECK((out[i].headers == NULL) == (recs[i].header_count == 0));
+            for (size_t h = 0; h < out[i].header_count && out[i].headers; h++) {
+                const eventlog_header *g = &out[i].headers[h], *w = &recs[i].headers[h];
+                CHECK(same_bytes(g->key, g->key_len, w->key, w->key_len) &&
+                      same_bytes(g->value, g->value_len, w->value, w->value_len));
+            }
+        }
+    }
+    eventlog_cursor_close(cur);
+    CHECK_RC(eventlog_close(log), EVENTLOG_OK);
+}
+
 struct delayed_append {
     eventlog *log;
     int delay_ms;
@@ -1956,6 +1997,7 @@ static const struct test {
     {"seek", test_seek},
     {"seek_time", test_seek_time},
     {"next_batch", test_next_batch},
+    {"next_batch_headers", test_next_batch_headers},
     {"timeouts", test_timeouts},
     {"reopen", test_reopen},
     {"writer_lock", test_writer_lock},
