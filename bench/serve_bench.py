@@ -131,7 +131,11 @@ def latency(root, clients=100, rate=10_000, seconds=5):
         followers = subprocess.Popen([NATIVE, url, str(clients), str(seconds + 2)], stdout=subprocess.PIPE, text=True)
         time.sleep(1)  # let the followers connect and read their hello
         produce()
-        result = json.loads(followers.communicate()[0])
+        output = followers.communicate()[0]
+        try:
+            result = json.loads(output)
+        except ValueError:
+            sys.exit(f"{NATIVE} printed no JSON result (exit status {followers.returncode}): {output[:500]!r}")
         server_cpu = cpu_seconds(server.pid)
         server.terminate()
         server.wait()

@@ -9,7 +9,8 @@
 // that falls behind gets up to 256 KiB of records in one frame, and
 // Hummingbird's client refuses frames over 16 KiB by default (closing with
 // 1009, which ends the connection without an error). It also counts the
-// followers whose connection ended before the run's time was up.
+// followers whose connection ended before the run's time was up, and
+// prints how each closed (the close frame, or the error).
 // Usage: serve-latency URL CLIENTS SECONDS   (prints one JSON object)
 import Foundation
 import HummingbirdWSClient
@@ -42,7 +43,9 @@ let collector = Task {
             group.addTask {
                 let mine = Samples()
                 do {
-                    try await WebSocketClient.connect(url: url, configuration: configuration, logger: logger) {
+                    let close = try await WebSocketClient.connect(
+                        url: url, configuration: configuration, logger: logger
+                    ) {
                         inbound, _, _ in
                         for try await message in inbound.messages(maxSize: 1 << 26) {
                             guard case .binary(let frame) = message else { continue }
@@ -56,6 +59,12 @@ let collector = Task {
                             else { continue }
                             mine.values.append(Double(wallClockNanoseconds() - sent) / 1e6)
                         }
+                    }
+                    if !Task.isCancelled {
+                        let code = close.map { "\($0.closeCode)" } ?? "none"
+                        let reason = close?.reason ?? ""
+                        FileHandle.standardError.write(
+                            Data("serve-latency: closed after \(mine.values.count) frames: \(code) \(reason)\n".utf8))
                     }
                 } catch {
                     // Cancellation is how every follower ends when the time is up.
