@@ -30,8 +30,6 @@ public final class Cursor {
         if position.storageOffset == nil { try seek(to: position) }
     }
 
-    var interruption: CursorInterruption { cursor.interruption }
-
     /// The publish sequence now: read before a read that finds nothing, so
     /// that a wait after it cannot miss a publish in between.
     var publishSequence: UInt64 { directory.state.snapshot().sequence }

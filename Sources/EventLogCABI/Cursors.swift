@@ -73,7 +73,7 @@ public func eventlogCursorNext(
         // One record straight from the batch the cursor holds: a read of
         // one through next_batch took 2,500 instructions a record where
         // reads of 1024 take 770.
-        let found = try handle.cursor.withNextRecord(timeoutMilliseconds: Int(timeoutMs)) { record, headers in
+        let found: Void? = try handle.cursor.withNextRecord(timeoutMilliseconds: Int(timeoutMs)) { record, headers in
             handle.reserveHeaders(record.headerCount)
             for i in 0..<record.headerCount {
                 handle.headerStorage[i] = eventlog_header(headers[record.headerStart + i])

@@ -53,9 +53,6 @@ package final class LogCursor {
     package var records: [RecordView] { handOut.records }
     package var headers: [HeaderView] { handOut.headers }
 
-    /// Ends this cursor's waits early, from any thread.
-    package let interruption: CursorInterruption
-
     package static let oldest = Int64.max - 1
     package static let latest = Int64.max
 
@@ -63,7 +60,6 @@ package final class LogCursor {
         self.state = state
         self.endOffset = endOffset
         self.nextOffset = 0
-        self.interruption = CursorInterruption(state: state)
         try seek(to: offset)
     }
 
@@ -125,9 +121,8 @@ package final class LogCursor {
             if loaded { continue }
             if taken > 0 || timeoutMilliseconds == 0 { return taken }
             if let deadline, monotonicNanoseconds() >= deadline { return 0 }
-            if interruption.consume() { return 0 }
             let published = state.waitForPublish(after: sequence, deadline: deadline) {
-                interruption.isRequested || state.directoryIsGone
+                state.directoryIsGone
             }
             if !published {
                 try checkOpen()

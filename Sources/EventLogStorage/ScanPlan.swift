@@ -5,7 +5,7 @@
 // few batch headers, never the log itself. The range ends where the head
 // published when the plan was made: records appended meanwhile belong to
 // the next job, as a batch job over a snapshot of its input expects.
-package import EventLogFormat
+internal import EventLogFormat
 
 /// A run of whole batches of one segment: `start` and `end` are byte
 /// positions of batch starts (or the segment's readable end), and only the
