@@ -163,6 +163,15 @@ final class LiveTail: Sendable {
         case caughtUp
         /// The tail does not hold the follower's next record: read your own cursor.
         case notHeld
+
+        /// The same answer with what was taken transformed.
+        func map<Other>(_ transform: (Taken) -> Other) -> Take<Other> {
+            switch self {
+            case .took(let taken): .took(transform(taken))
+            case .caughtUp: .caughtUp
+            case .notHeld: .notHeld
+            }
+        }
     }
 
     /// Counts a stream using the tail; false if the tail has ended.
@@ -216,73 +225,56 @@ final class LiveTail: Sendable {
             return shared.frame
         }
         if let shared { return .took(shared) }
-        let held: Held
-        switch chunks(from: next) {
-        case .took(let found): held = found
-        case .caughtUp: return .caughtUp
-        case .notHeld: return .notHeld
+        let walked = walk(from: next) { chunk, index in
+            chunk.add(from: index, to: &builder, maxRecords: maxRecords, maxBytes: maxBytes)
         }
-        var after = next
-        var full = false
-        for chunk in held.chunks {
-            let index = chunk.add(
-                from: chunk.index(atOrAfter: after), to: &builder, maxRecords: maxRecords, maxBytes: maxBytes)
-            if index < chunk.offsets.count {
-                if index > 0 { after = max(after, chunk.offsets[index - 1] + 1) }
-                full = true
-                break
+        return walked.map { after, coveredTo in
+            guard builder.count > 0 else { return Frame(bytes: ByteBuffer(), count: 0, lastOffset: -1, next: after) }
+            let count = builder.count
+            let lastOffset = builder.lastOffset
+            let frame = Frame(bytes: builder.take(), count: count, lastOffset: lastOffset, next: after)
+            state.withLock { state in
+                state.sharedFrame = SharedFrame(
+                    from: next, maxRecords: maxRecords, maxBytes: maxBytes, coveredTo: coveredTo, frame: frame)
             }
-            // Offsets may have gaps (compaction): the next chunk goes on after this one.
-            after = max(after, chunk.offsets.last! + 1)
+            return frame
         }
-        // Every record held was taken: the offsets up to coveredTo that no
-        // record has (removed by compaction) are passed too.
-        if !full && held.reachesEnd { after = max(after, held.coveredTo) }
-        guard builder.count > 0 else { return .took(Frame(bytes: ByteBuffer(), count: 0, lastOffset: -1, next: after)) }
-        let count = builder.count
-        let lastOffset = builder.lastOffset
-        let frame = Frame(bytes: builder.take(), count: count, lastOffset: lastOffset, next: after)
-        state.withLock { state in
-            state.sharedFrame = SharedFrame(
-                from: next, maxRecords: maxRecords, maxBytes: maxBytes, coveredTo: held.coveredTo, frame: frame)
-        }
-        return .took(frame)
     }
 
     /// The encoded records (events) from offset `next` on, appended to
     /// `out` while it holds under `maxBytes`; the offset after the last.
     func take(from next: UInt64, into out: inout ByteBuffer, maxBytes: Int) -> Take<UInt64> {
-        let held: Held
-        switch chunks(from: next) {
-        case .took(let found): held = found
-        case .caughtUp: return .caughtUp
-        case .notHeld: return .notHeld
-        }
-        var after = next
-        var full = false
-        for chunk in held.chunks {
-            let index = chunk.index(atOrAfter: after)
-            // Offsets may have gaps (compaction): the next chunk goes on after this one.
-            guard index < chunk.offsets.count else {
-                after = max(after, chunk.offsets.last! + 1)
-                continue
-            }
+        let walked = walk(from: next) { chunk, index in
             guard
                 let run = chunk.run(
                     from: index, count: 0, size: out.readableBytes, maxRecords: .max, maxBytes: maxBytes)
-            else {
-                full = true
-                break
-            }
+            else { return index }
             out.writeImmutableBuffer(run.bytes)
-            after = chunk.offsets[run.after - 1] + 1
-            if run.after < chunk.offsets.count {
-                full = true
-                break
-            }
+            return run.after
         }
-        if !full && held.reachesEnd { after = max(after, held.coveredTo) }
-        return .took(after)
+        return walked.map { after, _ in after }
+    }
+
+    /// Walks the chunks held from offset `next` on, letting `append` take
+    /// each chunk's records from an index on; `append` returns the index
+    /// after the last record it took, short of the chunk's end once the
+    /// output is full. Gives the offset after the last record taken (when
+    /// every held record was taken, what the tail covered: offsets without
+    /// a record, removed by compaction, are passed too) and what the tail
+    /// covered when the chunks were read.
+    private func walk(from next: UInt64, append: (EncodedChunk, Int) -> Int) -> Take<(UInt64, UInt64)> {
+        chunks(from: next).map { held in
+            var after = next
+            for chunk in held.chunks {
+                let index = chunk.index(atOrAfter: after)
+                let end = index < chunk.offsets.count ? append(chunk, index) : index
+                if end > index { after = max(after, chunk.offsets[end - 1] + 1) }
+                if end < chunk.offsets.count { return (after, held.coveredTo) }
+                // Offsets may have gaps (compaction): the next chunk goes on after this one.
+                after = max(after, chunk.offsets.last! + 1)
+            }
+            return (held.reachesEnd ? max(after, held.coveredTo) : after, held.coveredTo)
+        }
     }
 
     /// Returns when the tail holds records at or after `next` it did not

@@ -100,9 +100,11 @@ struct LogRoutes: Sendable {
         var body = ByteBuffer()
         do {
             let cursor = try entry.log.cursor(from: from)
-            _ = try RecordJSON.writeAvailable(from: cursor, limit: limit, maxBytes: Int.max, to: &body) { _, _ in
-            } after: {
-                $0.writeString("\n")
+            // What the log holds now, without waiting: JSON lines.
+            for _ in 0..<limit {
+                guard let record = try cursor.next() else { break }
+                RecordJSON.write(record, to: &body)
+                body.writeString("\n")
             }
         } catch {
             throw HTTPError(.internalServerError, message: "log '\(name)': \(error.message)")

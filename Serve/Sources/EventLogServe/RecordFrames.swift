@@ -105,25 +105,6 @@ enum RecordBinary {
 
 /// One record as a JSON object, the shape `eventlog dump` prints.
 enum RecordJSON {
-    /// Writes the records `cursor` has ready (it does not wait), each between
-    /// what `before` and `after` write, up to `limit` records or until the
-    /// buffer holds `maxBytes`; returns how many.
-    static func writeAvailable(
-        from cursor: Cursor, limit: Int, maxBytes: Int, to buffer: inout ByteBuffer,
-        before: (UInt64, inout ByteBuffer) -> Void, after: (inout ByteBuffer) -> Void
-    ) throws(EventLogError) -> Int {
-        var count = 0
-        while count < limit && buffer.readableBytes < maxBytes,
-            let record = try cursor.next()
-        {
-            before(record.offset, &buffer)
-            write(record, to: &buffer)
-            after(&buffer)
-            count += 1
-        }
-        return count
-    }
-
     static func write(_ record: Record, to buffer: inout ByteBuffer) {
         buffer.writeStaticString("{\"offset\":")
         buffer.writeDecimal(record.offset)
