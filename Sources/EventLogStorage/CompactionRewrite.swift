@@ -142,17 +142,15 @@ final class PieceCleaner {
         let horizonPassed = header.hasDeleteHorizon && now >= header.baseTimestamp
         var holdsTombstones = false
         let records = reader.records
-        for (n, record) in records.enumerated() {
-            if n % KeyOffsetMap.warmAhead == 0 {
-                keys.warm(records[n..<min(n + KeyOffsetMap.warmAhead, records.count)])
-            }
-            if let key = record.key {
+        keys.latestOffsets(of: records) { n, latest in
+            let record = records[n]
+            if record.keyStart != nil {
                 // A later record with the same key makes this one obsolete.
-                if let latest = keys.get(key), record.offset < latest { continue }
-                if record.value == nil {
+                if let latest, record.offset < latest { return }
+                if record.valueStart == nil {
                     if horizonPassed {
                         piece.tombstonesRemoved += 1
-                        continue
+                        return
                     }
                     holdsTombstones = true
                 }

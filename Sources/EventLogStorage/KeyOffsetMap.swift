@@ -84,7 +84,11 @@ final class KeyOffsetMap {
     }
 
     func put(_ key: UnsafeRawBufferPointer, offset: Int64) {
-        let hash = Self.hash(key)
+        put(key, hash: Self.hash(key), offset: offset)
+    }
+
+    @inline(__always)
+    private func put(_ key: UnsafeRawBufferPointer, hash: UInt64, offset: Int64) {
         if partitions > 1 && Self.share(hash, partitions) != partition { return }
         let probe = Probe(key, hash: hash)
         let (i, found) = find(key, probe)
@@ -115,27 +119,58 @@ final class KeyOffsetMap {
 
     /// Puts the key of every record of `records` that has one.
     func put(keysOf records: [RecordView]) {
-        var start = 0
-        while start < records.count {
-            let end = min(start + Self.warmAhead, records.count)
-            warm(records[start..<end])
-            for record in records[start..<end] {
-                if let key = record.key { put(key, offset: record.offset) }
+        forEachKey(of: records) { n, key, hash in put(key, hash: hash, offset: records[n].offset) }
+    }
+
+    /// Calls `visit` with the index of each record of `records` and the
+    /// latest offset of its key: nil for a record without a key or whose
+    /// key the map does not hold.
+    func latestOffsets(of records: [RecordView], _ visit: (Int, Int64?) -> Void) {
+        var next = 0
+        forEachKey(of: records) { n, key, hash in
+            while next < n {
+                visit(next, nil)
+                next += 1
             }
-            start = end
+            let (i, found) = find(key, Probe(key, hash: hash))
+            visit(n, found ? slots[i].offset : nil)
+            next = n + 1
+        }
+        while next < records.count {
+            visit(next, nil)
+            next += 1
         }
     }
 
-    /// How many lookups `warm` prepares at a time: enough for the cache
-    /// misses to overlap, few enough that their lines stay in L1/L2.
-    static let warmAhead = 32
+    /// How many keys `forEachKey` hashes and asks for at a time: enough
+    /// for their cache misses to overlap, few enough that their lines stay
+    /// in L1/L2.
+    private static let warmAhead = 32
 
-    /// Asks for the first slot each key of `records` probes, all at once,
-    /// so that their cache and TLB misses overlap instead of coming one by
-    /// one in the lookups that follow.
-    func warm(_ records: ArraySlice<RecordView>) {
-        for record in records {
-            if let key = record.key { eventlog_prefetch(slots + Int(truncatingIfNeeded: Self.hash(key) >> shift)) }
+    /// Calls `body` with the index, key and hash of each record of
+    /// `records` that has a key, in order. It hashes a group of keys and
+    /// asks for the first slot each one probes, all at once, so that their
+    /// cache and TLB misses overlap instead of coming one by one in the
+    /// lookups that follow.
+    @inline(__always)
+    private func forEachKey(
+        of records: [RecordView], _ body: (Int, UnsafeRawBufferPointer, UInt64) -> Void
+    ) {
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: Self.warmAhead) { hashes in
+            var start = 0
+            while start < records.count {
+                let end = min(start + Self.warmAhead, records.count)
+                for n in start..<end {
+                    guard let key = records[n].key else { continue }
+                    let hash = Self.hash(key)
+                    hashes[n - start] = hash
+                    eventlog_prefetch(slots + Int(truncatingIfNeeded: hash >> shift))
+                }
+                for n in start..<end {
+                    if let key = records[n].key { body(n, key, hashes[n - start]) }
+                }
+                start = end
+            }
         }
     }
 

@@ -60,7 +60,7 @@ struct ServeTool: AsyncParsableCommand {
     static func main() async {
         do {
             var command = try parseAsRoot()
-            if var serve = command as? ServeTool {
+            if let serve = command as? ServeTool {
                 try await serve.run()
             } else {
                 try command.run()
