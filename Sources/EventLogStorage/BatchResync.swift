@@ -69,15 +69,8 @@ package enum BatchResync {
         else { return nil }
         // Entries are sorted by position unless the index itself is damaged;
         // then this finds some later entry, which resync still checks.
-        var low = 0
-        var high = index.count
-        while low < high {
-            let mid = (low + high) / 2
-            if Int(OffsetIndexEntry(loadingFrom: index.entry(mid)).position) <= position {
-                low = mid + 1
-            } else {
-                high = mid
-            }
+        let low = partitionPoint(index.count) {
+            Int(OffsetIndexEntry(loadingFrom: index.entry($0)).position) > position
         }
         return low < index.count ? Int(OffsetIndexEntry(loadingFrom: index.entry(low)).position) : nil
     }

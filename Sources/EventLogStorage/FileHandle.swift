@@ -217,6 +217,12 @@ package final class FileHandle {
         return MappedRegion(base: p, length: length)
     }
 
+    /// The whole file mapped read-only: for a file that nobody shrinks while
+    /// it is read (a closed segment, or any file with the writer kept out).
+    package func mapAll() throws(EventLogError) -> MappedRegion {
+        try map(length: try size(), writable: false)
+    }
+
     /// The first `length` bytes as one read-only run, safe to read even if
     /// another process shrinks the file meanwhile (a writer trimming its
     /// preallocated tail): the first `stableLength` bytes, which nobody cuts,
@@ -255,11 +261,14 @@ package final class MappedRegion: @unchecked Sendable {
 
     deinit { if let base { munmap(base, length) } }
 
-    /// The first `count` bytes as a read-only buffer.
+    /// The bytes of `range` as a read-only buffer.
     package func bytes(_ range: Range<Int>) -> UnsafeRawBufferPointer {
         precondition(range.upperBound <= length)
         return UnsafeRawBufferPointer(start: base.map { UnsafeRawPointer($0) + range.lowerBound }, count: range.count)
     }
+
+    /// Every mapped byte, read-only.
+    package var all: UnsafeRawBufferPointer { bytes(0..<length) }
 }
 
 /// Which file a path named, as stat(2) tells.

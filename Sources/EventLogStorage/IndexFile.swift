@@ -2,7 +2,9 @@
 // A Kafka index file (.index or .timeindex): a plain array of fixed-size
 // big-endian entries, mapped. The writer preallocates room for the entries a
 // full segment can need and trims the file to whole entries on roll and close,
-// as Kafka does, because Kafka counts entries by file length.
+// as Kafka does, because Kafka counts entries by file length. Entries are
+// sorted, so lookups in them (and in the other sorted runs of the storage
+// layer) are binary searches: `partitionPoint`.
 import Glibc
 
 package final class IndexFile {
@@ -65,9 +67,8 @@ package final class IndexFile {
             throw error
         }
         let path = file.path
-        let size = try file.size()
-        let entries = min(count ?? (size / entrySize), size / entrySize)
-        let region = try file.map(length: size, writable: false)
+        let region = try file.mapAll()
+        let entries = min(count ?? (region.length / entrySize), region.length / entrySize)
         return IndexFile(
             path: path, entrySize: entrySize, file: file, region: region, count: entries, capacity: entries)
     }
@@ -96,4 +97,17 @@ package final class IndexFile {
     }
 
     package func sync() throws(EventLogError) { try file.syncData() }
+}
+
+/// The first of the indexes `0..<count` for which `isPast` holds, or
+/// `count`: the indexes must be ordered so that once it holds, it holds for
+/// every later one.
+func partitionPoint(_ count: Int, _ isPast: (Int) -> Bool) -> Int {
+    var low = 0
+    var high = count
+    while low < high {
+        let mid = (low + high) / 2
+        if isPast(mid) { high = mid } else { low = mid + 1 }
+    }
+    return low
 }

@@ -88,9 +88,7 @@ extension LogCursor {
             }
             let reader = segment!
             let limit = try currentLimit(head)
-            let isActive = base == head.activeBase
-            let maxTimestamp =
-                isActive ? head.activeMaxTimestamp : (reader.indexedMaxTimestamp() ?? maxTimestampByWalking(limit))
+            let maxTimestamp = base == head.activeBase ? head.activeMaxTimestamp : reader.maxTimestamp(limit: limit)
             guard maxTimestamp >= timestamp else { continue }
             let hint = reader.position(
                 forTimestamp: timestamp, entries: entryCount(head.timeIndexEntries, reader, head),
@@ -176,13 +174,5 @@ extension LogCursor {
             let header = BatchResync.validatedHeader(bytes, at: next, limit: limit)
         else { return nil }
         return (next, header)
-    }
-
-    func maxTimestampByWalking(_ limit: Int) -> Int64 {
-        var maxTimestamp: Int64 = -1
-        _ = BatchScanner.scan(segment!.bytes(limit: limit), from: 0, limit: limit, checkCRC: false) {
-            maxTimestamp = max(maxTimestamp, $0.header.maxTimestamp)
-        }
-        return maxTimestamp
     }
 }

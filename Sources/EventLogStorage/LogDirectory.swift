@@ -51,8 +51,7 @@ package final class LogDirectory: @unchecked Sendable {
         let state = LogState(folder: folder, head: head)
         let writer = LogWriter(
             state: state, configuration: configuration, lock: lock, segment: recovery.segment, published: published)
-        try writer.publishInitialState()
-        try writer.startFlusher()
+        try writer.start()
         return LogDirectory(
             state: state, configuration: configuration, writer: writer, recoveredBytes: recovery.truncatedBytes)
     }

@@ -131,20 +131,14 @@ package final class LogState: @unchecked Sendable {
         guard let first = bases.first, let last = bases.last else { return state }
         state.startOffset = first
         state.activeBase = last
-        state.nextOffset = last
         let reader = try SegmentReader(folder: folder, base: last, active: false)
         let bytes = reader.bytes(limit: reader.mappedFileSize)
-        var maxTimestamp: Int64 = -1
-        var nextOffset = last
-        let outcome = BatchScanner.scan(bytes, from: 0, limit: bytes.count, checkCRC: false) { batch in
-            nextOffset = batch.header.nextOffset
-            maxTimestamp = max(maxTimestamp, batch.header.maxTimestamp)
-        }
+        let outcome = BatchScanner.scan(bytes, from: 0, limit: bytes.count, checkCRC: false)
         // A torn tail is where a writer stopped; damage is reported to the
         // cursor that reaches it, so it stays inside the readable range.
         state.committedPosition = Int64(outcome.damage == nil ? outcome.validEnd : bytes.count)
-        state.nextOffset = nextOffset
-        state.activeMaxTimestamp = maxTimestamp
+        state.nextOffset = outcome.nextOffset ?? last
+        state.activeMaxTimestamp = outcome.maxTimestamp
         return state
     }
 }

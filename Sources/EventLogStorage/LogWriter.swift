@@ -77,7 +77,10 @@ package final class LogWriter: @unchecked Sendable {
         self.flusherWake = appendLock.makeCondition()
     }
 
-    func startFlusher() throws(EventLogError) {
+    /// Publishes the state found at open, before any append, and starts the
+    /// background flusher.
+    func start() throws(EventLogError) {
+        writeLock.withLock { publish() }
         flusher = try startThread { [self] in runFlusher() }
     }
 
@@ -111,13 +114,7 @@ package final class LogWriter: @unchecked Sendable {
         // Sealed here, with no lock held, while the flusher writes earlier
         // batches: the appending thread pays for the compression of the
         // batches it filled only when the flusher could not keep up.
-        for batch in toSeal {
-            let outcome = batch.seal(compression: configuration.compression)
-            appendLock.withLock {
-                batch.sealing = outcome
-                appendLock.broadcast()
-            }
-        }
+        for batch in toSeal { seal(batch) }
         return first
     }
 
@@ -183,6 +180,12 @@ package final class LogWriter: @unchecked Sendable {
         builder.reset(baseOffset: offset)
         current.openedAt = monotonicNanoseconds()
         wakeFlusher(by: current.openedAt + configuration.lingerNanoseconds)
+    }
+
+    /// When the open batch has lingered long enough to be written, nil while
+    /// it is empty (appendLock held).
+    private var lingerDeadline: UInt64? {
+        current.builder.recordsCount > 0 ? current.openedAt + configuration.lingerNanoseconds : nil
     }
 
     /// Signals the flusher if it sleeps past `deadline` (appendLock held).
@@ -254,12 +257,18 @@ package final class LogWriter: @unchecked Sendable {
             }
             guard let first else { return nil }
             guard let toSeal else { return first }
-            let outcome = toSeal.seal(compression: configuration.compression)
-            appendLock.withLock {
-                toSeal.sealing = outcome
-                appendLock.broadcast()
-            }
+            seal(toSeal)
             if toSeal === first { return first }
+        }
+    }
+
+    /// Seals a batch this thread claimed (no lock held) and records the
+    /// outcome for the threads waiting on it.
+    private func seal(_ batch: QueuedBatch) {
+        let outcome = batch.seal(compression: configuration.compression)
+        appendLock.withLock {
+            batch.sealing = outcome
+            appendLock.broadcast()
         }
     }
 
@@ -338,11 +347,6 @@ package final class LogWriter: @unchecked Sendable {
         }
     }
 
-    /// Publishes the state found at open, before any append.
-    func publishInitialState() throws(EventLogError) {
-        writeLock.withLock { publish() }
-    }
-
     /// Tells readers what is now written (writeLock held).
     private func publish() {
         published.activeBase = segment.base
@@ -370,10 +374,7 @@ package final class LogWriter: @unchecked Sendable {
                 if let error = pendingError { throw error }
                 appendLock.wait(untilNanoseconds: nil)
             }
-            if let failure = unreportedSyncFailure {
-                unreportedSyncFailure = nil
-                throw failure
-            }
+            if let failure = unreportedSyncFailure.take() { throw failure }
         }
     }
 
@@ -438,9 +439,7 @@ package final class LogWriter: @unchecked Sendable {
         if let interval { nextIntervalSync = monotonicNanoseconds() + interval }
         while true {
             let now = monotonicNanoseconds()
-            let lingerDue =
-                current.builder.recordsCount > 0 ? current.openedAt + configuration.lingerNanoseconds : nil
-            if let lingerDue, now >= lingerDue { enqueueCurrent() }
+            if let due = lingerDeadline, now >= due { enqueueCurrent() }
             let syncDue = interval != nil && now >= nextIntervalSync
             if stopping { break }
             if (!queue.isEmpty && pendingError == nil) || syncDue {
@@ -451,10 +450,7 @@ package final class LogWriter: @unchecked Sendable {
                 appendLock.lock()
                 continue
             }
-            let deadlines = [
-                current.builder.recordsCount > 0 ? current.openedAt + configuration.lingerNanoseconds : nil,
-                interval != nil ? nextIntervalSync : nil,
-            ].compactMap { $0 }
+            let deadlines = [lingerDeadline, interval.map { _ in nextIntervalSync }].compactMap { $0 }
             flusherSleeping = true
             flusherWakesAt = deadlines.min() ?? .max
             flusherWake.wait(untilNanoseconds: deadlines.min())
@@ -490,10 +486,7 @@ package final class LogWriter: @unchecked Sendable {
             try drainQueue()
             try appendLock.withLock { () throws(EventLogError) in
                 if writtenBatches < target, let error = pendingError { throw error }
-                if let failure = unreportedSyncFailure {
-                    unreportedSyncFailure = nil
-                    throw failure
-                }
+                if let failure = unreportedSyncFailure.take() { throw failure }
             }
         } catch { firstError = error }
         writeLock.withLock {

@@ -30,10 +30,9 @@ enum Recovery {
             let segment = try ActiveSegment(folder: folder, base: base, segmentBytes: segmentBytes, mode: mode)
             return Result(segment: segment, truncatedBytes: 0)
         }
-        let log = try FileHandle.open(logPath, flags: O_RDONLY)
-        let fileSize = try log.size()
-        let region = try log.map(length: fileSize, writable: false)
-        let bytes = region.bytes(0..<fileSize)
+        let region = try FileHandle.open(logPath, flags: O_RDONLY).mapAll()
+        let bytes = region.all
+        let fileSize = bytes.count
         if let reason = SegmentIdentity.lastSegmentProblem(bytes, base: base) { throw stranger(logPath, reason) }
         let trustedHead = head.flatMap { $0.activeBase == base ? $0 : nil }
 
@@ -121,12 +120,12 @@ enum Recovery {
             // A stranger that is not a regular file is recover's to move
             // aside; opening a FIFO would wait for a writer forever.
             guard SegmentIdentity.nonRegularKind(logPath) == nil,
-                let log = try? FileHandle.open(logPath, flags: O_RDONLY), let size = try? log.size(),
-                let region = try? log.map(length: size, writable: false)
+                let region = try? FileHandle.open(logPath, flags: O_RDONLY).mapAll()
             else { continue }
-            let bytes = region.bytes(0..<size)
-            if indexesLookSound(directory: directory, base: base, nextBase: bases[i + 1], bytes: bytes) { continue }
-            try? IndexRebuild.write(IndexRebuild.replay(bytes, base: base), directory: directory, mode: mode)
+            if indexesLookSound(directory: directory, base: base, nextBase: bases[i + 1], bytes: region.all) {
+                continue
+            }
+            try? IndexRebuild.write(IndexRebuild.replay(region.all, base: base), directory: directory, mode: mode)
         }
     }
 
@@ -174,15 +173,13 @@ enum Recovery {
         let lastEntry = entries.last.map { Int($0.position) }
         var bytesSinceEntry = 0
         var dueAnEntry = false
-        var tailMaxTimestamp: Int64 = -1
         let tail = BatchScanner.scan(bytes, from: lastEntry ?? 0, limit: bytes.count, checkCRC: false) { batch in
             if batch.position != lastEntry && bytesSinceEntry > IndexRule.intervalBytes { dueAnEntry = true }
             bytesSinceEntry = (batch.position == lastEntry ? 0 : bytesSinceEntry) + batch.header.totalSize
-            tailMaxTimestamp = max(tailMaxTimestamp, batch.header.maxTimestamp)
         }
         guard tail.validEnd == bytes.count, !dueAnEntry else { return false }
-        guard let last = timeEntries.last else { return tailMaxTimestamp < 0 }
-        guard last.timestamp >= tailMaxTimestamp else { return false }
+        guard let last = timeEntries.last else { return tail.maxTimestamp < 0 }
+        guard last.timestamp >= tail.maxTimestamp else { return false }
         // The batch the last entry names: found from the .index like a seek.
         let target = base + Int64(last.relativeOffset)
         let from = entries.last(where: { base + Int64($0.relativeOffset) < target }).map { Int($0.position) } ?? 0

@@ -128,11 +128,10 @@ package enum Repair {
         -> (IndexReplay, size: Int)
     {
         let log = try FileHandle.open(segment.logPath, flags: O_RDONLY)
-        let size = try log.size()
-        let region = try log.map(length: size, writable: false)
-        let replay = IndexRebuild.replay(region.bytes(0..<size), base: segment.base)
+        let region = try log.mapAll()
+        let replay = IndexRebuild.replay(region.all, base: segment.base)
         try IndexRebuild.write(replay, directory: directory, mode: try permissions(of: log))
-        return (replay, size)
+        return (replay, region.length)
     }
 
     /// The permission bits of an existing file, for files that replace it or

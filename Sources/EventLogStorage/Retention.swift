@@ -133,14 +133,8 @@ package enum Retention {
             return TimeIndexEntry(loadingFrom: index.entry(index.count - 1)).timestamp
         }
         let logPath = SegmentFileName.path(directory: directory, base: base, .log)
-        guard let file = try? FileHandle.open(logPath, flags: O_RDONLY), let size = try? file.size(),
-            let region = try? file.map(length: size, writable: false)
-        else { return -1 }
-        var largest: Int64 = -1
-        _ = BatchScanner.scan(region.bytes(0..<size), from: 0, limit: size, checkCRC: false) {
-            largest = max(largest, $0.header.maxTimestamp)
-        }
-        return largest
+        guard let region = try? FileHandle.open(logPath, flags: O_RDONLY).mapAll() else { return -1 }
+        return BatchScanner.scan(region.all, from: 0, limit: region.length, checkCRC: false).maxTimestamp
     }
 
     private static func fileSize(_ path: String) -> Int {

@@ -52,12 +52,7 @@ package final class SegmentCatalog: @unchecked Sendable {
 
     /// The base of the segment holding `offset` (the greatest base <= offset).
     package static func segmentIndex(containing offset: Int64, in bases: [Int64]) -> Int? {
-        var low = 0
-        var high = bases.count
-        while low < high {
-            let mid = (low + high) / 2
-            if bases[mid] <= offset { low = mid + 1 } else { high = mid }
-        }
+        let low = partitionPoint(bases.count) { bases[$0] > offset }
         return low == 0 ? nil : low - 1
     }
 

@@ -15,12 +15,6 @@ package struct VerificationProblem: Equatable, Sendable, CustomStringConvertible
     package var position: Int
     package var detail: String
 
-    package init(file: String, position: Int, detail: String) {
-        self.file = file
-        self.position = position
-        self.detail = detail
-    }
-
     package var description: String { "\(file): \(detail) at byte \(position)" }
 }
 
@@ -54,11 +48,9 @@ package enum SegmentCheck {
             self.logPath = logPath
         }
 
-        var offsetIndexPath: String { Self.sibling(logPath, ".index") }
-        var timeIndexPath: String { Self.sibling(logPath, ".timeindex") }
-
-        private static func sibling(_ logPath: String, _ suffix: String) -> String {
-            (logPath.hasSuffix(".log") ? String(logPath.dropLast(4)) : logPath) + suffix
+        /// The path of the segment's .index or .timeindex, for messages.
+        func indexPath(_ kind: SegmentFileKind) -> String {
+            (logPath.hasSuffix(".log") ? String(logPath.dropLast(4)) : logPath) + kind.rawValue
         }
     }
 
@@ -109,9 +101,7 @@ package enum SegmentCheck {
     static let maxProblems = 1000
 
     package static func check(_ input: Input) -> Result {
-        let checker = SegmentChecker(input)
-        checker.run()
-        return checker.finish()
+        SegmentChecker(input).run()
     }
 }
 
@@ -136,10 +126,10 @@ private final class SegmentChecker {
 
     var offsetEntries: [OffsetIndexEntry] = []
     var nextOffsetEntry = 0
-    var offsetIndexReported = false
     var timeEntries: [TimeIndexEntry] = []
     var nextTimeEntry = 0
-    var timeIndexReported = false
+    /// The index files whose first inconsistency was reported.
+    var reportedIndexes: Set<SegmentFileKind> = []
 
     let decoder = BatchDecoder(bufferCapacity: 64 << 10)
 
@@ -152,7 +142,7 @@ private final class SegmentChecker {
         result.nextOffsetAtCut = lowerBound
     }
 
-    func run() {
+    func run() -> SegmentCheck.Result {
         if end > Int(Int32.max) {
             problem(input.logPath, Int(Int32.max), "segment of \(end) bytes exceeds Kafka's limit of 2^31-1 bytes")
         }
@@ -161,30 +151,22 @@ private final class SegmentChecker {
                 input.logPath, 0, "segment base \(input.base) is below the previous segment's next offset \(previous)")
         }
         let base = input.base
-        let offsets: [OffsetIndexEntry] = loadIndex(
-            input.offsetIndex, published: input.offsetIndexEntries, offsets: true
-        ) {
+        offsetEntries = loadIndex(input.offsetIndex, .offsetIndex, published: input.offsetIndexEntries) {
             "offset \(base &+ Int64($0.relativeOffset)), position \($0.position)"
         }
-        let times: [TimeIndexEntry] = loadIndex(input.timeIndex, published: input.timeIndexEntries, offsets: false) {
+        timeEntries = loadIndex(input.timeIndex, .timeIndex, published: input.timeIndexEntries) {
             "timestamp \($0.timestamp), offset \(base &+ Int64($0.relativeOffset))"
         }
-        offsetEntries = offsets
-        timeEntries = times
         BatchScanner.walk(bytes, from: 0, limit: end, visit: { check($0.header, at: $0.position) }) {
             damaged(at: $0, found: $1)
         }
         checkLeftoverIndexEntries()
-    }
-
-    func finish() -> SegmentCheck.Result {
-        var final = result
         if omittedProblems > 0 {
-            final.problems.append(
+            result.problems.append(
                 VerificationProblem(
                     file: input.logPath, position: 0, detail: "\(omittedProblems) more problems not listed"))
         }
-        return final
+        return result
     }
 
     // MARK: Batches
@@ -203,7 +185,8 @@ private final class SegmentChecker {
                 detail: "batch of \(total) bytes runs past the end of the segment (\(remaining) bytes left)")
         case .damaged(let error, let claimed):
             return damaged(
-                at: position, header: claimed, detail: detail(error, batchAt: position), problemAt: error.position)
+                at: position, header: claimed, detail: "\(error.detail) (in the batch starting at byte \(position))",
+                problemAt: error.position)
         }
     }
 
@@ -302,10 +285,6 @@ private final class SegmentChecker {
     /// A batch that cannot be trusted at all: skip it by its length if that
     /// lands on an intact batch, else find the next one; no next batch makes
     /// the rest a tail.
-    private func detail(_ error: FormatError, batchAt position: Int) -> String {
-        "\(error.detail) (in the batch starting at byte \(position))"
-    }
-
     private func damaged(at position: Int, header: RecordBatchHeader?, detail: String, problemAt: Int? = nil)
         -> Int?
     {
@@ -396,7 +375,7 @@ private final class SegmentChecker {
     /// the one before it (reported), within what the head published for
     /// the active segment; nil data is a missing file.
     private func loadIndex<Entry: IndexEntry>(
-        _ data: UnsafeRawBufferPointer?, published: Int?, offsets: Bool, describe: (Entry) -> String
+        _ data: UnsafeRawBufferPointer?, _ kind: SegmentFileKind, published: Int?, describe: (Entry) -> String
     ) -> [Entry] {
         guard let data else {
             result.indexNeedsRebuild = true
@@ -404,7 +383,7 @@ private final class SegmentChecker {
         }
         let size = Entry.size
         if data.count % size != 0 {
-            report(offsets, at: data.count - data.count % size, "length \(data.count) is not a multiple of \(size)")
+            reportIndex(kind, at: data.count - data.count % size, "length \(data.count) is not a multiple of \(size)")
         }
         var count = max(0, min(data.count / size, published ?? Int.max))
         if input.isLast && published == nil {
@@ -417,13 +396,9 @@ private final class SegmentChecker {
         let prefix = TrustedIndexPrefix<Entry>(data, count: count)
         if let i = prefix.brokenAt {
             let entry = Entry(loadingFrom: data.baseAddress! + i * size)
-            report(offsets, at: i * size, "entry \(i) (\(describe(entry))) does not follow the entry before it")
+            reportIndex(kind, at: i * size, "entry \(i) (\(describe(entry))) does not follow the entry before it")
         }
         return prefix.entries
-    }
-
-    private func report(_ offsets: Bool, at position: Int, _ detail: String) {
-        if offsets { reportOffsetIndex(at: position, detail) } else { reportTimeIndex(at: position, detail) }
     }
 
     /// An .index entry points at each batch start it names, with the
@@ -432,7 +407,8 @@ private final class SegmentChecker {
         while nextOffsetEntry < offsetEntries.count && Int(offsetEntries[nextOffsetEntry].position) < position {
             let entry = offsetEntries[nextOffsetEntry]
             if damagedFrom.map({ Int(entry.position) >= $0 }) != true {
-                reportOffsetIndex(
+                reportIndex(
+                    .offsetIndex,
                     at: nextOffsetEntry * OffsetIndexEntry.size,
                     "entry \(nextOffsetEntry) points at byte \(entry.position) of the segment, where no batch starts")
             }
@@ -443,7 +419,8 @@ private final class SegmentChecker {
         }
         let entry = offsetEntries[nextOffsetEntry]
         if input.base &+ Int64(entry.relativeOffset) != header.lastOffset {
-            reportOffsetIndex(
+            reportIndex(
+                .offsetIndex,
                 at: nextOffsetEntry * OffsetIndexEntry.size,
                 "entry \(nextOffsetEntry) says offset \(input.base &+ Int64(entry.relativeOffset)) but the batch at byte "
                     + "\(position) ends at offset \(header.lastOffset)")
@@ -460,7 +437,8 @@ private final class SegmentChecker {
             let entry = timeEntries[nextTimeEntry]
             let insideDamage = afterDamage && input.base &+ Int64(entry.relativeOffset) < header.baseOffset
             if !insideDamage {
-                reportTimeIndex(
+                reportIndex(
+                    .timeIndex,
                     at: nextTimeEntry * TimeIndexEntry.size,
                     "entry \(nextTimeEntry) names offset \(input.base &+ Int64(entry.relativeOffset)), "
                         + "which is not the last offset of a batch")
@@ -473,7 +451,8 @@ private final class SegmentChecker {
         let entry = timeEntries[nextTimeEntry]
         // After damage the largest timestamp so far is unknown.
         if entry.timestamp != header.maxTimestamp || (!damageSeen && entry.timestamp != runningMaxTimestamp) {
-            reportTimeIndex(
+            reportIndex(
+                .timeIndex,
                 at: nextTimeEntry * TimeIndexEntry.size,
                 "entry \(nextTimeEntry) says timestamp \(entry.timestamp) for offset \(header.lastOffset), but that "
                     + "batch's largest timestamp is \(header.maxTimestamp) (largest so far \(runningMaxTimestamp))")
@@ -489,7 +468,8 @@ private final class SegmentChecker {
             result.indexNeedsRebuild = true
             let entry = offsetEntries[nextOffsetEntry]
             if !damageEnd || Int(entry.position) >= end {
-                reportOffsetIndex(
+                reportIndex(
+                    .offsetIndex,
                     at: nextOffsetEntry * OffsetIndexEntry.size,
                     "entry \(nextOffsetEntry) points at byte \(entry.position), past the last batch")
             }
@@ -498,7 +478,8 @@ private final class SegmentChecker {
             result.indexNeedsRebuild = true
             if !damageEnd {
                 let entry = timeEntries[nextTimeEntry]
-                reportTimeIndex(
+                reportIndex(
+                    .timeIndex,
                     at: nextTimeEntry * TimeIndexEntry.size,
                     "entry \(nextTimeEntry) names offset \(input.base &+ Int64(entry.relativeOffset)), "
                         + "past the last batch")
@@ -507,28 +488,15 @@ private final class SegmentChecker {
     }
 
     private func indexedStart(after position: Int) -> Int? {
-        var low = 0
-        var high = offsetEntries.count
-        while low < high {
-            let mid = (low + high) / 2
-            if Int(offsetEntries[mid].position) <= position { low = mid + 1 } else { high = mid }
-        }
-        return low < offsetEntries.count ? Int(offsetEntries[low].position) : nil
+        let i = partitionPoint(offsetEntries.count) { Int(offsetEntries[$0].position) > position }
+        return i < offsetEntries.count ? Int(offsetEntries[i].position) : nil
     }
 
-    /// Reports the first inconsistency of the .index only: one wrong entry
-    /// usually makes every later comparison wrong too.
-    private func reportOffsetIndex(at position: Int, _ detail: String) {
+    /// Reports the first inconsistency of each index file only: one wrong
+    /// entry usually makes every later comparison wrong too.
+    private func reportIndex(_ kind: SegmentFileKind, at position: Int, _ detail: String) {
         result.indexNeedsRebuild = true
-        guard !offsetIndexReported else { return }
-        offsetIndexReported = true
-        problem(input.offsetIndexPath, position, "index " + detail)
-    }
-
-    private func reportTimeIndex(at position: Int, _ detail: String) {
-        result.indexNeedsRebuild = true
-        guard !timeIndexReported else { return }
-        timeIndexReported = true
-        problem(input.timeIndexPath, position, "time index " + detail)
+        guard reportedIndexes.insert(kind).inserted else { return }
+        problem(input.indexPath(kind), position, (kind == .offsetIndex ? "index " : "time index ") + detail)
     }
 }

@@ -162,9 +162,8 @@ enum SegmentIdentity {
             }
             self.first = first
             second = BatchResync.validatedHeader(bytes, at: position + first.totalSize, limit: limit)
-            var last = first
-            let walk = BatchScanner.scan(bytes, from: position, limit: limit, checkCRC: false) { last = $0.header }
-            end = last.nextOffset
+            let walk = BatchScanner.scan(bytes, from: position, limit: limit, checkCRC: false)
+            end = walk.nextOffset ?? first.nextOffset
             walkedToEnd = walk.validEnd == limit
         }
 

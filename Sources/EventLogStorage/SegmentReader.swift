@@ -87,12 +87,8 @@ package final class SegmentReader: @unchecked Sendable {
         guard target > base, let index = index(.offsetIndex, entries: entries) else { return 0 }
         // Greatest entry whose offset (its batch's last offset) is below the
         // target: the target's batch starts at or after that entry's batch.
-        var low = 0
-        var high = min(index.count, entries ?? index.count)
-        while low < high {
-            let mid = (low + high) / 2
-            let entry = OffsetIndexEntry(loadingFrom: index.entry(mid))
-            if base + Int64(entry.relativeOffset) < target { low = mid + 1 } else { high = mid }
+        let low = partitionPoint(min(index.count, entries ?? index.count)) {
+            base + Int64(OffsetIndexEntry(loadingFrom: index.entry($0)).relativeOffset) >= target
         }
         guard low > 0 else { return 0 }
         let entry = OffsetIndexEntry(loadingFrom: index.entry(low - 1))
@@ -107,22 +103,22 @@ package final class SegmentReader: @unchecked Sendable {
         // Entries hold the largest timestamp so far: every record up to the
         // batch of the last entry below `timestamp` is older, so the search
         // can start at that batch.
-        var low = 0
-        var high = min(index.count, entries ?? index.count)
-        while low < high {
-            let mid = (low + high) / 2
-            let entry = TimeIndexEntry(loadingFrom: index.entry(mid))
-            if entry.timestamp < timestamp { low = mid + 1 } else { high = mid }
+        let low = partitionPoint(min(index.count, entries ?? index.count)) {
+            TimeIndexEntry(loadingFrom: index.entry($0)).timestamp >= timestamp
         }
         guard low > 0 else { return 0 }
         let entry = TimeIndexEntry(loadingFrom: index.entry(low - 1))
         return position(forOffset: base + Int64(entry.relativeOffset), entries: offsetEntries, limit: limit)
     }
 
-    /// The largest timestamp the time index records (closed segments), or nil.
-    package func indexedMaxTimestamp() -> Int64? {
-        guard let index = index(.timeIndex, entries: nil), index.count > 0 else { return nil }
-        return TimeIndexEntry(loadingFrom: index.entry(index.count - 1)).timestamp
+    /// The largest record timestamp of a closed segment: its last .timeindex
+    /// entry, or without one, the largest that a walk over its batch headers
+    /// up to `limit` finds (-1 if none).
+    package func maxTimestamp(limit: Int) -> Int64 {
+        if let index = index(.timeIndex, entries: nil), index.count > 0 {
+            return TimeIndexEntry(loadingFrom: index.entry(index.count - 1)).timestamp
+        }
+        return BatchScanner.scan(bytes(limit: limit), from: 0, limit: limit, checkCRC: false).maxTimestamp
     }
 
     /// The offset index, limited to `entries` as in `position(forOffset:)`.

@@ -133,12 +133,9 @@ package enum SegmentSwap {
     /// above the swap's base) are the ones it replaces. Nil if the swap does
     /// not validate to its end.
     private static func replacedEnd(swapLog: String) throws(EventLogError) -> Int64? {
-        let file = try FileHandle.open(swapLog, flags: O_RDONLY)
-        let size = try file.size()
-        let region = try file.map(length: size, writable: false)
-        var end: Int64 = 0
-        let outcome = BatchScanner.scan(region.bytes(0..<size), from: 0, limit: size) { end = $0.header.nextOffset }
-        return outcome.validEnd == size ? end : nil
+        let region = try FileHandle.open(swapLog, flags: O_RDONLY).mapAll()
+        let outcome = BatchScanner.scan(region.all, from: 0, limit: region.length)
+        return outcome.validEnd == region.length ? outcome.nextOffset ?? 0 : nil
     }
 
     private static func sameFile(_ a: String, _ b: String) -> Bool {
