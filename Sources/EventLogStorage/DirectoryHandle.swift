@@ -91,9 +91,7 @@ package final class DirectoryHandle: @unchecked Sendable {
 
     /// Makes renames and creations in the directory durable.
     package func sync() throws(EventLogError) {
-        var rc: Int32
-        repeat { rc = fsync(file.fd) } while rc != 0 && errno == EINTR
-        guard rc == 0 else { throw .system("fsync", path: path, errno: errno) }
+        guard retryingEINTR({ fsync(file.fd) }) == 0 else { throw .system("fsync", path: path, errno: errno) }
     }
 
     /// Whether `path` still names this directory.

@@ -3,6 +3,7 @@
 // values, so the C layer maps an error by reading `code.rawValue`; the
 // message names the file, offset or argument concerned.
 package import EventLogFormat
+import Glibc
 
 public struct EventLogError: Error, Equatable, CustomStringConvertible, Sendable {
     /// The failure classes of the C API, with its numeric values.
@@ -53,7 +54,3 @@ public struct EventLogError: Error, Equatable, CustomStringConvertible, Sendable
         EventLogError(.corrupt, "\(file): \(format.detail) at byte \(position + format.position)")
     }
 }
-
-#if canImport(Glibc)
-    import Glibc
-#endif

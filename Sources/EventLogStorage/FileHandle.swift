@@ -39,10 +39,7 @@ package final class FileHandle {
         -> FileHandle
     {
         try FaultInjection.check(.open, path)
-        var fd: Int32
-        repeat {
-            fd = openat(directory, name, flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, mode)
-        } while fd < 0 && errno == EINTR
+        let fd = retryingEINTR { openat(directory, name, flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, mode) }
         guard fd >= 0 else {
             let err = errno
             // ELOOP (a link), EISDIR, ENXIO (a FIFO without a reader), or
@@ -64,8 +61,7 @@ package final class FileHandle {
     /// inside a log, the directory's own path may go through links: it is
     /// the caller's argument.
     static func openDirectory(_ path: String) throws(EventLogError) -> FileHandle {
-        var fd: Int32
-        repeat { fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) } while fd < 0 && errno == EINTR
+        let fd = retryingEINTR { Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         guard fd >= 0 else {
             let err = errno
             if err == ENOTDIR { throw EventLogError(.invalidArgument, "\(path): not a directory") }
@@ -74,7 +70,7 @@ package final class FileHandle {
         return FileHandle(path: path, fd: fd)
     }
 
-    private static func isRegular(_ st: stat) -> Bool { st.st_mode & S_IFMT == S_IFREG }
+    private static func isRegular(_ st: stat) -> Bool { kindOfNonRegular(st) == nil }
 
     /// The error for something in a log directory that is not a regular file.
     /// `corrupt`: the directory holds what no log writes there (eventlog.h).
@@ -124,9 +120,7 @@ package final class FileHandle {
     /// description holds the lock.
     package func lockExclusively(wait: Bool) throws(EventLogError) -> Bool {
         try FaultInjection.check(.lock, path)
-        var rc: Int32
-        repeat { rc = flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) } while rc != 0 && errno == EINTR
-        guard rc != 0 else { return true }
+        guard retryingEINTR({ flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) }) != 0 else { return true }
         guard errno == EWOULDBLOCK else { throw .system("flock", path: path, errno: errno) }
         return false
     }
@@ -141,9 +135,9 @@ package final class FileHandle {
     package func truncate(to length: Int) throws(EventLogError) {
         try FaultInjection.check(.truncate, path)
         try checkSizeLimit(end: length, "ftruncate to \(length) bytes")
-        var rc: Int32
-        repeat { rc = ftruncate(fd, off_t(length)) } while rc != 0 && errno == EINTR
-        guard rc == 0 else { throw .system("ftruncate to \(length) bytes", path: path, errno: errno) }
+        guard retryingEINTR({ ftruncate(fd, off_t(length)) }) == 0 else {
+            throw .system("ftruncate to \(length) bytes", path: path, errno: errno)
+        }
     }
 
     /// Reserves disk blocks for [offset, offset+length), so that later stores
@@ -164,16 +158,13 @@ package final class FileHandle {
 
     package func syncData() throws(EventLogError) {
         try FaultInjection.check(.sync, path)
-        var rc: Int32
-        repeat { rc = fdatasync(fd) } while rc != 0 && errno == EINTR
-        guard rc == 0 else { throw .system("fdatasync", path: path, errno: errno) }
+        guard retryingEINTR({ fdatasync(fd) }) == 0 else { throw .system("fdatasync", path: path, errno: errno) }
     }
 
     package func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(EventLogError) -> Int {
         var done = 0
         while done < buffer.count {
-            let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
-            if n < 0 && errno == EINTR { continue }
+            let n = retryingEINTR { pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done)) }
             guard n >= 0 else { throw .system("read at byte \(offset + done)", path: path, errno: errno) }
             if n == 0 { break }
             done += n
@@ -186,8 +177,7 @@ package final class FileHandle {
         try checkSizeLimit(end: offset + bytes.count, "write at byte \(offset)")
         var done = 0
         while done < bytes.count {
-            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
-            if n < 0 && errno == EINTR { continue }
+            let n = retryingEINTR { pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done)) }
             guard n > 0 else { throw .system("write at byte \(offset + done)", path: path, errno: errno) }
             done += n
         }
@@ -245,6 +235,15 @@ package final class FileHandle {
         mprotect(p + mapped, length - mapped, PROT_READ)
         return region
     }
+}
+
+/// `call` made again for as long as it fails with EINTR (a signal arrived
+/// before it did anything); its result.
+@inline(__always)
+func retryingEINTR<Result: BinaryInteger>(_ call: () -> Result) -> Result {
+    var result: Result
+    repeat { result = call() } while result < 0 && errno == EINTR
+    return result
 }
 
 /// One mapping of a file; unmapped on deinit. Shared by whoever holds a

@@ -8,7 +8,6 @@
 import Glibc
 
 package final class IndexFile {
-    package let path: String
     package let entrySize: Int
     private let file: FileHandle
     private let region: MappedRegion
@@ -17,8 +16,7 @@ package final class IndexFile {
     /// Entries the mapping has room for.
     package let capacity: Int
 
-    private init(path: String, entrySize: Int, file: FileHandle, region: MappedRegion, count: Int, capacity: Int) {
-        self.path = path
+    private init(entrySize: Int, file: FileHandle, region: MappedRegion, count: Int, capacity: Int) {
         self.entrySize = entrySize
         self.file = file
         self.region = region
@@ -32,14 +30,12 @@ package final class IndexFile {
         in folder: DirectoryHandle, _ name: String, entrySize: Int, keeping: Int, capacity: Int, mode: mode_t
     ) throws(EventLogError) -> IndexFile {
         let file = try folder.open(name, flags: O_RDWR | O_CREAT, mode: mode)
-        let path = file.path
         let existing = min(keeping, try file.size() / entrySize)
         let capacity = max(capacity, existing + 1)
         try file.truncate(to: existing * entrySize)
         try file.allocate(offset: 0, length: capacity * entrySize)
         let region = try file.map(length: capacity * entrySize, writable: true)
-        return IndexFile(
-            path: path, entrySize: entrySize, file: file, region: region, count: existing, capacity: capacity)
+        return IndexFile(entrySize: entrySize, file: file, region: region, count: existing, capacity: capacity)
     }
 
     /// Opens for reading: `count` entries, or as many whole entries as the file
@@ -66,11 +62,9 @@ package final class IndexFile {
             if error.code == .notFound { return nil }
             throw error
         }
-        let path = file.path
         let region = try file.mapAll()
         let entries = min(count ?? (region.length / entrySize), region.length / entrySize)
-        return IndexFile(
-            path: path, entrySize: entrySize, file: file, region: region, count: entries, capacity: entries)
+        return IndexFile(entrySize: entrySize, file: file, region: region, count: entries, capacity: entries)
     }
 
     package func entry(_ i: Int) -> UnsafeRawPointer {

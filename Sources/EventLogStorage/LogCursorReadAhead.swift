@@ -15,14 +15,14 @@ extension LogCursor {
         -> RecordBatchHeader?
     {
         guard !seekedIntoBatch, let readAhead, readAhead.isRunning,
-            let batch = readAhead.take(reader, at: position, spare: freeBuffers.popLast(), decoder: decoder)
+            let batch = readAhead.worker.take(reader, at: position, spare: freeBuffers.popLast(), decoder: decoder)
         else { return nil }
         // A batch whose offsets do not fit is loaded again here, which
         // reports it as usual.
         guard batch.header.totalSize <= limit - position,
             try offsetProblem(batch.header, limit: limit, head: head) == nil
         else {
-            readAhead.recycle(batch)
+            readAhead.worker.recycle(batch)
             return nil
         }
         if let buffer = batchBuffer { retiredBuffers.append(buffer) }
@@ -31,7 +31,7 @@ extension LogCursor {
         handOut.clearBatch()
         swap(&handOut.batchRecords, &batch.records)
         swap(&handOut.batchHeaders, &batch.headers)
-        readAhead.recycle(batch)
+        readAhead.worker.recycle(batch)
         let loadedAt = position
         let header = finishBatch(batch.header)
         readAhead.loaded(reader, at: loadedAt, next: position, limit: limit)

@@ -313,7 +313,7 @@ package final class LogWriter: @unchecked Sendable {
     /// Finishes the active segment and starts a new one at `base`.
     private func roll(to base: Int64) throws(EventLogError) {
         try segment.finish(sync: false)
-        unsyncedSegments.append(segment.logFile)
+        unsyncedSegments.append(segment.log)
         // Bounded: the oldest is synced now (by then the kernel has usually
         // written it back, so this is cheap) rather than holding descriptors
         // for a log nobody ever syncs.

@@ -43,7 +43,8 @@ final class ReadAhead {
     static let sequentialLoads = 3
     static let minimumBytesAhead = 64 << 10
 
-    private let worker = ReadAheadWorker()
+    /// Where the cursor takes batches decoded ahead and gives back their arrays.
+    let worker = ReadAheadWorker()
     private var thread: pthread_t?
     /// Batches the cursor loaded in a row, each where the last one ended.
     private var run = 0
@@ -71,20 +72,6 @@ final class ReadAhead {
 
     /// Whether the thread runs: before, there is nothing to take.
     var isRunning: Bool { thread != nil }
-
-    /// The batch of `reader` at `position`, decoded ahead: taken when
-    /// ready; while the thread decodes it, the calling thread decodes the
-    /// next unclaimed batch with `decoder` (or waits when none is left to
-    /// claim). Nil when the read-ahead does not hold that batch. `spare`
-    /// goes back to the thread's buffers.
-    func take(_ reader: SegmentReader, at position: Int, spare: ByteBuffer?, decoder: BatchDecoder)
-        -> DecodedBatch?
-    {
-        worker.take(reader, at: position, spare: spare, decoder: decoder)
-    }
-
-    /// Hands the arrays of a batch the cursor is done with back for reuse.
-    func recycle(_ batch: DecodedBatch) { worker.recycle(batch) }
 }
 
 /// A batch claimed for decoding, in log order; `outcome` is set by the
@@ -114,7 +101,7 @@ private struct Claim {
 }
 
 /// The state both decoding threads share, under `lock`.
-private final class ReadAheadWorker: @unchecked Sendable {
+final class ReadAheadWorker: @unchecked Sendable {
     private let lock = Lock()
     private var stopping = false
     /// What to decode: the segment, the next position to claim, how far.
@@ -152,6 +139,11 @@ private final class ReadAheadWorker: @unchecked Sendable {
         }
     }
 
+    /// The batch of `segment` at `position`, decoded ahead: taken when
+    /// ready; while the other thread decodes it, the calling thread decodes
+    /// the next unclaimed batch with `decoder` (or waits when none is left
+    /// to claim). Nil when the read-ahead does not hold that batch. `spare`
+    /// goes back to the buffers.
     func take(_ segment: SegmentReader, at position: Int, spare: ByteBuffer?, decoder: BatchDecoder)
         -> DecodedBatch?
     {
@@ -180,16 +172,13 @@ private final class ReadAheadWorker: @unchecked Sendable {
             case .decoding:
                 // Decoded by the other thread now: decode the next batch
                 // meanwhile rather than wait.
-                if let claim = claim() {
-                    decodeUnlocked(claim, decoder: decoder)
-                } else {
-                    lock.wait(untilNanoseconds: nil)
-                }
+                decodeNextOrWait(decoder)
             }
         }
         return nil
     }
 
+    /// Takes back the arrays of a batch the cursor is done with, for reuse.
     func recycle(_ batch: DecodedBatch) {
         lock.withLock {
             if spareArrays.count < ReadAhead.depth { spareArrays.append(batch) }
@@ -200,13 +189,13 @@ private final class ReadAheadWorker: @unchecked Sendable {
         let decoder = BatchDecoder()
         lock.lock()
         defer { lock.unlock() }
-        while !stopping {
-            if let claim = claim() {
-                decodeUnlocked(claim, decoder: decoder)
-            } else {
-                lock.wait(untilNanoseconds: nil)
-            }
-        }
+        while !stopping { decodeNextOrWait(decoder) }
+    }
+
+    /// Decodes the next unclaimed batch, or waits when there is none to
+    /// claim (the lock held).
+    private func decodeNextOrWait(_ decoder: BatchDecoder) {
+        if let claim = claim() { decodeUnlocked(claim, decoder: decoder) } else { lock.wait(untilNanoseconds: nil) }
     }
 
     /// Claims the batch at `next` (the lock held), or nil when there is
@@ -215,19 +204,17 @@ private final class ReadAheadWorker: @unchecked Sendable {
     private func claim() -> Claim? {
         guard let reader, slots.count < ReadAhead.depth, next < limit else { return nil }
         if case .failed = slots.last?.outcome { return nil }
+        let slot = Slot(position: next)
+        slots.append(slot)
         let bytes = reader.bytes(limit: limit)
         guard limit <= bytes.count,
             let header = try? RecordBatchHeader(parsing: UnsafeRawBufferPointer(rebasing: bytes[next..<limit])),
             header.totalSize <= limit - next
         else {
             // Damage or a torn end: the cursor meets it and reports it.
-            let slot = Slot(position: next)
             slot.outcome = .failed
-            slots.append(slot)
             return nil
         }
-        let slot = Slot(position: next)
-        slots.append(slot)
         next += header.totalSize
         return Claim(
             slot: slot, reader: reader, limit: limit, generation: generation,

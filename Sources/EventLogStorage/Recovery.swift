@@ -12,23 +12,18 @@ internal import EventLogFormat
 import Glibc
 
 enum Recovery {
-    struct Result {
-        var segment: ActiveSegment
-        /// Bytes cut from the end of the segment (torn or damaged tail).
-        var truncatedBytes: Int
-    }
-
+    /// The last segment, open for appending, and the bytes cut from its end
+    /// (a torn or damaged tail).
     static func openLastSegment(
         folder: DirectoryHandle, base: Int64, segmentBytes: Int, mode: mode_t, head: HeadState?
-    ) throws(EventLogError) -> Result {
+    ) throws(EventLogError) -> (segment: ActiveSegment, truncatedBytes: Int) {
         let directory = folder.path
         let logPath = SegmentFileName.path(directory: directory, base: base, .log)
         if let kind = SegmentIdentity.nonRegularKind(logPath) {
             throw stranger(logPath, "it is \(kind), not a regular file")
         }
         guard FileSystem.exists(logPath) else {
-            let segment = try ActiveSegment(folder: folder, base: base, segmentBytes: segmentBytes, mode: mode)
-            return Result(segment: segment, truncatedBytes: 0)
+            return (try ActiveSegment(folder: folder, base: base, segmentBytes: segmentBytes, mode: mode), 0)
         }
         let region = try FileHandle.open(logPath, flags: O_RDONLY).mapAll()
         let bytes = region.all
@@ -36,14 +31,18 @@ enum Recovery {
         if let reason = SegmentIdentity.lastSegmentProblem(bytes, base: base) { throw stranger(logPath, reason) }
         let trustedHead = head.flatMap { $0.activeBase == base ? $0 : nil }
 
-        let offsetEntries = try trustedOffsetEntries(directory: directory, base: base, bytes: bytes, head: trustedHead)
-        var start = ActiveSegment.Resume(
-            position: 0, offsetIndexEntries: 0, timeIndexEntries: 0, bytesSinceIndexEntry: 0,
-            maxTimestamp: -1, maxTimestampOffset: base, nextOffset: base)
+        // The believable prefix of the .index: its last entry must point at
+        // a batch that validates and ends at the entry's offset. A damaged or
+        // stale index just yields fewer entries (down to none: a scan from 0).
+        var offsetEntries: [OffsetIndexEntry] = try trustedPrefix(
+            .offsetIndex, directory: directory, base: base, published: trustedHead?.offsetIndexEntries
+        ) { Int($0.position) < bytes.count }
+        while let last = offsetEntries.last, !pointsAtItsBatch(last, bytes, base: base) { offsetEntries.removeLast() }
+        var start = ActiveSegment.Resume()
         if let last = offsetEntries.last {
-            let relative = last.relativeOffset
-            let timeEntries = try trustedTimeEntries(
-                directory: directory, base: base, upTo: relative, head: trustedHead)
+            let timeEntries: [TimeIndexEntry] = try trustedPrefix(
+                .timeIndex, directory: directory, base: base, published: trustedHead?.timeIndexEntries
+            ) { $0.relativeOffset <= last.relativeOffset && !$0.isPreallocated }
             start.position = Int(last.position)
             start.offsetIndexEntries = offsetEntries.count
             start.timeIndexEntries = timeEntries.count
@@ -65,7 +64,7 @@ enum Recovery {
         for batch in batches {
             segment.adopt(header: batch.header, at: batch.position)
         }
-        return Result(segment: segment, truncatedBytes: fileSize - validEnd)
+        return (segment, fileSize - validEnd)
     }
 
     private static func stranger(_ path: String, _ reason: String) -> EventLogError {
@@ -190,20 +189,6 @@ enum Recovery {
         return named.map { $0.lastOffset == target && $0.maxTimestamp == last.timestamp } ?? false
     }
 
-    /// The prefix of the .index that is believable: entries strictly
-    /// increasing, inside the file, the last one pointing at a batch that
-    /// validates and whose last offset matches. A damaged or stale index just
-    /// yields fewer entries (down to none: recovery then scans from 0).
-    private static func trustedOffsetEntries(
-        directory: String, base: Int64, bytes: UnsafeRawBufferPointer, head: HeadState?
-    ) throws(EventLogError) -> [OffsetIndexEntry] {
-        var entries: [OffsetIndexEntry] = try trustedPrefix(
-            .offsetIndex, directory: directory, base: base, published: head?.offsetIndexEntries
-        ) { Int($0.position) < bytes.count }
-        while let last = entries.last, !pointsAtItsBatch(last, bytes, base: base) { entries.removeLast() }
-        return entries
-    }
-
     /// Whether an intact batch (structure and CRC) starts where `entry`
     /// says, with the last offset it names.
     private static func pointsAtItsBatch(_ entry: OffsetIndexEntry, _ bytes: UnsafeRawBufferPointer, base: Int64)
@@ -211,15 +196,6 @@ enum Recovery {
     {
         BatchResync.validatedHeader(bytes, at: Int(entry.position), limit: bytes.count)?.lastOffset
             == base + Int64(entry.relativeOffset)
-    }
-
-    /// The believable prefix of the .timeindex up to relative offset `upTo`.
-    private static func trustedTimeEntries(
-        directory: String, base: Int64, upTo relative: Int32, head: HeadState?
-    ) throws(EventLogError) -> [TimeIndexEntry] {
-        try trustedPrefix(.timeIndex, directory: directory, base: base, published: head?.timeIndexEntries) {
-            $0.relativeOffset <= relative && !$0.isPreallocated
-        }
     }
 
     /// The entries of an index file, as many as the head published (all

@@ -40,9 +40,9 @@ package enum Repair {
     }
 
     private static func apply(_ plan: RecoveryPlan, directory: String) throws(EventLogError) {
-        if !plan.strangers.isEmpty || plan.removals.contains(where: { $0.quarantine != nil }) {
-            try FileSystem.makeDirectory(directory + "/" + RecoveryPlan.quarantineFolder, mode: 0o755)
-        }
+        let quarantine = directory + "/" + RecoveryPlan.quarantineFolder
+        let quarantines = !plan.strangers.isEmpty || plan.removals.contains { $0.quarantine != nil }
+        if quarantines { try FileSystem.makeDirectory(quarantine, mode: 0o755) }
         for moved in plan.strangers {
             // Indexes named after a stranger index no segment of this log;
             // they are derived data, and the stranger itself is kept.
@@ -65,9 +65,7 @@ package enum Repair {
             lastReplay = try rebuildIndexes(directory: directory, segment: segment)
         }
         try FileSystem.syncDirectory(directory)
-        if !plan.strangers.isEmpty || plan.removals.contains(where: { $0.quarantine != nil }) {
-            try FileSystem.syncDirectory(directory + "/" + RecoveryPlan.quarantineFolder)
-        }
+        if quarantines { try FileSystem.syncDirectory(quarantine) }
         if let first = plan.segments.first, let last = plan.segments.last, let (replay, size) = lastReplay {
             republishHead(
                 directory: directory, first: first.base, last: last.base, size: size, nextOffset: plan.nextOffset,
@@ -145,8 +143,8 @@ package enum Repair {
     private static func republishHead(
         directory: String, first: Int64, last: Int64, size: Int, nextOffset: Int64, replay: IndexReplay
     ) {
-        guard let existing = HeadFile.openForReader(directory: directory),
-            let head = try? HeadFile.openForWriter(directory: directory, mode: 0o644, pid: getpid())
+        guard let folder = try? DirectoryHandle.open(directory), let existing = HeadFile.openForReader(in: folder),
+            let head = try? HeadFile.openForWriter(in: folder, mode: 0o644, pid: getpid())
         else { return }
         var state = HeadState()
         state.activeBase = last

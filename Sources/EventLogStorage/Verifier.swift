@@ -117,10 +117,11 @@ package enum Verifier {
                 input.offsetIndexEntries = Int(published.offsetIndexEntries)
                 input.timeIndexEntries = Int(published.timeIndexEntries)
             }
-            let check = offsetIndex.withOptionalBytes { offsetBytes in
-                timeIndex.withOptionalBytes { timeBytes in
-                    input.offsetIndex = offsetBytes
-                    input.timeIndex = timeBytes
+            // A missing index file is nil, not empty.
+            let check = (offsetIndex ?? []).withUnsafeBytes { offsetBytes in
+                (timeIndex ?? []).withUnsafeBytes { timeBytes in
+                    input.offsetIndex = offsetIndex == nil ? nil : offsetBytes
+                    input.timeIndex = timeIndex == nil ? nil : timeBytes
                     return SegmentCheck.check(input)
                 }
             }
@@ -171,15 +172,5 @@ package enum Verifier {
 extension StrangerFile {
     var problem: VerificationProblem {
         VerificationProblem(file: path, position: 0, detail: "not a segment of this log: \(reason)")
-    }
-}
-
-extension Optional where Wrapped == [UInt8] {
-    /// The bytes lent to `body`, or nil when there are none.
-    func withOptionalBytes<R>(_ body: (UnsafeRawBufferPointer?) -> R) -> R {
-        switch self {
-        case .none: body(nil)
-        case .some(let bytes): bytes.withUnsafeBytes { body($0) }
-        }
     }
 }
