@@ -43,12 +43,8 @@ package final class LogState: @unchecked Sendable {
         self.openedHead = head
         self.staticState = staticState
         self.identity = FileSystem.identity(of: directory)
-        if checkHead, let (state, sequence) = head?.read(),
-            let readable = StaleHead.readableState(in: folder, head: state)
-        {
-            staleHead = (sequence, readable)
-        } else {
-            staleHead = nil
+        let published = checkHead ? head?.read() : nil
+        staleHead = published.flatMap { p in StaleHead.readableState(in: folder, head: p.state).map { (p.sequence, $0) }
         }
     }
 

@@ -276,3 +276,43 @@ final class ReadAheadWorker: @unchecked Sendable {
         return batch
     }
 }
+
+// How a cursor uses it: after each batch it loads it says where it goes on,
+// and it takes a batch decoded ahead with only what depends on its own
+// position left to check (the batch's offsets against the batch before it).
+extension LogCursor {
+    /// The batch at `position` as decoded ahead, now the cursor's; nil to
+    /// load it here.
+    func loadDecodedAhead(_ reader: SegmentReader, limit: Int, head: HeadState) throws(EventLogError)
+        -> RecordBatchHeader?
+    {
+        guard !seekedIntoBatch, let readAhead, readAhead.isRunning,
+            let batch = readAhead.worker.take(reader, at: position, spare: freeBuffers.popLast(), decoder: decoder)
+        else { return nil }
+        // A batch whose offsets do not fit is loaded again here, which
+        // reports it as usual.
+        guard batch.header.totalSize <= limit - position,
+            try offsetProblem(batch.header, limit: limit, head: head) == nil
+        else {
+            readAhead.worker.recycle(batch)
+            return nil
+        }
+        if let buffer = batchBuffer { retiredBuffers.append(buffer) }
+        batchBuffer = batch.buffer
+        if batch.buffer == nil { retiredSegments.append(reader) }
+        handOut.clearBatch()
+        swap(&handOut.batchRecords, &batch.records)
+        swap(&handOut.batchHeaders, &batch.headers)
+        readAhead.worker.recycle(batch)
+        let loadedAt = position
+        let header = finishBatch(batch.header)
+        readAhead.loaded(reader, at: loadedAt, next: position, limit: limit)
+        return header
+    }
+
+    /// After a batch loaded here: lets the read-ahead start or follow.
+    func noteLoaded(_ reader: SegmentReader, at loaded: Int, limit: Int) {
+        if readAhead == nil { readAhead = ReadAhead() }
+        readAhead!.loaded(reader, at: loaded, next: position, limit: limit)
+    }
+}

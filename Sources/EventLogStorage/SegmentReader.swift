@@ -20,9 +20,9 @@ package final class SegmentReader: @unchecked Sendable {
     package let mappedFileSize: Int
     /// The mapped file, to tell whether the name still names it.
     private let identity: FileIdentity
+    /// Both indexes once looked for (nil: no such file); under `indexLock`.
     private let indexLock = Lock()
-    private var offsetIndex: IndexFile??
-    private var timeIndex: IndexFile??
+    private var indexes: [SegmentFileKind: IndexFile?] = [:]
     /// Batches of this mapping that passed their CRC and decoded in full,
     /// by position; guarded by `layoutLock`. A point read that finds its
     /// batch here skips the CRC: the batch's bytes in this mapping are not
@@ -121,21 +121,19 @@ package final class SegmentReader: @unchecked Sendable {
         return BatchScanner.scan(bytes(limit: limit), from: 0, limit: limit, checkCRC: false).maxTimestamp
     }
 
-    /// The offset index, limited to `entries` as in `position(forOffset:)`.
-    func offsetIndex(entries: Int?) -> IndexFile? { index(.offsetIndex, entries: entries) }
-
-    private func index(_ kind: SegmentFileKind, entries: Int?) -> IndexFile? {
+    /// The .index or .timeindex, limited to `entries` as in
+    /// `position(forOffset:)`; nil without one.
+    func index(_ kind: SegmentFileKind, entries: Int?) -> IndexFile? {
         indexLock.withLock {
-            let cached = kind == .offsetIndex ? offsetIndex : timeIndex
+            let cached = indexes[kind]
             // The active segment's index grows: re-open it when the head
             // publishes more entries than the mapping holds.
             if let cached, let file = cached, entries == nil || file.count >= entries! { return file }
             if let cached, cached == nil, entries == nil { return nil }
             let entrySize = kind == .offsetIndex ? OffsetIndexEntry.size : TimeIndexEntry.size
             let name = SegmentFileName.name(base: base, kind)
-            let file = try? IndexFile.openForReading(in: folder, name, entrySize: entrySize, count: entries)
-            let loaded = file ?? nil
-            if kind == .offsetIndex { offsetIndex = .some(loaded) } else { timeIndex = .some(loaded) }
+            let loaded = try? IndexFile.openForReading(in: folder, name, entrySize: entrySize, count: entries)
+            indexes[kind] = .some(loaded)
             return loaded
         }
     }
