@@ -139,9 +139,7 @@ final class ActiveSegment {
     /// Makes the written batches durable. Called outside the writer's lock
     /// (group commit syncs while the flusher writes on), so it touches no
     /// state of the segment: only the file.
-    func sync() throws(EventLogError) {
-        try log.syncData()
-    }
+    func sync() throws(EventLogError) { try log.syncData() }
 
     /// Finishes the segment (roll or close): a last time-index entry for the
     /// largest timestamp, as Kafka forces one, and every file trimmed to its

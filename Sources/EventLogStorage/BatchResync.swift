@@ -35,29 +35,18 @@ package enum BatchResync {
     }
 
     /// The header of a whole batch at `position` that passes its structure
-    /// and CRC checks, or nil.
-    package static func validatedHeader(_ bytes: UnsafeRawBufferPointer, at position: Int, limit: Int)
-        -> RecordBatchHeader?
-    {
-        guard hasMagic(bytes, at: position, limit: limit) else { return nil }
-        return BatchProbe(bytes, at: position, limit: min(limit, bytes.count)).header
-    }
-
-    /// The header at `position` if it parses and its batch fits before
-    /// `limit`, without checking the CRC: cheap enough for every seek to test
-    /// an index hint with (the batch a read then returns is CRC-checked).
-    package static func plausibleHeader(_ bytes: UnsafeRawBufferPointer, at position: Int, limit: Int)
-        -> RecordBatchHeader?
-    {
-        guard hasMagic(bytes, at: position, limit: limit) else { return nil }
-        return BatchProbe(bytes, at: position, limit: min(limit, bytes.count), checkCRC: false).header
-    }
-
-    /// Whether a whole header could start at `position` and has a batch's
-    /// magic byte: the cheap test that rules out most positions of a scan.
-    private static func hasMagic(_ bytes: UnsafeRawBufferPointer, at position: Int, limit: Int) -> Bool {
-        position >= 0 && min(limit, bytes.count) - position >= RecordBatchHeader.size
-            && bytes[position + RecordBatchHeader.magicOffset] == UInt8(RecordBatchHeader.currentMagic)
+    /// and CRC checks, or nil. Without `checkCRC`, only its structure: cheap
+    /// enough for every seek to test an index hint with (the batch a read
+    /// then returns is CRC-checked).
+    package static func validatedHeader(
+        _ bytes: UnsafeRawBufferPointer, at position: Int, limit: Int, checkCRC: Bool = true
+    ) -> RecordBatchHeader? {
+        // A whole header with a batch's magic byte: the cheap test that
+        // rules out most positions of a scan.
+        guard position >= 0 && min(limit, bytes.count) - position >= RecordBatchHeader.size,
+            bytes[position + RecordBatchHeader.magicOffset] == UInt8(RecordBatchHeader.currentMagic)
+        else { return nil }
+        return BatchProbe(bytes, at: position, limit: min(limit, bytes.count), checkCRC: checkCRC).header
     }
 
     /// The first batch start after `position` that the segment's .index

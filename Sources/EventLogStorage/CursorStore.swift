@@ -42,15 +42,8 @@ package enum CursorStore {
     package static func load(directory: String, name: String) throws(EventLogError) -> CursorPosition? {
         try validate(name: name)
         let path = path(directory: directory, name: name)
-        let file: FileHandle
-        do { file = try FileHandle.open(path, flags: O_RDONLY) } catch {
-            if error.code == .notFound { return nil }
-            throw error
-        }
-        var bytes = [UInt8](repeating: 0, count: size)
-        let n = try bytes.withUnsafeMutableBytes { raw in
-            Result { () throws(EventLogError) in try file.read(into: raw, at: 0) }
-        }.get()
+        guard let bytes = try FileSystem.readFile(path, upTo: size) else { return nil }
+        let n = bytes.count
         let valid =
             n == size
             && bytes.withUnsafeBytes { raw in

@@ -104,9 +104,7 @@ package final class FileHandle {
         return st
     }
 
-    package func size() throws(EventLogError) -> Int {
-        Int(try status().st_size)
-    }
+    package func size() throws(EventLogError) -> Int { Int(try status().st_size) }
 
     /// Whether `path` still names this file (same device and inode): not
     /// removed, renamed away or replaced since the open.
@@ -128,9 +126,7 @@ package final class FileHandle {
     /// flock(2) LOCK_UN. A descriptor that a child being spawned by another
     /// thread still shares until its exec keeps a lock alive; unlocking ends
     /// it for every copy at once.
-    package func unlock() {
-        flock(fd, LOCK_UN)
-    }
+    package func unlock() { flock(fd, LOCK_UN) }
 
     package func truncate(to length: Int) throws(EventLogError) {
         try FaultInjection.check(.truncate, path)
@@ -306,8 +302,23 @@ package enum FileSystem {
         return FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
     }
 
-    package static func exists(_ path: String) -> Bool {
-        access(path, F_OK) == 0
+    package static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    /// A (small) file read with pread, whole or its first `limit` bytes, or
+    /// nil if it does not exist.
+    package static func readFile(_ path: String, upTo limit: Int? = nil) throws(EventLogError) -> [UInt8]? {
+        let file: FileHandle
+        do { file = try FileHandle.open(path, flags: O_RDONLY) } catch {
+            if error.code == .notFound { return nil }
+            throw error
+        }
+        let length = if let limit { limit } else { try file.size() }
+        var bytes = [UInt8](repeating: 0, count: length)
+        let count = try bytes.withUnsafeMutableBytes { raw in
+            Result { () throws(EventLogError) in try file.read(into: raw, at: 0) }
+        }.get()
+        bytes.removeSubrange(count...)
+        return bytes
     }
 
     package static func listDirectory(_ path: String) throws(EventLogError) -> [String] {

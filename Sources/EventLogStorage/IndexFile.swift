@@ -67,9 +67,7 @@ package final class IndexFile {
         return IndexFile(entrySize: entrySize, file: file, region: region, count: entries, capacity: entries)
     }
 
-    package func entry(_ i: Int) -> UnsafeRawPointer {
-        UnsafeRawPointer(region.base! + i * entrySize)
-    }
+    package func entry(_ i: Int) -> UnsafeRawPointer { UnsafeRawPointer(region.base! + i * entrySize) }
 
     /// The bytes of the entries that hold data; valid while this is open.
     package var entryBytes: UnsafeRawBufferPointer {
@@ -86,9 +84,7 @@ package final class IndexFile {
     }
 
     /// Shrinks the file to its entries (roll, close, recovery).
-    package func trim() throws(EventLogError) {
-        try file.truncate(to: count * entrySize)
-    }
+    package func trim() throws(EventLogError) { try file.truncate(to: count * entrySize) }
 
     package func sync() throws(EventLogError) { try file.syncData() }
 }

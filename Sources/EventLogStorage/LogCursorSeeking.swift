@@ -135,7 +135,8 @@ extension LogCursor {
         let reader = segment!
         let bytes = reader.bytes(limit: limit)
         var at = start
-        if at > 0 && (BatchResync.plausibleHeader(bytes, at: at, limit: limit).map(found) ?? true) { at = 0 }
+        let hinted = BatchResync.validatedHeader(bytes, at: at, limit: limit, checkCRC: false)
+        if at > 0 && (hinted.map(found) ?? true) { at = 0 }
         var trusted = at  // the last position known to start a batch
         // The batch read first must start at or after the offset the batch
         // before it ends at (offsetProblem checks that).

@@ -60,10 +60,8 @@ package final class PublishWaiter: @unchecked Sendable {
             }
         } onCancel: {
             let waiter = lock.withLock { () -> Waiter? in
-                guard let waiter = waiters.removeValue(forKey: id) else {
-                    cancelledEarly.insert(id)
-                    return nil
-                }
+                let waiter = waiters.removeValue(forKey: id)
+                if waiter == nil { cancelledEarly.insert(id) }
                 return waiter
             }
             waiter?.continuation.resume(returning: .cancelled)

@@ -131,32 +131,33 @@ enum Recovery {
     private static func indexesLookSound(directory: String, base: Int64, nextBase: Int64, bytes: UnsafeRawBufferPointer)
         -> Bool
     {
-        guard
-            let offsets = try? Verifier.readFile(SegmentFileName.path(directory: directory, base: base, .offsetIndex)),
-            let times = try? Verifier.readFile(SegmentFileName.path(directory: directory, base: base, .timeIndex)),
-            offsets.count % OffsetIndexEntry.size == 0, times.count % TimeIndexEntry.size == 0
-        else { return false }
         let maxRelative = min(nextBase - 1 - base, Int64(Int32.max))
-        let offsetPrefix = offsets.withUnsafeBytes { raw in
-            TrustedIndexPrefix<OffsetIndexEntry>(raw, count: raw.count / OffsetIndexEntry.size) {
-                Int64($0.relativeOffset) <= maxRelative && Int($0.position) < bytes.count
-            }
-        }
-        let timePrefix = times.withUnsafeBytes { raw in
-            TrustedIndexPrefix<TimeIndexEntry>(raw, count: raw.count / TimeIndexEntry.size) {
-                Int64($0.relativeOffset) <= maxRelative
-            }
-        }
-        let entries = offsetPrefix.entries
-        let timeEntries = timePrefix.entries
-        // Every entry must be believable, not just a prefix.
-        guard entries.count * OffsetIndexEntry.size == offsets.count,
-            timeEntries.count * TimeIndexEntry.size == times.count
+        guard
+            let entries: [OffsetIndexEntry] = believableIndex(
+                .offsetIndex, directory: directory, base: base,
+                accept: { Int64($0.relativeOffset) <= maxRelative && Int($0.position) < bytes.count }),
+            let timeEntries: [TimeIndexEntry] = believableIndex(
+                .timeIndex, directory: directory, base: base, accept: { Int64($0.relativeOffset) <= maxRelative })
         else { return false }
         for entry in [entries.first, entries.last].compactMap({ $0 }) {
             guard pointsAtItsBatch(entry, bytes, base: base) else { return false }
         }
         return tailMatches(entries, timeEntries, base: base, bytes: bytes)
+    }
+
+    /// Every entry of an index file, read with pread, if the file holds
+    /// whole entries that each follow the one before and `accept`: a
+    /// believable prefix is not enough. Nil otherwise.
+    private static func believableIndex<Entry: IndexEntry>(
+        _ kind: SegmentFileKind, directory: String, base: Int64, accept: (Entry) -> Bool
+    ) -> [Entry]? {
+        guard let data = try? FileSystem.readFile(SegmentFileName.path(directory: directory, base: base, kind)),
+            data.count % Entry.size == 0
+        else { return nil }
+        let entries = data.withUnsafeBytes {
+            TrustedIndexPrefix($0, count: $0.count / Entry.size, accept: accept).entries
+        }
+        return entries.count * Entry.size == data.count ? entries : nil
     }
 
     /// The end of the indexes against the end of the segment, which a cut

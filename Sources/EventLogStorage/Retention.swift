@@ -88,7 +88,8 @@ package enum Retention {
         let sizes = bases.map { base in
             base == published?.activeBase
                 ? Int(max(0, published!.committedPosition))
-                : fileSize(SegmentFileName.path(directory: directory, base: base, .log))
+                : (try? FileSystem.status(of: SegmentFileName.path(directory: directory, base: base, .log)))
+                    .map { Int($0.st_size) } ?? 0
         }
         var remaining = sizes.reduce(0, +)
         let floor =
@@ -135,9 +136,5 @@ package enum Retention {
         let logPath = SegmentFileName.path(directory: directory, base: base, .log)
         guard let region = try? FileHandle.open(logPath, flags: O_RDONLY).mapAll() else { return -1 }
         return BatchScanner.scan(region.all, from: 0, limit: region.length, checkCRC: false).maxTimestamp
-    }
-
-    private static func fileSize(_ path: String) -> Int {
-        (try? FileSystem.status(of: path)).map { Int($0.st_size) } ?? 0
     }
 }

@@ -114,7 +114,9 @@ extension SegmentReader {
             }
             // The batch at `position` starts after the entry before it.
             if previousLast >= to - 1 { break }
-            guard position < limit, BatchResync.plausibleHeader(bytes, at: position, limit: limit) != nil else { break }
+            guard position < limit,
+                BatchResync.validatedHeader(bytes, at: position, limit: limit, checkCRC: false) != nil
+            else { break }
             if position - starts.last! >= every { starts.append(position) }
         }
         return starts

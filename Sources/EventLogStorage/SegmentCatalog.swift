@@ -17,9 +17,7 @@ package final class SegmentCatalog: @unchecked Sendable {
     /// outlives a cursor moving to another segment and back.
     private var activeReader: SegmentReader?
 
-    package init(folder: DirectoryHandle) {
-        self.folder = folder
-    }
+    package init(folder: DirectoryHandle) { self.folder = folder }
 
     /// Lists the segments on disk (the `.log` files).
     package static func listBases(directory: String) throws(EventLogError) -> [Int64] {

@@ -100,9 +100,7 @@ package enum SegmentCheck {
     /// then says how many were left out.
     static let maxProblems = 1000
 
-    package static func check(_ input: Input) -> Result {
-        SegmentChecker(input).run()
-    }
+    package static func check(_ input: Input) -> Result { SegmentChecker(input).run() }
 }
 
 /// The state of one check: a walk over the batches, merged with walks over
@@ -309,9 +307,7 @@ private final class SegmentChecker {
     ) {
         result.corruptBatches += 1
         problem(input.logPath, problemAt ?? position, detail)
-        cut(at: position, header: header)
         note(position..<end, header: header, detail: detail, isTornTail: false)
-        damagedFrom = damagedFrom ?? position
         damageSeen = true
     }
 
@@ -319,8 +315,6 @@ private final class SegmentChecker {
     /// writer stopped, or damage.
     private func tail(at position: Int, header: RecordBatchHeader?, detail: String, problemAt: Int? = nil) {
         result.truncatedBytes += end - position
-        cut(at: position, header: header)
-        damagedFrom = damagedFrom ?? position
         let isTorn = input.isLast && looksTorn(at: position, header: header)
         note(position..<end, header: header, detail: detail, isTornTail: isTorn)
         if isTorn { return }
@@ -330,19 +324,19 @@ private final class SegmentChecker {
             "\(detail); \(end - position) bytes from byte \(position) on are not valid batches")
     }
 
-    private func cut(at position: Int, header: RecordBatchHeader?) {
-        let claimed = max(0, Int(header?.recordsCount ?? 0))
-        result.recordsInDamage += claimed
-        if result.cutPosition == nil { result.cutPosition = position }
-        result.recordsAfterCut += claimed
-    }
-
+    /// Notes `range` as holding no valid batch: recover cuts there at the
+    /// latest, and index entries pointing into it cannot be checked.
     private func note(_ range: Range<Int>, header: RecordBatchHeader?, detail: String, isTornTail: Bool) {
+        let claimedRecords = max(0, Int(header?.recordsCount ?? 0))
+        result.recordsInDamage += claimedRecords
+        result.recordsAfterCut += claimedRecords
+        if result.cutPosition == nil { result.cutPosition = range.lowerBound }
+        damagedFrom = damagedFrom ?? range.lowerBound
         let claimed = header.flatMap { $0.lastOffset >= $0.baseOffset ? $0.baseOffset...$0.lastOffset : nil }
         result.damage.append(
             SegmentCheck.DamagedRange(
                 start: range.lowerBound, end: range.upperBound, claimedOffsets: claimed,
-                claimedRecords: max(0, Int(header?.recordsCount ?? 0)), reason: detail, isTornTail: isTornTail))
+                claimedRecords: claimedRecords, reason: detail, isTornTail: isTornTail))
     }
 
     /// Whether the tail of the last segment is what a writer leaves when it

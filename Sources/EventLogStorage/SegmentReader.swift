@@ -49,13 +49,9 @@ package final class SegmentReader: @unchecked Sendable {
     package var fileName: String { SegmentFileName.name(base: base, .log) }
 
     /// The mapped bytes up to `limit`.
-    package func bytes(limit: Int) -> UnsafeRawBufferPointer {
-        region.bytes(0..<min(limit, region.length))
-    }
+    package func bytes(limit: Int) -> UnsafeRawBufferPointer { region.bytes(0..<min(limit, region.length)) }
 
-    func layout(at position: Int) -> BatchLayout? {
-        layoutLock.withLock { layouts[position] }
-    }
+    func layout(at position: Int) -> BatchLayout? { layoutLock.withLock { layouts[position] } }
 
     func remember(_ layout: BatchLayout, at position: Int) {
         layoutLock.withLock {

@@ -90,7 +90,7 @@ package enum SegmentSwap {
     static func complete(directory: String, base: Int64, head: HeadFile?) throws(EventLogError) -> [Int64]? {
         let swapLog = path(directory, base, .log, swapSuffix)
         let finalLog = SegmentFileName.path(directory: directory, base: base, .log)
-        let inPlace = sameFile(swapLog, finalLog)
+        let inPlace = FileSystem.identity(of: swapLog).map { $0 == FileSystem.identity(of: finalLog) } ?? false
         guard let end = try replacedEnd(swapLog: swapLog) else {
             // A damaged swap (the media, not a crash: it was synced before
             // the commit) must not replace an intact segment.
@@ -136,11 +136,6 @@ package enum SegmentSwap {
         let region = try FileHandle.open(swapLog, flags: O_RDONLY).mapAll()
         let outcome = BatchScanner.scan(region.all, from: 0, limit: region.length)
         return outcome.validEnd == region.length ? outcome.nextOffset ?? 0 : nil
-    }
-
-    private static func sameFile(_ a: String, _ b: String) -> Bool {
-        guard let identity = FileSystem.identity(of: a) else { return false }
-        return FileSystem.identity(of: b) == identity
     }
 }
 

@@ -44,7 +44,10 @@ package enum Verifier {
         /// of the last segment (where a writer stopped) is no problem: it
         /// counts in that segment's `truncatedBytes` only.
         package var problems: [VerificationProblem] {
-            segments.flatMap(\.check.problems) + strangers.map(\.problem)
+            segments.flatMap(\.check.problems)
+                + strangers.map {
+                    VerificationProblem(file: $0.path, position: 0, detail: "not a segment of this log: \($0.reason)")
+                }
         }
     }
 
@@ -102,8 +105,9 @@ package enum Verifier {
             let base = file.base
             let isLast = i == files.count - 1
             let published = isLast ? head.flatMap { $0.activeBase == base ? $0 : nil } : nil
-            let offsetIndex = try readFile(SegmentFileName.path(directory: directory, base: base, .offsetIndex))
-            let timeIndex = try readFile(SegmentFileName.path(directory: directory, base: base, .timeIndex))
+            let offsetIndex = try FileSystem.readFile(
+                SegmentFileName.path(directory: directory, base: base, .offsetIndex))
+            let timeIndex = try FileSystem.readFile(SegmentFileName.path(directory: directory, base: base, .timeIndex))
             var input = SegmentCheck.Input(bytes: file.region.bytes(0..<file.size), base: base, logPath: file.path)
             input.isLast = isLast
             // A compaction replacing segments (now, or interrupted) lets the
@@ -134,21 +138,6 @@ package enum Verifier {
         return Inspection(segments: segments, strangers: strangers, head: head)
     }
 
-    /// A whole (small) file read with pread, or nil if it does not exist.
-    static func readFile(_ path: String) throws(EventLogError) -> [UInt8]? {
-        let file: FileHandle
-        do { file = try FileHandle.open(path, flags: O_RDONLY) } catch {
-            if error.code == .notFound { return nil }
-            throw error
-        }
-        var bytes = [UInt8](repeating: 0, count: try file.size())
-        let count = try bytes.withUnsafeMutableBytes { raw in
-            Result { () throws(EventLogError) in try file.read(into: raw, at: 0) }
-        }.get()
-        bytes.removeSubrange(count...)
-        return bytes
-    }
-
     /// Named cursor files whose checksum or size is wrong.
     private static func cursorProblems(directory: String) -> [VerificationProblem] {
         let folder = directory + "/" + CursorStore.directoryName
@@ -166,11 +155,5 @@ package enum Verifier {
             }
         }
         return problems
-    }
-}
-
-extension StrangerFile {
-    var problem: VerificationProblem {
-        VerificationProblem(file: path, position: 0, detail: "not a segment of this log: \(reason)")
     }
 }

@@ -38,9 +38,7 @@ package final class WriterLock {
     }
 
     /// Gives the lock up before the handle is freed (close of the log).
-    package func release() {
-        folder.file.unlock()
-    }
+    package func release() { folder.file.unlock() }
 
     /// From `eventlog.lock`, or if someone deleted it, from the head file,
     /// which the writer claims right after the lock.
