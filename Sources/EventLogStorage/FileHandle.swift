@@ -35,8 +35,7 @@ package final class FileHandle {
     /// Opens the regular file `name` of the directory open as `directory`
     /// (openat); `path` names it in errors.
     static func open(at directory: Int32, _ name: String, path: String, flags: Int32, mode: mode_t)
-        throws(EventLogError)
-        -> FileHandle
+        throws(EventLogError) -> FileHandle
     {
         try FaultInjection.check(.open, path)
         let fd = retryingEINTR { openat(directory, name, flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, mode) }
@@ -45,14 +44,14 @@ package final class FileHandle {
             // ELOOP (a link), EISDIR, ENXIO (a FIFO without a reader), or
             // EEXIST for O_EXCL: say what is in the way rather than the errno.
             var st = stat()
-            if err != ENOENT && fstatat(directory, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !isRegular(st) {
+            if err != ENOENT && fstatat(directory, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && kindOfNonRegular(st) != nil {
                 throw notRegular(path, st)
             }
             throw .system("open", path: path, errno: err)
         }
         let file = FileHandle(path: path, fd: fd)
         let st = try file.status()
-        guard isRegular(st) else { throw notRegular(path, st) }
+        guard kindOfNonRegular(st) == nil else { throw notRegular(path, st) }
         if flags & O_NONBLOCK == 0 { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) }
         return file
     }
@@ -69,8 +68,6 @@ package final class FileHandle {
         }
         return FileHandle(path: path, fd: fd)
     }
-
-    private static func isRegular(_ st: stat) -> Bool { kindOfNonRegular(st) == nil }
 
     /// The error for something in a log directory that is not a regular file.
     /// `corrupt`: the directory holds what no log writes there (eventlog.h).

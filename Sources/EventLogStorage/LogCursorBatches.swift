@@ -78,10 +78,7 @@ extension LogCursor {
                 "\(reader.logPath): \(error.detail) at byte \(position + RecordBatchHeader.size + error.position)"
                     + "; the next batch starts at offset \(header.nextOffset)")
         }
-        let loadedAt = position
-        let finished = finishBatch(header)
-        noteLoaded(reader, at: loadedAt, limit: limit)
-        return finished
+        return finishBatch(header, loadedFrom: reader, limit: limit)
     }
 
     /// After a seek, decodes only the block of the batch at `position` that
@@ -157,10 +154,19 @@ extension LogCursor {
         return "; the next intact batch starts at byte \(next) (offset \(header.baseOffset))"
     }
 
-    func finishBatch(_ header: RecordBatchHeader) -> RecordBatchHeader {
+    /// Moves past the batch at `position`. A batch decoded in full from
+    /// `reader` tells the read-ahead, which starts or follows.
+    func finishBatch(_ header: RecordBatchHeader, loadedFrom reader: SegmentReader? = nil, limit: Int = 0)
+        -> RecordBatchHeader
+    {
+        let loadedAt = position
         handOut.batchCursor = 0
         batchNextOffset = header.nextOffset
         position += header.totalSize
+        if let reader {
+            if readAhead == nil { readAhead = ReadAhead() }
+            readAhead!.loaded(reader, at: loadedAt, next: position, limit: limit)
+        }
         return header
     }
 }

@@ -303,8 +303,7 @@ package final class LogWriter: @unchecked Sendable {
                 publish()
                 return error
             }
-            let covered = segment.nextOffset
-            groupCommit.markSynced(upTo: covered)
+            groupCommit.markSynced(upTo: segment.nextOffset)
         }
         publish()
         return nil

@@ -18,18 +18,17 @@ internal import EventLogFormat
 import Glibc
 
 /// One batch decoded ahead: its header (CRC checked), its records and
-/// headers, and the buffer they point into (nil: into the mapping).
+/// headers, and the buffer they point into (nil: into the mapping of
+/// `reader`, which it keeps).
 final class DecodedBatch {
     let reader: SegmentReader
-    let position: Int
     var header: RecordBatchHeader
     var records: [RecordView] = []
     var headers: [HeaderView] = []
     var buffer: ByteBuffer?
 
-    init(reader: SegmentReader, position: Int, header: RecordBatchHeader) {
+    init(reader: SegmentReader, header: RecordBatchHeader) {
         self.reader = reader
-        self.position = position
         self.header = header
     }
 }
@@ -260,7 +259,7 @@ final class ReadAheadWorker: @unchecked Sendable {
             !peeked.isControl,
             let header = try? RecordBatch.validate(UnsafeRawBufferPointer(rebasing: window.prefix(peeked.totalSize)))
         else { return nil }
-        let batch = DecodedBatch(reader: claim.reader, position: position, header: header)
+        let batch = DecodedBatch(reader: claim.reader, header: header)
         if let arrays = claim.arrays {
             swap(&decoder.records, &arrays.records)
             swap(&decoder.headers, &arrays.headers)
@@ -304,15 +303,6 @@ extension LogCursor {
         swap(&handOut.batchRecords, &batch.records)
         swap(&handOut.batchHeaders, &batch.headers)
         readAhead.worker.recycle(batch)
-        let loadedAt = position
-        let header = finishBatch(batch.header)
-        readAhead.loaded(reader, at: loadedAt, next: position, limit: limit)
-        return header
-    }
-
-    /// After a batch loaded here: lets the read-ahead start or follow.
-    func noteLoaded(_ reader: SegmentReader, at loaded: Int, limit: Int) {
-        if readAhead == nil { readAhead = ReadAhead() }
-        readAhead!.loaded(reader, at: loaded, next: position, limit: limit)
+        return finishBatch(batch.header, loadedFrom: reader, limit: limit)
     }
 }

@@ -390,7 +390,7 @@ private final class SegmentChecker {
         let prefix = TrustedIndexPrefix<Entry>(data, count: count)
         if let i = prefix.brokenAt {
             let entry = Entry(loadingFrom: data.baseAddress! + i * size)
-            reportIndex(kind, at: i * size, "entry \(i) (\(describe(entry))) does not follow the entry before it")
+            reportEntry(kind, i, "(\(describe(entry))) does not follow the entry before it")
         }
         return prefix.entries
     }
@@ -401,10 +401,9 @@ private final class SegmentChecker {
         while nextOffsetEntry < offsetEntries.count && Int(offsetEntries[nextOffsetEntry].position) < position {
             let entry = offsetEntries[nextOffsetEntry]
             if damagedFrom.map({ Int(entry.position) >= $0 }) != true {
-                reportIndex(
-                    .offsetIndex,
-                    at: nextOffsetEntry * OffsetIndexEntry.size,
-                    "entry \(nextOffsetEntry) points at byte \(entry.position) of the segment, where no batch starts")
+                reportEntry(
+                    .offsetIndex, nextOffsetEntry,
+                    "points at byte \(entry.position) of the segment, where no batch starts")
             }
             nextOffsetEntry += 1
         }
@@ -413,10 +412,9 @@ private final class SegmentChecker {
         }
         let entry = offsetEntries[nextOffsetEntry]
         if input.base &+ Int64(entry.relativeOffset) != header.lastOffset {
-            reportIndex(
-                .offsetIndex,
-                at: nextOffsetEntry * OffsetIndexEntry.size,
-                "entry \(nextOffsetEntry) says offset \(input.base &+ Int64(entry.relativeOffset)) but the batch at byte "
+            reportEntry(
+                .offsetIndex, nextOffsetEntry,
+                "says offset \(input.base &+ Int64(entry.relativeOffset)) but the batch at byte "
                     + "\(position) ends at offset \(header.lastOffset)")
         }
         nextOffsetEntry += 1
@@ -431,11 +429,10 @@ private final class SegmentChecker {
             let entry = timeEntries[nextTimeEntry]
             let insideDamage = afterDamage && input.base &+ Int64(entry.relativeOffset) < header.baseOffset
             if !insideDamage {
-                reportIndex(
-                    .timeIndex,
-                    at: nextTimeEntry * TimeIndexEntry.size,
-                    "entry \(nextTimeEntry) names offset \(input.base &+ Int64(entry.relativeOffset)), "
-                        + "which is not the last offset of a batch")
+                reportEntry(
+                    .timeIndex, nextTimeEntry,
+                    "names offset \(input.base &+ Int64(entry.relativeOffset)), which is not the last offset of a batch"
+                )
             }
             nextTimeEntry += 1
         }
@@ -445,10 +442,9 @@ private final class SegmentChecker {
         let entry = timeEntries[nextTimeEntry]
         // After damage the largest timestamp so far is unknown.
         if entry.timestamp != header.maxTimestamp || (!damageSeen && entry.timestamp != runningMaxTimestamp) {
-            reportIndex(
-                .timeIndex,
-                at: nextTimeEntry * TimeIndexEntry.size,
-                "entry \(nextTimeEntry) says timestamp \(entry.timestamp) for offset \(header.lastOffset), but that "
+            reportEntry(
+                .timeIndex, nextTimeEntry,
+                "says timestamp \(entry.timestamp) for offset \(header.lastOffset), but that "
                     + "batch's largest timestamp is \(header.maxTimestamp) (largest so far \(runningMaxTimestamp))")
         }
         nextTimeEntry += 1
@@ -462,20 +458,16 @@ private final class SegmentChecker {
             result.indexNeedsRebuild = true
             let entry = offsetEntries[nextOffsetEntry]
             if !damageEnd || Int(entry.position) >= end {
-                reportIndex(
-                    .offsetIndex,
-                    at: nextOffsetEntry * OffsetIndexEntry.size,
-                    "entry \(nextOffsetEntry) points at byte \(entry.position), past the last batch")
+                reportEntry(.offsetIndex, nextOffsetEntry, "points at byte \(entry.position), past the last batch")
             }
         }
         if nextTimeEntry < timeEntries.count {
             result.indexNeedsRebuild = true
             if !damageEnd {
                 let entry = timeEntries[nextTimeEntry]
-                reportIndex(
-                    .timeIndex,
-                    at: nextTimeEntry * TimeIndexEntry.size,
-                    "entry \(nextTimeEntry) names offset \(input.base &+ Int64(entry.relativeOffset)), "
+                reportEntry(
+                    .timeIndex, nextTimeEntry,
+                    "names offset \(input.base &+ Int64(entry.relativeOffset)), "
                         + "past the last batch")
             }
         }
@@ -484,6 +476,12 @@ private final class SegmentChecker {
     private func indexedStart(after position: Int) -> Int? {
         let i = partitionPoint(offsetEntries.count) { Int(offsetEntries[$0].position) > position }
         return i < offsetEntries.count ? Int(offsetEntries[i].position) : nil
+    }
+
+    /// Reports entry `i` of the .index or .timeindex (see reportIndex).
+    private func reportEntry(_ kind: SegmentFileKind, _ i: Int, _ detail: String) {
+        let size = kind == .offsetIndex ? OffsetIndexEntry.size : TimeIndexEntry.size
+        reportIndex(kind, at: i * size, "entry \(i) " + detail)
     }
 
     /// Reports the first inconsistency of each index file only: one wrong
