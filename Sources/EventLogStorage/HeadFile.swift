@@ -88,13 +88,9 @@ package final class HeadFile: @unchecked Sendable {
     }
 
     package static func openForReader(in folder: DirectoryHandle) -> HeadFile? {
-        var writable = true
-        var file = try? folder.open(fileName, flags: O_RDWR)
-        if file == nil {
-            writable = false
-            file = try? folder.open(fileName, flags: O_RDONLY)
-        }
-        guard let file, (try? file.size()) ?? 0 >= size,
+        let readWrite = try? folder.open(fileName, flags: O_RDWR)
+        let writable = readWrite != nil
+        guard let file = readWrite ?? (try? folder.open(fileName, flags: O_RDONLY)), (try? file.size()) ?? 0 >= size,
             let region = try? file.map(length: size, writable: writable)
         else { return nil }
         let head = HeadFile(region: region, writable: writable)

@@ -247,9 +247,8 @@ package final class LogCursor {
         if let segmentEnd { return segmentEnd }
         // The writer rolled away from this segment and trimmed it before
         // publishing the roll, so its file size is now its end.
-        let end = try reader.currentFileSize()
-        segmentEnd = end
-        return end
+        segmentEnd = try reader.currentFileSize()
+        return segmentEnd!
     }
 
     func entryCount(_ published: UInt32, _ reader: SegmentReader, _ head: HeadState) -> Int? {

@@ -40,8 +40,7 @@ extension LogCursor {
         if let problem = try offsetProblem(header, limit: limit, head: head) {
             throw corrupt(reader, "\(problem) at byte \(position)", limit, head)
         }
-        let payload = UnsafeRawBufferPointer(
-            rebasing: window[RecordBatchHeader.size..<header.totalSize])
+        let payload = UnsafeRawBufferPointer(rebasing: window[RecordBatchHeader.size..<header.totalSize])
         if let buffer = batchBuffer { retiredBuffers.append(buffer) }
         batchBuffer = nil
         handOut.clearBatch()

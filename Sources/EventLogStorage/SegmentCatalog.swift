@@ -59,15 +59,10 @@ package final class SegmentCatalog: @unchecked Sendable {
     /// apart: once the segment is closed, a mapping of its final size
     /// replaces it.
     package func reader(base: Int64, active: Bool) throws(EventLogError) -> SegmentReader {
-        if active {
-            if let cached = lock.withLock({ activeReader }), cached.base == base { return cached }
-            let reader = try SegmentReader(folder: folder, base: base, active: true)
-            lock.withLock { activeReader = reader }
-            return reader
-        }
-        if let cached = lock.withLock({ readers[base] }) { return cached }
-        let reader = try SegmentReader(folder: folder, base: base, active: false)
-        lock.withLock { readers[base] = reader }
+        let cached = lock.withLock { active ? activeReader.flatMap { $0.base == base ? $0 : nil } : readers[base] }
+        if let cached { return cached }
+        let reader = try SegmentReader(folder: folder, base: base, active: active)
+        lock.withLock { if active { activeReader = reader } else { readers[base] = reader } }
         return reader
     }
 }
