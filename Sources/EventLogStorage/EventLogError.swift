@@ -36,16 +36,16 @@ public struct EventLogError: Error, Equatable, CustomStringConvertible, Sendable
 
     /// Classifies an errno value from a system call on `path`.
     package static func system(_ operation: String, path: String, errno err: Int32) -> EventLogError {
-        let code: Code
-        switch err {
-        case ENOSPC, EDQUOT, EFBIG: code = .noSpace
-        case ENOENT, ENOTDIR: code = .notFound
-        case EACCES, EPERM, EROFS: code = .accessDenied
-        case ENOMEM: code = .noMemory
-        case EWOULDBLOCK: code = .busy
-        case EINVAL, ENAMETOOLONG: code = .invalidArgument
-        default: code = .io
-        }
+        let code: Code =
+            switch err {
+            case ENOSPC, EDQUOT, EFBIG: .noSpace
+            case ENOENT, ENOTDIR: .notFound
+            case EACCES, EPERM, EROFS: .accessDenied
+            case ENOMEM: .noMemory
+            case EWOULDBLOCK: .busy
+            case EINVAL, ENAMETOOLONG: .invalidArgument
+            default: .io
+            }
         return EventLogError(code, "\(path): \(operation) failed: \(String(cString: strerror(err)))")
     }
 

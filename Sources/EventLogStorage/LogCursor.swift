@@ -148,15 +148,16 @@ package final class LogCursor {
     /// Decodes the next batch, moving to the next segment when the current
     /// one is finished. False when nothing more is written yet.
     private func loadNextBatch(_ head: HeadState) throws(EventLogError) -> Bool {
+        var relisting = false
         while true {
             if segment == nil {
-                let bases = try state.catalog.segmentBases(version: head.catalogVersion)
+                let bases = try state.catalog.segmentBases(version: relisting ? nil : head.catalogVersion)
                 guard
                     let index = SegmentCatalog.segmentIndex(containing: nextOffset, in: bases)
                         ?? (bases.isEmpty ? nil : 0)
                 else { return false }
                 try open(segmentBase: bases[index], head: head)
-                position = 0
+                if relisting { try position(at: nextOffset, head: head) } else { position = 0 }
             }
             let limit: Int
             do throws(EventLogError) {
@@ -165,7 +166,9 @@ package final class LogCursor {
                 // Compaction or retention replaced or deleted this segment
                 // after the writer rolled away from it: find `nextOffset`
                 // in a fresh listing (a merged segment may start earlier).
-                guard try reposition(head) else { return false }
+                if let current = segment { retiredSegments.append(current) }
+                segment = nil
+                relisting = true
                 continue
             }
             if position < limit {
@@ -176,19 +179,6 @@ package final class LogCursor {
             if let current = segment { retiredSegments.append(current) }
             guard try moveOn(from: segment!.base, head) else { return false }
         }
-    }
-
-    /// Opens the segment of a fresh listing that holds `nextOffset` and
-    /// positions there. False when no segment holds it.
-    private func reposition(_ head: HeadState) throws(EventLogError) -> Bool {
-        if let current = segment { retiredSegments.append(current) }
-        segment = nil
-        let bases = try state.catalog.segmentBases(version: nil)
-        guard let index = SegmentCatalog.segmentIndex(containing: nextOffset, in: bases) ?? (bases.isEmpty ? nil : 0)
-        else { return false }
-        try open(segmentBase: bases[index], head: head)
-        try position(at: nextOffset, head: head)
-        return true
     }
 
     /// Leaves the finished closed segment `finished` for the segment that

@@ -62,7 +62,10 @@ extension LogCursor {
                     kind: .unsupportedCompression, position: 21,
                     detail: "compression codec \(header.attributes & 7) is not supported")
             }
-            handOut.takeBatch(from: decoder)
+            // The decoder keeps the arrays handed out before, whose capacity
+            // its next decode reuses.
+            swap(&handOut.batchRecords, &decoder.records)
+            swap(&handOut.batchHeaders, &decoder.headers)
             if learnsLayout,
                 let layout = BatchLayout(
                     header: header, section: decoder.section, blockStarts: decoder.blockStarts,
@@ -141,16 +144,12 @@ extension LogCursor {
     /// The error for damage at `position`: the file, what and where, and
     /// where reading can go on.
     private func corrupt(_ reader: SegmentReader, _ what: String, _ limit: Int, _ head: HeadState) -> EventLogError {
-        EventLogError(.corrupt, "\(reader.logPath): \(what)" + resumeNote(limit: limit, head: head))
-    }
-
-    /// Where reading can go on after the damaged batch at `position`, for
-    /// the error message: the next intact batch of the segment, if any.
-    private func resumeNote(limit: Int, head: HeadState) -> String {
         guard let (next, header) = nextIntactBatch(after: position, limit: limit, head: head) else {
-            return "; no intact batch follows in this segment"
+            return EventLogError(.corrupt, "\(reader.logPath): \(what); no intact batch follows in this segment")
         }
-        return "; the next intact batch starts at byte \(next) (offset \(header.baseOffset))"
+        return EventLogError(
+            .corrupt,
+            "\(reader.logPath): \(what); the next intact batch starts at byte \(next) (offset \(header.baseOffset))")
     }
 
     /// Moves past the batch at `position`. A batch decoded in full from

@@ -277,15 +277,14 @@ package final class LogWriter: @unchecked Sendable {
     /// the batch is then in the segment and published, and must not be
     /// written again (that would repeat its offsets).
     private func write(_ batch: QueuedBatch) throws(EventLogError) -> EventLogError? {
-        let size: Int
-        switch appendLock.withLock({ batch.sealing }) {
-        case .done(let sealedSize): size = sealedSize
-        case .failed(let error):
-            throw EventLogError(
-                .io, "\(state.directory): cannot encode batch at offset \(batch.builder.baseOffset): \(error)")
-        case .waiting, .inProgress:
-            preconditionFailure("a batch is written only once sealed")
-        }
+        let size =
+            switch appendLock.withLock({ batch.sealing }) {
+            case .done(let sealedSize): sealedSize
+            case .failed(let error):
+                throw EventLogError(
+                    .io, "\(state.directory): cannot encode batch at offset \(batch.builder.baseOffset): \(error)")
+            case .waiting, .inProgress: preconditionFailure("a batch is written only once sealed")
+            }
         let bytes = UnsafeRawBufferPointer(start: batch.output.baseAddress, count: size)
         let header: RecordBatchHeader
         do { header = try RecordBatchHeader(parsing: bytes) } catch {

@@ -90,14 +90,9 @@ private final class Slot {
 }
 
 /// What one thread decodes, claimed under the lock and decoded outside it.
-private struct Claim {
-    let slot: Slot
-    let reader: SegmentReader
-    let limit: Int
-    let generation: Int
-    let buffer: ByteBuffer
-    let arrays: DecodedBatch?
-}
+private typealias Claim = (
+    slot: Slot, reader: SegmentReader, limit: Int, generation: Int, buffer: ByteBuffer, arrays: DecodedBatch?
+)
 
 /// The state both decoding threads share, under `lock`.
 final class ReadAheadWorker: @unchecked Sendable {
@@ -215,9 +210,10 @@ final class ReadAheadWorker: @unchecked Sendable {
             return nil
         }
         next += header.totalSize
-        return Claim(
-            slot: slot, reader: reader, limit: limit, generation: generation,
-            buffer: freeBuffers.popLast() ?? ByteBuffer(capacity: 256 << 10), arrays: spareArrays.popLast())
+        return (
+            slot, reader, limit, generation, freeBuffers.popLast() ?? ByteBuffer(capacity: 256 << 10),
+            spareArrays.popLast()
+        )
     }
 
     /// Decodes `claim` with the lock released, and fills its slot.

@@ -35,14 +35,6 @@ struct RecordHandOut {
         batchCursor = 0
     }
 
-    /// Takes the records `decoder` decoded last as the batch, leaving it
-    /// arrays whose capacity its next decode reuses.
-    mutating func takeBatch(from decoder: BatchDecoder) {
-        swap(&batchRecords, &decoder.records)
-        swap(&batchHeaders, &decoder.headers)
-        batchCursor = 0
-    }
-
     /// The batch's first record with an offset >= `nextOffset`, taken alone
     /// (its `headerStart` indexes `batchHeaders`), moving `nextOffset` past
     /// it as `take` does; nil, taking nothing, when the batch holds none.

@@ -27,7 +27,6 @@ enum Recovery {
         }
         let region = try FileHandle.open(logPath, flags: O_RDONLY).mapAll()
         let bytes = region.all
-        let fileSize = bytes.count
         if let reason = SegmentIdentity.lastSegmentProblem(bytes, base: base) { throw stranger(logPath, reason) }
         let trustedHead = head.flatMap { $0.activeBase == base ? $0 : nil }
 
@@ -53,18 +52,15 @@ enum Recovery {
         }
 
         var batches: [ScannedBatch] = []
-        let outcome = BatchScanner.scan(bytes, from: start.position, limit: fileSize) { batches.append($0) }
+        let outcome = BatchScanner.scan(bytes, from: start.position, limit: bytes.count) { batches.append($0) }
         let kept = batchesWithSoundOffsets(
             batches, base: base, startsAtIndexEntry: start.position > 0, published: trustedHead)
         let validEnd = kept < batches.count ? batches[kept].position : outcome.validEnd
         batches.removeSubrange(kept...)
         let segment = try ActiveSegment(
-            folder: folder, base: base, segmentBytes: segmentBytes, mode: mode,
-            resume: start, validEnd: validEnd)
-        for batch in batches {
-            segment.adopt(header: batch.header, at: batch.position)
-        }
-        return (segment, fileSize - validEnd)
+            folder: folder, base: base, segmentBytes: segmentBytes, mode: mode, resume: start, validEnd: validEnd)
+        for batch in batches { segment.adopt(header: batch.header, at: batch.position) }
+        return (segment, bytes.count - validEnd)
     }
 
     private static func stranger(_ path: String, _ reason: String) -> EventLogError {

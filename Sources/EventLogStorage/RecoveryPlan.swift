@@ -129,7 +129,8 @@ package struct RecoveryPlan: Sendable {
     private mutating func freeName(_ name: String, _ directory: String) -> String {
         var candidate = "\(directory)/\(Self.quarantineFolder)/\(name)"
         var n = 0
-        while taken.contains(candidate) || SegmentIdentity.exists(candidate) {
+        // Anything with the name takes it, even a dangling link.
+        while taken.contains(candidate) || (try? FileSystem.status(of: candidate, followingLinks: false)) != nil {
             n += 1
             candidate = "\(directory)/\(Self.quarantineFolder)/\(name).\(n)"
         }

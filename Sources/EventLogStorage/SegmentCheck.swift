@@ -47,11 +47,6 @@ package enum SegmentCheck {
             self.base = base
             self.logPath = logPath
         }
-
-        /// The path of the segment's .index or .timeindex, for messages.
-        func indexPath(_ kind: SegmentFileKind) -> String {
-            (logPath.hasSuffix(".log") ? String(logPath.dropLast(4)) : logPath) + kind.rawValue
-        }
     }
 
     package struct Result: Sendable {
@@ -489,6 +484,7 @@ private final class SegmentChecker {
     private func reportIndex(_ kind: SegmentFileKind, at position: Int, _ detail: String) {
         result.indexNeedsRebuild = true
         guard reportedIndexes.insert(kind).inserted else { return }
-        problem(input.indexPath(kind), position, (kind == .offsetIndex ? "index " : "time index ") + detail)
+        let stem = input.logPath.hasSuffix(".log") ? String(input.logPath.dropLast(4)) : input.logPath
+        problem(stem + kind.rawValue, position, (kind == .offsetIndex ? "index " : "time index ") + detail)
     }
 }

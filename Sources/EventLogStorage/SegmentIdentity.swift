@@ -42,11 +42,6 @@ enum SegmentIdentity {
         return FileHandle.kindOfNonRegular(st)
     }
 
-    /// Whether anything, even a dangling symlink, has the name `path`.
-    static func exists(_ path: String) -> Bool {
-        (try? FileSystem.status(of: path, followingLinks: false)) != nil
-    }
-
     /// The writable open's cheap form of rules 1-3 for the last segment,
     /// which must not be cut or appended to when it is a stranger: it is
     /// blank, or its first batch's baseOffset is its base (intact or torn),
