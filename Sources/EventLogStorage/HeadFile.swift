@@ -34,8 +34,6 @@ package struct HeadState: Equatable, Sendable {
     package var catalogVersion: UInt64 = 0
     /// The largest record timestamp in the active segment (-1 if none).
     package var activeMaxTimestamp: Int64 = -1
-
-    package init() {}
 }
 
 package final class HeadFile: @unchecked Sendable {

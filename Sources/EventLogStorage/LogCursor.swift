@@ -81,13 +81,6 @@ package final class LogCursor {
         return body(handOut.records[0], handOut.headers)
     }
 
-    /// Reads up to `maxCount` records into `records`/`headers`, waiting up to
-    /// `timeoutMilliseconds` (0: no wait, < 0: forever) for the first one.
-    /// Returns how many it read (0: none arrived in time).
-    package func read(maxCount: Int, timeoutMilliseconds: Int) throws(EventLogError) -> Int {
-        try read(maxCount: maxCount, into: nil, timeoutMilliseconds: timeoutMilliseconds)
-    }
-
     /// Reads as `read(maxCount:timeoutMilliseconds:)` does, but writes the
     /// records straight into `out` (`records` stays empty): the one copy
     /// out of the decoded batch that a caller with its own array needs.
@@ -98,9 +91,12 @@ package final class LogCursor {
         return try read(maxCount: out.count, into: start, timeoutMilliseconds: timeoutMilliseconds)
     }
 
-    private func read(maxCount: Int, into out: UnsafeMutablePointer<RecordView>?, timeoutMilliseconds: Int)
-        throws(EventLogError) -> Int
-    {
+    /// Reads up to `maxCount` records into `records`/`headers` (or `out`),
+    /// waiting up to `timeoutMilliseconds` (0: no wait, < 0: forever) for
+    /// the first one. Returns how many it read (0: none arrived in time).
+    package func read(
+        maxCount: Int, into out: UnsafeMutablePointer<RecordView>? = nil, timeoutMilliseconds: Int
+    ) throws(EventLogError) -> Int {
         beginCall(into: out)
         try checkOpen()
         // No clock read for a call that does not wait (0: it returns first).

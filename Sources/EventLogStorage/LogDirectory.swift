@@ -45,9 +45,7 @@ package final class LogDirectory: @unchecked Sendable {
             folder: folder, base: bases.last!, segmentBytes: configuration.segmentBytes,
             mode: configuration.fileMode, head: previous)
 
-        var published = HeadState()
-        published.startOffset = bases.first!
-        published.catalogVersion = previous.catalogVersion &+ 1
+        let published = HeadState(startOffset: bases.first!, catalogVersion: previous.catalogVersion &+ 1)
         let state = LogState(folder: folder, head: head)
         let writer = LogWriter(
             state: state, configuration: configuration, lock: lock, segment: recovery.segment, published: published)

@@ -11,10 +11,10 @@ import Glibc
 import Synchronization
 
 package final class LogState: @unchecked Sendable {
-    /// The directory as it was opened, for messages and path-based tools.
-    package let directory: String
     /// The directory held open: the log's files are opened through it.
     package let folder: DirectoryHandle
+    /// The directory as it was opened, for messages and path-based tools.
+    package var directory: String { folder.path }
     package let catalog: SegmentCatalog
     /// The head file given at open (always, for a writer).
     private let openedHead: HeadFile?
@@ -37,12 +37,11 @@ package final class LogState: @unchecked Sendable {
     package static let allEntries = UInt32.max
 
     init(folder: DirectoryHandle, head: HeadFile?, staticState: HeadState = HeadState(), checkHead: Bool = false) {
-        self.directory = folder.path
         self.folder = folder
         self.catalog = SegmentCatalog(folder: folder)
         self.openedHead = head
         self.staticState = staticState
-        self.identity = FileSystem.identity(of: directory)
+        self.identity = FileSystem.identity(of: folder.path)
         let published = checkHead ? head?.read() : nil
         staleHead = published.flatMap { p in StaleHead.readableState(in: folder, head: p.state).map { (p.sequence, $0) }
         }
@@ -120,9 +119,7 @@ package final class LogState: @unchecked Sendable {
     /// The state of a directory nobody publishes for: the last segment is read
     /// up to its last complete batch.
     static func computeStaticState(folder: DirectoryHandle) throws(EventLogError) -> HeadState {
-        var state = HeadState()
-        state.offsetIndexEntries = allEntries
-        state.timeIndexEntries = allEntries
+        var state = HeadState(offsetIndexEntries: allEntries, timeIndexEntries: allEntries)
         let bases = try SegmentCatalog.listBases(in: folder)
         guard let first = bases.first, let last = bases.last else { return state }
         state.startOffset = first

@@ -21,8 +21,6 @@ package struct ScanSummary: Sendable, Equatable {
     /// The scan covered the offsets below this one.
     package var endOffset: Int64 = 0
 
-    package init() {}
-
     mutating func add(_ decoder: PieceDecoder, records: Int) {
         self.records += records
         batches += decoder.batches

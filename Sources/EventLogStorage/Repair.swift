@@ -146,16 +146,12 @@ package enum Repair {
         guard let folder = try? DirectoryHandle.open(directory), let existing = HeadFile.openForReader(in: folder),
             let head = try? HeadFile.openForWriter(in: folder, mode: 0o644, pid: getpid())
         else { return }
-        var state = HeadState()
-        state.activeBase = last
-        state.committedPosition = Int64(size)
-        state.nextOffset = nextOffset
-        state.startOffset = first
-        state.offsetIndexEntries = UInt32(replay.offsetEntries.count)
-        state.timeIndexEntries = UInt32(replay.timeEntries.count)
-        state.catalogVersion = existing.read().state.catalogVersion &+ 1
-        state.activeMaxTimestamp = replay.maxTimestamp
-        head.publish(state)
+        head.publish(
+            HeadState(
+                activeBase: last, committedPosition: Int64(size), nextOffset: nextOffset, startOffset: first,
+                offsetIndexEntries: UInt32(replay.offsetEntries.count),
+                timeIndexEntries: UInt32(replay.timeEntries.count),
+                catalogVersion: existing.read().state.catalogVersion &+ 1, activeMaxTimestamp: replay.maxTimestamp))
         head.noteSegmentsChanged()
     }
 }

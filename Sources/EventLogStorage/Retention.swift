@@ -26,8 +26,6 @@ package enum Retention {
         /// True when nothing was done because other maintenance held the lock
         /// (only without waiting for it).
         package var skippedBusy = false
-
-        package init() {}
     }
 
     /// Deletes the oldest segments that the limits put out of the log; 0
@@ -58,9 +56,7 @@ package enum Retention {
     ) -> Report? {
         guard configuration.retentionBytes > 0 || configuration.retentionMilliseconds > 0 else { return nil }
         guard let lock = try? MaintenanceLock.acquire(directory: directory, wait: false) else {
-            var busy = Report()
-            busy.skippedBusy = true
-            return busy
+            return Report(skippedBusy: true)
         }
         defer { withExtendedLifetime(lock) {} }
         return try? applyLocked(
