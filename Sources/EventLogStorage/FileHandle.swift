@@ -103,6 +103,9 @@ package final class FileHandle {
 
     package func size() throws(EventLogError) -> Int { Int(try status().st_size) }
 
+    /// The permission bits, for files that replace this one or sit beside it.
+    package func permissions() throws(EventLogError) -> mode_t { try status().st_mode & 0o777 }
+
     /// Whether `path` still names this file (same device and inode): not
     /// removed, renamed away or replaced since the open.
     package func isStillAtPath() throws(EventLogError) -> Bool {
@@ -193,9 +196,8 @@ package final class FileHandle {
     /// the end of the file is the caller's bug.
     package func map(length: Int, writable: Bool) throws(EventLogError) -> MappedRegion {
         try FaultInjection.check(.map, path)
-        let protection = writable ? (PROT_READ | PROT_WRITE) : PROT_READ
         guard length > 0 else { return MappedRegion(base: nil, length: 0) }
-        let p = mmap(nil, length, protection, MAP_SHARED, fd, 0)
+        let p = mmap(nil, length, writable ? (PROT_READ | PROT_WRITE) : PROT_READ, MAP_SHARED, fd, 0)
         guard let p, p != MAP_FAILED else { throw .system("mmap of \(length) bytes", path: path, errno: errno) }
         return MappedRegion(base: p, length: length)
     }
@@ -305,10 +307,7 @@ package enum FileSystem {
     /// nil if it does not exist.
     package static func readFile(_ path: String, upTo limit: Int? = nil) throws(EventLogError) -> [UInt8]? {
         let file: FileHandle
-        do { file = try FileHandle.open(path, flags: O_RDONLY) } catch {
-            if error.code == .notFound { return nil }
-            throw error
-        }
+        do { file = try FileHandle.open(path, flags: O_RDONLY) } catch  where error.code == .notFound { return nil }
         let length = if let limit { limit } else { try file.size() }
         var bytes = [UInt8](repeating: 0, count: length)
         let count = try bytes.withUnsafeMutableBytes { raw in

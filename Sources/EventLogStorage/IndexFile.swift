@@ -58,10 +58,7 @@ package final class IndexFile {
         opening: () throws(EventLogError) -> FileHandle, entrySize: Int, count: Int?
     ) throws(EventLogError) -> IndexFile? {
         let file: FileHandle
-        do { file = try opening() } catch {
-            if error.code == .notFound { return nil }
-            throw error
-        }
+        do { file = try opening() } catch  where error.code == .notFound { return nil }
         let region = try file.mapAll()
         let entries = min(count ?? (region.length / entrySize), region.length / entrySize)
         return IndexFile(entrySize: entrySize, file: file, region: region, count: entries, capacity: entries)

@@ -156,9 +156,7 @@ package final class LogCursor {
                 if relisting { try position(at: nextOffset, head: head) } else { position = 0 }
             }
             let limit: Int
-            do throws(EventLogError) {
-                limit = try currentLimit(head)
-            } catch  where error.code == .notFound {
+            do throws(EventLogError) { limit = try currentLimit(head) } catch  where error.code == .notFound {
                 // Compaction or retention replaced or deleted this segment
                 // after the writer rolled away from it: find `nextOffset`
                 // in a fresh listing (a merged segment may start earlier).

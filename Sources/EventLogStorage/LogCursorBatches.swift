@@ -21,20 +21,18 @@ extension LogCursor {
             return header
         }
         if let header = try loadDecodedAhead(reader, limit: limit, head: head) { return header }
-        let header: RecordBatchHeader
-        switch BatchProbe(bytes, at: position, limit: limit) {
-        case .batch(let whole):
-            header = whole
-        case .tooShort(let remaining):
-            throw corrupt(reader, "\(remaining) bytes are too few for a batch at byte \(position)", limit, head)
-        case .runsPast(let total, let remaining, _):
-            throw corrupt(
-                reader,
-                "batch of \(total) bytes runs past the end of the data (\(remaining) bytes left) at byte \(position)",
-                limit, head)
-        case .damaged(let error, _):
-            throw corrupt(reader, "\(error.detail) at byte \(error.position)", limit, head)
-        }
+        let header =
+            switch BatchProbe(bytes, at: position, limit: limit) {
+            case .batch(let whole): whole
+            case .tooShort(let remaining):
+                throw corrupt(reader, "\(remaining) bytes are too few for a batch at byte \(position)", limit, head)
+            case .runsPast(let total, let remaining, _):
+                throw corrupt(
+                    reader,
+                    "batch of \(total) bytes runs past the end of the data (\(remaining) bytes left) at byte "
+                        + "\(position)", limit, head)
+            case .damaged(let error, _): throw corrupt(reader, "\(error.detail) at byte \(error.position)", limit, head)
+            }
         // baseOffset is outside the CRC: a damaged one would give every
         // record a wrong offset, so it must fit between its neighbours.
         if let problem = try offsetProblem(header, limit: limit, head: head) {

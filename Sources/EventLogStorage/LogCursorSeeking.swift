@@ -18,13 +18,13 @@ extension LogCursor {
         // The first segment's base, not the published start: retention run by
         // another process deletes segments without the writer republishing.
         let start = bases.first ?? head.nextOffset
-        let target: Int64
         let end = max(endOffset(), head.nextOffset)
-        switch offset {
-        case Self.oldest: target = start
-        case Self.latest: target = end
-        default: target = offset
-        }
+        let target =
+            switch offset {
+            case Self.oldest: start
+            case Self.latest: end
+            default: offset
+            }
         if target < start {
             throw EventLogError(
                 .outOfRange, "\(state.directory): offset \(target) is before the log start \(start)")
@@ -80,10 +80,9 @@ extension LogCursor {
         resetBatch()
         let bases = try state.catalog.segmentBases(version: head.catalogVersion)
         for base in bases {
-            do throws(EventLogError) { try open(segmentBase: base, head: head) } catch {
+            do throws(EventLogError) { try open(segmentBase: base, head: head) } catch  where error.code == .notFound {
                 // Deleted since listed: compaction moved its records into a
                 // segment listed before it, or retention removed them.
-                guard error.code == .notFound else { throw error }
                 continue
             }
             let reader = segment!

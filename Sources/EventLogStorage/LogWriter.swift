@@ -211,9 +211,7 @@ package final class LogWriter: @unchecked Sendable {
         defer { writeLock.unlock() }
         while let batch = nextSealedBatch() {
             let syncFailure: EventLogError?
-            do {
-                syncFailure = try write(batch)
-            } catch {
+            do { syncFailure = try write(batch) } catch {
                 appendLock.withLock {
                     pendingError = error
                     appendLock.broadcast()

@@ -63,9 +63,7 @@ package final class ParallelScan: @unchecked Sendable {
         let count = max(1, min(workers, plan.pieces.count))
         var threads: [pthread_t] = []
         for worker in 1..<max(1, count) {
-            do {
-                threads.append(try startThread { scan.work(worker) })
-            } catch {
+            do { threads.append(try startThread { scan.work(worker) }) } catch {
                 scan.fail(error)
                 break
             }
@@ -97,10 +95,8 @@ package final class ParallelScan: @unchecked Sendable {
                     if code != 0 { stop(code) }
                     return code == 0
                 }
-            } catch let error as EventLogError {
-                fail(error)
             } catch {
-                fail(EventLogError(.io, "\(error)"))
+                fail(error as? EventLogError ?? EventLogError(.io, "\(error)"))
             }
         }
     }

@@ -24,10 +24,7 @@ package final class PublishWaiter: @unchecked Sendable {
         case directoryGone
     }
 
-    private struct Waiter {
-        var seen: UInt64
-        var continuation: CheckedContinuation<Outcome, Never>
-    }
+    private typealias Waiter = (seen: UInt64, continuation: CheckedContinuation<Outcome, Never>)
 
     private let state: LogState
     private let lock = Lock()
@@ -74,7 +71,7 @@ package final class PublishWaiter: @unchecked Sendable {
             if stopRequested.load(ordering: .acquiring) || state.isClosed || state.snapshot().sequence != seen {
                 return .published
             }
-            waiters[id] = Waiter(seen: seen, continuation: continuation)
+            waiters[id] = (seen, continuation)
             if thread == nil { thread = try? startThread { [self] in run() } }
             lock.broadcast()
             return thread == nil ? .published : nil

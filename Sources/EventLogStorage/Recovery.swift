@@ -115,11 +115,9 @@ enum Recovery {
             // A stranger that is not a regular file is recover's to move
             // aside; opening a FIFO would wait for a writer forever.
             guard SegmentIdentity.nonRegularKind(logPath) == nil,
-                let region = try? FileHandle.open(logPath, flags: O_RDONLY).mapAll()
+                let region = try? FileHandle.open(logPath, flags: O_RDONLY).mapAll(),
+                !indexesLookSound(directory: directory, base: base, nextBase: bases[i + 1], bytes: region.all)
             else { continue }
-            if indexesLookSound(directory: directory, base: base, nextBase: bases[i + 1], bytes: region.all) {
-                continue
-            }
             try? IndexRebuild.write(IndexRebuild.replay(region.all, base: base), directory: directory, mode: mode)
         }
     }

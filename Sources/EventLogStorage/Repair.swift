@@ -81,7 +81,7 @@ package enum Repair {
         head: HeadState?
     ) throws(EventLogError) {
         let source = try FileHandle.open(segment.logPath, flags: O_RDONLY)
-        let mode = try permissions(of: source)
+        let mode = try source.permissions()
         let region = try source.map(length: segment.fileSize, writable: false)
         let bytes = region.bytes(0..<segment.fileSize)
         var kept: [Range<Int>] = []
@@ -95,7 +95,10 @@ package enum Repair {
         }
         if at < bytes.count { kept.append(at..<bytes.count) }
         let length = kept.reduce(0) { $0 + $1.count }
-        if isLast && kept.count <= 1 && kept.first?.lowerBound ?? 0 == 0 && isUnpublished(length, segment, head) {
+        // In place only where no reader can be reading at or past the cut:
+        // readers of the active segment stop at what the head published.
+        let unpublished = head.map { $0.activeBase == segment.base && Int64(length) >= $0.committedPosition } ?? false
+        if isLast && kept.count <= 1 && kept.first?.lowerBound ?? 0 == 0 && unpublished {
             let file = try FileHandle.open(segment.logPath, flags: O_RDWR)
             try file.truncate(to: length)
             try file.syncData()
@@ -113,13 +116,6 @@ package enum Repair {
         try FileSystem.rename(temporary, segment.logPath)
     }
 
-    /// Whether no reader can be reading at or past `cut` in the last segment:
-    /// readers of the active segment stop at what the head published.
-    private static func isUnpublished(_ cut: Int, _ segment: Verifier.InspectedSegment, _ head: HeadState?) -> Bool {
-        guard let head, head.activeBase == segment.base else { return false }
-        return Int64(cut) >= head.committedPosition
-    }
-
     /// Rebuilds the segment's indexes from its file as it is now; returns
     /// the replay and the file's size.
     private static func rebuildIndexes(directory: String, segment: Verifier.InspectedSegment) throws(EventLogError)
@@ -128,14 +124,8 @@ package enum Repair {
         let log = try FileHandle.open(segment.logPath, flags: O_RDONLY)
         let region = try log.mapAll()
         let replay = IndexRebuild.replay(region.all, base: segment.base)
-        try IndexRebuild.write(replay, directory: directory, mode: try permissions(of: log))
+        try IndexRebuild.write(replay, directory: directory, mode: try log.permissions())
         return (replay, region.length)
-    }
-
-    /// The permission bits of an existing file, for files that replace it or
-    /// sit beside it.
-    private static func permissions(of file: FileHandle) throws(EventLogError) -> mode_t {
-        try file.status().st_mode & 0o777
     }
 
     /// Tells readers, and the next writer, where the log now ends. A

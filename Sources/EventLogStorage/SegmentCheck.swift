@@ -190,22 +190,13 @@ private final class SegmentChecker {
         // where it says), so a bad batch is skipped by its length.
         let overlapped = overlapsPrevious
         overlapsPrevious = false
-        if overlapped {
-            corrupt(
-                at: position, until: position + header.totalSize, header: header,
-                detail: "batch offsets \(header.baseOffset)...\(header.lastOffset) overlap the batch before")
-            return
-        }
-        if let detail = offsetProblem(header, at: position) {
-            corrupt(at: position, until: position + header.totalSize, header: header, detail: detail)
-            return
-        }
         let batch = UnsafeRawBufferPointer(rebasing: bytes[position..<position + header.totalSize])
-        if let detail = recordProblem(header, batch, at: position) {
-            corrupt(at: position, until: position + header.totalSize, header: header, detail: detail)
-            return
-        }
-        accept(header, at: position)
+        let detail =
+            overlapped
+            ? "batch offsets \(header.baseOffset)...\(header.lastOffset) overlap the batch before"
+            : offsetProblem(header, at: position) ?? recordProblem(header, batch, at: position)
+        guard let detail else { return accept(header, at: position) }
+        corrupt(at: position, until: position + header.totalSize, header: header, detail: detail)
     }
 
     /// baseOffset is outside the CRC, so offsets are checked against the
