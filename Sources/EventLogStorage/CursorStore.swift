@@ -43,16 +43,16 @@ package enum CursorStore {
         try validate(name: name)
         let path = path(directory: directory, name: name)
         guard let bytes = try FileSystem.readFile(path, upTo: size) else { return nil }
-        let n = bytes.count
         let valid =
-            n == size
+            bytes.count == size
             && bytes.withUnsafeBytes { raw in
                 raw.load(fromByteOffset: 0, as: UInt64.self) == magic
                     && raw.load(fromByteOffset: 24, as: UInt32.self)
                         == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<24]))
             }
         guard valid else {
-            throw EventLogError(.corrupt, "\(path): not a valid cursor file (\(n) bytes, bad magic or checksum)")
+            throw EventLogError(
+                .corrupt, "\(path): not a valid cursor file (\(bytes.count) bytes, bad magic or checksum)")
         }
         return bytes.withUnsafeBytes { raw in
             CursorPosition(

@@ -290,15 +290,13 @@ package enum FileSystem {
     }
 
     package static func isDirectory(_ path: String) -> Bool {
-        guard let st = try? status(of: path) else { return false }
-        return st.st_mode & S_IFMT == S_IFDIR
+        (try? status(of: path)).map { $0.st_mode & S_IFMT == S_IFDIR } ?? false
     }
 
     /// The device and inode `path` names now (following links), or nil if
     /// it names nothing: tells whether a directory was removed or replaced.
     package static func identity(of path: String) -> FileIdentity? {
-        guard let st = try? status(of: path) else { return nil }
-        return FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+        (try? status(of: path)).map { FileIdentity(device: UInt64($0.st_dev), inode: UInt64($0.st_ino)) }
     }
 
     package static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }

@@ -60,10 +60,9 @@ package final class HeadFile: @unchecked Sendable {
         self.canAnnounceWaiters = writable
     }
 
-    /// Opens or creates the head file for the writer and claims it with `pid`.
-    package static func openForWriter(in folder: DirectoryHandle, mode: mode_t, pid: Int32) throws(EventLogError)
-        -> HeadFile
-    {
+    /// Opens or creates the head file for the writer and claims it with this
+    /// process's pid.
+    package static func openForWriter(in folder: DirectoryHandle, mode: mode_t) throws(EventLogError) -> HeadFile {
         let file = try folder.open(fileName, flags: O_RDWR | O_CREAT, mode: mode)
         if try file.size() < size { try file.allocate(offset: 0, length: size) }
         let head = HeadFile(region: try file.map(length: size, writable: true), writable: true)
@@ -75,7 +74,7 @@ package final class HeadFile: @unchecked Sendable {
             eventlog_fence_release()
             head.base.storeBytes(of: magic, toByteOffset: Field.magic, as: UInt64.self)
         }
-        head.base.storeBytes(of: pid, toByteOffset: Field.pid, as: Int32.self)
+        head.base.storeBytes(of: getpid(), toByteOffset: Field.pid, as: Int32.self)
         return head
     }
 

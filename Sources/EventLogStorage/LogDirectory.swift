@@ -35,7 +35,7 @@ package final class LogDirectory: @unchecked Sendable {
         // A compaction killed mid-swap is finished (or its partial output
         // removed) before anything looks at the segments.
         try SegmentSwap.recoverInterrupted(directory: path, mode: configuration.fileMode)
-        let head = try HeadFile.openForWriter(in: folder, mode: configuration.fileMode, pid: getpid())
+        let head = try HeadFile.openForWriter(in: folder, mode: configuration.fileMode)
         let previous = head.read().state
 
         var bases = try SegmentCatalog.listBases(in: folder)

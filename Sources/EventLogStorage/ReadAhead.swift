@@ -174,9 +174,7 @@ final class ReadAheadWorker: @unchecked Sendable {
 
     /// Takes back the arrays of a batch the cursor is done with, for reuse.
     func recycle(_ batch: DecodedBatch) {
-        lock.withLock {
-            if spareArrays.count < ReadAhead.depth { spareArrays.append(batch) }
-        }
+        lock.withLock { if spareArrays.count < ReadAhead.depth { spareArrays.append(batch) } }
     }
 
     func run() {

@@ -56,9 +56,7 @@ struct RecordHandOut {
     mutating func take(maxCount: Int, nextOffset: inout Int64, batchEnd: Int64) {
         // Records before the position (a seek into the batch) are passed over.
         while batchCursor < batchRecords.count && batchRecords[batchCursor].offset < nextOffset { batchCursor += 1 }
-        if takeRun(upTo: min(batchRecords.count, batchCursor + (maxCount - taken)), &nextOffset, batchEnd) {
-            return
-        }
+        if takeRun(upTo: min(batchRecords.count, batchCursor + (maxCount - taken)), &nextOffset, batchEnd) { return }
         while batchCursor < batchRecords.count && taken < maxCount {
             var record = batchRecords[batchCursor]
             batchCursor += 1

@@ -134,7 +134,7 @@ package enum Repair {
         directory: String, first: Int64, last: Int64, size: Int, nextOffset: Int64, replay: IndexReplay
     ) {
         guard let folder = try? DirectoryHandle.open(directory), let existing = HeadFile.openForReader(in: folder),
-            let head = try? HeadFile.openForWriter(in: folder, mode: 0o644, pid: getpid())
+            let head = try? HeadFile.openForWriter(in: folder, mode: 0o644)
         else { return }
         head.publish(
             HeadState(

@@ -38,8 +38,7 @@ enum SegmentIdentity {
     /// What lstat says `path` is when it is not a regular file; nil for a
     /// regular file or one that no longer exists.
     static func nonRegularKind(_ path: String) -> String? {
-        guard let st = try? FileSystem.status(of: path, followingLinks: false) else { return nil }
-        return FileHandle.kindOfNonRegular(st)
+        (try? FileSystem.status(of: path, followingLinks: false)).flatMap(FileHandle.kindOfNonRegular)
     }
 
     /// The writable open's cheap form of rules 1-3 for the last segment,

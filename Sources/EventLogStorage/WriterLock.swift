@@ -32,8 +32,7 @@ package final class WriterLock {
         guard try folder.isStillAtPath() else {
             throw EventLogError(.busy, "\(directory): the directory was replaced while it was being opened")
         }
-        let file = try folder.open(fileName, flags: O_RDWR | O_CREAT, mode: mode)
-        try PidFile.write(file)
+        try PidFile.write(folder.open(fileName, flags: O_RDWR | O_CREAT, mode: mode))
         return lock
     }
 
