@@ -54,7 +54,7 @@ package enum BatchResync {
     /// each time: this is for the rare path of skipping damage.
     package static func indexedStart(after position: Int, directory: String, base: Int64, entries: Int?) -> Int? {
         let path = SegmentFileName.path(directory: directory, base: base, .offsetIndex)
-        guard let index = try? IndexFile.openForReading(path: path, entrySize: OffsetIndexEntry.size, count: entries)
+        guard let index = try? IndexFile.openForReading(path, entrySize: OffsetIndexEntry.size, count: entries)
         else { return nil }
         // Entries are sorted by position unless the index itself is damaged;
         // then this finds some later entry, which resync still checks.

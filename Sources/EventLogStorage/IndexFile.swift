@@ -38,27 +38,17 @@ package final class IndexFile {
         return IndexFile(entrySize: entrySize, file: file, region: region, count: existing, capacity: capacity)
     }
 
-    /// Opens for reading: `count` entries, or as many whole entries as the file
-    /// holds when nil. Nil if the file does not exist.
-    package static func openForReading(path: String, entrySize: Int, count: Int?) throws(EventLogError) -> IndexFile? {
-        try openForReading(
-            opening: { () throws(EventLogError) in try FileHandle.open(path, flags: O_RDONLY) },
-            entrySize: entrySize, count: count)
-    }
-
-    package static func openForReading(in folder: DirectoryHandle, _ name: String, entrySize: Int, count: Int?)
+    /// Opens the file `name` of `folder` (without one, the file at the path
+    /// `name`) for reading: `count` entries, or as many whole entries as the
+    /// file holds when nil. Nil if the file does not exist.
+    package static func openForReading(in folder: DirectoryHandle? = nil, _ name: String, entrySize: Int, count: Int?)
         throws(EventLogError) -> IndexFile?
     {
-        try openForReading(
-            opening: { () throws(EventLogError) in try folder.open(name, flags: O_RDONLY) },
-            entrySize: entrySize, count: count)
-    }
-
-    private static func openForReading(
-        opening: () throws(EventLogError) -> FileHandle, entrySize: Int, count: Int?
-    ) throws(EventLogError) -> IndexFile? {
         let file: FileHandle
-        do { file = try opening() } catch  where error.code == .notFound { return nil }
+        do {
+            file = try FileHandle.open(
+                at: folder?.file.fd ?? AT_FDCWD, name, path: folder?.child(name) ?? name, flags: O_RDONLY, mode: 0o644)
+        } catch  where error.code == .notFound { return nil }
         let region = try file.mapAll()
         let entries = min(count ?? (region.length / entrySize), region.length / entrySize)
         return IndexFile(entrySize: entrySize, file: file, region: region, count: entries, capacity: entries)

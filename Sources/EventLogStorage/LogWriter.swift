@@ -288,9 +288,7 @@ package final class LogWriter: @unchecked Sendable {
         do { header = try RecordBatchHeader(parsing: bytes) } catch {
             throw EventLogError(.io, "\(state.directory): sealed batch unreadable: \(error)")
         }
-        if segment.needsRoll(batchSize: size, lastOffset: header.lastOffset) {
-            try roll(to: header.baseOffset)
-        }
+        if segment.needsRoll(batchSize: size, lastOffset: header.lastOffset) { try roll(to: header.baseOffset) }
         try segment.append(batch: bytes, header: header)
         if case .batch = configuration.syncMode {
             do throws(EventLogError) {

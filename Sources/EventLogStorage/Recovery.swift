@@ -199,7 +199,7 @@ enum Recovery {
         _ kind: SegmentFileKind, directory: String, base: Int64, published: UInt32?, accept: (Entry) -> Bool
     ) throws(EventLogError) -> [Entry] {
         let path = SegmentFileName.path(directory: directory, base: base, kind)
-        guard let index = try IndexFile.openForReading(path: path, entrySize: Entry.size, count: nil) else { return [] }
+        guard let index = try IndexFile.openForReading(path, entrySize: Entry.size, count: nil) else { return [] }
         let count = min(index.count, published.map { Int($0) } ?? index.count)
         return withExtendedLifetime(index) {
             TrustedIndexPrefix(index.entryBytes, count: count, accept: accept).entries

@@ -124,7 +124,7 @@ package enum Retention {
     /// no record.
     static func largestTimestamp(directory: String, base: Int64) -> Int64 {
         let timeIndex = SegmentFileName.path(directory: directory, base: base, .timeIndex)
-        if let index = try? IndexFile.openForReading(path: timeIndex, entrySize: TimeIndexEntry.size, count: nil),
+        if let index = try? IndexFile.openForReading(timeIndex, entrySize: TimeIndexEntry.size, count: nil),
             index.count > 0
         {
             return TimeIndexEntry(loadingFrom: index.entry(index.count - 1)).timestamp
