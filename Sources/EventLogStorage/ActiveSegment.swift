@@ -21,7 +21,8 @@ final class ActiveSegment {
     let base: Int64
     /// The roll size: preallocation never goes past it.
     private let segmentBytes: Int
-    private let log: FileHandle
+    /// The .log file; LogWriter syncs it after rolling away from the segment.
+    let log: FileHandle
     private var allocated: Int
     private(set) var position: Int
     let offsetIndex: IndexFile
@@ -32,19 +33,15 @@ final class ActiveSegment {
     /// The offset after the last batch in the segment.
     private(set) var nextOffset: Int64
 
-    var logPath: String { log.path }
-    /// The .log file, for syncing it after the segment was rolled away from.
-    var logFile: FileHandle { log }
-
-    /// State of a segment found on disk, continued by `open`.
+    /// How far a segment found on disk is indexed: its batches before
+    /// `position`, whose largest timestamp (-1 if none) is at
+    /// `maxTimestampOffset` (nil: the base).
     struct Resume {
-        var position: Int
-        var offsetIndexEntries: Int
-        var timeIndexEntries: Int
-        var bytesSinceIndexEntry: Int
-        var maxTimestamp: Int64
-        var maxTimestampOffset: Int64
-        var nextOffset: Int64
+        var position = 0
+        var offsetIndexEntries = 0
+        var timeIndexEntries = 0
+        var maxTimestamp: Int64 = -1
+        var maxTimestampOffset: Int64?
     }
 
     /// Opens (creating if needed) the segment at `base`. With `resume`, the
@@ -56,11 +53,7 @@ final class ActiveSegment {
     ) throws(EventLogError) {
         self.base = base
         self.segmentBytes = segmentBytes
-        let state =
-            resume
-            ?? Resume(
-                position: 0, offsetIndexEntries: 0, timeIndexEntries: 0, bytesSinceIndexEntry: 0,
-                maxTimestamp: -1, maxTimestampOffset: base, nextOffset: base)
+        let state = resume ?? Resume()
         // A new segment must not exist yet: opening an existing one with
         // O_CREAT and truncating it would silently destroy its batches.
         log = try folder.open(
@@ -79,11 +72,11 @@ final class ActiveSegment {
             in: folder, SegmentFileName.name(base: base, .timeIndex),
             entrySize: TimeIndexEntry.size, keeping: state.timeIndexEntries, capacity: maxEntries, mode: mode)
         indexRule = IndexRule(
-            base: base, bytesSinceEntry: state.bytesSinceIndexEntry, maxTimestamp: state.maxTimestamp,
-            maxTimestampOffset: state.maxTimestampOffset,
+            base: base, maxTimestamp: state.maxTimestamp, maxTimestampOffset: state.maxTimestampOffset,
             lastIndexedTimestamp: timeIndex.count > 0
                 ? TimeIndexEntry(loadingFrom: timeIndex.entry(timeIndex.count - 1)).timestamp : -1)
-        nextOffset = state.nextOffset
+        // Recovery adopts the batches from `resume.position` on, which moves it.
+        nextOffset = base
     }
 
     /// Whether a batch of `size` bytes ending at `lastOffset` must go to a new
@@ -146,9 +139,7 @@ final class ActiveSegment {
     /// Makes the written batches durable. Called outside the writer's lock
     /// (group commit syncs while the flusher writes on), so it touches no
     /// state of the segment: only the file.
-    func sync() throws(EventLogError) {
-        try log.syncData()
-    }
+    func sync() throws(EventLogError) { try log.syncData() }
 
     /// Finishes the segment (roll or close): a last time-index entry for the
     /// largest timestamp, as Kafka forces one, and every file trimmed to its

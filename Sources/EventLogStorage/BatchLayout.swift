@@ -77,12 +77,6 @@ struct BatchLayout {
     /// `delta` (or the last block with a smaller first delta: the record may
     /// then be in the block after it).
     func blockIndex(forOffsetDelta delta: Int32) -> Int {
-        var low = 0
-        var high = blocks.count
-        while low < high {
-            let mid = (low + high) / 2
-            if blocks[mid].firstOffsetDelta <= delta { low = mid + 1 } else { high = mid }
-        }
-        return max(low - 1, 0)
+        max(partitionPoint(blocks.count) { blocks[$0].firstOffsetDelta > delta } - 1, 0)
     }
 }

@@ -35,29 +35,18 @@ package enum BatchResync {
     }
 
     /// The header of a whole batch at `position` that passes its structure
-    /// and CRC checks, or nil.
-    package static func validatedHeader(_ bytes: UnsafeRawBufferPointer, at position: Int, limit: Int)
-        -> RecordBatchHeader?
-    {
-        guard hasMagic(bytes, at: position, limit: limit) else { return nil }
-        return BatchProbe(bytes, at: position, limit: min(limit, bytes.count)).header
-    }
-
-    /// The header at `position` if it parses and its batch fits before
-    /// `limit`, without checking the CRC: cheap enough for every seek to test
-    /// an index hint with (the batch a read then returns is CRC-checked).
-    package static func plausibleHeader(_ bytes: UnsafeRawBufferPointer, at position: Int, limit: Int)
-        -> RecordBatchHeader?
-    {
-        guard hasMagic(bytes, at: position, limit: limit) else { return nil }
-        return BatchProbe(bytes, at: position, limit: min(limit, bytes.count), checkCRC: false).header
-    }
-
-    /// Whether a whole header could start at `position` and has a batch's
-    /// magic byte: the cheap test that rules out most positions of a scan.
-    private static func hasMagic(_ bytes: UnsafeRawBufferPointer, at position: Int, limit: Int) -> Bool {
-        position >= 0 && min(limit, bytes.count) - position >= RecordBatchHeader.size
-            && bytes[position + RecordBatchHeader.magicOffset] == UInt8(RecordBatchHeader.currentMagic)
+    /// and CRC checks, or nil. Without `checkCRC`, only its structure: cheap
+    /// enough for every seek to test an index hint with (the batch a read
+    /// then returns is CRC-checked).
+    package static func validatedHeader(
+        _ bytes: UnsafeRawBufferPointer, at position: Int, limit: Int, checkCRC: Bool = true
+    ) -> RecordBatchHeader? {
+        // A whole header with a batch's magic byte: the cheap test that
+        // rules out most positions of a scan.
+        guard position >= 0 && min(limit, bytes.count) - position >= RecordBatchHeader.size,
+            bytes[position + RecordBatchHeader.magicOffset] == UInt8(RecordBatchHeader.currentMagic)
+        else { return nil }
+        return BatchProbe(bytes, at: position, limit: min(limit, bytes.count), checkCRC: checkCRC).header
     }
 
     /// The first batch start after `position` that the segment's .index
@@ -65,19 +54,12 @@ package enum BatchResync {
     /// each time: this is for the rare path of skipping damage.
     package static func indexedStart(after position: Int, directory: String, base: Int64, entries: Int?) -> Int? {
         let path = SegmentFileName.path(directory: directory, base: base, .offsetIndex)
-        guard let index = try? IndexFile.openForReading(path: path, entrySize: OffsetIndexEntry.size, count: entries)
+        guard let index = try? IndexFile.openForReading(path, entrySize: OffsetIndexEntry.size, count: entries)
         else { return nil }
         // Entries are sorted by position unless the index itself is damaged;
         // then this finds some later entry, which resync still checks.
-        var low = 0
-        var high = index.count
-        while low < high {
-            let mid = (low + high) / 2
-            if Int(OffsetIndexEntry(loadingFrom: index.entry(mid)).position) <= position {
-                low = mid + 1
-            } else {
-                high = mid
-            }
+        let low = partitionPoint(index.count) {
+            Int(OffsetIndexEntry(loadingFrom: index.entry($0)).position) > position
         }
         return low < index.count ? Int(OffsetIndexEntry(loadingFrom: index.entry(low)).position) : nil
     }

@@ -21,6 +21,10 @@ package struct ScanOutcome: Sendable {
     /// Why the scan stopped before `limit`: nil at a clean end or a torn
     /// write; the damage found otherwise.
     package var damage: FormatError?
+    /// The offset after the last batch visited (nil if none), and the
+    /// largest maxTimestamp of the batches visited (-1 if none).
+    package var nextOffset: Int64?
+    package var maxTimestamp: Int64 = -1
 }
 
 /// What a scan does where the valid batches stop before the limit.
@@ -40,13 +44,22 @@ package enum BatchScanner {
         _ bytes: UnsafeRawBufferPointer, from start: Int, limit: Int, checkCRC: Bool = true,
         onDamage policy: DamagePolicy = .stop, visit: (ScannedBatch) -> Void = { _ in }
     ) -> ScanOutcome {
-        var outcome: ScanOutcome?
-        let end = walk(bytes, from: start, limit: limit, checkCRC: checkCRC, visit: visit) { position, found in
-            if outcome == nil { outcome = ScanOutcome(validEnd: position, damage: found.error) }
+        var stopped: (position: Int, error: FormatError?)?
+        var nextOffset: Int64?
+        var maxTimestamp: Int64 = -1
+        let visitAndNote = { (batch: ScannedBatch) in
+            nextOffset = batch.header.nextOffset
+            maxTimestamp = max(maxTimestamp, batch.header.maxTimestamp)
+            visit(batch)
+        }
+        let end = walk(bytes, from: start, limit: limit, checkCRC: checkCRC, visit: visitAndNote) { position, found in
+            if stopped == nil { stopped = (position, found.error) }
             guard policy == .resync else { return nil }
             return BatchResync.nextBatch(after: position, in: bytes, limit: limit)
         }
-        return outcome ?? ScanOutcome(validEnd: end, damage: nil)
+        return ScanOutcome(
+            validEnd: stopped?.position ?? end, damage: stopped?.error, nextOffset: nextOffset,
+            maxTimestamp: maxTimestamp)
     }
 
     /// The walk every scan of a segment is made of: each batch the probe

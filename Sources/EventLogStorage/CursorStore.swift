@@ -42,24 +42,17 @@ package enum CursorStore {
     package static func load(directory: String, name: String) throws(EventLogError) -> CursorPosition? {
         try validate(name: name)
         let path = path(directory: directory, name: name)
-        let file: FileHandle
-        do { file = try FileHandle.open(path, flags: O_RDONLY) } catch {
-            if error.code == .notFound { return nil }
-            throw error
-        }
-        var bytes = [UInt8](repeating: 0, count: size)
-        let n = try bytes.withUnsafeMutableBytes { raw in
-            Result { () throws(EventLogError) in try file.read(into: raw, at: 0) }
-        }.get()
+        guard let bytes = try FileSystem.readFile(path, upTo: size) else { return nil }
         let valid =
-            n == size
+            bytes.count == size
             && bytes.withUnsafeBytes { raw in
                 raw.load(fromByteOffset: 0, as: UInt64.self) == magic
                     && raw.load(fromByteOffset: 24, as: UInt32.self)
                         == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<24]))
             }
         guard valid else {
-            throw EventLogError(.corrupt, "\(path): not a valid cursor file (\(n) bytes, bad magic or checksum)")
+            throw EventLogError(
+                .corrupt, "\(path): not a valid cursor file (\(bytes.count) bytes, bad magic or checksum)")
         }
         return bytes.withUnsafeBytes { raw in
             CursorPosition(

@@ -9,19 +9,16 @@
 import Glibc
 
 package final class DirectoryHandle: @unchecked Sendable {
-    /// The path it was opened with, for messages.
-    package let path: String
     let file: FileHandle
+    /// The path it was opened with, for messages.
+    package var path: String { file.path }
 
-    private init(path: String, file: FileHandle) {
-        self.path = path
-        self.file = file
-    }
+    private init(file: FileHandle) { self.file = file }
 
     /// Opens the directory at `path`, which may itself be reached through
     /// symbolic links (only links inside it are refused).
     package static func open(_ path: String) throws(EventLogError) -> DirectoryHandle {
-        DirectoryHandle(path: path, file: try FileHandle.openDirectory(path))
+        DirectoryHandle(file: try FileHandle.openDirectory(path))
     }
 
     /// Opens the directory `name` inside this one, which must be a real
@@ -38,7 +35,7 @@ package final class DirectoryHandle: @unchecked Sendable {
             }
             throw .system("open", path: path, errno: err)
         }
-        return DirectoryHandle(path: path, file: FileHandle(path: path, fd: fd))
+        return DirectoryHandle(file: FileHandle(path: path, fd: fd))
     }
 
     /// The path of `name` inside the directory, for messages.
@@ -91,9 +88,7 @@ package final class DirectoryHandle: @unchecked Sendable {
 
     /// Makes renames and creations in the directory durable.
     package func sync() throws(EventLogError) {
-        var rc: Int32
-        repeat { rc = fsync(file.fd) } while rc != 0 && errno == EINTR
-        guard rc == 0 else { throw .system("fsync", path: path, errno: errno) }
+        guard retryingEINTR({ fsync(file.fd) }) == 0 else { throw .system("fsync", path: path, errno: errno) }
     }
 
     /// Whether `path` still names this directory.

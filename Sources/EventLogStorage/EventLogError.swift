@@ -3,6 +3,7 @@
 // values, so the C layer maps an error by reading `code.rawValue`; the
 // message names the file, offset or argument concerned.
 package import EventLogFormat
+import Glibc
 
 public struct EventLogError: Error, Equatable, CustomStringConvertible, Sendable {
     /// The failure classes of the C API, with its numeric values.
@@ -35,16 +36,16 @@ public struct EventLogError: Error, Equatable, CustomStringConvertible, Sendable
 
     /// Classifies an errno value from a system call on `path`.
     package static func system(_ operation: String, path: String, errno err: Int32) -> EventLogError {
-        let code: Code
-        switch err {
-        case ENOSPC, EDQUOT, EFBIG: code = .noSpace
-        case ENOENT, ENOTDIR: code = .notFound
-        case EACCES, EPERM, EROFS: code = .accessDenied
-        case ENOMEM: code = .noMemory
-        case EWOULDBLOCK: code = .busy
-        case EINVAL, ENAMETOOLONG: code = .invalidArgument
-        default: code = .io
-        }
+        let code: Code =
+            switch err {
+            case ENOSPC, EDQUOT, EFBIG: .noSpace
+            case ENOENT, ENOTDIR: .notFound
+            case EACCES, EPERM, EROFS: .accessDenied
+            case ENOMEM: .noMemory
+            case EWOULDBLOCK: .busy
+            case EINVAL, ENAMETOOLONG: .invalidArgument
+            default: .io
+            }
         return EventLogError(code, "\(path): \(operation) failed: \(String(cString: strerror(err)))")
     }
 
@@ -53,7 +54,3 @@ public struct EventLogError: Error, Equatable, CustomStringConvertible, Sendable
         EventLogError(.corrupt, "\(file): \(format.detail) at byte \(position + format.position)")
     }
 }
-
-#if canImport(Glibc)
-    import Glibc
-#endif

@@ -35,27 +35,23 @@ package final class FileHandle {
     /// Opens the regular file `name` of the directory open as `directory`
     /// (openat); `path` names it in errors.
     static func open(at directory: Int32, _ name: String, path: String, flags: Int32, mode: mode_t)
-        throws(EventLogError)
-        -> FileHandle
+        throws(EventLogError) -> FileHandle
     {
         try FaultInjection.check(.open, path)
-        var fd: Int32
-        repeat {
-            fd = openat(directory, name, flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, mode)
-        } while fd < 0 && errno == EINTR
+        let fd = retryingEINTR { openat(directory, name, flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, mode) }
         guard fd >= 0 else {
             let err = errno
             // ELOOP (a link), EISDIR, ENXIO (a FIFO without a reader), or
             // EEXIST for O_EXCL: say what is in the way rather than the errno.
             var st = stat()
-            if err != ENOENT && fstatat(directory, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !isRegular(st) {
+            if err != ENOENT && fstatat(directory, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && kindOfNonRegular(st) != nil {
                 throw notRegular(path, st)
             }
             throw .system("open", path: path, errno: err)
         }
         let file = FileHandle(path: path, fd: fd)
         let st = try file.status()
-        guard isRegular(st) else { throw notRegular(path, st) }
+        guard kindOfNonRegular(st) == nil else { throw notRegular(path, st) }
         if flags & O_NONBLOCK == 0 { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) }
         return file
     }
@@ -64,8 +60,7 @@ package final class FileHandle {
     /// inside a log, the directory's own path may go through links: it is
     /// the caller's argument.
     static func openDirectory(_ path: String) throws(EventLogError) -> FileHandle {
-        var fd: Int32
-        repeat { fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) } while fd < 0 && errno == EINTR
+        let fd = retryingEINTR { Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         guard fd >= 0 else {
             let err = errno
             if err == ENOTDIR { throw EventLogError(.invalidArgument, "\(path): not a directory") }
@@ -73,8 +68,6 @@ package final class FileHandle {
         }
         return FileHandle(path: path, fd: fd)
     }
-
-    private static func isRegular(_ st: stat) -> Bool { st.st_mode & S_IFMT == S_IFREG }
 
     /// The error for something in a log directory that is not a regular file.
     /// `corrupt`: the directory holds what no log writes there (eventlog.h).
@@ -108,9 +101,10 @@ package final class FileHandle {
         return st
     }
 
-    package func size() throws(EventLogError) -> Int {
-        Int(try status().st_size)
-    }
+    package func size() throws(EventLogError) -> Int { Int(try status().st_size) }
+
+    /// The permission bits, for files that replace this one or sit beside it.
+    package func permissions() throws(EventLogError) -> mode_t { try status().st_mode & 0o777 }
 
     /// Whether `path` still names this file (same device and inode): not
     /// removed, renamed away or replaced since the open.
@@ -124,9 +118,7 @@ package final class FileHandle {
     /// description holds the lock.
     package func lockExclusively(wait: Bool) throws(EventLogError) -> Bool {
         try FaultInjection.check(.lock, path)
-        var rc: Int32
-        repeat { rc = flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) } while rc != 0 && errno == EINTR
-        guard rc != 0 else { return true }
+        guard retryingEINTR({ flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) }) != 0 else { return true }
         guard errno == EWOULDBLOCK else { throw .system("flock", path: path, errno: errno) }
         return false
     }
@@ -134,16 +126,14 @@ package final class FileHandle {
     /// flock(2) LOCK_UN. A descriptor that a child being spawned by another
     /// thread still shares until its exec keeps a lock alive; unlocking ends
     /// it for every copy at once.
-    package func unlock() {
-        flock(fd, LOCK_UN)
-    }
+    package func unlock() { flock(fd, LOCK_UN) }
 
     package func truncate(to length: Int) throws(EventLogError) {
         try FaultInjection.check(.truncate, path)
         try checkSizeLimit(end: length, "ftruncate to \(length) bytes")
-        var rc: Int32
-        repeat { rc = ftruncate(fd, off_t(length)) } while rc != 0 && errno == EINTR
-        guard rc == 0 else { throw .system("ftruncate to \(length) bytes", path: path, errno: errno) }
+        guard retryingEINTR({ ftruncate(fd, off_t(length)) }) == 0 else {
+            throw .system("ftruncate to \(length) bytes", path: path, errno: errno)
+        }
     }
 
     /// Reserves disk blocks for [offset, offset+length), so that later stores
@@ -164,16 +154,13 @@ package final class FileHandle {
 
     package func syncData() throws(EventLogError) {
         try FaultInjection.check(.sync, path)
-        var rc: Int32
-        repeat { rc = fdatasync(fd) } while rc != 0 && errno == EINTR
-        guard rc == 0 else { throw .system("fdatasync", path: path, errno: errno) }
+        guard retryingEINTR({ fdatasync(fd) }) == 0 else { throw .system("fdatasync", path: path, errno: errno) }
     }
 
     package func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(EventLogError) -> Int {
         var done = 0
         while done < buffer.count {
-            let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
-            if n < 0 && errno == EINTR { continue }
+            let n = retryingEINTR { pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done)) }
             guard n >= 0 else { throw .system("read at byte \(offset + done)", path: path, errno: errno) }
             if n == 0 { break }
             done += n
@@ -186,8 +173,7 @@ package final class FileHandle {
         try checkSizeLimit(end: offset + bytes.count, "write at byte \(offset)")
         var done = 0
         while done < bytes.count {
-            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
-            if n < 0 && errno == EINTR { continue }
+            let n = retryingEINTR { pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done)) }
             guard n > 0 else { throw .system("write at byte \(offset + done)", path: path, errno: errno) }
             done += n
         }
@@ -210,11 +196,16 @@ package final class FileHandle {
     /// the end of the file is the caller's bug.
     package func map(length: Int, writable: Bool) throws(EventLogError) -> MappedRegion {
         try FaultInjection.check(.map, path)
-        let protection = writable ? (PROT_READ | PROT_WRITE) : PROT_READ
         guard length > 0 else { return MappedRegion(base: nil, length: 0) }
-        let p = mmap(nil, length, protection, MAP_SHARED, fd, 0)
+        let p = mmap(nil, length, writable ? (PROT_READ | PROT_WRITE) : PROT_READ, MAP_SHARED, fd, 0)
         guard let p, p != MAP_FAILED else { throw .system("mmap of \(length) bytes", path: path, errno: errno) }
         return MappedRegion(base: p, length: length)
+    }
+
+    /// The whole file mapped read-only: for a file that nobody shrinks while
+    /// it is read (a closed segment, or any file with the writer kept out).
+    package func mapAll() throws(EventLogError) -> MappedRegion {
+        try map(length: try size(), writable: false)
     }
 
     /// The first `length` bytes as one read-only run, safe to read even if
@@ -241,6 +232,15 @@ package final class FileHandle {
     }
 }
 
+/// `call` made again for as long as it fails with EINTR (a signal arrived
+/// before it did anything); its result.
+@inline(__always)
+func retryingEINTR<Result: BinaryInteger>(_ call: () -> Result) -> Result {
+    var result: Result
+    repeat { result = call() } while result < 0 && errno == EINTR
+    return result
+}
+
 /// One mapping of a file; unmapped on deinit. Shared by whoever holds a
 /// reference, so a cursor can keep reading a segment the writer rolled away
 /// from or retention deleted: the pages stay valid while the region lives.
@@ -255,11 +255,14 @@ package final class MappedRegion: @unchecked Sendable {
 
     deinit { if let base { munmap(base, length) } }
 
-    /// The first `count` bytes as a read-only buffer.
+    /// The bytes of `range` as a read-only buffer.
     package func bytes(_ range: Range<Int>) -> UnsafeRawBufferPointer {
         precondition(range.upperBound <= length)
         return UnsafeRawBufferPointer(start: base.map { UnsafeRawPointer($0) + range.lowerBound }, count: range.count)
     }
+
+    /// Every mapped byte, read-only.
+    package var all: UnsafeRawBufferPointer { bytes(0..<length) }
 }
 
 /// Which file a path named, as stat(2) tells.
@@ -287,19 +290,29 @@ package enum FileSystem {
     }
 
     package static func isDirectory(_ path: String) -> Bool {
-        guard let st = try? status(of: path) else { return false }
-        return st.st_mode & S_IFMT == S_IFDIR
+        (try? status(of: path)).map { $0.st_mode & S_IFMT == S_IFDIR } ?? false
     }
 
     /// The device and inode `path` names now (following links), or nil if
     /// it names nothing: tells whether a directory was removed or replaced.
     package static func identity(of path: String) -> FileIdentity? {
-        guard let st = try? status(of: path) else { return nil }
-        return FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+        (try? status(of: path)).map { FileIdentity(device: UInt64($0.st_dev), inode: UInt64($0.st_ino)) }
     }
 
-    package static func exists(_ path: String) -> Bool {
-        access(path, F_OK) == 0
+    package static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    /// A (small) file read with pread, whole or its first `limit` bytes, or
+    /// nil if it does not exist.
+    package static func readFile(_ path: String, upTo limit: Int? = nil) throws(EventLogError) -> [UInt8]? {
+        let file: FileHandle
+        do { file = try FileHandle.open(path, flags: O_RDONLY) } catch  where error.code == .notFound { return nil }
+        let length = if let limit { limit } else { try file.size() }
+        var bytes = [UInt8](repeating: 0, count: length)
+        let count = try bytes.withUnsafeMutableBytes { raw in
+            Result { () throws(EventLogError) in try file.read(into: raw, at: 0) }
+        }.get()
+        bytes.removeSubrange(count...)
+        return bytes
     }
 
     package static func listDirectory(_ path: String) throws(EventLogError) -> [String] {

@@ -18,12 +18,9 @@ final class GroupCommit: @unchecked Sendable {
     private let synced = Atomic<Int64>(0)
     private let leaderBusy = Atomic<Bool>(false)
     /// Bumped when a round ends; followers wait on it.
-    private let roundsEnded: UnsafeMutablePointer<UInt32>
+    private let roundsEnded = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
 
-    init() {
-        roundsEnded = .allocate(capacity: 1)
-        roundsEnded.initialize(to: 0)
-    }
+    init() { roundsEnded.initialize(to: 0) }
 
     deinit { roundsEnded.deallocate() }
 

@@ -34,8 +34,6 @@ package struct HeadState: Equatable, Sendable {
     package var catalogVersion: UInt64 = 0
     /// The largest record timestamp in the active segment (-1 if none).
     package var activeMaxTimestamp: Int64 = -1
-
-    package init() {}
 }
 
 package final class HeadFile: @unchecked Sendable {
@@ -55,30 +53,20 @@ package final class HeadFile: @unchecked Sendable {
     /// False when a reader could only open the file read-only: it then cannot
     /// announce itself as a waiter and polls with a short futex timeout.
     package let canAnnounceWaiters: Bool
-    package let path: String
 
-    private init(region: MappedRegion, path: String, writable: Bool) {
+    private init(region: MappedRegion, writable: Bool) {
         self.region = region
         self.base = region.base!
-        self.path = path
         self.canAnnounceWaiters = writable
     }
 
-    /// Opens or creates the head file for the writer and claims it with `pid`.
-    package static func openForWriter(directory: String, mode: mode_t, pid: Int32) throws(EventLogError) -> HeadFile {
-        try openForWriter(in: DirectoryHandle.open(directory), mode: mode, pid: pid)
-    }
-
-    package static func openForWriter(in folder: DirectoryHandle, mode: mode_t, pid: Int32) throws(EventLogError)
-        -> HeadFile
-    {
+    /// Opens or creates the head file for the writer and claims it with this
+    /// process's pid.
+    package static func openForWriter(in folder: DirectoryHandle, mode: mode_t) throws(EventLogError) -> HeadFile {
         let file = try folder.open(fileName, flags: O_RDWR | O_CREAT, mode: mode)
-        let path = file.path
         if try file.size() < size { try file.allocate(offset: 0, length: size) }
-        let head = HeadFile(region: try file.map(length: size, writable: true), path: path, writable: true)
-        if head.base.load(fromByteOffset: Field.magic, as: UInt64.self) != magic
-            || head.base.load(fromByteOffset: Field.version, as: UInt32.self) != version
-        {
+        let head = HeadFile(region: try file.map(length: size, writable: true), writable: true)
+        if !head.isRecognised {
             // New or unrecognisable: start from zero. Readers of a damaged head
             // simply see a fresh state once the writer publishes.
             memset(head.base, 0, size)
@@ -86,7 +74,7 @@ package final class HeadFile: @unchecked Sendable {
             eventlog_fence_release()
             head.base.storeBytes(of: magic, toByteOffset: Field.magic, as: UInt64.self)
         }
-        head.base.storeBytes(of: pid, toByteOffset: Field.pid, as: Int32.self)
+        head.base.storeBytes(of: getpid(), toByteOffset: Field.pid, as: Int32.self)
         return head
     }
 
@@ -97,35 +85,28 @@ package final class HeadFile: @unchecked Sendable {
     }
 
     package static func openForReader(in folder: DirectoryHandle) -> HeadFile? {
-        let path = folder.child(fileName)
-        var writable = true
-        var file = try? folder.open(fileName, flags: O_RDWR)
-        if file == nil {
-            writable = false
-            file = try? folder.open(fileName, flags: O_RDONLY)
-        }
-        guard let file, (try? file.size()) ?? 0 >= size,
+        let readWrite = try? folder.open(fileName, flags: O_RDWR)
+        let writable = readWrite != nil
+        guard let file = readWrite ?? (try? folder.open(fileName, flags: O_RDONLY)), (try? file.size()) ?? 0 >= size,
             let region = try? file.map(length: size, writable: writable)
         else { return nil }
-        let head = HeadFile(region: region, path: path, writable: writable)
-        guard head.base.load(fromByteOffset: Field.magic, as: UInt64.self) == magic,
-            head.base.load(fromByteOffset: Field.version, as: UInt32.self) == version
-        else { return nil }
-        return head
+        let head = HeadFile(region: region, writable: writable)
+        return head.isRecognised ? head : nil
     }
 
-    private var sequencePointer: UnsafeMutablePointer<UInt64> {
-        (base + Field.sequence).assumingMemoryBound(to: UInt64.self)
+    /// Whether the file starts with this format's magic and version.
+    private var isRecognised: Bool {
+        base.load(fromByteOffset: Field.magic, as: UInt64.self) == Self.magic
+            && base.load(fromByteOffset: Field.version, as: UInt32.self) == Self.version
     }
-    private var externalChangesPointer: UnsafeMutablePointer<UInt64> {
-        (base + Field.externalChanges).assumingMemoryBound(to: UInt64.self)
+
+    private func field<T>(_ offset: Int, _: T.Type) -> UnsafeMutablePointer<T> {
+        (base + offset).assumingMemoryBound(to: T.self)
     }
-    private var futexWord: UnsafeMutablePointer<UInt32> {
-        (base + Field.futexWord).assumingMemoryBound(to: UInt32.self)
-    }
-    private var waiters: UnsafeMutablePointer<UInt32> {
-        (base + Field.waiters).assumingMemoryBound(to: UInt32.self)
-    }
+    private var sequencePointer: UnsafeMutablePointer<UInt64> { field(Field.sequence, UInt64.self) }
+    private var externalChangesPointer: UnsafeMutablePointer<UInt64> { field(Field.externalChanges, UInt64.self) }
+    private var futexWord: UnsafeMutablePointer<UInt32> { field(Field.futexWord, UInt32.self) }
+    private var waiters: UnsafeMutablePointer<UInt32> { field(Field.waiters, UInt32.self) }
 
     /// The publish sequence: changes on every publish.
     package var sequence: UInt64 { eventlog_load_acquire_u64(sequencePointer) }

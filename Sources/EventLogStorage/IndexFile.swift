@@ -2,11 +2,12 @@
 // A Kafka index file (.index or .timeindex): a plain array of fixed-size
 // big-endian entries, mapped. The writer preallocates room for the entries a
 // full segment can need and trims the file to whole entries on roll and close,
-// as Kafka does, because Kafka counts entries by file length.
+// as Kafka does, because Kafka counts entries by file length. Entries are
+// sorted, so lookups in them (and in the other sorted runs of the storage
+// layer) are binary searches: `partitionPoint`.
 import Glibc
 
 package final class IndexFile {
-    package let path: String
     package let entrySize: Int
     private let file: FileHandle
     private let region: MappedRegion
@@ -15,8 +16,7 @@ package final class IndexFile {
     /// Entries the mapping has room for.
     package let capacity: Int
 
-    private init(path: String, entrySize: Int, file: FileHandle, region: MappedRegion, count: Int, capacity: Int) {
-        self.path = path
+    private init(entrySize: Int, file: FileHandle, region: MappedRegion, count: Int, capacity: Int) {
         self.entrySize = entrySize
         self.file = file
         self.region = region
@@ -30,51 +30,31 @@ package final class IndexFile {
         in folder: DirectoryHandle, _ name: String, entrySize: Int, keeping: Int, capacity: Int, mode: mode_t
     ) throws(EventLogError) -> IndexFile {
         let file = try folder.open(name, flags: O_RDWR | O_CREAT, mode: mode)
-        let path = file.path
         let existing = min(keeping, try file.size() / entrySize)
         let capacity = max(capacity, existing + 1)
         try file.truncate(to: existing * entrySize)
         try file.allocate(offset: 0, length: capacity * entrySize)
         let region = try file.map(length: capacity * entrySize, writable: true)
-        return IndexFile(
-            path: path, entrySize: entrySize, file: file, region: region, count: existing, capacity: capacity)
+        return IndexFile(entrySize: entrySize, file: file, region: region, count: existing, capacity: capacity)
     }
 
-    /// Opens for reading: `count` entries, or as many whole entries as the file
-    /// holds when nil. Nil if the file does not exist.
-    package static func openForReading(path: String, entrySize: Int, count: Int?) throws(EventLogError) -> IndexFile? {
-        try openForReading(
-            opening: { () throws(EventLogError) in try FileHandle.open(path, flags: O_RDONLY) },
-            entrySize: entrySize, count: count)
-    }
-
-    package static func openForReading(in folder: DirectoryHandle, _ name: String, entrySize: Int, count: Int?)
+    /// Opens the file `name` of `folder` (without one, the file at the path
+    /// `name`) for reading: `count` entries, or as many whole entries as the
+    /// file holds when nil. Nil if the file does not exist.
+    package static func openForReading(in folder: DirectoryHandle? = nil, _ name: String, entrySize: Int, count: Int?)
         throws(EventLogError) -> IndexFile?
     {
-        try openForReading(
-            opening: { () throws(EventLogError) in try folder.open(name, flags: O_RDONLY) },
-            entrySize: entrySize, count: count)
-    }
-
-    private static func openForReading(
-        opening: () throws(EventLogError) -> FileHandle, entrySize: Int, count: Int?
-    ) throws(EventLogError) -> IndexFile? {
         let file: FileHandle
-        do { file = try opening() } catch {
-            if error.code == .notFound { return nil }
-            throw error
-        }
-        let path = file.path
-        let size = try file.size()
-        let entries = min(count ?? (size / entrySize), size / entrySize)
-        let region = try file.map(length: size, writable: false)
-        return IndexFile(
-            path: path, entrySize: entrySize, file: file, region: region, count: entries, capacity: entries)
+        do {
+            file = try FileHandle.open(
+                at: folder?.file.fd ?? AT_FDCWD, name, path: folder?.child(name) ?? name, flags: O_RDONLY, mode: 0o644)
+        } catch  where error.code == .notFound { return nil }
+        let region = try file.mapAll()
+        let entries = min(count ?? (region.length / entrySize), region.length / entrySize)
+        return IndexFile(entrySize: entrySize, file: file, region: region, count: entries, capacity: entries)
     }
 
-    package func entry(_ i: Int) -> UnsafeRawPointer {
-        UnsafeRawPointer(region.base! + i * entrySize)
-    }
+    package func entry(_ i: Int) -> UnsafeRawPointer { UnsafeRawPointer(region.base! + i * entrySize) }
 
     /// The bytes of the entries that hold data; valid while this is open.
     package var entryBytes: UnsafeRawBufferPointer {
@@ -91,9 +71,20 @@ package final class IndexFile {
     }
 
     /// Shrinks the file to its entries (roll, close, recovery).
-    package func trim() throws(EventLogError) {
-        try file.truncate(to: count * entrySize)
-    }
+    package func trim() throws(EventLogError) { try file.truncate(to: count * entrySize) }
 
     package func sync() throws(EventLogError) { try file.syncData() }
+}
+
+/// The first of the indexes `0..<count` for which `isPast` holds, or
+/// `count`: the indexes must be ordered so that once it holds, it holds for
+/// every later one.
+func partitionPoint(_ count: Int, _ isPast: (Int) -> Bool) -> Int {
+    var low = 0
+    var high = count
+    while low < high {
+        let mid = (low + high) / 2
+        if isPast(mid) { high = mid } else { low = mid + 1 }
+    }
+    return low
 }

@@ -57,12 +57,9 @@ enum IndexRebuild {
 
     /// Replaces the segment's index files with the replayed entries.
     static func write(_ replay: IndexReplay, directory: String, mode: mode_t) throws(EventLogError) {
-        try replace(
-            SegmentFileName.path(directory: directory, base: replay.base, .offsetIndex),
-            with: replay.offsetEntries.fileBytes, mode: mode)
-        try replace(
-            SegmentFileName.path(directory: directory, base: replay.base, .timeIndex),
-            with: replay.timeEntries.fileBytes, mode: mode)
+        let path = { (kind: SegmentFileKind) in SegmentFileName.path(directory: directory, base: replay.base, kind) }
+        try replace(path(.offsetIndex), with: replay.offsetEntries.fileBytes, mode: mode)
+        try replace(path(.timeIndex), with: replay.timeEntries.fileBytes, mode: mode)
     }
 
     /// Writes `bytes` to a new file, syncs it and renames it to `path`.

@@ -81,13 +81,6 @@ package final class LogCursor {
         return body(handOut.records[0], handOut.headers)
     }
 
-    /// Reads up to `maxCount` records into `records`/`headers`, waiting up to
-    /// `timeoutMilliseconds` (0: no wait, < 0: forever) for the first one.
-    /// Returns how many it read (0: none arrived in time).
-    package func read(maxCount: Int, timeoutMilliseconds: Int) throws(EventLogError) -> Int {
-        try read(maxCount: maxCount, into: nil, timeoutMilliseconds: timeoutMilliseconds)
-    }
-
     /// Reads as `read(maxCount:timeoutMilliseconds:)` does, but writes the
     /// records straight into `out` (`records` stays empty): the one copy
     /// out of the decoded batch that a caller with its own array needs.
@@ -98,9 +91,12 @@ package final class LogCursor {
         return try read(maxCount: out.count, into: start, timeoutMilliseconds: timeoutMilliseconds)
     }
 
-    private func read(maxCount: Int, into out: UnsafeMutablePointer<RecordView>?, timeoutMilliseconds: Int)
-        throws(EventLogError) -> Int
-    {
+    /// Reads up to `maxCount` records into `records`/`headers` (or `out`),
+    /// waiting up to `timeoutMilliseconds` (0: no wait, < 0: forever) for
+    /// the first one. Returns how many it read (0: none arrived in time).
+    package func read(
+        maxCount: Int, into out: UnsafeMutablePointer<RecordView>? = nil, timeoutMilliseconds: Int
+    ) throws(EventLogError) -> Int {
         beginCall(into: out)
         try checkOpen()
         // No clock read for a call that does not wait (0: it returns first).
@@ -148,24 +144,25 @@ package final class LogCursor {
     /// Decodes the next batch, moving to the next segment when the current
     /// one is finished. False when nothing more is written yet.
     private func loadNextBatch(_ head: HeadState) throws(EventLogError) -> Bool {
+        var relisting = false
         while true {
             if segment == nil {
-                let bases = try state.catalog.segmentBases(version: head.catalogVersion)
+                let bases = try state.catalog.segmentBases(version: relisting ? nil : head.catalogVersion)
                 guard
                     let index = SegmentCatalog.segmentIndex(containing: nextOffset, in: bases)
                         ?? (bases.isEmpty ? nil : 0)
                 else { return false }
                 try open(segmentBase: bases[index], head: head)
-                position = 0
+                if relisting { try position(at: nextOffset, head: head) } else { position = 0 }
             }
             let limit: Int
-            do throws(EventLogError) {
-                limit = try currentLimit(head)
-            } catch  where error.code == .notFound {
+            do throws(EventLogError) { limit = try currentLimit(head) } catch  where error.code == .notFound {
                 // Compaction or retention replaced or deleted this segment
                 // after the writer rolled away from it: find `nextOffset`
                 // in a fresh listing (a merged segment may start earlier).
-                guard try reposition(head) else { return false }
+                if let current = segment { retiredSegments.append(current) }
+                segment = nil
+                relisting = true
                 continue
             }
             if position < limit {
@@ -176,19 +173,6 @@ package final class LogCursor {
             if let current = segment { retiredSegments.append(current) }
             guard try moveOn(from: segment!.base, head) else { return false }
         }
-    }
-
-    /// Opens the segment of a fresh listing that holds `nextOffset` and
-    /// positions there. False when no segment holds it.
-    private func reposition(_ head: HeadState) throws(EventLogError) -> Bool {
-        if let current = segment { retiredSegments.append(current) }
-        segment = nil
-        let bases = try state.catalog.segmentBases(version: nil)
-        guard let index = SegmentCatalog.segmentIndex(containing: nextOffset, in: bases) ?? (bases.isEmpty ? nil : 0)
-        else { return false }
-        try open(segmentBase: bases[index], head: head)
-        try position(at: nextOffset, head: head)
-        return true
     }
 
     /// Leaves the finished closed segment `finished` for the segment that
@@ -247,9 +231,8 @@ package final class LogCursor {
         if let segmentEnd { return segmentEnd }
         // The writer rolled away from this segment and trimmed it before
         // publishing the roll, so its file size is now its end.
-        let end = try reader.currentFileSize()
-        segmentEnd = end
-        return end
+        segmentEnd = try reader.currentFileSize()
+        return segmentEnd!
     }
 
     func entryCount(_ published: UInt32, _ reader: SegmentReader, _ head: HeadState) -> Int? {

@@ -21,27 +21,24 @@ extension LogCursor {
             return header
         }
         if let header = try loadDecodedAhead(reader, limit: limit, head: head) { return header }
-        let header: RecordBatchHeader
-        switch BatchProbe(bytes, at: position, limit: limit) {
-        case .batch(let whole):
-            header = whole
-        case .tooShort(let remaining):
-            throw corrupt(reader, "\(remaining) bytes are too few for a batch at byte \(position)", limit, head)
-        case .runsPast(let total, let remaining, _):
-            throw corrupt(
-                reader,
-                "batch of \(total) bytes runs past the end of the data (\(remaining) bytes left) at byte \(position)",
-                limit, head)
-        case .damaged(let error, _):
-            throw corrupt(reader, "\(error.detail) at byte \(error.position)", limit, head)
-        }
+        let header =
+            switch BatchProbe(bytes, at: position, limit: limit) {
+            case .batch(let whole): whole
+            case .tooShort(let remaining):
+                throw corrupt(reader, "\(remaining) bytes are too few for a batch at byte \(position)", limit, head)
+            case .runsPast(let total, let remaining, _):
+                throw corrupt(
+                    reader,
+                    "batch of \(total) bytes runs past the end of the data (\(remaining) bytes left) at byte "
+                        + "\(position)", limit, head)
+            case .damaged(let error, _): throw corrupt(reader, "\(error.detail) at byte \(error.position)", limit, head)
+            }
         // baseOffset is outside the CRC: a damaged one would give every
         // record a wrong offset, so it must fit between its neighbours.
         if let problem = try offsetProblem(header, limit: limit, head: head) {
             throw corrupt(reader, "\(problem) at byte \(position)", limit, head)
         }
-        let payload = UnsafeRawBufferPointer(
-            rebasing: window[RecordBatchHeader.size..<header.totalSize])
+        let payload = UnsafeRawBufferPointer(rebasing: window[RecordBatchHeader.size..<header.totalSize])
         if let buffer = batchBuffer { retiredBuffers.append(buffer) }
         batchBuffer = nil
         handOut.clearBatch()
@@ -63,7 +60,10 @@ extension LogCursor {
                     kind: .unsupportedCompression, position: 21,
                     detail: "compression codec \(header.attributes & 7) is not supported")
             }
-            handOut.takeBatch(from: decoder)
+            // The decoder keeps the arrays handed out before, whose capacity
+            // its next decode reuses.
+            swap(&handOut.batchRecords, &decoder.records)
+            swap(&handOut.batchHeaders, &decoder.headers)
             if learnsLayout,
                 let layout = BatchLayout(
                     header: header, section: decoder.section, blockStarts: decoder.blockStarts,
@@ -78,10 +78,7 @@ extension LogCursor {
                 "\(reader.logPath): \(error.detail) at byte \(position + RecordBatchHeader.size + error.position)"
                     + "; the next batch starts at offset \(header.nextOffset)")
         }
-        let loadedAt = position
-        let finished = finishBatch(header)
-        noteLoaded(reader, at: loadedAt, limit: limit)
-        return finished
+        return finishBatch(header, loadedFrom: reader, limit: limit)
     }
 
     /// After a seek, decodes only the block of the batch at `position` that
@@ -145,22 +142,27 @@ extension LogCursor {
     /// The error for damage at `position`: the file, what and where, and
     /// where reading can go on.
     private func corrupt(_ reader: SegmentReader, _ what: String, _ limit: Int, _ head: HeadState) -> EventLogError {
-        EventLogError(.corrupt, "\(reader.logPath): \(what)" + resumeNote(limit: limit, head: head))
-    }
-
-    /// Where reading can go on after the damaged batch at `position`, for
-    /// the error message: the next intact batch of the segment, if any.
-    private func resumeNote(limit: Int, head: HeadState) -> String {
         guard let (next, header) = nextIntactBatch(after: position, limit: limit, head: head) else {
-            return "; no intact batch follows in this segment"
+            return EventLogError(.corrupt, "\(reader.logPath): \(what); no intact batch follows in this segment")
         }
-        return "; the next intact batch starts at byte \(next) (offset \(header.baseOffset))"
+        return EventLogError(
+            .corrupt,
+            "\(reader.logPath): \(what); the next intact batch starts at byte \(next) (offset \(header.baseOffset))")
     }
 
-    func finishBatch(_ header: RecordBatchHeader) -> RecordBatchHeader {
+    /// Moves past the batch at `position`. A batch decoded in full from
+    /// `reader` tells the read-ahead, which starts or follows.
+    func finishBatch(_ header: RecordBatchHeader, loadedFrom reader: SegmentReader? = nil, limit: Int = 0)
+        -> RecordBatchHeader
+    {
+        let loadedAt = position
         handOut.batchCursor = 0
         batchNextOffset = header.nextOffset
         position += header.totalSize
+        if let reader {
+            if readAhead == nil { readAhead = ReadAhead() }
+            readAhead!.loaded(reader, at: loadedAt, next: position, limit: limit)
+        }
         return header
     }
 }

@@ -18,13 +18,13 @@ extension LogCursor {
         // The first segment's base, not the published start: retention run by
         // another process deletes segments without the writer republishing.
         let start = bases.first ?? head.nextOffset
-        let target: Int64
         let end = max(endOffset(), head.nextOffset)
-        switch offset {
-        case Self.oldest: target = start
-        case Self.latest: target = end
-        default: target = offset
-        }
+        let target =
+            switch offset {
+            case Self.oldest: start
+            case Self.latest: end
+            default: offset
+            }
         if target < start {
             throw EventLogError(
                 .outOfRange, "\(state.directory): offset \(target) is before the log start \(start)")
@@ -80,17 +80,14 @@ extension LogCursor {
         resetBatch()
         let bases = try state.catalog.segmentBases(version: head.catalogVersion)
         for base in bases {
-            do throws(EventLogError) { try open(segmentBase: base, head: head) } catch {
+            do throws(EventLogError) { try open(segmentBase: base, head: head) } catch  where error.code == .notFound {
                 // Deleted since listed: compaction moved its records into a
                 // segment listed before it, or retention removed them.
-                guard error.code == .notFound else { throw error }
                 continue
             }
             let reader = segment!
             let limit = try currentLimit(head)
-            let isActive = base == head.activeBase
-            let maxTimestamp =
-                isActive ? head.activeMaxTimestamp : (reader.indexedMaxTimestamp() ?? maxTimestampByWalking(limit))
+            let maxTimestamp = base == head.activeBase ? head.activeMaxTimestamp : reader.maxTimestamp(limit: limit)
             guard maxTimestamp >= timestamp else { continue }
             let hint = reader.position(
                 forTimestamp: timestamp, entries: entryCount(head.timeIndexEntries, reader, head),
@@ -137,7 +134,8 @@ extension LogCursor {
         let reader = segment!
         let bytes = reader.bytes(limit: limit)
         var at = start
-        if at > 0 && (BatchResync.plausibleHeader(bytes, at: at, limit: limit).map(found) ?? true) { at = 0 }
+        let hinted = BatchResync.validatedHeader(bytes, at: at, limit: limit, checkCRC: false)
+        if at > 0 && (hinted.map(found) ?? true) { at = 0 }
         var trusted = at  // the last position known to start a batch
         // The batch read first must start at or after the offset the batch
         // before it ends at (offsetProblem checks that).
@@ -176,13 +174,5 @@ extension LogCursor {
             let header = BatchResync.validatedHeader(bytes, at: next, limit: limit)
         else { return nil }
         return (next, header)
-    }
-
-    func maxTimestampByWalking(_ limit: Int) -> Int64 {
-        var maxTimestamp: Int64 = -1
-        _ = BatchScanner.scan(segment!.bytes(limit: limit), from: 0, limit: limit, checkCRC: false) {
-            maxTimestamp = max(maxTimestamp, $0.header.maxTimestamp)
-        }
-        return maxTimestamp
     }
 }

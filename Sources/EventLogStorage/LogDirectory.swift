@@ -35,7 +35,7 @@ package final class LogDirectory: @unchecked Sendable {
         // A compaction killed mid-swap is finished (or its partial output
         // removed) before anything looks at the segments.
         try SegmentSwap.recoverInterrupted(directory: path, mode: configuration.fileMode)
-        let head = try HeadFile.openForWriter(in: folder, mode: configuration.fileMode, pid: getpid())
+        let head = try HeadFile.openForWriter(in: folder, mode: configuration.fileMode)
         let previous = head.read().state
 
         var bases = try SegmentCatalog.listBases(in: folder)
@@ -45,14 +45,11 @@ package final class LogDirectory: @unchecked Sendable {
             folder: folder, base: bases.last!, segmentBytes: configuration.segmentBytes,
             mode: configuration.fileMode, head: previous)
 
-        var published = HeadState()
-        published.startOffset = bases.first!
-        published.catalogVersion = previous.catalogVersion &+ 1
+        let published = HeadState(startOffset: bases.first!, catalogVersion: previous.catalogVersion &+ 1)
         let state = LogState(folder: folder, head: head)
         let writer = LogWriter(
             state: state, configuration: configuration, lock: lock, segment: recovery.segment, published: published)
-        try writer.publishInitialState()
-        try writer.startFlusher()
+        try writer.start()
         return LogDirectory(
             state: state, configuration: configuration, writer: writer, recoveredBytes: recovery.truncatedBytes)
     }

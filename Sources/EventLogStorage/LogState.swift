@@ -11,10 +11,10 @@ import Glibc
 import Synchronization
 
 package final class LogState: @unchecked Sendable {
-    /// The directory as it was opened, for messages and path-based tools.
-    package let directory: String
     /// The directory held open: the log's files are opened through it.
     package let folder: DirectoryHandle
+    /// The directory as it was opened, for messages and path-based tools.
+    package var directory: String { folder.path }
     package let catalog: SegmentCatalog
     /// The head file given at open (always, for a writer).
     private let openedHead: HeadFile?
@@ -37,18 +37,13 @@ package final class LogState: @unchecked Sendable {
     package static let allEntries = UInt32.max
 
     init(folder: DirectoryHandle, head: HeadFile?, staticState: HeadState = HeadState(), checkHead: Bool = false) {
-        self.directory = folder.path
         self.folder = folder
         self.catalog = SegmentCatalog(folder: folder)
         self.openedHead = head
         self.staticState = staticState
-        self.identity = FileSystem.identity(of: directory)
-        if checkHead, let (state, sequence) = head?.read(),
-            let readable = StaleHead.readableState(in: folder, head: state)
-        {
-            staleHead = (sequence, readable)
-        } else {
-            staleHead = nil
+        self.identity = FileSystem.identity(of: folder.path)
+        let published = checkHead ? head?.read() : nil
+        staleHead = published.flatMap { p in StaleHead.readableState(in: folder, head: p.state).map { (p.sequence, $0) }
         }
     }
 
@@ -124,27 +119,19 @@ package final class LogState: @unchecked Sendable {
     /// The state of a directory nobody publishes for: the last segment is read
     /// up to its last complete batch.
     static func computeStaticState(folder: DirectoryHandle) throws(EventLogError) -> HeadState {
-        var state = HeadState()
-        state.offsetIndexEntries = allEntries
-        state.timeIndexEntries = allEntries
+        var state = HeadState(offsetIndexEntries: allEntries, timeIndexEntries: allEntries)
         let bases = try SegmentCatalog.listBases(in: folder)
         guard let first = bases.first, let last = bases.last else { return state }
         state.startOffset = first
         state.activeBase = last
-        state.nextOffset = last
         let reader = try SegmentReader(folder: folder, base: last, active: false)
         let bytes = reader.bytes(limit: reader.mappedFileSize)
-        var maxTimestamp: Int64 = -1
-        var nextOffset = last
-        let outcome = BatchScanner.scan(bytes, from: 0, limit: bytes.count, checkCRC: false) { batch in
-            nextOffset = batch.header.nextOffset
-            maxTimestamp = max(maxTimestamp, batch.header.maxTimestamp)
-        }
+        let outcome = BatchScanner.scan(bytes, from: 0, limit: bytes.count, checkCRC: false)
         // A torn tail is where a writer stopped; damage is reported to the
         // cursor that reaches it, so it stays inside the readable range.
         state.committedPosition = Int64(outcome.damage == nil ? outcome.validEnd : bytes.count)
-        state.nextOffset = nextOffset
-        state.activeMaxTimestamp = maxTimestamp
+        state.nextOffset = outcome.nextOffset ?? last
+        state.activeMaxTimestamp = outcome.maxTimestamp
         return state
     }
 }

@@ -77,7 +77,10 @@ package final class LogWriter: @unchecked Sendable {
         self.flusherWake = appendLock.makeCondition()
     }
 
-    func startFlusher() throws(EventLogError) {
+    /// Publishes the state found at open, before any append, and starts the
+    /// background flusher.
+    func start() throws(EventLogError) {
+        writeLock.withLock { publish() }
         flusher = try startThread { [self] in runFlusher() }
     }
 
@@ -111,13 +114,7 @@ package final class LogWriter: @unchecked Sendable {
         // Sealed here, with no lock held, while the flusher writes earlier
         // batches: the appending thread pays for the compression of the
         // batches it filled only when the flusher could not keep up.
-        for batch in toSeal {
-            let outcome = batch.seal(compression: configuration.compression)
-            appendLock.withLock {
-                batch.sealing = outcome
-                appendLock.broadcast()
-            }
-        }
+        for batch in toSeal { seal(batch) }
         return first
     }
 
@@ -185,6 +182,12 @@ package final class LogWriter: @unchecked Sendable {
         wakeFlusher(by: current.openedAt + configuration.lingerNanoseconds)
     }
 
+    /// When the open batch has lingered long enough to be written, nil while
+    /// it is empty (appendLock held).
+    private var lingerDeadline: UInt64? {
+        current.builder.recordsCount > 0 ? current.openedAt + configuration.lingerNanoseconds : nil
+    }
+
     /// Signals the flusher if it sleeps past `deadline` (appendLock held).
     private func wakeFlusher(by deadline: UInt64) {
         if flusherSleeping && deadline < flusherWakesAt { flusherWake.signal() }
@@ -208,9 +211,7 @@ package final class LogWriter: @unchecked Sendable {
         defer { writeLock.unlock() }
         while let batch = nextSealedBatch() {
             let syncFailure: EventLogError?
-            do {
-                syncFailure = try write(batch)
-            } catch {
+            do { syncFailure = try write(batch) } catch {
                 appendLock.withLock {
                     pendingError = error
                     appendLock.broadcast()
@@ -254,12 +255,18 @@ package final class LogWriter: @unchecked Sendable {
             }
             guard let first else { return nil }
             guard let toSeal else { return first }
-            let outcome = toSeal.seal(compression: configuration.compression)
-            appendLock.withLock {
-                toSeal.sealing = outcome
-                appendLock.broadcast()
-            }
+            seal(toSeal)
             if toSeal === first { return first }
+        }
+    }
+
+    /// Seals a batch this thread claimed (no lock held) and records the
+    /// outcome for the threads waiting on it.
+    private func seal(_ batch: QueuedBatch) {
+        let outcome = batch.seal(compression: configuration.compression)
+        appendLock.withLock {
+            batch.sealing = outcome
+            appendLock.broadcast()
         }
     }
 
@@ -268,23 +275,20 @@ package final class LogWriter: @unchecked Sendable {
     /// the batch is then in the segment and published, and must not be
     /// written again (that would repeat its offsets).
     private func write(_ batch: QueuedBatch) throws(EventLogError) -> EventLogError? {
-        let size: Int
-        switch appendLock.withLock({ batch.sealing }) {
-        case .done(let sealedSize): size = sealedSize
-        case .failed(let error):
-            throw EventLogError(
-                .io, "\(state.directory): cannot encode batch at offset \(batch.builder.baseOffset): \(error)")
-        case .waiting, .inProgress:
-            preconditionFailure("a batch is written only once sealed")
-        }
+        let size =
+            switch appendLock.withLock({ batch.sealing }) {
+            case .done(let sealedSize): sealedSize
+            case .failed(let error):
+                throw EventLogError(
+                    .io, "\(state.directory): cannot encode batch at offset \(batch.builder.baseOffset): \(error)")
+            case .waiting, .inProgress: preconditionFailure("a batch is written only once sealed")
+            }
         let bytes = UnsafeRawBufferPointer(start: batch.output.baseAddress, count: size)
         let header: RecordBatchHeader
         do { header = try RecordBatchHeader(parsing: bytes) } catch {
             throw EventLogError(.io, "\(state.directory): sealed batch unreadable: \(error)")
         }
-        if segment.needsRoll(batchSize: size, lastOffset: header.lastOffset) {
-            try roll(to: header.baseOffset)
-        }
+        if segment.needsRoll(batchSize: size, lastOffset: header.lastOffset) { try roll(to: header.baseOffset) }
         try segment.append(batch: bytes, header: header)
         if case .batch = configuration.syncMode {
             do throws(EventLogError) {
@@ -294,8 +298,7 @@ package final class LogWriter: @unchecked Sendable {
                 publish()
                 return error
             }
-            let covered = segment.nextOffset
-            groupCommit.markSynced(upTo: covered)
+            groupCommit.markSynced(upTo: segment.nextOffset)
         }
         publish()
         return nil
@@ -304,7 +307,7 @@ package final class LogWriter: @unchecked Sendable {
     /// Finishes the active segment and starts a new one at `base`.
     private func roll(to base: Int64) throws(EventLogError) {
         try segment.finish(sync: false)
-        unsyncedSegments.append(segment.logFile)
+        unsyncedSegments.append(segment.log)
         // Bounded: the oldest is synced now (by then the kernel has usually
         // written it back, so this is cheap) rather than holding descriptors
         // for a log nobody ever syncs.
@@ -338,11 +341,6 @@ package final class LogWriter: @unchecked Sendable {
         }
     }
 
-    /// Publishes the state found at open, before any append.
-    func publishInitialState() throws(EventLogError) {
-        writeLock.withLock { publish() }
-    }
-
     /// Tells readers what is now written (writeLock held).
     private func publish() {
         published.activeBase = segment.base
@@ -370,10 +368,7 @@ package final class LogWriter: @unchecked Sendable {
                 if let error = pendingError { throw error }
                 appendLock.wait(untilNanoseconds: nil)
             }
-            if let failure = unreportedSyncFailure {
-                unreportedSyncFailure = nil
-                throw failure
-            }
+            if let failure = unreportedSyncFailure.take() { throw failure }
         }
     }
 
@@ -438,9 +433,7 @@ package final class LogWriter: @unchecked Sendable {
         if let interval { nextIntervalSync = monotonicNanoseconds() + interval }
         while true {
             let now = monotonicNanoseconds()
-            let lingerDue =
-                current.builder.recordsCount > 0 ? current.openedAt + configuration.lingerNanoseconds : nil
-            if let lingerDue, now >= lingerDue { enqueueCurrent() }
+            if let due = lingerDeadline, now >= due { enqueueCurrent() }
             let syncDue = interval != nil && now >= nextIntervalSync
             if stopping { break }
             if (!queue.isEmpty && pendingError == nil) || syncDue {
@@ -451,10 +444,7 @@ package final class LogWriter: @unchecked Sendable {
                 appendLock.lock()
                 continue
             }
-            let deadlines = [
-                current.builder.recordsCount > 0 ? current.openedAt + configuration.lingerNanoseconds : nil,
-                interval != nil ? nextIntervalSync : nil,
-            ].compactMap { $0 }
+            let deadlines = [lingerDeadline, interval.map { _ in nextIntervalSync }].compactMap { $0 }
             flusherSleeping = true
             flusherWakesAt = deadlines.min() ?? .max
             flusherWake.wait(untilNanoseconds: deadlines.min())
@@ -490,10 +480,7 @@ package final class LogWriter: @unchecked Sendable {
             try drainQueue()
             try appendLock.withLock { () throws(EventLogError) in
                 if writtenBatches < target, let error = pendingError { throw error }
-                if let failure = unreportedSyncFailure {
-                    unreportedSyncFailure = nil
-                    throw failure
-                }
+                if let failure = unreportedSyncFailure.take() { throw failure }
             }
         } catch { firstError = error }
         writeLock.withLock {

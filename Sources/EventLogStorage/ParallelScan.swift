@@ -21,8 +21,6 @@ package struct ScanSummary: Sendable, Equatable {
     /// The scan covered the offsets below this one.
     package var endOffset: Int64 = 0
 
-    package init() {}
-
     mutating func add(_ decoder: PieceDecoder, records: Int) {
         self.records += records
         batches += decoder.batches
@@ -65,9 +63,7 @@ package final class ParallelScan: @unchecked Sendable {
         let count = max(1, min(workers, plan.pieces.count))
         var threads: [pthread_t] = []
         for worker in 1..<max(1, count) {
-            do {
-                threads.append(try startThread { scan.work(worker) })
-            } catch {
+            do { threads.append(try startThread { scan.work(worker) }) } catch {
                 scan.fail(error)
                 break
             }
@@ -99,10 +95,8 @@ package final class ParallelScan: @unchecked Sendable {
                     if code != 0 { stop(code) }
                     return code == 0
                 }
-            } catch let error as EventLogError {
-                fail(error)
             } catch {
-                fail(EventLogError(.io, "\(error)"))
+                fail(error as? EventLogError ?? EventLogError(.io, "\(error)"))
             }
         }
     }

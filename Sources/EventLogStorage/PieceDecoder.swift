@@ -54,15 +54,13 @@ package final class PieceDecoder {
                 records.isEmpty
                 || (records.first!.offset >= piece.offsets.lowerBound
                     && records.last!.offset < piece.offsets.upperBound)
-            let goOn: Bool
-            if whole {
-                goOn = try records.withUnsafeBufferPointer { try visit($0, decoder.headers) }
-            } else {
+            if !whole {
                 kept.removeAll(keepingCapacity: true)
                 for record in records where piece.offsets.contains(record.offset) { kept.append(record) }
-                goOn = try kept.withUnsafeBufferPointer { try visit($0, decoder.headers) }
             }
-            if !goOn { return false }
+            guard try (whole ? records : kept).withUnsafeBufferPointer({ try visit($0, decoder.headers) }) else {
+                return false
+            }
         }
         return true
     }

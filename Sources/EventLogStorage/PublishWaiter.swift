@@ -24,10 +24,7 @@ package final class PublishWaiter: @unchecked Sendable {
         case directoryGone
     }
 
-    private struct Waiter {
-        var seen: UInt64
-        var continuation: CheckedContinuation<Outcome, Never>
-    }
+    private typealias Waiter = (seen: UInt64, continuation: CheckedContinuation<Outcome, Never>)
 
     private let state: LogState
     private let lock = Lock()
@@ -60,10 +57,8 @@ package final class PublishWaiter: @unchecked Sendable {
             }
         } onCancel: {
             let waiter = lock.withLock { () -> Waiter? in
-                guard let waiter = waiters.removeValue(forKey: id) else {
-                    cancelledEarly.insert(id)
-                    return nil
-                }
+                let waiter = waiters.removeValue(forKey: id)
+                if waiter == nil { cancelledEarly.insert(id) }
                 return waiter
             }
             waiter?.continuation.resume(returning: .cancelled)
@@ -76,7 +71,7 @@ package final class PublishWaiter: @unchecked Sendable {
             if stopRequested.load(ordering: .acquiring) || state.isClosed || state.snapshot().sequence != seen {
                 return .published
             }
-            waiters[id] = Waiter(seen: seen, continuation: continuation)
+            waiters[id] = (seen, continuation)
             if thread == nil { thread = try? startThread { [self] in run() } }
             lock.broadcast()
             return thread == nil ? .published : nil

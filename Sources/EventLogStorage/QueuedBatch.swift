@@ -36,9 +36,7 @@ final class QueuedBatch {
     /// (inProgress), so no other thread touches the builder or the output.
     func seal(compression: Compression) -> Sealing {
         output.removeAll()
-        do {
-            return .done(size: try builder.seal(compression: compression, into: output))
-        } catch {
+        do { return .done(size: try builder.seal(compression: compression, into: output)) } catch {
             return .failed(error)
         }
     }

@@ -18,18 +18,17 @@ internal import EventLogFormat
 import Glibc
 
 /// One batch decoded ahead: its header (CRC checked), its records and
-/// headers, and the buffer they point into (nil: into the mapping).
+/// headers, and the buffer they point into (nil: into the mapping of
+/// `reader`, which it keeps).
 final class DecodedBatch {
     let reader: SegmentReader
-    let position: Int
     var header: RecordBatchHeader
     var records: [RecordView] = []
     var headers: [HeaderView] = []
     var buffer: ByteBuffer?
 
-    init(reader: SegmentReader, position: Int, header: RecordBatchHeader) {
+    init(reader: SegmentReader, header: RecordBatchHeader) {
         self.reader = reader
-        self.position = position
         self.header = header
     }
 }
@@ -43,7 +42,8 @@ final class ReadAhead {
     static let sequentialLoads = 3
     static let minimumBytesAhead = 64 << 10
 
-    private let worker = ReadAheadWorker()
+    /// Where the cursor takes batches decoded ahead and gives back their arrays.
+    let worker = ReadAheadWorker()
     private var thread: pthread_t?
     /// Batches the cursor loaded in a row, each where the last one ended.
     private var run = 0
@@ -71,20 +71,6 @@ final class ReadAhead {
 
     /// Whether the thread runs: before, there is nothing to take.
     var isRunning: Bool { thread != nil }
-
-    /// The batch of `reader` at `position`, decoded ahead: taken when
-    /// ready; while the thread decodes it, the calling thread decodes the
-    /// next unclaimed batch with `decoder` (or waits when none is left to
-    /// claim). Nil when the read-ahead does not hold that batch. `spare`
-    /// goes back to the thread's buffers.
-    func take(_ reader: SegmentReader, at position: Int, spare: ByteBuffer?, decoder: BatchDecoder)
-        -> DecodedBatch?
-    {
-        worker.take(reader, at: position, spare: spare, decoder: decoder)
-    }
-
-    /// Hands the arrays of a batch the cursor is done with back for reuse.
-    func recycle(_ batch: DecodedBatch) { worker.recycle(batch) }
 }
 
 /// A batch claimed for decoding, in log order; `outcome` is set by the
@@ -104,17 +90,12 @@ private final class Slot {
 }
 
 /// What one thread decodes, claimed under the lock and decoded outside it.
-private struct Claim {
-    let slot: Slot
-    let reader: SegmentReader
-    let limit: Int
-    let generation: Int
-    let buffer: ByteBuffer
-    let arrays: DecodedBatch?
-}
+private typealias Claim = (
+    slot: Slot, reader: SegmentReader, limit: Int, generation: Int, buffer: ByteBuffer, arrays: DecodedBatch?
+)
 
 /// The state both decoding threads share, under `lock`.
-private final class ReadAheadWorker: @unchecked Sendable {
+final class ReadAheadWorker: @unchecked Sendable {
     private let lock = Lock()
     private var stopping = false
     /// What to decode: the segment, the next position to claim, how far.
@@ -152,6 +133,11 @@ private final class ReadAheadWorker: @unchecked Sendable {
         }
     }
 
+    /// The batch of `segment` at `position`, decoded ahead: taken when
+    /// ready; while the other thread decodes it, the calling thread decodes
+    /// the next unclaimed batch with `decoder` (or waits when none is left
+    /// to claim). Nil when the read-ahead does not hold that batch. `spare`
+    /// goes back to the buffers.
     func take(_ segment: SegmentReader, at position: Int, spare: ByteBuffer?, decoder: BatchDecoder)
         -> DecodedBatch?
     {
@@ -180,33 +166,28 @@ private final class ReadAheadWorker: @unchecked Sendable {
             case .decoding:
                 // Decoded by the other thread now: decode the next batch
                 // meanwhile rather than wait.
-                if let claim = claim() {
-                    decodeUnlocked(claim, decoder: decoder)
-                } else {
-                    lock.wait(untilNanoseconds: nil)
-                }
+                decodeNextOrWait(decoder)
             }
         }
         return nil
     }
 
+    /// Takes back the arrays of a batch the cursor is done with, for reuse.
     func recycle(_ batch: DecodedBatch) {
-        lock.withLock {
-            if spareArrays.count < ReadAhead.depth { spareArrays.append(batch) }
-        }
+        lock.withLock { if spareArrays.count < ReadAhead.depth { spareArrays.append(batch) } }
     }
 
     func run() {
         let decoder = BatchDecoder()
         lock.lock()
         defer { lock.unlock() }
-        while !stopping {
-            if let claim = claim() {
-                decodeUnlocked(claim, decoder: decoder)
-            } else {
-                lock.wait(untilNanoseconds: nil)
-            }
-        }
+        while !stopping { decodeNextOrWait(decoder) }
+    }
+
+    /// Decodes the next unclaimed batch, or waits when there is none to
+    /// claim (the lock held).
+    private func decodeNextOrWait(_ decoder: BatchDecoder) {
+        if let claim = claim() { decodeUnlocked(claim, decoder: decoder) } else { lock.wait(untilNanoseconds: nil) }
     }
 
     /// Claims the batch at `next` (the lock held), or nil when there is
@@ -215,23 +196,22 @@ private final class ReadAheadWorker: @unchecked Sendable {
     private func claim() -> Claim? {
         guard let reader, slots.count < ReadAhead.depth, next < limit else { return nil }
         if case .failed = slots.last?.outcome { return nil }
+        let slot = Slot(position: next)
+        slots.append(slot)
         let bytes = reader.bytes(limit: limit)
         guard limit <= bytes.count,
             let header = try? RecordBatchHeader(parsing: UnsafeRawBufferPointer(rebasing: bytes[next..<limit])),
             header.totalSize <= limit - next
         else {
             // Damage or a torn end: the cursor meets it and reports it.
-            let slot = Slot(position: next)
             slot.outcome = .failed
-            slots.append(slot)
             return nil
         }
-        let slot = Slot(position: next)
-        slots.append(slot)
         next += header.totalSize
-        return Claim(
-            slot: slot, reader: reader, limit: limit, generation: generation,
-            buffer: freeBuffers.popLast() ?? ByteBuffer(capacity: 256 << 10), arrays: spareArrays.popLast())
+        return (
+            slot, reader, limit, generation, freeBuffers.popLast() ?? ByteBuffer(capacity: 256 << 10),
+            spareArrays.popLast()
+        )
     }
 
     /// Decodes `claim` with the lock released, and fills its slot.
@@ -273,7 +253,7 @@ private final class ReadAheadWorker: @unchecked Sendable {
             !peeked.isControl,
             let header = try? RecordBatch.validate(UnsafeRawBufferPointer(rebasing: window.prefix(peeked.totalSize)))
         else { return nil }
-        let batch = DecodedBatch(reader: claim.reader, position: position, header: header)
+        let batch = DecodedBatch(reader: claim.reader, header: header)
         if let arrays = claim.arrays {
             swap(&decoder.records, &arrays.records)
             swap(&decoder.headers, &arrays.headers)
@@ -287,5 +267,36 @@ private final class ReadAheadWorker: @unchecked Sendable {
         swap(&batch.headers, &decoder.headers)
         batch.buffer = compressed ? claim.buffer : nil
         return batch
+    }
+}
+
+// How a cursor uses it: after each batch it loads it says where it goes on,
+// and it takes a batch decoded ahead with only what depends on its own
+// position left to check (the batch's offsets against the batch before it).
+extension LogCursor {
+    /// The batch at `position` as decoded ahead, now the cursor's; nil to
+    /// load it here.
+    func loadDecodedAhead(_ reader: SegmentReader, limit: Int, head: HeadState) throws(EventLogError)
+        -> RecordBatchHeader?
+    {
+        guard !seekedIntoBatch, let readAhead, readAhead.isRunning,
+            let batch = readAhead.worker.take(reader, at: position, spare: freeBuffers.popLast(), decoder: decoder)
+        else { return nil }
+        // A batch whose offsets do not fit is loaded again here, which
+        // reports it as usual.
+        guard batch.header.totalSize <= limit - position,
+            try offsetProblem(batch.header, limit: limit, head: head) == nil
+        else {
+            readAhead.worker.recycle(batch)
+            return nil
+        }
+        if let buffer = batchBuffer { retiredBuffers.append(buffer) }
+        batchBuffer = batch.buffer
+        if batch.buffer == nil { retiredSegments.append(reader) }
+        handOut.clearBatch()
+        swap(&handOut.batchRecords, &batch.records)
+        swap(&handOut.batchHeaders, &batch.headers)
+        readAhead.worker.recycle(batch)
+        return finishBatch(batch.header, loadedFrom: reader, limit: limit)
     }
 }

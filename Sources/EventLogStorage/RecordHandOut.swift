@@ -35,14 +35,6 @@ struct RecordHandOut {
         batchCursor = 0
     }
 
-    /// Takes the records `decoder` decoded last as the batch, leaving it
-    /// arrays whose capacity its next decode reuses.
-    mutating func takeBatch(from decoder: BatchDecoder) {
-        swap(&batchRecords, &decoder.records)
-        swap(&batchHeaders, &decoder.headers)
-        batchCursor = 0
-    }
-
     /// The batch's first record with an offset >= `nextOffset`, taken alone
     /// (its `headerStart` indexes `batchHeaders`), moving `nextOffset` past
     /// it as `take` does; nil, taking nothing, when the batch holds none.
@@ -64,9 +56,7 @@ struct RecordHandOut {
     mutating func take(maxCount: Int, nextOffset: inout Int64, batchEnd: Int64) {
         // Records before the position (a seek into the batch) are passed over.
         while batchCursor < batchRecords.count && batchRecords[batchCursor].offset < nextOffset { batchCursor += 1 }
-        if takeRun(upTo: min(batchRecords.count, batchCursor + (maxCount - taken)), &nextOffset, batchEnd) {
-            return
-        }
+        if takeRun(upTo: min(batchRecords.count, batchCursor + (maxCount - taken)), &nextOffset, batchEnd) { return }
         while batchCursor < batchRecords.count && taken < maxCount {
             var record = batchRecords[batchCursor]
             batchCursor += 1

@@ -12,39 +12,36 @@ internal import EventLogFormat
 import Glibc
 
 enum Recovery {
-    struct Result {
-        var segment: ActiveSegment
-        /// Bytes cut from the end of the segment (torn or damaged tail).
-        var truncatedBytes: Int
-    }
-
+    /// The last segment, open for appending, and the bytes cut from its end
+    /// (a torn or damaged tail).
     static func openLastSegment(
         folder: DirectoryHandle, base: Int64, segmentBytes: Int, mode: mode_t, head: HeadState?
-    ) throws(EventLogError) -> Result {
+    ) throws(EventLogError) -> (segment: ActiveSegment, truncatedBytes: Int) {
         let directory = folder.path
         let logPath = SegmentFileName.path(directory: directory, base: base, .log)
         if let kind = SegmentIdentity.nonRegularKind(logPath) {
             throw stranger(logPath, "it is \(kind), not a regular file")
         }
         guard FileSystem.exists(logPath) else {
-            let segment = try ActiveSegment(folder: folder, base: base, segmentBytes: segmentBytes, mode: mode)
-            return Result(segment: segment, truncatedBytes: 0)
+            return (try ActiveSegment(folder: folder, base: base, segmentBytes: segmentBytes, mode: mode), 0)
         }
-        let log = try FileHandle.open(logPath, flags: O_RDONLY)
-        let fileSize = try log.size()
-        let region = try log.map(length: fileSize, writable: false)
-        let bytes = region.bytes(0..<fileSize)
+        let region = try FileHandle.open(logPath, flags: O_RDONLY).mapAll()
+        let bytes = region.all
         if let reason = SegmentIdentity.lastSegmentProblem(bytes, base: base) { throw stranger(logPath, reason) }
         let trustedHead = head.flatMap { $0.activeBase == base ? $0 : nil }
 
-        let offsetEntries = try trustedOffsetEntries(directory: directory, base: base, bytes: bytes, head: trustedHead)
-        var start = ActiveSegment.Resume(
-            position: 0, offsetIndexEntries: 0, timeIndexEntries: 0, bytesSinceIndexEntry: 0,
-            maxTimestamp: -1, maxTimestampOffset: base, nextOffset: base)
+        // The believable prefix of the .index: its last entry must point at
+        // a batch that validates and ends at the entry's offset. A damaged or
+        // stale index just yields fewer entries (down to none: a scan from 0).
+        var offsetEntries: [OffsetIndexEntry] = try trustedPrefix(
+            .offsetIndex, directory: directory, base: base, published: trustedHead?.offsetIndexEntries
+        ) { Int($0.position) < bytes.count }
+        while let last = offsetEntries.last, !pointsAtItsBatch(last, bytes, base: base) { offsetEntries.removeLast() }
+        var start = ActiveSegment.Resume()
         if let last = offsetEntries.last {
-            let relative = last.relativeOffset
-            let timeEntries = try trustedTimeEntries(
-                directory: directory, base: base, upTo: relative, head: trustedHead)
+            let timeEntries: [TimeIndexEntry] = try trustedPrefix(
+                .timeIndex, directory: directory, base: base, published: trustedHead?.timeIndexEntries
+            ) { $0.relativeOffset <= last.relativeOffset && !$0.isPreallocated }
             start.position = Int(last.position)
             start.offsetIndexEntries = offsetEntries.count
             start.timeIndexEntries = timeEntries.count
@@ -55,18 +52,15 @@ enum Recovery {
         }
 
         var batches: [ScannedBatch] = []
-        let outcome = BatchScanner.scan(bytes, from: start.position, limit: fileSize) { batches.append($0) }
+        let outcome = BatchScanner.scan(bytes, from: start.position, limit: bytes.count) { batches.append($0) }
         let kept = batchesWithSoundOffsets(
             batches, base: base, startsAtIndexEntry: start.position > 0, published: trustedHead)
         let validEnd = kept < batches.count ? batches[kept].position : outcome.validEnd
         batches.removeSubrange(kept...)
         let segment = try ActiveSegment(
-            folder: folder, base: base, segmentBytes: segmentBytes, mode: mode,
-            resume: start, validEnd: validEnd)
-        for batch in batches {
-            segment.adopt(header: batch.header, at: batch.position)
-        }
-        return Result(segment: segment, truncatedBytes: fileSize - validEnd)
+            folder: folder, base: base, segmentBytes: segmentBytes, mode: mode, resume: start, validEnd: validEnd)
+        for batch in batches { segment.adopt(header: batch.header, at: batch.position) }
+        return (segment, bytes.count - validEnd)
     }
 
     private static func stranger(_ path: String, _ reason: String) -> EventLogError {
@@ -121,44 +115,43 @@ enum Recovery {
             // A stranger that is not a regular file is recover's to move
             // aside; opening a FIFO would wait for a writer forever.
             guard SegmentIdentity.nonRegularKind(logPath) == nil,
-                let log = try? FileHandle.open(logPath, flags: O_RDONLY), let size = try? log.size(),
-                let region = try? log.map(length: size, writable: false)
+                let region = try? FileHandle.open(logPath, flags: O_RDONLY).mapAll(),
+                !indexesLookSound(directory: directory, base: base, nextBase: bases[i + 1], bytes: region.all)
             else { continue }
-            let bytes = region.bytes(0..<size)
-            if indexesLookSound(directory: directory, base: base, nextBase: bases[i + 1], bytes: bytes) { continue }
-            try? IndexRebuild.write(IndexRebuild.replay(bytes, base: base), directory: directory, mode: mode)
+            try? IndexRebuild.write(IndexRebuild.replay(region.all, base: base), directory: directory, mode: mode)
         }
     }
 
     private static func indexesLookSound(directory: String, base: Int64, nextBase: Int64, bytes: UnsafeRawBufferPointer)
         -> Bool
     {
-        guard
-            let offsets = try? Verifier.readFile(SegmentFileName.path(directory: directory, base: base, .offsetIndex)),
-            let times = try? Verifier.readFile(SegmentFileName.path(directory: directory, base: base, .timeIndex)),
-            offsets.count % OffsetIndexEntry.size == 0, times.count % TimeIndexEntry.size == 0
-        else { return false }
         let maxRelative = min(nextBase - 1 - base, Int64(Int32.max))
-        let offsetPrefix = offsets.withUnsafeBytes { raw in
-            TrustedIndexPrefix<OffsetIndexEntry>(raw, count: raw.count / OffsetIndexEntry.size) {
-                Int64($0.relativeOffset) <= maxRelative && Int($0.position) < bytes.count
-            }
-        }
-        let timePrefix = times.withUnsafeBytes { raw in
-            TrustedIndexPrefix<TimeIndexEntry>(raw, count: raw.count / TimeIndexEntry.size) {
-                Int64($0.relativeOffset) <= maxRelative
-            }
-        }
-        let entries = offsetPrefix.entries
-        let timeEntries = timePrefix.entries
-        // Every entry must be believable, not just a prefix.
-        guard entries.count * OffsetIndexEntry.size == offsets.count,
-            timeEntries.count * TimeIndexEntry.size == times.count
+        guard
+            let entries: [OffsetIndexEntry] = believableIndex(
+                .offsetIndex, directory: directory, base: base,
+                accept: { Int64($0.relativeOffset) <= maxRelative && Int($0.position) < bytes.count }),
+            let timeEntries: [TimeIndexEntry] = believableIndex(
+                .timeIndex, directory: directory, base: base, accept: { Int64($0.relativeOffset) <= maxRelative })
         else { return false }
         for entry in [entries.first, entries.last].compactMap({ $0 }) {
             guard pointsAtItsBatch(entry, bytes, base: base) else { return false }
         }
         return tailMatches(entries, timeEntries, base: base, bytes: bytes)
+    }
+
+    /// Every entry of an index file, read with pread, if the file holds
+    /// whole entries that each follow the one before and `accept`: a
+    /// believable prefix is not enough. Nil otherwise.
+    private static func believableIndex<Entry: IndexEntry>(
+        _ kind: SegmentFileKind, directory: String, base: Int64, accept: (Entry) -> Bool
+    ) -> [Entry]? {
+        guard let data = try? FileSystem.readFile(SegmentFileName.path(directory: directory, base: base, kind)),
+            data.count % Entry.size == 0
+        else { return nil }
+        let entries = data.withUnsafeBytes {
+            TrustedIndexPrefix($0, count: $0.count / Entry.size, accept: accept).entries
+        }
+        return entries.count * Entry.size == data.count ? entries : nil
     }
 
     /// The end of the indexes against the end of the segment, which a cut
@@ -174,15 +167,13 @@ enum Recovery {
         let lastEntry = entries.last.map { Int($0.position) }
         var bytesSinceEntry = 0
         var dueAnEntry = false
-        var tailMaxTimestamp: Int64 = -1
         let tail = BatchScanner.scan(bytes, from: lastEntry ?? 0, limit: bytes.count, checkCRC: false) { batch in
             if batch.position != lastEntry && bytesSinceEntry > IndexRule.intervalBytes { dueAnEntry = true }
             bytesSinceEntry = (batch.position == lastEntry ? 0 : bytesSinceEntry) + batch.header.totalSize
-            tailMaxTimestamp = max(tailMaxTimestamp, batch.header.maxTimestamp)
         }
         guard tail.validEnd == bytes.count, !dueAnEntry else { return false }
-        guard let last = timeEntries.last else { return tailMaxTimestamp < 0 }
-        guard last.timestamp >= tailMaxTimestamp else { return false }
+        guard let last = timeEntries.last else { return tail.maxTimestamp < 0 }
+        guard last.timestamp >= tail.maxTimestamp else { return false }
         // The batch the last entry names: found from the .index like a seek.
         let target = base + Int64(last.relativeOffset)
         let from = entries.last(where: { base + Int64($0.relativeOffset) < target }).map { Int($0.position) } ?? 0
@@ -191,20 +182,6 @@ enum Recovery {
             if named == nil && batch.header.lastOffset >= target { named = batch.header }
         }
         return named.map { $0.lastOffset == target && $0.maxTimestamp == last.timestamp } ?? false
-    }
-
-    /// The prefix of the .index that is believable: entries strictly
-    /// increasing, inside the file, the last one pointing at a batch that
-    /// validates and whose last offset matches. A damaged or stale index just
-    /// yields fewer entries (down to none: recovery then scans from 0).
-    private static func trustedOffsetEntries(
-        directory: String, base: Int64, bytes: UnsafeRawBufferPointer, head: HeadState?
-    ) throws(EventLogError) -> [OffsetIndexEntry] {
-        var entries: [OffsetIndexEntry] = try trustedPrefix(
-            .offsetIndex, directory: directory, base: base, published: head?.offsetIndexEntries
-        ) { Int($0.position) < bytes.count }
-        while let last = entries.last, !pointsAtItsBatch(last, bytes, base: base) { entries.removeLast() }
-        return entries
     }
 
     /// Whether an intact batch (structure and CRC) starts where `entry`
@@ -216,22 +193,13 @@ enum Recovery {
             == base + Int64(entry.relativeOffset)
     }
 
-    /// The believable prefix of the .timeindex up to relative offset `upTo`.
-    private static func trustedTimeEntries(
-        directory: String, base: Int64, upTo relative: Int32, head: HeadState?
-    ) throws(EventLogError) -> [TimeIndexEntry] {
-        try trustedPrefix(.timeIndex, directory: directory, base: base, published: head?.timeIndexEntries) {
-            $0.relativeOffset <= relative && !$0.isPreallocated
-        }
-    }
-
     /// The entries of an index file, as many as the head published (all
     /// without a head), while each follows the one before it and `accept`s.
     private static func trustedPrefix<Entry: IndexEntry>(
         _ kind: SegmentFileKind, directory: String, base: Int64, published: UInt32?, accept: (Entry) -> Bool
     ) throws(EventLogError) -> [Entry] {
         let path = SegmentFileName.path(directory: directory, base: base, kind)
-        guard let index = try IndexFile.openForReading(path: path, entrySize: Entry.size, count: nil) else { return [] }
+        guard let index = try IndexFile.openForReading(path, entrySize: Entry.size, count: nil) else { return [] }
         let count = min(index.count, published.map { Int($0) } ?? index.count)
         return withExtendedLifetime(index) {
             TrustedIndexPrefix(index.entryBytes, count: count, accept: accept).entries

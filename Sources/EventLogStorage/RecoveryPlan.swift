@@ -87,7 +87,11 @@ package struct RecoveryPlan: Sendable {
             for damage in segment.check.damage {
                 let name = "\(SegmentFileName.name(base: segment.base, .log)).\(damage.start).bin"
                 let side = damage.isTornTail ? nil : freeName(name, directory)
-                removals.append(Removal(segment, damage, quarantine: side))
+                removals.append(
+                    Removal(
+                        file: segment.logPath, base: segment.base, start: damage.start, end: damage.end,
+                        claimedOffsets: damage.claimedOffsets, claimedRecords: damage.claimedRecords,
+                        reason: damage.reason, quarantine: side))
                 recordsDropped += damage.claimedRecords
                 bytesRemoved += damage.end - damage.start
             }
@@ -125,20 +129,12 @@ package struct RecoveryPlan: Sendable {
     private mutating func freeName(_ name: String, _ directory: String) -> String {
         var candidate = "\(directory)/\(Self.quarantineFolder)/\(name)"
         var n = 0
-        while taken.contains(candidate) || SegmentIdentity.exists(candidate) {
+        // Anything with the name takes it, even a dangling link.
+        while taken.contains(candidate) || (try? FileSystem.status(of: candidate, followingLinks: false)) != nil {
             n += 1
             candidate = "\(directory)/\(Self.quarantineFolder)/\(name).\(n)"
         }
         taken.insert(candidate)
         return candidate
-    }
-}
-
-extension RecoveryPlan.Removal {
-    init(_ segment: Verifier.InspectedSegment, _ damage: SegmentCheck.DamagedRange, quarantine: String?) {
-        self.init(
-            file: segment.logPath, base: segment.base, start: damage.start, end: damage.end,
-            claimedOffsets: damage.claimedOffsets, claimedRecords: damage.claimedRecords, reason: damage.reason,
-            quarantine: quarantine)
     }
 }

@@ -40,9 +40,9 @@ package enum Repair {
     }
 
     private static func apply(_ plan: RecoveryPlan, directory: String) throws(EventLogError) {
-        if !plan.strangers.isEmpty || plan.removals.contains(where: { $0.quarantine != nil }) {
-            try FileSystem.makeDirectory(directory + "/" + RecoveryPlan.quarantineFolder, mode: 0o755)
-        }
+        let quarantine = directory + "/" + RecoveryPlan.quarantineFolder
+        let quarantines = !plan.strangers.isEmpty || plan.removals.contains { $0.quarantine != nil }
+        if quarantines { try FileSystem.makeDirectory(quarantine, mode: 0o755) }
         for moved in plan.strangers {
             // Indexes named after a stranger index no segment of this log;
             // they are derived data, and the stranger itself is kept.
@@ -65,9 +65,7 @@ package enum Repair {
             lastReplay = try rebuildIndexes(directory: directory, segment: segment)
         }
         try FileSystem.syncDirectory(directory)
-        if !plan.strangers.isEmpty || plan.removals.contains(where: { $0.quarantine != nil }) {
-            try FileSystem.syncDirectory(directory + "/" + RecoveryPlan.quarantineFolder)
-        }
+        if quarantines { try FileSystem.syncDirectory(quarantine) }
         if let first = plan.segments.first, let last = plan.segments.last, let (replay, size) = lastReplay {
             republishHead(
                 directory: directory, first: first.base, last: last.base, size: size, nextOffset: plan.nextOffset,
@@ -83,7 +81,7 @@ package enum Repair {
         head: HeadState?
     ) throws(EventLogError) {
         let source = try FileHandle.open(segment.logPath, flags: O_RDONLY)
-        let mode = try permissions(of: source)
+        let mode = try source.permissions()
         let region = try source.map(length: segment.fileSize, writable: false)
         let bytes = region.bytes(0..<segment.fileSize)
         var kept: [Range<Int>] = []
@@ -97,7 +95,10 @@ package enum Repair {
         }
         if at < bytes.count { kept.append(at..<bytes.count) }
         let length = kept.reduce(0) { $0 + $1.count }
-        if isLast && kept.count <= 1 && kept.first?.lowerBound ?? 0 == 0 && isUnpublished(length, segment, head) {
+        // In place only where no reader can be reading at or past the cut:
+        // readers of the active segment stop at what the head published.
+        let unpublished = head.map { $0.activeBase == segment.base && Int64(length) >= $0.committedPosition } ?? false
+        if isLast && kept.count <= 1 && kept.first?.lowerBound ?? 0 == 0 && unpublished {
             let file = try FileHandle.open(segment.logPath, flags: O_RDWR)
             try file.truncate(to: length)
             try file.syncData()
@@ -115,30 +116,16 @@ package enum Repair {
         try FileSystem.rename(temporary, segment.logPath)
     }
 
-    /// Whether no reader can be reading at or past `cut` in the last segment:
-    /// readers of the active segment stop at what the head published.
-    private static func isUnpublished(_ cut: Int, _ segment: Verifier.InspectedSegment, _ head: HeadState?) -> Bool {
-        guard let head, head.activeBase == segment.base else { return false }
-        return Int64(cut) >= head.committedPosition
-    }
-
     /// Rebuilds the segment's indexes from its file as it is now; returns
     /// the replay and the file's size.
     private static func rebuildIndexes(directory: String, segment: Verifier.InspectedSegment) throws(EventLogError)
         -> (IndexReplay, size: Int)
     {
         let log = try FileHandle.open(segment.logPath, flags: O_RDONLY)
-        let size = try log.size()
-        let region = try log.map(length: size, writable: false)
-        let replay = IndexRebuild.replay(region.bytes(0..<size), base: segment.base)
-        try IndexRebuild.write(replay, directory: directory, mode: try permissions(of: log))
-        return (replay, size)
-    }
-
-    /// The permission bits of an existing file, for files that replace it or
-    /// sit beside it.
-    private static func permissions(of file: FileHandle) throws(EventLogError) -> mode_t {
-        try file.status().st_mode & 0o777
+        let region = try log.mapAll()
+        let replay = IndexRebuild.replay(region.all, base: segment.base)
+        try IndexRebuild.write(replay, directory: directory, mode: try log.permissions())
+        return (replay, region.length)
     }
 
     /// Tells readers, and the next writer, where the log now ends. A
@@ -146,19 +133,15 @@ package enum Repair {
     private static func republishHead(
         directory: String, first: Int64, last: Int64, size: Int, nextOffset: Int64, replay: IndexReplay
     ) {
-        guard let existing = HeadFile.openForReader(directory: directory),
-            let head = try? HeadFile.openForWriter(directory: directory, mode: 0o644, pid: getpid())
+        guard let folder = try? DirectoryHandle.open(directory), let existing = HeadFile.openForReader(in: folder),
+            let head = try? HeadFile.openForWriter(in: folder, mode: 0o644)
         else { return }
-        var state = HeadState()
-        state.activeBase = last
-        state.committedPosition = Int64(size)
-        state.nextOffset = nextOffset
-        state.startOffset = first
-        state.offsetIndexEntries = UInt32(replay.offsetEntries.count)
-        state.timeIndexEntries = UInt32(replay.timeEntries.count)
-        state.catalogVersion = existing.read().state.catalogVersion &+ 1
-        state.activeMaxTimestamp = replay.maxTimestamp
-        head.publish(state)
+        head.publish(
+            HeadState(
+                activeBase: last, committedPosition: Int64(size), nextOffset: nextOffset, startOffset: first,
+                offsetIndexEntries: UInt32(replay.offsetEntries.count),
+                timeIndexEntries: UInt32(replay.timeEntries.count),
+                catalogVersion: existing.read().state.catalogVersion &+ 1, activeMaxTimestamp: replay.maxTimestamp))
         head.noteSegmentsChanged()
     }
 }

@@ -26,8 +26,6 @@ package enum Retention {
         /// True when nothing was done because other maintenance held the lock
         /// (only without waiting for it).
         package var skippedBusy = false
-
-        package init() {}
     }
 
     /// Deletes the oldest segments that the limits put out of the log; 0
@@ -58,9 +56,7 @@ package enum Retention {
     ) -> Report? {
         guard configuration.retentionBytes > 0 || configuration.retentionMilliseconds > 0 else { return nil }
         guard let lock = try? MaintenanceLock.acquire(directory: directory, wait: false) else {
-            var busy = Report()
-            busy.skippedBusy = true
-            return busy
+            return Report(skippedBusy: true)
         }
         defer { withExtendedLifetime(lock) {} }
         return try? applyLocked(
@@ -88,7 +84,8 @@ package enum Retention {
         let sizes = bases.map { base in
             base == published?.activeBase
                 ? Int(max(0, published!.committedPosition))
-                : fileSize(SegmentFileName.path(directory: directory, base: base, .log))
+                : (try? FileSystem.status(of: SegmentFileName.path(directory: directory, base: base, .log)))
+                    .map { Int($0.st_size) } ?? 0
         }
         var remaining = sizes.reduce(0, +)
         let floor =
@@ -127,23 +124,13 @@ package enum Retention {
     /// no record.
     static func largestTimestamp(directory: String, base: Int64) -> Int64 {
         let timeIndex = SegmentFileName.path(directory: directory, base: base, .timeIndex)
-        if let index = try? IndexFile.openForReading(path: timeIndex, entrySize: TimeIndexEntry.size, count: nil),
+        if let index = try? IndexFile.openForReading(timeIndex, entrySize: TimeIndexEntry.size, count: nil),
             index.count > 0
         {
             return TimeIndexEntry(loadingFrom: index.entry(index.count - 1)).timestamp
         }
         let logPath = SegmentFileName.path(directory: directory, base: base, .log)
-        guard let file = try? FileHandle.open(logPath, flags: O_RDONLY), let size = try? file.size(),
-            let region = try? file.map(length: size, writable: false)
-        else { return -1 }
-        var largest: Int64 = -1
-        _ = BatchScanner.scan(region.bytes(0..<size), from: 0, limit: size, checkCRC: false) {
-            largest = max(largest, $0.header.maxTimestamp)
-        }
-        return largest
-    }
-
-    private static func fileSize(_ path: String) -> Int {
-        (try? FileSystem.status(of: path)).map { Int($0.st_size) } ?? 0
+        guard let region = try? FileHandle.open(logPath, flags: O_RDONLY).mapAll() else { return -1 }
+        return BatchScanner.scan(region.all, from: 0, limit: region.length, checkCRC: false).maxTimestamp
     }
 }

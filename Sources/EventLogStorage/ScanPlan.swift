@@ -61,13 +61,11 @@ internal import EventLogFormat
             guard base < range.upperBound else { break }
             let active = base == head.activeBase && state.head != nil
             let reader = try state.catalog.reader(base: base, active: active)
-            let limit: Int
-            if active {
-                // Never past the file's end, whatever a damaged head says.
-                limit = min(Int(clamping: max(0, head.committedPosition)), try reader.currentFileSize())
-            } else {
-                limit = reader.mappedFileSize
-            }
+            // Never past the file's end, whatever a damaged head says.
+            let limit =
+                active
+                ? min(Int(clamping: max(0, head.committedPosition)), try reader.currentFileSize())
+                : reader.mappedFileSize
             let entries =
                 active && head.offsetIndexEntries != LogState.allEntries ? Int(head.offsetIndexEntries) : nil
             let cuts = reader.batchStarts(
@@ -101,7 +99,7 @@ extension SegmentReader {
     func batchStarts(from: Int64, to: Int64, entries: Int?, limit: Int, every: Int) -> [Int] {
         let first = position(forOffset: from, entries: entries, limit: limit)
         var starts = [first]
-        guard let index = offsetIndex(entries: entries) else { return starts }
+        guard let index = index(.offsetIndex, entries: entries) else { return starts }
         let bytes = bytes(limit: limit)
         let count = min(index.count, entries ?? index.count)
         var previousLast: Int64 = -1
@@ -116,7 +114,9 @@ extension SegmentReader {
             }
             // The batch at `position` starts after the entry before it.
             if previousLast >= to - 1 { break }
-            guard position < limit, BatchResync.plausibleHeader(bytes, at: position, limit: limit) != nil else { break }
+            guard position < limit,
+                BatchResync.validatedHeader(bytes, at: position, limit: limit, checkCRC: false) != nil
+            else { break }
             if position - starts.last! >= every { starts.append(position) }
         }
         return starts

@@ -17,9 +17,7 @@ package final class SegmentCatalog: @unchecked Sendable {
     /// outlives a cursor moving to another segment and back.
     private var activeReader: SegmentReader?
 
-    package init(folder: DirectoryHandle) {
-        self.folder = folder
-    }
+    package init(folder: DirectoryHandle) { self.folder = folder }
 
     /// Lists the segments on disk (the `.log` files).
     package static func listBases(directory: String) throws(EventLogError) -> [Int64] {
@@ -52,12 +50,7 @@ package final class SegmentCatalog: @unchecked Sendable {
 
     /// The base of the segment holding `offset` (the greatest base <= offset).
     package static func segmentIndex(containing offset: Int64, in bases: [Int64]) -> Int? {
-        var low = 0
-        var high = bases.count
-        while low < high {
-            let mid = (low + high) / 2
-            if bases[mid] <= offset { low = mid + 1 } else { high = mid }
-        }
+        let low = partitionPoint(bases.count) { bases[$0] > offset }
         return low == 0 ? nil : low - 1
     }
 
@@ -66,15 +59,10 @@ package final class SegmentCatalog: @unchecked Sendable {
     /// apart: once the segment is closed, a mapping of its final size
     /// replaces it.
     package func reader(base: Int64, active: Bool) throws(EventLogError) -> SegmentReader {
-        if active {
-            if let cached = lock.withLock({ activeReader }), cached.base == base { return cached }
-            let reader = try SegmentReader(folder: folder, base: base, active: true)
-            lock.withLock { activeReader = reader }
-            return reader
-        }
-        if let cached = lock.withLock({ readers[base] }) { return cached }
-        let reader = try SegmentReader(folder: folder, base: base, active: false)
-        lock.withLock { readers[base] = reader }
+        let cached = lock.withLock { active ? activeReader.flatMap { $0.base == base ? $0 : nil } : readers[base] }
+        if let cached { return cached }
+        let reader = try SegmentReader(folder: folder, base: base, active: active)
+        lock.withLock { if active { activeReader = reader } else { readers[base] = reader } }
         return reader
     }
 }

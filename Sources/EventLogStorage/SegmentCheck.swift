@@ -15,12 +15,6 @@ package struct VerificationProblem: Equatable, Sendable, CustomStringConvertible
     package var position: Int
     package var detail: String
 
-    package init(file: String, position: Int, detail: String) {
-        self.file = file
-        self.position = position
-        self.detail = detail
-    }
-
     package var description: String { "\(file): \(detail) at byte \(position)" }
 }
 
@@ -52,13 +46,6 @@ package enum SegmentCheck {
             self.bytes = bytes
             self.base = base
             self.logPath = logPath
-        }
-
-        var offsetIndexPath: String { Self.sibling(logPath, ".index") }
-        var timeIndexPath: String { Self.sibling(logPath, ".timeindex") }
-
-        private static func sibling(_ logPath: String, _ suffix: String) -> String {
-            (logPath.hasSuffix(".log") ? String(logPath.dropLast(4)) : logPath) + suffix
         }
     }
 
@@ -108,11 +95,7 @@ package enum SegmentCheck {
     /// then says how many were left out.
     static let maxProblems = 1000
 
-    package static func check(_ input: Input) -> Result {
-        let checker = SegmentChecker(input)
-        checker.run()
-        return checker.finish()
-    }
+    package static func check(_ input: Input) -> Result { SegmentChecker(input).run() }
 }
 
 /// The state of one check: a walk over the batches, merged with walks over
@@ -136,10 +119,10 @@ private final class SegmentChecker {
 
     var offsetEntries: [OffsetIndexEntry] = []
     var nextOffsetEntry = 0
-    var offsetIndexReported = false
     var timeEntries: [TimeIndexEntry] = []
     var nextTimeEntry = 0
-    var timeIndexReported = false
+    /// The index files whose first inconsistency was reported.
+    var reportedIndexes: Set<SegmentFileKind> = []
 
     let decoder = BatchDecoder(bufferCapacity: 64 << 10)
 
@@ -152,7 +135,7 @@ private final class SegmentChecker {
         result.nextOffsetAtCut = lowerBound
     }
 
-    func run() {
+    func run() -> SegmentCheck.Result {
         if end > Int(Int32.max) {
             problem(input.logPath, Int(Int32.max), "segment of \(end) bytes exceeds Kafka's limit of 2^31-1 bytes")
         }
@@ -161,30 +144,22 @@ private final class SegmentChecker {
                 input.logPath, 0, "segment base \(input.base) is below the previous segment's next offset \(previous)")
         }
         let base = input.base
-        let offsets: [OffsetIndexEntry] = loadIndex(
-            input.offsetIndex, published: input.offsetIndexEntries, offsets: true
-        ) {
+        offsetEntries = loadIndex(input.offsetIndex, .offsetIndex, published: input.offsetIndexEntries) {
             "offset \(base &+ Int64($0.relativeOffset)), position \($0.position)"
         }
-        let times: [TimeIndexEntry] = loadIndex(input.timeIndex, published: input.timeIndexEntries, offsets: false) {
+        timeEntries = loadIndex(input.timeIndex, .timeIndex, published: input.timeIndexEntries) {
             "timestamp \($0.timestamp), offset \(base &+ Int64($0.relativeOffset))"
         }
-        offsetEntries = offsets
-        timeEntries = times
         BatchScanner.walk(bytes, from: 0, limit: end, visit: { check($0.header, at: $0.position) }) {
             damaged(at: $0, found: $1)
         }
         checkLeftoverIndexEntries()
-    }
-
-    func finish() -> SegmentCheck.Result {
-        var final = result
         if omittedProblems > 0 {
-            final.problems.append(
+            result.problems.append(
                 VerificationProblem(
                     file: input.logPath, position: 0, detail: "\(omittedProblems) more problems not listed"))
         }
-        return final
+        return result
     }
 
     // MARK: Batches
@@ -203,7 +178,8 @@ private final class SegmentChecker {
                 detail: "batch of \(total) bytes runs past the end of the segment (\(remaining) bytes left)")
         case .damaged(let error, let claimed):
             return damaged(
-                at: position, header: claimed, detail: detail(error, batchAt: position), problemAt: error.position)
+                at: position, header: claimed, detail: "\(error.detail) (in the batch starting at byte \(position))",
+                problemAt: error.position)
         }
     }
 
@@ -214,22 +190,13 @@ private final class SegmentChecker {
         // where it says), so a bad batch is skipped by its length.
         let overlapped = overlapsPrevious
         overlapsPrevious = false
-        if overlapped {
-            corrupt(
-                at: position, until: position + header.totalSize, header: header,
-                detail: "batch offsets \(header.baseOffset)...\(header.lastOffset) overlap the batch before")
-            return
-        }
-        if let detail = offsetProblem(header, at: position) {
-            corrupt(at: position, until: position + header.totalSize, header: header, detail: detail)
-            return
-        }
         let batch = UnsafeRawBufferPointer(rebasing: bytes[position..<position + header.totalSize])
-        if let detail = recordProblem(header, batch, at: position) {
-            corrupt(at: position, until: position + header.totalSize, header: header, detail: detail)
-            return
-        }
-        accept(header, at: position)
+        let detail =
+            overlapped
+            ? "batch offsets \(header.baseOffset)...\(header.lastOffset) overlap the batch before"
+            : offsetProblem(header, at: position) ?? recordProblem(header, batch, at: position)
+        guard let detail else { return accept(header, at: position) }
+        corrupt(at: position, until: position + header.totalSize, header: header, detail: detail)
     }
 
     /// baseOffset is outside the CRC, so offsets are checked against the
@@ -302,10 +269,6 @@ private final class SegmentChecker {
     /// A batch that cannot be trusted at all: skip it by its length if that
     /// lands on an intact batch, else find the next one; no next batch makes
     /// the rest a tail.
-    private func detail(_ error: FormatError, batchAt position: Int) -> String {
-        "\(error.detail) (in the batch starting at byte \(position))"
-    }
-
     private func damaged(at position: Int, header: RecordBatchHeader?, detail: String, problemAt: Int? = nil)
         -> Int?
     {
@@ -330,9 +293,7 @@ private final class SegmentChecker {
     ) {
         result.corruptBatches += 1
         problem(input.logPath, problemAt ?? position, detail)
-        cut(at: position, header: header)
         note(position..<end, header: header, detail: detail, isTornTail: false)
-        damagedFrom = damagedFrom ?? position
         damageSeen = true
     }
 
@@ -340,8 +301,6 @@ private final class SegmentChecker {
     /// writer stopped, or damage.
     private func tail(at position: Int, header: RecordBatchHeader?, detail: String, problemAt: Int? = nil) {
         result.truncatedBytes += end - position
-        cut(at: position, header: header)
-        damagedFrom = damagedFrom ?? position
         let isTorn = input.isLast && looksTorn(at: position, header: header)
         note(position..<end, header: header, detail: detail, isTornTail: isTorn)
         if isTorn { return }
@@ -351,19 +310,19 @@ private final class SegmentChecker {
             "\(detail); \(end - position) bytes from byte \(position) on are not valid batches")
     }
 
-    private func cut(at position: Int, header: RecordBatchHeader?) {
-        let claimed = max(0, Int(header?.recordsCount ?? 0))
-        result.recordsInDamage += claimed
-        if result.cutPosition == nil { result.cutPosition = position }
-        result.recordsAfterCut += claimed
-    }
-
+    /// Notes `range` as holding no valid batch: recover cuts there at the
+    /// latest, and index entries pointing into it cannot be checked.
     private func note(_ range: Range<Int>, header: RecordBatchHeader?, detail: String, isTornTail: Bool) {
+        let claimedRecords = max(0, Int(header?.recordsCount ?? 0))
+        result.recordsInDamage += claimedRecords
+        result.recordsAfterCut += claimedRecords
+        if result.cutPosition == nil { result.cutPosition = range.lowerBound }
+        damagedFrom = damagedFrom ?? range.lowerBound
         let claimed = header.flatMap { $0.lastOffset >= $0.baseOffset ? $0.baseOffset...$0.lastOffset : nil }
         result.damage.append(
             SegmentCheck.DamagedRange(
                 start: range.lowerBound, end: range.upperBound, claimedOffsets: claimed,
-                claimedRecords: max(0, Int(header?.recordsCount ?? 0)), reason: detail, isTornTail: isTornTail))
+                claimedRecords: claimedRecords, reason: detail, isTornTail: isTornTail))
     }
 
     /// Whether the tail of the last segment is what a writer leaves when it
@@ -396,7 +355,7 @@ private final class SegmentChecker {
     /// the one before it (reported), within what the head published for
     /// the active segment; nil data is a missing file.
     private func loadIndex<Entry: IndexEntry>(
-        _ data: UnsafeRawBufferPointer?, published: Int?, offsets: Bool, describe: (Entry) -> String
+        _ data: UnsafeRawBufferPointer?, _ kind: SegmentFileKind, published: Int?, describe: (Entry) -> String
     ) -> [Entry] {
         guard let data else {
             result.indexNeedsRebuild = true
@@ -404,7 +363,7 @@ private final class SegmentChecker {
         }
         let size = Entry.size
         if data.count % size != 0 {
-            report(offsets, at: data.count - data.count % size, "length \(data.count) is not a multiple of \(size)")
+            reportIndex(kind, at: data.count - data.count % size, "length \(data.count) is not a multiple of \(size)")
         }
         var count = max(0, min(data.count / size, published ?? Int.max))
         if input.isLast && published == nil {
@@ -417,13 +376,9 @@ private final class SegmentChecker {
         let prefix = TrustedIndexPrefix<Entry>(data, count: count)
         if let i = prefix.brokenAt {
             let entry = Entry(loadingFrom: data.baseAddress! + i * size)
-            report(offsets, at: i * size, "entry \(i) (\(describe(entry))) does not follow the entry before it")
+            reportEntry(kind, i, "(\(describe(entry))) does not follow the entry before it")
         }
         return prefix.entries
-    }
-
-    private func report(_ offsets: Bool, at position: Int, _ detail: String) {
-        if offsets { reportOffsetIndex(at: position, detail) } else { reportTimeIndex(at: position, detail) }
     }
 
     /// An .index entry points at each batch start it names, with the
@@ -432,9 +387,9 @@ private final class SegmentChecker {
         while nextOffsetEntry < offsetEntries.count && Int(offsetEntries[nextOffsetEntry].position) < position {
             let entry = offsetEntries[nextOffsetEntry]
             if damagedFrom.map({ Int(entry.position) >= $0 }) != true {
-                reportOffsetIndex(
-                    at: nextOffsetEntry * OffsetIndexEntry.size,
-                    "entry \(nextOffsetEntry) points at byte \(entry.position) of the segment, where no batch starts")
+                reportEntry(
+                    .offsetIndex, nextOffsetEntry,
+                    "points at byte \(entry.position) of the segment, where no batch starts")
             }
             nextOffsetEntry += 1
         }
@@ -443,9 +398,9 @@ private final class SegmentChecker {
         }
         let entry = offsetEntries[nextOffsetEntry]
         if input.base &+ Int64(entry.relativeOffset) != header.lastOffset {
-            reportOffsetIndex(
-                at: nextOffsetEntry * OffsetIndexEntry.size,
-                "entry \(nextOffsetEntry) says offset \(input.base &+ Int64(entry.relativeOffset)) but the batch at byte "
+            reportEntry(
+                .offsetIndex, nextOffsetEntry,
+                "says offset \(input.base &+ Int64(entry.relativeOffset)) but the batch at byte "
                     + "\(position) ends at offset \(header.lastOffset)")
         }
         nextOffsetEntry += 1
@@ -460,10 +415,10 @@ private final class SegmentChecker {
             let entry = timeEntries[nextTimeEntry]
             let insideDamage = afterDamage && input.base &+ Int64(entry.relativeOffset) < header.baseOffset
             if !insideDamage {
-                reportTimeIndex(
-                    at: nextTimeEntry * TimeIndexEntry.size,
-                    "entry \(nextTimeEntry) names offset \(input.base &+ Int64(entry.relativeOffset)), "
-                        + "which is not the last offset of a batch")
+                reportEntry(
+                    .timeIndex, nextTimeEntry,
+                    "names offset \(input.base &+ Int64(entry.relativeOffset)), which is not the last offset of a batch"
+                )
             }
             nextTimeEntry += 1
         }
@@ -473,9 +428,9 @@ private final class SegmentChecker {
         let entry = timeEntries[nextTimeEntry]
         // After damage the largest timestamp so far is unknown.
         if entry.timestamp != header.maxTimestamp || (!damageSeen && entry.timestamp != runningMaxTimestamp) {
-            reportTimeIndex(
-                at: nextTimeEntry * TimeIndexEntry.size,
-                "entry \(nextTimeEntry) says timestamp \(entry.timestamp) for offset \(header.lastOffset), but that "
+            reportEntry(
+                .timeIndex, nextTimeEntry,
+                "says timestamp \(entry.timestamp) for offset \(header.lastOffset), but that "
                     + "batch's largest timestamp is \(header.maxTimestamp) (largest so far \(runningMaxTimestamp))")
         }
         nextTimeEntry += 1
@@ -489,46 +444,38 @@ private final class SegmentChecker {
             result.indexNeedsRebuild = true
             let entry = offsetEntries[nextOffsetEntry]
             if !damageEnd || Int(entry.position) >= end {
-                reportOffsetIndex(
-                    at: nextOffsetEntry * OffsetIndexEntry.size,
-                    "entry \(nextOffsetEntry) points at byte \(entry.position), past the last batch")
+                reportEntry(.offsetIndex, nextOffsetEntry, "points at byte \(entry.position), past the last batch")
             }
         }
         if nextTimeEntry < timeEntries.count {
             result.indexNeedsRebuild = true
             if !damageEnd {
                 let entry = timeEntries[nextTimeEntry]
-                reportTimeIndex(
-                    at: nextTimeEntry * TimeIndexEntry.size,
-                    "entry \(nextTimeEntry) names offset \(input.base &+ Int64(entry.relativeOffset)), "
+                reportEntry(
+                    .timeIndex, nextTimeEntry,
+                    "names offset \(input.base &+ Int64(entry.relativeOffset)), "
                         + "past the last batch")
             }
         }
     }
 
     private func indexedStart(after position: Int) -> Int? {
-        var low = 0
-        var high = offsetEntries.count
-        while low < high {
-            let mid = (low + high) / 2
-            if Int(offsetEntries[mid].position) <= position { low = mid + 1 } else { high = mid }
-        }
-        return low < offsetEntries.count ? Int(offsetEntries[low].position) : nil
+        let i = partitionPoint(offsetEntries.count) { Int(offsetEntries[$0].position) > position }
+        return i < offsetEntries.count ? Int(offsetEntries[i].position) : nil
     }
 
-    /// Reports the first inconsistency of the .index only: one wrong entry
-    /// usually makes every later comparison wrong too.
-    private func reportOffsetIndex(at position: Int, _ detail: String) {
-        result.indexNeedsRebuild = true
-        guard !offsetIndexReported else { return }
-        offsetIndexReported = true
-        problem(input.offsetIndexPath, position, "index " + detail)
+    /// Reports entry `i` of the .index or .timeindex (see reportIndex).
+    private func reportEntry(_ kind: SegmentFileKind, _ i: Int, _ detail: String) {
+        let size = kind == .offsetIndex ? OffsetIndexEntry.size : TimeIndexEntry.size
+        reportIndex(kind, at: i * size, "entry \(i) " + detail)
     }
 
-    private func reportTimeIndex(at position: Int, _ detail: String) {
+    /// Reports the first inconsistency of each index file only: one wrong
+    /// entry usually makes every later comparison wrong too.
+    private func reportIndex(_ kind: SegmentFileKind, at position: Int, _ detail: String) {
         result.indexNeedsRebuild = true
-        guard !timeIndexReported else { return }
-        timeIndexReported = true
-        problem(input.timeIndexPath, position, "time index " + detail)
+        guard reportedIndexes.insert(kind).inserted else { return }
+        let stem = input.logPath.hasSuffix(".log") ? String(input.logPath.dropLast(4)) : input.logPath
+        problem(stem + kind.rawValue, position, (kind == .offsetIndex ? "index " : "time index ") + detail)
     }
 }

@@ -38,13 +38,7 @@ enum SegmentIdentity {
     /// What lstat says `path` is when it is not a regular file; nil for a
     /// regular file or one that no longer exists.
     static func nonRegularKind(_ path: String) -> String? {
-        guard let st = try? FileSystem.status(of: path, followingLinks: false) else { return nil }
-        return FileHandle.kindOfNonRegular(st)
-    }
-
-    /// Whether anything, even a dangling symlink, has the name `path`.
-    static func exists(_ path: String) -> Bool {
-        (try? FileSystem.status(of: path, followingLinks: false)) != nil
+        (try? FileSystem.status(of: path, followingLinks: false)).flatMap(FileHandle.kindOfNonRegular)
     }
 
     /// The writable open's cheap form of rules 1-3 for the last segment,
@@ -162,9 +156,8 @@ enum SegmentIdentity {
             }
             self.first = first
             second = BatchResync.validatedHeader(bytes, at: position + first.totalSize, limit: limit)
-            var last = first
-            let walk = BatchScanner.scan(bytes, from: position, limit: limit, checkCRC: false) { last = $0.header }
-            end = last.nextOffset
+            let walk = BatchScanner.scan(bytes, from: position, limit: limit, checkCRC: false)
+            end = walk.nextOffset ?? first.nextOffset
             walkedToEnd = walk.validEnd == limit
         }
 

@@ -20,9 +20,9 @@ package final class SegmentReader: @unchecked Sendable {
     package let mappedFileSize: Int
     /// The mapped file, to tell whether the name still names it.
     private let identity: FileIdentity
+    /// Both indexes once looked for (nil: no such file); under `indexLock`.
     private let indexLock = Lock()
-    private var offsetIndex: IndexFile??
-    private var timeIndex: IndexFile??
+    private var indexes: [SegmentFileKind: IndexFile?] = [:]
     /// Batches of this mapping that passed their CRC and decoded in full,
     /// by position; guarded by `layoutLock`. A point read that finds its
     /// batch here skips the CRC: the batch's bytes in this mapping are not
@@ -49,13 +49,9 @@ package final class SegmentReader: @unchecked Sendable {
     package var fileName: String { SegmentFileName.name(base: base, .log) }
 
     /// The mapped bytes up to `limit`.
-    package func bytes(limit: Int) -> UnsafeRawBufferPointer {
-        region.bytes(0..<min(limit, region.length))
-    }
+    package func bytes(limit: Int) -> UnsafeRawBufferPointer { region.bytes(0..<min(limit, region.length)) }
 
-    func layout(at position: Int) -> BatchLayout? {
-        layoutLock.withLock { layouts[position] }
-    }
+    func layout(at position: Int) -> BatchLayout? { layoutLock.withLock { layouts[position] } }
 
     func remember(_ layout: BatchLayout, at position: Int) {
         layoutLock.withLock {
@@ -87,12 +83,8 @@ package final class SegmentReader: @unchecked Sendable {
         guard target > base, let index = index(.offsetIndex, entries: entries) else { return 0 }
         // Greatest entry whose offset (its batch's last offset) is below the
         // target: the target's batch starts at or after that entry's batch.
-        var low = 0
-        var high = min(index.count, entries ?? index.count)
-        while low < high {
-            let mid = (low + high) / 2
-            let entry = OffsetIndexEntry(loadingFrom: index.entry(mid))
-            if base + Int64(entry.relativeOffset) < target { low = mid + 1 } else { high = mid }
+        let low = partitionPoint(min(index.count, entries ?? index.count)) {
+            base + Int64(OffsetIndexEntry(loadingFrom: index.entry($0)).relativeOffset) >= target
         }
         guard low > 0 else { return 0 }
         let entry = OffsetIndexEntry(loadingFrom: index.entry(low - 1))
@@ -107,39 +99,37 @@ package final class SegmentReader: @unchecked Sendable {
         // Entries hold the largest timestamp so far: every record up to the
         // batch of the last entry below `timestamp` is older, so the search
         // can start at that batch.
-        var low = 0
-        var high = min(index.count, entries ?? index.count)
-        while low < high {
-            let mid = (low + high) / 2
-            let entry = TimeIndexEntry(loadingFrom: index.entry(mid))
-            if entry.timestamp < timestamp { low = mid + 1 } else { high = mid }
+        let low = partitionPoint(min(index.count, entries ?? index.count)) {
+            TimeIndexEntry(loadingFrom: index.entry($0)).timestamp >= timestamp
         }
         guard low > 0 else { return 0 }
         let entry = TimeIndexEntry(loadingFrom: index.entry(low - 1))
         return position(forOffset: base + Int64(entry.relativeOffset), entries: offsetEntries, limit: limit)
     }
 
-    /// The largest timestamp the time index records (closed segments), or nil.
-    package func indexedMaxTimestamp() -> Int64? {
-        guard let index = index(.timeIndex, entries: nil), index.count > 0 else { return nil }
-        return TimeIndexEntry(loadingFrom: index.entry(index.count - 1)).timestamp
+    /// The largest record timestamp of a closed segment: its last .timeindex
+    /// entry, or without one, the largest that a walk over its batch headers
+    /// up to `limit` finds (-1 if none).
+    package func maxTimestamp(limit: Int) -> Int64 {
+        if let index = index(.timeIndex, entries: nil), index.count > 0 {
+            return TimeIndexEntry(loadingFrom: index.entry(index.count - 1)).timestamp
+        }
+        return BatchScanner.scan(bytes(limit: limit), from: 0, limit: limit, checkCRC: false).maxTimestamp
     }
 
-    /// The offset index, limited to `entries` as in `position(forOffset:)`.
-    func offsetIndex(entries: Int?) -> IndexFile? { index(.offsetIndex, entries: entries) }
-
-    private func index(_ kind: SegmentFileKind, entries: Int?) -> IndexFile? {
+    /// The .index or .timeindex, limited to `entries` as in
+    /// `position(forOffset:)`; nil without one.
+    func index(_ kind: SegmentFileKind, entries: Int?) -> IndexFile? {
         indexLock.withLock {
-            let cached = kind == .offsetIndex ? offsetIndex : timeIndex
+            let cached = indexes[kind]
             // The active segment's index grows: re-open it when the head
             // publishes more entries than the mapping holds.
             if let cached, let file = cached, entries == nil || file.count >= entries! { return file }
             if let cached, cached == nil, entries == nil { return nil }
             let entrySize = kind == .offsetIndex ? OffsetIndexEntry.size : TimeIndexEntry.size
             let name = SegmentFileName.name(base: base, kind)
-            let file = try? IndexFile.openForReading(in: folder, name, entrySize: entrySize, count: entries)
-            let loaded = file ?? nil
-            if kind == .offsetIndex { offsetIndex = .some(loaded) } else { timeIndex = .some(loaded) }
+            let loaded = try? IndexFile.openForReading(in: folder, name, entrySize: entrySize, count: entries)
+            indexes[kind] = .some(loaded)
             return loaded
         }
     }

@@ -90,7 +90,7 @@ package enum SegmentSwap {
     static func complete(directory: String, base: Int64, head: HeadFile?) throws(EventLogError) -> [Int64]? {
         let swapLog = path(directory, base, .log, swapSuffix)
         let finalLog = SegmentFileName.path(directory: directory, base: base, .log)
-        let inPlace = sameFile(swapLog, finalLog)
+        let inPlace = FileSystem.identity(of: swapLog).map { $0 == FileSystem.identity(of: finalLog) } ?? false
         guard let end = try replacedEnd(swapLog: swapLog) else {
             // A damaged swap (the media, not a crash: it was synced before
             // the commit) must not replace an intact segment.
@@ -133,17 +133,9 @@ package enum SegmentSwap {
     /// above the swap's base) are the ones it replaces. Nil if the swap does
     /// not validate to its end.
     private static func replacedEnd(swapLog: String) throws(EventLogError) -> Int64? {
-        let file = try FileHandle.open(swapLog, flags: O_RDONLY)
-        let size = try file.size()
-        let region = try file.map(length: size, writable: false)
-        var end: Int64 = 0
-        let outcome = BatchScanner.scan(region.bytes(0..<size), from: 0, limit: size) { end = $0.header.nextOffset }
-        return outcome.validEnd == size ? end : nil
-    }
-
-    private static func sameFile(_ a: String, _ b: String) -> Bool {
-        guard let identity = FileSystem.identity(of: a) else { return false }
-        return FileSystem.identity(of: b) == identity
+        let region = try FileHandle.open(swapLog, flags: O_RDONLY).mapAll()
+        let outcome = BatchScanner.scan(region.all, from: 0, limit: region.length)
+        return outcome.validEnd == region.length ? outcome.nextOffset ?? 0 : nil
     }
 }
 

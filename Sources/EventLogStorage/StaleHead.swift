@@ -24,25 +24,15 @@ enum StaleHead {
         guard let region = try? log.map(length: length, writable: false) else { return nil }
         let bytes = region.bytes(0..<length)
         let start = lastIndexedPosition(in: folder, head: head, below: length)
-        var nextOffset: Int64?
-        var maxTimestamp: Int64 = -1
-        var outcome = BatchScanner.scan(bytes, from: start, limit: length) { batch in
-            nextOffset = batch.header.nextOffset
-            maxTimestamp = max(maxTimestamp, batch.header.maxTimestamp)
-        }
-        if size >= published && outcome.validEnd == published && outcome.damage == nil { return nil }
+        let tail = BatchScanner.scan(bytes, from: start, limit: length)
+        if size >= published && tail.validEnd == published && tail.damage == nil { return nil }
         // The head is ahead of the data: find the readable end from the
         // segment's start, since the index may name lost batches too.
-        nextOffset = nil
-        maxTimestamp = -1
-        outcome = BatchScanner.scan(bytes, from: 0, limit: length) { batch in
-            nextOffset = batch.header.nextOffset
-            maxTimestamp = max(maxTimestamp, batch.header.maxTimestamp)
-        }
+        let readable = BatchScanner.scan(bytes, from: 0, limit: length)
         var state = head
-        state.committedPosition = Int64(outcome.validEnd)
-        state.nextOffset = nextOffset ?? head.activeBase
-        state.activeMaxTimestamp = maxTimestamp
+        state.committedPosition = Int64(readable.validEnd)
+        state.nextOffset = readable.nextOffset ?? head.activeBase
+        state.activeMaxTimestamp = readable.maxTimestamp
         // The indexes may point past the new end; cursors check every
         // entry they use against the segment, and fewer entries only cost
         // a longer walk.

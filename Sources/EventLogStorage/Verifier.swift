@@ -44,7 +44,10 @@ package enum Verifier {
         /// of the last segment (where a writer stopped) is no problem: it
         /// counts in that segment's `truncatedBytes` only.
         package var problems: [VerificationProblem] {
-            segments.flatMap(\.check.problems) + strangers.map(\.problem)
+            segments.flatMap(\.check.problems)
+                + strangers.map {
+                    VerificationProblem(file: $0.path, position: 0, detail: "not a segment of this log: \($0.reason)")
+                }
         }
     }
 
@@ -61,7 +64,7 @@ package enum Verifier {
         }
         let bases = try SegmentCatalog.listBases(directory: directory)
         var strangers: [StrangerFile] = []
-        var files: [(base: Int64, path: String, size: Int, region: MappedRegion)] = []
+        var files: [(base: Int64, path: String, region: MappedRegion)] = []
         for base in bases {
             let path = SegmentFileName.path(directory: directory, base: base, .log)
             // Checked before opening: opening a FIFO would wait for a writer.
@@ -79,32 +82,33 @@ package enum Verifier {
                 ? try log.mapStablePrefix(
                     head.map { $0.activeBase == base ? Int(clamping: $0.committedPosition) : 0 } ?? 0, length: size)
                 : try log.map(length: size, writable: false)
-            files.append((base, path, size, region))
+            files.append((base, path, region))
         }
-        let candidates = files.map {
-            SegmentIdentity.Candidate(
-                base: $0.base, path: $0.path, bytes: $0.region.bytes(0..<$0.size),
-                isReplacing: SegmentSwap.isReplacing(directory: directory, base: $0.base))
+        let found = SegmentIdentity.strangers(
+            files.map {
+                SegmentIdentity.Candidate(
+                    base: $0.base, path: $0.path, bytes: $0.region.all,
+                    isReplacing: SegmentSwap.isReplacing(directory: directory, base: $0.base))
+            })
+        strangers += found.map {
+            StrangerFile(path: files[$0.index].path, base: files[$0.index].base, reason: $0.reason)
         }
-        for (index, reason) in SegmentIdentity.strangers(candidates) {
-            strangers.append(StrangerFile(path: files[index].path, base: files[index].base, reason: reason))
-            files[index].size = -1
-        }
-        files.removeAll { $0.size < 0 }
+        files = files.indices.filter { i in !found.contains { $0.index == i } }.map { files[$0] }
         strangers.sort { $0.base < $1.base }
 
         var segments: [InspectedSegment] = []
         var previousNext: Int64?
-        let bytesTotal = files.reduce(0) { $0 + $1.size }
+        let bytesTotal = files.reduce(0) { $0 + $1.region.length }
         var bytesDone = 0
         progress?(0, bytesTotal)
         for (i, file) in files.enumerated() {
             let base = file.base
             let isLast = i == files.count - 1
             let published = isLast ? head.flatMap { $0.activeBase == base ? $0 : nil } : nil
-            let offsetIndex = try readFile(SegmentFileName.path(directory: directory, base: base, .offsetIndex))
-            let timeIndex = try readFile(SegmentFileName.path(directory: directory, base: base, .timeIndex))
-            var input = SegmentCheck.Input(bytes: file.region.bytes(0..<file.size), base: base, logPath: file.path)
+            let path = { (kind: SegmentFileKind) in SegmentFileName.path(directory: directory, base: base, kind) }
+            let offsetIndex = try FileSystem.readFile(path(.offsetIndex))
+            let timeIndex = try FileSystem.readFile(path(.timeIndex))
+            var input = SegmentCheck.Input(bytes: file.region.all, base: base, logPath: file.path)
             input.isLast = isLast
             // A compaction replacing segments (now, or interrupted) lets the
             // merged segment overlap the ones it replaces until it is done.
@@ -112,40 +116,27 @@ package enum Verifier {
             input.previousNextOffset = previousNext
             input.nextSegmentBase = isLast || replacing ? nil : files[i + 1].base
             if let published {
-                input.publishedEnd = max(0, min(file.size, Int(clamping: published.committedPosition)))
+                input.publishedEnd = max(0, min(file.region.length, Int(clamping: published.committedPosition)))
                 input.publishedNextOffset = published.nextOffset
                 input.offsetIndexEntries = Int(published.offsetIndexEntries)
                 input.timeIndexEntries = Int(published.timeIndexEntries)
             }
-            let check = offsetIndex.withOptionalBytes { offsetBytes in
-                timeIndex.withOptionalBytes { timeBytes in
-                    input.offsetIndex = offsetBytes
-                    input.timeIndex = timeBytes
+            // A missing index file is nil, not empty.
+            let check = (offsetIndex ?? []).withUnsafeBytes { offsetBytes in
+                (timeIndex ?? []).withUnsafeBytes { timeBytes in
+                    input.offsetIndex = offsetIndex == nil ? nil : offsetBytes
+                    input.timeIndex = timeIndex == nil ? nil : timeBytes
                     return SegmentCheck.check(input)
                 }
             }
-            segments.append(InspectedSegment(base: base, logPath: file.path, fileSize: file.size, check: check))
+            segments.append(
+                InspectedSegment(base: base, logPath: file.path, fileSize: file.region.length, check: check))
             previousNext = replacing ? nil : check.nextOffset
-            bytesDone += file.size
+            bytesDone += file.region.length
             progress?(bytesDone, bytesTotal)
         }
         withExtendedLifetime(files) {}
         return Inspection(segments: segments, strangers: strangers, head: head)
-    }
-
-    /// A whole (small) file read with pread, or nil if it does not exist.
-    static func readFile(_ path: String) throws(EventLogError) -> [UInt8]? {
-        let file: FileHandle
-        do { file = try FileHandle.open(path, flags: O_RDONLY) } catch {
-            if error.code == .notFound { return nil }
-            throw error
-        }
-        var bytes = [UInt8](repeating: 0, count: try file.size())
-        let count = try bytes.withUnsafeMutableBytes { raw in
-            Result { () throws(EventLogError) in try file.read(into: raw, at: 0) }
-        }.get()
-        bytes.removeSubrange(count...)
-        return bytes
     }
 
     /// Named cursor files whose checksum or size is wrong.
@@ -165,21 +156,5 @@ package enum Verifier {
             }
         }
         return problems
-    }
-}
-
-extension StrangerFile {
-    var problem: VerificationProblem {
-        VerificationProblem(file: path, position: 0, detail: "not a segment of this log: \(reason)")
-    }
-}
-
-extension Optional where Wrapped == [UInt8] {
-    /// The bytes lent to `body`, or nil when there are none.
-    func withOptionalBytes<R>(_ body: (UnsafeRawBufferPointer?) -> R) -> R {
-        switch self {
-        case .none: body(nil)
-        case .some(let bytes): bytes.withUnsafeBytes { body($0) }
-        }
     }
 }

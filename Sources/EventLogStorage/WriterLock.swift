@@ -32,15 +32,12 @@ package final class WriterLock {
         guard try folder.isStillAtPath() else {
             throw EventLogError(.busy, "\(directory): the directory was replaced while it was being opened")
         }
-        let file = try folder.open(fileName, flags: O_RDWR | O_CREAT, mode: mode)
-        try PidFile.write(file)
+        try PidFile.write(folder.open(fileName, flags: O_RDWR | O_CREAT, mode: mode))
         return lock
     }
 
     /// Gives the lock up before the handle is freed (close of the log).
-    package func release() {
-        folder.file.unlock()
-    }
+    package func release() { folder.file.unlock() }
 
     /// From `eventlog.lock`, or if someone deleted it, from the head file,
     /// which the writer claims right after the lock.
