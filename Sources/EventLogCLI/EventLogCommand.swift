@@ -129,6 +129,13 @@ func blaming<T>(_ argument: String, _ body: () throws(EventLogError) -> T) throw
     do { return try body() } catch { throw Failure(error, argument: argument) }
 }
 
+/// Prints a command's report: one line of JSON with --json, else the text.
+func printReport(json: Bool, _ object: @autoclosure () -> JSON, text: @autoclosure () -> String) {
+    let out = Output()
+    out.write(json ? object().text + "\n" : text())
+    out.flush()
+}
+
 /// Opens the log in `path` read-only.
 func openForReading(_ path: String) throws(EventLogError) -> EventLog {
     var options = EventLogOptions()

@@ -63,19 +63,16 @@ struct ImportCommand: ParsableCommand {
             try importer.run(shouldStop: { StopSignal.requested }, report: report)
         }
         try log.close()
-        if json {
-            let out = Output()
-            out.line(
-                JSON.object([
-                    ("topic", .string(kafka.topic)),
-                    ("partition", .integer(partition)),
-                    ("imported", .integer(summary.imported)),
-                    ("imported_bytes", .integer(summary.importedBytes)),
-                    ("next_kafka_offset", .integer(summary.nextKafkaOffset)),
-                    ("seconds", .number(String(summary.seconds))),
-                ]).text)
-            out.flush()
-        }
+        printReport(
+            json: json,
+            .object([
+                ("topic", .string(kafka.topic)),
+                ("partition", .integer(partition)),
+                ("imported", .integer(summary.imported)),
+                ("imported_bytes", .integer(summary.importedBytes)),
+                ("next_kafka_offset", .integer(summary.nextKafkaOffset)),
+                ("seconds", .number(String(summary.seconds))),
+            ]), text: "")
     }
 }
 

@@ -66,8 +66,7 @@ enum JSON {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                let digits = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - digits.count) + digits
+                out += "\\u" + zeroPadded(scalar.value, 4, radix: 16)
             default: out.unicodeScalars.append(scalar)
             }
         }

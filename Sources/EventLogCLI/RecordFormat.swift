@@ -8,16 +8,18 @@
 // `dump | append --json` copies a log. JSONLine (RecordWriter.swift) writes
 // them; this file reads them, and writes the --hex form.
 internal import EventLog
+internal import EventLogFormat
 
 enum RecordFormat {
     /// The `--hex` form: a line about the record, then a hex dump of each
     /// header value, the key and the value.
-    static func hex(_ record: Record) -> String {
+    static func hex(_ record: RecordView, _ headers: UnsafeBufferPointer<HeaderView>) -> String {
+        let headers = headerViews(record, headers)
         var lines = [
             "offset \(record.offset)  timestamp \(record.timestamp) (\(TimeText.iso8601(record.timestamp)))"
-                + "  headers \(record.headers.count)"
+                + "  headers \(headers.count)"
         ]
-        func field(_ title: String, _ bytes: [UInt8]?) {
+        func field(_ title: String, _ bytes: UnsafeRawBufferPointer?) {
             guard let bytes else {
                 lines.append("  \(title): null")
                 return
@@ -25,7 +27,9 @@ enum RecordFormat {
             lines.append("  \(title): \(bytes.count) bytes")
             lines += hexDumpLines(bytes, indent: "    ")
         }
-        for header in record.headers { field("header \(JSON.string(header.key).text)", header.value) }
+        for header in headers {
+            field("header \(JSON.string(String(decoding: header.key, as: UTF8.self)).text)", header.value)
+        }
         field("key", record.key)
         field("value", record.value)
         return lines.joined(separator: "\n") + "\n"

@@ -19,7 +19,7 @@ enum RecordStyle {
     func write(_ record: RecordView, _ headers: UnsafeBufferPointer<HeaderView>, to out: Output) {
         switch self {
         case .json: JSONLine.write(record, headers, to: out)
-        case .hex: out.write(RecordFormat.hex(Record(record, headers)))
+        case .hex: out.write(RecordFormat.hex(record, headers))
         case .values:
             if let value = record.value { out.write(value) }
             out.byte(0x0A)
@@ -31,47 +31,6 @@ enum RecordStyle {
 /// The headers of `record` among all those of its batch.
 func headerViews(_ record: RecordView, _ headers: UnsafeBufferPointer<HeaderView>) -> UnsafeBufferPointer<HeaderView> {
     UnsafeBufferPointer(rebasing: headers[record.headerStart..<record.headerStart + record.headerCount])
-}
-
-extension Record {
-    /// An owned copy of a record a cursor lent.
-    init(_ view: RecordView, _ headers: UnsafeBufferPointer<HeaderView>) {
-        self.init(
-            offset: UInt64(view.offset), timestamp: view.timestamp, key: view.key.map { Array($0) },
-            value: view.value.map { Array($0) },
-            headers: headerViews(view, headers).map {
-                Header(key: String(decoding: $0.key, as: UTF8.self), value: $0.value.map { Array($0) })
-            })
-    }
-
-    /// Lends the record to `body` as the views a cursor's batch read gives,
-    /// so that records read one at a time print with the same code.
-    func withViews<R>(_ body: (RecordView, UnsafeBufferPointer<HeaderView>) -> R) -> R {
-        var bytes: [UInt8] = []
-        var ranges: [Range<Int>?] = []
-        func add(_ field: [UInt8]?) {
-            ranges.append(field.map { bytes.count..<bytes.count + $0.count })
-            bytes += field ?? []
-        }
-        add(key)
-        add(value)
-        for header in headers {
-            add(Array(header.key.utf8))
-            add(header.value)
-        }
-        return bytes.withUnsafeBytes { base in
-            func view(_ range: Range<Int>?) -> UnsafeRawBufferPointer? {
-                range.map { UnsafeRawBufferPointer(rebasing: base[$0]) }
-            }
-            let headerViews = stride(from: 2, to: ranges.count, by: 2).map {
-                HeaderView(key: view(ranges[$0])!, value: view(ranges[$0 + 1]))
-            }
-            let record = RecordView(
-                offset: Int64(offset), timestamp: timestamp, key: view(ranges[0]), value: view(ranges[1]),
-                headerStart: 0, headerCount: headerViews.count)
-            return headerViews.withUnsafeBufferPointer { body(record, $0) }
-        }
-    }
 }
 
 /// The JSON line of RecordFormat, written byte by byte.

@@ -51,13 +51,7 @@ struct RecoverCommand: ParsableCommand {
                 at: directory, options: RecoverOptions(dryRun: dryRun, truncateAfterDamage: truncateAfterDamage),
                 progress: progress)
         }
-        let out = Output()
-        if json {
-            out.line(Self.json(report).text)
-        } else {
-            for line in Self.text(report, directory: directory) { out.line(line) }
-        }
-        out.flush()
+        printReport(json: json, Self.json(report), text: Self.text(report, directory: directory))
     }
 
     static func json(_ report: RecoverReport) -> JSON {
@@ -92,7 +86,7 @@ struct RecoverCommand: ParsableCommand {
         ])
     }
 
-    static func text(_ report: RecoverReport, directory: String) -> [String] {
+    static func text(_ report: RecoverReport, directory: String) -> String {
         /// "would move" in a dry run, "moved" otherwise.
         func did(_ present: String, _ past: String) -> String { report.dryRun ? "would \(present)" : past }
         var lines = report.problems.map { "found: \($0)" }
@@ -116,6 +110,6 @@ struct RecoverCommand: ParsableCommand {
                 + "\(did("move", "moved")) \(report.strangers.count) strangers aside, "
                 + "\(did("delete", "deleted")) \(report.segmentsDeleted) segments, "
                 + "\(did("rebuild", "rebuilt")) \(report.indexesRebuilt) indexes; next offset \(report.nextOffset)")
-        return lines
+        return lines.map { $0 + "\n" }.joined()
     }
 }

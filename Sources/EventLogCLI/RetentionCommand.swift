@@ -63,24 +63,20 @@ struct RetentionCommand: ParsableCommand {
         options.dryRun = dryRun
         options.waitForLock = wait
         let report = try EventLog.applyRetention(at: directory, options: options)
-        let out = Output()
-        if json {
-            out.line(
-                JSON.object([
-                    ("dry_run", .bool(dryRun)),
-                    ("deleted_segments", .array(report.deletedSegments.map { .integer($0) })),
-                    ("deleted_bytes", .integer(report.deletedBytes)),
-                    ("start_offset", .integer(report.startOffset)),
-                    ("held_by_cursor", report.heldByCursor.map { .string($0) } ?? .null),
-                ]).text)
-        } else {
-            let verb = dryRun ? "would delete" : "deleted"
-            let bases = report.deletedSegments.map(String.init).joined(separator: ", ")
-            out.line(
-                "\(directory): \(verb) \(counted(report.deletedSegments.count, "segment")) of \(byteCount(report.deletedBytes))"
-                    + (bases.isEmpty ? "" : ", bases \(bases)") + "; start offset \(report.startOffset)")
-            if let cursor = report.heldByCursor { out.line("held back by the named cursor \(cursor)") }
-        }
-        out.flush()
+        let bases = report.deletedSegments.map(String.init).joined(separator: ", ")
+        printReport(
+            json: json,
+            .object([
+                ("dry_run", .bool(dryRun)),
+                ("deleted_segments", .array(report.deletedSegments.map { .integer($0) })),
+                ("deleted_bytes", .integer(report.deletedBytes)),
+                ("start_offset", .integer(report.startOffset)),
+                ("held_by_cursor", report.heldByCursor.map { .string($0) } ?? .null),
+            ]),
+            text:
+                "\(directory): \(dryRun ? "would delete" : "deleted") \(counted(report.deletedSegments.count, "segment")) "
+                + "of \(byteCount(report.deletedBytes))" + (bases.isEmpty ? "" : ", bases \(bases)")
+                + "; start offset \(report.startOffset)\n"
+                + (report.heldByCursor.map { "held back by the named cursor \($0)\n" } ?? ""))
     }
 }

@@ -76,21 +76,18 @@ struct ShipCommand: ParsableCommand {
         let summary = try Progress.showingStatus(progress, line) { report in
             try shipper.run(shouldStop: { StopSignal.requested }, report: report)
         }
-        if json {
-            let out = Output()
-            out.line(
-                JSON.object([
-                    ("topic", .string(kafka.topic)),
-                    ("cursor", .string(options.resolvedCursorName)),
-                    ("shipped", .integer(summary.shipped)),
-                    ("shipped_bytes", .integer(summary.shippedBytes)),
-                    ("skipped", .integer(summary.skipped)),
-                    ("next_offset", .integer(summary.nextOffset)),
-                    ("end_offset", .integer(summary.endOffset)),
-                    ("seconds", .number(String(summary.seconds))),
-                ]).text)
-            out.flush()
-        }
+        printReport(
+            json: json,
+            .object([
+                ("topic", .string(kafka.topic)),
+                ("cursor", .string(options.resolvedCursorName)),
+                ("shipped", .integer(summary.shipped)),
+                ("shipped_bytes", .integer(summary.shippedBytes)),
+                ("skipped", .integer(summary.skipped)),
+                ("next_offset", .integer(summary.nextOffset)),
+                ("end_offset", .integer(summary.endOffset)),
+                ("seconds", .number(String(summary.seconds))),
+            ]), text: "")
     }
 }
 

@@ -80,9 +80,7 @@ struct StatsCommand: ParsableCommand {
         }
         bar?.progress.finish(UInt64(statistics.summary.storedBytes), of: UInt64(statistics.summary.storedBytes), .bytes)
         let report = StatsReport(statistics: statistics, grouping: by, top: top, path: directory)
-        let out = Output()
-        out.write(json ? report.json.text + "\n" : report.text)
-        out.flush()
+        printReport(json: json, report.json, text: report.text)
     }
 }
 

@@ -56,8 +56,7 @@ func decimal(_ value: Double, places: Int) -> String {
     for _ in 0..<places { scale *= 10 }
     let scaled = Int64((value * scale).rounded())
     let whole = scaled / Int64(scale)
-    let fraction = String(scaled % Int64(scale))
-    return places == 0 ? "\(whole)" : "\(whole)." + String(repeating: "0", count: places - fraction.count) + fraction
+    return places == 0 ? "\(whole)" : "\(whole)." + zeroPadded(scaled % Int64(scale), places)
 }
 
 /// "1 segment", "3 segments", "2 batches".

@@ -96,10 +96,15 @@ struct TailCommand: ParsableCommand {
             if reader.name != nil && uncommitted > 0 { try reader.commit() }
             uncommitted = 0
         }
+        /// Prints the next record, waiting up to `wait` ms for it; false if none came.
+        func printNext(wait: UInt64) throws -> Bool {
+            try reader.withNextRecord(timeoutMilliseconds: Int(wait)) { record, headers in
+                headers.withUnsafeBufferPointer { style.write(record, $0, to: out) }
+            } != nil
+        }
         do {
             while !StopSignal.requested {
-                var record = try reader.next()
-                if record == nil {
+                if try !printNext(wait: 0) {
                     // Caught up: show what was read before waiting for more.
                     out.flush()
                     guard follow else { break }
@@ -109,11 +114,9 @@ struct TailCommand: ParsableCommand {
                         if idle >= timeoutMilliseconds { break }
                         wait = min(wait, timeoutMilliseconds - idle)
                     }
-                    record = try reader.next(timeout: .milliseconds(wait))
+                    guard try printNext(wait: wait) else { continue }
                 }
-                guard let record else { continue }
                 idleSince = monotonicMilliseconds()
-                record.withViews { style.write($0, $1, to: out) }
                 uncommitted += 1
                 if uncommitted >= commitInterval { try commit() }
             }

@@ -18,7 +18,7 @@ enum TimeText {
         var buffer = [CChar](repeating: 0, count: 64)
         let count = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S", &parts)
         let text = String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return text + "." + padded(Int(fraction), 3) + "Z"
+        return text + "." + zeroPadded(fraction, 3) + "Z"
     }
 
     /// Milliseconds from "1764410400000" (also negative), or from ISO-8601:
@@ -33,11 +33,6 @@ enum TimeText {
         }
         var scanner = Scanner(bytes: bytes)
         return scanner.iso8601()
-    }
-
-    private static func padded(_ value: Int, _ width: Int) -> String {
-        let digits = String(value)
-        return String(repeating: "0", count: max(0, width - digits.count)) + digits
     }
 
     private struct Scanner {
