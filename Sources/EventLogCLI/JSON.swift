@@ -12,8 +12,6 @@ enum JSON {
     case array([JSON])
     case object([(String, JSON)])
 
-    static func integer<T: BinaryInteger>(_ value: T) -> JSON { .number(String(value)) }
-
     static func integer<T: BinaryInteger>(_ value: T?) -> JSON { value.map { .number(String($0)) } ?? .null }
 
     /// The member `name` of an object (the last one, as most parsers do).
@@ -131,14 +129,9 @@ enum JSON {
         }
 
         mutating func object(depth: Int) throws(ParseError) -> JSON {
-            at += 1
             var members: [(String, JSON)] = []
-            skipWhitespace()
-            if at < bytes.count && bytes[at] == UInt8(ascii: "}") {
-                at += 1
-                return .object(members)
-            }
-            while true {
+            if opensEmpty(UInt8(ascii: "}")) { return .object(members) }
+            repeat {
                 skipWhitespace()
                 guard at < bytes.count, bytes[at] == UInt8(ascii: "\"") else { throw error("expected a member name") }
                 let name = try string()
@@ -146,36 +139,37 @@ enum JSON {
                 guard at < bytes.count, bytes[at] == UInt8(ascii: ":") else { throw error("expected ':'") }
                 at += 1
                 members.append((name, try value(depth: depth + 1)))
-                skipWhitespace()
-                guard at < bytes.count else { throw error("unexpected end of line in an object") }
-                if bytes[at] == UInt8(ascii: "}") {
-                    at += 1
-                    return .object(members)
-                }
-                guard bytes[at] == UInt8(ascii: ",") else { throw error("expected ',' or '}'") }
-                at += 1
-            }
+            } while try !closes(UInt8(ascii: "}"), "an object")
+            return .object(members)
         }
 
         mutating func array(depth: Int) throws(ParseError) -> JSON {
-            at += 1
             var elements: [JSON] = []
+            if opensEmpty(UInt8(ascii: "]")) { return .array(elements) }
+            repeat { elements.append(try value(depth: depth + 1)) } while try !closes(UInt8(ascii: "]"), "an array")
+            return .array(elements)
+        }
+
+        /// Past the opening bracket: whether `close` follows at once (and
+        /// then past it).
+        mutating func opensEmpty(_ close: UInt8) -> Bool {
+            at += 1
             skipWhitespace()
-            if at < bytes.count && bytes[at] == UInt8(ascii: "]") {
-                at += 1
-                return .array(elements)
+            guard at < bytes.count && bytes[at] == close else { return false }
+            at += 1
+            return true
+        }
+
+        /// After an element: true past the closing `close`, false past a comma.
+        mutating func closes(_ close: UInt8, _ container: String) throws(ParseError) -> Bool {
+            skipWhitespace()
+            guard at < bytes.count else { throw error("unexpected end of line in \(container)") }
+            let byte = bytes[at]
+            guard byte == close || byte == UInt8(ascii: ",") else {
+                throw error("expected ',' or '\(Unicode.Scalar(close))'")
             }
-            while true {
-                elements.append(try value(depth: depth + 1))
-                skipWhitespace()
-                guard at < bytes.count else { throw error("unexpected end of line in an array") }
-                if bytes[at] == UInt8(ascii: "]") {
-                    at += 1
-                    return .array(elements)
-                }
-                guard bytes[at] == UInt8(ascii: ",") else { throw error("expected ',' or ']'") }
-                at += 1
-            }
+            at += 1
+            return byte == close
         }
 
         mutating func number() throws(ParseError) -> JSON {
@@ -263,15 +257,11 @@ enum JSON {
         }
 
         mutating func hex4() throws(ParseError) -> UInt32 {
-            guard bytes.count - at >= 4, bytes[at..<at + 4].allSatisfy({ isHexDigit($0) }),
+            guard bytes.count - at >= 4, bytes[at..<at + 4].allSatisfy({ Character(Unicode.Scalar($0)).isHexDigit }),
                 let value = UInt32(String(decoding: bytes[at..<at + 4], as: UTF8.self), radix: 16)
             else { throw error("expected four hex digits after \\u") }
             at += 4
             return value
         }
     }
-}
-
-private func isHexDigit(_ byte: UInt8) -> Bool {
-    (48...57).contains(byte) || (65...70).contains(byte) || (97...102).contains(byte)
 }

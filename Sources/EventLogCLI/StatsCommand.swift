@@ -68,27 +68,21 @@ struct StatsCommand: ParsableCommand {
         let log = try openForReading(directory)
         defer { try? log.close() }
         let (start, end) = try range.offsets(in: log)
-        let bar = display.reporter("stats").map(SharedProgress.init)
+        let bar = display.reporter("stats")
         let workers = threads ?? JobOptions.onlineCores
         let options = JobOptions(workers: workers) { progress in
-            bar?.progress.update(UInt64(progress.doneBytes), of: UInt64(progress.totalBytes), .bytes)
+            bar?.update(UInt64(progress.doneBytes), of: UInt64(progress.totalBytes), .bytes)
         }
         let grouping = by
         let statistics = try waitForJob {
             try await LogStatistics.gather(
                 log, range: .offsets(from: start, to: max(start, end)), grouping: grouping, options: options)
         }
-        bar?.progress.finish(UInt64(statistics.summary.storedBytes), of: UInt64(statistics.summary.storedBytes), .bytes)
+        let bytes = UInt64(statistics.summary.storedBytes)
+        bar?.update(bytes, of: bytes, .bytes, final: true)
         let report = StatsReport(statistics: statistics, grouping: by, top: top, path: directory)
         printReport(json: json, report.json, text: report.text)
     }
-}
-
-/// The progress bar, reported to from the job's task while the command's
-/// thread waits: one reporter at a time.
-final class SharedProgress: @unchecked Sendable {
-    let progress: Progress
-    init(_ progress: Progress) { self.progress = progress }
 }
 
 extension StatsGrouping: ExpressibleByArgument {
