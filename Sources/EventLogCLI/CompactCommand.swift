@@ -33,7 +33,6 @@ struct CompactCommand: ParsableCommand {
     var deleteRetentionMilliseconds: Int64?
 
     @Option(
-        name: .customLong("max-segment-bytes"),
         help: ArgumentHelp(
             "Merge segments up to this size (default: the largest segment's; \(Units.sizeHelp)).",
             valueName: "size"),
@@ -41,7 +40,6 @@ struct CompactCommand: ParsableCommand {
     var maxSegmentBytes: UInt64?
 
     @Option(
-        name: .customLong("memory"),
         help: ArgumentHelp(
             "Memory for the key map (default: what the keys need, 64-128 bytes a key plus its bytes); "
                 + "keys that do not fit are compacted in several passes (\(Units.sizeHelp)).",
@@ -52,7 +50,7 @@ struct CompactCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Worker threads (default: one per core).", valueName: "count"))
     var threads: Int?
 
-    @Flag(name: .customLong("dry-run"), help: "Report what would be removed; change nothing.")
+    @Flag(help: "Report what would be removed; change nothing.")
     var dryRun = false
 
     @Flag(help: "Wait for other maintenance of the log instead of failing.")

@@ -24,7 +24,7 @@ struct CursorsCommand: ParsableCommand {
     @Flag(help: "Print a JSON array instead of a table.")
     var json = false
 
-    @Option(name: .long, help: ArgumentHelp("Delete the named cursor.", valueName: "name"))
+    @Option(help: ArgumentHelp("Delete the named cursor.", valueName: "name"))
     var delete: String?
 
     func validate() throws {
@@ -33,7 +33,7 @@ struct CursorsCommand: ParsableCommand {
 
     func run() throws {
         if let name = delete {
-            try blaming("--delete") { () throws(EventLogError) in try EventLog.deleteNamedCursor(name, at: directory) }
+            try blaming("--delete") { try EventLog.deleteNamedCursor(name, at: directory) }
             return
         }
         let log = try openForReading(directory)

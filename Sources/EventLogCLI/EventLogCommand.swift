@@ -35,21 +35,20 @@ struct EventLogCommand: ParsableCommand {
         // A closed pipe shows up as EPIPE, which Output turns into a quiet exit.
         signal(SIGPIPE, SIG_IGN)
         var name = "eventlog"
-        if let failure = unknownCommand(Array(CommandLine.arguments.dropFirst())) {
+        func fail(_ failure: Failure) -> Never {
             printError("\(name): \(failure.message)")
             Glibc.exit(failure.exitCode)
         }
+        if let failure = unknownCommand(Array(CommandLine.arguments.dropFirst())) { fail(failure) }
         do {
             var command = try parseAsRoot()
             let subcommand = type(of: command).configuration.commandName ?? ""
             if !subcommand.isEmpty && subcommand != name { name += " " + subcommand }
             try command.run()
         } catch let failure as Failure {
-            printError("\(name): \(failure.message)")
-            Glibc.exit(failure.exitCode)
+            fail(failure)
         } catch let error as EventLogError {
-            printError("\(name): \(error.message)")
-            Glibc.exit(Failure.failed)
+            fail(Failure(error.message))
         } catch {
             // Parse and validation errors are usage errors: status 2, not
             // the argument parser's EX_USAGE (64).
@@ -125,8 +124,8 @@ struct Failure: Error {
 }
 
 /// Runs `body`, attributing an error of the library to `argument`.
-func blaming<T>(_ argument: String, _ body: () throws(EventLogError) -> T) throws(Failure) -> T {
-    do { return try body() } catch { throw Failure(error, argument: argument) }
+func blaming<T>(_ argument: String, _ body: () throws -> T) throws -> T {
+    do { return try body() } catch let error as EventLogError { throw Failure(error, argument: argument) }
 }
 
 /// Prints a command's report: one line of JSON with --json, else the text.

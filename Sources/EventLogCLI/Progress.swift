@@ -19,12 +19,12 @@ struct ProgressOption: ParsableArguments {
     /// off by default when standard output is a terminal too (dump's records
     /// would mix with the bar).
     func reporter(_ label: String, quietOnTerminalOutput: Bool = false) -> Progress? {
-        let stderrIsTerminal = isTerminal(STDERR_FILENO)
+        let stderrIsTerminal = isatty(STDERR_FILENO) == 1
         switch progress {
         case false: return nil
         case true: return Progress(label, redrawn: stderrIsTerminal)
         case nil:
-            guard stderrIsTerminal, !(quietOnTerminalOutput && isTerminal(STDOUT_FILENO)) else { return nil }
+            guard stderrIsTerminal, !(quietOnTerminalOutput && isatty(STDOUT_FILENO) == 1) else { return nil }
             return Progress(label, redrawn: true)
         }
     }

@@ -41,6 +41,17 @@ struct RecordTemplate {
         escapes \\n \\t \\r \\\\. A null key or value prints nothing.
         """
 
+    /// The pieces by the letter after a `%`, and the bytes by the letter
+    /// after a backslash.
+    private static let fields = [UInt8: Piece](
+        uniqueKeysWithValues: zip(
+            "oTtkKvsVSh%".utf8,
+            [
+                .offset, .timestamp, .time, .key, .keyLength, .value, .value, .valueLength, .valueLength, .headers,
+                .literal([UInt8(ascii: "%")]),
+            ]))
+    private static let escapes = [UInt8: UInt8](uniqueKeysWithValues: zip("ntr\\".utf8, "\n\t\r\\".utf8))
+
     /// Parses a template; throws a usage error naming what is wrong.
     init(parsing text: String) throws {
         var pieces: [Piece] = []
@@ -55,32 +66,19 @@ struct RecordTemplate {
             switch byte {
             case UInt8(ascii: "%"):
                 guard let name = bytes.next() else { throw ValidationError("the format ends with a lone '%'") }
-                switch name {
-                case UInt8(ascii: "o"): field(.offset)
-                case UInt8(ascii: "T"): field(.timestamp)
-                case UInt8(ascii: "t"): field(.time)
-                case UInt8(ascii: "k"): field(.key)
-                case UInt8(ascii: "K"): field(.keyLength)
-                case UInt8(ascii: "v"), UInt8(ascii: "s"): field(.value)
-                case UInt8(ascii: "V"), UInt8(ascii: "S"): field(.valueLength)
-                case UInt8(ascii: "h"): field(.headers)
-                case UInt8(ascii: "%"): literal.append(name)
-                default:
+                guard let piece = Self.fields[name] else {
                     throw ValidationError(
                         "unknown field '%\(Unicode.Scalar(name))' in the format (known: %o %T %t %k %K %v %s %V %S %h %%)"
                     )
                 }
+                field(piece)
             case UInt8(ascii: "\\"):
                 guard let escape = bytes.next() else { throw ValidationError("the format ends with a lone '\\'") }
-                switch escape {
-                case UInt8(ascii: "n"): literal.append(0x0A)
-                case UInt8(ascii: "t"): literal.append(0x09)
-                case UInt8(ascii: "r"): literal.append(0x0D)
-                case UInt8(ascii: "\\"): literal.append(escape)
-                default:
+                guard let escaped = Self.escapes[escape] else {
                     throw ValidationError(
                         "unknown escape '\\\(Unicode.Scalar(escape))' in the format (known: \\n \\t \\r \\\\)")
                 }
+                literal.append(escaped)
             default: literal.append(byte)
             }
         }

@@ -24,7 +24,6 @@ struct RetentionCommand: ParsableCommand {
     var directory: String
 
     @Option(
-        name: .customLong("retention-bytes"),
         help: ArgumentHelp(
             "Keep at least this many bytes of newer segments (\(Units.sizeHelp)).", valueName: "size"),
         transform: Units.bytes)
@@ -37,10 +36,10 @@ struct RetentionCommand: ParsableCommand {
         transform: Units.milliseconds)
     var retentionMilliseconds: Int64?
 
-    @Flag(name: .customLong("retain-uncommitted"), help: "Keep what a named cursor has not committed past.")
+    @Flag(help: "Keep what a named cursor has not committed past.")
     var retainUncommitted = false
 
-    @Flag(name: .customLong("dry-run"), help: "Report what would be deleted; change nothing.")
+    @Flag(help: "Report what would be deleted; change nothing.")
     var dryRun = false
 
     @Flag(help: "Wait for other maintenance of the log instead of failing.")

@@ -65,7 +65,7 @@ struct ShipCommand: ParsableCommand {
         options.settings = kafka.parsedSettings
         if let cursor {
             // A bad name is a usage error, reported before connecting.
-            _ = try blaming("--cursor") { () throws(EventLogError) in try log.cursor(named: cursor) }
+            _ = try blaming("--cursor") { try log.cursor(named: cursor) }
         }
         let shipper = try LogShipper(log: log, options: options)
         let progress = display.reporter("ship")

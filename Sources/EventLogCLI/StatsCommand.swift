@@ -36,12 +36,7 @@ struct StatsCommand: ParsableCommand {
 
     @Option(
         help: ArgumentHelp("Group by key, minute, hour or header:NAME (default: key).", valueName: "grouping"),
-        transform: { text in
-            guard let grouping = StatsGrouping(text) else {
-                throw ValidationError("expected key, minute, hour or header:NAME")
-            }
-            return grouping
-        })
+        transform: StatsGrouping.init(parsing:))
     var by: StatsGrouping = .key
 
     @Option(help: ArgumentHelp("How many keys or header values to list (default: 10).", valueName: "count"))
@@ -69,8 +64,7 @@ struct StatsCommand: ParsableCommand {
         defer { try? log.close() }
         let (start, end) = try range.offsets(in: log)
         let bar = display.reporter("stats")
-        let workers = threads ?? JobOptions.onlineCores
-        let options = JobOptions(workers: workers) { progress in
+        let options = JobOptions(workers: threads ?? JobOptions.onlineCores) { progress in
             bar?.update(UInt64(progress.doneBytes), of: UInt64(progress.totalBytes), .bytes)
         }
         let grouping = by
@@ -83,8 +77,4 @@ struct StatsCommand: ParsableCommand {
         let report = StatsReport(statistics: statistics, grouping: by, top: top, path: directory)
         printReport(json: json, report.json, text: report.text)
     }
-}
-
-extension StatsGrouping: ExpressibleByArgument {
-    init?(argument: String) { self.init(argument) }
 }

@@ -69,12 +69,12 @@ struct StatsReport {
     }
 
     private var table: String {
-        let name: String
-        switch grouping {
-        case .key: name = "KEY"
-        case .header(let header): name = "HEADER \(header)"
-        case .minute, .hour: name = "TIME"
-        }
+        let name =
+            switch grouping {
+            case .key: "KEY"
+            case .header(let header): "HEADER \(header)"
+            case .minute, .hour: "TIME"
+            }
         let total = max(1, statistics.total.records)
         var table = Table([
             (name, .left), ("RECORDS", .right), ("SHARE", .right), ("BYTES", .right), ("TOMBSTONES", .right),
@@ -102,12 +102,12 @@ struct StatsReport {
     var json: JSON {
         let s = statistics
         let summary = s.summary
-        let groupName: String
-        switch grouping {
-        case .key: groupName = "keys"
-        case .header: groupName = "header_values"
-        case .minute, .hour: groupName = "histogram"
-        }
+        let groupName =
+            switch grouping {
+            case .key: "keys"
+            case .header: "header_values"
+            case .minute, .hour: "histogram"
+            }
         return .object([
             ("path", .string(path)),
             ("start_offset", .integer(summary.offsets.lowerBound)),
@@ -126,7 +126,7 @@ struct StatsReport {
             ("max_timestamp", s.total.records > 0 ? .integer(s.total.maxTimestamp) : .null),
             ("seconds", .number(decimal(s.seconds, places: 6))),
             ("workers", .integer(s.workers)),
-            ("by", .string(Self.groupingName(grouping))),
+            ("by", .string(grouping.name)),
             (
                 groupName,
                 .array(
@@ -141,15 +141,6 @@ struct StatsReport {
                     })
             ),
         ])
-    }
-
-    private static func groupingName(_ grouping: StatsGrouping) -> String {
-        switch grouping {
-        case .key: "key"
-        case .minute: "minute"
-        case .hour: "hour"
-        case .header(let name): "header:\(name)"
-        }
     }
 
     private static func bucket(_ key: StatsKey) -> Int64 {
@@ -171,11 +162,8 @@ struct StatsReport {
 
     private static func jsonValue(_ key: StatsKey) -> JSON {
         switch key {
-        case .key(let key): key.map { .string(String(decoding: $0.bytes, as: UTF8.self)) } ?? .null
-        case .header(.none): .null
-        case .header(.some(.none)): .null
-        case .header(.some(.some(let value))): .string(String(decoding: value.bytes, as: UTF8.self))
-        case .time(let start): .string(TimeText.iso8601(start))
+        case .key(nil), .header(nil), .header(.some(nil)): .null
+        default: .string(label(key))
         }
     }
 }

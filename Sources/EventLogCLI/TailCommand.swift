@@ -42,7 +42,6 @@ struct TailCommand: ParsableCommand {
     var from: UInt64?
 
     @Option(
-        name: .customLong("from-time"),
         help: ArgumentHelp("Start at the first record at or after this time.", valueName: "time"),
         transform: parseTime)
     var fromTime: Int64?
@@ -56,7 +55,6 @@ struct TailCommand: ParsableCommand {
     var last: UInt64 = 10
 
     @Option(
-        name: .customLong("commit-every"),
         help: ArgumentHelp("With --cursor: commit after this many records.", valueName: "count"))
     var commitEvery: UInt64?
 
@@ -130,10 +128,10 @@ struct TailCommand: ParsableCommand {
 
     private func openCursor(_ log: EventLog) throws -> Cursor {
         if let name = cursor {
-            return try blaming("--cursor") { () throws(EventLogError) in try log.cursor(named: name) }
+            return try blaming("--cursor") { try log.cursor(named: name) }
         }
         if let from {
-            return try blaming("--from") { () throws(EventLogError) in try log.cursor(from: .offset(from)) }
+            return try blaming("--from") { try log.cursor(from: .offset(from)) }
         }
         if let fromTime {
             return try log.cursor(from: .time(sinceEpoch: .milliseconds(fromTime)))

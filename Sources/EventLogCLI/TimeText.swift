@@ -56,17 +56,11 @@ enum TimeText {
             return true
         }
 
-        var atEnd: Bool { at == bytes.count }
-
         mutating func iso8601() -> Int64? {
             guard let year = number(digits: 4), take("-"), let month = number(digits: 2), take("-"),
                 let day = number(digits: 2), (1...12).contains(month), (1...daysIn(month, year)).contains(day)
             else { return nil }
-            var hour = 0
-            var minute = 0
-            var second = 0
-            var milliseconds = 0
-            var zoneMinutes = 0
+            var (hour, minute, second, milliseconds, zoneMinutes) = (0, 0, 0, 0, 0)
             if take("T") || take("t") || take(" ") {
                 guard let h = number(digits: 2), take(":"), let m = number(digits: 2), h < 24, m < 60 else {
                     return nil
@@ -96,14 +90,11 @@ enum TimeText {
                     zoneMinutes = sign * (zh * 60 + zm)
                 }
             }
-            guard atEnd else { return nil }
-            var parts = tm()
-            parts.tm_year = Int32(year - 1900)
-            parts.tm_mon = Int32(month - 1)
-            parts.tm_mday = Int32(day)
-            parts.tm_hour = Int32(hour)
-            parts.tm_min = Int32(minute)
-            parts.tm_sec = Int32(second)
+            guard at == bytes.count else { return nil }
+            var parts = tm(
+                tm_sec: Int32(second), tm_min: Int32(minute), tm_hour: Int32(hour), tm_mday: Int32(day),
+                tm_mon: Int32(month - 1), tm_year: Int32(year - 1900), tm_wday: 0, tm_yday: 0, tm_isdst: 0,
+                tm_gmtoff: 0, tm_zone: nil)
             let seconds = Int64(timegm(&parts)) - Int64(zoneMinutes) * 60
             return seconds * 1000 + Int64(milliseconds)
         }
