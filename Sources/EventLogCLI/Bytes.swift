@@ -30,16 +30,11 @@ enum Base64 {
         }
         guard values.count % 4 != 1, padding <= 2, padding == 0 || (values.count + padding) % 4 == 0 else { return nil }
         var out: [UInt8] = []
-        out.reserveCapacity(values.count * 3 / 4)
-        var i = 0
-        while i < values.count {
-            let chunk = values[i..<min(i + 4, values.count)]
-            var group: UInt32 = 0
-            for (j, value) in chunk.enumerated() { group |= value << (18 - 6 * UInt32(j)) }
-            out.append(UInt8(group >> 16 & 0xFF))
-            if chunk.count > 2 { out.append(UInt8(group >> 8 & 0xFF)) }
-            if chunk.count > 3 { out.append(UInt8(group & 0xFF)) }
-            i += 4
+        for start in stride(from: 0, to: values.count, by: 4) {
+            // Four digits make three bytes; a short last group, one fewer than it has digits.
+            let chunk = values[start..<min(start + 4, values.count)]
+            let group = chunk.enumerated().reduce(0) { $0 | $1.element << (18 - 6 * UInt32($1.offset)) }
+            out += [UInt8(group >> 16 & 0xFF), UInt8(group >> 8 & 0xFF), UInt8(group & 0xFF)].prefix(chunk.count - 1)
         }
         return out
     }

@@ -114,18 +114,15 @@ struct Failure: Error {
         self.message = message
         self.exitCode = exitCode
     }
-
-    /// A library error caused by the value of `argument`: bad values are
-    /// usage errors, anything else a failure.
-    init(_ error: EventLogError, argument: String) {
-        self.init(
-            "\(argument): \(error.message)", exitCode: error.code == .invalidArgument ? Failure.usage : Failure.failed)
-    }
 }
 
-/// Runs `body`, attributing an error of the library to `argument`.
+/// Runs `body`, attributing an error of the library to `argument`: bad
+/// values are usage errors, anything else a failure.
 func blaming<T>(_ argument: String, _ body: () throws -> T) throws -> T {
-    do { return try body() } catch let error as EventLogError { throw Failure(error, argument: argument) }
+    do { return try body() } catch let error as EventLogError {
+        throw Failure(
+            "\(argument): \(error.message)", exitCode: error.code == .invalidArgument ? Failure.usage : Failure.failed)
+    }
 }
 
 /// Prints a command's report: one line of JSON with --json, else the text.

@@ -96,6 +96,9 @@ enum JSON {
         let bytes: [UInt8]
         var at = 0
         static let maxDepth = 64
+        /// What the escapes of one letter after a backslash stand for.
+        static let escapes = [UInt8: Unicode.Scalar](
+            uniqueKeysWithValues: zip("\"\\/bfnrt".utf8, "\"\\/\u{08}\u{0C}\n\r\t".unicodeScalars))
 
         func error(_ message: String) -> ParseError { ParseError(message: message, column: at + 1) }
 
@@ -222,17 +225,11 @@ enum JSON {
                 guard at < bytes.count else { break }
                 let escape = bytes[at]
                 at += 1
-                switch escape {
-                case UInt8(ascii: "\""): scalars.append("\"")
-                case UInt8(ascii: "\\"): scalars.append("\\")
-                case UInt8(ascii: "/"): scalars.append("/")
-                case UInt8(ascii: "b"): scalars.append("\u{08}")
-                case UInt8(ascii: "f"): scalars.append("\u{0C}")
-                case UInt8(ascii: "n"): scalars.append("\n")
-                case UInt8(ascii: "r"): scalars.append("\r")
-                case UInt8(ascii: "t"): scalars.append("\t")
-                case UInt8(ascii: "u"): scalars.append(try unicodeEscape())
-                default:
+                if escape == UInt8(ascii: "u") {
+                    scalars.append(try unicodeEscape())
+                } else if let scalar = Self.escapes[escape] {
+                    scalars.append(scalar)
+                } else {
                     at -= 2
                     throw error("unknown escape in a string")
                 }

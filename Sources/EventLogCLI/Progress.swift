@@ -20,13 +20,8 @@ struct ProgressOption: ParsableArguments {
     /// would mix with the bar).
     func reporter(_ label: String, quietOnTerminalOutput: Bool = false) -> Progress? {
         let stderrIsTerminal = isatty(STDERR_FILENO) == 1
-        switch progress {
-        case false: return nil
-        case true: return Progress(label, redrawn: stderrIsTerminal)
-        case nil:
-            guard stderrIsTerminal, !(quietOnTerminalOutput && isatty(STDOUT_FILENO) == 1) else { return nil }
-            return Progress(label, redrawn: true)
-        }
+        let shown = progress ?? (stderrIsTerminal && !(quietOnTerminalOutput && isatty(STDOUT_FILENO) == 1))
+        return shown ? Progress(label, redrawn: stderrIsTerminal) : nil
     }
 }
 

@@ -110,22 +110,17 @@ enum TextKind {
             i += 8
         }
         while i < count {
-            let byte = bytes[i]
-            i += 1
-            if byte >= 0x20 && byte < 0x7F {
-                if byte == 0x22 || byte == 0x5C { plain = false }
-                continue
-            }
-            if byte == 0x09 || byte == 0x0A || byte == 0x0D {
-                plain = false
-                continue
-            }
-            if byte >= 0x80 {
+            switch bytes[i] {
+            case 0x22, 0x5C, 0x09, 0x0A, 0x0D: plain = false
+            case 0x20..<0x7F: break
+            case 0x80...:
                 self = printableText(bytes) != nil ? .text : .binary
                 return
+            default:
+                self = .binary
+                return
             }
-            self = .binary
-            return
+            i += 1
         }
         self = plain ? .plain : .text
     }

@@ -36,10 +36,9 @@ struct StatsReport {
         let s = statistics
         let summary = s.summary
         var text = "log          \(path)\n"
-        text += "offsets      "
+        let offsets = summary.offsets
         text +=
-            summary.offsets.isEmpty
-            ? "none\n" : "\(summary.offsets.lowerBound) to \(summary.offsets.upperBound - 1)\n"
+            "offsets      " + (offsets.isEmpty ? "none" : "\(offsets.lowerBound) to \(offsets.upperBound - 1)") + "\n"
         text += "records      \(s.total.records) in \(counted(summary.batches, "batch", plural: "batches"))"
         text += ", \(s.total.tombstones) tombstones, \(s.total.records - s.keyed.records) without key\n"
         text += "batches      \(byteCount(UInt64(summary.storedBytes))) stored, "
@@ -76,27 +75,25 @@ struct StatsReport {
             case .minute, .hour: "TIME"
             }
         let total = max(1, statistics.total.records)
-        var table = Table([
-            (name, .left), ("RECORDS", .right), ("SHARE", .right), ("BYTES", .right), ("TOMBSTONES", .right),
-            ("LATEST", .right),
-        ])
+        // A histogram: each row's bar after its figures, in an untitled column.
+        let histogram = grouping.bucketMilliseconds != nil
+        var table = Table(
+            [
+                (name, .left), ("RECORDS", .right), ("SHARE", .right), ("BYTES", .right), ("TOMBSTONES", .right),
+                ("LATEST", .right),
+            ] + (histogram ? [("", .left)] : []))
         let rows = self.rows
         let most = max(1, rows.map(\.1.records).max() ?? 1)
-        var bars: [String] = []
         for (key, tally) in rows {
-            table.append([
-                Self.label(key), String(tally.records),
-                decimal(100 * Double(tally.records) / Double(total), places: 1) + "%",
-                String(tally.payloadBytes), String(tally.tombstones), String(tally.latestOffset),
-            ])
-            bars.append(String(repeating: "#", count: max(1, tally.records * 30 / most)))
+            let bar = String(repeating: "#", count: max(1, tally.records * 30 / most))
+            table.append(
+                [
+                    Self.label(key), String(tally.records),
+                    decimal(100 * Double(tally.records) / Double(total), places: 1) + "%",
+                    String(tally.payloadBytes), String(tally.tombstones), String(tally.latestOffset),
+                ] + (histogram ? [bar] : []))
         }
-        guard grouping.bucketMilliseconds != nil else { return table.text }
-        // A histogram: each row's bar after its figures.
-        let lines = table.text.split(separator: "\n", omittingEmptySubsequences: false)
-        var text = String(lines[0]) + "\n"
-        for (index, bar) in bars.enumerated() { text += lines[index + 1] + "  " + bar + "\n" }
-        return text
+        return table.text
     }
 
     var json: JSON {

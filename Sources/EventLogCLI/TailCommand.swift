@@ -5,6 +5,7 @@
 // with Cursor.commit() as records are printed and on exit.
 import ArgumentParser
 internal import EventLog
+internal import EventLogStorage
 import Glibc
 import Synchronization
 
@@ -127,15 +128,9 @@ struct TailCommand: ParsableCommand {
     }
 
     private func openCursor(_ log: EventLog) throws -> Cursor {
-        if let name = cursor {
-            return try blaming("--cursor") { try log.cursor(named: name) }
-        }
-        if let from {
-            return try blaming("--from") { try log.cursor(from: .offset(from)) }
-        }
-        if let fromTime {
-            return try log.cursor(from: .time(sinceEpoch: .milliseconds(fromTime)))
-        }
+        if let name = cursor { return try blaming("--cursor") { try log.cursor(named: name) } }
+        if let from { return try blaming("--from") { try log.cursor(from: .offset(from)) } }
+        if let fromTime { return try log.cursor(from: .time(sinceEpoch: .milliseconds(fromTime))) }
         let end = log.endOffset
         return try log.cursor(from: .offset(max(log.startOffset, end > last ? end - last : 0)))
     }
@@ -154,7 +149,6 @@ enum StopSignal {
         var action = sigaction()
         action.__sigaction_handler.sa_handler = { _ in StopSignal.flag.store(true, ordering: .releasing) }
         sigemptyset(&action.sa_mask)
-        action.sa_flags = 0
         sigaction(SIGINT, &action, nil)
         sigaction(SIGTERM, &action, nil)
         var signals = sigset_t()
@@ -165,8 +159,4 @@ enum StopSignal {
     }
 }
 
-func monotonicMilliseconds() -> UInt64 {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return UInt64(now.tv_sec) * 1000 + UInt64(now.tv_nsec) / 1_000_000
-}
+func monotonicMilliseconds() -> UInt64 { monotonicNanoseconds() / 1_000_000 }
