@@ -54,12 +54,11 @@ struct ImportCommand: ParsableCommand {
         options.settings = kafka.parsedSettings
         let log = try EventLog(path: directory)
         let importer = try LogImporter(log: log, options: options)
-        let progress = display.reporter("import")
         func line(_ state: ImportProgress) -> String {
             "imported \(state.imported) records, \(byteCount(state.importedBytes)), "
                 + "\(rate(state.imported, state.seconds)) records/s, next Kafka offset \(state.nextKafkaOffset)"
         }
-        let summary = try Progress.showingStatus(progress, line) { report in
+        let summary = try Progress.showingStatus(display.reporter("import"), line) { report in
             try importer.run(shouldStop: { StopSignal.requested }, report: report)
         }
         try log.close()

@@ -24,38 +24,19 @@ enum JSON {
 
     /// Compact JSON text, one line.
     var text: String {
-        var out = ""
-        write(to: &out)
-        return out
-    }
-
-    func write(to out: inout String) {
         switch self {
-        case .null: out += "null"
-        case .bool(let value): out += value ? "true" : "false"
-        case .number(let text): out += text
-        case .string(let value): Self.writeString(value, to: &out)
-        case .array(let elements):
-            out += "["
-            for (i, element) in elements.enumerated() {
-                if i > 0 { out += "," }
-                element.write(to: &out)
-            }
-            out += "]"
+        case .null: "null"
+        case .bool(let value): value ? "true" : "false"
+        case .number(let text): text
+        case .string(let value): Self.quoted(value)
+        case .array(let elements): "[" + elements.map(\.text).joined(separator: ",") + "]"
         case .object(let members):
-            out += "{"
-            for (i, (name, value)) in members.enumerated() {
-                if i > 0 { out += "," }
-                Self.writeString(name, to: &out)
-                out += ":"
-                value.write(to: &out)
-            }
-            out += "}"
+            "{" + members.map { Self.quoted($0.0) + ":" + $0.1.text }.joined(separator: ",") + "}"
         }
     }
 
-    private static func writeString(_ value: String, to out: inout String) {
-        out += "\""
+    private static func quoted(_ value: String) -> String {
+        var out = "\""
         for scalar in value.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
@@ -68,22 +49,16 @@ enum JSON {
             default: out.unicodeScalars.append(scalar)
             }
         }
-        out += "\""
+        return out + "\""
     }
 
     // MARK: Parsing
-
-    struct ParseError: Error {
-        var message: String
-        /// 1-based column (byte) where the problem is.
-        var column: Int
-    }
 
     /// Parses one JSON text (UTF-8), which must hold nothing else but
     /// whitespace.
     static func parse(_ bytes: [UInt8]) throws(ParseError) -> JSON {
         guard String(validating: bytes, as: UTF8.self) != nil else {
-            throw ParseError(message: "not valid UTF-8", column: 1)
+            throw ParseError(message: "not valid UTF-8 at column 1")
         }
         var parser = Parser(bytes: bytes)
         let value = try parser.value(depth: 0)
@@ -100,7 +75,8 @@ enum JSON {
         static let escapes = [UInt8: Unicode.Scalar](
             uniqueKeysWithValues: zip("\"\\/bfnrt".utf8, "\"\\/\u{08}\u{0C}\n\r\t".unicodeScalars))
 
-        func error(_ message: String) -> ParseError { ParseError(message: message, column: at + 1) }
+        /// The problem at the 1-based column (byte) where the parser is.
+        func error(_ message: String) -> ParseError { ParseError(message: "\(message) at column \(at + 1)") }
 
         mutating func skipWhitespace() {
             while at < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[at]) { at += 1 }
@@ -261,4 +237,9 @@ enum JSON {
             return value
         }
     }
+}
+
+/// Why a line is not a JSON value, or not a record.
+struct ParseError: Error {
+    var message: String
 }

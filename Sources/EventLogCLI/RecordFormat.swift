@@ -20,12 +20,8 @@ enum RecordFormat {
                 + "  headers \(headers.count)"
         ]
         func field(_ title: String, _ bytes: UnsafeRawBufferPointer?) {
-            guard let bytes else {
-                lines.append("  \(title): null")
-                return
-            }
-            lines.append("  \(title): \(bytes.count) bytes")
-            lines += hexDumpLines(bytes, indent: "    ")
+            lines.append("  \(title): " + (bytes.map { "\($0.count) bytes" } ?? "null"))
+            lines += bytes.map { hexDumpLines($0, indent: "    ") } ?? []
         }
         for header in headers {
             field("header \(JSON.string(String(decoding: header.key, as: UTF8.self)).text)", header.value)
@@ -37,18 +33,12 @@ enum RecordFormat {
 
     // MARK: Reading
 
-    struct ParseError: Error {
-        var message: String
-    }
-
     /// A record from one `append --json` line; `defaultKey` is used when the
     /// object has no key member.
     static func record(fromJSONLine line: [UInt8], defaultKey: [UInt8]?) throws(ParseError) -> Record {
-        let json: JSON
-        do { json = try JSON.parse(line) } catch {
-            throw ParseError(message: "\(error.message) at column \(error.column)")
+        guard case .object(let members) = try JSON.parse(line) else {
+            throw ParseError(message: "expected a JSON object")
         }
-        guard case .object(let members) = json else { throw ParseError(message: "expected a JSON object") }
         var record = Record(key: defaultKey, value: nil)
         var seen: Set<String> = []
         for (name, value) in members {

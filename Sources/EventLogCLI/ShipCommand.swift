@@ -63,17 +63,14 @@ struct ShipCommand: ParsableCommand {
         options.follow = follow
         options.cursorName = cursor
         options.settings = kafka.parsedSettings
-        if let cursor {
-            // A bad name is a usage error, reported before connecting.
-            _ = try blaming("--cursor") { try log.cursor(named: cursor) }
-        }
+        // A bad name is a usage error, reported before connecting.
+        if let cursor { _ = try blaming("--cursor") { try log.cursor(named: cursor) } }
         let shipper = try LogShipper(log: log, options: options)
-        let progress = display.reporter("ship")
         func line(_ state: ShipProgress) -> String {
             "shipped \(state.shipped) records, \(byteCount(state.shippedBytes)), "
                 + "\(rate(state.shipped, state.seconds)) records/s, \(state.skipped) already there, lag \(state.lag)"
         }
-        let summary = try Progress.showingStatus(progress, line) { report in
+        let summary = try Progress.showingStatus(display.reporter("ship"), line) { report in
             try shipper.run(shouldStop: { StopSignal.requested }, report: report)
         }
         printReport(
