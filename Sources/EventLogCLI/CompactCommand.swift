@@ -101,7 +101,8 @@ struct CompactCommand: ParsableCommand {
             text: "\(directory): \(dryRun ? "would keep" : "kept") \(stats.recordsAfter) of \(stats.recordsBefore) "
                 + "records (\(stats.keys) keys, \(stats.tombstonesRemoved) tombstones removed) in the closed segments\n"
                 + "bytes \(stats.bytesBefore) -> \(stats.bytesAfter), segments \(stats.segmentsBefore) -> "
-                + "\(stats.segmentsAfter) (\(stats.segmentsRewritten) rewritten), \(decimal(stats.seconds, places: 3)) s"
+                + "\(stats.segmentsAfter) (\(stats.segmentsRewritten) rewritten), "
+                + "\(decimal(stats.seconds, places: 3)) s"
                 + (stats.passes > 1 ? ", \(stats.passes) passes (the keys did not fit --memory)" : "") + "\n")
     }
 }

@@ -32,10 +32,7 @@ struct CursorsCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let name = delete {
-            try blaming("--delete") { try EventLog.deleteNamedCursor(name, at: directory) }
-            return
-        }
+        if let name = delete { return try blaming("--delete") { try EventLog.deleteNamedCursor(name, at: directory) } }
         let log = try openForReading(directory)
         let end = log.endOffset
         let cursors = try EventLog.namedCursors(at: directory)

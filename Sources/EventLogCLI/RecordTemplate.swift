@@ -21,7 +21,7 @@ struct RecordOutputOptions: ParsableArguments {
     }
 
     /// The shape chosen; JSON lines when neither option is given.
-    var style: RecordStyle { values ? .values : format.map { .template($0) } ?? .json }
+    var style: RecordStyle { (values ? RecordTemplate.values : format).map { .template($0) } ?? .json }
 
     var isChosen: Bool { values || format != nil }
 }
@@ -33,6 +33,9 @@ struct RecordTemplate {
     }
 
     let pieces: [Piece]
+
+    /// What --values prints.
+    static let values = try! RecordTemplate(parsing: "%v\\n")
 
     static let help = """
         %o offset, %T timestamp (ms since the epoch), %t time (ISO-8601 UTC), %k key, \

@@ -12,17 +12,12 @@ internal import EventLogFormat
 enum RecordStyle {
     case json
     case hex
-    /// The value's bytes as they are, and a newline.
-    case values
     case template(RecordTemplate)
 
     func write(_ record: RecordView, _ headers: UnsafeBufferPointer<HeaderView>, to out: Output) {
         switch self {
         case .json: JSONLine.write(record, headers, to: out)
         case .hex: out.write(RecordFormat.hex(record, headers))
-        case .values:
-            if let value = record.value { out.write(value) }
-            out.byte(0x0A)
         case .template(let template): template.write(record, headers, to: out)
         }
     }
@@ -47,13 +42,11 @@ enum JSONLine {
         out.write(",\"headers\":{" as StaticString)
         for (i, header) in headerViews(record, headers).enumerated() {
             if i > 0 { out.byte(UInt8(ascii: ",")) }
-            if TextKind(header.key) == .plain {
-                out.byte(UInt8(ascii: "\""))
-                out.write(header.key)
-                out.byte(UInt8(ascii: "\""))
-            } else {
+            if TextKind(header.key) == .binary {
                 // Header keys are strings to the library: shown as decoded.
                 out.write(JSON.string(String(decoding: header.key, as: UTF8.self)).text)
+            } else {
+                out.jsonString(header.key)
             }
             out.byte(UInt8(ascii: ":"))
             guard let value = header.value else {

@@ -72,10 +72,9 @@ struct RetentionCommand: ParsableCommand {
                 ("start_offset", .integer(report.startOffset)),
                 ("held_by_cursor", report.heldByCursor.map { .string($0) } ?? .null),
             ]),
-            text:
-                "\(directory): \(dryRun ? "would delete" : "deleted") \(counted(report.deletedSegments.count, "segment")) "
-                + "of \(byteCount(report.deletedBytes))" + (bases.isEmpty ? "" : ", bases \(bases)")
-                + "; start offset \(report.startOffset)\n"
+            text: "\(directory): \(dryRun ? "would delete" : "deleted") "
+                + "\(counted(report.deletedSegments.count, "segment")) of \(byteCount(report.deletedBytes))"
+                + (bases.isEmpty ? "" : ", bases \(bases)") + "; start offset \(report.startOffset)\n"
                 + (report.heldByCursor.map { "held back by the named cursor \($0)\n" } ?? ""))
     }
 }

@@ -65,8 +65,7 @@ enum TimeText {
                 guard let h = number(digits: 2), take(":"), let m = number(digits: 2), h < 24, m < 60 else {
                     return nil
                 }
-                hour = h
-                minute = m
+                (hour, minute) = (h, m)
                 if take(":") {
                     guard let s = number(digits: 2), s <= 60 else { return nil }
                     second = s
@@ -80,10 +79,7 @@ enum TimeText {
                         guard at > start else { return nil }
                     }
                 }
-                let isUTC = take("Z") || take("z")
-                if !isUTC && at < bytes.count && (bytes[at] == UInt8(ascii: "+") || bytes[at] == UInt8(ascii: "-")) {
-                    let sign = bytes[at] == UInt8(ascii: "-") ? -1 : 1
-                    at += 1
+                if !(take("Z") || take("z")), let sign = take("+") ? 1 : take("-") ? -1 : nil {
                     guard let zh = number(digits: 2), zh < 24 else { return nil }
                     _ = take(":")
                     guard let zm = number(digits: 2), zm < 60 else { return nil }
