@@ -28,9 +28,7 @@ struct ProgressOption: ParsableArguments {
 /// Unchecked Sendable: a batch job's callback reports from the job's task
 /// while the command's thread waits, so there is one reporter at a time.
 final class Progress: @unchecked Sendable {
-    enum Unit {
-        case bytes, records
-    }
+    enum Unit { case bytes, records }
 
     private let label: String
     private let redrawn: Bool

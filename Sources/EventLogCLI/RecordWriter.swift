@@ -5,7 +5,6 @@
 // lends (Cursor.withNextRecords), so printing a record copies its bytes once,
 // into the output buffer: no String and no Array per record. This is what
 // lets `dump` keep up with the library's replay.
-internal import EventLog
 internal import EventLogFormat
 
 /// How `dump` and `tail` print each record.

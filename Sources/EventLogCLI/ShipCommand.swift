@@ -5,7 +5,6 @@
 import ArgumentParser
 internal import EventLog
 import EventLogKafka
-import Glibc
 
 struct ShipCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 // The output of `eventlog stats`, as text tables or one JSON object.
-internal import EventLog
 internal import EventLogJobs
 
 struct StatsReport {
