@@ -83,11 +83,8 @@ enum JSON {
         }
 
         mutating func expect(_ literal: String, _ value: JSON) throws(ParseError) -> JSON {
-            let expected = Array(literal.utf8)
-            guard bytes.count - at >= expected.count, Array(bytes[at..<at + expected.count]) == expected else {
-                throw error("expected a JSON value")
-            }
-            at += expected.count
+            guard bytes[at...].starts(with: literal.utf8) else { throw error("expected a JSON value") }
+            at += literal.utf8.count
             return value
         }
 

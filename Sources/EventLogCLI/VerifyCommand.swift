@@ -32,8 +32,8 @@ struct VerifyCommand: ParsableCommand {
     @OptionGroup var display: ProgressOption
 
     func run() throws {
-        let report = try Progress.showingBytes(display.reporter("verify")) { progress in
-            try EventLog.verify(at: directory, progress: progress)
+        let report = try Progress.showingBytes(display.reporter("verify")) {
+            try EventLog.verify(at: directory, progress: $0)
         }
         printReport(
             json: json,
