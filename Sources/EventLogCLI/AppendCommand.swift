@@ -89,7 +89,7 @@ struct AppendCommand: ParsableCommand {
                 let first = try log.append(contentsOf: records)
                 if ack {
                     if sync == .none { try log.flush() } else { try log.sync() }
-                    for offset in first..<first + UInt64(records.count) { out.line(String(offset)) }
+                    for offset in first..<first + UInt64(records.count) { out.write("\(offset)\n") }
                     out.flush()
                 }
             }

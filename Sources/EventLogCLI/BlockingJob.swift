@@ -6,7 +6,9 @@ internal import EventLogStorage
 
 func waitForJob<T: Sendable>(_ job: @escaping @Sendable () async throws -> T) throws -> T {
     let outcome = JobOutcome<T>()
-    Task.detached { outcome.finish(await Result { try await job() }) }
+    Task.detached {
+        do { outcome.finish(.success(try await job())) } catch { outcome.finish(.failure(error)) }
+    }
     return try outcome.wait().get()
 }
 
@@ -26,11 +28,5 @@ private final class JobOutcome<T: Sendable>: @unchecked Sendable {
             while result == nil { lock.wait(untilNanoseconds: nil) }
             return result!
         }
-    }
-}
-
-extension Result where Failure == any Error {
-    init(_ body: () async throws -> Success) async {
-        do { self = .success(try await body()) } catch { self = .failure(error) }
     }
 }

@@ -30,46 +30,33 @@ enum Base64 {
         }
         guard values.count % 4 != 1, padding <= 2, padding == 0 || (values.count + padding) % 4 == 0 else { return nil }
         var out: [UInt8] = []
-        out.reserveCapacity(values.count * 3 / 4)
-        var i = 0
-        while i < values.count {
-            let chunk = values[i..<min(i + 4, values.count)]
-            var group: UInt32 = 0
-            for (j, value) in chunk.enumerated() { group |= value << (18 - 6 * UInt32(j)) }
-            out.append(UInt8(group >> 16 & 0xFF))
-            if chunk.count > 2 { out.append(UInt8(group >> 8 & 0xFF)) }
-            if chunk.count > 3 { out.append(UInt8(group & 0xFF)) }
-            i += 4
+        for start in stride(from: 0, to: values.count, by: 4) {
+            // Four digits make three bytes; a short last group, one fewer than it has digits.
+            let chunk = values[start..<min(start + 4, values.count)]
+            let group = chunk.enumerated().reduce(0) { $0 | $1.element << (18 - 6 * UInt32($1.offset)) }
+            out += [UInt8(group >> 16 & 0xFF), UInt8(group >> 8 & 0xFF), UInt8(group & 0xFF)].prefix(chunk.count - 1)
         }
         return out
     }
 }
 
 /// `hexdump -C` lines: offset, sixteen bytes in hex, and their printable ASCII.
-func hexDumpLines(_ bytes: [UInt8], indent: String) -> [String] {
-    let hexDigits = Array("0123456789abcdef".utf8)
-    var lines: [String] = []
-    var start = 0
-    while start < bytes.count {
+func hexDumpLines(_ bytes: UnsafeRawBufferPointer, indent: String) -> [String] {
+    stride(from: 0, to: bytes.count, by: 16).map { start in
         let row = bytes[start..<min(start + 16, bytes.count)]
-        var text = Array(indent.utf8)
-        let position = String(start, radix: 16)
-        text += Array(String(repeating: "0", count: max(0, 8 - position.count)).utf8) + Array(position.utf8)
-        text += [0x20, 0x20]
+        var hex = ""
         for i in 0..<16 {
-            if i == 8 { text.append(0x20) }
-            if start + i < bytes.count {
-                let byte = bytes[start + i]
-                text += [hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 15)], 0x20]
-            } else {
-                text += [0x20, 0x20, 0x20]
-            }
+            if i == 8 { hex += " " }
+            hex += i < row.count ? zeroPadded(row[start + i], 2, radix: 16) + " " : "   "
         }
-        text += [0x20, UInt8(ascii: "|")]
-        text += row.map { (0x20..<0x7F).contains($0) ? $0 : UInt8(ascii: ".") }
-        text.append(UInt8(ascii: "|"))
-        lines.append(String(decoding: text, as: UTF8.self))
-        start += 16
+        let ascii = row.map { (0x20..<0x7F).contains($0) ? $0 : UInt8(ascii: ".") }
+        return indent + zeroPadded(start, 8, radix: 16) + "  " + hex + " |" + String(decoding: ascii, as: UTF8.self)
+            + "|"
     }
-    return lines
+}
+
+/// `value`'s digits in `radix`, after zeros up to `width` digits.
+func zeroPadded<T: BinaryInteger>(_ value: T, _ width: Int, radix: Int = 10) -> String {
+    let digits = String(value, radix: radix)
+    return String(repeating: "0", count: max(0, width - digits.count)) + digits
 }

@@ -33,7 +33,6 @@ struct CompactCommand: ParsableCommand {
     var deleteRetentionMilliseconds: Int64?
 
     @Option(
-        name: .customLong("max-segment-bytes"),
         help: ArgumentHelp(
             "Merge segments up to this size (default: the largest segment's; \(Units.sizeHelp)).",
             valueName: "size"),
@@ -41,7 +40,6 @@ struct CompactCommand: ParsableCommand {
     var maxSegmentBytes: UInt64?
 
     @Option(
-        name: .customLong("memory"),
         help: ArgumentHelp(
             "Memory for the key map (default: what the keys need, 64-128 bytes a key plus its bytes); "
                 + "keys that do not fit are compacted in several passes (\(Units.sizeHelp)).",
@@ -52,7 +50,7 @@ struct CompactCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Worker threads (default: one per core).", valueName: "count"))
     var threads: Int?
 
-    @Flag(name: .customLong("dry-run"), help: "Report what would be removed; change nothing.")
+    @Flag(help: "Report what would be removed; change nothing.")
     var dryRun = false
 
     @Flag(help: "Wait for other maintenance of the log instead of failing.")
@@ -84,34 +82,27 @@ struct CompactCommand: ParsableCommand {
                 report?(step.bytesDone, step.bytesTotal)
             }
         }
-        let out = Output()
-        if json {
-            out.line(
-                JSON.object([
-                    ("dry_run", .bool(dryRun)),
-                    ("records_before", .integer(stats.recordsBefore)),
-                    ("records_after", .integer(stats.recordsAfter)),
-                    ("bytes_before", .integer(stats.bytesBefore)),
-                    ("bytes_after", .integer(stats.bytesAfter)),
-                    ("segments_before", .integer(stats.segmentsBefore)),
-                    ("segments_after", .integer(stats.segmentsAfter)),
-                    ("segments_rewritten", .integer(stats.segmentsRewritten)),
-                    ("tombstones_removed", .integer(stats.tombstonesRemoved)),
-                    ("keys", .integer(stats.keys)),
-                    ("passes", .integer(stats.passes)),
-                    ("seconds", .number(decimal(stats.seconds, places: 3))),
-                ]).text)
-        } else {
-            let verb = dryRun ? "would keep" : "kept"
-            out.line(
-                "\(directory): \(verb) \(stats.recordsAfter) of \(stats.recordsBefore) records "
-                    + "(\(stats.keys) keys, \(stats.tombstonesRemoved) tombstones removed) in the closed segments")
-            out.line(
-                "bytes \(stats.bytesBefore) -> \(stats.bytesAfter), segments \(stats.segmentsBefore) -> "
-                    + "\(stats.segmentsAfter) (\(stats.segmentsRewritten) rewritten), \(decimal(stats.seconds, places: 3)) s"
-                    + (stats.passes > 1 ? ", \(stats.passes) passes (the keys did not fit --memory)" : "")
-            )
-        }
-        out.flush()
+        printReport(
+            json: json,
+            .object([
+                ("dry_run", .bool(dryRun)),
+                ("records_before", .integer(stats.recordsBefore)),
+                ("records_after", .integer(stats.recordsAfter)),
+                ("bytes_before", .integer(stats.bytesBefore)),
+                ("bytes_after", .integer(stats.bytesAfter)),
+                ("segments_before", .integer(stats.segmentsBefore)),
+                ("segments_after", .integer(stats.segmentsAfter)),
+                ("segments_rewritten", .integer(stats.segmentsRewritten)),
+                ("tombstones_removed", .integer(stats.tombstonesRemoved)),
+                ("keys", .integer(stats.keys)),
+                ("passes", .integer(stats.passes)),
+                ("seconds", .number(decimal(stats.seconds, places: 3))),
+            ]),
+            text: "\(directory): \(dryRun ? "would keep" : "kept") \(stats.recordsAfter) of \(stats.recordsBefore) "
+                + "records (\(stats.keys) keys, \(stats.tombstonesRemoved) tombstones removed) in the closed segments\n"
+                + "bytes \(stats.bytesBefore) -> \(stats.bytesAfter), segments \(stats.segmentsBefore) -> "
+                + "\(stats.segmentsAfter) (\(stats.segmentsRewritten) rewritten), "
+                + "\(decimal(stats.seconds, places: 3)) s"
+                + (stats.passes > 1 ? ", \(stats.passes) passes (the keys did not fit --memory)" : "") + "\n")
     }
 }

@@ -24,7 +24,7 @@ struct CursorsCommand: ParsableCommand {
     @Flag(help: "Print a JSON array instead of a table.")
     var json = false
 
-    @Option(name: .long, help: ArgumentHelp("Delete the named cursor.", valueName: "name"))
+    @Option(help: ArgumentHelp("Delete the named cursor.", valueName: "name"))
     var delete: String?
 
     func validate() throws {
@@ -32,37 +32,37 @@ struct CursorsCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let name = delete {
-            try blaming("--delete") { () throws(EventLogError) in try EventLog.deleteNamedCursor(name, at: directory) }
-            return
-        }
+        if let name = delete { return try blaming("--delete") { try EventLog.deleteNamedCursor(name, at: directory) } }
         let log = try openForReading(directory)
         let end = log.endOffset
         let cursors = try EventLog.namedCursors(at: directory)
-        func lag(_ cursor: CursorPosition) -> UInt64 {
-            let next = UInt64(max(cursor.nextOffset, 0))
-            return end > next ? end - next : 0
-        }
-        let out = Output()
-        if json {
-            out.line(JSON.array(cursors.map { Self.json($0, lag: lag($0)) }).text)
-        } else {
-            var table = Table([("CURSOR", .left), ("NEXT", .right), ("LAG", .right), ("COMMITTED", .left)])
-            for cursor in cursors {
-                table.append([
-                    cursor.name, String(cursor.nextOffset), String(lag(cursor)), TimeText.iso8601(cursor.committedAt),
-                ])
-            }
-            out.write(cursors.isEmpty ? "no named cursors (log end \(end))\n" : table.text)
-        }
-        out.flush()
+        printReport(
+            json: json, .array(cursors.map { Self.json($0, end: end) }),
+            text: cursors.isEmpty ? "no named cursors (log end \(end))\n" : Self.table(cursors, end: end))
     }
 
-    static func json(_ cursor: CursorPosition, lag: UInt64) -> JSON {
+    /// How far a cursor is behind the log's end offset `end`.
+    private static func lag(_ cursor: CursorPosition, end: UInt64) -> UInt64 {
+        let next = UInt64(max(cursor.nextOffset, 0))
+        return end > next ? end - next : 0
+    }
+
+    static func table(_ cursors: [CursorPosition], end: UInt64) -> String {
+        var table = Table([("CURSOR", .left), ("NEXT", .right), ("LAG", .right), ("COMMITTED", .left)])
+        for cursor in cursors {
+            table.append([
+                cursor.name, String(cursor.nextOffset), String(lag(cursor, end: end)),
+                TimeText.iso8601(cursor.committedAt),
+            ])
+        }
+        return table.text
+    }
+
+    static func json(_ cursor: CursorPosition, end: UInt64) -> JSON {
         .object([
             ("name", .string(cursor.name)),
             ("next_offset", .integer(cursor.nextOffset)),
-            ("lag", .integer(lag)),
+            ("lag", .integer(lag(cursor, end: end))),
             ("committed_at", .integer(cursor.committedAt)),
             ("committed_time", .string(TimeText.iso8601(cursor.committedAt))),
         ])

@@ -96,7 +96,7 @@ struct DumpCommand: ParsableCommand {
             bar?.update(printed, of: total, .records)
         }
         out.flush()
-        bar?.finish(printed, of: printed, .records)
+        bar?.update(printed, of: printed, .records, final: true)
     }
 
     /// --batches: one line per batch, in the words of kafka-dump-log.

@@ -35,21 +35,20 @@ struct EventLogCommand: ParsableCommand {
         // A closed pipe shows up as EPIPE, which Output turns into a quiet exit.
         signal(SIGPIPE, SIG_IGN)
         var name = "eventlog"
-        if let failure = unknownCommand(Array(CommandLine.arguments.dropFirst())) {
+        func fail(_ failure: Failure) -> Never {
             printError("\(name): \(failure.message)")
             Glibc.exit(failure.exitCode)
         }
+        if let failure = unknownCommand(Array(CommandLine.arguments.dropFirst())) { fail(failure) }
         do {
             var command = try parseAsRoot()
             let subcommand = type(of: command).configuration.commandName ?? ""
             if !subcommand.isEmpty && subcommand != name { name += " " + subcommand }
             try command.run()
         } catch let failure as Failure {
-            printError("\(name): \(failure.message)")
-            Glibc.exit(failure.exitCode)
+            fail(failure)
         } catch let error as EventLogError {
-            printError("\(name): \(error.message)")
-            Glibc.exit(Failure.failed)
+            fail(Failure(error.message))
         } catch {
             // Parse and validation errors are usage errors: status 2, not
             // the argument parser's EX_USAGE (64).
@@ -115,18 +114,22 @@ struct Failure: Error {
         self.message = message
         self.exitCode = exitCode
     }
+}
 
-    /// A library error caused by the value of `argument`: bad values are
-    /// usage errors, anything else a failure.
-    init(_ error: EventLogError, argument: String) {
-        self.init(
+/// Runs `body`, attributing an error of the library to `argument`: bad
+/// values are usage errors, anything else a failure.
+func blaming<T>(_ argument: String, _ body: () throws -> T) throws -> T {
+    do { return try body() } catch let error as EventLogError {
+        throw Failure(
             "\(argument): \(error.message)", exitCode: error.code == .invalidArgument ? Failure.usage : Failure.failed)
     }
 }
 
-/// Runs `body`, attributing an error of the library to `argument`.
-func blaming<T>(_ argument: String, _ body: () throws(EventLogError) -> T) throws(Failure) -> T {
-    do { return try body() } catch { throw Failure(error, argument: argument) }
+/// Prints a command's report: one line of JSON with --json, else the text.
+func printReport(json: Bool, _ object: @autoclosure () -> JSON, text: @autoclosure () -> String) {
+    let out = Output()
+    out.write(json ? object().text + "\n" : text())
+    out.flush()
 }
 
 /// Opens the log in `path` read-only.

@@ -54,28 +54,24 @@ struct ImportCommand: ParsableCommand {
         options.settings = kafka.parsedSettings
         let log = try EventLog(path: directory)
         let importer = try LogImporter(log: log, options: options)
-        let progress = display.reporter("import")
         func line(_ state: ImportProgress) -> String {
             "imported \(state.imported) records, \(byteCount(state.importedBytes)), "
                 + "\(rate(state.imported, state.seconds)) records/s, next Kafka offset \(state.nextKafkaOffset)"
         }
-        let summary = try Progress.showingStatus(progress, line) { report in
+        let summary = try Progress.showingStatus(display.reporter("import"), line) { report in
             try importer.run(shouldStop: { StopSignal.requested }, report: report)
         }
         try log.close()
-        if json {
-            let out = Output()
-            out.line(
-                JSON.object([
-                    ("topic", .string(kafka.topic)),
-                    ("partition", .integer(partition)),
-                    ("imported", .integer(summary.imported)),
-                    ("imported_bytes", .integer(summary.importedBytes)),
-                    ("next_kafka_offset", .integer(summary.nextKafkaOffset)),
-                    ("seconds", .number(String(summary.seconds))),
-                ]).text)
-            out.flush()
-        }
+        printReport(
+            json: json,
+            .object([
+                ("topic", .string(kafka.topic)),
+                ("partition", .integer(partition)),
+                ("imported", .integer(summary.imported)),
+                ("imported_bytes", .integer(summary.importedBytes)),
+                ("next_kafka_offset", .integer(summary.nextKafkaOffset)),
+                ("seconds", .number(String(summary.seconds))),
+            ]), text: "")
     }
 }
 

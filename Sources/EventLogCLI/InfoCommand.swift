@@ -28,14 +28,7 @@ struct InfoCommand: ParsableCommand {
     func run() throws {
         let summary = try EventLog.inspect(at: directory)
         let cursors = try EventLog.namedCursors(at: directory)
-        let out = Output()
-        out.write(json ? Self.json(summary, cursors).text + "\n" : Self.text(summary, cursors))
-        out.flush()
-    }
-
-    private static func lag(_ cursor: CursorPosition, _ summary: LogSummary) -> UInt64 {
-        let next = UInt64(max(cursor.nextOffset, 0))
-        return summary.endOffset > next ? summary.endOffset - next : 0
+        printReport(json: json, Self.json(summary, cursors), text: Self.text(summary, cursors))
     }
 
     private static func text(_ summary: LogSummary, _ cursors: [CursorPosition]) -> String {
@@ -69,16 +62,7 @@ struct InfoCommand: ParsableCommand {
         }
         text += "\n" + segments.text
         if summary.segments.contains(where: \.isActive) { text += "(* the active segment)\n" }
-        if !cursors.isEmpty {
-            var table = Table([("CURSOR", .left), ("NEXT", .right), ("LAG", .right), ("COMMITTED", .left)])
-            for cursor in cursors {
-                table.append([
-                    cursor.name, String(cursor.nextOffset), String(lag(cursor, summary)),
-                    TimeText.iso8601(cursor.committedAt),
-                ])
-            }
-            text += "\n" + table.text
-        }
+        if !cursors.isEmpty { text += "\n" + CursorsCommand.table(cursors, end: summary.endOffset) }
         return text
     }
 
@@ -118,7 +102,7 @@ struct InfoCommand: ParsableCommand {
                         ])
                     })
             ),
-            ("cursors", .array(cursors.map { CursorsCommand.json($0, lag: lag($0, summary)) })),
+            ("cursors", .array(cursors.map { CursorsCommand.json($0, end: summary.endOffset) })),
         ])
     }
 }

@@ -12,8 +12,6 @@ enum JSON {
     case array([JSON])
     case object([(String, JSON)])
 
-    static func integer<T: BinaryInteger>(_ value: T) -> JSON { .number(String(value)) }
-
     static func integer<T: BinaryInteger>(_ value: T?) -> JSON { value.map { .number(String($0)) } ?? .null }
 
     /// The member `name` of an object (the last one, as most parsers do).
@@ -26,38 +24,19 @@ enum JSON {
 
     /// Compact JSON text, one line.
     var text: String {
-        var out = ""
-        write(to: &out)
-        return out
-    }
-
-    func write(to out: inout String) {
         switch self {
-        case .null: out += "null"
-        case .bool(let value): out += value ? "true" : "false"
-        case .number(let text): out += text
-        case .string(let value): Self.writeString(value, to: &out)
-        case .array(let elements):
-            out += "["
-            for (i, element) in elements.enumerated() {
-                if i > 0 { out += "," }
-                element.write(to: &out)
-            }
-            out += "]"
+        case .null: "null"
+        case .bool(let value): value ? "true" : "false"
+        case .number(let text): text
+        case .string(let value): Self.quoted(value)
+        case .array(let elements): "[" + elements.map(\.text).joined(separator: ",") + "]"
         case .object(let members):
-            out += "{"
-            for (i, (name, value)) in members.enumerated() {
-                if i > 0 { out += "," }
-                Self.writeString(name, to: &out)
-                out += ":"
-                value.write(to: &out)
-            }
-            out += "}"
+            "{" + members.map { Self.quoted($0.0) + ":" + $0.1.text }.joined(separator: ",") + "}"
         }
     }
 
-    private static func writeString(_ value: String, to out: inout String) {
-        out += "\""
+    private static func quoted(_ value: String) -> String {
+        var out = "\""
         for scalar in value.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
@@ -66,27 +45,20 @@ enum JSON {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                let digits = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - digits.count) + digits
+                out += "\\u" + zeroPadded(scalar.value, 4, radix: 16)
             default: out.unicodeScalars.append(scalar)
             }
         }
-        out += "\""
+        return out + "\""
     }
 
     // MARK: Parsing
-
-    struct ParseError: Error {
-        var message: String
-        /// 1-based column (byte) where the problem is.
-        var column: Int
-    }
 
     /// Parses one JSON text (UTF-8), which must hold nothing else but
     /// whitespace.
     static func parse(_ bytes: [UInt8]) throws(ParseError) -> JSON {
         guard String(validating: bytes, as: UTF8.self) != nil else {
-            throw ParseError(message: "not valid UTF-8", column: 1)
+            throw ParseError(message: "not valid UTF-8 at column 1")
         }
         var parser = Parser(bytes: bytes)
         let value = try parser.value(depth: 0)
@@ -99,19 +71,20 @@ enum JSON {
         let bytes: [UInt8]
         var at = 0
         static let maxDepth = 64
+        /// What the escapes of one letter after a backslash stand for.
+        static let escapes = [UInt8: Unicode.Scalar](
+            uniqueKeysWithValues: zip("\"\\/bfnrt".utf8, "\"\\/\u{08}\u{0C}\n\r\t".unicodeScalars))
 
-        func error(_ message: String) -> ParseError { ParseError(message: message, column: at + 1) }
+        /// The problem at the 1-based column (byte) where the parser is.
+        func error(_ message: String) -> ParseError { ParseError(message: "\(message) at column \(at + 1)") }
 
         mutating func skipWhitespace() {
             while at < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[at]) { at += 1 }
         }
 
         mutating func expect(_ literal: String, _ value: JSON) throws(ParseError) -> JSON {
-            let expected = Array(literal.utf8)
-            guard bytes.count - at >= expected.count, Array(bytes[at..<at + expected.count]) == expected else {
-                throw error("expected a JSON value")
-            }
-            at += expected.count
+            guard bytes[at...].starts(with: literal.utf8) else { throw error("expected a JSON value") }
+            at += literal.utf8.count
             return value
         }
 
@@ -132,14 +105,9 @@ enum JSON {
         }
 
         mutating func object(depth: Int) throws(ParseError) -> JSON {
-            at += 1
             var members: [(String, JSON)] = []
-            skipWhitespace()
-            if at < bytes.count && bytes[at] == UInt8(ascii: "}") {
-                at += 1
-                return .object(members)
-            }
-            while true {
+            if opensEmpty(UInt8(ascii: "}")) { return .object(members) }
+            repeat {
                 skipWhitespace()
                 guard at < bytes.count, bytes[at] == UInt8(ascii: "\"") else { throw error("expected a member name") }
                 let name = try string()
@@ -147,36 +115,37 @@ enum JSON {
                 guard at < bytes.count, bytes[at] == UInt8(ascii: ":") else { throw error("expected ':'") }
                 at += 1
                 members.append((name, try value(depth: depth + 1)))
-                skipWhitespace()
-                guard at < bytes.count else { throw error("unexpected end of line in an object") }
-                if bytes[at] == UInt8(ascii: "}") {
-                    at += 1
-                    return .object(members)
-                }
-                guard bytes[at] == UInt8(ascii: ",") else { throw error("expected ',' or '}'") }
-                at += 1
-            }
+            } while try !closes(UInt8(ascii: "}"), "an object")
+            return .object(members)
         }
 
         mutating func array(depth: Int) throws(ParseError) -> JSON {
-            at += 1
             var elements: [JSON] = []
+            if opensEmpty(UInt8(ascii: "]")) { return .array(elements) }
+            repeat { elements.append(try value(depth: depth + 1)) } while try !closes(UInt8(ascii: "]"), "an array")
+            return .array(elements)
+        }
+
+        /// Past the opening bracket: whether `close` follows at once (and
+        /// then past it).
+        mutating func opensEmpty(_ close: UInt8) -> Bool {
+            at += 1
             skipWhitespace()
-            if at < bytes.count && bytes[at] == UInt8(ascii: "]") {
-                at += 1
-                return .array(elements)
+            guard at < bytes.count && bytes[at] == close else { return false }
+            at += 1
+            return true
+        }
+
+        /// After an element: true past the closing `close`, false past a comma.
+        mutating func closes(_ close: UInt8, _ container: String) throws(ParseError) -> Bool {
+            skipWhitespace()
+            guard at < bytes.count else { throw error("unexpected end of line in \(container)") }
+            let byte = bytes[at]
+            guard byte == close || byte == UInt8(ascii: ",") else {
+                throw error("expected ',' or '\(Unicode.Scalar(close))'")
             }
-            while true {
-                elements.append(try value(depth: depth + 1))
-                skipWhitespace()
-                guard at < bytes.count else { throw error("unexpected end of line in an array") }
-                if bytes[at] == UInt8(ascii: "]") {
-                    at += 1
-                    return .array(elements)
-                }
-                guard bytes[at] == UInt8(ascii: ",") else { throw error("expected ',' or ']'") }
-                at += 1
-            }
+            at += 1
+            return byte == close
         }
 
         mutating func number() throws(ParseError) -> JSON {
@@ -229,17 +198,11 @@ enum JSON {
                 guard at < bytes.count else { break }
                 let escape = bytes[at]
                 at += 1
-                switch escape {
-                case UInt8(ascii: "\""): scalars.append("\"")
-                case UInt8(ascii: "\\"): scalars.append("\\")
-                case UInt8(ascii: "/"): scalars.append("/")
-                case UInt8(ascii: "b"): scalars.append("\u{08}")
-                case UInt8(ascii: "f"): scalars.append("\u{0C}")
-                case UInt8(ascii: "n"): scalars.append("\n")
-                case UInt8(ascii: "r"): scalars.append("\r")
-                case UInt8(ascii: "t"): scalars.append("\t")
-                case UInt8(ascii: "u"): scalars.append(try unicodeEscape())
-                default:
+                if escape == UInt8(ascii: "u") {
+                    scalars.append(try unicodeEscape())
+                } else if let scalar = Self.escapes[escape] {
+                    scalars.append(scalar)
+                } else {
                     at -= 2
                     throw error("unknown escape in a string")
                 }
@@ -264,7 +227,7 @@ enum JSON {
         }
 
         mutating func hex4() throws(ParseError) -> UInt32 {
-            guard bytes.count - at >= 4, bytes[at..<at + 4].allSatisfy({ isHexDigit($0) }),
+            guard bytes.count - at >= 4, bytes[at..<at + 4].allSatisfy({ Character(Unicode.Scalar($0)).isHexDigit }),
                 let value = UInt32(String(decoding: bytes[at..<at + 4], as: UTF8.self), radix: 16)
             else { throw error("expected four hex digits after \\u") }
             at += 4
@@ -273,6 +236,7 @@ enum JSON {
     }
 }
 
-private func isHexDigit(_ byte: UInt8) -> Bool {
-    (48...57).contains(byte) || (65...70).contains(byte) || (97...102).contains(byte)
+/// Why a line is not a JSON value, or not a record.
+struct ParseError: Error {
+    var message: String
 }

@@ -4,6 +4,7 @@
 // what compaction would keep) and, when the table groups by a header or by
 // time, under its group too. Tallies fold on the map side, so memory grows
 // with the distinct keys and groups, not with the records.
+import ArgumentParser
 internal import EventLog
 internal import EventLogJobs
 internal import EventLogStorage
@@ -15,14 +16,27 @@ enum StatsGrouping: Equatable {
     case hour
     case header(String)
 
-    init?(_ text: String) {
+    /// Parses --by; throws a usage error for anything else.
+    init(parsing text: String) throws {
         switch text {
         case "key": self = .key
         case "minute": self = .minute
         case "hour": self = .hour
         default:
-            guard text.hasPrefix("header:"), text.count > "header:".count else { return nil }
+            guard text.hasPrefix("header:"), text.count > "header:".count else {
+                throw ValidationError("expected key, minute, hour or header:NAME")
+            }
             self = .header(String(text.dropFirst("header:".count)))
+        }
+    }
+
+    /// The name --by takes.
+    var name: String {
+        switch self {
+        case .key: "key"
+        case .minute: "minute"
+        case .hour: "hour"
+        case .header(let name): "header:\(name)"
         }
     }
 
@@ -58,13 +72,6 @@ struct Bytes: Hashable, Sendable {
     }
 }
 
-struct RecordFacts: Sendable {
-    var offset: UInt64
-    var timestamp: Int64
-    var payloadBytes: Int
-    var isTombstone: Bool
-}
-
 struct Tally: Sendable, Equatable {
     var records = 0
     var payloadBytes = 0
@@ -73,16 +80,6 @@ struct Tally: Sendable, Equatable {
     var latestIsTombstone = false
     var minTimestamp = Int64.max
     var maxTimestamp = Int64.min
-
-    mutating func add(_ facts: RecordFacts) {
-        records += 1
-        payloadBytes += facts.payloadBytes
-        tombstones += facts.isTombstone ? 1 : 0
-        latestOffset = facts.offset
-        latestIsTombstone = facts.isTombstone
-        minTimestamp = min(minTimestamp, facts.timestamp)
-        maxTimestamp = max(maxTimestamp, facts.timestamp)
-    }
 
     /// Adds the tally of records that come later in the log.
     mutating func add(later: Tally) {
@@ -94,6 +91,16 @@ struct Tally: Sendable, Equatable {
         latestIsTombstone = later.latestIsTombstone
         minTimestamp = min(minTimestamp, later.minTimestamp)
         maxTimestamp = max(maxTimestamp, later.maxTimestamp)
+    }
+}
+
+extension Tally {
+    /// The tally of one record.
+    init(_ record: JobRecord) {
+        self.init(
+            records: 1, payloadBytes: record.payloadBytes, tombstones: record.isTombstone ? 1 : 0,
+            latestOffset: record.offset, latestIsTombstone: record.isTombstone, minTimestamp: record.timestamp,
+            maxTimestamp: record.timestamp)
     }
 }
 
@@ -120,10 +127,8 @@ struct LogStatistics: Sendable {
     ) async throws -> LogStatistics {
         let started = monotonicNanoseconds()
         let result = try await log.aggregate(range, options: options, initial: Tally()) {
-            (record: JobRecord, emit: Emitter<StatsKey, RecordFacts>) in
-            let facts = RecordFacts(
-                offset: record.offset, timestamp: record.timestamp, payloadBytes: record.payloadBytes,
-                isTombstone: record.isTombstone)
+            (record: JobRecord, emit: Emitter<StatsKey, Tally>) in
+            let facts = Tally(record)
             emit.emit(.key(record.key.map(Bytes.init)), facts)
             switch grouping {
             case .key: break
@@ -135,7 +140,7 @@ struct LogStatistics: Sendable {
                 emit.emit(.time(bucket * width), facts)
             }
         } fold: { tally, facts in
-            tally.add(facts)
+            tally.add(later: facts)
         } merge: { tally, later in
             tally.add(later: later)
         }

@@ -19,21 +19,16 @@ struct ProgressOption: ParsableArguments {
     /// off by default when standard output is a terminal too (dump's records
     /// would mix with the bar).
     func reporter(_ label: String, quietOnTerminalOutput: Bool = false) -> Progress? {
-        let stderrIsTerminal = isTerminal(STDERR_FILENO)
-        switch progress {
-        case false: return nil
-        case true: return Progress(label, redrawn: stderrIsTerminal)
-        case nil:
-            guard stderrIsTerminal, !(quietOnTerminalOutput && isTerminal(STDOUT_FILENO)) else { return nil }
-            return Progress(label, redrawn: true)
-        }
+        let stderrIsTerminal = isatty(STDERR_FILENO) == 1
+        let shown = progress ?? (stderrIsTerminal && !(quietOnTerminalOutput && isatty(STDOUT_FILENO) == 1))
+        return shown ? Progress(label, redrawn: stderrIsTerminal) : nil
     }
 }
 
-final class Progress {
-    enum Unit {
-        case bytes, records
-    }
+/// Unchecked Sendable: a batch job's callback reports from the job's task
+/// while the command's thread waits, so there is one reporter at a time.
+final class Progress: @unchecked Sendable {
+    enum Unit { case bytes, records }
 
     private let label: String
     private let redrawn: Bool
@@ -47,41 +42,41 @@ final class Progress {
         self.redrawn = redrawn
     }
 
-    /// Shows `done` of `total` if enough time has passed since the last
-    /// report (100 ms for a bar, 1 s for lines), or the phase changed.
-    func update(_ done: UInt64, of total: UInt64, _ unit: Unit, phase: String = "") {
-        let now = monotonicMilliseconds()
-        let interval: UInt64 = redrawn ? 100 : 1000
-        if let lastShown, now - lastShown < interval, phase == lastPhase { return }
-        lastShown = now
-        lastPhase = phase
-        show(min(done, total), of: total, unit, phase: phase)
-    }
-
-    /// The last report: `done` of `total`, and the end of the bar's line.
-    func finish(_ done: UInt64, of total: UInt64, _ unit: Unit, phase: String = "") {
-        show(min(done, total), of: total, unit, phase: phase)
-        if redrawn { printError("") }
+    /// Shows `done` of `total`. `final`: the last report, which ends the
+    /// bar's line.
+    func update(_ done: UInt64, of total: UInt64, _ unit: Unit, phase: String = "", final: Bool = false) {
+        show(phase: phase, final: final) {
+            let done = min(done, total)
+            let percent = total == 0 ? 100 : Int(Double(done) / Double(total) * 100)
+            let amounts =
+                unit == .bytes
+                ? "\(shortByteCount(done)) of \(shortByteCount(total))" : "\(done) of \(total) records"
+            let name = phase.isEmpty ? label : "\(label) (\(phase))"
+            guard redrawn else { return "\(name): \(percent)% (\(amounts))" }
+            let filled = total == 0 ? Self.barWidth : Int(Double(done) / Double(total) * Double(Self.barWidth))
+            let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: Self.barWidth - filled)
+            return "\(name) [\(bar)] \(percent)% \(amounts)"
+        }
     }
 
     /// Shows a line of counts for work without a known total (ship, import
-    /// --follow), at the same pace as `update`.
-    func status(_ text: String) {
+    /// --follow).
+    func status(_ text: String, final: Bool = false) {
+        show(final: final) { "\(label): \(text)" }
+    }
+
+    /// Shows `line` if it is final or the phase changed, or else if enough
+    /// time has passed since the last report (100 ms for a bar, 1 s for
+    /// lines).
+    private func show(phase: String = "", final: Bool, _ line: () -> String) {
         let now = monotonicMilliseconds()
-        if let lastShown, now - lastShown < (redrawn ? 100 : 1000) { return }
+        if !final, let lastShown, now - lastShown < (redrawn ? 100 : 1000), phase == lastPhase { return }
         lastShown = now
-        showStatus(text)
-    }
-
-    /// The last status line, and the end of a redrawn line.
-    func finishStatus(_ text: String) {
-        showStatus(text)
-        if redrawn { printError("") }
-    }
-
-    private func showStatus(_ text: String) {
-        printError(redrawn ? "\r\u{1B}[K\(label): \(text)" : "\(label): \(text)", newline: !redrawn)
+        lastPhase = phase
+        // Carriage return and erase-line: the bar is redrawn in place.
+        printError(redrawn ? "\r\u{1B}[K" + line() : line(), newline: !redrawn)
         drawn = true
+        if final && redrawn { printError("") }
     }
 
     /// Runs `body`, which reports its state as it goes, showing each state
@@ -89,13 +84,11 @@ final class Progress {
     static func showingStatus<State>(
         _ progress: Progress?, _ line: @escaping (State) -> String, _ body: ((State) -> Void) throws -> State
     ) throws -> State {
-        do {
-            let final = try body { progress?.status(line($0)) }
-            progress?.finishStatus(line(final))
-            return final
-        } catch {
-            progress?.abandon()
-            throw error
+        guard let progress else { return try body { _ in } }
+        return try progress.endingLineOnError {
+            let state = try body { progress.status(line($0)) }
+            progress.status(line(state), final: true)
+            return state
         }
     }
 
@@ -108,39 +101,22 @@ final class Progress {
     ) throws -> T {
         guard let progress else { return try body(nil) }
         var last: (done: UInt64, total: UInt64)?
-        do {
+        return try progress.endingLineOnError {
             let result = try body { done, total in
                 last = (done, total)
                 progress.update(done, of: total, .bytes, phase: phase())
             }
-            if let last { progress.finish(last.done, of: last.total, .bytes, phase: phase()) }
+            if let last { progress.update(last.done, of: last.total, .bytes, phase: phase(), final: true) }
             return result
-        } catch {
-            progress.abandon()
+        }
+    }
+
+    /// Runs `body`; when it fails, ends the bar's line, if one was drawn, so
+    /// that the error message starts on a line of its own.
+    private func endingLineOnError<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch {
+            if redrawn && drawn { printError("") }
             throw error
         }
-    }
-
-    /// Ends the bar's line, if one was drawn, so that an error message
-    /// starts on a line of its own.
-    func abandon() {
-        if redrawn && drawn { printError("") }
-    }
-
-    private func show(_ done: UInt64, of total: UInt64, _ unit: Unit, phase: String) {
-        let percent = total == 0 ? 100 : Int(Double(done) / Double(total) * 100)
-        let amounts =
-            unit == .bytes
-            ? "\(shortByteCount(done)) of \(shortByteCount(total))" : "\(done) of \(total) records"
-        let name = phase.isEmpty ? label : "\(label) (\(phase))"
-        if redrawn {
-            let filled = total == 0 ? Self.barWidth : Int(Double(done) / Double(total) * Double(Self.barWidth))
-            let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: Self.barWidth - filled)
-            // Carriage return and erase-line: the bar is redrawn in place.
-            printError("\r\u{1B}[K\(name) [\(bar)] \(percent)% \(amounts)", newline: false)
-        } else {
-            printError("\(name): \(percent)% (\(amounts))")
-        }
-        drawn = true
     }
 }

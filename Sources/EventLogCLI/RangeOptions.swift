@@ -13,13 +13,11 @@ struct RangeOptions: ParsableArguments {
     var to: UInt64?
 
     @Option(
-        name: .customLong("from-time"),
         help: ArgumentHelp("Start at the first record at or after this time.", valueName: "time"),
         transform: parseTime)
     var fromTime: Int64?
 
     @Option(
-        name: .customLong("to-time"),
         help: ArgumentHelp("Stop at the first record at or after this time.", valueName: "time"),
         transform: parseTime)
     var toTime: Int64?

@@ -8,24 +8,24 @@
 // `dump | append --json` copies a log. JSONLine (RecordWriter.swift) writes
 // them; this file reads them, and writes the --hex form.
 internal import EventLog
+internal import EventLogFormat
 
 enum RecordFormat {
     /// The `--hex` form: a line about the record, then a hex dump of each
     /// header value, the key and the value.
-    static func hex(_ record: Record) -> String {
+    static func hex(_ record: RecordView, _ headers: UnsafeBufferPointer<HeaderView>) -> String {
+        let headers = headerViews(record, headers)
         var lines = [
             "offset \(record.offset)  timestamp \(record.timestamp) (\(TimeText.iso8601(record.timestamp)))"
-                + "  headers \(record.headers.count)"
+                + "  headers \(headers.count)"
         ]
-        func field(_ title: String, _ bytes: [UInt8]?) {
-            guard let bytes else {
-                lines.append("  \(title): null")
-                return
-            }
-            lines.append("  \(title): \(bytes.count) bytes")
-            lines += hexDumpLines(bytes, indent: "    ")
+        func field(_ title: String, _ bytes: UnsafeRawBufferPointer?) {
+            lines.append("  \(title): " + (bytes.map { "\($0.count) bytes" } ?? "null"))
+            lines += bytes.map { hexDumpLines($0, indent: "    ") } ?? []
         }
-        for header in record.headers { field("header \(JSON.string(header.key).text)", header.value) }
+        for header in headers {
+            field("header \(JSON.string(String(decoding: header.key, as: UTF8.self)).text)", header.value)
+        }
         field("key", record.key)
         field("value", record.value)
         return lines.joined(separator: "\n") + "\n"
@@ -33,18 +33,12 @@ enum RecordFormat {
 
     // MARK: Reading
 
-    struct ParseError: Error {
-        var message: String
-    }
-
     /// A record from one `append --json` line; `defaultKey` is used when the
     /// object has no key member.
     static func record(fromJSONLine line: [UInt8], defaultKey: [UInt8]?) throws(ParseError) -> Record {
-        let json: JSON
-        do { json = try JSON.parse(line) } catch {
-            throw ParseError(message: "\(error.message) at column \(error.column)")
+        guard case .object(let members) = try JSON.parse(line) else {
+            throw ParseError(message: "expected a JSON object")
         }
-        guard case .object(let members) = json else { throw ParseError(message: "expected a JSON object") }
         var record = Record(key: defaultKey, value: nil)
         var seen: Set<String> = []
         for (name, value) in members {

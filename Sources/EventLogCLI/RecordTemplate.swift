@@ -21,7 +21,7 @@ struct RecordOutputOptions: ParsableArguments {
     }
 
     /// The shape chosen; JSON lines when neither option is given.
-    var style: RecordStyle { values ? .values : format.map { .template($0) } ?? .json }
+    var style: RecordStyle { (values ? RecordTemplate.values : format).map { .template($0) } ?? .json }
 
     var isChosen: Bool { values || format != nil }
 }
@@ -34,12 +34,26 @@ struct RecordTemplate {
 
     let pieces: [Piece]
 
+    /// What --values prints.
+    static let values = try! RecordTemplate(parsing: "%v\\n")
+
     static let help = """
         %o offset, %T timestamp (ms since the epoch), %t time (ISO-8601 UTC), %k key, \
         %v or %s value, %K key length, %V or %S value length (-1 for null), %h headers \
         (name=value,...; a null value shows the name alone), %% a percent sign; \
         escapes \\n \\t \\r \\\\. A null key or value prints nothing.
         """
+
+    /// The pieces by the letter after a `%`, and the bytes by the letter
+    /// after a backslash.
+    private static let fields = [UInt8: Piece](
+        uniqueKeysWithValues: zip(
+            "oTtkKvsVSh%".utf8,
+            [
+                .offset, .timestamp, .time, .key, .keyLength, .value, .value, .valueLength, .valueLength, .headers,
+                .literal([UInt8(ascii: "%")]),
+            ]))
+    private static let escapes = [UInt8: UInt8](uniqueKeysWithValues: zip("ntr\\".utf8, "\n\t\r\\".utf8))
 
     /// Parses a template; throws a usage error naming what is wrong.
     init(parsing text: String) throws {
@@ -55,32 +69,19 @@ struct RecordTemplate {
             switch byte {
             case UInt8(ascii: "%"):
                 guard let name = bytes.next() else { throw ValidationError("the format ends with a lone '%'") }
-                switch name {
-                case UInt8(ascii: "o"): field(.offset)
-                case UInt8(ascii: "T"): field(.timestamp)
-                case UInt8(ascii: "t"): field(.time)
-                case UInt8(ascii: "k"): field(.key)
-                case UInt8(ascii: "K"): field(.keyLength)
-                case UInt8(ascii: "v"), UInt8(ascii: "s"): field(.value)
-                case UInt8(ascii: "V"), UInt8(ascii: "S"): field(.valueLength)
-                case UInt8(ascii: "h"): field(.headers)
-                case UInt8(ascii: "%"): literal.append(name)
-                default:
+                guard let piece = Self.fields[name] else {
                     throw ValidationError(
                         "unknown field '%\(Unicode.Scalar(name))' in the format (known: %o %T %t %k %K %v %s %V %S %h %%)"
                     )
                 }
+                field(piece)
             case UInt8(ascii: "\\"):
                 guard let escape = bytes.next() else { throw ValidationError("the format ends with a lone '\\'") }
-                switch escape {
-                case UInt8(ascii: "n"): literal.append(0x0A)
-                case UInt8(ascii: "t"): literal.append(0x09)
-                case UInt8(ascii: "r"): literal.append(0x0D)
-                case UInt8(ascii: "\\"): literal.append(escape)
-                default:
+                guard let escaped = Self.escapes[escape] else {
                     throw ValidationError(
                         "unknown escape '\\\(Unicode.Scalar(escape))' in the format (known: \\n \\t \\r \\\\)")
                 }
+                literal.append(escaped)
             default: literal.append(byte)
             }
         }

@@ -5,24 +5,18 @@
 // lends (Cursor.withNextRecords), so printing a record copies its bytes once,
 // into the output buffer: no String and no Array per record. This is what
 // lets `dump` keep up with the library's replay.
-internal import EventLog
 internal import EventLogFormat
 
 /// How `dump` and `tail` print each record.
 enum RecordStyle {
     case json
     case hex
-    /// The value's bytes as they are, and a newline.
-    case values
     case template(RecordTemplate)
 
     func write(_ record: RecordView, _ headers: UnsafeBufferPointer<HeaderView>, to out: Output) {
         switch self {
         case .json: JSONLine.write(record, headers, to: out)
-        case .hex: out.write(RecordFormat.hex(Record(record, headers)))
-        case .values:
-            if let value = record.value { out.write(value) }
-            out.byte(0x0A)
+        case .hex: out.write(RecordFormat.hex(record, headers))
         case .template(let template): template.write(record, headers, to: out)
         }
     }
@@ -31,47 +25,6 @@ enum RecordStyle {
 /// The headers of `record` among all those of its batch.
 func headerViews(_ record: RecordView, _ headers: UnsafeBufferPointer<HeaderView>) -> UnsafeBufferPointer<HeaderView> {
     UnsafeBufferPointer(rebasing: headers[record.headerStart..<record.headerStart + record.headerCount])
-}
-
-extension Record {
-    /// An owned copy of a record a cursor lent.
-    init(_ view: RecordView, _ headers: UnsafeBufferPointer<HeaderView>) {
-        self.init(
-            offset: UInt64(view.offset), timestamp: view.timestamp, key: view.key.map { Array($0) },
-            value: view.value.map { Array($0) },
-            headers: headerViews(view, headers).map {
-                Header(key: String(decoding: $0.key, as: UTF8.self), value: $0.value.map { Array($0) })
-            })
-    }
-
-    /// Lends the record to `body` as the views a cursor's batch read gives,
-    /// so that records read one at a time print with the same code.
-    func withViews<R>(_ body: (RecordView, UnsafeBufferPointer<HeaderView>) -> R) -> R {
-        var bytes: [UInt8] = []
-        var ranges: [Range<Int>?] = []
-        func add(_ field: [UInt8]?) {
-            ranges.append(field.map { bytes.count..<bytes.count + $0.count })
-            bytes += field ?? []
-        }
-        add(key)
-        add(value)
-        for header in headers {
-            add(Array(header.key.utf8))
-            add(header.value)
-        }
-        return bytes.withUnsafeBytes { base in
-            func view(_ range: Range<Int>?) -> UnsafeRawBufferPointer? {
-                range.map { UnsafeRawBufferPointer(rebasing: base[$0]) }
-            }
-            let headerViews = stride(from: 2, to: ranges.count, by: 2).map {
-                HeaderView(key: view(ranges[$0])!, value: view(ranges[$0 + 1]))
-            }
-            let record = RecordView(
-                offset: Int64(offset), timestamp: timestamp, key: view(ranges[0]), value: view(ranges[1]),
-                headerStart: 0, headerCount: headerViews.count)
-            return headerViews.withUnsafeBufferPointer { body(record, $0) }
-        }
-    }
 }
 
 /// The JSON line of RecordFormat, written byte by byte.
@@ -88,13 +41,11 @@ enum JSONLine {
         out.write(",\"headers\":{" as StaticString)
         for (i, header) in headerViews(record, headers).enumerated() {
             if i > 0 { out.byte(UInt8(ascii: ",")) }
-            if TextKind(header.key) == .plain {
-                out.byte(UInt8(ascii: "\""))
-                out.write(header.key)
-                out.byte(UInt8(ascii: "\""))
-            } else {
+            if TextKind(header.key) == .binary {
                 // Header keys are strings to the library: shown as decoded.
                 out.write(JSON.string(String(decoding: header.key, as: UTF8.self)).text)
+            } else {
+                out.jsonString(header.key)
             }
             out.byte(UInt8(ascii: ":"))
             guard let value = header.value else {
@@ -151,22 +102,17 @@ enum TextKind {
             i += 8
         }
         while i < count {
-            let byte = bytes[i]
-            i += 1
-            if byte >= 0x20 && byte < 0x7F {
-                if byte == 0x22 || byte == 0x5C { plain = false }
-                continue
-            }
-            if byte == 0x09 || byte == 0x0A || byte == 0x0D {
-                plain = false
-                continue
-            }
-            if byte >= 0x80 {
+            switch bytes[i] {
+            case 0x22, 0x5C, 0x09, 0x0A, 0x0D: plain = false
+            case 0x20..<0x7F: break
+            case 0x80...:
                 self = printableText(bytes) != nil ? .text : .binary
                 return
+            default:
+                self = .binary
+                return
             }
-            self = .binary
-            return
+            i += 1
         }
         self = plain ? .plain : .text
     }

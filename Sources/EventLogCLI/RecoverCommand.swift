@@ -51,13 +51,7 @@ struct RecoverCommand: ParsableCommand {
                 at: directory, options: RecoverOptions(dryRun: dryRun, truncateAfterDamage: truncateAfterDamage),
                 progress: progress)
         }
-        let out = Output()
-        if json {
-            out.line(Self.json(report).text)
-        } else {
-            for line in Self.text(report, directory: directory) { out.line(line) }
-        }
-        out.flush()
+        printReport(json: json, Self.json(report), text: Self.text(report, directory: directory))
     }
 
     static func json(_ report: RecoverReport) -> JSON {
@@ -69,6 +63,9 @@ struct RecoverCommand: ParsableCommand {
                 ("reason", .string(r.reason)), ("to", r.quarantine.map(JSON.string) ?? .null),
             ])
         }
+        func stranger(_ s: RecoverStranger) -> JSON {
+            .object([("file", .string(s.file)), ("reason", .string(s.reason)), ("to", .string(s.destination))])
+        }
         return .object([
             ("dry_run", .bool(report.dryRun)),
             ("records_kept", .integer(report.recordsKept)),
@@ -79,20 +76,12 @@ struct RecoverCommand: ParsableCommand {
             ("next_offset", .integer(report.nextOffset)),
             ("quarantined", .array(report.removals.filter { $0.quarantine != nil }.map(removal))),
             ("cut", .array(report.removals.filter { $0.quarantine == nil }.map(removal))),
-            (
-                "strangers",
-                .array(
-                    report.strangers.map {
-                        .object([
-                            ("file", .string($0.file)), ("reason", .string($0.reason)), ("to", .string($0.destination)),
-                        ])
-                    })
-            ),
+            ("strangers", .array(report.strangers.map(stranger))),
             ("problems", .array(report.problems.map(VerifyCommand.json))),
         ])
     }
 
-    static func text(_ report: RecoverReport, directory: String) -> [String] {
+    static func text(_ report: RecoverReport, directory: String) -> String {
         /// "would move" in a dry run, "moved" otherwise.
         func did(_ present: String, _ past: String) -> String { report.dryRun ? "would \(present)" : past }
         var lines = report.problems.map { "found: \($0)" }
@@ -103,11 +92,10 @@ struct RecoverCommand: ParsableCommand {
             let claim = r.claimedOffsets.map { ", offsets \($0.lowerBound)...\($0.upperBound)" } ?? ""
             let what =
                 "\(r.file) at byte \(r.position): \(r.end - r.position) bytes\(claim), \(r.claimedRecords) records"
-            if let side = r.quarantine {
-                lines.append("\(did("quarantine", "quarantined")) \(what) to \(side): \(r.reason)")
-            } else {
-                lines.append("\(did("cut", "cut")) \(what): \(r.reason)")
-            }
+            let action =
+                r.quarantine.map { "\(did("quarantine", "quarantined")) \(what) to \($0)" }
+                ?? "\(did("cut", "cut")) \(what)"
+            lines.append("\(action): \(r.reason)")
         }
         lines.append(
             "\(directory): \(report.dryRun ? "dry run, nothing changed; " : "")\(did("keep", "kept")) "
@@ -116,6 +104,6 @@ struct RecoverCommand: ParsableCommand {
                 + "\(did("move", "moved")) \(report.strangers.count) strangers aside, "
                 + "\(did("delete", "deleted")) \(report.segmentsDeleted) segments, "
                 + "\(did("rebuild", "rebuilt")) \(report.indexesRebuilt) indexes; next offset \(report.nextOffset)")
-        return lines
+        return lines.map { $0 + "\n" }.joined()
     }
 }

@@ -24,7 +24,6 @@ struct RetentionCommand: ParsableCommand {
     var directory: String
 
     @Option(
-        name: .customLong("retention-bytes"),
         help: ArgumentHelp(
             "Keep at least this many bytes of newer segments (\(Units.sizeHelp)).", valueName: "size"),
         transform: Units.bytes)
@@ -37,10 +36,10 @@ struct RetentionCommand: ParsableCommand {
         transform: Units.milliseconds)
     var retentionMilliseconds: Int64?
 
-    @Flag(name: .customLong("retain-uncommitted"), help: "Keep what a named cursor has not committed past.")
+    @Flag(help: "Keep what a named cursor has not committed past.")
     var retainUncommitted = false
 
-    @Flag(name: .customLong("dry-run"), help: "Report what would be deleted; change nothing.")
+    @Flag(help: "Report what would be deleted; change nothing.")
     var dryRun = false
 
     @Flag(help: "Wait for other maintenance of the log instead of failing.")
@@ -63,24 +62,19 @@ struct RetentionCommand: ParsableCommand {
         options.dryRun = dryRun
         options.waitForLock = wait
         let report = try EventLog.applyRetention(at: directory, options: options)
-        let out = Output()
-        if json {
-            out.line(
-                JSON.object([
-                    ("dry_run", .bool(dryRun)),
-                    ("deleted_segments", .array(report.deletedSegments.map { .integer($0) })),
-                    ("deleted_bytes", .integer(report.deletedBytes)),
-                    ("start_offset", .integer(report.startOffset)),
-                    ("held_by_cursor", report.heldByCursor.map { .string($0) } ?? .null),
-                ]).text)
-        } else {
-            let verb = dryRun ? "would delete" : "deleted"
-            let bases = report.deletedSegments.map(String.init).joined(separator: ", ")
-            out.line(
-                "\(directory): \(verb) \(counted(report.deletedSegments.count, "segment")) of \(byteCount(report.deletedBytes))"
-                    + (bases.isEmpty ? "" : ", bases \(bases)") + "; start offset \(report.startOffset)")
-            if let cursor = report.heldByCursor { out.line("held back by the named cursor \(cursor)") }
-        }
-        out.flush()
+        let bases = report.deletedSegments.map(String.init).joined(separator: ", ")
+        printReport(
+            json: json,
+            .object([
+                ("dry_run", .bool(dryRun)),
+                ("deleted_segments", .array(report.deletedSegments.map { .integer($0) })),
+                ("deleted_bytes", .integer(report.deletedBytes)),
+                ("start_offset", .integer(report.startOffset)),
+                ("held_by_cursor", report.heldByCursor.map { .string($0) } ?? .null),
+            ]),
+            text: "\(directory): \(dryRun ? "would delete" : "deleted") "
+                + "\(counted(report.deletedSegments.count, "segment")) of \(byteCount(report.deletedBytes))"
+                + (bases.isEmpty ? "" : ", bases \(bases)") + "; start offset \(report.startOffset)\n"
+                + (report.heldByCursor.map { "held back by the named cursor \($0)\n" } ?? ""))
     }
 }

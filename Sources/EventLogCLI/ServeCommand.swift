@@ -57,13 +57,8 @@ struct ServeCommand: ParsableCommand {
     }
 
     static func findProgram() -> String? {
-        var candidates: [String] = []
-        if let directory = ownDirectory() { candidates.append(directory + "/" + programName) }
-        if let path = getenv("PATH") {
-            for directory in String(cString: path).split(separator: ":") where !directory.isEmpty {
-                candidates.append(directory + "/" + programName)
-            }
-        }
-        return candidates.first { access($0, X_OK) == 0 }
+        let path = getenv("PATH").map { String(cString: $0).split(separator: ":").map(String.init) } ?? []
+        let directories = [ownDirectory()].compactMap { $0 } + path
+        return directories.map { $0 + "/" + programName }.first { access($0, X_OK) == 0 }
     }
 }

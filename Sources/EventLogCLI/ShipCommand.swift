@@ -5,7 +5,6 @@
 import ArgumentParser
 internal import EventLog
 import EventLogKafka
-import Glibc
 
 struct ShipCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -63,34 +62,28 @@ struct ShipCommand: ParsableCommand {
         options.follow = follow
         options.cursorName = cursor
         options.settings = kafka.parsedSettings
-        if let cursor {
-            // A bad name is a usage error, reported before connecting.
-            _ = try blaming("--cursor") { () throws(EventLogError) in try log.cursor(named: cursor) }
-        }
+        // A bad name is a usage error, reported before connecting.
+        if let cursor { _ = try blaming("--cursor") { try log.cursor(named: cursor) } }
         let shipper = try LogShipper(log: log, options: options)
-        let progress = display.reporter("ship")
         func line(_ state: ShipProgress) -> String {
             "shipped \(state.shipped) records, \(byteCount(state.shippedBytes)), "
                 + "\(rate(state.shipped, state.seconds)) records/s, \(state.skipped) already there, lag \(state.lag)"
         }
-        let summary = try Progress.showingStatus(progress, line) { report in
+        let summary = try Progress.showingStatus(display.reporter("ship"), line) { report in
             try shipper.run(shouldStop: { StopSignal.requested }, report: report)
         }
-        if json {
-            let out = Output()
-            out.line(
-                JSON.object([
-                    ("topic", .string(kafka.topic)),
-                    ("cursor", .string(options.resolvedCursorName)),
-                    ("shipped", .integer(summary.shipped)),
-                    ("shipped_bytes", .integer(summary.shippedBytes)),
-                    ("skipped", .integer(summary.skipped)),
-                    ("next_offset", .integer(summary.nextOffset)),
-                    ("end_offset", .integer(summary.endOffset)),
-                    ("seconds", .number(String(summary.seconds))),
-                ]).text)
-            out.flush()
-        }
+        printReport(
+            json: json,
+            .object([
+                ("topic", .string(kafka.topic)),
+                ("cursor", .string(options.resolvedCursorName)),
+                ("shipped", .integer(summary.shipped)),
+                ("shipped_bytes", .integer(summary.shippedBytes)),
+                ("skipped", .integer(summary.skipped)),
+                ("next_offset", .integer(summary.nextOffset)),
+                ("end_offset", .integer(summary.endOffset)),
+                ("seconds", .number(String(summary.seconds))),
+            ]), text: "")
     }
 }
 

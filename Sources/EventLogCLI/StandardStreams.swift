@@ -11,17 +11,13 @@
 import Glibc
 
 final class Output {
-    private let fd: Int32
-    private let name: String
     private var storage: UnsafeMutableRawPointer
     private var capacity: Int
     /// Bytes buffered, from `storage`.
     private(set) var count = 0
     static let flushThreshold = 1 << 20
 
-    init(fd: Int32 = STDOUT_FILENO, name: String = "standard output") {
-        self.fd = fd
-        self.name = name
+    init() {
         capacity = Self.flushThreshold + 64 << 10
         storage = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
     }
@@ -34,11 +30,6 @@ final class Output {
     func write(_ text: String) {
         var text = text
         text.withUTF8 { write(UnsafeRawBufferPointer($0)) }
-    }
-
-    func line(_ text: String = "") {
-        write(text)
-        byte(0x0A)
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) {
@@ -83,11 +74,11 @@ final class Output {
     /// Writes out what is buffered.
     func flush() {
         guard count > 0 else { return }
-        let error = writeAll(fd, UnsafeRawBufferPointer(start: storage, count: count))
+        let error = writeAll(STDOUT_FILENO, UnsafeRawBufferPointer(start: storage, count: count))
         count = 0
         guard let error else { return }
         if error == EPIPE { exit(0) }
-        printError("eventlog: \(name): \(String(cString: strerror(error)))")
+        printError("eventlog: standard output: \(String(cString: strerror(error)))")
         exit(Failure.failed)
     }
 }
@@ -112,6 +103,3 @@ private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32? {
     }
     return nil
 }
-
-/// Whether `fd` is a terminal.
-func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }

@@ -36,12 +36,7 @@ struct StatsCommand: ParsableCommand {
 
     @Option(
         help: ArgumentHelp("Group by key, minute, hour or header:NAME (default: key).", valueName: "grouping"),
-        transform: { text in
-            guard let grouping = StatsGrouping(text) else {
-                throw ValidationError("expected key, minute, hour or header:NAME")
-            }
-            return grouping
-        })
+        transform: StatsGrouping.init(parsing:))
     var by: StatsGrouping = .key
 
     @Option(help: ArgumentHelp("How many keys or header values to list (default: 10).", valueName: "count"))
@@ -68,31 +63,18 @@ struct StatsCommand: ParsableCommand {
         let log = try openForReading(directory)
         defer { try? log.close() }
         let (start, end) = try range.offsets(in: log)
-        let bar = display.reporter("stats").map(SharedProgress.init)
-        let workers = threads ?? JobOptions.onlineCores
-        let options = JobOptions(workers: workers) { progress in
-            bar?.progress.update(UInt64(progress.doneBytes), of: UInt64(progress.totalBytes), .bytes)
+        let bar = display.reporter("stats")
+        let options = JobOptions(workers: threads ?? JobOptions.onlineCores) { progress in
+            bar?.update(UInt64(progress.doneBytes), of: UInt64(progress.totalBytes), .bytes)
         }
         let grouping = by
         let statistics = try waitForJob {
             try await LogStatistics.gather(
                 log, range: .offsets(from: start, to: max(start, end)), grouping: grouping, options: options)
         }
-        bar?.progress.finish(UInt64(statistics.summary.storedBytes), of: UInt64(statistics.summary.storedBytes), .bytes)
+        let bytes = UInt64(statistics.summary.storedBytes)
+        bar?.update(bytes, of: bytes, .bytes, final: true)
         let report = StatsReport(statistics: statistics, grouping: by, top: top, path: directory)
-        let out = Output()
-        out.write(json ? report.json.text + "\n" : report.text)
-        out.flush()
+        printReport(json: json, report.json, text: report.text)
     }
-}
-
-/// The progress bar, reported to from the job's task while the command's
-/// thread waits: one reporter at a time.
-final class SharedProgress: @unchecked Sendable {
-    let progress: Progress
-    init(_ progress: Progress) { self.progress = progress }
-}
-
-extension StatsGrouping: ExpressibleByArgument {
-    init?(argument: String) { self.init(argument) }
 }

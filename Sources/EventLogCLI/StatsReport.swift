@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 // The output of `eventlog stats`, as text tables or one JSON object.
-internal import EventLog
 internal import EventLogJobs
 
 struct StatsReport {
@@ -36,10 +35,9 @@ struct StatsReport {
         let s = statistics
         let summary = s.summary
         var text = "log          \(path)\n"
-        text += "offsets      "
+        let offsets = summary.offsets
         text +=
-            summary.offsets.isEmpty
-            ? "none\n" : "\(summary.offsets.lowerBound) to \(summary.offsets.upperBound - 1)\n"
+            "offsets      " + (offsets.isEmpty ? "none" : "\(offsets.lowerBound) to \(offsets.upperBound - 1)") + "\n"
         text += "records      \(s.total.records) in \(counted(summary.batches, "batch", plural: "batches"))"
         text += ", \(s.total.tombstones) tombstones, \(s.total.records - s.keyed.records) without key\n"
         text += "batches      \(byteCount(UInt64(summary.storedBytes))) stored, "
@@ -69,45 +67,43 @@ struct StatsReport {
     }
 
     private var table: String {
-        let name: String
-        switch grouping {
-        case .key: name = "KEY"
-        case .header(let header): name = "HEADER \(header)"
-        case .minute, .hour: name = "TIME"
-        }
+        let name =
+            switch grouping {
+            case .key: "KEY"
+            case .header(let header): "HEADER \(header)"
+            case .minute, .hour: "TIME"
+            }
         let total = max(1, statistics.total.records)
-        var table = Table([
-            (name, .left), ("RECORDS", .right), ("SHARE", .right), ("BYTES", .right), ("TOMBSTONES", .right),
-            ("LATEST", .right),
-        ])
+        // A histogram: each row's bar after its figures, in an untitled column.
+        let histogram = grouping.bucketMilliseconds != nil
+        var table = Table(
+            [
+                (name, .left), ("RECORDS", .right), ("SHARE", .right), ("BYTES", .right), ("TOMBSTONES", .right),
+                ("LATEST", .right),
+            ] + (histogram ? [("", .left)] : []))
         let rows = self.rows
         let most = max(1, rows.map(\.1.records).max() ?? 1)
-        var bars: [String] = []
         for (key, tally) in rows {
-            table.append([
-                Self.label(key), String(tally.records),
-                decimal(100 * Double(tally.records) / Double(total), places: 1) + "%",
-                String(tally.payloadBytes), String(tally.tombstones), String(tally.latestOffset),
-            ])
-            bars.append(String(repeating: "#", count: max(1, tally.records * 30 / most)))
+            let bar = String(repeating: "#", count: max(1, tally.records * 30 / most))
+            table.append(
+                [
+                    Self.label(key), String(tally.records),
+                    decimal(100 * Double(tally.records) / Double(total), places: 1) + "%",
+                    String(tally.payloadBytes), String(tally.tombstones), String(tally.latestOffset),
+                ] + (histogram ? [bar] : []))
         }
-        guard grouping.bucketMilliseconds != nil else { return table.text }
-        // A histogram: each row's bar after its figures.
-        let lines = table.text.split(separator: "\n", omittingEmptySubsequences: false)
-        var text = String(lines[0]) + "\n"
-        for (index, bar) in bars.enumerated() { text += lines[index + 1] + "  " + bar + "\n" }
-        return text
+        return table.text
     }
 
     var json: JSON {
         let s = statistics
         let summary = s.summary
-        let groupName: String
-        switch grouping {
-        case .key: groupName = "keys"
-        case .header: groupName = "header_values"
-        case .minute, .hour: groupName = "histogram"
-        }
+        let groupName =
+            switch grouping {
+            case .key: "keys"
+            case .header: "header_values"
+            case .minute, .hour: "histogram"
+            }
         return .object([
             ("path", .string(path)),
             ("start_offset", .integer(summary.offsets.lowerBound)),
@@ -126,7 +122,7 @@ struct StatsReport {
             ("max_timestamp", s.total.records > 0 ? .integer(s.total.maxTimestamp) : .null),
             ("seconds", .number(decimal(s.seconds, places: 6))),
             ("workers", .integer(s.workers)),
-            ("by", .string(Self.groupingName(grouping))),
+            ("by", .string(grouping.name)),
             (
                 groupName,
                 .array(
@@ -141,15 +137,6 @@ struct StatsReport {
                     })
             ),
         ])
-    }
-
-    private static func groupingName(_ grouping: StatsGrouping) -> String {
-        switch grouping {
-        case .key: "key"
-        case .minute: "minute"
-        case .hour: "hour"
-        case .header(let name): "header:\(name)"
-        }
     }
 
     private static func bucket(_ key: StatsKey) -> Int64 {
@@ -171,11 +158,8 @@ struct StatsReport {
 
     private static func jsonValue(_ key: StatsKey) -> JSON {
         switch key {
-        case .key(let key): key.map { .string(String(decoding: $0.bytes, as: UTF8.self)) } ?? .null
-        case .header(.none): .null
-        case .header(.some(.none)): .null
-        case .header(.some(.some(let value))): .string(String(decoding: value.bytes, as: UTF8.self))
-        case .time(let start): .string(TimeText.iso8601(start))
+        case .key(nil), .header(nil), .header(.some(nil)): .null
+        default: .string(label(key))
         }
     }
 }

@@ -5,26 +5,22 @@
 struct Table {
     enum Alignment { case left, right }
 
-    private let titles: [String]
-    private let alignments: [Alignment]
+    private let columns: [(title: String, alignment: Alignment)]
     private var rows: [[String]] = []
 
-    init(_ columns: [(String, Alignment)]) {
-        titles = columns.map(\.0)
-        alignments = columns.map(\.1)
-    }
+    init(_ columns: [(String, Alignment)]) { self.columns = columns }
 
     mutating func append(_ row: [String]) { rows.append(row) }
 
     var text: String {
-        let all = [titles] + rows
-        let widths = titles.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        let all = [columns.map(\.title)] + rows
+        let widths = columns.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
         return all.map { row in
             var line = ""
             for (column, cell) in row.enumerated() {
                 let pad = String(repeating: " ", count: widths[column] - cell.count)
                 if column > 0 { line += "  " }
-                line += alignments[column] == .right ? pad + cell : cell + pad
+                line += columns[column].alignment == .right ? pad + cell : cell + pad
             }
             while line.hasSuffix(" ") { line.removeLast() }
             return line + "\n"
@@ -56,8 +52,7 @@ func decimal(_ value: Double, places: Int) -> String {
     for _ in 0..<places { scale *= 10 }
     let scaled = Int64((value * scale).rounded())
     let whole = scaled / Int64(scale)
-    let fraction = String(scaled % Int64(scale))
-    return places == 0 ? "\(whole)" : "\(whole)." + String(repeating: "0", count: places - fraction.count) + fraction
+    return places == 0 ? "\(whole)" : "\(whole)." + zeroPadded(scaled % Int64(scale), places)
 }
 
 /// "1 segment", "3 segments", "2 batches".

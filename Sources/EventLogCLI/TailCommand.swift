@@ -5,6 +5,7 @@
 // with Cursor.commit() as records are printed and on exit.
 import ArgumentParser
 internal import EventLog
+internal import EventLogStorage
 import Glibc
 import Synchronization
 
@@ -42,7 +43,6 @@ struct TailCommand: ParsableCommand {
     var from: UInt64?
 
     @Option(
-        name: .customLong("from-time"),
         help: ArgumentHelp("Start at the first record at or after this time.", valueName: "time"),
         transform: parseTime)
     var fromTime: Int64?
@@ -56,7 +56,6 @@ struct TailCommand: ParsableCommand {
     var last: UInt64 = 10
 
     @Option(
-        name: .customLong("commit-every"),
         help: ArgumentHelp("With --cursor: commit after this many records.", valueName: "count"))
     var commitEvery: UInt64?
 
@@ -96,10 +95,15 @@ struct TailCommand: ParsableCommand {
             if reader.name != nil && uncommitted > 0 { try reader.commit() }
             uncommitted = 0
         }
+        /// Prints the next record, waiting up to `wait` ms for it; false if none came.
+        func printNext(wait: UInt64) throws -> Bool {
+            try reader.withNextRecord(timeoutMilliseconds: Int(wait)) { record, headers in
+                headers.withUnsafeBufferPointer { style.write(record, $0, to: out) }
+            } != nil
+        }
         do {
             while !StopSignal.requested {
-                var record = try reader.next()
-                if record == nil {
+                if try !printNext(wait: 0) {
                     // Caught up: show what was read before waiting for more.
                     out.flush()
                     guard follow else { break }
@@ -109,11 +113,9 @@ struct TailCommand: ParsableCommand {
                         if idle >= timeoutMilliseconds { break }
                         wait = min(wait, timeoutMilliseconds - idle)
                     }
-                    record = try reader.next(timeout: .milliseconds(wait))
+                    guard try printNext(wait: wait) else { continue }
                 }
-                guard let record else { continue }
                 idleSince = monotonicMilliseconds()
-                record.withViews { style.write($0, $1, to: out) }
                 uncommitted += 1
                 if uncommitted >= commitInterval { try commit() }
             }
@@ -126,15 +128,9 @@ struct TailCommand: ParsableCommand {
     }
 
     private func openCursor(_ log: EventLog) throws -> Cursor {
-        if let name = cursor {
-            return try blaming("--cursor") { () throws(EventLogError) in try log.cursor(named: name) }
-        }
-        if let from {
-            return try blaming("--from") { () throws(EventLogError) in try log.cursor(from: .offset(from)) }
-        }
-        if let fromTime {
-            return try log.cursor(from: .time(sinceEpoch: .milliseconds(fromTime)))
-        }
+        if let name = cursor { return try blaming("--cursor") { try log.cursor(named: name) } }
+        if let from { return try blaming("--from") { try log.cursor(from: .offset(from)) } }
+        if let fromTime { return try log.cursor(from: .time(sinceEpoch: .milliseconds(fromTime))) }
         let end = log.endOffset
         return try log.cursor(from: .offset(max(log.startOffset, end > last ? end - last : 0)))
     }
@@ -153,7 +149,6 @@ enum StopSignal {
         var action = sigaction()
         action.__sigaction_handler.sa_handler = { _ in StopSignal.flag.store(true, ordering: .releasing) }
         sigemptyset(&action.sa_mask)
-        action.sa_flags = 0
         sigaction(SIGINT, &action, nil)
         sigaction(SIGTERM, &action, nil)
         var signals = sigset_t()
@@ -164,8 +159,4 @@ enum StopSignal {
     }
 }
 
-func monotonicMilliseconds() -> UInt64 {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return UInt64(now.tv_sec) * 1000 + UInt64(now.tv_nsec) / 1_000_000
-}
+func monotonicMilliseconds() -> UInt64 { monotonicNanoseconds() / 1_000_000 }

@@ -18,7 +18,7 @@ enum TimeText {
         var buffer = [CChar](repeating: 0, count: 64)
         let count = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S", &parts)
         let text = String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return text + "." + padded(Int(fraction), 3) + "Z"
+        return text + "." + zeroPadded(fraction, 3) + "Z"
     }
 
     /// Milliseconds from "1764410400000" (also negative), or from ISO-8601:
@@ -33,11 +33,6 @@ enum TimeText {
         }
         var scanner = Scanner(bytes: bytes)
         return scanner.iso8601()
-    }
-
-    private static func padded(_ value: Int, _ width: Int) -> String {
-        let digits = String(value)
-        return String(repeating: "0", count: max(0, width - digits.count)) + digits
     }
 
     private struct Scanner {
@@ -61,23 +56,16 @@ enum TimeText {
             return true
         }
 
-        var atEnd: Bool { at == bytes.count }
-
         mutating func iso8601() -> Int64? {
             guard let year = number(digits: 4), take("-"), let month = number(digits: 2), take("-"),
                 let day = number(digits: 2), (1...12).contains(month), (1...daysIn(month, year)).contains(day)
             else { return nil }
-            var hour = 0
-            var minute = 0
-            var second = 0
-            var milliseconds = 0
-            var zoneMinutes = 0
+            var (hour, minute, second, milliseconds, zoneMinutes) = (0, 0, 0, 0, 0)
             if take("T") || take("t") || take(" ") {
                 guard let h = number(digits: 2), take(":"), let m = number(digits: 2), h < 24, m < 60 else {
                     return nil
                 }
-                hour = h
-                minute = m
+                (hour, minute) = (h, m)
                 if take(":") {
                     guard let s = number(digits: 2), s <= 60 else { return nil }
                     second = s
@@ -91,24 +79,18 @@ enum TimeText {
                         guard at > start else { return nil }
                     }
                 }
-                let isUTC = take("Z") || take("z")
-                if !isUTC && at < bytes.count && (bytes[at] == UInt8(ascii: "+") || bytes[at] == UInt8(ascii: "-")) {
-                    let sign = bytes[at] == UInt8(ascii: "-") ? -1 : 1
-                    at += 1
+                if !(take("Z") || take("z")), let sign = take("+") ? 1 : take("-") ? -1 : nil {
                     guard let zh = number(digits: 2), zh < 24 else { return nil }
                     _ = take(":")
                     guard let zm = number(digits: 2), zm < 60 else { return nil }
                     zoneMinutes = sign * (zh * 60 + zm)
                 }
             }
-            guard atEnd else { return nil }
-            var parts = tm()
-            parts.tm_year = Int32(year - 1900)
-            parts.tm_mon = Int32(month - 1)
-            parts.tm_mday = Int32(day)
-            parts.tm_hour = Int32(hour)
-            parts.tm_min = Int32(minute)
-            parts.tm_sec = Int32(second)
+            guard at == bytes.count else { return nil }
+            var parts = tm(
+                tm_sec: Int32(second), tm_min: Int32(minute), tm_hour: Int32(hour), tm_mday: Int32(day),
+                tm_mon: Int32(month - 1), tm_year: Int32(year - 1900), tm_wday: 0, tm_yday: 0, tm_isdst: 0,
+                tm_gmtoff: 0, tm_zone: nil)
             let seconds = Int64(timegm(&parts)) - Int64(zoneMinutes) * 60
             return seconds * 1000 + Int64(milliseconds)
         }

@@ -32,36 +32,34 @@ struct VerifyCommand: ParsableCommand {
     @OptionGroup var display: ProgressOption
 
     func run() throws {
-        let report = try Progress.showingBytes(display.reporter("verify")) { progress in
-            try EventLog.verify(at: directory, progress: progress)
+        let report = try Progress.showingBytes(display.reporter("verify")) {
+            try EventLog.verify(at: directory, progress: $0)
         }
-        let out = Output()
-        if json {
-            out.line(
-                JSON.object([
-                    ("sound", .bool(report.isSound)),
-                    ("segments", .integer(report.segments)),
-                    ("batches", .integer(report.batches)),
-                    ("records", .integer(report.records)),
-                    ("corrupt_batches", .integer(report.corruptBatches)),
-                    ("truncated_bytes", .integer(report.truncatedBytes)),
-                    ("problems", .array(report.problems.map(Self.json))),
-                ]).text)
-        } else {
-            for problem in report.problems { out.line(problem.description) }
-            let counts =
-                "\(counted(report.segments, "segment")), \(counted(report.batches, "batch", plural: "batches")), "
-                + counted(report.records, "record")
-            let torn = report.truncatedBytes > 0 ? ", \(report.truncatedBytes) bytes after the last valid batch" : ""
-            let verdict =
-                report.isSound
-                ? "ok"
-                : "\(counted(report.problems.count, "problem")), "
-                    + counted(report.corruptBatches, "corrupt batch", plural: "corrupt batches")
-            out.line("\(directory): \(counts)\(torn): \(verdict)")
-        }
-        out.flush()
+        printReport(
+            json: json,
+            .object([
+                ("sound", .bool(report.isSound)),
+                ("segments", .integer(report.segments)),
+                ("batches", .integer(report.batches)),
+                ("records", .integer(report.records)),
+                ("corrupt_batches", .integer(report.corruptBatches)),
+                ("truncated_bytes", .integer(report.truncatedBytes)),
+                ("problems", .array(report.problems.map(Self.json))),
+            ]), text: text(report))
         if !report.isSound { throw ExitCode(Failure.corruption) }
+    }
+
+    private func text(_ report: VerifyReport) -> String {
+        let counts =
+            "\(counted(report.segments, "segment")), \(counted(report.batches, "batch", plural: "batches")), "
+            + counted(report.records, "record")
+        let torn = report.truncatedBytes > 0 ? ", \(report.truncatedBytes) bytes after the last valid batch" : ""
+        let verdict =
+            report.isSound
+            ? "ok"
+            : "\(counted(report.problems.count, "problem")), "
+                + counted(report.corruptBatches, "corrupt batch", plural: "corrupt batches")
+        return report.problems.map { $0.description + "\n" }.joined() + "\(directory): \(counts)\(torn): \(verdict)\n"
     }
 
     static func json(_ problem: VerifyProblem) -> JSON {
