@@ -10,13 +10,9 @@ internal import EventLogFormat
 public func eventlogCursorOpen(_ log: OpaquePointer?, _ offset: UInt64, _ out: UnsafeMutablePointer<OpaquePointer?>?)
     -> CInt
 {
-    guard let out else { return invalid("out: NULL") }
-    out.pointee = nil
-    guard let log else { return invalid("log: NULL") }
-    let handle = Handle.log(log)
-    return guarded { () throws(EventLogError) in
-        let cursor = try handle.cursor(from: EventLog.Position(cOffset: offset))
-        out.pointee = OpaquePointer(Unmanaged.passRetained(CursorHandle(cursor: cursor, log: handle)).toOpaque())
+    newHandle(out) { () throws(EventLogError) in
+        let handle = Handle.log(try nonNull(log, "log"))
+        return CursorHandle(cursor: try handle.cursor(from: EventLog.Position(cOffset: offset)), log: handle)
     }
 }
 
@@ -25,15 +21,11 @@ public func eventlogCursorOpenNamed(
     _ log: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ offsetIfNew: UInt64,
     _ out: UnsafeMutablePointer<OpaquePointer?>?
 ) -> CInt {
-    guard let out else { return invalid("out: NULL") }
-    out.pointee = nil
-    guard let log else { return invalid("log: NULL") }
-    guard let name else { return invalid("name: NULL") }
-    let handle = Handle.log(log)
-    let cursorName = String(cString: name)
-    return guarded { () throws(EventLogError) in
-        let cursor = try handle.cursor(named: cursorName, startingAt: EventLog.Position(cOffset: offsetIfNew))
-        out.pointee = OpaquePointer(Unmanaged.passRetained(CursorHandle(cursor: cursor, log: handle)).toOpaque())
+    newHandle(out) { () throws(EventLogError) in
+        let handle = Handle.log(try nonNull(log, "log"))
+        let cursorName = String(cString: try nonNull(name, "name"))
+        let position = EventLog.Position(cOffset: offsetIfNew)
+        return CursorHandle(cursor: try handle.cursor(named: cursorName, startingAt: position), log: handle)
     }
 }
 

@@ -41,6 +41,23 @@ enum Handle {
     }
 }
 
+/// The constructors' shape: checks `out` and sets it to NULL, then stores
+/// there the object `make` returns (after checks of its own), retained for
+/// the caller until the matching close releases it.
+func newHandle(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ make: () throws(EventLogError) -> AnyObject) -> CInt {
+    guard let out else { return invalid("out: NULL") }
+    out.pointee = nil
+    return guarded { () throws(EventLogError) in
+        out.pointee = OpaquePointer(Unmanaged.passRetained(try make()).toOpaque())
+    }
+}
+
+/// `pointer`, or EVENTLOG_EINVAL naming the argument `name` if it is NULL.
+func nonNull<Pointer>(_ pointer: Pointer?, _ name: String) throws(EventLogError) -> Pointer {
+    guard let pointer else { throw EventLogError(.invalidArgument, "\(name): NULL") }
+    return pointer
+}
+
 /// Records `error` as the calling thread's message and returns its code.
 func fail(_ error: EventLogError) -> CInt {
     setMessage(error.message)
@@ -77,10 +94,9 @@ func checkFlags(_ what: String, _ flags: UInt32, known: UInt32) throws(EventLogE
 protocol VersionedOutput {
     init()
     var version: UInt32 { get set }
-    static var libraryVersion: Int32 { get }
     /// The struct's size in each version, oldest first: a caller compiled
     /// with an older header has a shorter struct, and the library writes
-    /// only that much of it.
+    /// only that much of it. The last is the header's version.
     static var sizeByVersion: [Int] { get }
 }
 
@@ -89,28 +105,16 @@ extension VersionedOutput {
 }
 
 extension eventlog_compact_stats: VersionedOutput {
-    static var libraryVersion: Int32 { EVENTLOG_COMPACT_STATS_VERSION }
     /// Version 1 ended after bytes_after.
     static var sizeByVersion: [Int] {
         [MemoryLayout<Self>.offset(of: \.segments_before)!, MemoryLayout<Self>.size]
     }
 }
 
-extension eventlog_verify_report: VersionedOutput {
-    static var libraryVersion: Int32 { EVENTLOG_VERIFY_REPORT_VERSION }
-}
-
-extension eventlog_retention_stats: VersionedOutput {
-    static var libraryVersion: Int32 { EVENTLOG_RETENTION_STATS_VERSION }
-}
-
-extension eventlog_recover_report: VersionedOutput {
-    static var libraryVersion: Int32 { EVENTLOG_RECOVER_REPORT_VERSION }
-}
-
-extension eventlog_log_info: VersionedOutput {
-    static var libraryVersion: Int32 { EVENTLOG_LOG_INFO_VERSION }
-}
+extension eventlog_verify_report: VersionedOutput {}
+extension eventlog_retention_stats: VersionedOutput {}
+extension eventlog_recover_report: VersionedOutput {}
+extension eventlog_log_info: VersionedOutput {}
 
 /// Zeroes the counts of the caller's output struct `out` (NULL: nothing to
 /// do), which `name` names in messages; the error, with `out` left as it
@@ -122,7 +126,7 @@ func prepareOutput<Output: VersionedOutput>(_ out: UnsafeMutablePointer<Output>?
     guard let out else { return nil }
     let version = UnsafeMutableRawPointer(out).load(as: UInt32.self)
     guard version >= 1 && version <= Output.sizeByVersion.count else {
-        return unknownVersion("\(name)->version", version, known: Output.libraryVersion)
+        return unknownVersion("\(name)->version", version, known: Int32(Output.sizeByVersion.count))
     }
     UnsafeMutableRawPointer(out).initializeMemory(as: UInt8.self, repeating: 0, count: size(of: out))
     UnsafeMutableRawPointer(out).storeBytes(of: version, as: UInt32.self)
@@ -144,6 +148,19 @@ func deliver<Output: VersionedOutput>(_ value: Output, to out: UnsafeMutablePoin
 /// The size of the caller's struct `out`, by the version it holds.
 private func size<Output: VersionedOutput>(of out: UnsafeMutablePointer<Output>) -> Int {
     Output.sizeByVersion[Int(UnsafeMutableRawPointer(out).load(as: UInt32.self)) - 1]
+}
+
+/// The calls on a log directory that fill an output struct: zeroes the
+/// caller's `out` (`name` in messages) as prepareOutput does, checks `dir`,
+/// then runs `body` with the directory's path, mapping the error it throws.
+func onDirectory<Output: VersionedOutput>(
+    _ dir: UnsafePointer<CChar>?, output out: UnsafeMutablePointer<Output>?, named name: String,
+    _ body: (String) throws(EventLogError) -> Void
+) -> CInt {
+    if let error = prepareOutput(out, named: name) { return fail(error) }
+    guard let dir else { return invalid("dir: NULL") }
+    let path = String(cString: dir)
+    return guarded { () throws(EventLogError) in try body(path) }
 }
 
 /// The walks that lend one struct per item to a C callback: checks `dir`
