@@ -114,7 +114,7 @@ public final class EventLog: @unchecked Sendable {
     public func append<C: Collection>(contentsOf records: C) throws(EventLogError) -> UInt64 where C.Element == Record {
         let staged = StagedRecords(records)
         defer { staged.deallocate() }
-        return try appendRaw(count: staged.count) { staged.raw($0) }
+        return try appendRaw(count: staged.raws.count) { staged.raws[$0] }
     }
 
     /// Appends `count` records given as borrowed bytes (the bytes are copied
@@ -190,13 +190,12 @@ public final class EventLog: @unchecked Sendable {
 /// Copies of Swift records' bytes in one allocation, so that a whole batch of
 /// records can be handed to the writer as borrowed buffers at once.
 private struct StagedRecords {
-    let count: Int
     private let bytes: UnsafeMutableRawBufferPointer
     private let headers: UnsafeMutableBufferPointer<HeaderBytes>
-    private var raws: [RawRecord] = []
+    /// The records, borrowing `bytes` and `headers`.
+    private(set) var raws: [RawRecord] = []
 
     init<C: Collection>(_ records: C) where C.Element == Record {
-        count = records.count
         var byteCount = 0
         var headerCount = 0
         for record in records {
@@ -217,7 +216,7 @@ private struct StagedRecords {
             }
             return UnsafeRawBufferPointer(rebasing: bytes[start..<at])
         }
-        raws.reserveCapacity(count)
+        raws.reserveCapacity(records.count)
         for record in records {
             let firstHeader = headerAt
             for header in record.headers {
@@ -233,8 +232,6 @@ private struct StagedRecords {
                     timestampIsExact: record.timestampIsExact))
         }
     }
-
-    func raw(_ i: Int) -> RawRecord { raws[i] }
 
     func deallocate() {
         bytes.deallocate()

@@ -66,13 +66,11 @@ public func eventlogCursorNext(
         // one through next_batch took 2,500 instructions a record where
         // reads of 1024 take 770.
         let found: Void? = try handle.cursor.withNextRecord(timeoutMilliseconds: Int(timeoutMs)) { record, headers in
-            handle.reserveHeaders(record.headerCount)
-            for i in 0..<record.headerCount {
-                handle.headerStorage[i] = eventlog_header(headers[record.headerStart + i])
-            }
+            let lent = handle.headers.reserve(record.headerCount)
+            for i in 0..<record.headerCount { lent[i] = eventlog_header(headers[record.headerStart + i]) }
             var view = record
             view.headerStart = 0
-            out.pointee = eventlog_record(view, headers: handle.headerStorage)
+            out.pointee = eventlog_record(view, headers: lent)
         }
         return found == nil ? EVENTLOG_END : EVENTLOG_OK
     } catch {
@@ -98,8 +96,7 @@ public func eventlogCursorNextBatch(
             ? try readInPlace(handle, Int(timeoutMs), out, capacity)
             : try handle.cursor.withNextRecords(maxCount: capacity, timeoutMilliseconds: Int(timeoutMs)) {
                 records, headers in
-                handle.reserveHeaders(headers.count)
-                fillRecordStructs(out, records, headers: headers, headerOut: handle.headerStorage)
+                fillRecordStructs(out, records, headers: headers, headerOut: handle.headers.reserve(headers.count))
                 return records.count
             }
         countOut.pointee = count
@@ -138,15 +135,15 @@ private func readInPlace(
         try handle.cursor.withNextRecords(
             into: UnsafeMutableBufferPointer(start: views, count: capacity), timeoutMilliseconds: timeoutMilliseconds
         ) { count, headers in
-            handle.reserveHeaders(headers.count)
-            for i in 0..<headers.count { handle.headerStorage[i] = eventlog_header(headers[i]) }
+            let lent = handle.headers.reserve(headers.count)
+            for i in 0..<headers.count { lent[i] = eventlog_header(headers[i]) }
             return (count, headers.count)
         }
     }
     guard headerCount > 0 else { return count }
     for i in 0..<count {
         let start = Int(bitPattern: out[i].headers)
-        out[i].headers = out[i].header_count > 0 ? UnsafePointer(handle.headerStorage + start) : nil
+        out[i].headers = out[i].header_count > 0 ? UnsafePointer(handle.headers.base + start) : nil
     }
     return count
 }

@@ -11,23 +11,36 @@ internal import EventLogFormat
 final class CursorHandle {
     let cursor: Cursor
     let log: EventLog
-    private(set) var headerStorage: UnsafeMutablePointer<eventlog_header>
-    private var headerCapacity: Int
+    let headers = LentStructs<eventlog_header>(capacity: 16)
 
     init(cursor: Cursor, log: EventLog) {
         self.cursor = cursor
         self.log = log
-        headerCapacity = 16
-        headerStorage = .allocate(capacity: headerCapacity)
+    }
+}
+
+/// Structs lent to a C caller, in storage reused from call to call and
+/// grown, at least twofold, when a call needs more.
+final class LentStructs<Element> {
+    /// Where the last call's structs are.
+    private(set) var base: UnsafeMutablePointer<Element>
+    private var capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        base = .allocate(capacity: capacity)
     }
 
-    deinit { headerStorage.deallocate() }
+    deinit { base.deallocate() }
 
-    func reserveHeaders(_ count: Int) {
-        guard count > headerCapacity else { return }
-        headerStorage.deallocate()
-        headerCapacity = max(count, headerCapacity * 2)
-        headerStorage = .allocate(capacity: headerCapacity)
+    /// Room for `count` structs; what the last call lent is gone.
+    func reserve(_ count: Int) -> UnsafeMutablePointer<Element> {
+        if count > capacity {
+            base.deallocate()
+            capacity = max(count, capacity * 2)
+            base = .allocate(capacity: capacity)
+        }
+        return base
     }
 }
 
@@ -197,10 +210,7 @@ func guarded(_ body: () throws(EventLogError) -> Void) -> CInt {
     }
 }
 
-/// A non-NULL address for empty, non-null byte strings handed to C.
-nonisolated(unsafe) let emptyBytes = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1)
-
 extension UnsafeRawBufferPointer {
     /// The start address for C: never NULL for a present (possibly empty) buffer.
-    var cAddress: UnsafeRawPointer { baseAddress ?? UnsafeRawPointer(emptyBytes) }
+    var cAddress: UnsafeRawPointer { baseAddress ?? FieldAddress.empty }
 }

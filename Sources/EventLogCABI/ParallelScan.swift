@@ -59,33 +59,16 @@ private struct UncheckedContext: @unchecked Sendable {
 
 extension eventlog_scan_stats: VersionedOutput {}
 
-/// A worker's arrays for the structs lent to the callback, grown as batches
-/// need and reused from batch to batch. Each worker has its own, so
-/// workers share nothing but the immutable list of them.
+/// A worker's arrays for the structs lent to the callback. Each worker has
+/// its own, so workers share nothing but the immutable list of them.
 private final class ScanBuffers: @unchecked Sendable {
-    private var records = UnsafeMutableBufferPointer<eventlog_record>.allocate(capacity: 1024)
-    private var headers = UnsafeMutableBufferPointer<eventlog_header>.allocate(capacity: 64)
-
-    deinit {
-        records.deallocate()
-        headers.deallocate()
-    }
+    private let records = LentStructs<eventlog_record>(capacity: 1024)
+    private let headers = LentStructs<eventlog_header>(capacity: 64)
 
     func fill(_ batch: UnsafeBufferPointer<RecordView>, _ views: [HeaderView]) -> UnsafePointer<eventlog_record> {
-        if records.count < batch.count {
-            let capacity = max(batch.count, records.count * 2)
-            records.deallocate()
-            records = .allocate(capacity: capacity)
-        }
-        if headers.count < views.count {
-            let capacity = max(views.count, headers.count * 2)
-            headers.deallocate()
-            headers = .allocate(capacity: capacity)
-        }
-        let out = records.baseAddress!
-        views.withUnsafeBufferPointer {
-            fillRecordStructs(out, batch, headers: $0, headerOut: headers.baseAddress!)
-        }
+        let out = records.reserve(batch.count)
+        let headerOut = headers.reserve(views.count)
+        views.withUnsafeBufferPointer { fillRecordStructs(out, batch, headers: $0, headerOut: headerOut) }
         return UnsafePointer(out)
     }
 }

@@ -81,10 +81,11 @@ extension HeaderView {
 }
 
 /// A field's start and length as the views store them.
-enum FieldAddress {
+package enum FieldAddress {
     /// The address given to a present but empty field that came without
-    /// one, so that it does not read as null. Never written: shared safely.
-    nonisolated(unsafe) static let empty = UnsafeRawPointer(
+    /// one, so that it does not read as null; the C API and the Kafka
+    /// producer lend it for the same reason. Never written: shared safely.
+    nonisolated(unsafe) package static let empty = UnsafeRawPointer(
         UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1))
 
     @inline(__always)

@@ -66,35 +66,29 @@ extension EventLog {
 @usableFromInline struct PieceOutput<Key: Hashable & Sendable, Accumulator: Sendable>: Sendable {
     @usableFromInline var ordinal: Int
     @usableFromInline var partitions: [[Key: Accumulator]]
-    @usableFromInline var records: Int
     @usableFromInline var pairs: Int
-    @usableFromInline var batches: Int
-    @usableFromInline var storedBytes: Int
-    @usableFromInline var decodedBytes: Int
+    @usableFromInline var read: PieceReading.Counts
+    /// Bytes of segment the piece covers.
     @usableFromInline var bytes: Int
 
     @inlinable init(
-        ordinal: Int, partitions: [[Key: Accumulator]], records: Int, pairs: Int, batches: Int, storedBytes: Int,
-        decodedBytes: Int, bytes: Int
+        ordinal: Int, partitions: [[Key: Accumulator]], pairs: Int, read: PieceReading.Counts, bytes: Int
     ) {
         self.ordinal = ordinal
         self.partitions = partitions
-        self.records = records
         self.pairs = pairs
-        self.batches = batches
-        self.storedBytes = storedBytes
-        self.decodedBytes = decodedBytes
+        self.read = read
         self.bytes = bytes
     }
 }
 
 extension JobSummary {
     @inlinable mutating func add<Key, Accumulator>(_ output: PieceOutput<Key, Accumulator>) {
-        records += output.records
+        records += output.read.records
         pairs += output.pairs
-        batches += output.batches
-        storedBytes += output.storedBytes
-        decodedBytes += output.decodedBytes
+        batches += output.read.batches
+        storedBytes += output.read.storedBytes
+        decodedBytes += output.read.decodedBytes
     }
 }
 
@@ -124,7 +118,7 @@ extension JobSummary {
                 guard let output = try await group.next() else { break }
                 done += 1
                 progress.doneBytes += output.bytes
-                progress.records += output.records
+                progress.records += output.read.records
                 options.progress?(progress)
                 outputs[output.ordinal] = output
             }
@@ -140,8 +134,7 @@ extension JobSummary {
         let emitter = Emitter<Key, Value> { key, value in table.add(key, value, initial: initial, fold: fold) }
         let read = try PieceReading.read(piece) { record in try map(record, emitter) }
         return PieceOutput(
-            ordinal: piece.ordinal, partitions: table.partitions, records: read.records, pairs: table.pairs,
-            batches: read.batches, storedBytes: read.storedBytes, decodedBytes: read.decodedBytes,
+            ordinal: piece.ordinal, partitions: table.partitions, pairs: table.pairs, read: read,
             bytes: piece.end - piece.start)
     }
 }
@@ -149,7 +142,7 @@ extension JobSummary {
 /// Decoding a piece for a map task, outside the engine's generic code:
 /// the records are lent one at a time, valid during the call.
 @usableFromInline enum PieceReading {
-    @usableFromInline struct Counts {
+    @usableFromInline struct Counts: Sendable {
         @usableFromInline var records = 0
         @usableFromInline var batches = 0
         @usableFromInline var storedBytes = 0
