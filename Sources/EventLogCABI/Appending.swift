@@ -30,21 +30,22 @@ public func eventlogAppendBatch(
         if let problem = problem(records[i], index: count == 1 ? nil : i) { return fail(problem) }
         headerCount += records[i].header_count
     }
-    /// Record `i` as the storage layer takes it, with its `headers`.
-    func raw(_ i: Int, _ headers: UnsafeBufferPointer<HeaderBytes>) -> RawRecord {
-        let record = records[i]
-        return RawRecord(
-            timestamp: record.timestamp,
-            key: record.key.map { UnsafeRawBufferPointer(start: $0, count: record.key_len) },
-            value: record.value.map { UnsafeRawBufferPointer(start: $0, count: record.value_len) },
-            headers: headers)
-    }
-    guard headerCount > 0 else {
-        return guarded { () throws(EventLogError) in
-            let first = try handle.appendRaw(count: count) { raw($0, UnsafeBufferPointer(start: nil, count: 0)) }
+    /// Appends the records as the storage layer takes them, record `i`
+    /// with the headers `headers(i)`.
+    func append(headers: (Int) -> UnsafeBufferPointer<HeaderBytes>) -> CInt {
+        guarded { () throws(EventLogError) in
+            let first = try handle.appendRaw(count: count) { i in
+                let record = records[i]
+                return RawRecord(
+                    timestamp: record.timestamp,
+                    key: record.key.map { UnsafeRawBufferPointer(start: $0, count: record.key_len) },
+                    value: record.value.map { UnsafeRawBufferPointer(start: $0, count: record.value_len) },
+                    headers: headers(i))
+            }
             firstOffsetOut?.pointee = first
         }
     }
+    guard headerCount > 0 else { return append { _ in UnsafeBufferPointer(start: nil, count: 0) } }
     return withUnsafeTemporaryAllocation(of: HeaderBytes.self, capacity: headerCount) { headers in
         var next = 0
         var firstHeader = [Int](repeating: 0, count: count)
@@ -59,12 +60,8 @@ public func eventlogAppendBatch(
                 next += 1
             }
         }
-        return guarded { () throws(EventLogError) in
-            let first = try handle.appendRaw(count: count) { i in
-                let start = firstHeader[i]
-                return raw(i, UnsafeBufferPointer(rebasing: headers[start..<start + records[i].header_count]))
-            }
-            firstOffsetOut?.pointee = first
+        return append { i in
+            UnsafeBufferPointer(rebasing: headers[firstHeader[i]..<firstHeader[i] + records[i].header_count])
         }
     }
 }

@@ -47,7 +47,7 @@ public func eventlogCursorSeek(_ cursor: OpaquePointer?, _ offset: UInt64) -> CI
 public func eventlogCursorSeekTime(_ cursor: OpaquePointer?, _ timestamp: Int64) -> CInt {
     guard let cursor else { return invalid("cur: NULL") }
     return guarded { () throws(EventLogError) in
-        try Handle.cursor(cursor).cursor.seek(to: .time(milliseconds: timestamp))
+        try Handle.cursor(cursor).cursor.seek(to: .time(sinceEpoch: .milliseconds(timestamp)))
     }
 }
 

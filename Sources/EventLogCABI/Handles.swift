@@ -73,20 +73,16 @@ func nonNull<Pointer>(_ pointer: Pointer?, _ name: String) throws(EventLogError)
 
 /// Records `error` as the calling thread's message and returns its code.
 func fail(_ error: EventLogError) -> CInt {
-    setMessage(error.message)
+    var text = error.message
+    text.withUTF8 { utf8 in
+        utf8.withMemoryRebound(to: CChar.self) { eventlog_internal_set_errmsg($0.baseAddress, $0.count) }
+    }
     return error.code.rawValue
 }
 
 /// Fails with EVENTLOG_EINVAL and a message naming the bad argument.
 func invalid(_ message: String) -> CInt {
     fail(EventLogError(.invalidArgument, message))
-}
-
-private func setMessage(_ message: String) {
-    var text = message
-    text.withUTF8 { utf8 in
-        utf8.withMemoryRebound(to: CChar.self) { eventlog_internal_set_errmsg($0.baseAddress, $0.count) }
-    }
 }
 
 /// The error for a versioned struct (`what`, e.g. "opts->version") whose

@@ -110,7 +110,14 @@ extension JobSummary {
                 if next < plan.pieces.count && next - done < options.workers {
                     let piece = plan.pieces[next]
                     group.addTask {
-                        try mapPiece(piece, reducers: reducers, initial: initial, map: map, fold: fold)
+                        let table = PartialTable<Key, Accumulator>(partitions: reducers)
+                        let emitter = Emitter<Key, Value> { key, value in
+                            table.add(key, value, initial: initial, fold: fold)
+                        }
+                        let read = try PieceReading.read(piece) { record in try map(record, emitter) }
+                        return PieceOutput(
+                            ordinal: piece.ordinal, partitions: table.partitions, pairs: table.pairs, read: read,
+                            bytes: piece.end - piece.start)
                     }
                     next += 1
                     continue
@@ -124,18 +131,6 @@ extension JobSummary {
             }
             return outputs.map { $0! }
         }
-    }
-
-    @inlinable static func mapPiece<Key: Hashable & Sendable, Value, Accumulator: Sendable>(
-        _ piece: ScanPiece, reducers: Int, initial: Accumulator,
-        map: (JobRecord, Emitter<Key, Value>) throws -> Void, fold: @escaping (inout Accumulator, Value) -> Void
-    ) throws -> PieceOutput<Key, Accumulator> {
-        let table = PartialTable<Key, Accumulator>(partitions: reducers)
-        let emitter = Emitter<Key, Value> { key, value in table.add(key, value, initial: initial, fold: fold) }
-        let read = try PieceReading.read(piece) { record in try map(record, emitter) }
-        return PieceOutput(
-            ordinal: piece.ordinal, partitions: table.partitions, pairs: table.pairs, read: read,
-            bytes: piece.end - piece.start)
     }
 }
 
