@@ -84,8 +84,7 @@ public final class EventLog: @unchecked Sendable {
     /// tombstone) and returns its offset.
     @discardableResult
     public func append(key: [UInt8]?, value: [UInt8]?, headers: [Header] = [], timestamp: Int64 = 0)
-        throws(EventLogError)
-        -> UInt64
+        throws(EventLogError) -> UInt64
     {
         try append(contentsOf: CollectionOfOne(Record(timestamp: timestamp, key: key, value: value, headers: headers)))
     }
@@ -113,7 +112,6 @@ public final class EventLog: @unchecked Sendable {
     @discardableResult
     public func append<C: Collection>(contentsOf records: C) throws(EventLogError) -> UInt64 where C.Element == Record {
         let staged = StagedRecords(records)
-        defer { staged.deallocate() }
         return try appendRaw(count: staged.raws.count) { staged.raws[$0] }
     }
 
@@ -189,7 +187,7 @@ public final class EventLog: @unchecked Sendable {
 
 /// Copies of Swift records' bytes in one allocation, so that a whole batch of
 /// records can be handed to the writer as borrowed buffers at once.
-private struct StagedRecords {
+private struct StagedRecords: ~Copyable {
     private let bytes: UnsafeMutableRawBufferPointer
     private let headers: UnsafeMutableBufferPointer<HeaderBytes>
     /// The records, borrowing `bytes` and `headers`.
@@ -233,7 +231,7 @@ private struct StagedRecords {
         }
     }
 
-    func deallocate() {
+    deinit {
         bytes.deallocate()
         headers.deallocate()
     }

@@ -54,9 +54,7 @@ public func eventlogCursorSeekTime(_ cursor: OpaquePointer?, _ timestamp: Int64)
 @c(eventlog_cursor_next)
 public func eventlogCursorNext(
     _ cursor: OpaquePointer?, _ timeoutMs: CInt, _ out: UnsafeMutablePointer<eventlog_record>?
-)
-    -> CInt
-{
+) -> CInt {
     guard let out else { return invalid("out: NULL") }
     guard let cursor else { return invalid("cur: NULL") }
     guard timeoutMs >= -1 else { return invalid("timeout_ms: \(timeoutMs) (use -1 to wait forever)") }
