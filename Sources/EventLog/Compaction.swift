@@ -123,24 +123,16 @@ extension EventLog {
         at path: String, options: CompactOptions = CompactOptions(),
         progress: ((CompactionProgress) -> Void)? = nil
     ) throws(EventLogError) -> CompactionStats {
-        guard options.deleteRetentionMilliseconds >= 0 else {
-            throw EventLogError(
-                .invalidArgument, "delete_retention_ms: \(options.deleteRetentionMilliseconds) is negative")
-        }
-        guard options.maxSegmentBytes <= EventLogOptions.maxSegmentBytes else {
-            throw EventLogError(
-                .invalidArgument,
-                "max_segment_bytes: \(options.maxSegmentBytes) exceeds \(EventLogOptions.maxSegmentBytes)")
-        }
-        guard (0...256).contains(options.threads) else {
-            throw EventLogError(.invalidArgument, "threads: \(options.threads) is outside 0...256")
-        }
-        guard options.memoryBudget == 0 || options.memoryBudget >= CompactOptions.minMemoryBudget else {
-            throw EventLogError(
-                .invalidArgument,
-                "memory_budget: \(options.memoryBudget) bytes is below the minimum of \(CompactOptions.minMemoryBudget)"
-            )
-        }
+        try require(
+            options.deleteRetentionMilliseconds >= 0,
+            "delete_retention_ms: \(options.deleteRetentionMilliseconds) is negative")
+        try require(
+            options.maxSegmentBytes <= EventLogOptions.maxSegmentBytes,
+            "max_segment_bytes: \(options.maxSegmentBytes) exceeds \(EventLogOptions.maxSegmentBytes)")
+        try require((0...256).contains(options.threads), "threads: \(options.threads) is outside 0...256")
+        try require(
+            options.memoryBudget == 0 || options.memoryBudget >= CompactOptions.minMemoryBudget,
+            "memory_budget: \(options.memoryBudget) bytes is below the minimum of \(CompactOptions.minMemoryBudget)")
         var settings = Compactor.Options()
         if options.deleteRetentionMilliseconds > 0 {
             settings.deleteRetentionMilliseconds = options.deleteRetentionMilliseconds

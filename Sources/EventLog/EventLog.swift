@@ -84,8 +84,7 @@ public final class EventLog: @unchecked Sendable {
     /// tombstone) and returns its offset.
     @discardableResult
     public func append(key: [UInt8]?, value: [UInt8]?, headers: [Header] = [], timestamp: Int64 = 0)
-        throws(EventLogError)
-        -> UInt64
+        throws(EventLogError) -> UInt64
     {
         try append(contentsOf: CollectionOfOne(Record(timestamp: timestamp, key: key, value: value, headers: headers)))
     }
@@ -113,8 +112,7 @@ public final class EventLog: @unchecked Sendable {
     @discardableResult
     public func append<C: Collection>(contentsOf records: C) throws(EventLogError) -> UInt64 where C.Element == Record {
         let staged = StagedRecords(records)
-        defer { staged.deallocate() }
-        return try appendRaw(count: staged.count) { staged.raw($0) }
+        return try appendRaw(count: staged.raws.count) { staged.raws[$0] }
     }
 
     /// Appends `count` records given as borrowed bytes (the bytes are copied
@@ -189,14 +187,13 @@ public final class EventLog: @unchecked Sendable {
 
 /// Copies of Swift records' bytes in one allocation, so that a whole batch of
 /// records can be handed to the writer as borrowed buffers at once.
-private struct StagedRecords {
-    let count: Int
+private struct StagedRecords: ~Copyable {
     private let bytes: UnsafeMutableRawBufferPointer
     private let headers: UnsafeMutableBufferPointer<HeaderBytes>
-    private var raws: [RawRecord] = []
+    /// The records, borrowing `bytes` and `headers`.
+    private(set) var raws: [RawRecord] = []
 
     init<C: Collection>(_ records: C) where C.Element == Record {
-        count = records.count
         var byteCount = 0
         var headerCount = 0
         for record in records {
@@ -217,7 +214,7 @@ private struct StagedRecords {
             }
             return UnsafeRawBufferPointer(rebasing: bytes[start..<at])
         }
-        raws.reserveCapacity(count)
+        raws.reserveCapacity(records.count)
         for record in records {
             let firstHeader = headerAt
             for header in record.headers {
@@ -234,9 +231,7 @@ private struct StagedRecords {
         }
     }
 
-    func raw(_ i: Int) -> RawRecord { raws[i] }
-
-    func deallocate() {
+    deinit {
         bytes.deallocate()
         headers.deallocate()
     }

@@ -57,35 +57,27 @@ public struct EventLogOptions: Sendable {
     static let longestSyncInterval = Duration.seconds(4_294_968)
 
     func configuration() throws(EventLogError) -> LogConfiguration {
-        guard segmentBytes >= Self.minSegmentBytes && segmentBytes <= Self.maxSegmentBytes else {
-            throw EventLogError(
-                .invalidArgument,
-                "segment_bytes: \(segmentBytes) is outside \(Self.minSegmentBytes)...\(Self.maxSegmentBytes)")
-        }
-        guard batchMaxBytes > 0 else { throw EventLogError(.invalidArgument, "batch_max_bytes: must be positive") }
-        guard retentionMilliseconds >= 0 else {
-            throw EventLogError(.invalidArgument, "retention_ms: \(retentionMilliseconds) is negative")
-        }
-        guard fileMode & ~0o777 == 0 else {
-            throw EventLogError(.invalidArgument, "file_mode: \(String(fileMode, radix: 8)) is not a permission mode")
-        }
+        try require(
+            (Self.minSegmentBytes...Self.maxSegmentBytes).contains(segmentBytes),
+            "segment_bytes: \(segmentBytes) is outside \(Self.minSegmentBytes)...\(Self.maxSegmentBytes)")
+        try require(batchMaxBytes > 0, "batch_max_bytes: must be positive")
+        try require(retentionMilliseconds >= 0, "retention_ms: \(retentionMilliseconds) is negative")
+        try require(fileMode & ~0o777 == 0, "file_mode: \(String(fileMode, radix: 8)) is not a permission mode")
         var configuration = LogConfiguration()
         configuration.readOnly = readOnly
         configuration.segmentBytes = Int(segmentBytes)
         configuration.batchMaxBytes = Int(batchMaxBytes)
-        guard linger >= .zero, linger <= Self.longestLinger else {
-            throw EventLogError(.invalidArgument, "linger: \(linger) is outside 0...\(Self.longestLinger)")
-        }
+        try require(
+            linger >= .zero && linger <= Self.longestLinger, "linger: \(linger) is outside 0...\(Self.longestLinger)")
         configuration.lingerNanoseconds = UInt64(linger.wholeNanoseconds)
         configuration.compression = compression == .lz4 ? .lz4 : .none
         switch syncMode {
         case .none: configuration.syncMode = .none
         case .batch: configuration.syncMode = .batch
         case .interval(let interval):
-            guard interval >= .milliseconds(1), interval <= Self.longestSyncInterval else {
-                throw EventLogError(
-                    .invalidArgument, "sync interval: \(interval) is outside 1 ms...\(Self.longestSyncInterval)")
-            }
+            try require(
+                interval >= .milliseconds(1) && interval <= Self.longestSyncInterval,
+                "sync interval: \(interval) is outside 1 ms...\(Self.longestSyncInterval)")
             configuration.syncMode = .interval(UInt64(interval.wholeNanoseconds))
         }
         configuration.retentionBytes = retentionBytes
@@ -94,6 +86,12 @@ public struct EventLogOptions: Sendable {
         configuration.fileMode = mode_t(fileMode)
         return configuration
     }
+}
+
+/// Throws `invalidArgument` with `message` unless `condition` holds: the
+/// checks of the settings the Swift API takes.
+func require(_ condition: Bool, _ message: @autoclosure () -> String) throws(EventLogError) {
+    guard condition else { throw EventLogError(.invalidArgument, message()) }
 }
 
 #if canImport(Glibc)

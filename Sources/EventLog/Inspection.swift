@@ -25,17 +25,17 @@ public struct SegmentSummary: Equatable, Sendable {
     /// Offsets of the first and last record; nil when the segment holds none.
     public var firstOffset: UInt64?
     public var lastOffset: UInt64?
-    public var batchCount: Int
-    public var recordCount: Int
+    public var batchCount = 0
+    public var recordCount = 0
     /// The smallest and largest record timestamps (ms since the epoch); nil
     /// when the segment holds no record.
     public var minTimestamp: Int64?
     public var maxTimestamp: Int64?
     /// Bytes of the batches as stored: headers and (compressed) records.
-    public var storedBytes: UInt64
+    public var storedBytes: UInt64 = 0
     /// What the same batches take with their records uncompressed; equal to
     /// `storedBytes` for uncompressed batches.
-    public var uncompressedBytes: UInt64
+    public var uncompressedBytes: UInt64 = 0
 }
 
 /// A whole log: its segments and their totals.
@@ -45,14 +45,14 @@ public struct LogSummary: Equatable, Sendable {
     /// The first offset present and the next offset to be written.
     public var startOffset: UInt64
     public var endOffset: UInt64
-    public var batchCount: Int
-    public var recordCount: Int
+    public var batchCount = 0
+    public var recordCount = 0
     public var minTimestamp: Int64?
     public var maxTimestamp: Int64?
     /// Sizes of the segment files (`.log`, `.index`, `.timeindex`).
-    public var bytesOnDisk: UInt64
-    public var storedBytes: UInt64
-    public var uncompressedBytes: UInt64
+    public var bytesOnDisk: UInt64 = 0
+    public var storedBytes: UInt64 = 0
+    public var uncompressedBytes: UInt64 = 0
 
     /// Uncompressed over stored batch bytes (1 for an empty or uncompressed log).
     public var compressionRatio: Double {
@@ -71,8 +71,7 @@ extension EventLog {
         }
         var summary = LogSummary(
             path: path, segments: segments, startOffset: UInt64(firstBase ?? head.nextOffset),
-            endOffset: UInt64(head.nextOffset), batchCount: 0, recordCount: 0, bytesOnDisk: 0, storedBytes: 0,
-            uncompressedBytes: 0)
+            endOffset: UInt64(head.nextOffset))
         for segment in segments {
             summary.batchCount += segment.batchCount
             summary.recordCount += segment.recordCount
@@ -137,8 +136,7 @@ private final class SegmentWalker {
             baseOffset: UInt64(segment.base), fileName: segment.reader.fileName, isActive: segment.isActive,
             fileBytes: UInt64(segment.fileBytes),
             indexBytes: fileSize(SegmentFileName.path(directory: directory, base: segment.base, .offsetIndex))
-                + fileSize(SegmentFileName.path(directory: directory, base: segment.base, .timeIndex)),
-            batchCount: 0, recordCount: 0, storedBytes: 0, uncompressedBytes: 0)
+                + fileSize(SegmentFileName.path(directory: directory, base: segment.base, .timeIndex)))
         let bytes = segment.bytes
         var damage: (position: Int, error: FormatError)?
         let outcome = BatchScanner.scan(bytes, from: 0, limit: bytes.count) { batch in

@@ -36,11 +36,6 @@ extension EventLog {
             }
         }
 
-        /// The C API's time: milliseconds since the Unix epoch.
-        package static func time(milliseconds: Int64) -> Position {
-            .time(sinceEpoch: .milliseconds(milliseconds))
-        }
-
         /// The storage layer's offset for `.oldest`, `.latest` and `.offset`;
         /// nil for `.time`, which needs a search.
         var storageOffset: Int64? {

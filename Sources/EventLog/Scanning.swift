@@ -15,8 +15,7 @@ extension EventLog {
     /// `EVENTLOG_OLDEST` and `EVENTLOG_LATEST` allowed; clamped to what the log holds) in
     /// pieces of about `pieceBytes` bytes (0: enough pieces for `workers`).
     @usableFromInline package func scanPlan(from: UInt64, to: UInt64, workers: Int, pieceBytes: Int = 0)
-        throws(EventLogError)
-        -> ScanPlan
+        throws(EventLogError) -> ScanPlan
     {
         if directory.state.isClosed { throw EventLogError(.closed, "\(path): the log is closed") }
         let start = Self.scanBound(from)

@@ -101,7 +101,7 @@ extension EventLog {
     public static func verify(
         at path: String, progress: ((_ bytesDone: UInt64, _ bytesTotal: UInt64) -> Void)? = nil
     ) throws(EventLogError) -> VerifyReport {
-        let inspection = try Verifier.verify(directory: path, progress: progress.map(Self.bytes))
+        let inspection = try Verifier.verify(directory: path, progress: progress.map(bytes))
         let checks = inspection.segments.map(\.check)
         func sum(_ count: (SegmentCheck.Result) -> Int) -> UInt64 { UInt64(checks.reduce(0) { $0 + count($1) }) }
         return VerifyReport(
@@ -125,7 +125,7 @@ extension EventLog {
     ) throws(EventLogError) -> RecoverReport {
         let plan = try Repair.recover(
             directory: path, mode: options.truncateAfterDamage ? .truncateAfterDamage : .keepIntact,
-            dryRun: options.dryRun, progress: progress.map(Self.bytes))
+            dryRun: options.dryRun, progress: progress.map(bytes))
         return RecoverReport(
             dryRun: options.dryRun, recordsKept: UInt64(plan.recordsKept), recordsDropped: UInt64(plan.recordsDropped),
             bytesTruncated: UInt64(plan.bytesRemoved), segmentsDeleted: UInt64(plan.deletedSegments.count),
@@ -153,9 +153,7 @@ extension VerifyProblem {
     }
 }
 
-extension EventLog {
-    /// A progress callback in UInt64 bytes as the storage layer's Int one.
-    fileprivate static func bytes(_ report: @escaping (UInt64, UInt64) -> Void) -> Verifier.Progress {
-        { done, total in report(UInt64(done), UInt64(total)) }
-    }
+/// A progress callback in UInt64 bytes as the storage layer's Int one.
+private func bytes(_ report: @escaping (UInt64, UInt64) -> Void) -> Verifier.Progress {
+    { done, total in report(UInt64(done), UInt64(total)) }
 }

@@ -27,27 +27,25 @@ public func eventlogAppendBatch(
     guard let records else { return invalid("recs: NULL with count \(count)") }
     var headerCount = 0
     for i in 0..<count {
-        if let problem = oversized(records[i], index: count == 1 ? nil : i) {
-            return fail(EventLogError(.tooBig, problem))
-        }
-        if let problem = check(records[i], index: count == 1 ? nil : i) { return invalid(problem) }
+        if let problem = problem(records[i], index: count == 1 ? nil : i) { return fail(problem) }
         headerCount += records[i].header_count
     }
-    /// Record `i` as the storage layer takes it, with its `headers`.
-    func raw(_ i: Int, _ headers: UnsafeBufferPointer<HeaderBytes>) -> RawRecord {
-        let record = records[i]
-        return RawRecord(
-            timestamp: record.timestamp,
-            key: record.key.map { UnsafeRawBufferPointer(start: $0, count: record.key_len) },
-            value: record.value.map { UnsafeRawBufferPointer(start: $0, count: record.value_len) },
-            headers: headers)
-    }
-    guard headerCount > 0 else {
-        return guarded { () throws(EventLogError) in
-            let first = try handle.appendRaw(count: count) { raw($0, UnsafeBufferPointer(start: nil, count: 0)) }
+    /// Appends the records as the storage layer takes them, record `i`
+    /// with the headers `headers(i)`.
+    func append(headers: (Int) -> UnsafeBufferPointer<HeaderBytes>) -> CInt {
+        guarded { () throws(EventLogError) in
+            let first = try handle.appendRaw(count: count) { i in
+                let record = records[i]
+                return RawRecord(
+                    timestamp: record.timestamp,
+                    key: record.key.map { UnsafeRawBufferPointer(start: $0, count: record.key_len) },
+                    value: record.value.map { UnsafeRawBufferPointer(start: $0, count: record.value_len) },
+                    headers: headers(i))
+            }
             firstOffsetOut?.pointee = first
         }
     }
+    guard headerCount > 0 else { return append { _ in UnsafeBufferPointer(start: nil, count: 0) } }
     return withUnsafeTemporaryAllocation(of: HeaderBytes.self, capacity: headerCount) { headers in
         var next = 0
         var firstHeader = [Int](repeating: 0, count: count)
@@ -62,60 +60,53 @@ public func eventlogAppendBatch(
                 next += 1
             }
         }
-        return guarded { () throws(EventLogError) in
-            let first = try handle.appendRaw(count: count) { i in
-                let start = firstHeader[i]
-                return raw(i, UnsafeBufferPointer(rebasing: headers[start..<start + records[i].header_count]))
-            }
-            firstOffsetOut?.pointee = first
+        return append { i in
+            UnsafeBufferPointer(rebasing: headers[firstHeader[i]..<firstHeader[i] + records[i].header_count])
         }
     }
 }
 
-/// A length or count larger than any record can have, or nil. Checked
-/// before anything else, and before any byte is read: a size_t above
-/// Int.max would even be a negative Int here.
+/// What is wrong with one record (`recs[index]`, or `rec`), or nil. A
+/// length or count larger than any record can have is `tooBig`, checked
+/// before anything else and before any byte is read: a size_t above Int.max
+/// would even be a negative Int here. NULL pointers and a negative
+/// timestamp are invalid arguments.
 @inline(__always)
-private func oversized(_ record: eventlog_record, index: Int?) -> String? {
+private func problem(_ record: eventlog_record, index: Int?) -> EventLogError? {
     let limit = UInt(EventLogOptions.maxRecordBytes)
     let keyLength = UInt(bitPattern: record.key_len)
     let valueLength = UInt(bitPattern: record.value_len)
-    if keyLength <= limit && valueLength <= limit && record.header_count == 0 { return nil }
-    let name = index.map { "recs[\($0)]" } ?? "rec"
-    if keyLength > limit { return "\(name).key_len: \(keyLength) bytes exceed the limit of \(limit)" }
-    if valueLength > limit { return "\(name).value_len: \(valueLength) bytes exceed the limit of \(limit)" }
-    let headerCount = UInt(bitPattern: record.header_count)
-    if headerCount > limit { return "\(name).header_count: \(headerCount) headers exceed what a record can hold" }
-    guard let headers = record.headers else { return nil }
-    for j in 0..<record.header_count {
-        if UInt(bitPattern: headers[j].key_len) > limit || UInt(bitPattern: headers[j].value_len) > limit {
-            return "\(name).headers[\(j)]: a key or value length exceeds the limit of \(limit) bytes"
-        }
-    }
-    return nil
-}
-
-/// The argument problem of one record (`recs[index]`, or `rec`), or nil.
-@inline(__always)
-private func check(_ record: eventlog_record, index: Int?) -> String? {
-    if (record.key != nil || record.key_len == 0) && (record.value != nil || record.value_len == 0)
-        && record.timestamp >= 0 && record.header_count == 0
+    if keyLength <= limit && valueLength <= limit && record.header_count == 0 && record.timestamp >= 0
+        && (record.key != nil || keyLength == 0) && (record.value != nil || valueLength == 0)
     {
         return nil
     }
     let name = index.map { "recs[\($0)]" } ?? "rec"
-    if record.key == nil && record.key_len > 0 { return "\(name).key: NULL with key_len \(record.key_len)" }
-    if record.value == nil && record.value_len > 0 { return "\(name).value: NULL with value_len \(record.value_len)" }
-    if record.timestamp < 0 { return "\(name).timestamp: \(record.timestamp) is negative" }
+    func tooBig(_ detail: String) -> EventLogError { EventLogError(.tooBig, name + detail) }
+    func argument(_ detail: String) -> EventLogError { EventLogError(.invalidArgument, name + detail) }
+    if keyLength > limit { return tooBig(".key_len: \(keyLength) bytes exceed the limit of \(limit)") }
+    if valueLength > limit { return tooBig(".value_len: \(valueLength) bytes exceed the limit of \(limit)") }
+    let headerCount = UInt(bitPattern: record.header_count)
+    if headerCount > limit { return tooBig(".header_count: \(headerCount) headers exceed what a record can hold") }
+    if let headers = record.headers {
+        for j in 0..<record.header_count
+        where UInt(bitPattern: headers[j].key_len) > limit || UInt(bitPattern: headers[j].value_len) > limit {
+            return tooBig(".headers[\(j)]: a key or value length exceeds the limit of \(limit) bytes")
+        }
+    }
+    if record.key == nil && record.key_len > 0 { return argument(".key: NULL with key_len \(record.key_len)") }
+    if record.value == nil && record.value_len > 0 {
+        return argument(".value: NULL with value_len \(record.value_len)")
+    }
+    if record.timestamp < 0 { return argument(".timestamp: \(record.timestamp) is negative") }
     guard record.header_count > 0 else { return nil }
     guard let headers = record.headers else {
-        return "\(name).headers: NULL with header_count \(record.header_count)"
+        return argument(".headers: NULL with header_count \(record.header_count)")
     }
     for j in 0..<record.header_count {
-        let header = headers[j]
-        if header.key == nil { return "\(name).headers[\(j)].key: NULL (header keys are never null)" }
-        if header.value == nil && header.value_len > 0 {
-            return "\(name).headers[\(j)].value: NULL with value_len \(header.value_len)"
+        if headers[j].key == nil { return argument(".headers[\(j)].key: NULL (header keys are never null)") }
+        if headers[j].value == nil && headers[j].value_len > 0 {
+            return argument(".headers[\(j)].value: NULL with value_len \(headers[j].value_len)")
         }
     }
     return nil

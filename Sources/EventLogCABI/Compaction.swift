@@ -10,10 +10,7 @@ public func eventlogCompact(
     _ dir: UnsafePointer<CChar>?, _ options: UnsafePointer<eventlog_compact_options>?,
     _ stats: UnsafeMutablePointer<eventlog_compact_stats>?
 ) -> CInt {
-    if let error = prepareOutput(stats, named: "stats_out") { return fail(error) }
-    guard let dir else { return invalid("dir: NULL") }
-    let path = String(cString: dir)
-    return guarded { () throws(EventLogError) in
+    onDirectory(dir, output: stats, named: "stats_out") { (path) throws(EventLogError) in
         var settings = CompactOptions()
         if let options { settings = try compactOptions(options) }
         let result = try EventLog.compact(at: path, options: settings)

@@ -10,13 +10,9 @@ internal import EventLogFormat
 public func eventlogCursorOpen(_ log: OpaquePointer?, _ offset: UInt64, _ out: UnsafeMutablePointer<OpaquePointer?>?)
     -> CInt
 {
-    guard let out else { return invalid("out: NULL") }
-    out.pointee = nil
-    guard let log else { return invalid("log: NULL") }
-    let handle = Handle.log(log)
-    return guarded { () throws(EventLogError) in
-        let cursor = try handle.cursor(from: EventLog.Position(cOffset: offset))
-        out.pointee = OpaquePointer(Unmanaged.passRetained(CursorHandle(cursor: cursor, log: handle)).toOpaque())
+    newHandle(out) { () throws(EventLogError) in
+        let handle = Handle.log(try nonNull(log, "log"))
+        return CursorHandle(cursor: try handle.cursor(from: EventLog.Position(cOffset: offset)), log: handle)
     }
 }
 
@@ -25,15 +21,11 @@ public func eventlogCursorOpenNamed(
     _ log: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ offsetIfNew: UInt64,
     _ out: UnsafeMutablePointer<OpaquePointer?>?
 ) -> CInt {
-    guard let out else { return invalid("out: NULL") }
-    out.pointee = nil
-    guard let log else { return invalid("log: NULL") }
-    guard let name else { return invalid("name: NULL") }
-    let handle = Handle.log(log)
-    let cursorName = String(cString: name)
-    return guarded { () throws(EventLogError) in
-        let cursor = try handle.cursor(named: cursorName, startingAt: EventLog.Position(cOffset: offsetIfNew))
-        out.pointee = OpaquePointer(Unmanaged.passRetained(CursorHandle(cursor: cursor, log: handle)).toOpaque())
+    newHandle(out) { () throws(EventLogError) in
+        let handle = Handle.log(try nonNull(log, "log"))
+        let cursorName = String(cString: try nonNull(name, "name"))
+        let position = EventLog.Position(cOffset: offsetIfNew)
+        return CursorHandle(cursor: try handle.cursor(named: cursorName, startingAt: position), log: handle)
     }
 }
 
@@ -55,16 +47,14 @@ public func eventlogCursorSeek(_ cursor: OpaquePointer?, _ offset: UInt64) -> CI
 public func eventlogCursorSeekTime(_ cursor: OpaquePointer?, _ timestamp: Int64) -> CInt {
     guard let cursor else { return invalid("cur: NULL") }
     return guarded { () throws(EventLogError) in
-        try Handle.cursor(cursor).cursor.seek(to: .time(milliseconds: timestamp))
+        try Handle.cursor(cursor).cursor.seek(to: .time(sinceEpoch: .milliseconds(timestamp)))
     }
 }
 
 @c(eventlog_cursor_next)
 public func eventlogCursorNext(
     _ cursor: OpaquePointer?, _ timeoutMs: CInt, _ out: UnsafeMutablePointer<eventlog_record>?
-)
-    -> CInt
-{
+) -> CInt {
     guard let out else { return invalid("out: NULL") }
     guard let cursor else { return invalid("cur: NULL") }
     guard timeoutMs >= -1 else { return invalid("timeout_ms: \(timeoutMs) (use -1 to wait forever)") }
@@ -74,13 +64,11 @@ public func eventlogCursorNext(
         // one through next_batch took 2,500 instructions a record where
         // reads of 1024 take 770.
         let found: Void? = try handle.cursor.withNextRecord(timeoutMilliseconds: Int(timeoutMs)) { record, headers in
-            handle.reserveHeaders(record.headerCount)
-            for i in 0..<record.headerCount {
-                handle.headerStorage[i] = eventlog_header(headers[record.headerStart + i])
-            }
+            let lent = handle.headers.reserve(record.headerCount)
+            for i in 0..<record.headerCount { lent[i] = eventlog_header(headers[record.headerStart + i]) }
             var view = record
             view.headerStart = 0
-            out.pointee = eventlog_record(view, headers: handle.headerStorage)
+            out.pointee = eventlog_record(view, headers: lent)
         }
         return found == nil ? EVENTLOG_END : EVENTLOG_OK
     } catch {
@@ -106,8 +94,7 @@ public func eventlogCursorNextBatch(
             ? try readInPlace(handle, Int(timeoutMs), out, capacity)
             : try handle.cursor.withNextRecords(maxCount: capacity, timeoutMilliseconds: Int(timeoutMs)) {
                 records, headers in
-                handle.reserveHeaders(headers.count)
-                fillRecordStructs(out, records, headers: headers, headerOut: handle.headerStorage)
+                fillRecordStructs(out, records, headers: headers, headerOut: handle.headers.reserve(headers.count))
                 return records.count
             }
         countOut.pointee = count
@@ -146,15 +133,15 @@ private func readInPlace(
         try handle.cursor.withNextRecords(
             into: UnsafeMutableBufferPointer(start: views, count: capacity), timeoutMilliseconds: timeoutMilliseconds
         ) { count, headers in
-            handle.reserveHeaders(headers.count)
-            for i in 0..<headers.count { handle.headerStorage[i] = eventlog_header(headers[i]) }
+            let lent = handle.headers.reserve(headers.count)
+            for i in 0..<headers.count { lent[i] = eventlog_header(headers[i]) }
             return (count, headers.count)
         }
     }
     guard headerCount > 0 else { return count }
     for i in 0..<count {
         let start = Int(bitPattern: out[i].headers)
-        out[i].headers = out[i].header_count > 0 ? UnsafePointer(handle.headerStorage + start) : nil
+        out[i].headers = out[i].header_count > 0 ? UnsafePointer(handle.headers.base + start) : nil
     }
     return count
 }

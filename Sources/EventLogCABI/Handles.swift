@@ -11,23 +11,36 @@ internal import EventLogFormat
 final class CursorHandle {
     let cursor: Cursor
     let log: EventLog
-    private(set) var headerStorage: UnsafeMutablePointer<eventlog_header>
-    private var headerCapacity: Int
+    let headers = LentStructs<eventlog_header>(capacity: 16)
 
     init(cursor: Cursor, log: EventLog) {
         self.cursor = cursor
         self.log = log
-        headerCapacity = 16
-        headerStorage = .allocate(capacity: headerCapacity)
+    }
+}
+
+/// Structs lent to a C caller, in storage reused from call to call and
+/// grown, at least twofold, when a call needs more.
+final class LentStructs<Element> {
+    /// Where the last call's structs are.
+    private(set) var base: UnsafeMutablePointer<Element>
+    private var capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        base = .allocate(capacity: capacity)
     }
 
-    deinit { headerStorage.deallocate() }
+    deinit { base.deallocate() }
 
-    func reserveHeaders(_ count: Int) {
-        guard count > headerCapacity else { return }
-        headerStorage.deallocate()
-        headerCapacity = max(count, headerCapacity * 2)
-        headerStorage = .allocate(capacity: headerCapacity)
+    /// Room for `count` structs; what the last call lent is gone.
+    func reserve(_ count: Int) -> UnsafeMutablePointer<Element> {
+        if count > capacity {
+            base.deallocate()
+            capacity = max(count, capacity * 2)
+            base = .allocate(capacity: capacity)
+        }
+        return base
     }
 }
 
@@ -41,22 +54,35 @@ enum Handle {
     }
 }
 
+/// The constructors' shape: checks `out` and sets it to NULL, then stores
+/// there the object `make` returns (after checks of its own), retained for
+/// the caller until the matching close releases it.
+func newHandle(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ make: () throws(EventLogError) -> AnyObject) -> CInt {
+    guard let out else { return invalid("out: NULL") }
+    out.pointee = nil
+    return guarded { () throws(EventLogError) in
+        out.pointee = OpaquePointer(Unmanaged.passRetained(try make()).toOpaque())
+    }
+}
+
+/// `pointer`, or EVENTLOG_EINVAL naming the argument `name` if it is NULL.
+func nonNull<Pointer>(_ pointer: Pointer?, _ name: String) throws(EventLogError) -> Pointer {
+    guard let pointer else { throw EventLogError(.invalidArgument, "\(name): NULL") }
+    return pointer
+}
+
 /// Records `error` as the calling thread's message and returns its code.
 func fail(_ error: EventLogError) -> CInt {
-    setMessage(error.message)
+    var text = error.message
+    text.withUTF8 { utf8 in
+        utf8.withMemoryRebound(to: CChar.self) { eventlog_internal_set_errmsg($0.baseAddress, $0.count) }
+    }
     return error.code.rawValue
 }
 
 /// Fails with EVENTLOG_EINVAL and a message naming the bad argument.
 func invalid(_ message: String) -> CInt {
     fail(EventLogError(.invalidArgument, message))
-}
-
-private func setMessage(_ message: String) {
-    var text = message
-    text.withUTF8 { utf8 in
-        utf8.withMemoryRebound(to: CChar.self) { eventlog_internal_set_errmsg($0.baseAddress, $0.count) }
-    }
 }
 
 /// The error for a versioned struct (`what`, e.g. "opts->version") whose
@@ -77,10 +103,9 @@ func checkFlags(_ what: String, _ flags: UInt32, known: UInt32) throws(EventLogE
 protocol VersionedOutput {
     init()
     var version: UInt32 { get set }
-    static var libraryVersion: Int32 { get }
     /// The struct's size in each version, oldest first: a caller compiled
     /// with an older header has a shorter struct, and the library writes
-    /// only that much of it.
+    /// only that much of it. The last is the header's version.
     static var sizeByVersion: [Int] { get }
 }
 
@@ -89,28 +114,16 @@ extension VersionedOutput {
 }
 
 extension eventlog_compact_stats: VersionedOutput {
-    static var libraryVersion: Int32 { EVENTLOG_COMPACT_STATS_VERSION }
     /// Version 1 ended after bytes_after.
     static var sizeByVersion: [Int] {
         [MemoryLayout<Self>.offset(of: \.segments_before)!, MemoryLayout<Self>.size]
     }
 }
 
-extension eventlog_verify_report: VersionedOutput {
-    static var libraryVersion: Int32 { EVENTLOG_VERIFY_REPORT_VERSION }
-}
-
-extension eventlog_retention_stats: VersionedOutput {
-    static var libraryVersion: Int32 { EVENTLOG_RETENTION_STATS_VERSION }
-}
-
-extension eventlog_recover_report: VersionedOutput {
-    static var libraryVersion: Int32 { EVENTLOG_RECOVER_REPORT_VERSION }
-}
-
-extension eventlog_log_info: VersionedOutput {
-    static var libraryVersion: Int32 { EVENTLOG_LOG_INFO_VERSION }
-}
+extension eventlog_verify_report: VersionedOutput {}
+extension eventlog_retention_stats: VersionedOutput {}
+extension eventlog_recover_report: VersionedOutput {}
+extension eventlog_log_info: VersionedOutput {}
 
 /// Zeroes the counts of the caller's output struct `out` (NULL: nothing to
 /// do), which `name` names in messages; the error, with `out` left as it
@@ -122,7 +135,7 @@ func prepareOutput<Output: VersionedOutput>(_ out: UnsafeMutablePointer<Output>?
     guard let out else { return nil }
     let version = UnsafeMutableRawPointer(out).load(as: UInt32.self)
     guard version >= 1 && version <= Output.sizeByVersion.count else {
-        return unknownVersion("\(name)->version", version, known: Output.libraryVersion)
+        return unknownVersion("\(name)->version", version, known: Int32(Output.sizeByVersion.count))
     }
     UnsafeMutableRawPointer(out).initializeMemory(as: UInt8.self, repeating: 0, count: size(of: out))
     UnsafeMutableRawPointer(out).storeBytes(of: version, as: UInt32.self)
@@ -144,6 +157,19 @@ func deliver<Output: VersionedOutput>(_ value: Output, to out: UnsafeMutablePoin
 /// The size of the caller's struct `out`, by the version it holds.
 private func size<Output: VersionedOutput>(of out: UnsafeMutablePointer<Output>) -> Int {
     Output.sizeByVersion[Int(UnsafeMutableRawPointer(out).load(as: UInt32.self)) - 1]
+}
+
+/// The calls on a log directory that fill an output struct: zeroes the
+/// caller's `out` (`name` in messages) as prepareOutput does, checks `dir`,
+/// then runs `body` with the directory's path, mapping the error it throws.
+func onDirectory<Output: VersionedOutput>(
+    _ dir: UnsafePointer<CChar>?, output out: UnsafeMutablePointer<Output>?, named name: String,
+    _ body: (String) throws(EventLogError) -> Void
+) -> CInt {
+    if let error = prepareOutput(out, named: name) { return fail(error) }
+    guard let dir else { return invalid("dir: NULL") }
+    let path = String(cString: dir)
+    return guarded { () throws(EventLogError) in try body(path) }
 }
 
 /// The walks that lend one struct per item to a C callback: checks `dir`
@@ -180,10 +206,7 @@ func guarded(_ body: () throws(EventLogError) -> Void) -> CInt {
     }
 }
 
-/// A non-NULL address for empty, non-null byte strings handed to C.
-nonisolated(unsafe) let emptyBytes = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1)
-
 extension UnsafeRawBufferPointer {
     /// The start address for C: never NULL for a present (possibly empty) buffer.
-    var cAddress: UnsafeRawPointer { baseAddress ?? UnsafeRawPointer(emptyBytes) }
+    var cAddress: UnsafeRawPointer { baseAddress ?? FieldAddress.empty }
 }

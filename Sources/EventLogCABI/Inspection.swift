@@ -8,10 +8,7 @@ internal import EventLog
 @c(eventlog_info)
 public func eventlogInfo(_ dir: UnsafePointer<CChar>?, _ info: UnsafeMutablePointer<eventlog_log_info>?) -> CInt {
     guard let info else { return invalid("info_out: NULL") }
-    if let error = prepareOutput(info, named: "info_out") { return fail(error) }
-    guard let dir else { return invalid("dir: NULL") }
-    let path = String(cString: dir)
-    return guarded { () throws(EventLogError) in
+    return onDirectory(dir, output: info, named: "info_out") { (path) throws(EventLogError) in
         let summary = try EventLog.inspect(at: path)
         deliver(
             eventlog_log_info(

@@ -51,14 +51,8 @@ public func eventlogOpen(
     _ dir: UnsafePointer<CChar>?, _ options: UnsafePointer<eventlog_options>?,
     _ out: UnsafeMutablePointer<OpaquePointer?>?
 ) -> CInt {
-    guard let out else { return invalid("out: NULL") }
-    out.pointee = nil
-    guard let dir else { return invalid("dir: NULL") }
-    let path = String(cString: dir)
-    return guarded { () throws(EventLogError) in
-        let swiftOptions = try Options.from(options)
-        let log = try EventLog(path: path, options: swiftOptions)
-        out.pointee = OpaquePointer(Unmanaged.passRetained(log).toOpaque())
+    newHandle(out) { () throws(EventLogError) in
+        try EventLog(path: String(cString: nonNull(dir, "dir")), options: EventLogOptions(options))
     }
 }
 
@@ -81,40 +75,39 @@ public func eventlogEndOffset(_ log: OpaquePointer?) -> UInt64 {
     return Handle.log(log).endOffset
 }
 
-/// Translation of eventlog_options into EventLogOptions.
-enum Options {
-    static func from(_ pointer: UnsafePointer<eventlog_options>?) throws(EventLogError) -> EventLogOptions {
-        var result = EventLogOptions()
-        guard let pointer else { return result }
+extension EventLogOptions {
+    /// The caller's eventlog_options (NULL: the defaults).
+    init(_ pointer: UnsafePointer<eventlog_options>?) throws(EventLogError) {
+        self.init()
+        guard let pointer else { return }
         let c = pointer.pointee
         guard c.version == UInt32(EVENTLOG_OPTIONS_VERSION) else {
             throw unknownVersion("opts->version", c.version, known: EVENTLOG_OPTIONS_VERSION)
         }
         try checkFlags("opts->flags", c.flags, known: UInt32(EVENTLOG_OPEN_READONLY))
-        result.readOnly = c.flags & UInt32(EVENTLOG_OPEN_READONLY) != 0
-        if c.segment_bytes != 0 { result.segmentBytes = c.segment_bytes }
-        if c.batch_max_bytes != 0 { result.batchMaxBytes = c.batch_max_bytes }
-        if c.linger_us != 0 { result.linger = .microseconds(c.linger_us) }
+        readOnly = c.flags & UInt32(EVENTLOG_OPEN_READONLY) != 0
+        if c.segment_bytes != 0 { segmentBytes = c.segment_bytes }
+        if c.batch_max_bytes != 0 { batchMaxBytes = c.batch_max_bytes }
+        if c.linger_us != 0 { linger = .microseconds(c.linger_us) }
         switch c.compression {
-        case EVENTLOG_COMPRESSION_DEFAULT, EVENTLOG_COMPRESSION_LZ4: result.compression = .lz4
-        case EVENTLOG_COMPRESSION_NONE: result.compression = .none
+        case EVENTLOG_COMPRESSION_DEFAULT, EVENTLOG_COMPRESSION_LZ4: compression = .lz4
+        case EVENTLOG_COMPRESSION_NONE: compression = .none
         default: throw EventLogError(.invalidArgument, "opts->compression: unknown value \(c.compression)")
         }
         switch c.sync_mode {
-        case EVENTLOG_SYNC_DEFAULT, EVENTLOG_SYNC_NONE: result.syncMode = .none
-        case EVENTLOG_SYNC_BATCH: result.syncMode = .batch
+        case EVENTLOG_SYNC_DEFAULT, EVENTLOG_SYNC_NONE: syncMode = .none
+        case EVENTLOG_SYNC_BATCH: syncMode = .batch
         case EVENTLOG_SYNC_INTERVAL:
             let interval =
                 c.sync_interval_ms != 0
                 ? Duration.milliseconds(c.sync_interval_ms) : EventLogOptions.defaultSyncInterval
-            result.syncMode = .interval(interval)
+            syncMode = .interval(interval)
         default: throw EventLogError(.invalidArgument, "opts->sync_mode: unknown value \(c.sync_mode)")
         }
-        result.retentionBytes = c.retention_bytes
-        result.retentionMilliseconds = c.retention_ms
+        retentionBytes = c.retention_bytes
+        retentionMilliseconds = c.retention_ms
         try checkFlags("opts->retention_flags", c.retention_flags, known: UInt32(EVENTLOG_RETAIN_UNCOMMITTED))
-        result.retainUncommitted = c.retention_flags & UInt32(EVENTLOG_RETAIN_UNCOMMITTED) != 0
-        if c.file_mode != 0 { result.fileMode = c.file_mode }
-        return result
+        retainUncommitted = c.retention_flags & UInt32(EVENTLOG_RETAIN_UNCOMMITTED) != 0
+        if c.file_mode != 0 { fileMode = c.file_mode }
     }
 }

@@ -31,13 +31,13 @@ public func eventlogScan(
         pieceBytes = Int(clamping: c.piece_bytes)
     }
     let handle = Handle.log(log)
-    let workers = ScanBuffers(count: threads > 0 ? threads : EventLog.onlineCores)
+    let workers = (0..<(threads > 0 ? threads : EventLog.onlineCores)).map { _ in ScanBuffers() }
     let ctx = UncheckedContext(pointer: context)
     do {
         let (code, summary) = try handle.scan(from: from, to: to, threads: threads, pieceBytes: pieceBytes) {
             worker, records, headers in
             guard !records.isEmpty else { return 0 }
-            let out = workers.fill(worker, records, headers)
+            let out = workers[worker].fill(records, headers)
             return visit(out, records.count, UInt32(worker), ctx.pointer)
         }
         deliver(
@@ -57,49 +57,18 @@ private struct UncheckedContext: @unchecked Sendable {
     let pointer: UnsafeMutableRawPointer?
 }
 
-extension eventlog_scan_stats: VersionedOutput {
-    static var libraryVersion: Int32 { EVENTLOG_SCAN_STATS_VERSION }
-}
+extension eventlog_scan_stats: VersionedOutput {}
 
-/// One pair of arrays per worker for the structs lent to the callback,
-/// grown as batches need and reused from batch to batch. Each worker has
-/// its own slot object, so workers share nothing but the immutable list.
+/// A worker's arrays for the structs lent to the callback. Each worker has
+/// its own, so workers share nothing but the immutable list of them.
 private final class ScanBuffers: @unchecked Sendable {
-    private let slots: [Slot]
+    private let records = LentStructs<eventlog_record>(capacity: 1024)
+    private let headers = LentStructs<eventlog_header>(capacity: 64)
 
-    init(count: Int) { slots = (0..<count).map { _ in Slot() } }
-
-    func fill(_ worker: Int, _ batch: UnsafeBufferPointer<RecordView>, _ views: [HeaderView])
-        -> UnsafePointer<eventlog_record>
-    {
-        slots[worker].fill(batch, views)
-    }
-
-    private final class Slot {
-        private var records = UnsafeMutableBufferPointer<eventlog_record>.allocate(capacity: 1024)
-        private var headers = UnsafeMutableBufferPointer<eventlog_header>.allocate(capacity: 64)
-
-        deinit {
-            records.deallocate()
-            headers.deallocate()
-        }
-
-        func fill(_ batch: UnsafeBufferPointer<RecordView>, _ views: [HeaderView]) -> UnsafePointer<eventlog_record> {
-            if records.count < batch.count {
-                let capacity = max(batch.count, records.count * 2)
-                records.deallocate()
-                records = .allocate(capacity: capacity)
-            }
-            if headers.count < views.count {
-                let capacity = max(views.count, headers.count * 2)
-                headers.deallocate()
-                headers = .allocate(capacity: capacity)
-            }
-            let out = records.baseAddress!
-            views.withUnsafeBufferPointer {
-                fillRecordStructs(out, batch, headers: $0, headerOut: headers.baseAddress!)
-            }
-            return UnsafePointer(out)
-        }
+    func fill(_ batch: UnsafeBufferPointer<RecordView>, _ views: [HeaderView]) -> UnsafePointer<eventlog_record> {
+        let out = records.reserve(batch.count)
+        let headerOut = headers.reserve(views.count)
+        views.withUnsafeBufferPointer { fillRecordStructs(out, batch, headers: $0, headerOut: headerOut) }
+        return UnsafePointer(out)
     }
 }

@@ -10,10 +10,7 @@ public func eventlogRecover(
     _ dir: UnsafePointer<CChar>?, _ options: UnsafePointer<eventlog_recover_options>?,
     _ report: UnsafeMutablePointer<eventlog_recover_report>?
 ) -> CInt {
-    if let error = prepareOutput(report, named: "report_out") { return fail(error) }
-    guard let dir else { return invalid("dir: NULL") }
-    let path = String(cString: dir)
-    return guarded { () throws(EventLogError) in
+    onDirectory(dir, output: report, named: "report_out") { (path) throws(EventLogError) in
         var settings = RecoverOptions()
         if let c = options?.pointee {
             guard c.version == UInt32(EVENTLOG_RECOVER_OPTIONS_VERSION) else {

@@ -10,12 +10,8 @@ public func eventlogRetention(
     _ dir: UnsafePointer<CChar>?, _ options: UnsafePointer<eventlog_retention_options>?,
     _ stats: UnsafeMutablePointer<eventlog_retention_stats>?
 ) -> CInt {
-    if let error = prepareOutput(stats, named: "stats_out") { return fail(error) }
-    guard let dir else { return invalid("dir: NULL") }
-    guard let options else { return invalid("opts: NULL") }
-    let path = String(cString: dir)
-    return guarded { () throws(EventLogError) in
-        let c = options.pointee
+    onDirectory(dir, output: stats, named: "stats_out") { (path) throws(EventLogError) in
+        let c = try nonNull(options, "opts").pointee
         guard c.version == UInt32(EVENTLOG_RETENTION_OPTIONS_VERSION) else {
             throw unknownVersion("opts->version", c.version, known: EVENTLOG_RETENTION_OPTIONS_VERSION)
         }

@@ -10,20 +10,15 @@ internal import EventLog
 public func eventlogVerify(_ dir: UnsafePointer<CChar>?, _ report: UnsafeMutablePointer<eventlog_verify_report>?)
     -> CInt
 {
-    if let error = prepareOutput(report, named: "report_out") { return fail(error) }
-    guard let dir else { return invalid("dir: NULL") }
-    let path = String(cString: dir)
-    do {
+    onDirectory(dir, output: report, named: "report_out") { (path) throws(EventLogError) in
         let result = try EventLog.verify(at: path)
         deliver(
             eventlog_verify_report(
                 version: UInt32(EVENTLOG_VERIFY_REPORT_VERSION),
                 segments: result.segments, batches: result.batches, records: result.records,
                 corrupt_batches: result.corruptBatches, truncated_bytes: result.truncatedBytes), to: report)
-        guard let first = result.problems.first else { return EVENTLOG_OK }
+        guard let first = result.problems.first else { return }
         let more = result.problems.count > 1 ? " (and \(result.problems.count - 1) more problems)" : ""
-        return fail(EventLogError(.corrupt, "\(first)\(more)"))
-    } catch {
-        return fail(error)
+        throw EventLogError(.corrupt, "\(first)\(more)")
     }
 }

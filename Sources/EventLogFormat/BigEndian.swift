@@ -6,43 +6,19 @@
 // builds). Shared with the storage layer, hence package access and inlinable.
 
 package enum BigEndian {
+    /// The integer of `T`'s width stored big-endian at `offset` from `p`.
     @inlinable
-    package static func loadInt64(_ p: UnsafeRawPointer, at offset: Int) -> Int64 {
-        Int64(bigEndian: p.loadUnaligned(fromByteOffset: offset, as: Int64.self))
+    package static func load<T: FixedWidthInteger & BitwiseCopyable>(
+        _ p: UnsafeRawPointer, at offset: Int, as type: T.Type = T.self
+    ) -> T {
+        T(bigEndian: p.loadUnaligned(fromByteOffset: offset, as: T.self))
     }
 
+    /// Stores `value` big-endian at `offset` from `p`, in `T`'s width.
     @inlinable
-    package static func loadInt32(_ p: UnsafeRawPointer, at offset: Int) -> Int32 {
-        Int32(bigEndian: p.loadUnaligned(fromByteOffset: offset, as: Int32.self))
-    }
-
-    @inlinable
-    package static func loadInt16(_ p: UnsafeRawPointer, at offset: Int) -> Int16 {
-        Int16(bigEndian: p.loadUnaligned(fromByteOffset: offset, as: Int16.self))
-    }
-
-    @inlinable
-    package static func loadUInt32(_ p: UnsafeRawPointer, at offset: Int) -> UInt32 {
-        UInt32(bigEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
-    }
-
-    @inlinable
-    package static func storeInt64(_ value: Int64, to p: UnsafeMutableRawPointer, at offset: Int) {
-        p.storeBytes(of: value.bigEndian, toByteOffset: offset, as: Int64.self)
-    }
-
-    @inlinable
-    package static func storeInt32(_ value: Int32, to p: UnsafeMutableRawPointer, at offset: Int) {
-        p.storeBytes(of: value.bigEndian, toByteOffset: offset, as: Int32.self)
-    }
-
-    @inlinable
-    package static func storeInt16(_ value: Int16, to p: UnsafeMutableRawPointer, at offset: Int) {
-        p.storeBytes(of: value.bigEndian, toByteOffset: offset, as: Int16.self)
-    }
-
-    @inlinable
-    package static func storeUInt32(_ value: UInt32, to p: UnsafeMutableRawPointer, at offset: Int) {
-        p.storeBytes(of: value.bigEndian, toByteOffset: offset, as: UInt32.self)
+    package static func store<T: FixedWidthInteger & BitwiseCopyable>(
+        _ value: T, to p: UnsafeMutableRawPointer, at offset: Int
+    ) {
+        p.storeBytes(of: value.bigEndian, toByteOffset: offset, as: T.self)
     }
 }

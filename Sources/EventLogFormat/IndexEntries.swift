@@ -33,14 +33,14 @@ package struct OffsetIndexEntry: IndexEntry, Equatable, Sendable {
     /// Reads the 8 bytes at `p` (any alignment).
     @inlinable
     package init(loadingFrom p: UnsafeRawPointer) {
-        self.init(relativeOffset: BigEndian.loadInt32(p, at: 0), position: BigEndian.loadInt32(p, at: 4))
+        self.init(relativeOffset: BigEndian.load(p, at: 0), position: BigEndian.load(p, at: 4))
     }
 
     /// Writes the 8 bytes at `p` (any alignment).
     @inlinable
     package func store(to p: UnsafeMutableRawPointer) {
-        BigEndian.storeInt32(relativeOffset, to: p, at: 0)
-        BigEndian.storeInt32(position, to: p, at: 4)
+        BigEndian.store(relativeOffset, to: p, at: 0)
+        BigEndian.store(position, to: p, at: 4)
     }
 
     /// Whether this entry may come after `previous` in an .index (nil: it
@@ -73,14 +73,14 @@ package struct TimeIndexEntry: IndexEntry, Equatable, Sendable {
     /// Reads the 12 bytes at `p` (any alignment).
     @inlinable
     package init(loadingFrom p: UnsafeRawPointer) {
-        self.init(timestamp: BigEndian.loadInt64(p, at: 0), relativeOffset: BigEndian.loadInt32(p, at: 8))
+        self.init(timestamp: BigEndian.load(p, at: 0), relativeOffset: BigEndian.load(p, at: 8))
     }
 
     /// Writes the 12 bytes at `p` (any alignment).
     @inlinable
     package func store(to p: UnsafeMutableRawPointer) {
-        BigEndian.storeInt64(timestamp, to: p, at: 0)
-        BigEndian.storeInt32(relativeOffset, to: p, at: 8)
+        BigEndian.store(timestamp, to: p, at: 0)
+        BigEndian.store(relativeOffset, to: p, at: 8)
     }
 
     /// Whether this entry may come after `previous` in a .timeindex (nil:

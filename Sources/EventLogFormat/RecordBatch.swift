@@ -33,6 +33,6 @@ package enum RecordBatch {
     package static func updateCRC(_ batch: UnsafeMutableRawBufferPointer) {
         precondition(batch.count >= RecordBatchHeader.size, "updateCRC needs a whole batch")
         let covered = UnsafeRawBufferPointer(rebasing: batch[RecordBatchHeader.crcCoveredOffset...])
-        BigEndian.storeUInt32(CRC32C.checksum(covered), to: batch.baseAddress!, at: RecordBatchHeader.crcOffset)
+        BigEndian.store(CRC32C.checksum(covered), to: batch.baseAddress!, at: RecordBatchHeader.crcOffset)
     }
 }

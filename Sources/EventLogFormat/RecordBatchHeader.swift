@@ -101,39 +101,39 @@ package struct RecordBatchHeader: Equatable, Sendable {
                 kind: .truncated, position: 0,
                 detail: "batch header needs \(Self.size) bytes, only \(bytes.count) present")
         }
-        baseOffset = BigEndian.loadInt64(p, at: Self.baseOffsetOffset)
-        batchLength = BigEndian.loadInt32(p, at: Self.batchLengthOffset)
+        baseOffset = BigEndian.load(p, at: Self.baseOffsetOffset)
+        batchLength = BigEndian.load(p, at: Self.batchLengthOffset)
         guard Int(batchLength) >= Self.size - Self.logOverhead else {
             throw FormatError(
                 kind: .invalidLength, position: Self.batchLengthOffset,
                 detail: "batchLength \(batchLength) is below the minimum \(Self.size - Self.logOverhead)")
         }
-        partitionLeaderEpoch = BigEndian.loadInt32(p, at: Self.partitionLeaderEpochOffset)
+        partitionLeaderEpoch = BigEndian.load(p, at: Self.partitionLeaderEpochOffset)
         magic = p.load(fromByteOffset: Self.magicOffset, as: Int8.self)
         guard magic == Self.currentMagic else {
             throw FormatError(
                 kind: .unsupportedMagic, position: Self.magicOffset,
                 detail: "batch magic \(magic) is not supported (only 2)")
         }
-        crc = BigEndian.loadUInt32(p, at: Self.crcOffset)
-        attributes = BigEndian.loadInt16(p, at: Self.attributesOffset)
+        crc = BigEndian.load(p, at: Self.crcOffset)
+        attributes = BigEndian.load(p, at: Self.attributesOffset)
         guard Compression(rawValue: Int8(attributes & Self.codecMask)) != nil else {
             throw FormatError(
                 kind: .unsupportedCompression, position: Self.attributesOffset,
                 detail: "compression codec \(attributes & Self.codecMask) is undefined")
         }
-        lastOffsetDelta = BigEndian.loadInt32(p, at: Self.lastOffsetDeltaOffset)
+        lastOffsetDelta = BigEndian.load(p, at: Self.lastOffsetDeltaOffset)
         guard lastOffsetDelta >= 0 else {
             throw FormatError(
                 kind: .invalidRecord, position: Self.lastOffsetDeltaOffset,
                 detail: "lastOffsetDelta \(lastOffsetDelta) is negative")
         }
-        baseTimestamp = BigEndian.loadInt64(p, at: Self.baseTimestampOffset)
-        maxTimestamp = BigEndian.loadInt64(p, at: Self.maxTimestampOffset)
-        producerId = BigEndian.loadInt64(p, at: Self.producerIdOffset)
-        producerEpoch = BigEndian.loadInt16(p, at: Self.producerEpochOffset)
-        baseSequence = BigEndian.loadInt32(p, at: Self.baseSequenceOffset)
-        recordsCount = BigEndian.loadInt32(p, at: Self.recordsCountOffset)
+        baseTimestamp = BigEndian.load(p, at: Self.baseTimestampOffset)
+        maxTimestamp = BigEndian.load(p, at: Self.maxTimestampOffset)
+        producerId = BigEndian.load(p, at: Self.producerIdOffset)
+        producerEpoch = BigEndian.load(p, at: Self.producerEpochOffset)
+        baseSequence = BigEndian.load(p, at: Self.baseSequenceOffset)
+        recordsCount = BigEndian.load(p, at: Self.recordsCountOffset)
         guard recordsCount >= 0 else {
             throw FormatError(
                 kind: .invalidRecord, position: Self.recordsCountOffset,
@@ -148,19 +148,19 @@ package struct RecordBatchHeader: Equatable, Sendable {
 
     /// Writes the 61 header bytes, big-endian, `crc` as stored in this value.
     package func write(to destination: UnsafeMutableRawPointer) {
-        BigEndian.storeInt64(baseOffset, to: destination, at: Self.baseOffsetOffset)
-        BigEndian.storeInt32(batchLength, to: destination, at: Self.batchLengthOffset)
-        BigEndian.storeInt32(partitionLeaderEpoch, to: destination, at: Self.partitionLeaderEpochOffset)
+        BigEndian.store(baseOffset, to: destination, at: Self.baseOffsetOffset)
+        BigEndian.store(batchLength, to: destination, at: Self.batchLengthOffset)
+        BigEndian.store(partitionLeaderEpoch, to: destination, at: Self.partitionLeaderEpochOffset)
         destination.storeBytes(of: magic, toByteOffset: Self.magicOffset, as: Int8.self)
-        BigEndian.storeUInt32(crc, to: destination, at: Self.crcOffset)
-        BigEndian.storeInt16(attributes, to: destination, at: Self.attributesOffset)
-        BigEndian.storeInt32(lastOffsetDelta, to: destination, at: Self.lastOffsetDeltaOffset)
-        BigEndian.storeInt64(baseTimestamp, to: destination, at: Self.baseTimestampOffset)
-        BigEndian.storeInt64(maxTimestamp, to: destination, at: Self.maxTimestampOffset)
-        BigEndian.storeInt64(producerId, to: destination, at: Self.producerIdOffset)
-        BigEndian.storeInt16(producerEpoch, to: destination, at: Self.producerEpochOffset)
-        BigEndian.storeInt32(baseSequence, to: destination, at: Self.baseSequenceOffset)
-        BigEndian.storeInt32(recordsCount, to: destination, at: Self.recordsCountOffset)
+        BigEndian.store(crc, to: destination, at: Self.crcOffset)
+        BigEndian.store(attributes, to: destination, at: Self.attributesOffset)
+        BigEndian.store(lastOffsetDelta, to: destination, at: Self.lastOffsetDeltaOffset)
+        BigEndian.store(baseTimestamp, to: destination, at: Self.baseTimestampOffset)
+        BigEndian.store(maxTimestamp, to: destination, at: Self.maxTimestampOffset)
+        BigEndian.store(producerId, to: destination, at: Self.producerIdOffset)
+        BigEndian.store(producerEpoch, to: destination, at: Self.producerEpochOffset)
+        BigEndian.store(baseSequence, to: destination, at: Self.baseSequenceOffset)
+        BigEndian.store(recordsCount, to: destination, at: Self.recordsCountOffset)
     }
 
     /// Reads only baseOffset and batchLength (12 bytes), to walk a segment
@@ -173,6 +173,6 @@ package struct RecordBatchHeader: Equatable, Sendable {
                 kind: .truncated, position: 0,
                 detail: "batch length prefix needs \(logOverhead) bytes, only \(bytes.count) present")
         }
-        return (BigEndian.loadInt64(p, at: baseOffsetOffset), BigEndian.loadInt32(p, at: batchLengthOffset))
+        return (BigEndian.load(p, at: baseOffsetOffset), BigEndian.load(p, at: batchLengthOffset))
     }
 }

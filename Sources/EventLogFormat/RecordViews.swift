@@ -22,33 +22,6 @@ package struct RecordView {
     package var headerStart: Int
     package var headerCount: Int
 
-    package init(
-        offset: Int64, timestamp: Int64, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?,
-        headerStart: Int, headerCount: Int
-    ) {
-        let (keyStart, keyCount) = FieldAddress.split(key)
-        let (valueStart, valueCount) = FieldAddress.split(value)
-        self.init(
-            offset: offset, timestamp: timestamp, keyStart: keyStart, keyCount: keyCount, valueStart: valueStart,
-            valueCount: valueCount, headerStart: headerStart, headerCount: headerCount)
-    }
-
-    /// The decoder's initialiser: fields as they were read.
-    @inline(__always)
-    init(
-        offset: Int64, timestamp: Int64, keyStart: UnsafeRawPointer?, keyCount: Int, valueStart: UnsafeRawPointer?,
-        valueCount: Int, headerStart: Int, headerCount: Int
-    ) {
-        self.offset = offset
-        self.timestamp = timestamp
-        self.keyStart = keyStart
-        self.keyCount = keyCount
-        self.valueStart = valueStart
-        self.valueCount = valueCount
-        self.headerStart = headerStart
-        self.headerCount = headerCount
-    }
-
     /// The key's bytes; nil for a null key.
     package var key: UnsafeRawBufferPointer? {
         get { keyStart.map { UnsafeRawBufferPointer(start: $0, count: keyCount) } }
@@ -62,6 +35,21 @@ package struct RecordView {
     }
 }
 
+extension RecordView {
+    /// A view of `key` and `value`; the memberwise initialiser (the
+    /// decoder's) takes the fields as they were read.
+    package init(
+        offset: Int64, timestamp: Int64, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?,
+        headerStart: Int, headerCount: Int
+    ) {
+        let (keyStart, keyCount) = FieldAddress.split(key)
+        let (valueStart, valueCount) = FieldAddress.split(value)
+        self.init(
+            offset: offset, timestamp: timestamp, keyStart: keyStart, keyCount: keyCount, valueStart: valueStart,
+            valueCount: valueCount, headerStart: headerStart, headerCount: headerCount)
+    }
+}
+
 package struct HeaderView {
     /// Nil only for an empty key given without an address.
     package var keyStart: UnsafeRawPointer?
@@ -69,20 +57,6 @@ package struct HeaderView {
     /// Nil for a null value.
     package var valueStart: UnsafeRawPointer?
     package var valueCount: Int
-
-    package init(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer?) {
-        keyStart = key.baseAddress
-        keyCount = key.count
-        (valueStart, valueCount) = FieldAddress.split(value)
-    }
-
-    @inline(__always)
-    init(keyStart: UnsafeRawPointer, keyCount: Int, valueStart: UnsafeRawPointer?, valueCount: Int) {
-        self.keyStart = keyStart
-        self.keyCount = keyCount
-        self.valueStart = valueStart
-        self.valueCount = valueCount
-    }
 
     package var key: UnsafeRawBufferPointer {
         get { UnsafeRawBufferPointer(start: keyStart, count: keyCount) }
@@ -99,11 +73,19 @@ package struct HeaderView {
     }
 }
 
+extension HeaderView {
+    package init(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer?) {
+        let (valueStart, valueCount) = FieldAddress.split(value)
+        self.init(keyStart: key.baseAddress, keyCount: key.count, valueStart: valueStart, valueCount: valueCount)
+    }
+}
+
 /// A field's start and length as the views store them.
-enum FieldAddress {
+package enum FieldAddress {
     /// The address given to a present but empty field that came without
-    /// one, so that it does not read as null. Never written: shared safely.
-    nonisolated(unsafe) static let empty = UnsafeRawPointer(
+    /// one, so that it does not read as null; the C API and the Kafka
+    /// producer lend it for the same reason. Never written: shared safely.
+    nonisolated(unsafe) package static let empty = UnsafeRawPointer(
         UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1))
 
     @inline(__always)

@@ -66,35 +66,29 @@ extension EventLog {
 @usableFromInline struct PieceOutput<Key: Hashable & Sendable, Accumulator: Sendable>: Sendable {
     @usableFromInline var ordinal: Int
     @usableFromInline var partitions: [[Key: Accumulator]]
-    @usableFromInline var records: Int
     @usableFromInline var pairs: Int
-    @usableFromInline var batches: Int
-    @usableFromInline var storedBytes: Int
-    @usableFromInline var decodedBytes: Int
+    @usableFromInline var read: PieceReading.Counts
+    /// Bytes of segment the piece covers.
     @usableFromInline var bytes: Int
 
     @inlinable init(
-        ordinal: Int, partitions: [[Key: Accumulator]], records: Int, pairs: Int, batches: Int, storedBytes: Int,
-        decodedBytes: Int, bytes: Int
+        ordinal: Int, partitions: [[Key: Accumulator]], pairs: Int, read: PieceReading.Counts, bytes: Int
     ) {
         self.ordinal = ordinal
         self.partitions = partitions
-        self.records = records
         self.pairs = pairs
-        self.batches = batches
-        self.storedBytes = storedBytes
-        self.decodedBytes = decodedBytes
+        self.read = read
         self.bytes = bytes
     }
 }
 
 extension JobSummary {
     @inlinable mutating func add<Key, Accumulator>(_ output: PieceOutput<Key, Accumulator>) {
-        records += output.records
+        records += output.read.records
         pairs += output.pairs
-        batches += output.batches
-        storedBytes += output.storedBytes
-        decodedBytes += output.decodedBytes
+        batches += output.read.batches
+        storedBytes += output.read.storedBytes
+        decodedBytes += output.read.decodedBytes
     }
 }
 
@@ -116,7 +110,14 @@ extension JobSummary {
                 if next < plan.pieces.count && next - done < options.workers {
                     let piece = plan.pieces[next]
                     group.addTask {
-                        try mapPiece(piece, reducers: reducers, initial: initial, map: map, fold: fold)
+                        let table = PartialTable<Key, Accumulator>(partitions: reducers)
+                        let emitter = Emitter<Key, Value> { key, value in
+                            table.add(key, value, initial: initial, fold: fold)
+                        }
+                        let read = try PieceReading.read(piece) { record in try map(record, emitter) }
+                        return PieceOutput(
+                            ordinal: piece.ordinal, partitions: table.partitions, pairs: table.pairs, read: read,
+                            bytes: piece.end - piece.start)
                     }
                     next += 1
                     continue
@@ -124,32 +125,19 @@ extension JobSummary {
                 guard let output = try await group.next() else { break }
                 done += 1
                 progress.doneBytes += output.bytes
-                progress.records += output.records
+                progress.records += output.read.records
                 options.progress?(progress)
                 outputs[output.ordinal] = output
             }
             return outputs.map { $0! }
         }
     }
-
-    @inlinable static func mapPiece<Key: Hashable & Sendable, Value, Accumulator: Sendable>(
-        _ piece: ScanPiece, reducers: Int, initial: Accumulator,
-        map: (JobRecord, Emitter<Key, Value>) throws -> Void, fold: @escaping (inout Accumulator, Value) -> Void
-    ) throws -> PieceOutput<Key, Accumulator> {
-        let table = PartialTable<Key, Accumulator>(partitions: reducers)
-        let emitter = Emitter<Key, Value> { key, value in table.add(key, value, initial: initial, fold: fold) }
-        let read = try PieceReading.read(piece) { record in try map(record, emitter) }
-        return PieceOutput(
-            ordinal: piece.ordinal, partitions: table.partitions, records: read.records, pairs: table.pairs,
-            batches: read.batches, storedBytes: read.storedBytes, decodedBytes: read.decodedBytes,
-            bytes: piece.end - piece.start)
-    }
 }
 
 /// Decoding a piece for a map task, outside the engine's generic code:
 /// the records are lent one at a time, valid during the call.
 @usableFromInline enum PieceReading {
-    @usableFromInline struct Counts {
+    @usableFromInline struct Counts: Sendable {
         @usableFromInline var records = 0
         @usableFromInline var batches = 0
         @usableFromInline var storedBytes = 0

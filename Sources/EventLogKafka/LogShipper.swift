@@ -9,6 +9,7 @@
 import CRdKafka
 import EventLog
 internal import EventLogFormat
+internal import EventLogStorage
 import Glibc
 
 public final class LogShipper {
@@ -243,11 +244,6 @@ public final class LogShipper {
 
 /// Stands for the bytes of an empty key, value or header: librdkafka reads a
 /// null pointer as "no value" (a tombstone), an empty one as an empty value.
-/// Never written, so sharing it is safe.
-nonisolated(unsafe) let nonNull = UnsafeRawPointer(UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1))
+private var nonNull: UnsafeRawPointer { FieldAddress.empty }
 
-func monotonicMilliseconds() -> UInt64 {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return UInt64(now.tv_sec) * 1000 + UInt64(now.tv_nsec) / 1_000_000
-}
+func monotonicMilliseconds() -> UInt64 { monotonicNanoseconds() / 1_000_000 }

@@ -128,13 +128,13 @@ import Testing
     /// batchLength, partitionLeaderEpoch and magic can change without it.
     @Test func crcPlacement() throws {
         let batch = try makeBatch([Self.tombstoneRecord], compression: .lz4)
-        let stored = batch.withUnsafeBytes { BigEndian.loadUInt32($0.baseAddress!, at: 17) }
+        let stored = batch.withUnsafeBytes { BigEndian.load($0.baseAddress!, at: 17, as: UInt32.self) }
         #expect(stored == batch[21...].withUnsafeBytes { CRC32C.checksum($0) })
 
         var placed = batch
         placed.withUnsafeMutableBytes {
-            BigEndian.storeInt64(123_456, to: $0.baseAddress!, at: 0)
-            BigEndian.storeInt32(7, to: $0.baseAddress!, at: 12)
+            BigEndian.store(Int64(123_456), to: $0.baseAddress!, at: 0)
+            BigEndian.store(Int32(7), to: $0.baseAddress!, at: 12)
         }
         let header = try placed.withUnsafeBytes { try RecordBatch.validate($0) }
         #expect(header.baseOffset == 123_456 && header.partitionLeaderEpoch == 7)

@@ -192,8 +192,8 @@ import Testing
         var batch = try makeBatch(records)
         func restamp(attributes: Int16, maxTimestamp: Int64) throws -> [Int64] {
             batch.withUnsafeMutableBytes {
-                BigEndian.storeInt16(attributes, to: $0.baseAddress!, at: RecordBatchHeader.attributesOffset)
-                BigEndian.storeInt64(maxTimestamp, to: $0.baseAddress!, at: RecordBatchHeader.maxTimestampOffset)
+                BigEndian.store(attributes, to: $0.baseAddress!, at: RecordBatchHeader.attributesOffset)
+                BigEndian.store(maxTimestamp, to: $0.baseAddress!, at: RecordBatchHeader.maxTimestampOffset)
                 RecordBatch.updateCRC($0)
             }
             return try decodeBatch(batch).1.map(\.timestamp)

@@ -41,7 +41,7 @@ import Testing
             try Self.validate(damaged)
             Issue.record("damaged batch validated")
         } catch let error as FormatError {
-            let stored = damaged.withUnsafeBytes { BigEndian.loadUInt32($0.baseAddress!, at: 17) }
+            let stored = damaged.withUnsafeBytes { BigEndian.load($0.baseAddress!, at: 17, as: UInt32.self) }
             let digits = String(stored, radix: 16)
             let storedHex = "0x" + String(repeating: "0", count: 8 - digits.count) + digits
             #expect(error.detail.hasPrefix("CRC mismatch: stored \(storedHex), computed 0x"))
@@ -52,32 +52,32 @@ import Testing
     @Test func structuralChecksInLayoutOrder() throws {
         let batch = try Self.sampleBatch()
         expectFormatError(.invalidLength, at: 8) {
-            try Self.validate(Self.patched(batch) { BigEndian.storeInt32(48, to: $0, at: 8) })
+            try Self.validate(Self.patched(batch) { BigEndian.store(Int32(48), to: $0, at: 8) })
         }
         expectFormatError(.invalidLength, at: 8) {
-            try Self.validate(Self.patched(batch) { BigEndian.storeInt32(-1, to: $0, at: 8) })
+            try Self.validate(Self.patched(batch) { BigEndian.store(Int32(-1), to: $0, at: 8) })
         }
         expectFormatError(.unsupportedMagic, at: 16) {
             try Self.validate(Self.patched(batch) { $0.storeBytes(of: 1, toByteOffset: 16, as: Int8.self) })
         }
         expectFormatError(.unsupportedCompression, at: 21) {
-            try Self.validate(Self.patched(batch) { BigEndian.storeInt16(5, to: $0, at: 21) })
+            try Self.validate(Self.patched(batch) { BigEndian.store(Int16(5), to: $0, at: 21) })
         }
         expectFormatError(.invalidRecord, at: 23) {
-            try Self.validate(Self.patched(batch) { BigEndian.storeInt32(-2, to: $0, at: 23) })
+            try Self.validate(Self.patched(batch) { BigEndian.store(Int32(-2), to: $0, at: 23) })
         }
         expectFormatError(.invalidRecord, at: 57) {
-            try Self.validate(Self.patched(batch) { BigEndian.storeInt32(-1, to: $0, at: 57) })
+            try Self.validate(Self.patched(batch) { BigEndian.store(Int32(-1), to: $0, at: 57) })
         }
         expectFormatError(.invalidRecord, at: 0) {
-            try Self.validate(Self.patched(batch) { BigEndian.storeInt64(Int64.max - 2, to: $0, at: 0) })
+            try Self.validate(Self.patched(batch) { BigEndian.store(Int64.max - 2, to: $0, at: 0) })
         }
     }
 
     /// Kafka reads only the low attribute byte, but the codec must be defined.
     @Test func gzipSnappyZstdBatchesParse() throws {
         for codec: Int16 in [1, 2, 4] {
-            let batch = Self.patched(try Self.sampleBatch()) { BigEndian.storeInt16(codec, to: $0, at: 21) }
+            let batch = Self.patched(try Self.sampleBatch()) { BigEndian.store(codec, to: $0, at: 21) }
             let header = try batch.withUnsafeBytes { try RecordBatchHeader(parsing: $0) }
             #expect(header.compression?.rawValue == Int8(codec))
         }
