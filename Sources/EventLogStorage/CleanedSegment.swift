@@ -48,7 +48,7 @@ final class CleanedSegment {
         }
         if let entry = indexRule.add(header, at: size, size: batch.count) {
             offsetEntries.append(entry)
-            appendTimeEntryIfNewer()
+            if let entry = indexRule.timeEntry() { timeEntries.append(entry) }
         }
         size += batch.count
         records += Int(header.recordsCount)
@@ -57,15 +57,9 @@ final class CleanedSegment {
         if pending.count >= Self.flushBytes { try flush() }
     }
 
-    private func appendTimeEntryIfNewer() {
-        if let entry = indexRule.timeEntry() { timeEntries.append(entry) }
-    }
-
     private func flush() throws(EventLogError) {
         guard let log, pending.count > 0 else { return }
-        try pending.withUnsafeBytes { bytes in Result { () throws(EventLogError) in try log.write(bytes, at: written) }
-        }
-        .get()
+        try log.write(UnsafeRawBufferPointer(start: pending.baseAddress, count: pending.count), at: written)
         written += pending.count
         pending.removeAll()
     }
@@ -73,7 +67,7 @@ final class CleanedSegment {
     /// Writes the rest and both indexes (with the final time-index entry)
     /// and makes all three files durable.
     func finish() throws(EventLogError) {
-        appendTimeEntryIfNewer()
+        if let entry = indexRule.timeEntry() { timeEntries.append(entry) }
         guard let log else { return }
         try flush()
         try log.syncData()

@@ -113,14 +113,11 @@ enum CompactionKeyMapping {
             let (scan, records) = try reader.forEachBatch(bytes, file: segment.file.path) { _ in
                 keys.put(keysOf: reader.records)
             }
-            if segment.closed {
-                if let damage = scan.damage
-                    ?? (scan.validEnd < segment.limit ? CompactionPlan.tornTail(scan.validEnd, segment.limit) : nil)
-                {
-                    throw EventLogError.corrupt(file: segment.file.path, at: 0, damage)
-                }
-            }
-            return records
+            guard segment.closed, scan.damage != nil || scan.validEnd < segment.limit else { return records }
+            let torn = FormatError(
+                kind: .truncated, position: scan.validEnd,
+                detail: "a closed segment ends in \(segment.limit - scan.validEnd) bytes that are not a whole batch")
+            throw EventLogError.corrupt(file: segment.file.path, at: 0, scan.damage ?? torn)
         }
     }
 }

@@ -67,12 +67,6 @@ struct CompactionPlan {
             files, into: plan.keys, workers: workers, progress: progress)
         return plan
     }
-
-    static func tornTail(_ end: Int, _ size: Int) -> FormatError {
-        FormatError(
-            kind: .truncated, position: end,
-            detail: "a closed segment ends in \(size - end) bytes that are not a whole batch")
-    }
 }
 
 /// Decodes the batches of a segment for compaction, reusing its buffers.
@@ -101,7 +95,8 @@ final class SegmentBatchReader {
         var count = 0
         for batch in batches {
             do throws(FormatError) {
-                if try decode(bytes, batch) { count += records.count } else { count += Int(batch.header.recordsCount) }
+                try decode(bytes, batch)
+                count += decoded ? records.count : Int(batch.header.recordsCount)
             } catch {
                 throw EventLogError.corrupt(file: file, at: batch.position + RecordBatchHeader.size, error)
             }
@@ -114,16 +109,13 @@ final class SegmentBatchReader {
     /// in `records`.
     private(set) var decoded = false
 
-    private func decode(_ bytes: UnsafeRawBufferPointer, _ batch: ScannedBatch) throws(FormatError) -> Bool {
+    private func decode(_ bytes: UnsafeRawBufferPointer, _ batch: ScannedBatch) throws(FormatError) {
         decoder.records.removeAll(keepingCapacity: true)
         decoder.headers.removeAll(keepingCapacity: true)
         decoded = false
-        let header = batch.header
-        let payload = UnsafeRawBufferPointer(
-            rebasing: bytes[batch.position + RecordBatchHeader.size..<batch.position + header.totalSize])
         // Kafka does not filter control batches (transaction markers) by key.
-        guard !header.isControl else { return false }
-        decoded = try decoder.decode(header, payload: payload)
-        return decoded
+        guard !batch.header.isControl else { return }
+        let payload = batch.position + RecordBatchHeader.size..<batch.position + batch.header.totalSize
+        decoded = try decoder.decode(batch.header, payload: UnsafeRawBufferPointer(rebasing: bytes[payload]))
     }
 }

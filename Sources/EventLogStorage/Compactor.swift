@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-// Compactor: Kafka's log cleaner for a log directory (Docs/FORMAT.md §12,
-// Docs/FORMAT.md §12). In the closed segments it keeps only the latest
-// record of each key, keeps tombstones until their delete horizon passes and
-// records without a key always (Kafka drops those; we never lose data a
-// producer could write), and merges runs of small segments. Offsets never
-// change: kept batches keep their base and last offsets, kept records their
-// offsets, and a batch that loses every record stays as an empty batch when
-// it is the last of its merged segment, so the segment still ends where it
-// did. A batch that loses nothing and needs no delete horizon is copied byte
-// for byte, and a segment that would come out unchanged is not rewritten.
+// Compactor: Kafka's log cleaner for a log directory (Docs/FORMAT.md §12).
+// In the closed segments it keeps only the latest record of each key, keeps
+// tombstones until their delete horizon passes and records without a key
+// always (Kafka drops those; we never lose data a producer could write), and
+// merges runs of small segments. Offsets never change: kept batches keep
+// their base and last offsets, kept records their offsets, and a batch that
+// loses every record stays as an empty batch when it is the last of its
+// merged segment, so the segment still ends where it did. A batch that loses
+// nothing and needs no delete horizon is copied byte for byte, and a segment
+// that would come out unchanged is not rewritten.
 //
 // It runs beside a writer and its readers: only segments closed when it
 // starts are rewritten, each merged segment is swapped in by SegmentSwap, and
@@ -130,7 +130,7 @@ package enum Compactor {
                 share *= 2
                 continue
             }
-            let run = CompactionRun(
+            var run = CompactionRun(
                 directory: directory, plan: plan, options: options, now: now, head: head, progress: progress)
             try run.cleanAll()
             total.add(pass: run.stats, dryRun: options.dryRun)
@@ -181,37 +181,23 @@ extension Compactor.Stats {
 /// One pass over the closed segments, group by group: workers clean the
 /// segments' pieces ahead (CompactionRewrite), this thread merges them in
 /// order and swaps each group in.
-private final class CompactionRun {
+private struct CompactionRun {
     let directory: String
     let plan: CompactionPlan
     let options: Compactor.Options
     let now: Int64
     let head: HeadFile?
     let progress: ((Compactor.Progress) -> Void)?
-    let mergeLimit: Int
     var stats = Compactor.Stats()
-    private var bytesDone = 0
-    private let bytesTotal: Int
+    var bytesDone = 0
 
-    init(
-        directory: String, plan: CompactionPlan, options: Compactor.Options, now: Int64, head: HeadFile?,
-        progress: ((Compactor.Progress) -> Void)?
-    ) {
-        self.directory = directory
-        self.plan = plan
-        self.options = options
-        self.now = now
-        self.head = head
-        self.progress = progress
-        mergeLimit = min(max(options.maxSegmentBytes ?? plan.largestSegment, 1), Int(Int32.max))
-        bytesTotal = plan.sizes.values.reduce(0, +)
+    var mergeLimit: Int { min(max(options.maxSegmentBytes ?? plan.largestSegment, 1), Int(Int32.max)) }
+
+    mutating func cleanAll() throws(EventLogError) {
         stats.segmentsBefore = plan.closed.count
         stats.recordsBefore = plan.recordsBefore
-        stats.bytesBefore = bytesTotal
+        stats.bytesBefore = plan.sizes.values.reduce(0, +)
         stats.keys = plan.keys.count
-    }
-
-    func cleanAll() throws(EventLogError) {
         let closed = plan.closed
         let keys = plan.keys
         let (now, retention) = (now, options.deleteRetentionMilliseconds)
@@ -255,7 +241,7 @@ private final class CompactionRun {
     }
 
     /// Applies the cleaned pieces of segment `base` to `group`.
-    private func clean(_ base: Int64, into group: MergeGroup, from rewrite: CompactionRewrite) throws(EventLogError) {
+    mutating func clean(_ base: Int64, into group: MergeGroup, from rewrite: CompactionRewrite) throws(EventLogError) {
         var first = true
         while true {
             let piece = rewrite.next()
@@ -284,10 +270,10 @@ private final class CompactionRun {
             if piece.isLast { break }
         }
         bytesDone += plan.sizes[base]!
-        progress?(Compactor.Progress(phase: .cleaning, bytesDone: bytesDone, bytesTotal: bytesTotal))
+        progress?(Compactor.Progress(phase: .cleaning, bytesDone: bytesDone, bytesTotal: stats.bytesBefore))
     }
 
-    private func finish(_ group: MergeGroup) throws(EventLogError) {
+    private mutating func finish(_ group: MergeGroup) throws(EventLogError) {
         try group.endGroup()
         stats.segmentsAfter += 1
         guard let output = group.output else {
@@ -339,8 +325,7 @@ private final class MergeGroup {
     func copy(_ batch: UnsafeRawBufferPointer, header: RecordBatchHeader) throws(EventLogError) {
         lastDropped = nil
         if output == nil, let region = firstRegion, let start = region.base {
-            let from = UnsafeRawPointer(start)
-            let at = batch.baseAddress! - from
+            let at = batch.baseAddress! - UnsafeRawPointer(start)
             deferred.append((at..<at + batch.count, header))
             size += batch.count
             records += Int(header.recordsCount)

@@ -99,12 +99,6 @@ final class KeyOffsetMap {
         }
     }
 
-    func get(_ key: UnsafeRawBufferPointer) -> Int64? {
-        let probe = Probe(key, hash: Self.hash(key))
-        let (i, found) = find(key, probe)
-        return found ? slots[i].offset : nil
-    }
-
     /// The slot holding `key`, or the free slot where it would go.
     @inline(__always)
     private func find(_ key: UnsafeRawBufferPointer, _ probe: Probe) -> (Int, found: Bool) {
