@@ -1,9 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
-// The step both batch builders share: appending a batch's records section
-// to the output after its 61-byte header gap, LZ4-framed or as is, and
-// checking that the batch still fits Kafka's int32 length field.
+// The steps both batch builders share: checking that their codec can be
+// written, appending a batch's records section to the output after its
+// 61-byte header gap, LZ4-framed or as is, and checking that the batch still
+// fits Kafka's int32 length field.
 
 enum BatchPayload {
+    /// `codec` if batches can be written with it (none and LZ4), else
+    /// `.unsupportedCompression` (nil: an undefined codec).
+    static func writable(_ codec: Compression?) throws(FormatError) -> Compression {
+        guard let codec, codec == .none || codec == .lz4 else {
+            throw FormatError(
+                kind: .unsupportedCompression, position: RecordBatchHeader.attributesOffset,
+                detail: "writing \(codec.map { "\($0)" } ?? "unknown codec") batches is not supported")
+        }
+        return codec
+    }
+
     /// Appends header gap + records (`staged` holds them after a 61-byte
     /// gap) to `output` and returns the batch size; on error `output` is left
     /// as it was. LZ4 blocks end at `blockEnds` when the caller knows where

@@ -33,11 +33,7 @@ package final class CompactedBatchBuilder {
         into output: ByteBuffer
     ) throws(FormatError) -> Int {
         precondition(!kept.isEmpty, "a compacted batch keeps at least one record; use appendEmpty")
-        guard let codec = original.compression, codec == .none || codec == .lz4 else {
-            throw FormatError(
-                kind: .unsupportedCompression, position: RecordBatchHeader.attributesOffset,
-                detail: "writing \(original.compression.map { "\($0)" } ?? "unknown codec") batches is not supported")
-        }
+        let codec = try BatchPayload.writable(original.compression)
         let baseTimestamp = deleteHorizon ?? kept[0].timestamp
         var maxTimestamp = Int64.min
         buffer.truncate(to: 0)

@@ -95,12 +95,8 @@ package final class RecordBatchBuilder {
     /// Int32.max bytes throws `.tooLarge`. The builder keeps its records until
     /// the next reset.
     package func seal(compression: Compression, into output: ByteBuffer) throws(FormatError) -> Int {
-        guard compression == .none || compression == .lz4 else {
-            throw FormatError(
-                kind: .unsupportedCompression, position: RecordBatchHeader.attributesOffset,
-                detail: "writing \(compression) batches is not supported")
-        }
-        let codec = recordsCount == 0 ? .none : compression
+        let requested = try BatchPayload.writable(compression)
+        let codec = recordsCount == 0 ? .none : requested
         let start = output.count
         let size = try BatchPayload.append(
             buffer, codec: codec, lz4: lz4, blockEnds: blockCuts.ends, into: output, start: start)

@@ -23,15 +23,11 @@ package struct RecordView {
     package var headerCount: Int
 
     /// The key's bytes; nil for a null key.
-    package var key: UnsafeRawBufferPointer? {
-        get { keyStart.map { UnsafeRawBufferPointer(start: $0, count: keyCount) } }
-        set { (keyStart, keyCount) = FieldAddress.split(newValue) }
-    }
+    package var key: UnsafeRawBufferPointer? { keyStart.map { UnsafeRawBufferPointer(start: $0, count: keyCount) } }
 
     /// The value's bytes; nil for a tombstone.
     package var value: UnsafeRawBufferPointer? {
-        get { valueStart.map { UnsafeRawBufferPointer(start: $0, count: valueCount) } }
-        set { (valueStart, valueCount) = FieldAddress.split(newValue) }
+        valueStart.map { UnsafeRawBufferPointer(start: $0, count: valueCount) }
     }
 }
 
@@ -58,18 +54,11 @@ package struct HeaderView {
     package var valueStart: UnsafeRawPointer?
     package var valueCount: Int
 
-    package var key: UnsafeRawBufferPointer {
-        get { UnsafeRawBufferPointer(start: keyStart, count: keyCount) }
-        set {
-            keyStart = newValue.baseAddress
-            keyCount = newValue.count
-        }
-    }
+    package var key: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: keyStart, count: keyCount) }
 
     /// The value's bytes; nil for a null value.
     package var value: UnsafeRawBufferPointer? {
-        get { valueStart.map { UnsafeRawBufferPointer(start: $0, count: valueCount) } }
-        set { (valueStart, valueCount) = FieldAddress.split(newValue) }
+        valueStart.map { UnsafeRawBufferPointer(start: $0, count: valueCount) }
     }
 }
 
