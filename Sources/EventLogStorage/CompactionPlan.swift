@@ -40,8 +40,7 @@ struct CompactionPlan {
         directory: String, head: HeadFile?, syncActive: Bool, workers: Int = onlineCores(),
         keys: KeyOffsetMap = KeyOffsetMap(), progress: (Int, Int) -> Void
     ) throws(EventLogError) -> CompactionPlan {
-        var plan = CompactionPlan()
-        plan.keys = keys
+        var plan = CompactionPlan(keys: keys)
         let published = head.flatMap { $0.sequence > 0 ? $0.read().state : nil }
         let bases = try SegmentCatalog.listBases(directory: directory)
         plan.closed = bases.dropLast().filter { published == nil || $0 < published!.activeBase }

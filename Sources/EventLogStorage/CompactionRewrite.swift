@@ -103,22 +103,7 @@ final class PieceCleaner {
             let (scan, _) = try reader.forEachBatch(
                 segment.bytes, from: piece.range.lowerBound, limit: piece.range.upperBound, file: segment.path
             ) { (batch) throws(EventLogError) in
-                switch decide(batch.header, piece) {
-                case .copy:
-                    piece.steps.append(.copy(position: batch.position, header: batch.header))
-                case .drop:
-                    piece.steps.append(.drop(batch.header))
-                case .rebuild(let horizon):
-                    let start = rebuilt.count
-                    do throws(FormatError) {
-                        _ = try builder.build(
-                            original: batch.header, kept: kept, headers: reader.headers, deleteHorizon: horizon,
-                            into: rebuilt)
-                    } catch {
-                        throw EventLogError.corrupt(file: segment.path, at: batch.position, error)
-                    }
-                    piece.steps.append(.rebuilt(start..<rebuilt.count))
-                }
+                piece.steps.append(try step(for: batch, of: piece, into: rebuilt))
             }
             // The plan read the same bytes; compaction holds the lock, so
             // only the media could have changed them since.
@@ -128,16 +113,13 @@ final class PieceCleaner {
         }
     }
 
-    private enum Decision {
-        case copy
-        case drop
-        case rebuild(deleteHorizon: Int64?)
-    }
-
-    /// What becomes of one batch, whose records the reader holds; the kept
-    /// ones go to `kept`.
-    private func decide(_ header: RecordBatchHeader, _ piece: RewritePiece) -> Decision {
-        guard reader.decoded else { return .copy }
+    /// What becomes of one batch, whose records the reader holds: the kept
+    /// ones go to `kept`, and a batch rebuilt from them to `rebuilt`.
+    private func step(
+        for batch: ScannedBatch, of piece: RewritePiece, into rebuilt: ByteBuffer
+    ) throws(EventLogError) -> RewritePiece.Step {
+        let header = batch.header
+        guard reader.decoded else { return .copy(position: batch.position, header: header) }
         kept.removeAll(keepingCapacity: true)
         let horizonPassed = header.hasDeleteHorizon && now >= header.baseTimestamp
         var holdsTombstones = false
@@ -159,13 +141,21 @@ final class PieceCleaner {
         }
         // The first pass that keeps a tombstone starts its delete horizon.
         let startsHorizon = holdsTombstones && !header.hasDeleteHorizon
-        if kept.count == records.count && !startsHorizon { return .copy }
-        if kept.isEmpty { return .drop }
+        if kept.count == records.count && !startsHorizon { return .copy(position: batch.position, header: header) }
+        if kept.isEmpty { return .drop(header) }
+        var horizon = header.hasDeleteHorizon ? header.baseTimestamp : nil
         if startsHorizon {
-            let (horizon, overflow) = now.addingReportingOverflow(deleteRetention)
-            return .rebuild(deleteHorizon: overflow ? Int64.max : horizon)
+            let (end, overflow) = now.addingReportingOverflow(deleteRetention)
+            horizon = overflow ? Int64.max : end
         }
-        return .rebuild(deleteHorizon: header.hasDeleteHorizon ? header.baseTimestamp : nil)
+        let start = rebuilt.count
+        do throws(FormatError) {
+            _ = try builder.build(
+                original: header, kept: kept, headers: reader.headers, deleteHorizon: horizon, into: rebuilt)
+        } catch {
+            throw EventLogError.corrupt(file: piece.segment.path, at: batch.position, error)
+        }
+        return .rebuilt(start..<rebuilt.count)
     }
 }
 
