@@ -152,22 +152,20 @@ package enum Compactor {
 
 extension Compactor.Stats {
     /// Adds a pass over one share of the keys. The first pass saw the log
-    /// as it was; each pass removes only records of its own share, so the
-    /// removals add up (a dry run changes nothing, so its passes each see
-    /// the log as it was).
+    /// as it was, and is taken whole; each pass removes only records of its
+    /// own share, so the removals add up (a dry run changes nothing, so its
+    /// passes each see the log as it was).
     mutating func add(pass: Compactor.Stats, dryRun: Bool) {
+        guard passes > 0 else {
+            self = pass
+            passes = 1
+            return
+        }
         passes += 1
         keys += pass.keys
         segmentsRewritten += pass.segmentsRewritten
         tombstonesRemoved += pass.tombstonesRemoved
-        if passes == 1 {
-            segmentsBefore = pass.segmentsBefore
-            recordsBefore = pass.recordsBefore
-            bytesBefore = pass.bytesBefore
-            recordsAfter = pass.recordsAfter
-            bytesAfter = pass.bytesAfter
-            segmentsAfter = pass.segmentsAfter
-        } else if dryRun {
+        if dryRun {
             recordsAfter -= pass.recordsBefore - pass.recordsAfter
             bytesAfter -= pass.bytesBefore - pass.bytesAfter
         } else {
