@@ -46,8 +46,7 @@ package struct OffsetIndexEntry: IndexEntry, Equatable, Sendable {
     /// Whether this entry may come after `previous` in an .index (nil: it
     /// is the first): relative offsets and positions rise strictly and are
     /// not negative, and no entry names position 0 (the interval rule
-    /// indexes a batch only after 4096 bytes). The rule verify, recovery and
-    /// the open-time index check trust an index prefix by.
+    /// indexes a batch only after 4096 bytes).
     package func follows(_ previous: OffsetIndexEntry?) -> Bool {
         relativeOffset >= 0 && position > 0
             && (previous.map { relativeOffset > $0.relativeOffset && position > $0.position } ?? true)
