@@ -73,8 +73,7 @@ final class ActiveSegment {
             entrySize: TimeIndexEntry.size, keeping: state.timeIndexEntries, capacity: maxEntries, mode: mode)
         indexRule = IndexRule(
             base: base, maxTimestamp: state.maxTimestamp, maxTimestampOffset: state.maxTimestampOffset,
-            lastIndexedTimestamp: timeIndex.count > 0
-                ? TimeIndexEntry(loadingFrom: timeIndex.entry(timeIndex.count - 1)).timestamp : -1)
+            lastIndexedTimestamp: timeIndex.last(as: TimeIndexEntry.self)?.timestamp ?? -1)
         // Recovery adopts the batches from `resume.position` on, which moves it.
         nextOffset = base
     }

@@ -43,22 +43,20 @@ package enum CursorStore {
         try validate(name: name)
         let path = path(directory: directory, name: name)
         guard let bytes = try FileSystem.readFile(path, upTo: size) else { return nil }
-        let valid =
-            bytes.count == size
-            && bytes.withUnsafeBytes { raw in
-                raw.load(fromByteOffset: 0, as: UInt64.self) == magic
-                    && raw.load(fromByteOffset: 24, as: UInt32.self)
-                        == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<24]))
-            }
-        guard valid else {
-            throw EventLogError(
-                .corrupt, "\(path): not a valid cursor file (\(bytes.count) bytes, bad magic or checksum)")
-        }
-        return bytes.withUnsafeBytes { raw in
-            CursorPosition(
+        let position = bytes.withUnsafeBytes { raw -> CursorPosition? in
+            guard raw.count == size, raw.load(fromByteOffset: 0, as: UInt64.self) == magic,
+                raw.load(fromByteOffset: 24, as: UInt32.self)
+                    == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<24]))
+            else { return nil }
+            return CursorPosition(
                 name: name, nextOffset: raw.load(fromByteOffset: 8, as: Int64.self),
                 committedAt: raw.load(fromByteOffset: 16, as: Int64.self))
         }
+        guard let position else {
+            throw EventLogError(
+                .corrupt, "\(path): not a valid cursor file (\(bytes.count) bytes, bad magic or checksum)")
+        }
+        return position
     }
 
     /// Stores `nextOffset` for `name`, atomically.
@@ -79,7 +77,7 @@ package enum CursorStore {
         let cursors = try DirectoryHandle.open(directory).subdirectory(directoryName)
         let temporary = "." + name + ".tmp." + String(getpid())
         let file = try cursors.open(temporary, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
-        try bytes.withUnsafeBytes { raw in Result { () throws(EventLogError) in try file.write(raw, at: 0) } }.get()
+        try file.write(bytes, at: 0)
         try file.syncData()
         try cursors.rename(temporary, name)
         try cursors.sync()

@@ -16,9 +16,16 @@ package final class DirectoryHandle: @unchecked Sendable {
     private init(file: FileHandle) { self.file = file }
 
     /// Opens the directory at `path`, which may itself be reached through
-    /// symbolic links (only links inside it are refused).
+    /// symbolic links (only links inside it are refused): unlike the files
+    /// inside a log, it is the caller's argument.
     package static func open(_ path: String) throws(EventLogError) -> DirectoryHandle {
-        DirectoryHandle(file: try FileHandle.openDirectory(path))
+        let fd = retryingEINTR { Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        guard fd >= 0 else {
+            let err = errno
+            if err == ENOTDIR { throw EventLogError(.invalidArgument, "\(path): not a directory") }
+            throw .system("open", path: path, errno: err)
+        }
+        return DirectoryHandle(file: FileHandle(path: path, fd: fd))
     }
 
     /// Opens the directory `name` inside this one, which must be a real
@@ -90,7 +97,4 @@ package final class DirectoryHandle: @unchecked Sendable {
     package func sync() throws(EventLogError) {
         guard retryingEINTR({ fsync(file.fd) }) == 0 else { throw .system("fsync", path: path, errno: errno) }
     }
-
-    /// Whether `path` still names this directory.
-    package func isStillAtPath() throws(EventLogError) -> Bool { try file.isStillAtPath() }
 }

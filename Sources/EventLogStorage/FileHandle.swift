@@ -56,19 +56,6 @@ package final class FileHandle {
         return file
     }
 
-    /// Opens a directory to hold it (see DirectoryHandle). Unlike files
-    /// inside a log, the directory's own path may go through links: it is
-    /// the caller's argument.
-    static func openDirectory(_ path: String) throws(EventLogError) -> FileHandle {
-        let fd = retryingEINTR { Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
-        guard fd >= 0 else {
-            let err = errno
-            if err == ENOTDIR { throw EventLogError(.invalidArgument, "\(path): not a directory") }
-            throw .system("open", path: path, errno: err)
-        }
-        return FileHandle(path: path, fd: fd)
-    }
-
     /// The error for something in a log directory that is not a regular file.
     /// `corrupt`: the directory holds what no log writes there (eventlog.h).
     static func notRegular(_ path: String, _ st: stat) -> EventLogError {
@@ -166,6 +153,20 @@ package final class FileHandle {
             done += n
         }
         return done
+    }
+
+    /// Up to `count` bytes from `offset`: fewer where the file ends.
+    package func read(_ count: Int, at offset: Int) throws(EventLogError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let n = try bytes.withUnsafeMutableBytes { raw in
+            Result { () throws(EventLogError) in try read(into: raw, at: offset) }
+        }.get()
+        bytes.removeSubrange(n...)
+        return bytes
+    }
+
+    package func write(_ bytes: [UInt8], at offset: Int) throws(EventLogError) {
+        try bytes.withUnsafeBytes { raw in Result { () throws(EventLogError) in try write(raw, at: offset) } }.get()
     }
 
     package func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(EventLogError) {
@@ -307,12 +308,7 @@ package enum FileSystem {
         let file: FileHandle
         do { file = try FileHandle.open(path, flags: O_RDONLY) } catch  where error.code == .notFound { return nil }
         let length = if let limit { limit } else { try file.size() }
-        var bytes = [UInt8](repeating: 0, count: length)
-        let count = try bytes.withUnsafeMutableBytes { raw in
-            Result { () throws(EventLogError) in try file.read(into: raw, at: 0) }
-        }.get()
-        bytes.removeSubrange(count...)
-        return bytes
+        return try file.read(length, at: 0)
     }
 
     package static func listDirectory(_ path: String) throws(EventLogError) -> [String] {

@@ -5,6 +5,7 @@
 // as Kafka does, because Kafka counts entries by file length. Entries are
 // sorted, so lookups in them (and in the other sorted runs of the storage
 // layer) are binary searches: `partitionPoint`.
+internal import EventLogFormat
 import Glibc
 
 package final class IndexFile {
@@ -55,6 +56,11 @@ package final class IndexFile {
     }
 
     package func entry(_ i: Int) -> UnsafeRawPointer { UnsafeRawPointer(region.base! + i * entrySize) }
+
+    /// The last entry that holds data; nil if none does.
+    func last<Entry: IndexEntry>(as _: Entry.Type) -> Entry? {
+        count > 0 ? Entry(loadingFrom: entry(count - 1)) : nil
+    }
 
     /// The bytes of the entries that hold data; valid while this is open.
     package var entryBytes: UnsafeRawBufferPointer {

@@ -66,7 +66,7 @@ enum IndexRebuild {
     static func replace(_ path: String, with bytes: [UInt8], mode: mode_t) throws(EventLogError) {
         let temporary = path + ".rebuild"
         let file = try FileHandle.open(temporary, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
-        try bytes.withUnsafeBytes { raw in Result { () throws(EventLogError) in try file.write(raw, at: 0) } }.get()
+        try file.write(bytes, at: 0)
         try file.syncData()
         try FileSystem.rename(temporary, path)
     }

@@ -336,7 +336,7 @@ package final class LogWriter: @unchecked Sendable {
         // more to delete; it never stops appends (errors are left for the
         // next roll or `eventlog retention`). Retention works by path, so
         // not once the path names another directory than the writer's.
-        if (try? state.folder.isStillAtPath()) == true {
+        if (try? state.folder.file.isStillAtPath()) == true {
             _ = Retention.applyAfterRoll(directory: state.directory, configuration: configuration, activeBase: base)
         }
     }

@@ -10,7 +10,7 @@ enum PidFile {
     /// the old is cut, so the file is never empty once a holder wrote it.
     static func write(_ file: FileHandle) throws(EventLogError) {
         let pid = Array("\(getpid())\n".utf8)
-        try pid.withUnsafeBytes { raw in Result { () throws(EventLogError) in try file.write(raw, at: 0) } }.get()
+        try file.write(pid, at: 0)
         try file.truncate(to: pid.count)
     }
 
@@ -19,9 +19,8 @@ enum PidFile {
     /// read again for up to 100 ms before the pid is called unknown.
     static func read(_ file: FileHandle) -> String {
         for _ in 0..<20 {
-            var bytes = [UInt8](repeating: 0, count: 32)
-            let n = bytes.withUnsafeMutableBytes { (try? file.read(into: $0, at: 0)) ?? 0 }
-            let text = String(decoding: bytes[..<n], as: UTF8.self).filter { $0.isNumber }
+            let bytes = (try? file.read(32, at: 0)) ?? []
+            let text = String(decoding: bytes, as: UTF8.self).filter { $0.isNumber }
             if !text.isEmpty { return text }
             usleep(5000)
         }

@@ -71,11 +71,9 @@ struct RecordHandOut {
             put(record)
             nextOffset = record.offset + 1
         }
-        if batchCursor == batchRecords.count {
-            // Compaction can leave offsets after a batch's last record, and
-            // empty or control batches hold none: the next offset is past them.
-            nextOffset = max(nextOffset, batchEnd)
-        }
+        // Compaction can leave offsets after a batch's last record, and
+        // empty or control batches hold none: the next offset is past them.
+        if batchCursor == batchRecords.count { nextOffset = max(nextOffset, batchEnd) }
     }
 
     /// Takes the batch's records from `batchCursor` to `runEnd` as a whole:
@@ -115,10 +113,8 @@ struct RecordHandOut {
             batchCursor = runEnd
         }
         nextOffset = previous + 1
-        if wholeRest {
-            // Compaction can leave offsets after a batch's last record.
-            nextOffset = max(nextOffset, batchEnd)
-        }
+        // Compaction can leave offsets after a batch's last record.
+        if wholeRest { nextOffset = max(nextOffset, batchEnd) }
         return true
     }
 

@@ -124,11 +124,8 @@ package enum Retention {
     /// no record.
     static func largestTimestamp(directory: String, base: Int64) -> Int64 {
         let timeIndex = SegmentFileName.path(directory: directory, base: base, .timeIndex)
-        if let index = try? IndexFile.openForReading(timeIndex, entrySize: TimeIndexEntry.size, count: nil),
-            index.count > 0
-        {
-            return TimeIndexEntry(loadingFrom: index.entry(index.count - 1)).timestamp
-        }
+        let index = try? IndexFile.openForReading(timeIndex, entrySize: TimeIndexEntry.size, count: nil)
+        if let last = index?.last(as: TimeIndexEntry.self) { return last.timestamp }
         let logPath = SegmentFileName.path(directory: directory, base: base, .log)
         guard let region = try? FileHandle.open(logPath, flags: O_RDONLY).mapAll() else { return -1 }
         return BatchScanner.scan(region.all, from: 0, limit: region.length, checkCRC: false).maxTimestamp

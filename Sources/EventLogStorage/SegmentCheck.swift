@@ -453,8 +453,7 @@ private final class SegmentChecker {
                 let entry = timeEntries[nextTimeEntry]
                 reportEntry(
                     .timeIndex, nextTimeEntry,
-                    "names offset \(input.base &+ Int64(entry.relativeOffset)), "
-                        + "past the last batch")
+                    "names offset \(input.base &+ Int64(entry.relativeOffset)), past the last batch")
             }
         }
     }

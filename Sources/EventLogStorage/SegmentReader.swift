@@ -111,9 +111,7 @@ package final class SegmentReader: @unchecked Sendable {
     /// entry, or without one, the largest that a walk over its batch headers
     /// up to `limit` finds (-1 if none).
     package func maxTimestamp(limit: Int) -> Int64 {
-        if let index = index(.timeIndex, entries: nil), index.count > 0 {
-            return TimeIndexEntry(loadingFrom: index.entry(index.count - 1)).timestamp
-        }
+        if let last = index(.timeIndex, entries: nil)?.last(as: TimeIndexEntry.self) { return last.timestamp }
         return BatchScanner.scan(bytes(limit: limit), from: 0, limit: limit, checkCRC: false).maxTimestamp
     }
 

@@ -26,7 +26,7 @@ package enum SegmentSwap {
     static let swapSuffix = ".swap"
     static let replacingSuffix = ".replacing"
 
-    static func path(_ directory: String, _ base: Int64, _ kind: SegmentFileKind, _ suffix: String) -> String {
+    static func path(_ directory: String, _ base: Int64, _ kind: SegmentFileKind, _ suffix: String = "") -> String {
         SegmentFileName.path(directory: directory, base: base, kind) + suffix
     }
 
@@ -89,7 +89,7 @@ package enum SegmentSwap {
     @discardableResult
     static func complete(directory: String, base: Int64, head: HeadFile?) throws(EventLogError) -> [Int64]? {
         let swapLog = path(directory, base, .log, swapSuffix)
-        let finalLog = SegmentFileName.path(directory: directory, base: base, .log)
+        let finalLog = path(directory, base, .log)
         let inPlace = FileSystem.identity(of: swapLog).map { $0 == FileSystem.identity(of: finalLog) } ?? false
         guard let end = try replacedEnd(swapLog: swapLog) else {
             // A damaged swap (the media, not a crash: it was synced before
@@ -102,8 +102,7 @@ package enum SegmentSwap {
         }
         for kind in [SegmentFileKind.offsetIndex, .timeIndex]
         where FileSystem.exists(path(directory, base, kind, swapSuffix)) {
-            try FileSystem.rename(
-                path(directory, base, kind, swapSuffix), SegmentFileName.path(directory: directory, base: base, kind))
+            try FileSystem.rename(path(directory, base, kind, swapSuffix), path(directory, base, kind))
         }
         if !inPlace {
             let replacing = path(directory, base, .log, replacingSuffix)
@@ -125,7 +124,7 @@ package enum SegmentSwap {
     /// leaves an index without its log (a log without indexes is valid).
     static func removeSegment(directory: String, base: Int64) throws(EventLogError) {
         for kind in [SegmentFileKind.offsetIndex, .timeIndex, .log] {
-            try FileSystem.remove(SegmentFileName.path(directory: directory, base: base, kind))
+            try FileSystem.remove(path(directory, base, kind))
         }
     }
 

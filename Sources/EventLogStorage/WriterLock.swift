@@ -29,7 +29,7 @@ package final class WriterLock {
             throw EventLogError(.busy, "\(directory): the log is open for writing by process \(holderPid(folder))")
         }
         let lock = WriterLock(folder: folder)
-        guard try folder.isStillAtPath() else {
+        guard try folder.file.isStillAtPath() else {
             throw EventLogError(.busy, "\(directory): the directory was replaced while it was being opened")
         }
         try PidFile.write(folder.open(fileName, flags: O_RDWR | O_CREAT, mode: mode))
