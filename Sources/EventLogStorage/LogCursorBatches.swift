@@ -57,7 +57,9 @@ extension LogCursor {
             }
             guard try decoder.decode(header, payload: payload, into: buffer) else {
                 throw FormatError(
-                    kind: .unsupportedCompression, position: 21,
+                    kind: .unsupportedCompression,
+                    // Relative to the records section, as the decoder's errors are.
+                    position: RecordBatchHeader.attributesOffset - RecordBatchHeader.size,
                     detail: "compression codec \(header.attributes & 7) is not supported")
             }
             // The decoder keeps the arrays handed out before, whose capacity

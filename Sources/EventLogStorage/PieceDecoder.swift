@@ -40,7 +40,9 @@ package final class PieceDecoder {
             do throws(FormatError) {
                 guard try decoder.decode(header, payload: payload) else {
                     throw FormatError(
-                        kind: .unsupportedCompression, position: 21,
+                        kind: .unsupportedCompression,
+                        // Relative to the records section, as the decoder's errors are.
+                        position: RecordBatchHeader.attributesOffset - RecordBatchHeader.size,
                         detail: "compression codec \(header.attributes & 7) is not supported")
                 }
             } catch {

@@ -7,6 +7,7 @@
 import CEventLogHeader
 import EventLog
 import EventLogCABI
+import EventLogFormat
 import Foundation
 import Testing
 
@@ -86,6 +87,45 @@ import Testing
     /// never return a record that differs from what was written, open
     /// always works, verify and recover never crash, and after recover the
     /// log verifies sound and reads without errors.
+    /// A batch whose codec this library cannot read (zstd), with a valid
+    /// CRC: the cursor and the parallel scan both stop there with an error
+    /// that names the byte of the batch's attributes.
+    @Test func unsupportedCodecIsNamedAtItsAttributes() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.child("log")
+        try Sample.writeLog(path, count: 400)
+        let segment = Surgery.segments(path)[0]
+        let batch = Surgery.batches(segment)[1]
+        var bytes = Surgery.bytes(segment)
+        let attributes = batch.position + 21
+        bytes[attributes + 1] = bytes[attributes + 1] & ~7 | 4
+        let crc = bytes[attributes..<batch.position + batch.size].withUnsafeBytes { CRC32C.checksum($0) }
+        for i in 0..<4 { bytes[batch.position + 17 + i] = UInt8(truncatingIfNeeded: crc >> (24 - 8 * i)) }
+        Surgery.write(segment, bytes)
+
+        let log = try EventLog(path: path, options: Sample.options())
+        defer { try? log.close() }
+        let expected = "compression codec 4 is not supported at byte \(attributes)"
+        let cursor = try log.cursor(from: 0)
+        var read = 0
+        let cursorError = errorMessage { () throws(EventLogError) in
+            while try cursor.next() != nil { read += 1 }
+        }
+        #expect(UInt64(read) == batch.baseOffset)
+        #expect(cursorError?.contains(expected) == true, "\(cursorError ?? "no error")")
+        let scanError = errorMessage { () throws(EventLogError) in
+            _ = try log.scan(from: 0, to: UInt64.max, threads: 1) { _, _, _ in 0 }
+        }
+        #expect(scanError?.contains(expected) == true, "\(scanError ?? "no error")")
+    }
+
+    private func errorMessage(_ body: () throws(EventLogError) -> Void) -> String? {
+        do throws(EventLogError) {
+            try body()
+            return nil
+        } catch { return error.message }
+    }
+
     @Test func randomBitFlipsNeverYieldWrongRecords() throws {
         let dir = TemporaryDirectory()
         let pristine = dir.child("pristine")
