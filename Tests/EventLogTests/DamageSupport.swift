@@ -219,9 +219,13 @@ enum Surgery {
 }
 
 /// The code of the error `body` throws, or nil if it succeeds.
-func errorCode<R>(_ body: () throws(EventLogError) -> R) -> EventLogError.Code? {
+func errorCode<R>(_ body: () throws(EventLogError) -> R) -> EventLogError.Code? { thrownError(body)?.code }
+
+func errorMessage<R>(_ body: () throws(EventLogError) -> R) -> String? { thrownError(body)?.message }
+
+func thrownError<R>(_ body: () throws(EventLogError) -> R) -> EventLogError? {
     do {
         _ = try body()
         return nil
-    } catch { return error.code }
+    } catch { return error }
 }

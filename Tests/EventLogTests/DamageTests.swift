@@ -119,13 +119,6 @@ import Testing
         #expect(scanError?.contains(expected) == true, "\(scanError ?? "no error")")
     }
 
-    private func errorMessage(_ body: () throws(EventLogError) -> Void) -> String? {
-        do throws(EventLogError) {
-            try body()
-            return nil
-        } catch { return error.message }
-    }
-
     @Test func randomBitFlipsNeverYieldWrongRecords() throws {
         let dir = TemporaryDirectory()
         let pristine = dir.child("pristine")
