@@ -113,26 +113,19 @@ final class KeyOffsetMap {
 
     /// Puts the key of every record of `records` that has one.
     func put(keysOf records: [RecordView]) {
-        forEachKey(of: records) { n, key, hash in put(key, hash: hash, offset: records[n].offset) }
+        forEachKey(of: records) { n, key, hash in
+            if let key { put(key, hash: hash, offset: records[n].offset) }
+        }
     }
 
     /// Calls `visit` with the index of each record of `records` and the
     /// latest offset of its key: nil for a record without a key or whose
     /// key the map does not hold.
     func latestOffsets(of records: [RecordView], _ visit: (Int, Int64?) -> Void) {
-        var next = 0
         forEachKey(of: records) { n, key, hash in
-            while next < n {
-                visit(next, nil)
-                next += 1
-            }
+            guard let key else { return visit(n, nil) }
             let (i, found) = find(key, Probe(key, hash: hash))
             visit(n, found ? slots[i].offset : nil)
-            next = n + 1
-        }
-        while next < records.count {
-            visit(next, nil)
-            next += 1
         }
     }
 
@@ -141,14 +134,14 @@ final class KeyOffsetMap {
     /// in L1/L2.
     private static let warmAhead = 32
 
-    /// Calls `body` with the index, key and hash of each record of
-    /// `records` that has a key, in order. It hashes a group of keys and
-    /// asks for the first slot each one probes, all at once, so that their
-    /// cache and TLB misses overlap instead of coming one by one in the
-    /// lookups that follow.
+    /// Calls `body` with the index, key (nil: none) and hash of each
+    /// record of `records`, in order. It hashes a group of keys and asks
+    /// for the first slot each one probes, all at once, so that their cache
+    /// and TLB misses overlap instead of coming one by one in the lookups
+    /// that follow.
     @inline(__always)
     private func forEachKey(
-        of records: [RecordView], _ body: (Int, UnsafeRawBufferPointer, UInt64) -> Void
+        of records: [RecordView], _ body: (Int, UnsafeRawBufferPointer?, UInt64) -> Void
     ) {
         withUnsafeTemporaryAllocation(of: UInt64.self, capacity: Self.warmAhead) { hashes in
             var start = 0
@@ -161,7 +154,8 @@ final class KeyOffsetMap {
                     eventlog_prefetch(slots + Int(truncatingIfNeeded: hash >> shift))
                 }
                 for n in start..<end {
-                    if let key = records[n].key { body(n, key, hashes[n - start]) }
+                    let key = records[n].key
+                    body(n, key, key == nil ? 0 : hashes[n - start])
                 }
                 start = end
             }
