@@ -217,7 +217,7 @@ typedef struct eventlog_options {
 #define EVENTLOG_COMPACT_DRY_RUN 0x1u /* report what would be removed; change nothing */
 #define EVENTLOG_COMPACT_WAIT    0x2u /* wait for other maintenance instead of EVENTLOG_EBUSY */
 
-/* The smallest memory_budget: each worker's empty key map takes about 96 KiB. */
+/* The smallest memory_budget: less would compact a few thousand keys a pass. */
 #define EVENTLOG_COMPACT_MIN_MEMORY_BUDGET 1048576
 
 typedef struct eventlog_compact_options {
@@ -226,16 +226,16 @@ typedef struct eventlog_compact_options {
     /* version 2 */
     uint64_t max_segment_bytes;  /* merged segments stay at or below this; 0 = the size of
                                     the largest segment file, the log's own segment size */
-    uint64_t memory_budget;      /* bytes the map from each key to its latest offset may
-                                    use; 0 = what the keys need (each its bytes plus 64 to
+    uint64_t memory_budget;      /* bytes the set of keys met so far may use; 0 = what
+                                    the keys need (each its bytes plus 64 to
                                     128). When they do not fit, compaction runs in passes
                                     over shares of the keys by hash, with the same result,
                                     reading and rewriting the closed segments once per pass
                                     (stats_out->passes). Else at least
                                     EVENTLOG_COMPACT_MIN_MEMORY_BUDGET. */
     uint32_t flags;              /* EVENTLOG_COMPACT_* */
-    uint32_t threads;            /* threads that map the keys and rewrite the segments,
-                                    at most 256; 0 = one per core */
+    uint32_t threads;            /* threads that decode and rewrite the segments, at
+                                    most 256; 0 = one per core */
 } eventlog_compact_options;
 
 #define EVENTLOG_COMPACT_OPTIONS_INIT { EVENTLOG_COMPACT_OPTIONS_VERSION, 0, 0, 0, 0, 0 }

@@ -20,16 +20,16 @@ public struct CompactOptions: Sendable {
     /// Merged segments stay at or below this many bytes; 0 = the size of the
     /// largest segment file in the log, so the log keeps its segment size.
     public var maxSegmentBytes: UInt64 = 0
-    /// Memory the map from each key to its latest offset may use, in bytes;
+    /// Memory the set of keys met so far may use, in bytes;
     /// 0 = as much as the distinct keys need (each costs its bytes plus 64
     /// to 128). When the keys do not fit, compaction runs in passes, each
     /// over one share of the keys by hash (as Kafka's cleaner does with its
     /// dedupe buffer), with the same result: the closed segments are then
     /// read and rewritten once per pass.
     public var memoryBudget: UInt64 = 0
-    /// The smallest budget: each worker's empty map takes about 96 KiB.
+    /// The smallest budget: less would compact a few thousand keys a pass.
     public static let minMemoryBudget: UInt64 = 1 << 20
-    /// Threads that map the keys and rewrite the segments; 0 = one per core.
+    /// Threads that decode and rewrite the segments; 0 = one per core.
     /// Fewer leave cores to a writer and readers running beside.
     public var threads = 0
     /// Report what would be removed; change nothing.
@@ -70,7 +70,8 @@ public struct CompactionStats: Equatable, Sendable {
 /// Progress of a compaction, reported after each segment.
 public struct CompactionProgress: Sendable {
     public enum Phase: Sendable {
-        /// Reading every segment to find the last offset of each key.
+        /// Reading the keys of the active segment, which make older records
+        /// obsolete.
         case mapping
         /// Rewriting the closed segments.
         case cleaning

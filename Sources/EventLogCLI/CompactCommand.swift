@@ -41,7 +41,7 @@ struct CompactCommand: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Memory for the key map (default: what the keys need, 64-128 bytes a key plus its bytes); "
+            "Memory for the set of keys (default: what the keys need, 64-128 bytes a key plus its bytes); "
                 + "keys that do not fit are compacted in several passes (\(Units.sizeHelp)).",
             valueName: "size"),
         transform: Units.bytes)

@@ -23,12 +23,11 @@ package enum Compactor {
 
         /// How long a tombstone survives after the pass that first cleaned it.
         package var deleteRetentionMilliseconds = defaultDeleteRetentionMilliseconds
-        /// Threads of the key-mapping pass (CompactionKeyMapping) and of
-        /// the rewrite (CompactionRewrite).
+        /// Threads that decode and clean the pieces of a pass (CompactionPass).
         package var workers = onlineCores()
         /// Input bytes of one piece of the rewrite; tests make it small to
         /// split small segments.
-        package var rewritePieceBytes = CompactionRewrite.defaultPieceBytes
+        package var rewritePieceBytes = CompactionPass.defaultPieceBytes
         /// Merged segments stay at or below this many bytes; nil = the size of
         /// the largest segment file in the log (which a writer rolled at its
         /// segment size), so compaction keeps the log's own segment size.
@@ -73,7 +72,7 @@ package enum Compactor {
 
     package struct Progress: Sendable {
         package enum Phase: Sendable {
-            /// Reading every segment to find each key's last offset.
+            /// Reading the active segment's keys, which make older records obsolete.
             case mapping
             /// Rewriting the closed segments.
             case cleaning
@@ -116,23 +115,22 @@ package enum Compactor {
         var shares = 1
         var share = 0
         while share < shares {
-            let keys = KeyOffsetMap(partition: share, of: shares, limitBytes: options.memoryBudget ?? Int.max)
-            let plan = try CompactionPlan.build(
-                directory: directory, head: head, syncActive: !options.dryRun, workers: options.workers, keys: keys
-            ) {
-                progress?(Progress(phase: .mapping, bytesDone: $0, bytesTotal: $1))
-            }
-            if plan.keys.overflowed {
+            let keys = KeySet(partition: share, of: shares, limitBytes: options.memoryBudget ?? Int.max)
+            let plan = try CompactionPlan.build(directory: directory, head: head, syncActive: !options.dryRun)
+            var run = CompactionRun(
+                directory: directory, plan: plan, keys: keys, options: options, now: now, head: head,
+                progress: progress)
+            guard try run.cleanAll() else {
                 // Shares 2s and 2s + 1 of twice as many make up share s
-                // (KeyOffsetMap.share), and the shares before it are done.
+                // (KeySet.share), and the shares before it are done.
+                // The merged segments this pass swapped in are compacted for
+                // share s; the next pass finds them as they are now.
                 guard shares < maxShares else { throw budgetTooSmall(options.memoryBudget!) }
+                if !options.dryRun { total.add(stoppedPass: run.stats) }
                 shares *= 2
                 share *= 2
                 continue
             }
-            var run = CompactionRun(
-                directory: directory, plan: plan, options: options, now: now, head: head, progress: progress)
-            try run.cleanAll()
             total.add(pass: run.stats, dryRun: options.dryRun)
             share += 1
         }
@@ -151,14 +149,20 @@ package enum Compactor {
 }
 
 extension Compactor.Stats {
-    /// Adds a pass over one share of the keys. The first pass saw the log
-    /// as it was, and is taken whole; each pass removes only records of its
-    /// own share, so the removals add up (a dry run changes nothing, so its
-    /// passes each see the log as it was).
+    /// Adds a pass over one share of the keys. The first pass is taken
+    /// whole, with what passes stopped before it had removed; each pass
+    /// removes only records of its own share, so the removals add up (a
+    /// dry run changes nothing, so its passes each see the log as it was).
     mutating func add(pass: Compactor.Stats, dryRun: Bool) {
         guard passes > 0 else {
+            let stopped = self
             self = pass
             passes = 1
+            segmentsBefore += stopped.segmentsBefore
+            recordsBefore += stopped.recordsBefore
+            bytesBefore += stopped.bytesBefore
+            segmentsRewritten += stopped.segmentsRewritten
+            tombstonesRemoved += stopped.tombstonesRemoved
             return
         }
         passes += 1
@@ -174,101 +178,148 @@ extension Compactor.Stats {
             segmentsAfter = pass.segmentsAfter
         }
     }
+
+    /// Adds the merged segments a pass swapped in before the key map
+    /// filled. Before the first complete pass, what they replaced counts as
+    /// "before" (that pass sees the log without it).
+    mutating func add(stoppedPass pass: Compactor.Stats) {
+        if passes == 0 {
+            segmentsBefore += pass.segmentsBefore - pass.segmentsAfter
+            recordsBefore += pass.recordsBefore - pass.recordsAfter
+            bytesBefore += pass.bytesBefore - pass.bytesAfter
+        }
+        segmentsRewritten += pass.segmentsRewritten
+        tombstonesRemoved += pass.tombstonesRemoved
+    }
 }
 
-/// One pass over the closed segments, group by group: workers clean the
-/// segments' pieces ahead (CompactionRewrite), this thread merges them in
-/// order and swaps each group in.
+/// One pass over the closed segments, newest first (CompactionPass): the
+/// calling thread gathers the cleaned pieces into groups of merged
+/// segments, which it writes in log order and swaps in, newest group first.
 private struct CompactionRun {
     let directory: String
     let plan: CompactionPlan
+    let keys: KeySet
     let options: Compactor.Options
     let now: Int64
     let head: HeadFile?
     let progress: ((Compactor.Progress) -> Void)?
+    /// Of the merged segments swapped in so far (all of them once the pass is through).
     var stats = Compactor.Stats()
     var bytesDone = 0
 
     var mergeLimit: Int { min(max(options.maxSegmentBytes ?? plan.largestSegment, 1), Int(Int32.max)) }
 
-    mutating func cleanAll() throws(EventLogError) {
-        stats.segmentsBefore = plan.closed.count
-        stats.recordsBefore = plan.recordsBefore
-        stats.bytesBefore = plan.sizes.values.reduce(0, +)
-        stats.keys = plan.keys.count
-        let closed = plan.closed
-        let keys = plan.keys
+    /// Runs the pass; false if the key map filled before it was through.
+    mutating func cleanAll() throws(EventLogError) -> Bool {
         let (now, retention) = (now, options.deleteRetentionMilliseconds)
-        let rewrite = CompactionRewrite(
-            directory: directory,
-            segments: closed.compactMap { plan.sizes[$0]! > 0 ? (base: $0, size: plan.sizes[$0]!) : nil },
-            workers: options.workers, pieceBytes: options.rewritePieceBytes
-        ) { PieceCleaner(keys: keys, now: now, deleteRetention: retention) }
-        defer { rewrite.stop() }
-        var i = 0
-        while i < closed.count {
+        let active = plan.active.flatMap { $0.size > 0 ? $0 : nil }
+        var segments: [CompactionPass.Segment] = active.map { [($0.base, $0.size, true)] } ?? []
+        for base in plan.closed.reversed() where plan.sizes[base]! > 0 {
+            segments.append((base, plan.sizes[base]!, false))
+        }
+        let pass = CompactionPass(
+            directory: directory, segments: segments, keys: keys, workers: options.workers,
+            pieceBytes: options.rewritePieceBytes
+        ) { PieceCleaner(now: now, deleteRetention: retention) }
+        defer { pass.stop() }
+        // The active segment's keys first: they make older records obsolete.
+        if active != nil {
+            guard let pieces = try take(segmentFrom: pass) else { return false }
+            for piece in pieces { pass.recycle(piece) }
+        }
+        progress?(Compactor.Progress(phase: .mapping, bytesDone: active?.size ?? 0, bytesTotal: active?.size ?? 0))
+        let bytesTotal = plan.sizes.values.reduce(0, +)
+        var group = PendingGroup()
+        for base in plan.closed.reversed() {
+            let size = plan.sizes[base]!
             // An empty segment has no batch to carry its place in a merge.
-            guard plan.sizes[closed[i]]! > 0 else {
+            guard size > 0 else {
+                try flush(&group, pass)
+                stats.segmentsBefore += 1
                 stats.segmentsAfter += 1
-                i += 1
                 continue
             }
-            let group = MergeGroup(directory: directory, base: closed[i], dryRun: options.dryRun)
-            var j = i
-            do {
-                repeat {
-                    try clean(closed[j], into: group, from: rewrite)
-                    j += 1
-                } while j < closed.count && fits(closed[j], group)
-                try finish(group)
-            } catch {
-                group.discard()
-                throw error
-            }
-            i = j
+            if !group.segments.isEmpty && !fits(base, group) { try flush(&group, pass) }
+            guard let pieces = try take(segmentFrom: pass) else { return false }
+            group.segments.append((base, pieces))
+            group.outputBytes += pieces.reduce(0) { $0 + $1.outputBytes }
+            bytesDone += size
+            progress?(Compactor.Progress(phase: .cleaning, bytesDone: bytesDone, bytesTotal: bytesTotal))
         }
+        try flush(&group, pass)
+        stats.keys = keys.count
+        return true
     }
 
-    /// Whether segment `base` can join `group`: it holds batches, the group
-    /// stays within the merge limit even if nothing of it goes, and its
-    /// offsets stay within int32 of the group's base.
-    private func fits(_ base: Int64, _ group: MergeGroup) -> Bool {
-        let size = plan.sizes[base]!
-        return size > 0 && group.size + size <= mergeLimit
-            && plan.nextBase[base]! - 1 - group.base <= Int64(Int32.max)
+    /// The pieces of the next segment, in log order; nil if the key map
+    /// filled. A piece that failed ends the pass.
+    private func take(segmentFrom pass: CompactionPass) throws(EventLogError) -> [RewritePiece]? {
+        var pieces: [RewritePiece] = []
+        repeat {
+            let piece = pass.next()
+            if let error = piece.error { throw error }
+            if piece.overflowed { return nil }
+            pieces.append(piece)
+        } while !pieces.last!.isFirst
+        return pieces.reversed()
     }
 
-    /// Applies the cleaned pieces of segment `base` to `group`.
-    mutating func clean(_ base: Int64, into group: MergeGroup, from rewrite: CompactionRewrite) throws(EventLogError) {
-        var first = true
-        while true {
-            let piece = rewrite.next()
-            let segment = piece.segment
-            assert(segment.base == base, "pieces come in log order")
-            guard let region = segment.region else { throw piece.error! }
-            if first { try group.beginSegment(region) }
-            first = false
-            let bytes = segment.bytes
-            for step in piece.steps {
-                switch step {
-                case .copy(let position, let header):
-                    try group.copy(
-                        UnsafeRawBufferPointer(rebasing: bytes[position..<position + header.totalSize]), header: header)
-                case .drop(let header):
-                    try group.drop(header: header)
-                case .rebuilt(let range):
-                    try group.add(
-                        UnsafeRawBufferPointer(start: piece.rebuilt!.baseAddress + range.lowerBound, count: range.count)
-                    )
+    /// Segments of one merge, newest first, with their cleaned pieces.
+    private struct PendingGroup {
+        var segments: [(base: Int64, pieces: [RewritePiece])] = []
+        /// Bytes the pieces keep.
+        var outputBytes = 0
+    }
+
+    /// Whether segment `base` can join `group`, which holds the segments
+    /// after it: the group stays within the merge limit even if nothing of
+    /// it goes, and its offsets stay within int32 of `base`.
+    private func fits(_ base: Int64, _ group: PendingGroup) -> Bool {
+        group.outputBytes + plan.sizes[base]! <= mergeLimit
+            && plan.nextBase[group.segments[0].base]! - 1 - base <= Int64(Int32.max)
+    }
+
+    /// Writes `group`'s merged segment in log order and swaps it in.
+    private mutating func flush(_ group: inout PendingGroup, _ pass: CompactionPass) throws(EventLogError) {
+        guard let oldest = group.segments.last else { return }
+        let merge = MergeGroup(directory: directory, base: oldest.base, dryRun: options.dryRun)
+        do {
+            for (base, pieces) in group.segments.reversed() {
+                stats.segmentsBefore += 1
+                stats.bytesBefore += plan.sizes[base]!
+                for piece in pieces {
+                    try apply(piece, to: merge)
+                    pass.recycle(piece)
                 }
             }
-            stats.tombstonesRemoved += piece.tombstonesRemoved
-            rewrite.recycle(piece)
-            if let error = piece.error { throw error }
-            if piece.isLast { break }
+            try finish(merge)
+        } catch {
+            merge.discard()
+            throw error
         }
-        bytesDone += plan.sizes[base]!
-        progress?(Compactor.Progress(phase: .cleaning, bytesDone: bytesDone, bytesTotal: stats.bytesBefore))
+        group = PendingGroup()
+    }
+
+    /// Applies the cleaned steps of `piece` to `group`.
+    private mutating func apply(_ piece: RewritePiece, to group: MergeGroup) throws(EventLogError) {
+        let segment = piece.segment
+        if piece.isFirst { try group.beginSegment(segment.region!) }
+        let bytes = segment.bytes
+        for step in piece.steps {
+            switch step {
+            case .copy(let position, let header):
+                try group.copy(
+                    UnsafeRawBufferPointer(rebasing: bytes[position..<position + header.totalSize]), header: header)
+            case .drop(let header):
+                try group.drop(header: header)
+            case .rebuilt(let range):
+                try group.add(
+                    UnsafeRawBufferPointer(start: piece.rebuilt!.baseAddress + range.lowerBound, count: range.count))
+            }
+        }
+        stats.recordsBefore += piece.recordCount
+        stats.tombstonesRemoved += piece.tombstonesRemoved
     }
 
     private mutating func finish(_ group: MergeGroup) throws(EventLogError) {

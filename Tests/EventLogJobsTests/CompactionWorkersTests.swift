@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Compaction's key pass runs on several threads (CompactionKeyMapping):
-// the same logs compacted with one worker and with several give
-// byte-identical files, and a damaged closed segment is reported the same
-// way, naming the first damaged segment.
+// Compaction decodes and cleans on several threads (CompactionPass): the
+// same logs compacted with one worker and with several give byte-identical
+// files, and a damaged closed segment is reported the same way, naming the
+// first damaged segment the pass meets, going from the newest back.
 import EventLog
 import EventLogStorage
 import EventLogTestSupport
@@ -39,7 +39,7 @@ import Testing
         #expect(stats.map(\.recordsAfter) == Array(repeating: stats[0].recordsAfter, count: 3))
     }
 
-    @Test func damageIsReportedForTheFirstDamagedSegment() throws {
+    @Test func damageIsReportedForTheNewestDamagedSegment() throws {
         let scratch = ScratchLog()
         try scratch.fill(count: 4000, seed: 24).close()
         let segments = try FileManager.default.contentsOfDirectory(atPath: scratch.path).filter { $0.hasSuffix(".log") }
@@ -56,6 +56,7 @@ import Testing
         let logs = try copies(of: scratch.path, count: 2)
         defer { for log in logs { try? FileManager.default.removeItem(atPath: log) } }
         var messages: [String] = []
+        var results: [[String: Data]] = []
         for (log, workers) in zip(logs, [1, 4]) {
             var options = Compactor.Options()
             options.workers = workers
@@ -66,8 +67,13 @@ import Testing
                 #expect(error.code == .corrupt)
                 messages.append(error.message.replacingOccurrences(of: log, with: "LOG"))
             }
+            results.append(try contents(log))
         }
         #expect(messages.count == 2 && messages[0] == messages[1])
-        #expect(messages.first?.contains(segments[1]) == true)
+        #expect(messages.first?.contains(segments[2]) == true)
+        // The segments after the damage were compacted the same way; the
+        // damaged ones are still there.
+        #expect(results[1] == results[0])
+        #expect(results[0][segments[1]] != nil && results[0][segments[2]] != nil)
     }
 }

@@ -17,8 +17,8 @@ import Testing
             key.withUnsafeBytes { bytes in
                 var partitions = 1
                 while partitions < Compactor.maxShares {
-                    let share = KeyOffsetMap.share(ofKey: bytes, partitions: partitions)
-                    let half = KeyOffsetMap.share(ofKey: bytes, partitions: partitions * 2)
+                    let share = KeySet.share(ofKey: bytes, partitions: partitions)
+                    let half = KeySet.share(ofKey: bytes, partitions: partitions * 2)
                     #expect(
                         half / 2 == share, "key \(key) in share \(share) of \(partitions), \(half) of twice as many")
                     partitions *= 2
@@ -30,7 +30,7 @@ import Testing
     @Test func sharesAreAboutEven() {
         var counts = [Int](repeating: 0, count: 16)
         for i in 0..<16_000 {
-            Array("key-\(i)".utf8).withUnsafeBytes { counts[KeyOffsetMap.share(ofKey: $0, partitions: 16)] += 1 }
+            Array("key-\(i)".utf8).withUnsafeBytes { counts[KeySet.share(ofKey: $0, partitions: 16)] += 1 }
         }
         #expect(counts.allSatisfy { $0 > 700 && $0 < 1300 }, "keys per share: \(counts)")
     }

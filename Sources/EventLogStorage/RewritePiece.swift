@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: Apache-2.0
+// A piece of a compaction: a run of whole batches of one segment, and what
+// becomes of them. A piece goes through three stages (CompactionPass):
+// `decode` checks each batch's CRC and decodes its records, `decide` marks
+// the latest record of each key (in log order from the newest piece back,
+// one piece at a time), `clean` turns the marks into steps (copy these
+// bytes, drop this batch, add these rebuilt bytes) and lets the decoded
+// records go. Decoding and cleaning depend only on the piece, so any thread
+// may run them; deciding depends on every newer piece.
+internal import EventLogFormat
+import Glibc
+
+/// A segment being compacted, mapped while its pieces are.
+final class RewriteSegment {
+    /// Its `.log` file, which errors name.
+    let path: String
+    let base: Int64
+    /// Its bytes, as the plan found them (for the active segment: what its
+    /// writer had published).
+    let size: Int
+    /// nil when the segment could not be opened or mapped: `failure` says why.
+    private(set) var region: MappedRegion?
+    private(set) var failure: EventLogError?
+
+    init(directory: String, base: Int64, size: Int) {
+        self.base = base
+        self.size = size
+        path = SegmentFileName.path(directory: directory, base: base, .log)
+        do throws(EventLogError) {
+            let file = try FileHandle.open(path, flags: O_RDONLY)
+            region = try file.map(length: size, writable: false)
+        } catch {
+            failure = error
+        }
+    }
+
+    var bytes: UnsafeRawBufferPointer { region!.bytes(0..<size) }
+}
+
+final class RewritePiece {
+    enum Step {
+        /// The batch at `position` of the segment, unchanged.
+        case copy(position: Int, header: RecordBatchHeader)
+        /// The batch lost every record.
+        case drop(RecordBatchHeader)
+        /// The batch rebuilt: these bytes of `rebuilt`.
+        case rebuilt(Range<Int>)
+    }
+
+    enum Stage { case waiting, decoding, decoded, deciding, decided, cleaning, cleaned }
+
+    /// A batch and, if compaction filters its records, those records and
+    /// which of them are the latest of their key (nil for control batches
+    /// and codecs other than none and LZ4, which are copied as they are).
+    struct Batch {
+        var position: Int
+        var header: RecordBatchHeader
+        var decoded: Decoded?
+    }
+
+    struct Decoded {
+        var records: [RecordView]
+        var headers: [HeaderView]
+        var probes: [KeyProbe]
+        var latest: [Bool]
+    }
+
+    let segment: RewriteSegment
+    let range: Range<Int>
+    /// Of the active segment: its keys are claimed (they make older records
+    /// obsolete), its batches are left alone.
+    let claimsOnly: Bool
+    var isFirst: Bool { range.lowerBound == 0 }
+    var isLast: Bool { range.upperBound == segment.size }
+
+    // Decoded, until cleaned. Touched for every record: unchecked, as
+    // each stage has the piece to itself (see `stage`).
+    @exclusivity(unchecked) var batches: [Batch] = []
+    var buffers: [ByteBuffer] = []
+    /// Records in the piece's batches, filtered or not.
+    var recordCount = 0
+
+    // Cleaned.
+    var steps: [Step] = []
+    var rebuilt: ByteBuffer?
+    /// Bytes the steps keep (copied or rebuilt).
+    var outputBytes = 0
+    var tombstonesRemoved = 0
+    /// Where the piece failed: the pass stops here.
+    var error: EventLogError?
+    /// The key map filled up while deciding: the pass stops here.
+    var overflowed = false
+    /// Guarded by the pass's lock; the other fields belong to the thread
+    /// running the stage, handed over under that lock.
+    var stage = Stage.waiting
+
+    init(segment: RewriteSegment, range: Range<Int>, claimsOnly: Bool) {
+        self.segment = segment
+        self.range = range
+        self.claimsOnly = claimsOnly
+    }
+}
+
+/// Runs the stages of pieces: Kafka's shouldRetainRecord and filterTo,
+/// batch by batch. One per thread.
+final class PieceCleaner {
+    private let now: Int64
+    private let deleteRetention: Int64
+    private let decoder = BatchDecoder()
+    private let builder = CompactedBatchBuilder()
+    @exclusivity(unchecked) private var scanned: [ScannedBatch] = []
+    @exclusivity(unchecked) private var kept: [RecordView] = []
+    /// Arrays of batches cleaned, for batches to decode.
+    @exclusivity(unchecked) private var spareDecoded: [RewritePiece.Decoded] = []
+
+    init(now: Int64, deleteRetention: Int64) {
+        self.now = now
+        self.deleteRetention = deleteRetention
+    }
+
+    /// Checks and decodes the batches of `piece`, taking a buffer from
+    /// `spare` for each LZ4 batch.
+    func decode(_ piece: RewritePiece, spare: () -> ByteBuffer) {
+        let segment = piece.segment
+        guard segment.region != nil else {
+            piece.error = segment.failure
+            return
+        }
+        let bytes = segment.bytes
+        scanned.removeAll(keepingCapacity: true)
+        let scan = BatchScanner.scan(bytes, from: piece.range.lowerBound, limit: piece.range.upperBound) {
+            scanned.append($0)
+        }
+        for batch in scanned {
+            piece.recordCount += Int(batch.header.recordsCount)
+            guard !batch.header.isControl else {
+                // Kafka does not filter control batches (transaction markers) by key.
+                piece.batches.append(RewritePiece.Batch(position: batch.position, header: batch.header))
+                continue
+            }
+            let payload = batch.position + RecordBatchHeader.size..<batch.position + batch.header.totalSize
+            let buffer = batch.header.compression == .lz4 ? spare() : nil
+            if let buffer { piece.buffers.append(buffer) }
+            do throws(FormatError) {
+                var decoded: RewritePiece.Decoded?
+                if try decoder.decode(
+                    batch.header, payload: UnsafeRawBufferPointer(rebasing: bytes[payload]), into: buffer)
+                {
+                    // The decoder's arrays go with the batch; spare ones take their place.
+                    var taken =
+                        spareDecoded.popLast() ?? RewritePiece.Decoded(records: [], headers: [], probes: [], latest: [])
+                    swap(&taken.records, &decoder.records)
+                    swap(&taken.headers, &decoder.headers)
+                    KeyProbe.fill(&taken.probes, of: taken.records)
+                    taken.latest.removeAll(keepingCapacity: true)
+                    taken.latest.append(contentsOf: repeatElement(true, count: taken.records.count))
+                    decoded = taken
+                }
+                piece.batches.append(
+                    RewritePiece.Batch(position: batch.position, header: batch.header, decoded: decoded))
+            } catch {
+                piece.error = EventLogError.corrupt(file: segment.path, at: payload.lowerBound, error)
+                return
+            }
+        }
+        // The active segment ends where its writer was; it may be torn there.
+        guard !piece.claimsOnly else { return }
+        if let damage = scan.damage {
+            piece.error = EventLogError.corrupt(file: segment.path, at: 0, damage)
+        } else if scan.validEnd < piece.range.upperBound {
+            let torn = FormatError(
+                kind: .truncated, position: scan.validEnd,
+                detail: "a closed segment ends in \(segment.size - scan.validEnd) bytes that are not a whole batch")
+            piece.error = EventLogError.corrupt(file: segment.path, at: 0, torn)
+        }
+    }
+
+    /// Marks the latest record of each key in `piece`, which comes just
+    /// before every piece decided so far.
+    static func decide(_ piece: RewritePiece, keys: KeySet) {
+        for i in piece.batches.indices.reversed() where piece.batches[i].decoded != nil {
+            let (records, probes) = (piece.batches[i].decoded!.records, piece.batches[i].decoded!.probes)
+            records.withUnsafeBufferPointer { records in
+                probes.withUnsafeBufferPointer { probes in
+                    piece.batches[i].decoded!.latest.withUnsafeMutableBufferPointer {
+                        keys.markLatest(records, probes: probes, into: $0)
+                    }
+                }
+            }
+        }
+        piece.overflowed = keys.overflowed
+    }
+
+    /// Turns the marks into steps, rebuilding into `rebuilt`, and gives the
+    /// decoded records' buffers back through `recycle`.
+    func clean(_ piece: RewritePiece, into rebuilt: ByteBuffer, recycle: ([ByteBuffer]) -> Void) {
+        defer {
+            recycle(piece.buffers)
+            piece.buffers = []
+            for batch in piece.batches {
+                if var decoded = batch.decoded, spareDecoded.count < 1024 {
+                    decoded.records.removeAll(keepingCapacity: true)
+                    decoded.headers.removeAll(keepingCapacity: true)
+                    spareDecoded.append(decoded)
+                }
+            }
+            piece.batches = []
+        }
+        piece.rebuilt = rebuilt
+        guard !piece.claimsOnly else { return }
+        do throws(EventLogError) {
+            for batch in piece.batches {
+                let step = try step(for: batch, of: piece, into: rebuilt)
+                switch step {
+                case .copy(_, let header): piece.outputBytes += header.totalSize
+                case .drop: break
+                case .rebuilt(let range): piece.outputBytes += range.count
+                }
+                piece.steps.append(step)
+            }
+        } catch {
+            piece.error = error
+        }
+    }
+
+    /// What becomes of one batch: its kept records go to `kept`, and a
+    /// batch rebuilt from them to `rebuilt`.
+    private func step(
+        for batch: RewritePiece.Batch, of piece: RewritePiece, into rebuilt: ByteBuffer
+    ) throws(EventLogError) -> RewritePiece.Step {
+        let header = batch.header
+        guard let decoded = batch.decoded else { return .copy(position: batch.position, header: header) }
+        kept.removeAll(keepingCapacity: true)
+        let horizonPassed = header.hasDeleteHorizon && now >= header.baseTimestamp
+        var holdsTombstones = false
+        for (record, latest) in zip(decoded.records, decoded.latest) {
+            if record.keyStart != nil {
+                // A later record with the same key makes this one obsolete.
+                if !latest { continue }
+                if record.valueStart == nil {
+                    if horizonPassed {
+                        piece.tombstonesRemoved += 1
+                        continue
+                    }
+                    holdsTombstones = true
+                }
+            }
+            kept.append(record)
+        }
+        // The first pass that keeps a tombstone starts its delete horizon.
+        let startsHorizon = holdsTombstones && !header.hasDeleteHorizon
+        if kept.count == decoded.records.count && !startsHorizon {
+            return .copy(position: batch.position, header: header)
+        }
+        if kept.isEmpty { return .drop(header) }
+        var horizon = header.hasDeleteHorizon ? header.baseTimestamp : nil
+        if startsHorizon {
+            let (end, overflow) = now.addingReportingOverflow(deleteRetention)
+            horizon = overflow ? Int64.max : end
+        }
+        let start = rebuilt.count
+        do throws(FormatError) {
+            _ = try builder.build(
+                original: header, kept: kept, headers: decoded.headers, deleteHorizon: horizon, into: rebuilt)
+        } catch {
+            throw EventLogError.corrupt(file: piece.segment.path, at: batch.position, error)
+        }
+        return .rebuilt(start..<rebuilt.count)
+    }
+}
