@@ -32,7 +32,8 @@ final class CompactionPass: @unchecked Sendable {
     /// claimed (the active segment).
     private let segments: [Segment]
     private let pieceBytes: Int
-    private let makeCleaner: () -> PieceCleaner
+    private let makeCleaner: (PieceSpares) -> PieceCleaner
+    private let spares = PieceSpares()
     /// Pieces decoded or being worked on ahead of the caller, at most.
     let window: Int
 
@@ -49,7 +50,6 @@ final class CompactionPass: @unchecked Sendable {
     /// No piece at or after this index is started: one before it failed.
     private var stopAt = Int.max
     private var stopped = false
-    private var spareBuffers: [ByteBuffer] = []
 
     private var threads: [pthread_t] = []
     private let ownCleaner: PieceCleaner
@@ -59,7 +59,7 @@ final class CompactionPass: @unchecked Sendable {
     /// `segments`: newest first, none of them empty.
     init(
         directory: String, segments: [Segment], keys: KeySet, workers: Int, pieceBytes: Int,
-        makeCleaner: @escaping () -> PieceCleaner
+        makeCleaner: @escaping (PieceSpares) -> PieceCleaner
     ) {
         self.directory = directory
         self.segments = segments
@@ -68,7 +68,7 @@ final class CompactionPass: @unchecked Sendable {
         self.makeCleaner = makeCleaner
         let count = max(1, workers)
         window = 2 * count
-        ownCleaner = makeCleaner()
+        ownCleaner = makeCleaner(spares)
         for _ in 1..<count {
             guard let thread = try? startThread({ [self] in work() }) else { break }
             threads.append(thread)
@@ -102,15 +102,10 @@ final class CompactionPass: @unchecked Sendable {
     }
 
     /// Gives back a piece's rebuilt bytes for reuse once its steps are applied.
-    func recycle(_ piece: RewritePiece) {
-        guard let buffer = piece.rebuilt else { return }
-        piece.rebuilt = nil
-        buffer.removeAll()
-        lock.withLock { spareBuffers.append(buffer) }
-    }
+    func recycle(_ piece: RewritePiece) { spares.giveBack(rebuiltOf: piece) }
 
     private func work() {
-        let cleaner = makeCleaner()
+        let cleaner = makeCleaner(spares)
         lock.lock()
         defer { lock.unlock() }
         while !stopped {
@@ -128,20 +123,11 @@ final class CompactionPass: @unchecked Sendable {
     /// false if there is none. Under `lock`.
     private func runTask(with cleaner: PieceCleaner) -> Bool {
         guard !stopped, let task = claim() else { return false }
-        let rebuilt: ByteBuffer?
-        if case .clean = task {
-            rebuilt = spareBuffers.popLast() ?? ByteBuffer(capacity: 64 << 10)
-        } else {
-            rebuilt = nil
-        }
         lock.unlock()
         switch task {
-        case .decode(let piece): cleaner.decode(piece) { [self] in spareBuffer() }
+        case .decode(let piece): cleaner.decode(piece)
         case .decide(let piece): if piece.error == nil { PieceCleaner.decide(piece, keys: keys) }
-        case .clean(let piece):
-            cleaner.clean(piece, into: rebuilt!) { [self] buffers in
-                lock.withLock { spareBuffers.append(contentsOf: buffers) }
-            }
+        case .clean(let piece): cleaner.clean(piece)
         }
         lock.lock()
         finish(task)
@@ -211,10 +197,5 @@ final class CompactionPass: @unchecked Sendable {
         for i in (1..<cuts.count).reversed() {
             pieces.append(RewritePiece(segment: opened, range: cuts[i - 1]..<cuts[i], claimsOnly: segment.claimsOnly))
         }
-    }
-
-    /// A buffer for one LZ4 batch's records.
-    private func spareBuffer() -> ByteBuffer {
-        lock.withLock { spareBuffers.popLast() } ?? ByteBuffer(capacity: 64 << 10)
     }
 }

@@ -221,7 +221,7 @@ private struct CompactionRun {
         let pass = CompactionPass(
             directory: directory, segments: segments, keys: keys, workers: options.workers,
             pieceBytes: options.rewritePieceBytes
-        ) { PieceCleaner(now: now, deleteRetention: retention) }
+        ) { PieceCleaner(now: now, deleteRetention: retention, spares: $0) }
         defer { pass.stop() }
         // The active segment's keys first: they make older records obsolete.
         if active != nil {

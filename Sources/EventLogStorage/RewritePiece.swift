@@ -110,17 +110,16 @@ final class PieceCleaner {
     private let builder = CompactedBatchBuilder()
     @exclusivity(unchecked) private var scanned: [ScannedBatch] = []
     @exclusivity(unchecked) private var kept: [RecordView] = []
-    /// Arrays of batches cleaned, for batches to decode.
-    @exclusivity(unchecked) private var spareDecoded: [RewritePiece.Decoded] = []
+    private let spares: PieceSpares
 
-    init(now: Int64, deleteRetention: Int64) {
+    init(now: Int64, deleteRetention: Int64, spares: PieceSpares) {
         self.now = now
         self.deleteRetention = deleteRetention
+        self.spares = spares
     }
 
-    /// Checks and decodes the batches of `piece`, taking a buffer from
-    /// `spare` for each LZ4 batch.
-    func decode(_ piece: RewritePiece, spare: () -> ByteBuffer) {
+    /// Checks and decodes the batches of `piece`.
+    func decode(_ piece: RewritePiece) {
         let segment = piece.segment
         guard segment.region != nil else {
             piece.error = segment.failure
@@ -139,7 +138,7 @@ final class PieceCleaner {
                 continue
             }
             let payload = batch.position + RecordBatchHeader.size..<batch.position + batch.header.totalSize
-            let buffer = batch.header.compression == .lz4 ? spare() : nil
+            let buffer = batch.header.compression == .lz4 ? spares.buffer() : nil
             if let buffer { piece.buffers.append(buffer) }
             do throws(FormatError) {
                 var decoded: RewritePiece.Decoded?
@@ -147,8 +146,7 @@ final class PieceCleaner {
                     batch.header, payload: UnsafeRawBufferPointer(rebasing: bytes[payload]), into: buffer)
                 {
                     // The decoder's arrays go with the batch; spare ones take their place.
-                    var taken =
-                        spareDecoded.popLast() ?? RewritePiece.Decoded(records: [], headers: [], probes: [], latest: [])
+                    var taken = spares.decoded()
                     swap(&taken.records, &decoder.records)
                     swap(&taken.headers, &decoder.headers)
                     KeyProbe.fill(&taken.probes, of: taken.records)
@@ -191,23 +189,13 @@ final class PieceCleaner {
         piece.overflowed = keys.overflowed
     }
 
-    /// Turns the marks into steps, rebuilding into `rebuilt`, and gives the
-    /// decoded records' buffers back through `recycle`.
-    func clean(_ piece: RewritePiece, into rebuilt: ByteBuffer, recycle: ([ByteBuffer]) -> Void) {
-        defer {
-            recycle(piece.buffers)
-            piece.buffers = []
-            for batch in piece.batches {
-                if var decoded = batch.decoded, spareDecoded.count < 1024 {
-                    decoded.records.removeAll(keepingCapacity: true)
-                    decoded.headers.removeAll(keepingCapacity: true)
-                    spareDecoded.append(decoded)
-                }
-            }
-            piece.batches = []
-        }
-        piece.rebuilt = rebuilt
+    /// Turns the marks into steps, rebuilding into a spare buffer, and
+    /// gives the decoded records' buffers back.
+    func clean(_ piece: RewritePiece) {
+        defer { spares.giveBack(decodedOf: piece) }
         guard !piece.claimsOnly else { return }
+        let rebuilt = spares.buffer()
+        piece.rebuilt = rebuilt
         do throws(EventLogError) {
             for batch in piece.batches {
                 let step = try step(for: batch, of: piece, into: rebuilt)
@@ -266,5 +254,50 @@ final class PieceCleaner {
             throw EventLogError.corrupt(file: piece.segment.path, at: batch.position, error)
         }
         return .rebuilt(start..<rebuilt.count)
+    }
+}
+
+/// The buffers and arrays pieces are decoded and rebuilt into, handed back
+/// and forth between the threads of a pass: a thread that decodes takes
+/// what a thread that cleaned gave back, so that large blocks are reused,
+/// not unmapped and faulted in again.
+final class PieceSpares: @unchecked Sendable {
+    private let lock = Lock()
+    // Guarded by `lock`.
+    private var buffers: [ByteBuffer] = []
+    private var arrays: [RewritePiece.Decoded] = []
+
+    func buffer() -> ByteBuffer {
+        lock.withLock { buffers.popLast() } ?? ByteBuffer(capacity: 64 << 10)
+    }
+
+    func decoded() -> RewritePiece.Decoded {
+        lock.withLock { arrays.popLast() } ?? RewritePiece.Decoded(records: [], headers: [], probes: [], latest: [])
+    }
+
+    /// Takes back the decoded batches of `piece`, whose stages are done with them.
+    func giveBack(decodedOf piece: RewritePiece) {
+        var emptied: [RewritePiece.Decoded] = []
+        for batch in piece.batches {
+            guard var decoded = batch.decoded else { continue }
+            decoded.records.removeAll(keepingCapacity: true)
+            decoded.headers.removeAll(keepingCapacity: true)
+            emptied.append(decoded)
+        }
+        for buffer in piece.buffers { buffer.removeAll() }
+        lock.withLock {
+            buffers.append(contentsOf: piece.buffers)
+            arrays.append(contentsOf: emptied)
+        }
+        piece.buffers = []
+        piece.batches = []
+    }
+
+    /// Takes back the rebuilt bytes of `piece`, once they are written.
+    func giveBack(rebuiltOf piece: RewritePiece) {
+        guard let buffer = piece.rebuilt else { return }
+        piece.rebuilt = nil
+        buffer.removeAll()
+        lock.withLock { buffers.append(buffer) }
     }
 }
