@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // One pass of a compaction, reading every batch once: the pieces of the
 // segments, from the newest back to the oldest, each decoded, decided and
-// cleaned (RewritePiece), then handed to the calling thread in that order.
+// cleaned (PieceCleaner), then handed to the calling thread in that order.
 // Going backwards, a record is the latest of its key exactly when its key
 // has not been met yet, so one walk both finds each key's latest record and
 // filters the batches; Kafka's cleaner, going forwards, reads everything
@@ -15,7 +15,7 @@
 // most `window` pieces ahead of the caller, so the decoded records held at
 // once stay near `window` pieces' worth (Docs/DEFAULTS.md). The decisions
 // are the same whatever thread makes them, so the files are the same for
-// any number of workers. A piece that fails, or fills the key map, ends the
+// any number of workers. A piece that fails, or fills the key set, ends the
 // pass at its turn: no piece after it is started.
 internal import EventLogFormat
 import Glibc

@@ -32,7 +32,7 @@ package enum Compactor {
         /// the largest segment file in the log (which a writer rolled at its
         /// segment size), so compaction keeps the log's own segment size.
         package var maxSegmentBytes: Int? = nil
-        /// Memory the key map may use; nil = as much as the distinct keys
+        /// Memory the key set may use; nil = as much as the distinct keys
         /// need. When the keys do not fit, compaction runs in passes, each
         /// over one share of the keys (by hash), doubling the shares until
         /// one fits: the result is the same, the closed segments are read
@@ -179,7 +179,7 @@ extension Compactor.Stats {
         }
     }
 
-    /// Adds the merged segments a pass swapped in before the key map
+    /// Adds the merged segments a pass swapped in before the key set
     /// filled. Before the first complete pass, what they replaced counts as
     /// "before" (that pass sees the log without it).
     mutating func add(stoppedPass pass: Compactor.Stats) {
@@ -210,7 +210,7 @@ private struct CompactionRun {
 
     var mergeLimit: Int { min(max(options.maxSegmentBytes ?? plan.largestSegment, 1), Int(Int32.max)) }
 
-    /// Runs the pass; false if the key map filled before it was through.
+    /// Runs the pass; false if the key set filled before it was through.
     mutating func cleanAll() throws(EventLogError) -> Bool {
         let (now, retention) = (now, options.deleteRetentionMilliseconds)
         let active = plan.active.flatMap { $0.size > 0 ? $0 : nil }
@@ -252,7 +252,7 @@ private struct CompactionRun {
         return true
     }
 
-    /// The pieces of the next segment, in log order; nil if the key map
+    /// The pieces of the next segment, in log order; nil if the key set
     /// filled. A piece that failed ends the pass.
     private func take(segmentFrom pass: CompactionPass) throws(EventLogError) -> [RewritePiece]? {
         var pieces: [RewritePiece] = []

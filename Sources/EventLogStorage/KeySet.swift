@@ -186,7 +186,7 @@ final class KeySet {
             bytes = count * MemoryLayout<Slot>.stride
             let raw = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
             guard let raw, raw != UnsafeMutableRawPointer(bitPattern: -1) else {
-                fatalError("compaction key map: out of memory for \(count) slots")
+                fatalError("compaction key set: out of memory for \(count) slots")
             }
             if bytes >= 2 << 20 { madvise(raw, bytes, MADV_HUGEPAGE) }
             base = raw.bindMemory(to: Slot.self, capacity: count)

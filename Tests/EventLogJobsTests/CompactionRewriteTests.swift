@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// Compaction's rewrite runs on several threads (CompactionRewrite): with
-// segments cut into many pieces, one worker and several leave the same
-// files, also when a segment turns out damaged in the rewrite or a worker
-// cannot map its segment; the run then stops at that segment, names it, and
-// leaves no half-written segment behind.
+// Compaction runs on several threads (CompactionPass): with segments cut
+// into many pieces, one worker and several leave the same files, also when
+// a segment turns out damaged after the active segment's keys were read or
+// a worker cannot map its segment; the run then stops at that segment,
+// names it, and leaves no half-written segment behind.
 import EventLog
 import EventLogStorage
 import EventLogTestSupport
@@ -69,8 +69,8 @@ import Testing
         var messages: [String] = []
         var results: [[String: Data]] = []
         for (log, workers) in zip(logs, [1, 4]) {
-            // The key pass has read every segment when it reports all bytes
-            // done; damage after that is first met by the rewrite.
+            // The active segment's keys are read when the mapping phase
+            // reports all bytes done; the closed segments come after.
             let path = log + "/" + damaged
             let progress: (Compactor.Progress) -> Void = { progress in
                 guard progress.phase == .mapping, progress.bytesDone == progress.bytesTotal else { return }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* A prefetch hint, which Swift has no way to issue: compaction's key map
+/* A prefetch hint, which Swift has no way to issue: compaction's key set
  * asks for the slots of the next keys before it looks them up, so that
  * their cache misses overlap. A prefetch retires at once, unlike a load,
  * so many can be in flight. */
