@@ -56,7 +56,9 @@ package enum SegmentSwap {
         for name in names {
             if name.hasSuffix(cleanedSuffix) || name.hasSuffix(replacingSuffix) {
                 try FileSystem.remove(directory + "/" + name)
-            } else if name.hasSuffix(swapSuffix), let base = SegmentFileName.parse(String(name.dropLast(5)), .log) {
+            } else if name.hasSuffix(swapSuffix),
+                let base = SegmentFileName.parse(String(name.dropLast(swapSuffix.count)), .log)
+            {
                 committed.append(base)
             }
         }

@@ -64,7 +64,10 @@ package enum Verifier {
         }
         let bases = try SegmentCatalog.listBases(directory: directory)
         var strangers: [StrangerFile] = []
-        var files: [(base: Int64, path: String, region: MappedRegion)] = []
+        // `replacing`: a compaction replacing segments (now, or interrupted)
+        // lets the merged segment overlap the ones it replaces until it is
+        // done. Looked at once, so both checks below see the same answer.
+        var files: [(base: Int64, path: String, region: MappedRegion, replacing: Bool)] = []
         for base in bases {
             let path = SegmentFileName.path(directory: directory, base: base, .log)
             // Checked before opening: opening a FIFO would wait for a writer.
@@ -82,13 +85,12 @@ package enum Verifier {
                 ? try log.mapStablePrefix(
                     head.map { $0.activeBase == base ? Int(clamping: $0.committedPosition) : 0 } ?? 0, length: size)
                 : try log.map(length: size, writable: false)
-            files.append((base, path, region))
+            files.append((base, path, region, SegmentSwap.isReplacing(directory: directory, base: base)))
         }
         let found = SegmentIdentity.strangers(
             files.map {
                 SegmentIdentity.Candidate(
-                    base: $0.base, path: $0.path, bytes: $0.region.all,
-                    isReplacing: SegmentSwap.isReplacing(directory: directory, base: $0.base))
+                    base: $0.base, path: $0.path, bytes: $0.region.all, isReplacing: $0.replacing)
             })
         strangers += found.map {
             StrangerFile(path: files[$0.index].path, base: files[$0.index].base, reason: $0.reason)
@@ -110,11 +112,8 @@ package enum Verifier {
             let timeIndex = try FileSystem.readFile(path(.timeIndex))
             var input = SegmentCheck.Input(bytes: file.region.all, base: base, logPath: file.path)
             input.isLast = isLast
-            // A compaction replacing segments (now, or interrupted) lets the
-            // merged segment overlap the ones it replaces until it is done.
-            let replacing = SegmentSwap.isReplacing(directory: directory, base: base)
             input.previousNextOffset = previousNext
-            input.nextSegmentBase = isLast || replacing ? nil : files[i + 1].base
+            input.nextSegmentBase = isLast || file.replacing ? nil : files[i + 1].base
             if let published {
                 input.publishedEnd = max(0, min(file.region.length, Int(clamping: published.committedPosition)))
                 input.publishedNextOffset = published.nextOffset
@@ -131,7 +130,7 @@ package enum Verifier {
             }
             segments.append(
                 InspectedSegment(base: base, logPath: file.path, fileSize: file.region.length, check: check))
-            previousNext = replacing ? nil : check.nextOffset
+            previousNext = file.replacing ? nil : check.nextOffset
             bytesDone += file.region.length
             progress?(bytesDone, bytesTotal)
         }
