@@ -123,5 +123,5 @@ package final class ParallelScan: @unchecked Sendable {
 }
 
 /// The cores this process may run on: the default number of workers of
-/// scans and of compaction's key pass.
+/// scans and of compaction.
 package func onlineCores() -> Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
