@@ -20,12 +20,12 @@ import Glibc
 /// its table and key bytes would pass `limitBytes` (`overflowed`): the
 /// compaction then runs again with twice the shares (Compactor).
 final class KeySet {
-    /// The share of the keys this map holds: `partition` of `partitions`.
+    /// The share of the keys this set holds: `partition` of `partitions`.
     let partition: Int
     let partitions: Int
     /// Memory the table and the key bytes may take; Int.max = no limit.
     let limitBytes: Int
-    /// A key was refused because the map would have passed `limitBytes`.
+    /// A key was refused because the set would have passed `limitBytes`.
     @exclusivity(unchecked) private(set) var overflowed = false
 
     private struct Slot {
@@ -220,14 +220,25 @@ struct KeyProbe {
             return
         }
         tag = bare | (Self.inlineBase + UInt64(key.count))
-        if key.count == Self.inlineLimit {
-            low = key.loadUnaligned(as: UInt64.self)
-            high = key.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
-        } else if key.count > 0 {
-            var words: (UInt64, UInt64) = (0, 0)
-            withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: key) }
-            (low, high) = words
+        (low, high) = Self.zeroPaddedWords(key)
+    }
+
+    /// A key of up to 16 bytes as two little-endian words, zero-padded:
+    /// loads that overlap, shifted, rather than a copy (a call per key).
+    @inline(__always)
+    private static func zeroPaddedWords(_ key: UnsafeRawBufferPointer) -> (UInt64, UInt64) {
+        let n = key.count
+        if n >= 8 {
+            let tail = key.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+            return (key.loadUnaligned(as: UInt64.self), n == 8 ? 0 : tail >> UInt64(8 * (16 - n)))
         }
+        if n >= 4 {
+            let tail = UInt64(key.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self))
+            return (UInt64(key.loadUnaligned(as: UInt32.self)) | (tail >> UInt64(8 * (8 - n))) << 32, 0)
+        }
+        var low: UInt64 = 0
+        for i in 0..<n { low |= UInt64(key[i]) << UInt64(8 * i) }
+        return (low, 0)
     }
 
     private init(noKey: ()) { tag = Self.noKey }
@@ -235,7 +246,11 @@ struct KeyProbe {
     /// Replaces `probes` with the probes of `records`' keys.
     static func fill(_ probes: inout [KeyProbe], of records: [RecordView]) {
         probes.removeAll(keepingCapacity: true)
-        for record in records { probes.append(record.key.map { KeyProbe($0) } ?? KeyProbe(noKey: ())) }
+        // Through an OutputSpan: appending one by one checked the array's
+        // uniqueness and capacity for every record.
+        probes.append(addingCapacity: records.count) { (span: inout OutputSpan<KeyProbe>) in
+            for record in records { span.append(record.key.map { KeyProbe($0) } ?? KeyProbe(noKey: ())) }
+        }
     }
 
     @inline(__always)
