@@ -246,6 +246,9 @@ struct KeyProbe {
     /// Replaces `probes` with the probes of `records`' keys.
     static func fill(_ probes: inout [KeyProbe], of records: [RecordView]) {
         probes.removeAll(keepingCapacity: true)
+        // Adding no capacity to an array with none would write the count
+        // of the runtime's shared empty array (a race between threads).
+        guard !records.isEmpty else { return }
         // Through an OutputSpan: appending one by one checked the array's
         // uniqueness and capacity for every record.
         probes.append(addingCapacity: records.count) { (span: inout OutputSpan<KeyProbe>) in
