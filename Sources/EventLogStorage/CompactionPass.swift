@@ -35,7 +35,7 @@ final class CompactionPass: @unchecked Sendable {
     private let makeCleaner: (PieceSpares) -> PieceCleaner
     private let spares = PieceSpares()
     /// Pieces decoded or being worked on ahead of the caller, at most.
-    let window: Int
+    private let window: Int
 
     private let lock = Lock()
     // Guarded by `lock`.
@@ -45,7 +45,6 @@ final class CompactionPass: @unchecked Sendable {
     private var segmentsCut = 0
     private var nextDecode = 0
     private var nextDecide = 0
-    private var deciding = false
     private var nextTake = 0
     /// No piece at or after this index is started: one before it failed.
     private var stopAt = Int.max
@@ -138,8 +137,9 @@ final class CompactionPass: @unchecked Sendable {
     /// Picks the next stage to run and marks it started. Under `lock`.
     private func claim() -> Task? {
         let end = min(stopAt, pieces.count)
-        if !deciding && nextDecide < end, let piece = pieces[nextDecide], piece.stage == .decoded {
-            deciding = true
+        // Only the piece at `nextDecide` is ever being decided, so its stage
+        // says whether another thread decides now.
+        if nextDecide < end, let piece = pieces[nextDecide], piece.stage == .decoded {
             piece.stage = .deciding
             return .decide(piece)
         }
@@ -165,7 +165,6 @@ final class CompactionPass: @unchecked Sendable {
         case .decode(let piece):
             piece.stage = .decoded
         case .decide(let piece):
-            deciding = false
             nextDecide += 1
             if piece.error != nil || piece.overflowed {
                 // The pieces before it were decided without it; none after it may be.

@@ -214,13 +214,16 @@ struct KeyProbe {
     static let inArena: UInt64 = 0xFF
 
     init(_ key: UnsafeRawBufferPointer) {
-        let bare = Self.hash(key) & ~0xFF
-        guard key.count <= Self.inlineLimit else {
-            tag = bare | Self.inArena
+        let n = key.count
+        guard n <= Self.inlineLimit else {
+            tag = Self.mix(UInt64(CRC32C.checksum(key)) | UInt64(n) << 32) & ~0xFF | Self.inArena
             return
         }
-        tag = bare | (Self.inlineBase + UInt64(key.count))
+        // Most keys are short: hashed from the two words the slot holds
+        // (CRC-32C's call cost as much as the lookup), and their length.
         (low, high) = Self.zeroPaddedWords(key)
+        let h = (low ^ 0x9E37_79B9_7F4A_7C15) &* 0xC2B2_AE3D_27D4_EB4F ^ (high &+ UInt64(n)) &* 0x1656_67B1_9E37_79F9
+        tag = Self.mix(h) & ~0xFF | (Self.inlineBase + UInt64(n))
     }
 
     /// A key of up to 16 bytes as two little-endian words, zero-padded:
@@ -256,36 +259,10 @@ struct KeyProbe {
         }
     }
 
+    /// Mixes `h` so that the top bits, which pick the slot, depend on every bit.
     @inline(__always)
-    private static func hash(_ key: UnsafeRawBufferPointer) -> UInt64 {
-        let n = key.count
-        var h: UInt64
-        if n <= 16 {
-            // Most keys are short: two words read in place, without a call
-            // (CRC-32C's call cost as much as the lookup). Reads that
-            // overlap, as wyhash does, give each length one reading.
-            let (a, b) = shortKeyWords(key)
-            h = (a ^ 0x9E37_79B9_7F4A_7C15) &* 0xC2B2_AE3D_27D4_EB4F ^ (b &+ UInt64(n)) &* 0x1656_67B1_9E37_79F9
-        } else {
-            h = UInt64(CRC32C.checksum(key)) | UInt64(n) << 32
-        }
-        // Mixed so that the top bits, which pick the slot, depend on every bit.
-        h = (h ^ (h >> 29)) &* 0xBF58_476D_1CE4_E5B9
-        return h ^ (h >> 32)
-    }
-
-    /// A key of up to 16 bytes as two words, for hashing only.
-    @inline(__always)
-    private static func shortKeyWords(_ key: UnsafeRawBufferPointer) -> (UInt64, UInt64) {
-        let n = key.count
-        if n >= 8 {
-            return (key.loadUnaligned(as: UInt64.self), key.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self))
-        }
-        if n >= 4 {
-            let low = UInt64(key.loadUnaligned(as: UInt32.self))
-            return (low | UInt64(key.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)) << 32, 0)
-        }
-        guard n > 0 else { return (0, 0) }
-        return (UInt64(key[0]) | UInt64(key[n / 2]) << 8 | UInt64(key[n - 1]) << 16, 0)
+    private static func mix(_ h: UInt64) -> UInt64 {
+        let m = (h ^ (h >> 29)) &* 0xBF58_476D_1CE4_E5B9
+        return m ^ (m >> 32)
     }
 }

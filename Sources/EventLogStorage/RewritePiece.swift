@@ -10,7 +10,6 @@ import Glibc
 final class RewriteSegment {
     /// Its `.log` file, which errors name.
     let path: String
-    let base: Int64
     /// Its bytes, as the plan found them (for the active segment: what its
     /// writer had published).
     let size: Int
@@ -19,7 +18,6 @@ final class RewriteSegment {
     private(set) var failure: EventLogError?
 
     init(directory: String, base: Int64, size: Int) {
-        self.base = base
         self.size = size
         path = SegmentFileName.path(directory: directory, base: base, .log)
         do throws(EventLogError) {
