@@ -18,15 +18,12 @@ enum StatsGrouping: Equatable {
 
     /// Parses --by; throws a usage error for anything else.
     init(parsing text: String) throws {
-        switch text {
-        case "key": self = .key
-        case "minute": self = .minute
-        case "hour": self = .hour
-        default:
-            guard text.hasPrefix("header:"), text.count > "header:".count else {
-                throw ValidationError("expected key, minute, hour or header:NAME")
-            }
+        if let grouping = [Self.key, .minute, .hour].first(where: { $0.name == text }) {
+            self = grouping
+        } else if text.hasPrefix("header:"), text.count > "header:".count {
             self = .header(String(text.dropFirst("header:".count)))
+        } else {
+            throw ValidationError("expected key, minute, hour or header:NAME")
         }
     }
 
@@ -108,7 +105,8 @@ struct LogStatistics: Sendable {
     var summary: JobSummary
     /// Over every record.
     var total = Tally()
-    var keyed = Tally()
+    /// Records without a key.
+    var recordsWithoutKey = 0
     var distinctKeys = 0
     /// Keys whose latest record is a tombstone.
     var keysEndingInTombstone = 0
@@ -120,7 +118,7 @@ struct LogStatistics: Sendable {
     /// What compaction keeps of these records if every segment were
     /// closed: the latest record of each key (tombstones too, until their
     /// delete retention passes) and every record without a key.
-    var compactionKeeps: Int { distinctKeys + (total.records - keyed.records) }
+    var compactionKeeps: Int { distinctKeys + recordsWithoutKey }
 
     static func gather(
         _ log: EventLog, range: JobRange, grouping: StatsGrouping, options: JobOptions
@@ -153,8 +151,9 @@ struct LogStatistics: Sendable {
                 continue
             }
             statistics.total.add(later: tally)
-            if bytes != nil {
-                statistics.keyed.add(later: tally)
+            if bytes == nil {
+                statistics.recordsWithoutKey = tally.records
+            } else {
                 statistics.distinctKeys += 1
                 if tally.latestIsTombstone { statistics.keysEndingInTombstone += 1 }
             }

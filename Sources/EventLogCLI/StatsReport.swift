@@ -39,7 +39,7 @@ struct StatsReport {
         text +=
             "offsets      " + (offsets.isEmpty ? "none" : "\(offsets.lowerBound) to \(offsets.upperBound - 1)") + "\n"
         text += "records      \(s.total.records) in \(counted(summary.batches, "batch", plural: "batches"))"
-        text += ", \(s.total.tombstones) tombstones, \(s.total.records - s.keyed.records) without key\n"
+        text += ", \(s.total.tombstones) tombstones, \(s.recordsWithoutKey) without key\n"
         text += "batches      \(byteCount(UInt64(summary.storedBytes))) stored, "
         text += "\(byteCount(UInt64(summary.decodedBytes))) uncompressed"
         if summary.storedBytes > 0 {
@@ -114,7 +114,7 @@ struct StatsReport {
             ("uncompressed_bytes", .integer(summary.decodedBytes)),
             ("payload_bytes", .integer(s.total.payloadBytes)),
             ("tombstones", .integer(s.total.tombstones)),
-            ("records_without_key", .integer(s.total.records - s.keyed.records)),
+            ("records_without_key", .integer(s.recordsWithoutKey)),
             ("distinct_keys", .integer(s.distinctKeys)),
             ("keys_ending_in_tombstone", .integer(s.keysEndingInTombstone)),
             ("compaction_keeps", .integer(s.compactionKeeps)),
