@@ -141,19 +141,15 @@ final class LineReader {
         }
         if n == 0 {
             atEnd = true
-            if !partial.isEmpty {
-                pending.append(partial)
-                partial = []
-            }
+            if !partial.isEmpty { pending.append(partial) }
             return
         }
         var start = 0
         for i in 0..<n where chunk[i] == 0x0A {
-            partial.append(contentsOf: chunk[start..<i])
-            pending.append(partial)
+            pending.append(partial + chunk[start..<i])
             partial = []
             start = i + 1
         }
-        partial.append(contentsOf: chunk[start..<n])
+        partial += chunk[start..<n]
     }
 }

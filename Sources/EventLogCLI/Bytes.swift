@@ -14,10 +14,12 @@ func printableText<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String? {
 }
 
 enum Base64 {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    /// The 64 digits, in the order of their values.
+    static let alphabet: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
     /// Decodes standard base64; the trailing `=` padding may be left out.
     static func decode(_ text: String) -> [UInt8]? {
+        let digits = UnsafeBufferPointer(start: alphabet.utf8Start, count: alphabet.utf8CodeUnitCount)
         var values: [UInt32] = []
         var padding = 0
         for byte in text.utf8 {
@@ -25,7 +27,7 @@ enum Base64 {
                 padding += 1
                 continue
             }
-            guard padding == 0, let index = alphabet.firstIndex(of: byte) else { return nil }
+            guard padding == 0, let index = digits.firstIndex(of: byte) else { return nil }
             values.append(UInt32(index))
         }
         guard values.count % 4 != 1, padding <= 2, padding == 0 || (values.count + padding) % 4 == 0 else { return nil }

@@ -94,16 +94,14 @@ enum RecordFormat {
         guard case .object(let members) = value else {
             throw ParseError(message: "\"headers\" must be an object of header names to values")
         }
-        var headers: [Header] = []
-        for (name, value) in members {
+        return try members.map { (name, value) throws(ParseError) in
             switch value {
-            case .null: headers.append(Header(key: name, value: nil))
-            case .string(let text): headers.append(Header(key: name, value: Array(text.utf8)))
+            case .null: Header(key: name, value: nil)
+            case .string(let text): Header(key: name, value: Array(text.utf8))
             case .object where value["b64"] != nil:
-                headers.append(Header(key: name, value: try base64(value["b64"]!, "headers.\(name).b64")))
+                Header(key: name, value: try base64(value["b64"]!, "headers.\(name).b64"))
             default: throw ParseError(message: "header \"\(name)\" must be a string, null or {\"b64\": ...}")
             }
         }
-        return headers
     }
 }

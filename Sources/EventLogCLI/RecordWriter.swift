@@ -146,7 +146,6 @@ private let digitPairs: StaticString = """
     40414243444546474849505152535455565758596061626364656667686970717273747576777879\
     8081828384858687888990919293949596979899
     """
-private let base64Alphabet: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 extension Output {
     func write(_ text: StaticString) {
@@ -228,7 +227,7 @@ extension Output {
 
     /// Standard base64, padded.
     func base64(_ bytes: UnsafeRawBufferPointer) {
-        let alphabet = base64Alphabet.utf8Start
+        let alphabet = Base64.alphabet.utf8Start
         let length = (bytes.count + 2) / 3 * 4
         let at = reserve(length).assumingMemoryBound(to: UInt8.self)
         var i = 0

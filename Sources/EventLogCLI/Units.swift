@@ -67,7 +67,7 @@ enum Units {
         var pairs: [(UInt64, String)] = []
         var rest = Substring(text)
         while !rest.isEmpty {
-            let digits = rest.prefix(while: \.isASCIIDigit)
+            let digits = rest.prefix(while: { $0.isASCII && $0.isNumber })
             guard !digits.isEmpty else {
                 throw ValidationError("expected a number at '\(rest)' (a whole number, optionally with a unit)")
             }
@@ -80,8 +80,4 @@ enum Units {
         guard !pairs.isEmpty else { throw ValidationError("expected a number") }
         return pairs
     }
-}
-
-extension Character {
-    fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
 }
