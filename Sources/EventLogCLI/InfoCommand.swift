@@ -32,12 +32,11 @@ struct InfoCommand: ParsableCommand {
     }
 
     private static func text(_ summary: LogSummary, _ cursors: [CursorPosition]) -> String {
-        var text = ""
         let offsets =
             summary.recordCount == 0 && summary.startOffset == summary.endOffset
             ? "none (next \(summary.endOffset))"
             : "\(summary.startOffset) to \(summary.endOffset - 1) (next \(summary.endOffset))"
-        text += "log          \(summary.path)\n"
+        var text = "log          \(summary.path)\n"
         text += "offsets      \(offsets)\n"
         text += "records      \(summary.recordCount) in \(counted(summary.batchCount, "batch", plural: "batches")), "
         text += "\(counted(summary.segments.count, "segment"))\n"

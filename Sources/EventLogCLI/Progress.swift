@@ -34,7 +34,6 @@ final class Progress: @unchecked Sendable {
     private let redrawn: Bool
     private var lastShown: UInt64?
     private var lastPhase = ""
-    private var drawn = false
     static let barWidth = 30
 
     init(_ label: String, redrawn: Bool) {
@@ -75,7 +74,6 @@ final class Progress: @unchecked Sendable {
         lastPhase = phase
         // Carriage return and erase-line: the bar is redrawn in place.
         printError(redrawn ? "\r\u{1B}[K" + line() : line(), newline: !redrawn)
-        drawn = true
         if final && redrawn { printError("") }
     }
 
@@ -115,7 +113,7 @@ final class Progress: @unchecked Sendable {
     /// that the error message starts on a line of its own.
     private func endingLineOnError<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch {
-            if redrawn && drawn { printError("") }
+            if redrawn && lastShown != nil { printError("") }
             throw error
         }
     }

@@ -40,9 +40,7 @@ struct ServeCommand: ParsableCommand {
                     + "install it (CMake option EVENTLOG_BUILD_SERVE) or build it with `swift build --package-path Serve --product eventlog-serve`"
             )
         }
-        let argv = [program] + arguments
-        var cArguments = argv.map { strdup($0) }
-        cArguments.append(nil)
+        var cArguments = ([program] + arguments).map { strdup($0) } + [nil]
         execv(program, &cArguments)
         throw Failure("\(program): cannot run it (\(String(cString: strerror(errno))))")
     }

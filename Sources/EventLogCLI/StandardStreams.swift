@@ -33,10 +33,9 @@ final class Output {
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) {
-        guard bytes.count > 0 else { return }
-        let at = reserve(bytes.count)
-        at.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
-        count += bytes.count
+        guard let base = bytes.baseAddress else { return }
+        reserve(bytes.count).copyMemory(from: base, byteCount: bytes.count)
+        commit(bytes.count)
     }
 
     func byte(_ value: UInt8) {

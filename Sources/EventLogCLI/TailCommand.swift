@@ -87,7 +87,6 @@ struct TailCommand: ParsableCommand {
         let reader = try openCursor(log)
         let out = Output()
         let style = output.style
-        let commitInterval = commitEvery ?? 1
         var uncommitted: UInt64 = 0
         var idleSince = monotonicMilliseconds()
         func commit() throws {
@@ -117,7 +116,7 @@ struct TailCommand: ParsableCommand {
                 }
                 idleSince = monotonicMilliseconds()
                 uncommitted += 1
-                if uncommitted >= commitInterval { try commit() }
+                if uncommitted >= commitEvery ?? 1 { try commit() }
             }
         } catch {
             // What was printed is committed even when reading fails.
