@@ -133,9 +133,7 @@ struct LogStatistics: Sendable {
             case .header(let name):
                 emit.emit(.header(record.header(name).map { $0.map(Bytes.init) }), facts)
             case .minute, .hour:
-                let width = grouping.bucketMilliseconds!
-                let bucket = record.timestamp >= 0 ? record.timestamp / width : (record.timestamp - width + 1) / width
-                emit.emit(.time(bucket * width), facts)
+                emit.emit(.time(bucketStart(record.timestamp, width: grouping.bucketMilliseconds!)), facts)
             }
         } fold: { tally, facts in
             tally.add(later: facts)
@@ -161,4 +159,14 @@ struct LogStatistics: Sendable {
         }
         return statistics
     }
+}
+
+/// The start of the bucket of `width` milliseconds that holds `timestamp`,
+/// rounded down (before 1970 too); the oldest time there is for a bucket
+/// that would start before it (a hostile batch's timestamps can be any).
+func bucketStart(_ timestamp: Int64, width: Int64) -> Int64 {
+    let remainder = timestamp % width
+    guard remainder < 0 else { return timestamp - remainder }
+    let (start, overflow) = timestamp.subtractingReportingOverflow(remainder + width)
+    return overflow ? .min : start
 }

@@ -17,6 +17,7 @@ struct StatsReport {
         // The top few of possibly millions: kept in order as they come,
         // not sorted all.
         var best: [(StatsKey, Tally)] = []
+        guard top > 0 else { return best }
         for group in statistics.groups where best.count < top || Self.ranksBefore(group, best[best.count - 1]) {
             let at = best.firstIndex { Self.ranksBefore(group, $0) } ?? best.count
             best.insert(group, at: at)

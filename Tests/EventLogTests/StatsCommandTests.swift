@@ -2,8 +2,10 @@
 // `eventlog stats` against a reference computed here from the records
 // written: totals, distinct keys, what compaction would keep, the hottest
 // keys and header values, a histogram by hour and ranges by offset and
-// time, for one and several threads; bad arguments are usage errors.
+// time, for one and several threads; bad arguments are usage errors;
+// `--top 0` and timestamps at the ends of Int64 are answered, not crashed on.
 import EventLog
+import EventLogFormat
 import Foundation
 import Testing
 
@@ -151,8 +153,41 @@ import Testing
             let result = try CLI.run(["stats", path] + bad)
             #expect(result.status == 2, "\(bad): \(result.stderr)")
         }
+        let none = try stats([path, "--top", "0"])
+        #expect((none["keys"] as? [Any])?.count == 0)
+        let noneText = try CLI.run(["stats", path, "--top", "0"])
+        #expect(noneText.status == 0, "\(noneText.stderr)")
         let missing = try CLI.run(["stats", dir.child("nothing")])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("nothing"))
+    }
+
+    /// Kafka's "no timestamp" (-1) and the oldest timestamp there is: a
+    /// batch from another writer (or a damaged one with a valid CRC) can
+    /// carry any. Time buckets round them down, or hold at Int64.min.
+    @Test func timeBucketsOfTimestampsBeforeTheEpoch() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.child("log")
+        try Sample.writeLog(path, count: 400)
+        let segment = Surgery.segments(path)[0]
+        let batches = Surgery.batches(segment)
+        var bytes = Surgery.bytes(segment)
+        for (batch, base) in zip(batches.prefix(2), [Int64.min, -1]) {
+            let at = batch.position + RecordBatchHeader.baseTimestampOffset
+            bytes.withUnsafeMutableBytes { BigEndian.store(base, to: $0.baseAddress!, at: at) }
+            bytes[batch.position..<batch.position + batch.size].withUnsafeMutableBytes { RecordBatch.updateCRC($0) }
+        }
+        Surgery.write(segment, bytes)
+        for grouping in ["minute", "hour"] {
+            let histogram = try #require(try stats([path, "--by", grouping])["histogram"] as? [[String: Any]])
+            #expect(histogram.map { $0["records"] as? Int ?? 0 }.reduce(0, +) == 400)
+            // Record i of the first batch is at Int64.min + i; the second's
+            // at -1 + i: a bucket before the epoch and one from it; the
+            // other batches' records lie within one minute.
+            #expect(histogram.map { $0["records"] as? Int ?? 0 }.first == batches[0].recordCount)
+            #expect(histogram.count == 4)
+            let text = try CLI.run(["stats", path, "--by", grouping])
+            #expect(text.status == 0, "\(text.stderr)")
+        }
     }
 }
