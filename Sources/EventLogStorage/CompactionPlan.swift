@@ -30,7 +30,7 @@ struct CompactionPlan {
     /// newer than every closed one, so leaving them out only keeps more.
     static func build(directory: String, head: HeadFile?, syncActive: Bool) throws(EventLogError) -> CompactionPlan {
         var plan = CompactionPlan()
-        let published = head.flatMap { $0.sequence > 0 ? $0.read().state : nil }
+        let published = head?.published
         let bases = try SegmentCatalog.listBases(directory: directory)
         plan.closed = bases.dropLast().filter { published == nil || $0 < published!.activeBase }
         for (i, base) in bases.enumerated() where i + 1 < bases.count { plan.nextBase[base] = bases[i + 1] }
