@@ -62,13 +62,13 @@ package enum SegmentCheck {
         package var maxTimestamp: Int64 = -1
         /// Where recover cuts: the first damaged batch or torn tail; nil when
         /// every byte belongs to a valid batch.
-        package var cutPosition: Int?
+        package var cutPosition: Int? { damage.first?.start }
         /// The offset after the last valid batch before `cutPosition`.
         package var nextOffsetAtCut: Int64 = 0
         /// Records from `cutPosition` on, as far as batch headers tell.
         package var recordsAfterCut = 0
         /// Records that damaged batches claim to hold.
-        package var recordsInDamage = 0
+        package var recordsInDamage: Int { damage.reduce(0) { $0 + $1.claimedRecords } }
         /// The index files are missing, inconsistent or not trimmed.
         package var indexNeedsRebuild = false
         /// Every byte range that is not a valid batch, in order: what
@@ -314,9 +314,7 @@ private final class SegmentChecker {
     /// latest, and index entries pointing into it cannot be checked.
     private func note(_ range: Range<Int>, header: RecordBatchHeader?, detail: String, isTornTail: Bool) {
         let claimedRecords = max(0, Int(header?.recordsCount ?? 0))
-        result.recordsInDamage += claimedRecords
         result.recordsAfterCut += claimedRecords
-        if result.cutPosition == nil { result.cutPosition = range.lowerBound }
         damagedFrom = damagedFrom ?? range.lowerBound
         let claimed = header.flatMap { $0.lastOffset >= $0.baseOffset ? $0.baseOffset...$0.lastOffset : nil }
         result.damage.append(
