@@ -205,7 +205,6 @@ private struct CompactionRun {
     let progress: ((Compactor.Progress) -> Void)?
     /// Of the merged segments swapped in so far (all of them once the pass is through).
     var stats = Compactor.Stats()
-    var bytesDone = 0
 
     var mergeLimit: Int { min(max(options.maxSegmentBytes ?? plan.largestSegment, 1), Int(Int32.max)) }
 
@@ -227,6 +226,7 @@ private struct CompactionRun {
         }
         progress?(Compactor.Progress(phase: .mapping, bytesDone: active?.size ?? 0, bytesTotal: active?.size ?? 0))
         let bytesTotal = plan.closed.reduce(0) { $0 + $1.size }
+        var bytesDone = 0
         var group = PendingGroup()
         for segment in plan.closed.reversed() {
             // An empty segment has no batch to carry its place in a merge.
