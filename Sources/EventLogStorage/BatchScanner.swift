@@ -97,4 +97,12 @@ extension FormatError {
         copy.position += offset
         return copy
     }
+
+    /// A batch whose codec the decoder cannot read, at its attributes
+    /// relative to the records section, as the decoder's errors are.
+    static func unsupportedCodec(of header: RecordBatchHeader) -> FormatError {
+        FormatError(
+            kind: .unsupportedCompression, position: RecordBatchHeader.attributesOffset - RecordBatchHeader.size,
+            detail: "compression codec \(header.attributes & 7) is not supported")
+    }
 }

@@ -79,7 +79,7 @@ final class CleanedSegment {
         let file = try FileHandle.open(
             SegmentSwap.path(directory, base, kind, SegmentSwap.cleanedSuffix), flags: O_WRONLY | O_CREAT | O_TRUNC,
             mode: mode)
-        try bytes.withUnsafeBytes { raw in Result { () throws(EventLogError) in try file.write(raw, at: 0) } }.get()
+        try file.write(bytes, at: 0)
         try file.syncData()
     }
 

@@ -9,13 +9,11 @@ internal import EventLogFormat
 import Glibc
 
 struct CompactionPlan {
-    /// The closed segments, oldest first.
-    var closed: [Int64] = []
-    /// `.log` sizes of the closed segments.
-    var sizes: [Int64: Int] = [:]
-    /// For each closed segment, the base of the segment after it: every
-    /// offset it holds is below.
-    var nextBase: [Int64: Int64] = [:]
+    typealias Segment = (base: Int64, size: Int, nextBase: Int64)
+
+    /// The closed segments, oldest first: each one's base, `.log` size, and
+    /// the base of the segment after it (every offset it holds is below).
+    var closed: [Segment] = []
     /// The largest `.log` in the directory (the active one included).
     var largestSegment = 0
     /// The active segment and the bytes its writer had published (a file
@@ -30,13 +28,12 @@ struct CompactionPlan {
     /// newer than every closed one, so leaving them out only keeps more.
     static func build(directory: String, head: HeadFile?, syncActive: Bool) throws(EventLogError) -> CompactionPlan {
         var plan = CompactionPlan()
-        let published = head.flatMap { $0.sequence > 0 ? $0.read().state : nil }
+        let published = head?.published
         let bases = try SegmentCatalog.listBases(directory: directory)
-        plan.closed = bases.dropLast().filter { published == nil || $0 < published!.activeBase }
-        for (i, base) in bases.enumerated() where i + 1 < bases.count { plan.nextBase[base] = bases[i + 1] }
-        for base in bases {
+        for (i, base) in bases.enumerated() {
             let isActive = published?.activeBase == base
-            guard plan.closed.contains(base) || isActive else { continue }
+            let isClosed = i + 1 < bases.count && (published == nil || base < published!.activeBase)
+            guard isClosed || isActive else { continue }
             let file = try FileHandle.open(
                 SegmentFileName.path(directory: directory, base: base, .log), flags: O_RDONLY)
             var limit = try file.size()
@@ -46,7 +43,7 @@ struct CompactionPlan {
                 if syncActive { try file.syncData() }
                 plan.active = (base, limit)
             } else {
-                plan.sizes[base] = limit
+                plan.closed.append((base, limit, bases[i + 1]))
             }
             plan.largestSegment = max(plan.largestSegment, limit)
         }

@@ -125,7 +125,12 @@ package enum Compactor {
                 // (KeySet.share), and the shares before it are done.
                 // The merged segments this pass swapped in are compacted for
                 // share s; the next pass finds them as they are now.
-                guard shares < maxShares else { throw budgetTooSmall(options.memoryBudget!) }
+                guard shares < maxShares else {
+                    throw EventLogError(
+                        .invalidArgument,
+                        "memory budget: \(options.memoryBudget!) bytes cannot hold 1/\(maxShares) of the log's keys; "
+                            + "allow more memory")
+                }
                 if !options.dryRun { total.add(stoppedPass: run.stats) }
                 shares *= 2
                 share *= 2
@@ -140,12 +145,6 @@ package enum Compactor {
     /// More shares than this means the budget cannot hold the keys of a
     /// segment or so: an error, not a compaction that never ends.
     static let maxShares = 1 << 12
-
-    private static func budgetTooSmall(_ budget: Int) -> EventLogError {
-        EventLogError(
-            .invalidArgument,
-            "memory budget: \(budget) bytes cannot hold 1/\(maxShares) of the log's keys; allow more memory")
-    }
 }
 
 extension Compactor.Stats {
@@ -206,7 +205,6 @@ private struct CompactionRun {
     let progress: ((Compactor.Progress) -> Void)?
     /// Of the merged segments swapped in so far (all of them once the pass is through).
     var stats = Compactor.Stats()
-    var bytesDone = 0
 
     var mergeLimit: Int { min(max(options.maxSegmentBytes ?? plan.largestSegment, 1), Int(Int32.max)) }
 
@@ -215,9 +213,7 @@ private struct CompactionRun {
         let (now, retention) = (now, options.deleteRetentionMilliseconds)
         let active = plan.active.flatMap { $0.size > 0 ? $0 : nil }
         var segments: [CompactionPass.Segment] = active.map { [($0.base, $0.size, true)] } ?? []
-        for base in plan.closed.reversed() where plan.sizes[base]! > 0 {
-            segments.append((base, plan.sizes[base]!, false))
-        }
+        for (base, size, _) in plan.closed.reversed() where size > 0 { segments.append((base, size, false)) }
         let pass = CompactionPass(
             directory: directory, segments: segments, keys: keys, workers: options.workers,
             pieceBytes: options.rewritePieceBytes
@@ -229,22 +225,22 @@ private struct CompactionRun {
             for piece in pieces { pass.recycle(piece) }
         }
         progress?(Compactor.Progress(phase: .mapping, bytesDone: active?.size ?? 0, bytesTotal: active?.size ?? 0))
-        let bytesTotal = plan.sizes.values.reduce(0, +)
+        let bytesTotal = plan.closed.reduce(0) { $0 + $1.size }
+        var bytesDone = 0
         var group = PendingGroup()
-        for base in plan.closed.reversed() {
-            let size = plan.sizes[base]!
+        for segment in plan.closed.reversed() {
             // An empty segment has no batch to carry its place in a merge.
-            guard size > 0 else {
+            guard segment.size > 0 else {
                 try flush(&group, pass)
                 stats.segmentsBefore += 1
                 stats.segmentsAfter += 1
                 continue
             }
-            if !group.segments.isEmpty && !fits(base, group) { try flush(&group, pass) }
+            if !group.segments.isEmpty && !fits(segment, group) { try flush(&group, pass) }
             guard let pieces = try take(segmentFrom: pass) else { return false }
-            group.segments.append((base, pieces))
+            group.segments.append((segment, pieces))
             group.outputBytes += pieces.reduce(0) { $0 + $1.outputBytes }
-            bytesDone += size
+            bytesDone += segment.size
             progress?(Compactor.Progress(phase: .cleaning, bytesDone: bytesDone, bytesTotal: bytesTotal))
         }
         try flush(&group, pass)
@@ -267,27 +263,27 @@ private struct CompactionRun {
 
     /// Segments of one merge, newest first, with their cleaned pieces.
     private struct PendingGroup {
-        var segments: [(base: Int64, pieces: [RewritePiece])] = []
+        var segments: [(segment: CompactionPlan.Segment, pieces: [RewritePiece])] = []
         /// Bytes the pieces keep.
         var outputBytes = 0
     }
 
-    /// Whether segment `base` can join `group`, which holds the segments
-    /// after it: the group stays within the merge limit even if nothing of
-    /// it goes, and its offsets stay within int32 of `base`.
-    private func fits(_ base: Int64, _ group: PendingGroup) -> Bool {
-        group.outputBytes + plan.sizes[base]! <= mergeLimit
-            && plan.nextBase[group.segments[0].base]! - 1 - base <= Int64(Int32.max)
+    /// Whether `segment` can join `group`, which holds the segments after
+    /// it: the group stays within the merge limit even if nothing of it
+    /// goes, and its offsets stay within int32 of the segment's base.
+    private func fits(_ segment: CompactionPlan.Segment, _ group: PendingGroup) -> Bool {
+        group.outputBytes + segment.size <= mergeLimit
+            && group.segments[0].segment.nextBase - 1 - segment.base <= Int64(Int32.max)
     }
 
     /// Writes `group`'s merged segment in log order and swaps it in.
     private mutating func flush(_ group: inout PendingGroup, _ pass: CompactionPass) throws(EventLogError) {
         guard let oldest = group.segments.last else { return }
-        let merge = MergeGroup(directory: directory, base: oldest.base, dryRun: options.dryRun)
+        let merge = MergeGroup(directory: directory, base: oldest.segment.base, dryRun: options.dryRun)
         do {
-            for (base, pieces) in group.segments.reversed() {
+            for (segment, pieces) in group.segments.reversed() {
                 stats.segmentsBefore += 1
-                stats.bytesBefore += plan.sizes[base]!
+                stats.bytesBefore += segment.size
                 for piece in pieces {
                     try apply(piece, to: merge)
                     pass.recycle(piece)
@@ -325,16 +321,12 @@ private struct CompactionRun {
     private mutating func finish(_ group: MergeGroup) throws(EventLogError) {
         try group.endGroup()
         stats.segmentsAfter += 1
-        guard let output = group.output else {
-            // One segment, nothing to change: it stays as it is.
-            stats.recordsAfter += group.records
-            stats.bytesAfter += group.size
-            return
-        }
+        stats.recordsAfter += group.records
+        stats.bytesAfter += group.size
+        // One segment, nothing to change: it stays as it is.
+        guard let output = group.output else { return }
         try output.finish()
         stats.segmentsRewritten += 1
-        stats.recordsAfter += output.records
-        stats.bytesAfter += output.size
         guard !options.dryRun else { return }
         try SegmentSwap.commit(directory: directory, base: group.base)
         _ = try SegmentSwap.complete(directory: directory, base: group.base, head: head)
@@ -357,8 +349,8 @@ private final class MergeGroup {
     /// nothing follows it in the group.
     private var lastDropped: RecordBatchHeader?
     /// Bytes and records so far.
-    private(set) var size = 0
-    private(set) var records = 0
+    var size: Int { output?.size ?? deferred.reduce(0) { $0 + $1.range.count } }
+    var records: Int { output?.records ?? deferred.reduce(0) { $0 + Int($1.header.recordsCount) } }
 
     init(directory: String, base: Int64, dryRun: Bool) {
         self.directory = directory
@@ -376,8 +368,6 @@ private final class MergeGroup {
         if output == nil, let region = firstRegion, let start = region.base {
             let at = batch.baseAddress! - UnsafeRawPointer(start)
             deferred.append((at..<at + batch.count, header))
-            size += batch.count
-            records += Int(header.recordsCount)
             return
         }
         try write(batch, header)
@@ -414,8 +404,6 @@ private final class MergeGroup {
     private func write(_ batch: UnsafeRawBufferPointer, _ header: RecordBatchHeader) throws(EventLogError) {
         try materialise()
         try output!.append(batch, header: header)
-        size = output!.size
-        records = output!.records
     }
 
     /// Starts the output and writes the batches remembered so far.

@@ -34,13 +34,7 @@ package final class DirectoryHandle: @unchecked Sendable {
         let path = child(name)
         let fd = openat(file.fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else {
-            let err = errno
-            var st = stat()
-            if err != ENOENT && fstatat(file.fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_mode & S_IFMT != S_IFDIR
-            {
-                throw FileHandle.notRegular(path, st)
-            }
-            throw .system("open", path: path, errno: err)
+            throw FileHandle.openFailure(at: file.fd, name, path: path, errno: errno) { $0.st_mode & S_IFMT != S_IFDIR }
         }
         return DirectoryHandle(file: FileHandle(path: path, fd: fd))
     }

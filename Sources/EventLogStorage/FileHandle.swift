@@ -40,20 +40,28 @@ package final class FileHandle {
         try FaultInjection.check(.open, path)
         let fd = retryingEINTR { openat(directory, name, flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, mode) }
         guard fd >= 0 else {
-            let err = errno
             // ELOOP (a link), EISDIR, ENXIO (a FIFO without a reader), or
             // EEXIST for O_EXCL: say what is in the way rather than the errno.
-            var st = stat()
-            if err != ENOENT && fstatat(directory, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && kindOfNonRegular(st) != nil {
-                throw notRegular(path, st)
-            }
-            throw .system("open", path: path, errno: err)
+            throw openFailure(at: directory, name, path: path, errno: errno) { kindOfNonRegular($0) != nil }
         }
         let file = FileHandle(path: path, fd: fd)
         let st = try file.status()
         guard kindOfNonRegular(st) == nil else { throw notRegular(path, st) }
         if flags & O_NONBLOCK == 0 { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) }
         return file
+    }
+
+    /// The error for an open of `name` in the directory open as `directory`
+    /// that failed with `err`: what is there, if `isInTheWay` says it is
+    /// the wrong kind of file, else the errno.
+    static func openFailure(
+        at directory: Int32, _ name: String, path: String, errno err: Int32, isInTheWay: (stat) -> Bool
+    ) -> EventLogError {
+        var st = stat()
+        if err != ENOENT && fstatat(directory, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && isInTheWay(st) {
+            return notRegular(path, st)
+        }
+        return .system("open", path: path, errno: err)
     }
 
     /// The error for something in a log directory that is not a regular file.

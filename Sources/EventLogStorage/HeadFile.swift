@@ -137,6 +137,12 @@ package final class HeadFile: @unchecked Sendable {
         }
     }
 
+    /// The last published state; nil while no writer has published yet.
+    package var published: HeadState? {
+        let (state, sequence) = read()
+        return sequence > 0 ? state : nil
+    }
+
     /// Publishes a new state (writer only) and wakes every waiting reader.
     package func publish(_ state: HeadState) {
         let next = eventlog_load_acquire_u64(sequencePointer) &+ 1

@@ -56,11 +56,7 @@ extension LogCursor {
                 retiredSegments.append(reader)
             }
             guard try decoder.decode(header, payload: payload, into: buffer) else {
-                throw FormatError(
-                    kind: .unsupportedCompression,
-                    // Relative to the records section, as the decoder's errors are.
-                    position: RecordBatchHeader.attributesOffset - RecordBatchHeader.size,
-                    detail: "compression codec \(header.attributes & 7) is not supported")
+                throw .unsupportedCodec(of: header)
             }
             // The decoder keeps the arrays handed out before, whose capacity
             // its next decode reuses.

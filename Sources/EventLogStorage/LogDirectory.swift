@@ -10,16 +10,13 @@ package final class LogDirectory: @unchecked Sendable {
     package let configuration: LogConfiguration
     /// Nil for a read-only handle.
     package let writer: LogWriter?
-    /// Bytes recovery cut from the end of the last segment at open.
-    package let recoveredBytes: Int
     /// Where async followers wait for the next publish.
     package let publishWaiter: PublishWaiter
 
-    private init(state: LogState, configuration: LogConfiguration, writer: LogWriter?, recoveredBytes: Int) {
+    private init(state: LogState, configuration: LogConfiguration, writer: LogWriter?) {
         self.state = state
         self.configuration = configuration
         self.writer = writer
-        self.recoveredBytes = recoveredBytes
         self.publishWaiter = PublishWaiter(state: state)
     }
 
@@ -41,17 +38,16 @@ package final class LogDirectory: @unchecked Sendable {
         var bases = try SegmentCatalog.listBases(in: folder)
         if bases.isEmpty { bases = [0] }
         Recovery.repairClosedSegmentIndexes(directory: path, bases: bases, mode: configuration.fileMode)
-        let recovery = try Recovery.openLastSegment(
+        let segment = try Recovery.openLastSegment(
             folder: folder, base: bases.last!, segmentBytes: configuration.segmentBytes,
             mode: configuration.fileMode, head: previous)
 
         let published = HeadState(startOffset: bases.first!, catalogVersion: previous.catalogVersion &+ 1)
         let state = LogState(folder: folder, head: head)
         let writer = LogWriter(
-            state: state, configuration: configuration, lock: lock, segment: recovery.segment, published: published)
+            state: state, configuration: configuration, lock: lock, segment: segment, published: published)
         try writer.start()
-        return LogDirectory(
-            state: state, configuration: configuration, writer: writer, recoveredBytes: recovery.truncatedBytes)
+        return LogDirectory(state: state, configuration: configuration, writer: writer)
     }
 
     private static func openReadOnly(path: String, configuration: LogConfiguration) throws(EventLogError)
@@ -66,7 +62,7 @@ package final class LogDirectory: @unchecked Sendable {
         } else {
             state = LogState(folder: folder, head: nil, staticState: try LogState.computeStaticState(folder: folder))
         }
-        return LogDirectory(state: state, configuration: configuration, writer: nil, recoveredBytes: 0)
+        return LogDirectory(state: state, configuration: configuration, writer: nil)
     }
 
     /// The first offset present: the first segment's base (the next offset

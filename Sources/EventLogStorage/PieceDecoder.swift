@@ -38,13 +38,7 @@ package final class PieceDecoder {
             let payload = UnsafeRawBufferPointer(
                 rebasing: bytes[(position + RecordBatchHeader.size)..<(position + header.totalSize)])
             do throws(FormatError) {
-                guard try decoder.decode(header, payload: payload) else {
-                    throw FormatError(
-                        kind: .unsupportedCompression,
-                        // Relative to the records section, as the decoder's errors are.
-                        position: RecordBatchHeader.attributesOffset - RecordBatchHeader.size,
-                        detail: "compression codec \(header.attributes & 7) is not supported")
-                }
+                guard try decoder.decode(header, payload: payload) else { throw .unsupportedCodec(of: header) }
             } catch {
                 throw damage(reader, "\(error.detail) at byte \(position + RecordBatchHeader.size + error.position)")
             }

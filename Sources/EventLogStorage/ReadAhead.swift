@@ -248,17 +248,16 @@ final class ReadAheadWorker: @unchecked Sendable {
     private static func decode(_ claim: Claim, decoder: BatchDecoder) -> DecodedBatch? {
         let bytes = claim.reader.bytes(limit: claim.limit)
         let position = claim.slot.position
-        let window = UnsafeRawBufferPointer(rebasing: bytes[position..<claim.limit])
-        guard let peeked = try? RecordBatchHeader(parsing: window), peeked.totalSize <= window.count,
-            !peeked.isControl,
-            let header = try? RecordBatch.validate(UnsafeRawBufferPointer(rebasing: window.prefix(peeked.totalSize)))
-        else { return nil }
+        guard let header = BatchProbe(bytes, at: position, limit: claim.limit).header, !header.isControl else {
+            return nil
+        }
         let batch = DecodedBatch(reader: claim.reader, header: header)
         if let arrays = claim.arrays {
             swap(&decoder.records, &arrays.records)
             swap(&decoder.headers, &arrays.headers)
         }
-        let payload = UnsafeRawBufferPointer(rebasing: window[RecordBatchHeader.size..<header.totalSize])
+        let payload = UnsafeRawBufferPointer(
+            rebasing: bytes[position + RecordBatchHeader.size..<position + header.totalSize])
         let compressed = header.compression == .lz4
         guard (try? decoder.decode(header, payload: payload, into: compressed ? claim.buffer : nil)) == true else {
             return nil

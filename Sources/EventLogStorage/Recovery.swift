@@ -12,18 +12,18 @@ internal import EventLogFormat
 import Glibc
 
 enum Recovery {
-    /// The last segment, open for appending, and the bytes cut from its end
-    /// (a torn or damaged tail).
+    /// The last segment, open for appending, cut after its last sound batch
+    /// (a torn or damaged tail goes).
     static func openLastSegment(
         folder: DirectoryHandle, base: Int64, segmentBytes: Int, mode: mode_t, head: HeadState?
-    ) throws(EventLogError) -> (segment: ActiveSegment, truncatedBytes: Int) {
+    ) throws(EventLogError) -> ActiveSegment {
         let directory = folder.path
         let logPath = SegmentFileName.path(directory: directory, base: base, .log)
         if let kind = SegmentIdentity.nonRegularKind(logPath) {
             throw stranger(logPath, "it is \(kind), not a regular file")
         }
         guard FileSystem.exists(logPath) else {
-            return (try ActiveSegment(folder: folder, base: base, segmentBytes: segmentBytes, mode: mode), 0)
+            return try ActiveSegment(folder: folder, base: base, segmentBytes: segmentBytes, mode: mode)
         }
         let region = try FileHandle.open(logPath, flags: O_RDONLY).mapAll()
         let bytes = region.all
@@ -60,7 +60,7 @@ enum Recovery {
         let segment = try ActiveSegment(
             folder: folder, base: base, segmentBytes: segmentBytes, mode: mode, resume: start, validEnd: validEnd)
         for batch in batches { segment.adopt(header: batch.header, at: batch.position) }
-        return (segment, bytes.count - validEnd)
+        return segment
     }
 
     private static func stranger(_ path: String, _ reason: String) -> EventLogError {

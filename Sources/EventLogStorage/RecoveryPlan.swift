@@ -104,14 +104,15 @@ package struct RecoveryPlan: Sendable {
             return
         }
         let segment = segments[damaged]
-        let cut = segment.check.cutPosition!
-        let first = segment.check.damage.first { $0.start == cut }
-        var removal = Removal(
-            file: segment.logPath, base: segment.base, start: cut, end: segment.fileSize,
-            claimedOffsets: first?.claimedOffsets, claimedRecords: first?.claimedRecords ?? 0,
-            reason: first?.reason ?? "damage", quarantine: nil)
-        removal.reason += "; cut with everything after it"
-        removals = [removal]
+        // The cut is where the first damaged range starts.
+        let first = segment.check.damage[0]
+        let cut = first.start
+        removals = [
+            Removal(
+                file: segment.logPath, base: segment.base, start: cut, end: segment.fileSize,
+                claimedOffsets: first.claimedOffsets, claimedRecords: first.claimedRecords,
+                reason: first.reason + "; cut with everything after it", quarantine: nil)
+        ]
         let later = segments[(damaged + 1)...]
         recordsDropped =
             segment.check.recordsAfterCut + later.reduce(0) { $0 + $1.check.records + $1.check.recordsInDamage }

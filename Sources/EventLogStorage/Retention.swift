@@ -76,7 +76,7 @@ package enum Retention {
         let bases = try SegmentCatalog.listBases(directory: directory)
         guard let first = bases.first else { return report }
         report.startOffset = first
-        let published = head.flatMap { $0.sequence > 0 ? $0.read().state : nil }
+        let published = head?.published
         // The writer rolling to a segment it has not published yet knows better than the head.
         let activeBase = newActive ?? published?.activeBase
         // The active segment's file is preallocated beyond its data while a

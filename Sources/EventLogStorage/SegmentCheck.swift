@@ -62,13 +62,13 @@ package enum SegmentCheck {
         package var maxTimestamp: Int64 = -1
         /// Where recover cuts: the first damaged batch or torn tail; nil when
         /// every byte belongs to a valid batch.
-        package var cutPosition: Int?
+        package var cutPosition: Int? { damage.first?.start }
         /// The offset after the last valid batch before `cutPosition`.
         package var nextOffsetAtCut: Int64 = 0
         /// Records from `cutPosition` on, as far as batch headers tell.
         package var recordsAfterCut = 0
         /// Records that damaged batches claim to hold.
-        package var recordsInDamage = 0
+        package var recordsInDamage: Int { damage.reduce(0) { $0 + $1.claimedRecords } }
         /// The index files are missing, inconsistent or not trimmed.
         package var indexNeedsRebuild = false
         /// Every byte range that is not a valid batch, in order: what
@@ -106,16 +106,12 @@ private final class SegmentChecker {
     let end: Int
     var result = SegmentCheck.Result()
     var omittedProblems = 0
-    /// The smallest baseOffset the next batch may have.
-    var lowerBound: Int64
     /// The batch before overlapped this one: one of the two has a damaged
     /// baseOffset, and nothing tells which, so both are corrupt.
     var overlapsPrevious = false
     /// Set after damage until the next valid batch: index entries that point
     /// into the damage cannot be checked and are passed over silently.
     var damagedFrom: Int?
-    var damageSeen = false
-    var runningMaxTimestamp: Int64 = -1
 
     var offsetEntries: [OffsetIndexEntry] = []
     var nextOffsetEntry = 0
@@ -130,9 +126,8 @@ private final class SegmentChecker {
         self.input = input
         bytes = input.bytes
         end = input.bytes.count
-        lowerBound = max(input.base, input.previousNextOffset ?? input.base)
-        result.nextOffset = lowerBound
-        result.nextOffsetAtCut = lowerBound
+        result.nextOffset = max(input.base, input.previousNextOffset ?? input.base)
+        result.nextOffsetAtCut = result.nextOffset
     }
 
     func run() -> SegmentCheck.Result {
@@ -200,19 +195,20 @@ private final class SegmentChecker {
     }
 
     /// baseOffset is outside the CRC, so offsets are checked against the
-    /// neighbours: not below the batch before, not past the batch after (or
-    /// the next segment, or what the writer published).
+    /// neighbours: not below the batch before (the next offset so far),
+    /// not past the batch after (or the next segment, or what the writer
+    /// published).
     private func offsetProblem(_ header: RecordBatchHeader, at position: Int) -> String? {
         let after = position + header.totalSize
         let offsets = BatchOffsets(
-            segmentBase: input.base, lower: lowerBound,
+            segmentBase: input.base, lower: result.nextOffset,
             nextBatchBase: BatchOffsets.baseOffset(in: bytes, at: after, limit: end),
             end: after == end ? input.nextSegmentBase : nil,
             published: after == input.publishedEnd ? input.publishedNextOffset : nil)
         let range = "batch offsets \(header.baseOffset)...\(header.lastOffset)"
         switch offsets.problem(header) {
         case nil: return nil
-        case .goesBack: return "\(range) go back (expected \(lowerBound) or later)"
+        case .goesBack: return "\(range) go back (expected \(offsets.lower) or later)"
         case .pastRelativeRange:
             return "batch last offset \(header.lastOffset) is more than 2^31-1 past the segment base \(input.base)"
         case .overlapsNext(let next):
@@ -257,10 +253,8 @@ private final class SegmentChecker {
         } else {
             result.nextOffsetAtCut = header.nextOffset
         }
-        lowerBound = header.nextOffset
         result.nextOffset = header.nextOffset
-        runningMaxTimestamp = max(runningMaxTimestamp, header.maxTimestamp)
-        result.maxTimestamp = runningMaxTimestamp
+        result.maxTimestamp = max(result.maxTimestamp, header.maxTimestamp)
         matchOffsetIndex(header, at: position)
         matchTimeIndex(header)
         damagedFrom = nil
@@ -294,7 +288,6 @@ private final class SegmentChecker {
         result.corruptBatches += 1
         problem(input.logPath, problemAt ?? position, detail)
         note(position..<end, header: header, detail: detail, isTornTail: false)
-        damageSeen = true
     }
 
     /// Everything from `position` on is not a batch: a torn write where the
@@ -314,9 +307,7 @@ private final class SegmentChecker {
     /// latest, and index entries pointing into it cannot be checked.
     private func note(_ range: Range<Int>, header: RecordBatchHeader?, detail: String, isTornTail: Bool) {
         let claimedRecords = max(0, Int(header?.recordsCount ?? 0))
-        result.recordsInDamage += claimedRecords
         result.recordsAfterCut += claimedRecords
-        if result.cutPosition == nil { result.cutPosition = range.lowerBound }
         damagedFrom = damagedFrom ?? range.lowerBound
         let claimed = header.flatMap { $0.lastOffset >= $0.baseOffset ? $0.baseOffset...$0.lastOffset : nil }
         result.damage.append(
@@ -427,11 +418,13 @@ private final class SegmentChecker {
         }
         let entry = timeEntries[nextTimeEntry]
         // After damage the largest timestamp so far is unknown.
-        if entry.timestamp != header.maxTimestamp || (!damageSeen && entry.timestamp != runningMaxTimestamp) {
+        if entry.timestamp != header.maxTimestamp
+            || (result.cutPosition == nil && entry.timestamp != result.maxTimestamp)
+        {
             reportEntry(
                 .timeIndex, nextTimeEntry,
                 "says timestamp \(entry.timestamp) for offset \(header.lastOffset), but that "
-                    + "batch's largest timestamp is \(header.maxTimestamp) (largest so far \(runningMaxTimestamp))")
+                    + "batch's largest timestamp is \(header.maxTimestamp) (largest so far \(result.maxTimestamp))")
         }
         nextTimeEntry += 1
     }

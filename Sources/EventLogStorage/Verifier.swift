@@ -58,10 +58,7 @@ package enum Verifier {
         -> Inspection
     {
         // The head first: what it says is at most as new as the files.
-        let head = HeadFile.openForReader(directory: directory).flatMap { file -> HeadState? in
-            let (state, sequence) = file.read()
-            return sequence > 0 ? state : nil
-        }
+        let head = HeadFile.openForReader(directory: directory)?.published
         let bases = try SegmentCatalog.listBases(directory: directory)
         var strangers: [StrangerFile] = []
         // `replacing`: a compaction replacing segments (now, or interrupted)
