@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // C API: eventlog_scan. Checks the arguments and the options, then runs the
-// log's parallel scan (EventLog.scan), turning each batch of records into
-// eventlog_record structs in arrays of the worker's own, so workers never
-// share a buffer.
+// log's parallel scan (EventLog.scan), lending each batch of records as
+// eventlog_record structs: the decoded views themselves when no record of
+// the batch has headers, else structs in arrays of the worker's own, so
+// workers never share a buffer.
 import CEventLogHeader
 internal import EventLog
 internal import EventLogFormat
@@ -37,6 +38,11 @@ public func eventlogScan(
         let (code, summary) = try handle.scan(from: from, to: to, threads: threads, pieceBytes: pieceBytes) {
             worker, records, headers in
             guard !records.isEmpty else { return 0 }
+            if headers.isEmpty,
+                let code = withRecordStructsInPlace(records, { visit($0, records.count, UInt32(worker), ctx.pointer) })
+            {
+                return code
+            }
             let out = workers[worker].fill(records, headers)
             return visit(out, records.count, UInt32(worker), ctx.pointer)
         }

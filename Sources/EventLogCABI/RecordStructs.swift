@@ -36,3 +36,33 @@ func fillRecordStructs(
     for i in 0..<headers.count { headerOut[i] = eventlog_header(headers[i]) }
     for i in 0..<records.count { out[i] = eventlog_record(records[i], headers: headerOut) }
 }
+
+/// The views of a batch none of whose records has headers, read as the
+/// structs they are laid out like, for as long as `body` runs: no copy. A
+/// view holds what the struct holds field for field, but the index of its
+/// first header where the struct has a pointer; with no header in the
+/// batch every index is 0, which reads as NULL, as the struct wants.
+/// Nil (and `body` not called) if the layouts ever part.
+@inline(__always)
+func withRecordStructsInPlace<Result>(
+    _ records: UnsafeBufferPointer<RecordView>, _ body: (UnsafePointer<eventlog_record>) -> Result
+) -> Result? {
+    guard viewsAreRecordStructs, let base = records.baseAddress else { return nil }
+    return base.withMemoryRebound(to: eventlog_record.self, capacity: records.count, body)
+}
+
+/// Whether RecordView and eventlog_record have the same size, alignment and
+/// field offsets (RecordView is declared to match; this keeps it honest).
+let viewsAreRecordStructs: Bool = {
+    typealias View = MemoryLayout<RecordView>
+    typealias Struct = MemoryLayout<eventlog_record>
+    return View.size == Struct.size && View.stride == Struct.stride && View.alignment == Struct.alignment
+        && View.offset(of: \.offset) == Struct.offset(of: \.offset)
+        && View.offset(of: \.timestamp) == Struct.offset(of: \.timestamp)
+        && View.offset(of: \.keyStart) == Struct.offset(of: \.key)
+        && View.offset(of: \.keyCount) == Struct.offset(of: \.key_len)
+        && View.offset(of: \.valueStart) == Struct.offset(of: \.value)
+        && View.offset(of: \.valueCount) == Struct.offset(of: \.value_len)
+        && View.offset(of: \.headerStart) == Struct.offset(of: \.headers)
+        && View.offset(of: \.headerCount) == Struct.offset(of: \.header_count)
+}()

@@ -1741,6 +1741,83 @@ static void test_scan(void) {
     CHECK_RC(eventlog_close(log), EVENTLOG_OK);
 }
 
+/* Every field of the structs a scan lends, for batches whose records have
+ * no headers (lent without a copy) and batches with headers (copied with
+ * their header structs): record o has key "k<o>" (none when o % 7 == 3),
+ * value "r<o>" (a tombstone when o % 11 == 5), timestamp 1000 + o, and from
+ * offset 200 on, two headers: "h" = "v<o>" and "n" with a NULL value. */
+typedef struct scan_fields {
+    int wrong[SCAN_MAX_WORKERS];
+    int seen[SCAN_MAX_WORKERS];
+} scan_fields;
+
+static int scan_fields_visit(const eventlog_record *recs, size_t count, unsigned int worker, void *ctx) {
+    scan_fields *f = ctx;
+    for (size_t i = 0; i < count; i++) {
+        const eventlog_record *r = &recs[i];
+        uint64_t o = r->offset;
+        char key[24], value[24], header[24];
+        snprintf(key, sizeof key, "k%" PRIu64, o);
+        snprintf(value, sizeof value, "r%" PRIu64, o);
+        snprintf(header, sizeof header, "v%" PRIu64, o);
+        int ok = same_bytes(r->key, r->key_len, o % 7 == 3 ? NULL : key, o % 7 == 3 ? 0 : strlen(key)) &&
+                 same_bytes(r->value, r->value_len, o % 11 == 5 ? NULL : value, o % 11 == 5 ? 0 : strlen(value)) &&
+                 r->timestamp == (int64_t)(1000 + o);
+        if (o < 200)
+            ok = ok && r->headers == NULL && r->header_count == 0;
+        else
+            ok = ok && r->header_count == 2 && r->headers != NULL &&
+                 same_bytes(r->headers[0].key, r->headers[0].key_len, "h", 1) &&
+                 same_bytes(r->headers[0].value, r->headers[0].value_len, header, strlen(header)) &&
+                 same_bytes(r->headers[1].key, r->headers[1].key_len, "n", 1) && r->headers[1].value == NULL &&
+                 r->headers[1].value_len == 0;
+        f->wrong[worker] += !ok;
+        f->seen[worker]++;
+    }
+    return 0;
+}
+
+static void test_scan_fields(void) {
+    enum { N = 400 };
+    eventlog_options opts = EVENTLOG_OPTIONS_INIT;
+    opts.segment_bytes = 8192;
+    opts.batch_max_bytes = 512;
+    eventlog *log = open_log(path_for("scan_fields"), &opts);
+    if (!CHECK(log != NULL)) return;
+    for (uint64_t o = 0; o < N; o++) {
+        char key[24], value[24], header[24];
+        snprintf(key, sizeof key, "k%" PRIu64, o);
+        snprintf(value, sizeof value, "r%" PRIu64, o);
+        snprintf(header, sizeof header, "v%" PRIu64, o);
+        eventlog_header headers[2] = {{.key = "h", .key_len = 1, .value = header, .value_len = strlen(header)},
+                                      {.key = "n", .key_len = 1, .value = NULL, .value_len = 0}};
+        eventlog_record rec = {.timestamp = (int64_t)(1000 + o),
+                               .key = o % 7 == 3 ? NULL : key,
+                               .key_len = o % 7 == 3 ? 0 : strlen(key),
+                               .value = o % 11 == 5 ? NULL : value,
+                               .value_len = o % 11 == 5 ? 0 : strlen(value),
+                               .headers = o < 200 ? NULL : headers,
+                               .header_count = o < 200 ? 0 : 2};
+        CHECK_RC(eventlog_append(log, &rec, NULL), EVENTLOG_OK);
+        /* Batches end at offset 200, so that those before hold no header. */
+        if (o == 199) CHECK_RC(eventlog_flush(log), EVENTLOG_OK);
+    }
+    CHECK_RC(eventlog_flush(log), EVENTLOG_OK);
+    for (unsigned threads = 1; threads <= 3; threads++) {
+        static scan_fields f;
+        memset(&f, 0, sizeof f);
+        eventlog_scan_options so = EVENTLOG_SCAN_OPTIONS_INIT;
+        so.threads = threads;
+        so.piece_bytes = 1;
+        CHECK_RC(eventlog_scan(log, EVENTLOG_OLDEST, EVENTLOG_LATEST, &so, scan_fields_visit, &f, NULL), EVENTLOG_OK);
+        int wrong = 0, seen = 0;
+        for (unsigned w = 0; w < SCAN_MAX_WORKERS; w++) wrong += f.wrong[w], seen += f.seen[w];
+        CHECK(seen == N);
+        CHECK(wrong == 0);
+    }
+    CHECK_RC(eventlog_close(log), EVENTLOG_OK);
+}
+
 static void test_scan_stops(void) {
     eventlog *log = open_scan_log(path_for("scan_stops"), 3000);
     if (!CHECK(log != NULL)) return;
@@ -2015,6 +2092,7 @@ static const struct test {
     {"info", test_info},
     {"cursor_list_delete", test_cursor_list_delete},
     {"scan", test_scan},
+    {"scan_fields", test_scan_fields},
     {"scan_stops", test_scan_stops},
     {"scan_appends_meanwhile", test_scan_appends_meanwhile},
     {"scan_damage", test_scan_damage},
