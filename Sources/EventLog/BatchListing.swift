@@ -30,13 +30,19 @@ public struct BatchSummary: Equatable, Sendable {
 
 extension EventLog {
     /// Calls `body` for every batch of the log in directory `path`, oldest
-    /// first. A batch whose header cannot be read throws `corrupt` naming its
-    /// file and byte; the torn tail of a segment ends that segment quietly.
+    /// first. A batch whose header cannot be read, or whose offsets do not
+    /// follow the batch before it, throws `corrupt` naming its file and
+    /// byte; the torn tail of a segment ends that segment quietly.
     public static func forEachBatch(at path: String, _ body: (BatchSummary) -> Void) throws(EventLogError) {
         _ = try forEachPublishedSegment(at: path) { (segment) throws(EventLogError) in
             let bytes = segment.bytes
+            var offsets = FollowedOffsets(segmentBase: segment.base)
+            var misplaced: FormatError?
             let outcome = BatchScanner.scan(bytes, from: 0, limit: bytes.count, checkCRC: false) { batch in
+                guard misplaced == nil else { return }
                 let header = batch.header
+                misplaced = offsets.check(header, at: batch.position, in: bytes, limit: bytes.count)
+                guard misplaced == nil else { return }
                 let stored = UnsafeRawBufferPointer(rebasing: bytes[batch.position..<batch.position + header.totalSize])
                 body(
                     BatchSummary(
@@ -47,7 +53,7 @@ extension EventLog {
                         isValid: (try? RecordBatch.validate(stored)) != nil, baseTimestamp: header.baseTimestamp,
                         maxTimestamp: header.maxTimestamp))
             }
-            if let damage = outcome.damage {
+            if let damage = misplaced ?? outcome.damage {
                 throw EventLogError.corrupt(file: segment.reader.logPath, at: 0, damage)
             }
         }

@@ -139,8 +139,13 @@ private final class SegmentWalker {
                 + fileSize(SegmentFileName.path(directory: directory, base: segment.base, .timeIndex)))
         let bytes = segment.bytes
         var damage: (position: Int, error: FormatError)?
+        var offsets = FollowedOffsets(segmentBase: segment.base)
         let outcome = BatchScanner.scan(bytes, from: 0, limit: bytes.count) { batch in
             guard damage == nil else { return }
+            if let error = offsets.check(batch.header, at: batch.position, in: bytes, limit: bytes.count) {
+                damage = (0, error)
+                return
+            }
             do throws(FormatError) {
                 try add(batch, bytes, to: &summary)
             } catch {

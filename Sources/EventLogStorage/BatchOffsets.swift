@@ -3,8 +3,9 @@
 // outside the CRC, so a batch that validates can still carry a damaged one,
 // which would give every record a wrong offset: its offsets are checked
 // against its neighbours instead. The cursor, verify and recovery ask this
-// one rule; each says in its own words what it found.
-internal import EventLogFormat
+// one rule, each saying in its own words what it found; the scan,
+// inspection, batch listing and compaction ask it through FollowedOffsets.
+package import EventLogFormat
 
 struct BatchOffsets {
     /// The segment's base: offsets relative to it must fit an int32.
@@ -54,5 +55,41 @@ struct BatchOffsets {
             let header = try? RecordBatchHeader(parsing: UnsafeRawBufferPointer(rebasing: bytes[position..<limit]))
         else { return nil }
         return header.baseOffset
+    }
+}
+
+/// The offset rule along a walk of one segment's batches, for the walks
+/// that read batches without a cursor: inspection, batch listing and
+/// compaction. Each batch must start at or after the end of the one before
+/// (the segment's base for the first one walked) and end before the next
+/// one's start; a baseOffset damaged outside the CRC fails here instead of
+/// giving wrong offsets or arithmetic that overflows.
+package struct FollowedOffsets {
+    private var offsets: BatchOffsets
+
+    package init(segmentBase: Int64) {
+        offsets = BatchOffsets(segmentBase: segmentBase, lower: segmentBase)
+    }
+
+    /// Nil if the offsets of the batch `header` at `position` of `bytes`
+    /// fit between the batch before and the header that follows it (read up
+    /// to `limit`); else the error, positioned at the batch's baseOffset
+    /// (relative to `bytes`), in the cursor's words.
+    package mutating func check(
+        _ header: RecordBatchHeader, at position: Int, in bytes: UnsafeRawBufferPointer, limit: Int
+    ) -> FormatError? {
+        // A next batch that starts below what this one may start at goes
+        // back itself: it is the damaged one, and fails on its own turn.
+        offsets.nextBatchBase = BatchOffsets.baseOffset(in: bytes, at: position + header.totalSize, limit: limit)
+            .flatMap { $0 >= offsets.lower ? $0 : nil }
+        guard offsets.problem(header) == nil else {
+            return FormatError(
+                kind: .invalidRecord, position: position + RecordBatchHeader.baseOffsetOffset,
+                detail:
+                    "batch offsets \(header.baseOffset)...\(header.lastOffset) do not fit between \(offsets.lower) and "
+                    + (offsets.nextBatchBase.map { "\($0)" } ?? "the segment's end"))
+        }
+        offsets.lower = header.nextOffset
+        return nil
     }
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The stages of a compaction's piece (CompactionPass): `decode` checks each
-// batch's CRC and decodes its records, `decide` marks the latest record of
+// batch's CRC and offsets and decodes its records, `decide` marks the latest record of
 // each key (in log order from the newest piece back, one piece at a time),
 // `clean` turns the marks into steps (copy these bytes, drop this batch,
 // add these rebuilt bytes) and lets the decoded records go. Decoding and
@@ -38,7 +38,12 @@ final class PieceCleaner {
         let scan = BatchScanner.scan(bytes, from: piece.range.lowerBound, limit: piece.range.upperBound) {
             scanned.append($0)
         }
+        var offsets = FollowedOffsets(segmentBase: segment.base)
         for batch in scanned {
+            if let error = offsets.check(batch.header, at: batch.position, in: bytes, limit: segment.size) {
+                piece.error = EventLogError.corrupt(file: segment.path, at: 0, error)
+                return
+            }
             piece.recordCount += Int(batch.header.recordsCount)
             guard !batch.header.isControl else {
                 // Kafka does not filter control batches (transaction markers) by key.

@@ -27,11 +27,10 @@ package final class PieceDecoder {
         let reader = piece.reader
         let bytes = reader.bytes(limit: piece.segmentLimit)
         var position = piece.start
-        var lower = reader.base
+        var offsets = FollowedOffsets(segmentBase: reader.base)
         while position < piece.end {
             if shouldStop() { return false }
-            let header = try check(bytes, at: position, piece: piece, lower: lower)
-            lower = header.nextOffset
+            let header = try check(bytes, at: position, piece: piece, offsets: &offsets)
             defer { position += header.totalSize }
             if header.lastOffset < piece.offsets.lowerBound || header.isControl { continue }
             if header.baseOffset >= piece.offsets.upperBound { return true }
@@ -64,9 +63,9 @@ package final class PieceDecoder {
     /// The header of the batch at `position`, checked: whole inside the
     /// piece, CRC, and offsets after the batch before and inside the
     /// segment's range of relative offsets.
-    private func check(_ bytes: UnsafeRawBufferPointer, at position: Int, piece: ScanPiece, lower: Int64) throws
-        -> RecordBatchHeader
-    {
+    private func check(
+        _ bytes: UnsafeRawBufferPointer, at position: Int, piece: ScanPiece, offsets: inout FollowedOffsets
+    ) throws -> RecordBatchHeader {
         let window = UnsafeRawBufferPointer(rebasing: bytes[position..<piece.end])
         let header: RecordBatchHeader
         do throws(FormatError) {
@@ -82,14 +81,8 @@ package final class PieceDecoder {
         } catch {
             throw damage(piece.reader, "\(error.detail) at byte \(position + error.position)")
         }
-        var offsets = BatchOffsets(segmentBase: piece.reader.base, lower: lower)
-        offsets.nextBatchBase = BatchOffsets.baseOffset(
-            in: bytes, at: position + header.totalSize, limit: piece.segmentLimit)
-        if offsets.problem(header) != nil {
-            throw damage(
-                piece.reader,
-                "batch offsets \(header.baseOffset)...\(header.lastOffset) do not follow offset \(lower - 1) at byte \(position)"
-            )
+        if let error = offsets.check(header, at: position, in: bytes, limit: piece.segmentLimit) {
+            throw damage(piece.reader, "\(error.detail) at byte \(error.position)")
         }
         return header
     }

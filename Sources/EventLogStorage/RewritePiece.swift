@@ -10,6 +10,8 @@ import Glibc
 final class RewriteSegment {
     /// Its `.log` file, which errors name.
     let path: String
+    /// Its base offset: offsets below it are damage.
+    let base: Int64
     /// Its bytes, as the plan found them (for the active segment: what its
     /// writer had published).
     let size: Int
@@ -19,6 +21,7 @@ final class RewriteSegment {
 
     init(directory: String, base: Int64, size: Int) {
         self.size = size
+        self.base = base
         path = SegmentFileName.path(directory: directory, base: base, .log)
         do throws(EventLogError) {
             let file = try FileHandle.open(path, flags: O_RDONLY)

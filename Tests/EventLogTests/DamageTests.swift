@@ -114,6 +114,47 @@ import Testing
         #expect(scanError?.contains(expected) == true, "\(scanError ?? "no error")")
     }
 
+    /// A baseOffset damaged outside the CRC (below the batch before, as far
+    /// back as Int64 goes, or into the next batch's offsets): inspection,
+    /// batch listing, compaction and the scan name the file and the byte,
+    /// as the cursor does, instead of trapping on the offsets' arithmetic.
+    @Test func misplacedBaseOffsetIsNamedByEveryWalk() throws {
+        let dir = TemporaryDirectory()
+        for (round, damaged) in [Int64(-1), .min, 0].enumerated() {
+            let path = dir.child("log\(round)")
+            try Sample.writeLog(path, count: 1500)
+            let segment = Surgery.segments(path)[0]
+            #expect(Surgery.segments(path).count > 1)
+            let batches = Surgery.batches(segment)
+            let batch = batches[1]
+            // 0: the offsets of the batch after it, so the two overlap.
+            let base = damaged == 0 ? Int64(batches[2].baseOffset) : damaged
+            var bytes = Surgery.bytes(segment)
+            bytes.withUnsafeMutableBytes { BigEndian.store(base, to: $0.baseAddress!, at: batch.position) }
+            Surgery.write(segment, bytes)
+
+            let expected = "\(segment): batch offsets \(base)..."
+            let place = "at byte \(batch.position)"
+            for (walk, message) in [
+                ("inspect", errorMessage { () throws(EventLogError) in try EventLog.inspect(at: path) }),
+                ("batches", errorMessage { () throws(EventLogError) in try EventLog.forEachBatch(at: path) { _ in } }),
+                ("compact", errorMessage { () throws(EventLogError) in try EventLog.compact(at: path) }),
+            ] {
+                #expect(
+                    message?.contains(expected) == true && message?.hasSuffix(place) == true,
+                    "\(walk): \(message ?? "no error")")
+            }
+            let log = try EventLog(path: path, options: Sample.options())
+            let scanError = errorMessage { () throws(EventLogError) in
+                _ = try log.scan(from: 0, to: UInt64.max, threads: 2) { _, _, _ in 0 }
+            }
+            #expect(
+                scanError?.contains(expected) == true && scanError?.contains(place) == true,
+                "\(scanError ?? "no error")")
+            try log.close()
+        }
+    }
+
     /// Random bits flipped anywhere in the segments and indexes: reads
     /// never return a record that differs from what was written, open
     /// always works, verify and recover never crash, and after recover the
