@@ -34,6 +34,22 @@ package struct HeadState: Equatable, Sendable {
     package var catalogVersion: UInt64 = 0
     /// The largest record timestamp in the active segment (-1 if none).
     package var activeMaxTimestamp: Int64 = -1
+
+    /// This state with what no writer publishes made harmless: a head file
+    /// damaged on disk, or written by something else, can hold any bytes,
+    /// and readers turn these fields into sizes, ranges and unsigned
+    /// offsets. Positions and offsets are kept from going negative and in
+    /// their order (start <= active base <= next). A reader then sees at
+    /// most fewer records, until the writer publishes again; what it reads
+    /// is still bounded by the files and checked batch by batch.
+    var sanitized: HeadState {
+        var state = self
+        state.activeBase = max(0, activeBase)
+        state.startOffset = min(max(0, startOffset), state.activeBase)
+        state.nextOffset = max(nextOffset, state.activeBase)
+        state.committedPosition = max(0, committedPosition)
+        return state
+    }
 }
 
 package final class HeadFile: @unchecked Sendable {
@@ -132,7 +148,7 @@ package final class HeadFile: @unchecked Sendable {
             if eventlog_load_acquire_u64(sequencePointer) == before {
                 // Both counters only grow, so their sum changes when either does.
                 state.catalogVersion &+= eventlog_load_acquire_u64(externalChangesPointer)
-                return (state, before)
+                return (state.sanitized, before)
             }
         }
     }

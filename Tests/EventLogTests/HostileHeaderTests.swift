@@ -4,7 +4,7 @@
 // hand the library. Every walk over the log (inspection, batch listing,
 // verify, compaction, the parallel scan, cursors on read-only and writable
 // handles) returns or fails with an error naming the damage; none traps on
-// the values' arithmetic.
+// the values' arithmetic. The same for the head file's published state.
 import EventLog
 import EventLogFormat
 import Testing
@@ -83,5 +83,35 @@ import Testing
         }
         // Most rounds damage something a walk notices.
         #expect(failures > 60)
+    }
+
+    /// Each field of the head file's published state (both slots) set to
+    /// -1, Int64.min or Int64.max: a read-only handle reads no wrong record
+    /// and fails, if at all, with a corrupt error; inspection returns or
+    /// fails likewise; a writer's open recovers every record from the files.
+    @Test func damagedHeadFileNeverTraps() throws {
+        let dir = TemporaryDirectory()
+        let pristine = dir.child("pristine")
+        try Sample.writeLog(pristine, count: 1500)
+        let work = dir.child("work")
+        for field in stride(from: 0, to: 56, by: 8) {
+            for value in [Int64(-1), .min, .max] {
+                try Surgery.copyDirectory(pristine, to: work)
+                let head = work + "/eventlog.head"
+                var bytes = Surgery.bytes(head)
+                bytes.withUnsafeMutableBytes { file in
+                    for slot in [64, 128] { file.storeBytes(of: value, toByteOffset: slot + field, as: Int64.self) }
+                }
+                Surgery.write(head, bytes)
+                let context = "field \(field) = \(value)"
+                let read = try Reader.readAll(path: work, readOnly: true)
+                #expect(read.wrong.isEmpty, "\(context): \(read.wrong.prefix(5))")
+                #expect(read.errors.allSatisfy { $0.code == .corrupt }, "\(context): \(read.errors)")
+                let inspected = thrownError { () throws(EventLogError) in try EventLog.inspect(at: work) }
+                #expect(inspected == nil || inspected!.code == .corrupt, "\(context): \(inspected!)")
+                let written = try Reader.readAll(path: work, readOnly: false)
+                #expect(written.offsets == Array(0..<1500), "\(context): \(written.errors)")
+            }
+        }
     }
 }
