@@ -56,6 +56,11 @@ package enum CursorStore {
             throw EventLogError(
                 .corrupt, "\(path): not a valid cursor file (\(bytes.count) bytes, bad magic or checksum)")
         }
+        // No cursor commits below offset 0; a file that says so was written
+        // by something else, whatever its checksum.
+        guard position.nextOffset >= 0 else {
+            throw EventLogError(.corrupt, "\(path): next offset \(position.nextOffset) is negative")
+        }
         return position
     }
 

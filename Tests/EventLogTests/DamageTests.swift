@@ -359,6 +359,22 @@ import Testing
         let report = try EventLog.verify(at: path)
         #expect(report.problems.map(\.file) == [path + "/cursors/reader"])
         #expect(throws: EventLogError.self) { try EventLog(path: path).cursor(named: "reader") }
+
+        // A negative next offset under a valid checksum (no cursor commits
+        // one): named as corrupt when opened, listed or verified.
+        var bytes = Surgery.bytes(path + "/cursors/reader")
+        bytes.withUnsafeMutableBytes {
+            $0.storeBytes(of: Int64(-1), toByteOffset: 8, as: Int64.self)
+            $0.storeBytes(
+                of: CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<24])), toByteOffset: 24, as: UInt32.self)
+        }
+        Surgery.write(path + "/cursors/reader", bytes)
+        let log2 = try EventLog(path: path)
+        let opened = errorMessage { () throws(EventLogError) in try log2.cursor(named: "reader") }
+        #expect(opened?.hasSuffix("cursors/reader: next offset -1 is negative") == true, "\(opened ?? "no error")")
+        #expect(errorCode { () throws(EventLogError) in try EventLog.namedCursors(at: path) } == .corrupt)
+        #expect(try EventLog.verify(at: path).problems.map(\.detail) == ["next offset -1 is negative"])
+        try log2.close()
     }
 
     @Test func verifyArguments() throws {
