@@ -59,8 +59,8 @@ struct BatchOffsets {
 }
 
 /// The offset rule along a walk of one segment's batches, for the walks
-/// that read batches without a cursor: inspection, batch listing and
-/// compaction. Each batch must start at or after the end of the one before
+/// that read batches without a cursor: the scan, inspection, batch listing
+/// and compaction. Each batch must start at or after the end of the one before
 /// (the segment's base for the first one walked) and end before the next
 /// one's start; a baseOffset damaged outside the CRC fails here instead of
 /// giving wrong offsets or arithmetic that overflows.
