@@ -204,8 +204,15 @@ package enum RecordDecoder {
         var position = start &+ 1
         let timestampDelta = Varint.decode64(
             try Varint.readRaw(base, &position, limit: bodyEnd, maxBytes: 10, overrun: .invalidRecord))
+        let deltaAt = position
         let offsetDelta = Varint.decode32(
             try Varint.readRaw(base, &position, limit: bodyEnd, maxBytes: 5, overrun: .invalidRecord))
+        // Every record's offset lies in its batch's range; one outside it
+        // (the delta is under the CRC, so only a writer can put it there)
+        // would give readers an offset below the batch's, or a negative one.
+        guard UInt32(bitPattern: offsetDelta) <= UInt32(bitPattern: stamps.lastOffsetDelta) else {
+            throw offsetDeltaOutside(offsetDelta, last: stamps.lastOffsetDelta, at: deltaAt)
+        }
         let (keyStart, keyCount) = try readField(base, &position, limit: bodyEnd)
         let (valueStart, valueCount) = try readField(base, &position, limit: bodyEnd)
         let countAt = position
@@ -291,6 +298,13 @@ package enum RecordDecoder {
     }
 
     @inline(never)
+    private static func offsetDeltaOutside(_ delta: Int32, last: Int32, at position: Int) -> FormatError {
+        FormatError(
+            kind: .invalidRecord, position: position,
+            detail: "record offset delta \(delta) is outside the batch's 0...\(last)")
+    }
+
+    @inline(never)
     private static func emptyRecord(at position: Int) -> FormatError {
         FormatError(kind: .invalidRecord, position: position, detail: "record length 0 leaves no room for its fields")
     }
@@ -332,6 +346,7 @@ package enum RecordDecoder {
 /// timestamp rule, as plain integers the loop keeps in registers.
 struct RecordStamps {
     let baseOffset: Int64
+    let lastOffsetDelta: Int32
     let timestampBase: Int64
     /// All ones, or zero for a LogAppendTime batch, whose records all take maxTimestamp.
     let deltaMask: Int64
@@ -339,6 +354,7 @@ struct RecordStamps {
     @inline(__always)
     init(_ header: RecordBatchHeader) {
         baseOffset = header.baseOffset
+        lastOffsetDelta = header.lastOffsetDelta
         let appendTime = header.isLogAppendTime
         timestampBase = appendTime ? header.maxTimestamp : header.baseTimestamp
         deltaMask = appendTime ? 0 : -1

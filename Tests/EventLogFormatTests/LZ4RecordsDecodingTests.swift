@@ -110,7 +110,7 @@ import Testing
         ]
         for (section, count) in cases {
             let header = RecordBatchHeader(
-                baseOffset: 0, batchLength: Int32(49 + section.count), lastOffsetDelta: max(count - 1, 0),
+                baseOffset: 0, batchLength: Int32(49 + section.count), lastOffsetDelta: .max,
                 baseTimestamp: 0, maxTimestamp: 0, recordsCount: count)
             for recordAligned in [false, true] {
                 let compressed = try Self.frame(section, recordAligned: recordAligned)

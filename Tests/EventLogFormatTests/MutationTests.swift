@@ -98,7 +98,7 @@ import Testing
             batch.withUnsafeMutableBytes {
                 RecordBatchHeader(
                     baseOffset: 0, batchLength: Int32($0.count - 12), attributes: Bool.random(using: &rng) ? 3 : 0,
-                    lastOffsetDelta: max(count - 1, 0), baseTimestamp: 0, maxTimestamp: 0, recordsCount: count
+                    lastOffsetDelta: .max, baseTimestamp: 0, maxTimestamp: 0, recordsCount: count
                 ).write(to: $0.baseAddress!)
                 RecordBatch.updateCRC($0)
             }

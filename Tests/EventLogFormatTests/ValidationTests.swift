@@ -104,13 +104,14 @@ import Testing
     }
 
     // Records sections built by hand from the §2 tombstone record (18 bytes,
-    // first byte = length 17 as zig-zag 0x22).
+    // first byte = length 17 as zig-zag 0x22), under a header whose offset
+    // range holds every record's offset delta (the tombstone's is 2).
 
     static let tombstone = GoldenVectorTests.tombstone
 
     static func decode(_ section: [UInt8], count: Int32 = 1) throws -> [DecodedRecord] {
         let header = RecordBatchHeader(
-            baseOffset: 0, batchLength: Int32(49 + section.count), lastOffsetDelta: max(count - 1, 0),
+            baseOffset: 0, batchLength: Int32(49 + section.count), lastOffsetDelta: .max,
             baseTimestamp: 0, maxTimestamp: 0, recordsCount: count)
         var records: [RecordView] = []
         var headers: [HeaderView] = []
@@ -166,11 +167,31 @@ import Testing
         expectFormatError(.invalidVarint, at: 2) { _ = try Self.decode(overlongVarint) }
     }
 
+    /// A record's offset delta must lie in its batch's 0...lastOffsetDelta:
+    /// one past it, or a negative one, would give readers an offset outside
+    /// the batch (below 0 for the first batch of a log).
+    @Test func offsetDeltaOutsideTheBatchIsRejected() throws {
+        for (delta, last): (UInt8, Int32) in [(0x04, 1), (0x01, 5), (0x7f, 5)] {
+            var record = Self.tombstone
+            record[3] = delta  // zig-zag: 2, -1, -64
+            let header = RecordBatchHeader(
+                baseOffset: 0, batchLength: Int32(49 + record.count), lastOffsetDelta: last, baseTimestamp: 0,
+                maxTimestamp: 0, recordsCount: 1)
+            var records: [RecordView] = []
+            var headers: [HeaderView] = []
+            expectFormatError(.invalidRecord, at: 3) {
+                try record.withUnsafeBytes {
+                    try RecordDecoder.decode(recordsSection: $0, header: header, into: &records, headers: &headers)
+                }
+            }
+        }
+    }
+
     @Test func failedDecodeLeavesTheArraysAsTheyWere() throws {
         let good = try Self.decode(Self.tombstone)
         #expect(good.count == 1)
         let header = RecordBatchHeader(
-            baseOffset: 0, batchLength: 49 + 37, lastOffsetDelta: 1, baseTimestamp: 0, maxTimestamp: 0, recordsCount: 2)
+            baseOffset: 0, batchLength: 49 + 37, lastOffsetDelta: 2, baseTimestamp: 0, maxTimestamp: 0, recordsCount: 2)
         var records: [RecordView] = []
         var headers: [HeaderView] = []
         let section = Self.tombstone + Self.tombstone + [0x00]
