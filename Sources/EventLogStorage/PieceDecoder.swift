@@ -39,7 +39,7 @@ package final class PieceDecoder {
             do throws(FormatError) {
                 guard try decoder.decode(header, payload: payload) else { throw .unsupportedCodec(of: header) }
             } catch {
-                throw damage(reader, "\(error.detail) at byte \(position + RecordBatchHeader.size + error.position)")
+                throw EventLogError.corrupt(file: reader.logPath, at: position + RecordBatchHeader.size, error)
             }
             batches += 1
             storedBytes += header.totalSize
@@ -79,15 +79,11 @@ package final class PieceDecoder {
             }
             header = try RecordBatch.validate(UnsafeRawBufferPointer(rebasing: window.prefix(peeked.totalSize)))
         } catch {
-            throw damage(piece.reader, "\(error.detail) at byte \(position + error.position)")
+            throw EventLogError.corrupt(file: piece.reader.logPath, at: position, error)
         }
         if let error = offsets.check(header, at: position, in: bytes, limit: piece.segmentLimit) {
-            throw damage(piece.reader, "\(error.detail) at byte \(error.position)")
+            throw EventLogError.corrupt(file: piece.reader.logPath, at: 0, error)
         }
         return header
-    }
-
-    private func damage(_ reader: SegmentReader, _ detail: String) -> EventLogError {
-        EventLogError(.corrupt, "\(reader.logPath): \(detail)")
     }
 }
