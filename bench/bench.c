@@ -11,6 +11,8 @@
  *            --only eventlog,rocksdb,...   --phases ceilings,common,tail,crash,compact
  *            --workloads batch,one,durable --sizes 100,1k (to profile one part)
  *            --tail-rate R --tail-flush-every N (the tail writer; default 100000/s, 1)
+ *            --first-compactor PATH (the first compactor's tool, timed on the
+ *              compaction log beside eventlog_compact: bench/build_first_compactor.sh)
  *
  * Exit status 0 when every workload ran, whatever the figures; a missed
  * target is reported, not an error. Internal modes, run as child processes:
@@ -113,6 +115,7 @@ static void usage(const char *argv0) {
             "          [--workloads batch,one,durable] [--sizes 100,1k]   (parts of the common phase)\n"
             "          [--tail-rate RECORDS_PER_S] [--tail-flush-every N]   (default 100000 and 1)\n"
             "          [--cli PATH]   (the eventlog tool whose dump is measured beside replay)\n"
+            "          [--first-compactor PATH]   (the first compactor's eventlog tool, timed beside compaction)\n"
             "engines: eventlog, sqlite-normal, sqlite-full, lmdb, rocksdb\n",
             argv0);
     exit(2);
@@ -186,6 +189,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--workloads") && i + 1 < argc) cfg.workloads = argv[++i];
         else if (!strcmp(argv[i], "--sizes") && i + 1 < argc) cfg.sizes = argv[++i];
         else if (!strcmp(argv[i], "--cli") && i + 1 < argc) cfg.cli = argv[++i];
+        else if (!strcmp(argv[i], "--first-compactor") && i + 1 < argc) cfg.first_compactor = argv[++i];
         else if (!strcmp(argv[i], "--tail-rate") && i + 1 < argc) tail_rate = atof(argv[++i]);
         else if (!strcmp(argv[i], "--tail-flush-every") && i + 1 < argc) tail_flush_every = (size_t)atol(argv[++i]);
         else usage(argv[0]);

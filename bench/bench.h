@@ -32,6 +32,9 @@ typedef struct bench_config {
     const char *command;        /* the command line, for the report */
     const char *self;           /* path of this executable, for child processes */
     const char *cli;            /* the `eventlog` tool, for the dump workload; NULL: not measured */
+    const char *first_compactor; /* an `eventlog` tool built from the first compactor's code
+                                    (bench/build_first_compactor.sh), timed on the same log
+                                    beside eventlog_compact; NULL: not measured */
 
     size_t records_100;         /* records appended per append workload, 100-byte events */
     size_t records_1k;          /* same, 1 KiB events */

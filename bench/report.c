@@ -199,9 +199,17 @@ static size_t evaluate_targets(target *t) {
         snprintf(row->value, sizeof row->value, "%s, %.2fx LMDB", num, r);
         row->state = v >= 13.0e6 && r >= 0.8;
     }
-    row = ROW("eventlog_compact input: >= 5x 57 MB/s");
-    snprintf(row->goal, sizeof row->goal, ">= 285 MB/s");
-    if (get("eventlog", "compact.mbps", &v)) {
+    /* The goal is 5x the first compactor. Run beside it (--first-compactor),
+     * the ratio of each run's pair decides; without it, 5x the 57 MB/s it
+     * read when the goal was set (on a day this machine ran fast). */
+    row = ROW("eventlog_compact input: >= 5x the first compactor");
+    if (get("eventlog", "compact.x_first", &r) && get("eventlog", "compact_first.mbps", &r2) &&
+        get("eventlog", "compact.mbps", &v)) {
+        snprintf(row->goal, sizeof row->goal, ">= 5.00x");
+        snprintf(row->value, sizeof row->value, "%.2fx (%.0f / %.1f MB/s)", r, v, r2);
+        row->state = r >= 5;
+    } else if (get("eventlog", "compact.mbps", &v)) {
+        snprintf(row->goal, sizeof row->goal, ">= 285 MB/s");
         snprintf(row->value, sizeof row->value, "%.0f MB/s", v);
         row->state = v >= 285;
     }
@@ -438,6 +446,7 @@ void report_table(const bench_config *cfg, FILE *out) {
     print_value(out, "input MB/s, 1 thread", "eventlog.compact_t1.mbps", MBPS);
     print_value(out, "input MB/s", "eventlog.compact.mbps", MBPS);
     print_value(out, "input records/s", "eventlog.compact.rps", RATE);
+    print_value(out, "first compactor, input MB/s", "eventlog.compact_first.mbps", MBPS);
     if (metric_get("eventlog.compact.records_before", &v) && metric_get("eventlog.compact.records_after", &w))
         fprintf(out, "  %-46s %.0f -> %.0f\n", "records", v, w);
 
