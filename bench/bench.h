@@ -214,6 +214,12 @@ void remove_tree(const char *path);
 void tree_bytes(const char *path, uint64_t *allocated, uint64_t *apparent);
 /* dir/name in a static rotating buffer. */
 const char *path_join(const char *dir, const char *name);
+
+/* Runs the tool argv[0] with `argv` (NULL-terminated, at least a command
+ * and one argument) and its standard output in the file `out`, created or
+ * truncated; returns the seconds from start to exit. Dies if the tool
+ * cannot start or does not exit with 0. */
+double run_tool(const char *const argv[], const char *out);
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cmp_double(const void *a, const void *b);

@@ -9,13 +9,9 @@
  */
 #include "bench.h"
 
-#include <errno.h>
 #include <eventlog.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 /* eventlog_compact is being written: bind it weakly, so a library without it
  * still runs every other workload and the report says why compaction is n/a. */
@@ -274,20 +270,8 @@ static double compact_once(const char *dir, unsigned int threads, const char *na
  * it. The tool's start-up (milliseconds) is counted against it, in a run of
  * seconds. */
 static double compact_with_first(const char *tool, const char *dir, double bytes) {
-    double start = now_seconds();
-    pid_t pid = fork();
-    if (pid < 0) die("fork: %s", strerror(errno));
-    if (pid == 0) {
-        int fd = open("/dev/null", O_WRONLY);
-        if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0) _exit(127);
-        execl(tool, "eventlog", "compact", dir, (char *)NULL);
-        _exit(127);
-    }
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) die("waitpid: %s", strerror(errno));
-    double seconds = now_seconds() - start;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) die("%s compact %s failed (status %d)", tool, dir, status);
+    const char *argv[] = {tool, "compact", dir, NULL};
+    double seconds = run_tool(argv, "/dev/null");
     metric_add("eventlog.compact_first.mbps", bytes / seconds / 1e6);
     return seconds;
 }

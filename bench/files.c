@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * files.c - the few file-system chores of the benchmark: removing a scratch
- * directory, adding up what a store occupies on disk, joining paths.
+ * directory, adding up what a store occupies on disk, joining paths, and
+ * timing a tool that writes into a file.
  */
 #include "bench.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
@@ -49,4 +52,23 @@ const char *path_join(const char *dir, const char *name) {
     char *b = buffers[next++ % 4];
     snprintf(b, sizeof buffers[0], "%s/%s", dir, name);
     return b;
+}
+
+double run_tool(const char *const argv[], const char *out) {
+    double start = now_seconds();
+    pid_t pid = fork();
+    if (pid < 0) die("fork: %s", strerror(errno));
+    if (pid == 0) {
+        int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0) _exit(127);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) die("waitpid: %s", strerror(errno));
+    double seconds = now_seconds() - start;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        die("%s %s %s failed (status %d)", argv[0], argv[1], argv[2] ? argv[2] : "", status);
+    return seconds;
 }

@@ -116,20 +116,8 @@ static void dump_with_cli(const bench_config *cfg, const engine_ops *e, const da
                           size_t n) {
     char out[4096];
     snprintf(out, sizeof out, "%s/dump.jsonl", cfg->dir);
-    double start = now_seconds();
-    pid_t pid = fork();
-    if (pid < 0) die("fork: %s", strerror(errno));
-    if (pid == 0) {
-        int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0) _exit(127);
-        execl(cfg->cli, "eventlog", "dump", dir, "--no-progress", (char *)NULL);
-        _exit(127);
-    }
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) die("waitpid: %s", strerror(errno));
-    double seconds = now_seconds() - start;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) die("%s dump %s failed (status %d)", cfg->cli, dir, status);
+    const char *argv[] = {cfg->cli, "dump", dir, "--no-progress", NULL};
+    double seconds = run_tool(argv, out);
     FILE *f = fopen(out, "r");
     if (!f) die("%s: %s", out, strerror(errno));
     size_t lines = 0;
@@ -146,20 +134,8 @@ static void dump_with_cli(const bench_config *cfg, const engine_ops *e, const da
  * from start to exit: its cost per record beside the scan's. */
 static void stats_with_cli(const bench_config *cfg, const engine_ops *e, const dataset *d, const char *dir,
                            size_t n) {
-    double start = now_seconds();
-    pid_t pid = fork();
-    if (pid < 0) die("fork: %s", strerror(errno));
-    if (pid == 0) {
-        int fd = open("/dev/null", O_WRONLY);
-        if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0) _exit(127);
-        execl(cfg->cli, "eventlog", "stats", dir, "--by", "key", "--json", "--no-progress", (char *)NULL);
-        _exit(127);
-    }
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) die("waitpid: %s", strerror(errno));
-    double seconds = now_seconds() - start;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) die("%s stats %s failed (status %d)", cfg->cli, dir, status);
+    const char *argv[] = {cfg->cli, "stats", dir, "--by", "key", "--json", "--no-progress", NULL};
+    double seconds = run_tool(argv, "/dev/null");
     metric_add(key_ds(e, "stats_cli", d, "rps"), (double)n / seconds);
     metric_add(key_ds(e, "stats_cli", d, "ns_per_record"), seconds * 1e9 / (double)n);
 }
