@@ -61,13 +61,18 @@ package enum RecordDecoder {
             guard declared <= found else { throw missingRecords(declared, found: found, at: start) }
             return
         }
+        // The records that are whole and plain go the fast way; the loop
+        // below takes the rest and says what is wrong where it stops.
+        var position = start
+        var found = found
+        try decodeAvailable(
+            base, available: end, header, declared: declared, position: &position, found: &found, &records, &headers)
         // Bounded by what the bytes can hold, so a hostile count cannot make us
         // reserve gigabytes.
-        reserve(&records, room: min(declared, end / minimumRecordSize))
+        reserve(&records, room: min(declared, (end - position) / minimumRecordSize))
         let stamps = RecordStamps(header)
         var output = OutputArrays(&records, &headers)
         defer { output.giveBack(&records, &headers) }
-        var position = start
         for index in min(found, declared)..<declared {
             guard position < end else { throw missingRecords(declared, found: index, at: position) }
             let recordStart = position
@@ -114,19 +119,119 @@ package enum RecordDecoder {
         // record, and that call made the loop keep its state on the stack.
         reserve(&records, room: room)
         try records.append(addingCapacity: room) { (span: inout OutputSpan<RecordView>) throws(FormatError) in
-            var next = at
-            var count = decoded
-            defer {
-                at = next
-                decoded = count
-            }
-            while !span.isFull, let body = RecordBoundaries.body(base, at: next, limit: available) {
-                span.append(
-                    try decodeBody(base, from: body.start, to: body.end, recordStart: next, stamps, &headerViews))
-                next = body.end
-                count &+= 1
+            try span.withUnsafeMutableBufferPointer { (output, initialized) throws(FormatError) in
+                var next = at
+                defer {
+                    decoded &+= initialized
+                    at = next
+                }
+                while initialized < output.count {
+                    initialized &+= decodePlainRecords(
+                        base, from: &next, available: available, stamps, headerStart: headerViews.count,
+                        into: output.baseAddress! + initialized, room: output.count &- initialized)
+                    // The run stopped with no room left, or at a record that
+                    // is not whole yet, or at one that is not plain.
+                    guard initialized < output.count,
+                        let body = RecordBoundaries.body(base, at: next, limit: available)
+                    else { break }
+                    output.initializeElement(
+                        at: initialized,
+                        to: try decodeBody(
+                            base, from: body.start, to: body.end, recordStart: next, stamps, &headerViews))
+                    initialized &+= 1
+                    next = body.end
+                }
             }
         }
+    }
+
+    /// Decodes plain records from `position` on into `output`, at most
+    /// `room` of them, and returns how many; moves `position` past them.
+    /// Plain: whole before `available`, no headers, every varint of one to
+    /// three bytes, and sound. It stops at the first record that is not,
+    /// which the caller then decodes (or rejects) with `decodeBody`, the
+    /// one that states the rules: this loop only ever accepts records that
+    /// `decodeBody` accepts, with the same fields.
+    ///
+    /// Why a second loop: a record is a chain of dependent loads (each
+    /// length says where the next field is), and `decodeBody`'s calls to
+    /// out-of-line paths (long varints, errors) leave few registers that
+    /// survive a call, so the loop reloaded the section's base from the
+    /// stack before every field, doubling the chain. This loop makes no
+    /// call, keeps everything in registers, and gives up instead.
+    @inline(never)
+    private static func decodePlainRecords(
+        _ base: UnsafeRawPointer, from position: inout Int, available: Int, _ stamps: RecordStamps,
+        headerStart: Int, into output: UnsafeMutablePointer<RecordView>, room: Int
+    ) -> Int {
+        var next = position
+        var count = 0
+        defer { position = next }
+        while count < room {
+            var at = next
+            guard let rawLength = shortVarint(base, &at, limit: available) else { break }
+            let length = Int(Varint.decode32(rawLength))
+            guard length > 0, length <= available &- at else { break }
+            let end = at &+ length
+            at &+= 1  // the attributes byte
+            guard let rawTimestamp = shortVarint(base, &at, limit: end),
+                let rawDelta = shortVarint(base, &at, limit: end)
+            else { break }
+            let offsetDelta = Varint.decode32(rawDelta)
+            guard UInt32(bitPattern: offsetDelta) <= UInt32(bitPattern: stamps.lastOffsetDelta),
+                let (keyStart, keyCount) = plainField(base, &at, limit: end),
+                let (valueStart, valueCount) = plainField(base, &at, limit: end),
+                at &+ 1 == end, base.load(fromByteOffset: at, as: UInt8.self) == 0  // no headers
+            else { break }
+            (output + count).initialize(
+                to: RecordView(
+                    offset: stamps.baseOffset &+ Int64(offsetDelta),
+                    timestamp: stamps.timestamp(Varint.decode64(rawTimestamp)), keyStart: keyStart,
+                    keyCount: keyCount, valueStart: valueStart, valueCount: valueCount, headerStart: headerStart,
+                    headerCount: 0))
+            count &+= 1
+            next = end
+        }
+        return count
+    }
+
+    /// The varint at `index` if it takes one to three bytes before `limit`
+    /// (moving `index` past it), else nil; never calls out.
+    @inline(__always)
+    private static func shortVarint(_ base: UnsafeRawPointer, _ index: inout Int, limit: Int) -> UInt64? {
+        let position = index
+        guard position < limit else { return nil }
+        let first = UInt64(base.load(fromByteOffset: position, as: UInt8.self))
+        if first < 0x80 {
+            index = position &+ 1
+            return first
+        }
+        guard position &+ 1 < limit else { return nil }
+        let second = UInt64(base.load(fromByteOffset: position &+ 1, as: UInt8.self))
+        if second < 0x80 {
+            index = position &+ 2
+            return first & 0x7f | second << 7
+        }
+        guard position &+ 2 < limit else { return nil }
+        let third = UInt64(base.load(fromByteOffset: position &+ 2, as: UInt8.self))
+        guard third < 0x80 else { return nil }
+        index = position &+ 3
+        return first & 0x7f | (second & 0x7f) << 7 | third << 14
+    }
+
+    /// A length-prefixed field as `readField` reads it, or nil where
+    /// `readField` would throw or the length takes more than three bytes.
+    @inline(__always)
+    private static func plainField(
+        _ base: UnsafeRawPointer, _ position: inout Int, limit: Int
+    ) -> (UnsafeRawPointer?, Int)? {
+        guard let raw = shortVarint(base, &position, limit: limit) else { return nil }
+        let length = Int(Varint.decode32(raw))
+        guard length >= 0 else { return length == -1 ? (nil, 0) : nil }
+        guard length <= limit &- position else { return nil }
+        let start = base + position
+        position &+= length
+        return (start, length)
     }
 
     /// Makes room for `room` more records, at least doubling: reserving

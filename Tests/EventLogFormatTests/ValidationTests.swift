@@ -109,9 +109,11 @@ import Testing
 
     static let tombstone = GoldenVectorTests.tombstone
 
-    static func decode(_ section: [UInt8], count: Int32 = 1) throws -> [DecodedRecord] {
+    static func decode(_ section: [UInt8], count: Int32 = 1, lastOffsetDelta: Int32 = .max) throws
+        -> [DecodedRecord]
+    {
         let header = RecordBatchHeader(
-            baseOffset: 0, batchLength: Int32(49 + section.count), lastOffsetDelta: .max,
+            baseOffset: 0, batchLength: Int32(49 + section.count), lastOffsetDelta: lastOffsetDelta,
             baseTimestamp: 0, maxTimestamp: 0, recordsCount: count)
         var records: [RecordView] = []
         var headers: [HeaderView] = []
