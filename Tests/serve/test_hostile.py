@@ -91,6 +91,20 @@ def test_malformed_messages_close_with_a_reason(served):
     still_serving(served)
 
 
+def test_long_reasons_are_cut_between_characters(served):
+    # A close reason quotes the bad value and is cut to the 123 bytes a
+    # close frame holds; cut inside a two-byte character, it used to kill
+    # the server (SIGILL) from a single request.
+    for shift in ["", "a"]:
+        query = "from=" + shift + "%C3%A9" * 60
+        code, reason = asyncio.run(close_of(served.ws(f"/v1/logs/events/stream?{query}")))
+        assert code == 4400 and reason.startswith("from: expected an offset") and len(reason.encode()) <= 123
+        assert served.process.poll() is None
+    code, reason = asyncio.run(close_of(served.ws("/v1/logs/a" + "%C3%A9" * 60 + "/stream")))
+    assert code == 4404 and len(reason.encode()) <= 123
+    still_serving(served)
+
+
 def test_binary_garbage_on_the_socket(served):
     # What matters here is that the server neither crashes nor stops serving
     # the others (how fast it hangs up: the test below).

@@ -25,7 +25,7 @@ struct StreamRoute: Sendable {
                         reason: "more than \(connections.limit) open streams from \(client)")
                 }
             } catch let close as SessionClose {
-                try await outbound.close(CloseCode.code(close.code), reason: String(close.reason.utf8.prefix(123))!)
+                try await outbound.close(CloseCode.code(close.code), reason: close.reason)
                 return
             }
             defer { connections.leave(client) }

@@ -14,7 +14,17 @@ import Synchronization
 /// Ends a stream with a close code and a reason the client can read.
 struct SessionClose: Error {
     var code: UInt16
-    var reason: String
+    /// At most 123 bytes, what a close frame holds, cut between characters:
+    /// a reason quotes what the client sent, in any script, and a cut inside
+    /// a character is not a string.
+    let reason: String
+
+    init(code: UInt16, reason: String) {
+        self.code = code
+        var reason = reason
+        while reason.utf8.count > 123 { reason.removeLast() }
+        self.reason = reason
+    }
 }
 
 /// A cursor handed to the one task that uses it.
@@ -240,10 +250,7 @@ final class StreamSession: Sendable {
     }
 
     private func sendClose(_ close: SessionClose) async {
-        // A close reason must fit a control frame (123 bytes).
-        var reason = close.reason
-        while reason.utf8.count > 123 { reason.removeLast() }
-        try? await outbound.close(CloseCode.code(close.code), reason: reason)
+        try? await outbound.close(CloseCode.code(close.code), reason: close.reason)
     }
 }
 
