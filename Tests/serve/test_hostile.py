@@ -5,6 +5,7 @@ import asyncio
 import json
 import os
 import socket
+import struct
 import subprocess
 import time
 import urllib.error
@@ -102,6 +103,54 @@ def test_long_reasons_are_cut_between_characters(served):
         assert served.process.poll() is None
     code, reason = asyncio.run(close_of(served.ws("/v1/logs/a" + "%C3%A9" * 60 + "/stream")))
     assert code == 4404 and len(reason.encode()) <= 123
+    still_serving(served)
+
+
+def masked_frame(opcode, payload, fin=True):
+    """A client frame (masked, as RFC 6455 requires); payloads under 126 bytes."""
+    mask = b"\x5a\xa5\x0f\xf0"
+    return (struct.pack("!BB", (0x80 if fin else 0) | opcode, 0x80 | len(payload)) + mask
+            + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+
+
+def close_after_frames(port, frames):
+    """The close code the server answers `frames` with, on a stream upgraded by hand."""
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.sendall(b"GET /v1/logs/events/stream HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                  b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                  b"Sec-WebSocket-Version: 13\r\n\r\n")
+        s.settimeout(10)
+        data = b""
+        while b"hello" not in data:
+            data += s.recv(4096)
+        s.sendall(frames)
+        data = b""
+        while True:  # the server's frames (all small here), up to its close frame
+            while len(data) < 2 or len(data) < 2 + (data[1] & 0x7F):
+                data += s.recv(4096)
+            if data[0] & 0x0F == 0x8:
+                return struct.unpack("!H", data[2:4])[0]
+            data = data[2 + (data[1] & 0x7F):]
+
+
+def test_bad_fragments_close_with_their_code(served):
+    # A message over --max-frame-bytes (64 KiB here) sent in small
+    # fragments is 1009 like one big frame, and a continuation frame that
+    # continues nothing is a protocol error (1002); both used to end the
+    # stream with 1000, normal closure, as if nothing were wrong.
+    async def fragmented():
+        async with websockets.connect(served.ws("/v1/logs/events/stream"), ping_interval=None) as ws:
+            json.loads(await ws.recv())  # hello
+            try:
+                await ws.send(["x" * 1000] * 100)
+                while True:
+                    await ws.recv()
+            except websockets.ConnectionClosed as closed:
+                return closed.rcvd.code if closed.rcvd else None
+
+    assert asyncio.run(fragmented()) == 1009
+    assert close_after_frames(served.port, masked_frame(0x0, b"stray")) == 1002
+    assert close_after_frames(served.port, masked_frame(0x1, b'{"ack"', fin=False) + masked_frame(0x1, b":0}")) == 1002
     still_serving(served)
 
 

@@ -32,7 +32,7 @@ struct StreamRoute: Sendable {
             let session = StreamSession(
                 entry: prepared.0, request: prepared.1, options: options, catalog: catalog, outbound: outbound,
                 channel: context.channel)
-            await session.run(inbound: inbound)
+            try await session.run(inbound: inbound)
         }
     }
 

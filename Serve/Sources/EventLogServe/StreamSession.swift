@@ -27,6 +27,15 @@ struct SessionClose: Error {
     }
 }
 
+/// What the WebSocket layer raised while assembling the client's next
+/// message: a message over --max-frame-bytes in many small fragments, a
+/// continuation frame that continues nothing. Handed back to that layer,
+/// which closes with the code that names it (1009, 1002); swallowed, the
+/// stream ended with 1000 as if nothing were wrong.
+struct InboundFailure: Error {
+    var error: any Error
+}
+
 /// A cursor handed to the one task that uses it.
 final class CursorBox: @unchecked Sendable {
     let cursor: Cursor
@@ -56,7 +65,7 @@ final class StreamSession: Sendable {
         self.channel = channel
     }
 
-    func run(inbound: WebSocketInboundStream) async {
+    func run(inbound: WebSocketInboundStream) async throws {
         do {
             let cursor = try await start()
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -66,6 +75,8 @@ final class StreamSession: Sendable {
                 defer { group.cancelAll() }
                 _ = try await group.next()
             }
+        } catch let failure as InboundFailure {
+            throw failure.error
         } catch let close as SessionClose {
             await sendClose(close)
         } catch let error as EventLogError {
@@ -178,7 +189,11 @@ final class StreamSession: Sendable {
     private func readRequests(_ inbound: WebSocketInboundStream) async throws {
         var rate = RateLimit(perSecond: options.maxMessagesPerSecond)
         var committer: CursorBox?
-        for try await message in inbound.messages(maxSize: options.maxFrameBytes) {
+        var messages = inbound.messages(maxSize: options.maxFrameBytes).makeAsyncIterator()
+        while true {
+            let next: WebSocketMessage?
+            do { next = try await messages.next() } catch { throw InboundFailure(error: error) }
+            guard let message = next else { return }
             guard rate.allow() else {
                 throw SessionClose(
                     code: CloseCode.rateLimited, reason: "more than \(options.maxMessagesPerSecond) messages per second"
