@@ -91,7 +91,7 @@ final class StreamSession: Sendable {
     /// The hello message, and the cursor where the client asked.
     private func start() async throws -> CursorBox {
         let log = entry.log
-        let cursor = try request.cursor(on: log)
+        let (cursor, movedTo) = try request.opened(on: log)
         let startOffset = log.startOffset
         let endOffset = log.endOffset
         var hello = "{\"type\":\"hello\",\"log\":"
@@ -102,11 +102,15 @@ final class StreamSession: Sendable {
         hello += ",\"writable\":\(entry.isWritable && options.allowAppend)}"
         try await outbound.write(.text(hello))
         if case .offset(let wanted) = request.start {
-            if wanted < startOffset {
+            // Where the stream goes on: the first segment, when the library
+            // found `wanted` before it (retention by another process does
+            // not move the published start), else the published start.
+            let goesOnAt = movedTo ?? startOffset
+            if wanted < goesOnAt {
                 try await outbound.write(
                     .text(
-                        "{\"type\":\"truncated\",\"requested\":\(wanted),\"start_offset\":\(startOffset),"
-                            + "\"reason\":\"offsets before \(startOffset) were removed (retention or compaction)\"}"))
+                        "{\"type\":\"truncated\",\"requested\":\(wanted),\"start_offset\":\(goesOnAt),"
+                            + "\"reason\":\"offsets before \(goesOnAt) were removed (retention or compaction)\"}"))
             } else if wanted > endOffset {
                 throw SessionClose(
                     code: CloseCode.offsetOutOfRange,
