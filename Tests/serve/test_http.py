@@ -155,6 +155,48 @@ def test_offsets_removed_by_retention_are_announced():
             assert first == hello["start_offset"]
 
 
+def test_retention_under_a_stream_behind_ends_only_that_stream():
+    # A stream far behind reads segments that retention deletes under it.
+    # Its cursor finding its next segment gone was taken for the log
+    # directory gone: the log was closed under every stream of it, and a
+    # follower at the live end lost its stream and the records after.
+    # Now only the stream behind ends (4500, naming the segment) and,
+    # reconnected, learns what it lost from a `truncated` message.
+    with temporary_root() as root:
+        path = os.path.join(root, "events")
+        make_segmented_log(path, 0, 60_000)
+        with Server(root) as server:
+            async def run():
+                behind = await websockets.connect(
+                    server.ws("/v1/logs/events/stream?from=0"), max_size=None, ping_interval=None, max_queue=1)
+                live = await websockets.connect(server.ws("/v1/logs/events/stream"), max_size=None,
+                                                ping_interval=None)
+                json.loads(await behind.recv())
+                json.loads(await live.recv())
+                last = json.loads(await behind.recv())["records"][-1]["offset"]
+                # The server stopped reading for `behind` once its socket was full, well before the end.
+                subprocess.run([CLI, "retention", path, "--retention-bytes", "200000"], check=True,
+                               capture_output=True)
+                try:
+                    while True:
+                        last = json.loads(await behind.recv())["records"][-1]["offset"]
+                except websockets.ConnectionClosed as closed:
+                    code, reason = closed.rcvd.code, closed.rcvd.reason
+                assert code == 4500 and ".log" in reason, (code, reason)
+                make_segmented_log(path, 60_000, 1000)
+                got = []
+                while len(got) < 1000:
+                    got += [r["offset"] for r in json.loads(await live.recv())["records"]]
+                assert got == list(range(60_000, 61_000))
+                await live.close()
+                async with websockets.connect(server.ws(f"/v1/logs/events/stream?from={last + 1}")) as again:
+                    hello = json.loads(await again.recv())
+                    notice = json.loads(await again.recv())
+                    assert notice == {**notice, "type": "truncated", "requested": last + 1,
+                                      "start_offset": hello["start_offset"]}
+            asyncio.run(run())
+
+
 def test_sigterm_closes_streams_with_a_close_frame():
     with temporary_root() as root:
         make_log(root, "events", 3)

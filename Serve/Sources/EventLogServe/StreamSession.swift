@@ -80,8 +80,14 @@ final class StreamSession: Sendable {
         } catch let close as SessionClose {
             await sendClose(close)
         } catch let error as EventLogError {
-            if error.code == .notFound { catalog.forget(entry.name) }
-            let code = error.code == .notFound ? CloseCode.gone : CloseCode.logError
+            // A missing file is not a missing log: retention and compaction
+            // delete segments while streams read them, and the cursor of a
+            // stream behind them may find its next segment gone. Only when
+            // the directory is no longer the log this stream opened is the
+            // log forgotten, which closes it under every stream of it.
+            let gone = error.code == .notFound && LogIdentity.of(directory: entry.log.path) != entry.identity
+            if gone { catalog.forget(entry.name) }
+            let code = gone ? CloseCode.gone : CloseCode.logError
             await sendClose(SessionClose(code: code, reason: error.message))
         } catch {
             // The connection failed (reset, cancelled): nothing to tell.
