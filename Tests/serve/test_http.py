@@ -153,6 +153,9 @@ def test_offsets_removed_by_retention_are_announced():
             assert hello["start_offset"] > 0
             assert notice["type"] == "truncated" and notice["start_offset"] == hello["start_offset"]
             assert first == hello["start_offset"]
+            # A batch read from there starts at the oldest record too.
+            status, body = server.get("/v1/logs/events/records?from=0&limit=1")
+            assert status == 200 and json.loads(body)["offset"] == hello["start_offset"]
 
 
 def test_retention_under_a_stream_behind_ends_only_that_stream():

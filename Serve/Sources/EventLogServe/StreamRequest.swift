@@ -89,7 +89,7 @@ struct StreamRequest: Sendable {
 
     /// Seeks `cursor` to `position`, or to the oldest record when the
     /// position lies before it; returns where it went in that case.
-    private static func seek(_ cursor: Cursor, to position: EventLog.Position) throws(EventLogError) -> UInt64? {
+    static func seek(_ cursor: Cursor, to position: EventLog.Position) throws(EventLogError) -> UInt64? {
         do {
             try cursor.seek(to: position)
             return nil
