@@ -217,6 +217,28 @@ def test_sigterm_closes_streams_with_a_close_frame():
         assert server.process.wait(timeout=30) == 0
 
 
+def test_sigterm_does_not_wait_for_a_client_that_never_answers():
+    # A stream whose client reads nothing and never answers the close
+    # frame: the server used to wait for it for ever instead of exiting.
+    with temporary_root() as root:
+        make_log(root, "events", 3)
+        server = Server(root)
+        with socket.create_connection(("127.0.0.1", server.port)) as silent:
+            silent.sendall(b"GET /v1/logs/events/stream HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                           b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                           b"Sec-WebSocket-Version: 13\r\n\r\n")
+            silent.settimeout(10)
+            reply = b""
+            while b"hello" not in reply:
+                reply += silent.recv(4096)
+            server.process.send_signal(signal.SIGTERM)
+            try:
+                # The close timeout is 5 s; the bound leaves room for a loaded machine.
+                assert server.process.wait(timeout=30) == 0
+            finally:
+                server.process.kill()
+
+
 def test_eventlog_serve_runs_the_server():
     with temporary_root() as root:
         run = subprocess.run([CLI, "serve", root, "--listen", "example.invalid:1"], capture_output=True, text=True)

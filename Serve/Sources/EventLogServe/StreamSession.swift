@@ -9,6 +9,7 @@ import HummingbirdWebSocket
 import NIOCore
 import NIOPosix
 import NIOWebSocket
+import ServiceLifecycle
 import Synchronization
 
 /// Ends a stream with a close code and a reason the client can read.
@@ -72,6 +73,12 @@ final class StreamSession: Sendable {
                 group.addTask { try await self.sendRecords(cursor) }
                 group.addTask { try await self.readRequests(inbound) }
                 group.addTask { try await self.watchStalls() }
+                // At shutdown the WebSocket layer sends the close frame and
+                // writes nothing more; the stream ends then, so that the
+                // layer's close timeout bounds the wait for the client's
+                // reply. Waiting for the client to end the stream instead,
+                // one that never answers held up the server's exit for good.
+                group.addTask { try await gracefulShutdown() }
                 defer { group.cancelAll() }
                 _ = try await group.next()
             }
