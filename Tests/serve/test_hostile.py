@@ -74,6 +74,8 @@ def test_names_cannot_leave_the_root(served):
     assert code == 4400 and "outside" in reason
     code, _ = asyncio.run(close_of(served.ws("/v1/logs/missing/stream")))
     assert code == 4404
+    for path in ["/v1/logs/%2e%2e/events/stream", "/v1/logs/a%2F..%2F..%2Fevents/stream", "/v1/logs/%C3/stream"]:
+        assert asyncio.run(close_of(served.ws(path)))[0] == 4400, path
     still_serving(served)
 
 

@@ -11,7 +11,9 @@ import signal
 import socket
 import subprocess
 import threading
+import urllib.error
 
+import pytest
 import websockets
 
 from serve_support import (CLI, Producer, Server, make_log, make_segmented_log, received_value, record_line,
@@ -198,6 +200,28 @@ def test_retention_under_a_stream_behind_ends_only_that_stream():
                     assert notice == {**notice, "type": "truncated", "requested": last + 1,
                                       "start_offset": hello["start_offset"]}
             asyncio.run(run())
+
+
+def test_names_a_url_must_escape_are_served_on_every_endpoint():
+    # The WebSocket route took the name as escaped in the URL ("plain%20log"),
+    # the HTTP routes decoded it: such logs could be read but not streamed,
+    # and the live page, which escapes each component, could not show them.
+    with temporary_root() as root:
+        make_log(root, "plain log", 3)
+        make_log(os.path.join(root, "team"), "ordres é", 3)
+        with Server(root) as server:
+            async def first_records(path):
+                async with websockets.connect(server.ws(f"/v1/logs/{path}/stream?from=0")) as ws:
+                    hello = json.loads(await ws.recv())
+                    return hello["log"], [r["offset"] for r in json.loads(await ws.recv())["records"]]
+            for name, path in [("plain log", "plain%20log"), ("team/ordres é", "team/ordres%20%C3%A9"),
+                               ("team/ordres é", "team%2Fordres%20%C3%A9")]:
+                assert asyncio.run(first_records(path)) == (name, [0, 1, 2])
+                assert server.get(f"/v1/logs/{path}/records")[1].count(b"\n") == 3
+            # Escapes that are not UTF-8 name no log: refused, not taken as written.
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                server.get("/v1/logs/plain%C3/records")
+            assert refused.value.code == 400 and b"percent-encoded" in refused.value.read()
 
 
 def test_sigterm_closes_streams_with_a_close_frame():

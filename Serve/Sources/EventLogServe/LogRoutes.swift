@@ -48,8 +48,9 @@ struct LogRoutes: Sendable {
     func target(_ context: ServeContext) throws -> (String, String) {
         let parts = context.parameters.getCatchAll()
         guard parts.count >= 2 else { throw HTTPError(.notFound, message: "expected /v1/logs/NAME/ACTION") }
-        let name = parts.dropLast().map { $0.removingPercentEncoding ?? String($0) }.joined(separator: "/")
-        return (name, String(parts.last!))
+        do { return (try LogNames.fromPath(parts.dropLast()), String(parts.last!)) } catch {
+            throw HTTPError(.badRequest, message: error.message)
+        }
     }
 
     func open(_ name: String, create: Bool = false) throws -> OpenLog {

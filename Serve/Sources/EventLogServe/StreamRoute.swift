@@ -46,7 +46,10 @@ struct StreamRoute: Sendable {
         guard parts.count >= 2, parts.last == "stream" else {
             throw SessionClose(code: CloseCode.notFound, reason: "WebSocket streams are at /v1/logs/NAME/stream")
         }
-        let name = parts.dropLast().joined(separator: "/")
+        let name: String
+        do { name = try LogNames.fromPath(parts.dropLast()) } catch {
+            throw SessionClose(code: CloseCode.badRequest, reason: error.message)
+        }
         let query = Dictionary(
             request.uri.queryParameters.map { (String($0.key), String($0.value)) }, uniquingKeysWith: { a, _ in a })
         let stream: StreamRequest
