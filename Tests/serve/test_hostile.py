@@ -199,6 +199,23 @@ def test_bytes_that_are_not_http_are_refused_at_once(served):
     still_serving(served)
 
 
+def test_refused_upgrades_are_answered(served):
+    # Upgrade requests the WebSocket handshake refuses: the connection was
+    # closed without a reply; now a 400 that says what is missing.
+    upgrade = b"GET /v1/logs/events/stream HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    key = b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    for request, named in [
+            (upgrade + b"Sec-WebSocket-Version: 13\r\n\r\n", b"Sec-WebSocket-Key"),
+            (upgrade + key + b"\r\n", b"Sec-WebSocket-Version"),
+            (upgrade + key + b"Sec-WebSocket-Version: 8\r\n\r\n", b"Sec-WebSocket-Version: 13"),
+            (upgrade + key + b"Sec-WebSocket-Key: eA==\r\nSec-WebSocket-Version: 13\r\n\r\n", b"one Sec-WebSocket-Key"),
+            (upgrade.replace(b"/v1/logs/events/stream", b"/") + key + b"Sec-WebSocket-Version: 13\r\n\r\n",
+             b"/v1/logs/NAME/stream")]:
+        reply, _ = reply_until_closed(served.port, request, timeout=5)
+        assert reply.startswith(b"HTTP/1.1 400") and named in reply, (request, reply)
+    still_serving(served)
+
+
 def test_message_rate_and_connection_limits(served):
     async def flood():
         async with websockets.connect(served.ws("/v1/logs/events/stream?from=0&cursor=c"), ping_interval=None) as ws:
