@@ -216,6 +216,18 @@ def test_refused_upgrades_are_answered(served):
     still_serving(served)
 
 
+def test_idle_connections_are_closed_after_a_response(served):
+    # The first-request deadline (10 s) ended with the first response: a
+    # keep-alive connection idle after it, or one that sent half of its
+    # next request, stayed open for ever (still open after 90 s), so a
+    # client could hold every file descriptor of the server.
+    for rest in [b"", b"GET /v1/lo"]:
+        request = b"GET /v1/logs HTTP/1.1\r\nHost: x\r\n\r\n" + rest
+        reply, _ = reply_until_closed(served.port, request, timeout=40)
+        assert reply.startswith(b"HTTP/1.1 200") and b'"events"' in reply, reply
+    still_serving(served)
+
+
 def test_message_rate_and_connection_limits(served):
     async def flood():
         async with websockets.connect(served.ws("/v1/logs/events/stream?from=0&cursor=c"), ping_interval=None) as ws:
