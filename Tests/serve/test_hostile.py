@@ -5,6 +5,7 @@ import asyncio
 import json
 import os
 import socket
+import struct
 import subprocess
 import time
 import urllib.error
@@ -73,6 +74,8 @@ def test_names_cannot_leave_the_root(served):
     assert code == 4400 and "outside" in reason
     code, _ = asyncio.run(close_of(served.ws("/v1/logs/missing/stream")))
     assert code == 4404
+    for path in ["/v1/logs/%2e%2e/events/stream", "/v1/logs/a%2F..%2F..%2Fevents/stream", "/v1/logs/%C3/stream"]:
+        assert asyncio.run(close_of(served.ws(path)))[0] == 4400, path
     still_serving(served)
 
 
@@ -88,6 +91,68 @@ def test_malformed_messages_close_with_a_reason(served):
     # Nothing reached the log.
     status, body = served.get("/v1/logs/events/records")
     assert body.count(b"\n") == 10
+    still_serving(served)
+
+
+def test_long_reasons_are_cut_between_characters(served):
+    # A close reason quotes the bad value and is cut to the 123 bytes a
+    # close frame holds; cut inside a two-byte character, it used to kill
+    # the server (SIGILL) from a single request.
+    for shift in ["", "a"]:
+        query = "from=" + shift + "%C3%A9" * 60
+        code, reason = asyncio.run(close_of(served.ws(f"/v1/logs/events/stream?{query}")))
+        assert code == 4400 and reason.startswith("from: expected an offset") and len(reason.encode()) <= 123
+        assert served.process.poll() is None
+    code, reason = asyncio.run(close_of(served.ws("/v1/logs/a" + "%C3%A9" * 60 + "/stream")))
+    assert code == 4404 and len(reason.encode()) <= 123
+    still_serving(served)
+
+
+def masked_frame(opcode, payload, fin=True):
+    """A client frame (masked, as RFC 6455 requires); payloads under 126 bytes."""
+    mask = b"\x5a\xa5\x0f\xf0"
+    return (struct.pack("!BB", (0x80 if fin else 0) | opcode, 0x80 | len(payload)) + mask
+            + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+
+
+def close_after_frames(port, frames):
+    """The close code the server answers `frames` with, on a stream upgraded by hand."""
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.sendall(b"GET /v1/logs/events/stream HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                  b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                  b"Sec-WebSocket-Version: 13\r\n\r\n")
+        s.settimeout(10)
+        data = b""
+        while b"hello" not in data:
+            data += s.recv(4096)
+        s.sendall(frames)
+        data = b""
+        while True:  # the server's frames (all small here), up to its close frame
+            while len(data) < 2 or len(data) < 2 + (data[1] & 0x7F):
+                data += s.recv(4096)
+            if data[0] & 0x0F == 0x8:
+                return struct.unpack("!H", data[2:4])[0]
+            data = data[2 + (data[1] & 0x7F):]
+
+
+def test_bad_fragments_close_with_their_code(served):
+    # A message over --max-frame-bytes (64 KiB here) sent in small
+    # fragments is 1009 like one big frame, and a continuation frame that
+    # continues nothing is a protocol error (1002); both used to end the
+    # stream with 1000, normal closure, as if nothing were wrong.
+    async def fragmented():
+        async with websockets.connect(served.ws("/v1/logs/events/stream"), ping_interval=None) as ws:
+            json.loads(await ws.recv())  # hello
+            try:
+                await ws.send(["x" * 1000] * 100)
+                while True:
+                    await ws.recv()
+            except websockets.ConnectionClosed as closed:
+                return closed.rcvd.code if closed.rcvd else None
+
+    assert asyncio.run(fragmented()) == 1009
+    assert close_after_frames(served.port, masked_frame(0x0, b"stray")) == 1002
+    assert close_after_frames(served.port, masked_frame(0x1, b'{"ack"', fin=False) + masked_frame(0x1, b":0}")) == 1002
     still_serving(served)
 
 
@@ -131,6 +196,35 @@ def test_bytes_that_are_not_http_are_refused_at_once(served):
         reply, seconds = reply_until_closed(served.port, garbage, timeout=5)
         assert reply.startswith(b"HTTP/1.1 400"), (garbage[:20], reply)
         assert seconds < 5, (garbage[:20], seconds)
+    still_serving(served)
+
+
+def test_refused_upgrades_are_answered(served):
+    # Upgrade requests the WebSocket handshake refuses: the connection was
+    # closed without a reply; now a 400 that says what is missing.
+    upgrade = b"GET /v1/logs/events/stream HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    key = b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    for request, named in [
+            (upgrade + b"Sec-WebSocket-Version: 13\r\n\r\n", b"Sec-WebSocket-Key"),
+            (upgrade + key + b"\r\n", b"Sec-WebSocket-Version"),
+            (upgrade + key + b"Sec-WebSocket-Version: 8\r\n\r\n", b"Sec-WebSocket-Version: 13"),
+            (upgrade + key + b"Sec-WebSocket-Key: eA==\r\nSec-WebSocket-Version: 13\r\n\r\n", b"one Sec-WebSocket-Key"),
+            (upgrade.replace(b"/v1/logs/events/stream", b"/") + key + b"Sec-WebSocket-Version: 13\r\n\r\n",
+             b"/v1/logs/NAME/stream")]:
+        reply, _ = reply_until_closed(served.port, request, timeout=5)
+        assert reply.startswith(b"HTTP/1.1 400") and named in reply, (request, reply)
+    still_serving(served)
+
+
+def test_idle_connections_are_closed_after_a_response(served):
+    # The first-request deadline (10 s) ended with the first response: a
+    # keep-alive connection idle after it, or one that sent half of its
+    # next request, stayed open for ever (still open after 90 s), so a
+    # client could hold every file descriptor of the server.
+    for rest in [b"", b"GET /v1/lo"]:
+        request = b"GET /v1/logs HTTP/1.1\r\nHost: x\r\n\r\n" + rest
+        reply, _ = reply_until_closed(served.port, request, timeout=40)
+        assert reply.startswith(b"HTTP/1.1 200") and b'"events"' in reply, reply
     still_serving(served)
 
 

@@ -11,10 +11,13 @@ import signal
 import socket
 import subprocess
 import threading
+import urllib.error
 
+import pytest
 import websockets
 
-from serve_support import CLI, Producer, Server, make_log, received_value, record_line, temporary_root, value
+from serve_support import (CLI, Producer, Server, make_log, make_segmented_log, received_value, record_line,
+                           temporary_root, value)
 
 
 def test_list_read_and_append():
@@ -139,8 +142,7 @@ def test_offsets_removed_by_retention_are_announced():
     with temporary_root() as root:
         path = os.path.join(root, "events")
         # Small segments, so that retention removes some.
-        subprocess.run([CLI, "append", path, "--json", "--batch", "100"], check=True,
-                       input="\n".join(json.dumps({"value": "v" * 500}) for _ in range(3000)).encode())
+        make_segmented_log(path, 0, 3000)
         subprocess.run([CLI, "retention", path, "--retention-bytes", "1"], check=True, capture_output=True)
         with Server(root) as server:
             async def truncated():
@@ -150,9 +152,76 @@ def test_offsets_removed_by_retention_are_announced():
                     first = json.loads(await ws.recv())["records"][0]["offset"]
                     return hello, notice, first
             hello, notice, first = asyncio.run(truncated())
-            if hello["start_offset"] > 0:
-                assert notice["type"] == "truncated" and notice["start_offset"] == hello["start_offset"]
-                assert first == hello["start_offset"]
+            assert hello["start_offset"] > 0
+            assert notice["type"] == "truncated" and notice["start_offset"] == hello["start_offset"]
+            assert first == hello["start_offset"]
+            # A batch read from there starts at the oldest record too.
+            status, body = server.get("/v1/logs/events/records?from=0&limit=1")
+            assert status == 200 and json.loads(body)["offset"] == hello["start_offset"]
+
+
+def test_retention_under_a_stream_behind_ends_only_that_stream():
+    # A stream far behind reads segments that retention deletes under it.
+    # Its cursor finding its next segment gone was taken for the log
+    # directory gone: the log was closed under every stream of it, and a
+    # follower at the live end lost its stream and the records after.
+    # Now only the stream behind ends (4500, naming the segment) and,
+    # reconnected, learns what it lost from a `truncated` message.
+    with temporary_root() as root:
+        path = os.path.join(root, "events")
+        make_segmented_log(path, 0, 60_000)
+        with Server(root) as server:
+            async def run():
+                behind = await websockets.connect(
+                    server.ws("/v1/logs/events/stream?from=0"), max_size=None, ping_interval=None, max_queue=1)
+                live = await websockets.connect(server.ws("/v1/logs/events/stream"), max_size=None,
+                                                ping_interval=None)
+                json.loads(await behind.recv())
+                json.loads(await live.recv())
+                last = json.loads(await behind.recv())["records"][-1]["offset"]
+                # The server stopped reading for `behind` once its socket was full, well before the end.
+                subprocess.run([CLI, "retention", path, "--retention-bytes", "200000"], check=True,
+                               capture_output=True)
+                try:
+                    while True:
+                        last = json.loads(await behind.recv())["records"][-1]["offset"]
+                except websockets.ConnectionClosed as closed:
+                    code, reason = closed.rcvd.code, closed.rcvd.reason
+                assert code == 4500 and ".log" in reason, (code, reason)
+                make_segmented_log(path, 60_000, 1000)
+                got = []
+                while len(got) < 1000:
+                    got += [r["offset"] for r in json.loads(await live.recv())["records"]]
+                assert got == list(range(60_000, 61_000))
+                await live.close()
+                async with websockets.connect(server.ws(f"/v1/logs/events/stream?from={last + 1}")) as again:
+                    hello = json.loads(await again.recv())
+                    notice = json.loads(await again.recv())
+                    assert notice == {**notice, "type": "truncated", "requested": last + 1,
+                                      "start_offset": hello["start_offset"]}
+            asyncio.run(run())
+
+
+def test_names_a_url_must_escape_are_served_on_every_endpoint():
+    # The WebSocket route took the name as escaped in the URL ("plain%20log"),
+    # the HTTP routes decoded it: such logs could be read but not streamed,
+    # and the live page, which escapes each component, could not show them.
+    with temporary_root() as root:
+        make_log(root, "plain log", 3)
+        make_log(os.path.join(root, "team"), "ordres é", 3)
+        with Server(root) as server:
+            async def first_records(path):
+                async with websockets.connect(server.ws(f"/v1/logs/{path}/stream?from=0")) as ws:
+                    hello = json.loads(await ws.recv())
+                    return hello["log"], [r["offset"] for r in json.loads(await ws.recv())["records"]]
+            for name, path in [("plain log", "plain%20log"), ("team/ordres é", "team/ordres%20%C3%A9"),
+                               ("team/ordres é", "team%2Fordres%20%C3%A9")]:
+                assert asyncio.run(first_records(path)) == (name, [0, 1, 2])
+                assert server.get(f"/v1/logs/{path}/records")[1].count(b"\n") == 3
+            # Escapes that are not UTF-8 name no log: refused, not taken as written.
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                server.get("/v1/logs/plain%C3/records")
+            assert refused.value.code == 400 and b"percent-encoded" in refused.value.read()
 
 
 def test_sigterm_closes_streams_with_a_close_frame():
@@ -170,6 +239,28 @@ def test_sigterm_closes_streams_with_a_close_frame():
                     return closed.rcvd.code if closed.rcvd else None
         assert asyncio.run(follow()) in (1000, 1001)
         assert server.process.wait(timeout=30) == 0
+
+
+def test_sigterm_does_not_wait_for_a_client_that_never_answers():
+    # A stream whose client reads nothing and never answers the close
+    # frame: the server used to wait for it for ever instead of exiting.
+    with temporary_root() as root:
+        make_log(root, "events", 3)
+        server = Server(root)
+        with socket.create_connection(("127.0.0.1", server.port)) as silent:
+            silent.sendall(b"GET /v1/logs/events/stream HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                           b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                           b"Sec-WebSocket-Version: 13\r\n\r\n")
+            silent.settimeout(10)
+            reply = b""
+            while b"hello" not in reply:
+                reply += silent.recv(4096)
+            server.process.send_signal(signal.SIGTERM)
+            try:
+                # The close timeout is 5 s; the bound leaves room for a loaded machine.
+                assert server.process.wait(timeout=30) == 0
+            finally:
+                server.process.kill()
 
 
 def test_eventlog_serve_runs_the_server():

@@ -3,6 +3,7 @@
 // root: components ".", ".." and empty ones are refused outright, and the
 // resolved directory (symbolic links followed) must still lie under the
 // resolved root, so a link pointing out is refused too.
+import Foundation
 import Glibc
 
 public struct LogNameError: Error, Sendable {
@@ -18,6 +19,22 @@ public struct LogNames: Sendable {
             throw LogNameError(message: "\(root): no such directory")
         }
         self.root = resolved
+    }
+
+    /// The log name in a request path: its components (between the
+    /// route's prefix and action) percent-decoded one by one, so that a
+    /// client writes "team/orders" or "team%2Forders" and any character a
+    /// URL must escape. A component whose escapes are not valid UTF-8 is
+    /// refused, not taken as written.
+    public static func fromPath(_ components: some Sequence<Substring>) throws(LogNameError) -> String {
+        var decoded: [String] = []
+        for component in components {
+            guard let text = component.removingPercentEncoding else {
+                throw LogNameError(message: "log name: '\(component)' is not valid percent-encoded UTF-8")
+            }
+            decoded.append(text)
+        }
+        return decoded.joined(separator: "/")
     }
 
     /// Checks `name` and returns the directory it names. With

@@ -48,8 +48,9 @@ struct LogRoutes: Sendable {
     func target(_ context: ServeContext) throws -> (String, String) {
         let parts = context.parameters.getCatchAll()
         guard parts.count >= 2 else { throw HTTPError(.notFound, message: "expected /v1/logs/NAME/ACTION") }
-        let name = parts.dropLast().map { $0.removingPercentEncoding ?? String($0) }.joined(separator: "/")
-        return (name, String(parts.last!))
+        do { return (try LogNames.fromPath(parts.dropLast()), String(parts.last!)) } catch {
+            throw HTTPError(.badRequest, message: error.message)
+        }
     }
 
     func open(_ name: String, create: Bool = false) throws -> OpenLog {
@@ -99,7 +100,10 @@ struct LogRoutes: Sendable {
         }
         var body = ByteBuffer()
         do {
-            let cursor = try entry.log.cursor(from: from)
+            // An offset retention removed reads from the oldest record, as
+            // a stream does: the lines carry their offsets, so the gap shows.
+            let cursor = try entry.log.cursor(from: .oldest)
+            _ = try StreamRequest.seek(cursor, to: from)
             // What the log holds now, without waiting: JSON lines.
             for _ in 0..<limit {
                 guard let record = try cursor.next() else { break }

@@ -8,6 +8,7 @@
 // fails, unless a response has begun (then it only closes).
 import NIOCore
 import NIOHTTP1
+import NIOWebSocket
 
 final class MalformedRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = NIOAny
@@ -23,7 +24,18 @@ final class MalformedRequestHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard error is HTTPParserError else {
+        let body: String
+        if error is HTTPParserError {
+            body = ""
+        } else if let refused = error as? NIOWebSocketUpgradeError {
+            // The upgrader refused the handshake; the connection was closed
+            // without a word, which a client cannot tell from a crash.
+            let message =
+                refused == .unsupportedWebSocketTarget
+                ? "no WebSocket here: streams are GET /v1/logs/NAME/stream"
+                : "a WebSocket upgrade needs one Sec-WebSocket-Key and Sec-WebSocket-Version: 13"
+            body = "{\"error\":{\"message\":\"\(message)\"}}\n"
+        } else {
             context.fireErrorCaught(error)
             return
         }
@@ -32,9 +44,11 @@ final class MalformedRequestHandler: ChannelDuplexHandler, RemovableChannelHandl
             return
         }
         responded = true
-        let head = HTTPResponseHead(
-            version: .http1_1, status: .badRequest, headers: ["Connection": "close", "Content-Length": "0"])
+        var headers: HTTPHeaders = ["Connection": "close", "Content-Length": "\(body.utf8.count)"]
+        if !body.isEmpty { headers.add(name: "Content-Type", value: "application/json") }
+        let head = HTTPResponseHead(version: .http1_1, status: .badRequest, headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if !body.isEmpty { context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil) }
         // Closed once the reply is written: a close would drop it if queued.
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }

@@ -22,6 +22,13 @@ public struct Server: Sendable {
     private func server(_ webSocketRouter: Router<ServeContext>) -> HTTPServerBuilder {
         let webSocketResponder = webSocketRouter.buildResponder()
         let configuration = HTTP1WebSocketUpgradeChannel.Configuration(
+            // Between requests a connection gets as long as before its first
+            // one: kept open for ever, idle keep-alive connections (or ones
+            // that send half of their next request) would pile up until the
+            // server ran out of file descriptors and accepted no one.
+            // Hummingbird does not count a response in progress (an event
+            // stream) as idle, and a WebSocket leaves HTTP behind.
+            http1: .init(idleTimeout: .seconds(RequestDeadlineHandler.seconds)),
             ws: .init(
                 maxFrameSize: options.maxFrameBytes,
                 autoPing: .enabled(timePeriod: .seconds(options.pingSeconds)),

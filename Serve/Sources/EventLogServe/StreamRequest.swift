@@ -65,16 +65,38 @@ struct StreamRequest: Sendable {
     }
 
     /// A cursor positioned where the client asked.
-    func cursor(on log: EventLog) throws(EventLogError) -> Cursor {
+    func cursor(on log: EventLog) throws(EventLogError) -> Cursor { try opened(on: log).cursor }
+
+    /// A cursor positioned where the client asked and, when `from` names an
+    /// offset that retention or compaction removed, the offset it starts at
+    /// instead: the log's first. The library refuses a seek before the first
+    /// segment, which a client resuming after its last record cannot know
+    /// of; the stream goes on from the oldest record and says so.
+    func opened(on log: EventLog) throws(EventLogError) -> (cursor: Cursor, movedTo: UInt64?) {
         let cursor: Cursor
+        var movedTo: UInt64?
         if let cursorName {
             cursor = try log.cursor(named: cursorName, startingAt: start == nil ? .oldest : startPosition)
             // An explicit from overrides the committed position.
-            if start != nil { try cursor.seek(to: startPosition) }
+            if start != nil { movedTo = try Self.seek(cursor, to: startPosition) }
         } else {
-            cursor = try log.cursor(from: startPosition)
+            cursor = try log.cursor(from: .oldest)
+            movedTo = try Self.seek(cursor, to: startPosition)
         }
         if let fromTime { try cursor.seek(to: .time(sinceEpoch: .milliseconds(fromTime))) }
-        return cursor
+        return (cursor, movedTo)
+    }
+
+    /// Seeks `cursor` to `position`, or to the oldest record when the
+    /// position lies before it; returns where it went in that case.
+    static func seek(_ cursor: Cursor, to position: EventLog.Position) throws(EventLogError) -> UInt64? {
+        do {
+            try cursor.seek(to: position)
+            return nil
+        } catch  where error.code == .outOfRange {
+            guard case .offset = position else { throw error }
+            try cursor.seek(to: .oldest)
+            return cursor.offset
+        }
     }
 }

@@ -25,14 +25,14 @@ struct StreamRoute: Sendable {
                         reason: "more than \(connections.limit) open streams from \(client)")
                 }
             } catch let close as SessionClose {
-                try await outbound.close(CloseCode.code(close.code), reason: String(close.reason.utf8.prefix(123))!)
+                try await outbound.close(CloseCode.code(close.code), reason: close.reason)
                 return
             }
             defer { connections.leave(client) }
             let session = StreamSession(
                 entry: prepared.0, request: prepared.1, options: options, catalog: catalog, outbound: outbound,
                 channel: context.channel)
-            await session.run(inbound: inbound)
+            try await session.run(inbound: inbound)
         }
     }
 
@@ -46,7 +46,10 @@ struct StreamRoute: Sendable {
         guard parts.count >= 2, parts.last == "stream" else {
             throw SessionClose(code: CloseCode.notFound, reason: "WebSocket streams are at /v1/logs/NAME/stream")
         }
-        let name = parts.dropLast().joined(separator: "/")
+        let name: String
+        do { name = try LogNames.fromPath(parts.dropLast()) } catch {
+            throw SessionClose(code: CloseCode.badRequest, reason: error.message)
+        }
         let query = Dictionary(
             request.uri.queryParameters.map { (String($0.key), String($0.value)) }, uniquingKeysWith: { a, _ in a })
         let stream: StreamRequest

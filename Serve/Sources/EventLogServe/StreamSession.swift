@@ -9,12 +9,32 @@ import HummingbirdWebSocket
 import NIOCore
 import NIOPosix
 import NIOWebSocket
+import ServiceLifecycle
 import Synchronization
 
 /// Ends a stream with a close code and a reason the client can read.
 struct SessionClose: Error {
     var code: UInt16
-    var reason: String
+    /// At most 123 bytes, what a close frame holds, cut between characters:
+    /// a reason quotes what the client sent, in any script, and a cut inside
+    /// a character is not a string.
+    let reason: String
+
+    init(code: UInt16, reason: String) {
+        self.code = code
+        var reason = reason
+        while reason.utf8.count > 123 { reason.removeLast() }
+        self.reason = reason
+    }
+}
+
+/// What the WebSocket layer raised while assembling the client's next
+/// message: a message over --max-frame-bytes in many small fragments, a
+/// continuation frame that continues nothing. Handed back to that layer,
+/// which closes with the code that names it (1009, 1002); swallowed, the
+/// stream ended with 1000 as if nothing were wrong.
+struct InboundFailure: Error {
+    var error: any Error
 }
 
 /// A cursor handed to the one task that uses it.
@@ -46,21 +66,35 @@ final class StreamSession: Sendable {
         self.channel = channel
     }
 
-    func run(inbound: WebSocketInboundStream) async {
+    func run(inbound: WebSocketInboundStream) async throws {
         do {
             let cursor = try await start()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await self.sendRecords(cursor) }
                 group.addTask { try await self.readRequests(inbound) }
                 group.addTask { try await self.watchStalls() }
+                // At shutdown the WebSocket layer sends the close frame and
+                // writes nothing more; the stream ends then, so that the
+                // layer's close timeout bounds the wait for the client's
+                // reply. Waiting for the client to end the stream instead,
+                // one that never answers held up the server's exit for good.
+                group.addTask { try await gracefulShutdown() }
                 defer { group.cancelAll() }
                 _ = try await group.next()
             }
+        } catch let failure as InboundFailure {
+            throw failure.error
         } catch let close as SessionClose {
             await sendClose(close)
         } catch let error as EventLogError {
-            if error.code == .notFound { catalog.forget(entry.name) }
-            let code = error.code == .notFound ? CloseCode.gone : CloseCode.logError
+            // A missing file is not a missing log: retention and compaction
+            // delete segments while streams read them, and the cursor of a
+            // stream behind them may find its next segment gone. Only when
+            // the directory is no longer the log this stream opened is the
+            // log forgotten, which closes it under every stream of it.
+            let gone = error.code == .notFound && LogIdentity.of(directory: entry.log.path) != entry.identity
+            if gone { catalog.forget(entry.name) }
+            let code = gone ? CloseCode.gone : CloseCode.logError
             await sendClose(SessionClose(code: code, reason: error.message))
         } catch {
             // The connection failed (reset, cancelled): nothing to tell.
@@ -70,7 +104,7 @@ final class StreamSession: Sendable {
     /// The hello message, and the cursor where the client asked.
     private func start() async throws -> CursorBox {
         let log = entry.log
-        let cursor = try request.cursor(on: log)
+        let (cursor, movedTo) = try request.opened(on: log)
         let startOffset = log.startOffset
         let endOffset = log.endOffset
         var hello = "{\"type\":\"hello\",\"log\":"
@@ -81,11 +115,15 @@ final class StreamSession: Sendable {
         hello += ",\"writable\":\(entry.isWritable && options.allowAppend)}"
         try await outbound.write(.text(hello))
         if case .offset(let wanted) = request.start {
-            if wanted < startOffset {
+            // Where the stream goes on: the first segment, when the library
+            // found `wanted` before it (retention by another process does
+            // not move the published start), else the published start.
+            let goesOnAt = movedTo ?? startOffset
+            if wanted < goesOnAt {
                 try await outbound.write(
                     .text(
-                        "{\"type\":\"truncated\",\"requested\":\(wanted),\"start_offset\":\(startOffset),"
-                            + "\"reason\":\"offsets before \(startOffset) were removed (retention or compaction)\"}"))
+                        "{\"type\":\"truncated\",\"requested\":\(wanted),\"start_offset\":\(goesOnAt),"
+                            + "\"reason\":\"offsets before \(goesOnAt) were removed (retention or compaction)\"}"))
             } else if wanted > endOffset {
                 throw SessionClose(
                     code: CloseCode.offsetOutOfRange,
@@ -168,7 +206,11 @@ final class StreamSession: Sendable {
     private func readRequests(_ inbound: WebSocketInboundStream) async throws {
         var rate = RateLimit(perSecond: options.maxMessagesPerSecond)
         var committer: CursorBox?
-        for try await message in inbound.messages(maxSize: options.maxFrameBytes) {
+        var messages = inbound.messages(maxSize: options.maxFrameBytes).makeAsyncIterator()
+        while true {
+            let next: WebSocketMessage?
+            do { next = try await messages.next() } catch { throw InboundFailure(error: error) }
+            guard let message = next else { return }
             guard rate.allow() else {
                 throw SessionClose(
                     code: CloseCode.rateLimited, reason: "more than \(options.maxMessagesPerSecond) messages per second"
@@ -240,10 +282,7 @@ final class StreamSession: Sendable {
     }
 
     private func sendClose(_ close: SessionClose) async {
-        // A close reason must fit a control frame (123 bytes).
-        var reason = close.reason
-        while reason.utf8.count > 123 { reason.removeLast() }
-        try? await outbound.close(CloseCode.code(close.code), reason: reason)
+        try? await outbound.close(CloseCode.code(close.code), reason: close.reason)
     }
 }
 
