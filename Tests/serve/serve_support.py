@@ -176,3 +176,18 @@ def wait_until(predicate, timeout=30, what="condition"):
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def raw_stream(port, name="events"):
+    """A socket upgraded to a WebSocket stream of log `name` by hand, past the
+    server's hello: for clients a WebSocket library will not play (silent,
+    malformed). The caller closes it."""
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(f"GET /v1/logs/{name}/stream HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n".encode()
+              + b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+              + b"Sec-WebSocket-Version: 13\r\n\r\n")
+    s.settimeout(10)
+    data = b""
+    while b"hello" not in data:
+        data += s.recv(4096)
+    return s

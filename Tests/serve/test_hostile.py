@@ -13,7 +13,7 @@ import urllib.error
 import pytest
 import websockets
 
-from serve_support import SERVE, Server, make_log, temporary_root
+from serve_support import SERVE, Server, make_log, raw_stream, temporary_root
 
 TOKEN = "s3cret-token-0123456789"
 
@@ -117,14 +117,7 @@ def masked_frame(opcode, payload, fin=True):
 
 def close_after_frames(port, frames):
     """The close code the server answers `frames` with, on a stream upgraded by hand."""
-    with socket.create_connection(("127.0.0.1", port)) as s:
-        s.sendall(b"GET /v1/logs/events/stream HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-                  b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                  b"Sec-WebSocket-Version: 13\r\n\r\n")
-        s.settimeout(10)
-        data = b""
-        while b"hello" not in data:
-            data += s.recv(4096)
+    with raw_stream(port) as s:
         s.sendall(frames)
         data = b""
         while True:  # the server's frames (all small here), up to its close frame

@@ -16,8 +16,8 @@ import urllib.error
 import pytest
 import websockets
 
-from serve_support import (CLI, Producer, Server, make_log, make_segmented_log, received_value, record_line,
-                           temporary_root, value)
+from serve_support import (CLI, Producer, Server, make_log, make_segmented_log, raw_stream, received_value,
+                           record_line, temporary_root, value)
 
 
 def test_list_read_and_append():
@@ -247,14 +247,7 @@ def test_sigterm_does_not_wait_for_a_client_that_never_answers():
     with temporary_root() as root:
         make_log(root, "events", 3)
         server = Server(root)
-        with socket.create_connection(("127.0.0.1", server.port)) as silent:
-            silent.sendall(b"GET /v1/logs/events/stream HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-                           b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                           b"Sec-WebSocket-Version: 13\r\n\r\n")
-            silent.settimeout(10)
-            reply = b""
-            while b"hello" not in reply:
-                reply += silent.recv(4096)
+        with raw_stream(server.port):
             server.process.send_signal(signal.SIGTERM)
             try:
                 # The close timeout is 5 s; the bound leaves room for a loaded machine.
