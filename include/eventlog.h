@@ -518,8 +518,12 @@ EVENTLOG_API int eventlog_cursor_seek_time(eventlog_cursor *cur, int64_t timesta
  * forever, > 0 = wait up to that long for a record to be written. Returns
  * EVENTLOG_OK, EVENTLOG_END when none arrived in time, or an error; a damaged
  * batch is EVENTLOG_ECORRUPT with the segment file and byte position, and
- * the cursor can seek past it. The pointers in *out are borrowed: valid until
- * the next call on this cursor or its close. */
+ * the cursor can seek past it. A cursor that fell behind retention gets
+ * EVENTLOG_ERANGE once the records it was to read next are deleted (the
+ * message names the offsets lost and the log's new start); it stays where
+ * it is, and eventlog_cursor_seek(cur, EVENTLOG_OLDEST) goes on. The
+ * pointers in *out are borrowed: valid until the next call on this cursor
+ * or its close. */
 EVENTLOG_API int eventlog_cursor_next(eventlog_cursor *cur, int timeout_ms,
                                       eventlog_record *out);
 

@@ -52,7 +52,9 @@ public final class Cursor {
     }
 
     /// The next record already written, or nil at the current end of the
-    /// log. Throws when a batch is damaged or the log was closed.
+    /// log. Throws when a batch is damaged or the log was closed, and
+    /// `outOfRange` when retention deleted the records it was to read next
+    /// (the cursor stays; `seek(to: .oldest)` goes on).
     public func next() throws(EventLogError) -> Record? {
         try next(timeout: .zero)
     }

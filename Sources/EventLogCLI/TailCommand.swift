@@ -96,9 +96,25 @@ struct TailCommand: ParsableCommand {
         }
         /// Prints the next record, waiting up to `wait` ms for it; false if none came.
         func printNext(wait: UInt64) throws -> Bool {
-            try reader.withNextRecord(timeoutMilliseconds: Int(wait)) { record, headers in
-                headers.withUnsafeBufferPointer { style.write(record, $0, to: out) }
-            } != nil
+            while true {
+                // A Result, not do-catch: Swift 6.3 fails to compile a typed
+                // catch here (an ownership error in SILGen).
+                let read = Result { () throws(EventLogError) -> Bool in
+                    try reader.withNextRecord(timeoutMilliseconds: Int(wait)) { record, headers in
+                        headers.withUnsafeBufferPointer { style.write(record, $0, to: out) }
+                    } != nil
+                }
+                switch read {
+                case .success(let printed): return printed
+                case .failure(let error) where error.code == .outOfRange:
+                    // Retention deleted records before this tail printed them
+                    // (it was far behind): say which, and go on from the start.
+                    out.flush()
+                    try reader.seek(to: .oldest)
+                    printError("eventlog tail: \(error.message); going on at offset \(reader.offset)")
+                case .failure(let error): throw error
+                }
+            }
         }
         do {
             while !StopSignal.requested {

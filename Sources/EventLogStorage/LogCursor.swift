@@ -144,16 +144,19 @@ package final class LogCursor {
     /// Decodes the next batch, moving to the next segment when the current
     /// one is finished. False when nothing more is written yet.
     private func loadNextBatch(_ head: HeadState) throws(EventLogError) -> Bool {
-        var relisting = false
+        var fresh = false
         while true {
             if segment == nil {
-                let bases = try state.catalog.segmentBases(version: relisting ? nil : head.catalogVersion)
-                guard
-                    let index = SegmentCatalog.segmentIndex(containing: nextOffset, in: bases)
-                        ?? (bases.isEmpty ? nil : 0)
-                else { return false }
-                try open(segmentBase: bases[index], head: head)
-                if relisting { try position(at: nextOffset, head: head) } else { position = 0 }
+                let opened = try relisting(head, fresh: fresh) { (bases) throws(EventLogError) -> Bool in
+                    try checkNotOvertaken(bases)
+                    guard let index = SegmentCatalog.segmentIndex(containing: nextOffset, in: bases) else {
+                        return false
+                    }
+                    try open(segmentBase: bases[index], head: head)
+                    try position(at: nextOffset, head: head)
+                    return true
+                }
+                guard opened else { return false }
             }
             let limit: Int
             do throws(EventLogError) { limit = try currentLimit(head) } catch  where error.code == .notFound {
@@ -162,7 +165,7 @@ package final class LogCursor {
                 // in a fresh listing (a merged segment may start earlier).
                 if let current = segment { retiredSegments.append(current) }
                 segment = nil
-                relisting = true
+                fresh = true
                 continue
             }
             if position < limit {
@@ -175,6 +178,18 @@ package final class LogCursor {
         }
     }
 
+    /// Throws `outOfRange` when retention deleted the records from
+    /// `nextOffset` on before this cursor read them: the log's first segment
+    /// now starts after `nextOffset` (compaction never moves that start).
+    /// The cursor stays where it is; seeking to `oldest` goes on.
+    private func checkNotOvertaken(_ bases: [Int64]) throws(EventLogError) {
+        guard let first = bases.first, nextOffset < first else { return }
+        throw EventLogError(
+            .outOfRange,
+            "\(state.directory): offsets \(nextOffset)..<\(first) were deleted by retention before this cursor "
+                + "read them; the log now starts at \(first)")
+    }
+
     /// Leaves the finished closed segment `finished` for the segment that
     /// holds `nextOffset`, not simply the next one listed: compaction may
     /// have replaced `finished` by a segment that also holds the records of
@@ -184,6 +199,7 @@ package final class LogCursor {
     /// duplicates. False when no segment follows.
     private func moveOn(from finished: Int64, _ head: HeadState) throws(EventLogError) -> Bool {
         try relisting(head) { (bases) throws(EventLogError) -> Bool in
+            try checkNotOvertaken(bases)
             var after = finished
             // The segment that holds `nextOffset` may start before `finished`:
             // compaction merged `finished` into a segment listed before it and

@@ -59,16 +59,21 @@ extension LogCursor {
         position = walk(from: hint, limit: limit, head: head, offsetSought: target) { $0.lastOffset >= target }
     }
 
-    /// Runs `body` with the segment list; if a segment it opens was deleted
-    /// since the list was read (compaction, retention), once more with the
-    /// directory listed afresh.
-    func relisting<R>(_ head: HeadState, _ body: ([Int64]) throws(EventLogError) -> R) throws(EventLogError)
-        -> R
-    {
-        do {
-            return try body(try state.catalog.segmentBases(version: head.catalogVersion))
-        } catch  where error.code == .notFound {
-            return try body(try state.catalog.segmentBases(version: nil))
+    /// Runs `body` with the segment list (listed afresh if `fresh`); if a
+    /// segment it opens was deleted since the list was read (compaction,
+    /// retention), again with the directory listed afresh, for as long as
+    /// the listing changes: retention deletes segments one after another,
+    /// and each may go between a listing and the open that follows it.
+    func relisting<R>(
+        _ head: HeadState, fresh: Bool = false, _ body: ([Int64]) throws(EventLogError) -> R
+    ) throws(EventLogError) -> R {
+        var bases = try state.catalog.segmentBases(version: fresh ? nil : head.catalogVersion)
+        while true {
+            do throws(EventLogError) { return try body(bases) } catch  where error.code == .notFound {
+                let listed = try state.catalog.segmentBases(version: nil)
+                if listed == bases { throw error }
+                bases = listed
+            }
         }
     }
 

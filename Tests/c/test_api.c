@@ -1355,6 +1355,41 @@ static void test_retention(void) {
     CHECK_RC(eventlog_close(log), EVENTLOG_OK);
 }
 
+/* A cursor that retention overtook: EVENTLOG_ERANGE naming the offsets
+ * lost, again until it seeks, then on from the log's new start. */
+static void test_cursor_behind_retention(void) {
+    const char *dir = path_for("retention-behind");
+    write_segments(dir, 300, 1000);
+    eventlog *log = open_readonly(dir);
+    if (!CHECK(log != NULL)) return;
+    eventlog_cursor *cur;
+    if (!CHECK_RC(eventlog_cursor_open(log, EVENTLOG_OLDEST, &cur), EVENTLOG_OK)) return;
+    eventlog_record rec;
+    CHECK_RC(eventlog_cursor_next(cur, 0, &rec), EVENTLOG_OK);
+    eventlog_retention_options opts = EVENTLOG_RETENTION_OPTIONS_INIT;
+    eventlog_retention_stats stats = EVENTLOG_RETENTION_STATS_INIT;
+    opts.retention_bytes = 4096;
+    CHECK_RC(eventlog_retention(dir, &opts, &stats), EVENTLOG_OK);
+    CHECK(stats.segments_deleted >= 3);
+    int rc;
+    uint64_t next = 1;
+    while ((rc = eventlog_cursor_next(cur, 0, &rec)) == EVENTLOG_OK) CHECK(rec.offset == next++);
+    CHECK_RC(rc, EVENTLOG_ERANGE);
+    char lost[64];
+    snprintf(lost, sizeof lost, "offsets %llu..<%llu", (unsigned long long)next,
+             (unsigned long long)stats.start_offset);
+    CHECK(strstr(eventlog_errmsg(), lost) != NULL);
+    CHECK(eventlog_cursor_offset(cur) == next);
+    CHECK_RC(eventlog_cursor_next(cur, 0, &rec), EVENTLOG_ERANGE);
+    CHECK_RC(eventlog_cursor_seek(cur, EVENTLOG_OLDEST), EVENTLOG_OK);
+    next = stats.start_offset;
+    while ((rc = eventlog_cursor_next(cur, 0, &rec)) == EVENTLOG_OK) CHECK(rec.offset == next++);
+    CHECK_RC(rc, EVENTLOG_END);
+    CHECK(next == 300);
+    eventlog_cursor_close(cur);
+    CHECK_RC(eventlog_close(log), EVENTLOG_OK);
+}
+
 /* The path of the n-th segment file of `dir` in name order (0 = oldest). */
 static const char *segment_path(const char *dir, int n) {
     static char path[PATH_MAX];
@@ -2088,6 +2123,7 @@ static const struct test {
     {"errmsg", test_errmsg},
     {"verify", test_verify},
     {"retention", test_retention},
+    {"cursor_behind_retention", test_cursor_behind_retention},
     {"recover", test_recover},
     {"info", test_info},
     {"cursor_list_delete", test_cursor_list_delete},

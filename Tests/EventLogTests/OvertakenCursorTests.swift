@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: Apache-2.0
+// A cursor far behind while retention deletes the oldest segments: when the
+// records it was to read next are gone, it is told so (outOfRange, naming
+// the offsets lost and the new start) instead of skipping them silently or
+// failing with a missing file, and a seek to the oldest offset goes on.
+import EventLog
+import EventLogStorage
+import Foundation
+import Glibc
+import Synchronization
+import Testing
+
+@Suite struct OvertakenCursorTests {
+    private static let count: UInt64 = 3000
+
+    /// A closed log of several segments, and a read-only handle on it.
+    private static func segmentedLog(_ dir: TemporaryDirectory) throws -> (String, EventLog) {
+        let path = dir.child("log")
+        try Sample.writeLog(path, count: count)
+        #expect(Surgery.segments(path).count >= 5)
+        var options = EventLogOptions()
+        options.readOnly = true
+        return (path, try EventLog(path: path, options: options))
+    }
+
+    /// Reads until the end or the first error: the records and the error.
+    private static func readOn(_ cursor: Cursor, after first: Record) -> ([UInt64], EventLogError?) {
+        var offsets = [first.offset]
+        while true {
+            do throws(EventLogError) {
+                guard let record = try cursor.next() else { return (offsets, nil) }
+                offsets.append(record.offset)
+            } catch {
+                return (offsets, error)
+            }
+        }
+    }
+
+    /// The base offset of the oldest segment left.
+    private static func firstBase(_ path: String) throws -> UInt64 {
+        let name = try #require(Surgery.segments(path).first).split(separator: "/").last!
+        return try #require(UInt64(name.dropLast(".log".count)))
+    }
+
+    /// After the error: the same error again until a seek, then from the
+    /// log's new start every record to the end, as written.
+    private static func expectGoesOnFromTheStart(_ cursor: Cursor, _ path: String, lost: EventLogError) throws {
+        #expect(throws: lost) { try cursor.next() }
+        try cursor.seek(to: .oldest)
+        let rest = try cursor.records()
+        #expect(rest.map(\.offset) == Array(try firstBase(path)..<count))
+        #expect(rest.allSatisfy { $0 == Sample.record($0.offset) })
+    }
+
+    @Test func retentionPassingACursorIsReportedWithTheOffsetsLost() throws {
+        let dir = TemporaryDirectory()
+        let (path, log) = try Self.segmentedLog(dir)
+        let cursor = try log.cursor(from: .oldest)
+        let first = try #require(try cursor.next())
+        var limits = RetentionOptions()
+        limits.retentionBytes = 64 << 10
+        let report = try EventLog.applyRetention(at: path, options: limits)
+        #expect(report.deletedSegments.count >= 3)
+
+        // The segment the cursor has open stays readable to its end.
+        let (offsets, error) = Self.readOn(cursor, after: first)
+        let next = offsets.last! + 1
+        #expect(offsets == Array(0..<next) && next < report.startOffset)
+        #expect(try Self.firstBase(path) == report.startOffset)
+        let lost = try #require(error)
+        #expect(lost.code == .outOfRange)
+        #expect(lost.message.contains("offsets \(next)..<\(report.startOffset) were deleted by retention"))
+        try Self.expectGoesOnFromTheStart(cursor, path, lost: lost)
+        try log.close()
+    }
+
+    /// Retention deletes the segment the cursor is about to open, and the
+    /// next one as the cursor lists the directory again: each open finds
+    /// its file gone. A missing file used to escape as `notFound`, which
+    /// reads as "the log is gone".
+    @Test func segmentsDeletedAsTheCursorOpensThemAreReportedAsLost() throws {
+        let dir = TemporaryDirectory()
+        let (path, log) = try Self.segmentedLog(dir)
+        let cursor = try log.cursor(from: .oldest)
+        let first = try #require(try cursor.next())
+        let opensLeft = Atomic<Int>(2)
+        // Like retention running beside: before the open of a segment, it
+        // and every older one are deleted (never the last segment).
+        let deleteUpTo: FaultInjection.Injector = { operation, file in
+            guard operation == .open, file.hasPrefix(path + "/"), file.hasSuffix(".log"),
+                opensLeft.subtract(1, ordering: .relaxed).oldValue > 0
+            else { return nil }
+            let segments = Surgery.segments(path)
+            for segment in segments.dropLast() where segment <= file {
+                let stem = String(segment.dropLast(".log".count))
+                for suffix in [".log", ".index", ".timeindex"] { unlink(stem + suffix) }
+            }
+            return nil
+        }
+        let (offsets, error) = FaultInjection.withInjector(deleteUpTo) { Self.readOn(cursor, after: first) }
+        let lost = try #require(error)
+        #expect(lost.code == .outOfRange, "\(lost)")
+        let start = try Self.firstBase(path)
+        #expect(lost.message.contains("offsets \(offsets.last! + 1)..<\(start) were deleted by retention"))
+        #expect(offsets == Array(0...offsets.last!))
+        try Self.expectGoesOnFromTheStart(cursor, path, lost: lost)
+        try log.close()
+    }
+}
