@@ -17,7 +17,7 @@ package import EventLogStorage
 /// and, for a named cursor, remember the position with ``commit()``.
 public final class Cursor {
     private let cursor: LogCursor
-    private let directory: LogDirectory
+    let directory: LogDirectory
     /// The name of a named cursor, nil for a plain one.
     public let name: String?
 
@@ -29,14 +29,6 @@ public final class Cursor {
             offset: position.storageOffset ?? LogCursor.oldest)
         if position.storageOffset == nil { try seek(to: position) }
     }
-
-    /// The publish sequence now: read before a read that finds nothing, so
-    /// that a wait after it cannot miss a publish in between.
-    var publishSequence: UInt64 { directory.state.snapshot().sequence }
-
-    var publishWaiter: PublishWaiter { directory.publishWaiter }
-
-    var directoryPath: String { directory.state.directory }
 
     /// The offset of the next record it returns.
     public var offset: UInt64 { UInt64(cursor.nextOffset) }

@@ -39,14 +39,17 @@ public struct FollowingRecords: AsyncSequence {
         /// it runs on the caller's actor, so the cursor never crosses one.
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(EventLogError) -> Record? {
             while !Task.isCancelled {
-                let seen = cursor.publishSequence
+                // The publish sequence before a read that finds nothing, so
+                // that the wait after it cannot miss a publish in between.
+                let seen = cursor.directory.state.snapshot().sequence
                 if let record = try cursor.next() { return record }
-                switch await cursor.publishWaiter.wait(after: seen) {
+                switch await cursor.directory.publishWaiter.wait(after: seen) {
                 case .published: continue
                 case .cancelled: return nil
                 case .directoryGone:
                     throw EventLogError(
-                        .notFound, "\(cursor.directoryPath): the log directory was removed or replaced while waiting")
+                        .notFound,
+                        "\(cursor.directory.state.directory): the log directory was removed or replaced while waiting")
                 }
             }
             return nil

@@ -125,6 +125,29 @@ struct PublishedSegment {
     var reader: SegmentReader
     var fileBytes: Int
     var bytes: UnsafeRawBufferPointer
+
+    /// Walks the batches (checking CRCs with `checkCRC`), giving `visit` each
+    /// one while their offsets follow each other; the first misplaced or
+    /// damaged batch, or error of `visit` (positioned in the batch's records
+    /// section), ends the walk and throws `corrupt` naming the file and byte.
+    /// The torn tail of a segment ends it quietly.
+    func forEachBatch(checkCRC: Bool = true, _ visit: (ScannedBatch) throws(FormatError) -> Void)
+        throws(EventLogError)
+    {
+        var offsets = FollowedOffsets(segmentBase: base)
+        var failure: FormatError?
+        let outcome = BatchScanner.scan(bytes, from: 0, limit: bytes.count, checkCRC: checkCRC) { batch in
+            guard failure == nil else { return }
+            failure = offsets.check(batch.header, at: batch.position, in: bytes, limit: bytes.count)
+            guard failure == nil else { return }
+            do throws(FormatError) { try visit(batch) } catch {
+                failure = error.shifted(by: batch.position + RecordBatchHeader.size)
+            }
+        }
+        if let damage = failure ?? outcome.damage {
+            throw EventLogError.corrupt(file: reader.logPath, at: 0, damage)
+        }
+    }
 }
 
 /// Walks one segment's batches, reusing its buffers from segment to segment.
@@ -137,24 +160,7 @@ private final class SegmentWalker {
             fileBytes: UInt64(segment.fileBytes),
             indexBytes: fileSize(SegmentFileName.path(directory: directory, base: segment.base, .offsetIndex))
                 + fileSize(SegmentFileName.path(directory: directory, base: segment.base, .timeIndex)))
-        let bytes = segment.bytes
-        var damage: (position: Int, error: FormatError)?
-        var offsets = FollowedOffsets(segmentBase: segment.base)
-        let outcome = BatchScanner.scan(bytes, from: 0, limit: bytes.count) { batch in
-            guard damage == nil else { return }
-            if let error = offsets.check(batch.header, at: batch.position, in: bytes, limit: bytes.count) {
-                damage = (0, error)
-                return
-            }
-            do throws(FormatError) {
-                try add(batch, bytes, to: &summary)
-            } catch {
-                damage = (batch.position + RecordBatchHeader.size, error)
-            }
-        }
-        let file = segment.reader.logPath
-        if let damage { throw EventLogError.corrupt(file: file, at: damage.position, damage.error) }
-        if let error = outcome.damage { throw EventLogError.corrupt(file: file, at: 0, error) }
+        try segment.forEachBatch { (batch) throws(FormatError) in try add(batch, segment.bytes, to: &summary) }
         return summary
     }
 
@@ -166,27 +172,26 @@ private final class SegmentWalker {
             rebasing: bytes[batch.position + RecordBatchHeader.size..<batch.position + header.totalSize])
         summary.batchCount += 1
         summary.storedBytes += UInt64(header.totalSize)
+        /// Records from offset `first` to `last`, stamped `low` to `high`.
+        func note(_ first: Int64, _ last: Int64, _ low: Int64, _ high: Int64) {
+            summary.firstOffset = summary.firstOffset ?? UInt64(first)
+            summary.lastOffset = UInt64(last)
+            summary.minTimestamp = either(summary.minTimestamp, low, min)
+            summary.maxTimestamp = either(summary.maxTimestamp, high, max)
+        }
         guard try decoder.decode(header, payload: payload) else {
             // Codecs this library does not read (batches from Kafka itself):
             // count from the header, whose timestamps bound the records'.
             summary.uncompressedBytes += UInt64(header.totalSize)
             summary.recordCount += Int(header.recordsCount)
             if header.recordsCount > 0 {
-                summary.firstOffset = summary.firstOffset ?? UInt64(header.baseOffset)
-                summary.lastOffset = UInt64(header.lastOffset)
-                summary.minTimestamp = either(summary.minTimestamp, header.baseTimestamp, min)
-                summary.maxTimestamp = either(summary.maxTimestamp, header.maxTimestamp, max)
+                note(header.baseOffset, header.lastOffset, header.baseTimestamp, header.maxTimestamp)
             }
             return
         }
         summary.uncompressedBytes += UInt64(RecordBatchHeader.size + decoder.section.count)
         summary.recordCount += decoder.records.count
-        for record in decoder.records {
-            summary.firstOffset = summary.firstOffset ?? UInt64(record.offset)
-            summary.lastOffset = UInt64(record.offset)
-            summary.minTimestamp = either(summary.minTimestamp, record.timestamp, min)
-            summary.maxTimestamp = either(summary.maxTimestamp, record.timestamp, max)
-        }
+        for record in decoder.records { note(record.offset, record.offset, record.timestamp, record.timestamp) }
     }
 
     private func fileSize(_ path: String) -> UInt64 {

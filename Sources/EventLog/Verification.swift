@@ -141,9 +141,9 @@ extension EventLog {
 extension RecoverRemoval {
     init(_ removal: RecoveryPlan.Removal) {
         self.init(
-            file: removal.file, position: UInt64(removal.start), end: UInt64(removal.end),
-            claimedOffsets: removal.claimedOffsets, claimedRecords: UInt64(removal.claimedRecords),
-            reason: removal.reason, quarantine: removal.quarantine)
+            file: removal.file, position: UInt64(removal.range.start), end: UInt64(removal.range.end),
+            claimedOffsets: removal.range.claimedOffsets, claimedRecords: UInt64(removal.range.claimedRecords),
+            reason: removal.range.reason, quarantine: removal.quarantine)
     }
 }
 

@@ -90,7 +90,7 @@ public func eventlogCursorNextBatch(
     let handle = Handle.cursor(cursor)
     do {
         let count =
-            recordViewIsRecordStruct
+            viewsAreRecordStructs
             ? try readInPlace(handle, Int(timeoutMs), out, capacity)
             : try handle.cursor.withNextRecords(maxCount: capacity, timeoutMilliseconds: Int(timeoutMs)) {
                 records, headers in
@@ -103,23 +103,6 @@ public func eventlogCursorNextBatch(
         return fail(error)
     }
 }
-
-/// Whether a RecordView is laid out as an eventlog_record, field for field,
-/// with `headerStart` where the struct has `headers`: the cursor can then
-/// write its views straight into the caller's array.
-private let recordViewIsRecordStruct: Bool = {
-    typealias View = MemoryLayout<RecordView>
-    typealias Struct = MemoryLayout<eventlog_record>
-    let view = [
-        \RecordView.offset, \.timestamp, \.keyStart, \.keyCount, \.valueStart, \.valueCount, \.headerStart,
-        \.headerCount,
-    ].map { View.offset(of: $0) }
-    let record = [
-        \eventlog_record.offset, \.timestamp, \.key, \.key_len, \.value, \.value_len, \.headers, \.header_count,
-    ].map { Struct.offset(of: $0) }
-    return View.size == Struct.size && View.stride == Struct.stride && View.alignment == Struct.alignment
-        && view == record
-}()
 
 /// next_batch without copying twice: the cursor writes its record views
 /// into `out` as they are, and only header indexes, when there are

@@ -33,18 +33,17 @@ public func eventlogScan(
     }
     let handle = Handle.log(log)
     let workers = (0..<(threads > 0 ? threads : EventLog.onlineCores)).map { _ in ScanBuffers() }
-    let ctx = UncheckedContext(pointer: context)
     do {
         let (code, summary) = try handle.scan(from: from, to: to, threads: threads, pieceBytes: pieceBytes) {
             worker, records, headers in
             guard !records.isEmpty else { return 0 }
             if headers.isEmpty,
-                let code = withRecordStructsInPlace(records, { visit($0, records.count, UInt32(worker), ctx.pointer) })
+                let code = withRecordStructsInPlace(records, { visit($0, records.count, UInt32(worker), context) })
             {
                 return code
             }
             let out = workers[worker].fill(records, headers)
-            return visit(out, records.count, UInt32(worker), ctx.pointer)
+            return visit(out, records.count, UInt32(worker), context)
         }
         deliver(
             eventlog_scan_stats(
@@ -56,11 +55,6 @@ public func eventlogScan(
     } catch {
         return fail(error)
     }
-}
-
-/// The caller's context pointer, handed to every worker as it was given.
-private struct UncheckedContext: @unchecked Sendable {
-    let pointer: UnsafeMutableRawPointer?
 }
 
 extension eventlog_scan_stats: VersionedOutput {}

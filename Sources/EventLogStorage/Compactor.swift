@@ -91,10 +91,6 @@ package enum Compactor {
         progress: ((Progress) -> Void)? = nil
     ) throws(EventLogError) -> Stats {
         try LogPresence.require(directory: directory)
-        guard options.deleteRetentionMilliseconds >= 0 else {
-            throw EventLogError(
-                .invalidArgument, "delete_retention_ms: \(options.deleteRetentionMilliseconds) is negative")
-        }
         // A dry run writes nothing, not even the lock file, so it also works
         // where the directory is read-only.
         let lock =

@@ -20,11 +20,8 @@ package struct RecoveryPlan: Sendable {
     package struct Removal: Equatable, Sendable {
         package var file: String
         package var base: Int64
-        package var start: Int
-        package var end: Int
-        package var claimedOffsets: ClosedRange<Int64>?
-        package var claimedRecords: Int
-        package var reason: String
+        /// The bytes, and what the header of the first batch there claims.
+        package var range: SegmentCheck.DamagedRange
         /// Where the bytes are copied first; nil when they are only cut
         /// (a torn tail, or what `truncateAfterDamage` cuts).
         package var quarantine: String?
@@ -87,11 +84,7 @@ package struct RecoveryPlan: Sendable {
             for damage in segment.check.damage {
                 let name = "\(SegmentFileName.name(base: segment.base, .log)).\(damage.start).bin"
                 let side = damage.isTornTail ? nil : freeName(name, directory)
-                removals.append(
-                    Removal(
-                        file: segment.logPath, base: segment.base, start: damage.start, end: damage.end,
-                        claimedOffsets: damage.claimedOffsets, claimedRecords: damage.claimedRecords,
-                        reason: damage.reason, quarantine: side))
+                removals.append(Removal(file: segment.logPath, base: segment.base, range: damage, quarantine: side))
                 recordsDropped += damage.claimedRecords
                 bytesRemoved += damage.end - damage.start
             }
@@ -105,14 +98,11 @@ package struct RecoveryPlan: Sendable {
         }
         let segment = segments[damaged]
         // The cut is where the first damaged range starts.
-        let first = segment.check.damage[0]
+        var first = segment.check.damage[0]
         let cut = first.start
-        removals = [
-            Removal(
-                file: segment.logPath, base: segment.base, start: cut, end: segment.fileSize,
-                claimedOffsets: first.claimedOffsets, claimedRecords: first.claimedRecords,
-                reason: first.reason + "; cut with everything after it", quarantine: nil)
-        ]
+        first.end = segment.fileSize
+        first.reason += "; cut with everything after it"
+        removals = [Removal(file: segment.logPath, base: segment.base, range: first, quarantine: nil)]
         let later = segments[(damaged + 1)...]
         recordsDropped =
             segment.check.recordsAfterCut + later.reduce(0) { $0 + $1.check.records + $1.check.recordsInDamage }

@@ -86,12 +86,13 @@ package enum Repair {
         let bytes = region.bytes(0..<segment.fileSize)
         var kept: [Range<Int>] = []
         var at = 0
-        for removal in removals.sorted(by: { $0.start < $1.start }) {
+        for removal in removals.sorted(by: { $0.range.start < $1.range.start }) {
+            let (start, end) = (removal.range.start, removal.range.end)
             if let side = removal.quarantine {
-                try IndexRebuild.replace(side, with: Array(bytes[removal.start..<removal.end]), mode: mode)
+                try IndexRebuild.replace(side, with: Array(bytes[start..<end]), mode: mode)
             }
-            if removal.start > at { kept.append(at..<removal.start) }
-            at = max(at, removal.end)
+            if start > at { kept.append(at..<start) }
+            at = max(at, end)
         }
         if at < bytes.count { kept.append(at..<bytes.count) }
         let length = kept.reduce(0) { $0 + $1.count }

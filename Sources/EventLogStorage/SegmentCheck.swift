@@ -375,58 +375,52 @@ private final class SegmentChecker {
     /// An .index entry points at each batch start it names, with the
     /// batch's last offset.
     private func matchOffsetIndex(_ header: RecordBatchHeader, at position: Int) {
-        while nextOffsetEntry < offsetEntries.count && Int(offsetEntries[nextOffsetEntry].position) < position {
-            let entry = offsetEntries[nextOffsetEntry]
-            if damagedFrom.map({ Int(entry.position) >= $0 }) != true {
-                reportEntry(
-                    .offsetIndex, nextOffsetEntry,
-                    "points at byte \(entry.position) of the segment, where no batch starts")
-            }
-            nextOffsetEntry += 1
+        let base = input.base
+        match(.offsetIndex, offsetEntries, &nextOffsetEntry, at: Int64(position), by: { Int64($0.position) }) { entry in
+            damagedFrom.map { Int(entry.position) >= $0 } == true
+                ? nil : "points at byte \(entry.position) of the segment, where no batch starts"
+        } check: {
+            base &+ Int64($0.relativeOffset) == header.lastOffset
+                ? nil
+                : "says offset \(base &+ Int64($0.relativeOffset)) but the batch at byte \(position) ends at offset "
+                    + "\(header.lastOffset)"
         }
-        guard nextOffsetEntry < offsetEntries.count, Int(offsetEntries[nextOffsetEntry].position) == position else {
-            return
-        }
-        let entry = offsetEntries[nextOffsetEntry]
-        if input.base &+ Int64(entry.relativeOffset) != header.lastOffset {
-            reportEntry(
-                .offsetIndex, nextOffsetEntry,
-                "says offset \(input.base &+ Int64(entry.relativeOffset)) but the batch at byte "
-                    + "\(position) ends at offset \(header.lastOffset)")
-        }
-        nextOffsetEntry += 1
     }
 
     /// A .timeindex entry (T, O) names the batch whose last offset is O: it
     /// holds T as its largest timestamp, and T is the largest so far.
     private func matchTimeIndex(_ header: RecordBatchHeader) {
-        let relative = header.lastOffset - input.base
+        let base = input.base
         let afterDamage = damagedFrom != nil
-        while nextTimeEntry < timeEntries.count && Int64(timeEntries[nextTimeEntry].relativeOffset) < relative {
-            let entry = timeEntries[nextTimeEntry]
-            let insideDamage = afterDamage && input.base &+ Int64(entry.relativeOffset) < header.baseOffset
-            if !insideDamage {
-                reportEntry(
-                    .timeIndex, nextTimeEntry,
-                    "names offset \(input.base &+ Int64(entry.relativeOffset)), which is not the last offset of a batch"
-                )
-            }
-            nextTimeEntry += 1
-        }
-        guard nextTimeEntry < timeEntries.count, Int64(timeEntries[nextTimeEntry].relativeOffset) == relative else {
-            return
-        }
-        let entry = timeEntries[nextTimeEntry]
+        let largest = result.maxTimestamp
         // After damage the largest timestamp so far is unknown.
-        if entry.timestamp != header.maxTimestamp
-            || (result.cutPosition == nil && entry.timestamp != result.maxTimestamp)
-        {
-            reportEntry(
-                .timeIndex, nextTimeEntry,
-                "says timestamp \(entry.timestamp) for offset \(header.lastOffset), but that "
-                    + "batch's largest timestamp is \(header.maxTimestamp) (largest so far \(result.maxTimestamp))")
+        let largestKnown = result.cutPosition == nil
+        let relative = header.lastOffset - base
+        match(.timeIndex, timeEntries, &nextTimeEntry, at: relative, by: { Int64($0.relativeOffset) }) {
+            afterDamage && base &+ Int64($0.relativeOffset) < header.baseOffset
+                ? nil : "names offset \(base &+ Int64($0.relativeOffset)), which is not the last offset of a batch"
+        } check: {
+            $0.timestamp == header.maxTimestamp && (!largestKnown || $0.timestamp == largest)
+                ? nil
+                : "says timestamp \($0.timestamp) for offset \(header.lastOffset), but that batch's largest "
+                    + "timestamp is \(header.maxTimestamp) (largest so far \(largest))"
         }
-        nextTimeEntry += 1
+    }
+
+    /// Steps `next` through `entries` (sorted by `key`) up to and past the
+    /// one at `target`: `stray` says what is wrong with each entry before it
+    /// (nil: nothing to report), `check` with the one at it.
+    private func match<Entry>(
+        _ kind: SegmentFileKind, _ entries: [Entry], _ next: inout Int, at target: Int64, by key: (Entry) -> Int64,
+        stray: (Entry) -> String?, check: (Entry) -> String?
+    ) {
+        while next < entries.count && key(entries[next]) < target {
+            if let detail = stray(entries[next]) { reportEntry(kind, next, detail) }
+            next += 1
+        }
+        guard next < entries.count, key(entries[next]) == target else { return }
+        if let detail = check(entries[next]) { reportEntry(kind, next, detail) }
+        next += 1
     }
 
     /// Entries beyond the last valid batch: inside a damaged or torn tail
