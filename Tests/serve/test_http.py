@@ -117,6 +117,20 @@ def test_server_sent_events_resume_with_last_event_id():
             assert read_events(server.port, "/v1/logs/events/events?from=0", {}, 3) == [(0, 0), (1, 1), (2, 2)]
             # A browser that saw event 12 reconnects with Last-Event-ID: 12.
             assert read_events(server.port, "/v1/logs/events/events", {"Last-Event-ID": "12"}, 2) == [(13, 13), (14, 14)]
+            # Resuming after the last event is a stream that waits for the next.
+            connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+            connection.request("GET", "/v1/logs/events/events", headers={"Last-Event-ID": "19"})
+            assert connection.getresponse().status == 200
+            connection.close()
+            # An id beyond the end is from another log (the directory was
+            # replaced): refused with 416, which makes EventSource stop
+            # instead of waiting, silently, for offsets that may never come.
+            for query, headers, named in [("", {"Last-Event-ID": "20"}, "Last-Event-ID 20"),
+                                          ("?from=21", {}, "from=21")]:
+                with pytest.raises(urllib.error.HTTPError) as refused:
+                    server.get("/v1/logs/events/events" + query, headers)
+                assert refused.value.code == 416
+                assert f"{named} is beyond the end of the log (20)" in refused.value.read().decode()
 
 
 async def hello(server, query=""):

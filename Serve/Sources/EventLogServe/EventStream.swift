@@ -135,6 +135,15 @@ struct EventStream: Sendable {
         do { entry = try catalog.log(name) } catch {
             throw HTTPError(error.kind == .badName ? .badRequest : .notFound, message: error.message)
         }
+        // Past the end, the client saw events of another log (the directory
+        // was replaced): 416 makes an EventSource stop and the application
+        // start over, where waiting would stay silent until offsets that
+        // may never come.
+        if case .offset(let wanted) = stream.start, wanted > entry.log.endOffset {
+            throw HTTPError(
+                .rangeNotSatisfiable,
+                message: "log '\(name)': \(stream.startNamed) is beyond the end of the log (\(entry.log.endOffset))")
+        }
         do { return (entry, CursorBox(try stream.cursor(on: entry.log))) } catch {
             throw HTTPError(.internalServerError, message: "log '\(name)': \(error.message)")
         }

@@ -13,6 +13,8 @@ struct StreamRequest: Sendable {
     }
 
     var start: Start?
+    /// What set `start`, for messages: "from=N" or "Last-Event-ID N".
+    var startNamed = ""
     var fromTime: Int64?
     var cursorName: String?
     var format = RecordFormatKind.json
@@ -28,6 +30,7 @@ struct StreamRequest: Sendable {
                 }
                 start = .offset(offset)
             }
+            startNamed = "from=\(from)"
         }
         if let id = lastEventID, !id.isEmpty {
             // The last event seen: resume after it.
@@ -35,6 +38,7 @@ struct StreamRequest: Sendable {
                 throw RequestError("Last-Event-ID: expected an offset, got '\(id)'")
             }
             start = .offset(offset + 1)
+            startNamed = "Last-Event-ID \(id)"
         }
         if let time = query["from_time"] {
             guard let ms = Int64(time) else {
