@@ -106,4 +106,43 @@ import Testing
         try Self.expectGoesOnFromTheStart(cursor, path, lost: lost)
         try log.close()
     }
+
+    /// `eventlog tail` far behind (its output unread, so it waits on a full
+    /// pipe) while retention deletes what it was to print next: it says on
+    /// standard error which offsets it lost and goes on from the new start.
+    @Test func tailFarBehindRetentionSaysWhatItLostAndGoesOn() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.child("log")
+        try Sample.writeLog(path, count: 60_000)
+        let errors = dir.child("tail.err")
+        _ = FileManager.default.createFile(atPath: errors, contents: nil)
+        let tail = Process()
+        tail.executableURL = URL(fileURLWithPath: CLI.executable)
+        tail.arguments = ["tail", path, "--from", "0"]
+        let output = Pipe()
+        tail.standardOutput = output
+        tail.standardError = FileHandle(forWritingAtPath: errors)
+        try tail.run()
+        let lines = LineStream(output.fileHandleForReading.fileDescriptor)
+        /// The offset of a line as tail prints it: {"offset":N,...}.
+        func offset(_ line: String?) throws -> UInt64 {
+            let line = try #require(line)
+            return try #require(UInt64(line.dropFirst("{\"offset\":".count).prefix { $0 != "," }))
+        }
+        var offsets = [try offset(try lines.nextLine(timeout: 30))]
+        var limits = RetentionOptions()
+        limits.retentionBytes = 256 << 10
+        let report = try EventLog.applyRetention(at: path, options: limits)
+        while let line = try lines.nextLine(timeout: 30) { offsets.append(try offset(line)) }
+        tail.waitUntilExit()
+        #expect(tail.terminationStatus == 0)
+
+        let start = report.startOffset
+        let printedBefore = try #require(offsets.firstIndex(of: start))
+        #expect(offsets[..<printedBefore] == ArraySlice(0..<UInt64(printedBefore)))
+        #expect(offsets[printedBefore...] == ArraySlice(start..<60_000))
+        let said = String(decoding: FileManager.default.contents(atPath: errors) ?? Data(), as: UTF8.self)
+        #expect(said.contains("offsets \(printedBefore)..<\(start) were deleted by retention"), "\(said)")
+        #expect(said.contains("going on at offset \(start)"), "\(said)")
+    }
 }
