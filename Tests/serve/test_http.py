@@ -229,6 +229,55 @@ def test_retention_under_a_stream_behind_tells_it_what_it_lost():
             asyncio.run(run())
 
 
+def test_server_sent_events_tell_what_retention_removed():
+    # An event stream far behind, whose next records retention deletes,
+    # went on after a silent gap (a reconnect after the error it met
+    # started at the oldest record). Now a `truncated` event (no id) names
+    # what it lost and the stream goes on from the log's new start; a
+    # request for an offset already removed starts with the same event.
+    with temporary_root() as root:
+        path = os.path.join(root, "events")
+        make_segmented_log(path, 0, 60_000)
+        with Server(root) as server:
+            connection, response, data = open_events(server.port, "/v1/logs/events/events?from=0")
+            with contextlib.closing(connection):
+                # The server writes for this stream only as the client reads: far behind the end.
+                subprocess.run([CLI, "retention", path, "--retention-bytes", "200000"], check=True,
+                               capture_output=True)
+                expected, notices = 0, []
+                while expected < 60_000:
+                    more = response.read1(65536)
+                    assert more, f"the stream ended before offset {expected}"
+                    data += more
+                    *events, data = data.split(b"\n\n")
+                    for event in events:
+                        fields = dict(line.split(": ", 1) for line in event.decode().splitlines() if ": " in line)
+                        if fields.get("event") == "truncated":
+                            notice = json.loads(fields["data"])
+                            assert notice["requested"] == expected < notice["start_offset"], notice
+                            assert "id" not in fields
+                            notices.append(notice)
+                            expected = notice["start_offset"]
+                        elif "id" in fields:
+                            assert int(fields["id"]) == expected == json.loads(fields["data"])["offset"]
+                            expected += 1
+                assert notices
+            start = notices[-1]["start_offset"]
+            for query, headers, requested in [("?from=5", {}, 5), ("", {"Last-Event-ID": "6"}, 7)]:
+                connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+                with contextlib.closing(connection):
+                    connection.request("GET", "/v1/logs/events/events" + query, headers=headers)
+                    response = connection.getresponse()
+                    data = b""
+                    while data.count(b"\n\n") < 3:
+                        data += response.read1(65536)
+                    retry, truncated, first = data.decode().split("\n\n")[:3]
+                    assert truncated.startswith("event: truncated\ndata: ")
+                    notice = json.loads(truncated.split("data: ", 1)[1])
+                    assert (notice["requested"], notice["start_offset"]) == (requested, start)
+                    assert first.startswith(f"id: {start}\n")
+
+
 def test_names_a_url_must_escape_are_served_on_every_endpoint():
     # The WebSocket route took the name as escaped in the URL ("plain%20log"),
     # the HTTP routes decoded it: such logs could be read but not streamed,

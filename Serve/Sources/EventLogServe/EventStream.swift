@@ -19,7 +19,7 @@ struct EventStream: Sendable {
     let stallSeconds: Int
 
     func response(_ name: String, _ request: Request, _ context: ServeContext) async throws -> Response {
-        let (entry, box) = try Self.cursor(name, request, catalog)
+        let (entry, box, truncated) = try Self.cursor(name, request, catalog)
         let client = context.clientAddress
         try connections.enter(client)
         let connections = connections
@@ -45,6 +45,7 @@ struct EventStream: Sendable {
                 defer { tail?.leave() }
                 var next = box.cursor.offset
                 var out = ByteBuffer(string: "retry: 1000\n\n")
+                if let truncated { out.writeString(truncated) }
                 while !Task.isCancelled && !stopping.isSet {
                     switch tail?.take(from: next, into: &out, maxBytes: Self.maxWriteBytes) ?? .notHeld {
                     case .took(let after): next = after
@@ -56,8 +57,18 @@ struct EventStream: Sendable {
                         }
                     case .notHeld:
                         let cursor = box.cursor
-                        if cursor.offset != next { try cursor.seek(to: .offset(next)) }
-                        try Self.drain(cursor, into: &out)
+                        guard
+                            try Truncation.readWritten(
+                                cursor, from: next,
+                                { () throws(EventLogError) in
+                                    try Self.drain(cursor, into: &out)
+                                })
+                        else {
+                            try Truncation.seekOldest(cursor)
+                            out.writeString(ServerSentEvent.truncated(requested: next, goesOnAt: cursor.offset))
+                            next = cursor.offset
+                            continue
+                        }
                         if out.readableBytes == 0 {
                             let record = try await Self.wait(stopping) {
                                 var waiting = box.cursor.following.makeAsyncIterator()
@@ -119,11 +130,12 @@ struct EventStream: Sendable {
         }
     }
 
-    /// The cursor where the request asks, or the HTTP error saying why not.
-    /// (Synchronous: typed throws caught in an async function crash the
-    /// compiler.)
+    /// The cursor where the request asks, and the `truncated` event to send
+    /// first when the offset asked for was removed; or the HTTP error
+    /// saying why not. (Synchronous: typed throws caught in an async
+    /// function crash the compiler.)
     private static func cursor(_ name: String, _ request: Request, _ catalog: LogCatalog) throws -> (
-        OpenLog, CursorBox
+        OpenLog, CursorBox, String?
     ) {
         let query = Dictionary(
             request.uri.queryParameters.map { (String($0.key), String($0.value)) }, uniquingKeysWith: { a, _ in a })
@@ -144,14 +156,18 @@ struct EventStream: Sendable {
                 .rangeNotSatisfiable,
                 message: "log '\(name)': \(stream.startNamed) is beyond the end of the log (\(entry.log.endOffset))")
         }
-        do { return (entry, CursorBox(try stream.cursor(on: entry.log))) } catch {
+        do {
+            let (cursor, movedTo) = try stream.opened(on: entry.log)
+            guard case .offset(let wanted) = stream.start, let movedTo else { return (entry, CursorBox(cursor), nil) }
+            return (entry, CursorBox(cursor), ServerSentEvent.truncated(requested: wanted, goesOnAt: movedTo))
+        } catch {
             throw HTTPError(.internalServerError, message: "log '\(name)': \(error.message)")
         }
     }
 
     private static func drain(_ cursor: Cursor, into out: inout ByteBuffer) throws(EventLogError) {
-        while out.readableBytes < maxWriteBytes, let record = try cursor.next() {
-            ServerSentEvent.write(record, to: &out)
+        try Truncation.drain(cursor, while: { out.readableBytes < maxWriteBytes }) {
+            ServerSentEvent.write($0, to: &out)
         }
     }
 }
@@ -164,6 +180,13 @@ enum ServerSentEvent {
         out.writeStaticString("\ndata: ")
         RecordJSON.write(record, to: &out)
         out.writeStaticString("\n\n")
+    }
+
+    /// A `truncated` event (no id: it is no record), for EventSource's
+    /// addEventListener("truncated", ...); its data is the WebSocket
+    /// stream's `truncated` message.
+    static func truncated(requested: UInt64, goesOnAt: UInt64) -> String {
+        "event: truncated\ndata: \(Truncation.notice(requested: requested, goesOnAt: goesOnAt))\n\n"
     }
 }
 

@@ -68,9 +68,6 @@ struct StreamRequest: Sendable {
         }
     }
 
-    /// A cursor positioned where the client asked.
-    func cursor(on log: EventLog) throws(EventLogError) -> Cursor { try opened(on: log).cursor }
-
     /// A cursor positioned where the client asked and, when `from` names an
     /// offset that retention or compaction removed, the offset it starts at
     /// instead: the log's first. The library refuses a seek before the first

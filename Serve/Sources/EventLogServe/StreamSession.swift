@@ -120,7 +120,7 @@ final class StreamSession: Sendable {
             // not move the published start), else the published start.
             let goesOnAt = movedTo ?? startOffset
             if wanted < goesOnAt {
-                try await outbound.write(.text(Self.truncatedNotice(requested: wanted, goesOnAt: goesOnAt)))
+                try await outbound.write(.text(Truncation.notice(requested: wanted, goesOnAt: goesOnAt)))
             } else if wanted > endOffset {
                 throw SessionClose(
                     code: CloseCode.offsetOutOfRange,
@@ -128,13 +128,6 @@ final class StreamSession: Sendable {
             }
         }
         return CursorBox(cursor)
-    }
-
-    /// Tells the client that the records from `requested` up to `goesOnAt`
-    /// are gone, and that the stream goes on at `goesOnAt`.
-    private static func truncatedNotice(requested: UInt64, goesOnAt: UInt64) -> String {
-        "{\"type\":\"truncated\",\"requested\":\(requested),\"start_offset\":\(goesOnAt),"
-            + "\"reason\":\"offsets before \(goesOnAt) were removed (retention or compaction)\"}"
     }
 
     // MARK: Sending
@@ -164,11 +157,17 @@ final class StreamSession: Sendable {
                 await tail!.wait(beyond: next)
                 continue
             case .notHeld:
-                guard try readWritten(cursor, from: next, into: &frame) else {
-                    try Self.seekOldest(cursor)
+                guard
+                    try Truncation.readWritten(
+                        cursor, from: next,
+                        { () throws(EventLogError) in
+                            try drain(cursor, into: &frame)
+                        })
+                else {
+                    try Truncation.seekOldest(cursor)
                     // The client learns what it lost, as from a `from=`
                     // before the start, and the stream goes on.
-                    try await outbound.write(.text(Self.truncatedNotice(requested: next, goesOnAt: cursor.offset)))
+                    try await outbound.write(.text(Truncation.notice(requested: next, goesOnAt: cursor.offset)))
                     next = cursor.offset
                     continue
                 }
@@ -191,44 +190,13 @@ final class StreamSession: Sendable {
         }
     }
 
-    /// Adds the records already written from `next` on to `frame`; false
-    /// when retention deleted them before this stream read them (it was far
-    /// behind) and nothing was added. Synchronous, as is seekOldest: Swift
-    /// 6.3 fails to compile a typed catch in the async code around.
-    private func readWritten(_ cursor: Cursor, from next: UInt64, into frame: inout RecordFrame)
-        throws(EventLogError) -> Bool
-    {
-        do {
-            if cursor.offset != next { try cursor.seek(to: .offset(next)) }
-            try drain(cursor, into: &frame)
-            return true
-        } catch  where error.code == .outOfRange {
-            return false
-        }
-    }
-
-    /// Seeks to the log's first record. Retention may delete more while it
-    /// seeks; a few tries find a start that holds.
-    private static func seekOldest(_ cursor: Cursor) throws(EventLogError) {
-        for tries in 1... {
-            do {
-                try cursor.seek(to: .oldest)
-                return
-            } catch  where error.code == .outOfRange && tries < 10 {}
-        }
-    }
-
     /// Adds the records already written, up to the frame's limits, without
     /// waiting. Records retention deleted before they were read end the
     /// frame: it goes out, and the next round reports them.
     private func drain(_ cursor: Cursor, into frame: inout RecordFrame) throws(EventLogError) {
-        do {
-            while frame.count < options.maxBatchRecords && frame.byteCount < options.maxBatchBytes,
-                let record = try cursor.next()
-            {
-                frame.add(record)
-            }
-        } catch  where error.code == .outOfRange && frame.count > 0 {}
+        try Truncation.drain(
+            cursor, while: { frame.count < options.maxBatchRecords && frame.byteCount < options.maxBatchBytes }
+        ) { frame.add($0) }
     }
 
     private func watchStalls() async throws {
