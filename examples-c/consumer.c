@@ -5,7 +5,9 @@
  * "<offset> <value>" and commits after every batch it printed. Kill it at any
  * moment and start it again: it resumes after its last commit, so it sees
  * every record at least once, and a record twice only if it was printed but
- * not yet committed when the process died.
+ * not yet committed when the process died. If it falls so far behind that
+ * retention deletes records before it reads them, it says which on stderr
+ * and goes on from the oldest record left.
  *
  * Usage: consumer DIR NAME [--max N] [--idle-exit-ms T]
  *   --max N           exit after N records
@@ -62,6 +64,12 @@ int main(int argc, char **argv) {
         size_t capacity = max - seen < 256 ? (size_t)(max - seen) : 256;
         rc = eventlog_cursor_next_batch(cur, idle_ms, batch, capacity, &n);
         if (rc == EVENTLOG_END) break; /* idle for --idle-exit-ms */
+        if (rc == EVENTLOG_ERANGE) {
+            /* Fell behind retention: the records it was to read next are
+             * deleted. Say which, and go on from the oldest still there. */
+            fprintf(stderr, "consumer: %s; going on from the oldest record\n", eventlog_errmsg());
+            if ((rc = eventlog_cursor_seek(cur, EVENTLOG_OLDEST)) == EVENTLOG_OK) continue;
+        }
         if (rc != EVENTLOG_OK) {
             status = fail("eventlog_cursor_next_batch", rc);
             break;
