@@ -147,7 +147,8 @@ package final class LogCursor {
         var fresh = false
         while true {
             if segment == nil {
-                let opened = try relisting(head, fresh: fresh) { (bases) throws(EventLogError) -> Bool in
+                let version = fresh ? nil : head.catalogVersion
+                let opened = try state.catalog.relisting(version: version) { (bases) throws(EventLogError) -> Bool in
                     try checkNotOvertaken(bases)
                     guard let index = SegmentCatalog.segmentIndex(containing: nextOffset, in: bases) else {
                         return false
@@ -198,7 +199,7 @@ package final class LogCursor {
     /// skipped, so segments that overlap while a swap lasts give no
     /// duplicates. False when no segment follows.
     private func moveOn(from finished: Int64, _ head: HeadState) throws(EventLogError) -> Bool {
-        try relisting(head) { (bases) throws(EventLogError) -> Bool in
+        try state.catalog.relisting(version: head.catalogVersion) { (bases) throws(EventLogError) -> Bool in
             try checkNotOvertaken(bases)
             var after = finished
             // The segment that holds `nextOffset` may start before `finished`:

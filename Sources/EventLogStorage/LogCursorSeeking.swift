@@ -37,7 +37,7 @@ extension LogCursor {
             nextOffset = min(target, end)
             return
         }
-        try relisting(head) { (bases) throws(EventLogError) in
+        try state.catalog.relisting(version: head.catalogVersion) { (bases) throws(EventLogError) in
             guard let index = SegmentCatalog.segmentIndex(containing: target, in: bases) else {
                 throw EventLogError(
                     .outOfRange, "\(state.directory): offset \(target) is before the first segment")
@@ -57,24 +57,6 @@ extension LogCursor {
         let hint = reader.position(
             forOffset: target, entries: entryCount(head.offsetIndexEntries, reader, head), limit: limit)
         position = walk(from: hint, limit: limit, head: head, offsetSought: target) { $0.lastOffset >= target }
-    }
-
-    /// Runs `body` with the segment list (listed afresh if `fresh`); if a
-    /// segment it opens was deleted since the list was read (compaction,
-    /// retention), again with the directory listed afresh, for as long as
-    /// the listing changes: retention deletes segments one after another,
-    /// and each may go between a listing and the open that follows it.
-    func relisting<R>(
-        _ head: HeadState, fresh: Bool = false, _ body: ([Int64]) throws(EventLogError) -> R
-    ) throws(EventLogError) -> R {
-        var bases = try state.catalog.segmentBases(version: fresh ? nil : head.catalogVersion)
-        while true {
-            do throws(EventLogError) { return try body(bases) } catch  where error.code == .notFound {
-                let listed = try state.catalog.segmentBases(version: nil)
-                if listed == bases { throw error }
-                bases = listed
-            }
-        }
     }
 
     /// Positions the cursor at the first record, in offset order, whose

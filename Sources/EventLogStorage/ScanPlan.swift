@@ -36,20 +36,17 @@ internal import EventLogFormat
     /// starts, so a piece can be larger).
     package static func make(state: LogState, from: Int64, to: Int64, pieceBytes: Int) throws(EventLogError) -> ScanPlan
     {
-        do {
-            return try make(state: state, from: from, to: to, pieceBytes: pieceBytes, fresh: false)
-        } catch  where error.code == .notFound {
-            // A segment listed was replaced or deleted by compaction or
-            // retention before it was mapped: list the directory afresh.
-            return try make(state: state, from: from, to: to, pieceBytes: pieceBytes, fresh: true)
+        // A segment listed may be replaced or deleted by compaction or
+        // retention before it is mapped: the catalog lists it afresh.
+        let (head, _) = state.snapshot()
+        return try state.catalog.relisting(version: head.catalogVersion) { (bases) throws(EventLogError) in
+            try make(state: state, head: head, bases: bases, from: from, to: to, pieceBytes: pieceBytes)
         }
     }
 
-    private static func make(state: LogState, from: Int64, to: Int64, pieceBytes: Int, fresh: Bool)
-        throws(EventLogError) -> ScanPlan
-    {
-        let (head, _) = state.snapshot()
-        let bases = try state.catalog.segmentBases(version: fresh ? nil : head.catalogVersion)
+    private static func make(
+        state: LogState, head: HeadState, bases: [Int64], from: Int64, to: Int64, pieceBytes: Int
+    ) throws(EventLogError) -> ScanPlan {
         let logStart = bases.first ?? head.nextOffset
         let range = max(from, logStart)..<max(max(from, logStart), min(to, head.nextOffset))
         var pieces: [ScanPiece] = []

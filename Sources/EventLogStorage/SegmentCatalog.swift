@@ -48,6 +48,24 @@ package final class SegmentCatalog: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` with the segments listed at `version` (nil: afresh). If
+    /// a segment it opens was deleted since the list was read (compaction,
+    /// retention), again with the directory listed afresh, for as long as
+    /// the listing changes: retention deletes segments one after another,
+    /// and each may go between a listing and the open that follows it.
+    package func relisting<R>(version: UInt64?, _ body: ([Int64]) throws(EventLogError) -> R) throws(EventLogError)
+        -> R
+    {
+        var bases = try segmentBases(version: version)
+        while true {
+            do throws(EventLogError) { return try body(bases) } catch  where error.code == .notFound {
+                let listed = try segmentBases(version: nil)
+                if listed == bases { throw error }
+                bases = listed
+            }
+        }
+    }
+
     /// The base of the segment holding `offset` (the greatest base <= offset).
     package static func segmentIndex(containing offset: Int64, in bases: [Int64]) -> Int? {
         let low = partitionPoint(bases.count) { bases[$0] > offset }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// A cursor far behind while retention deletes the oldest segments: when the
-// records it was to read next are gone, it is told so (outOfRange, naming
-// the offsets lost and the new start) instead of skipping them silently or
-// failing with a missing file, and a seek to the oldest offset goes on.
+// Readers far behind while retention deletes the oldest segments. A cursor
+// whose next records are gone is told so (outOfRange, naming the offsets
+// lost and the new start) instead of skipping them silently or failing
+// with a missing file, and a seek to the oldest offset goes on; `eventlog
+// tail` says so and goes on; a scan covers what is left.
 import EventLog
 import EventLogStorage
 import Foundation
@@ -74,6 +75,23 @@ import Testing
         try log.close()
     }
 
+    /// An injector that acts like retention running just ahead of a reader:
+    /// before each of the next `opens` opens of a segment, it deletes that
+    /// segment and every older one (never the last).
+    private static func retentionAhead(of path: String, opens: Int) -> FaultInjection.Injector {
+        let opensLeft = Atomic<Int>(opens)
+        return { operation, file in
+            guard operation == .open, file.hasPrefix(path + "/"), file.hasSuffix(".log"),
+                opensLeft.subtract(1, ordering: .relaxed).oldValue > 0
+            else { return nil }
+            for segment in Surgery.segments(path).dropLast() where segment <= file {
+                let stem = String(segment.dropLast(".log".count))
+                for suffix in [".log", ".index", ".timeindex"] { unlink(stem + suffix) }
+            }
+            return nil
+        }
+    }
+
     /// Retention deletes the segment the cursor is about to open, and the
     /// next one as the cursor lists the directory again: each open finds
     /// its file gone. A missing file used to escape as `notFound`, which
@@ -83,21 +101,9 @@ import Testing
         let (path, log) = try Self.segmentedLog(dir)
         let cursor = try log.cursor(from: .oldest)
         let first = try #require(try cursor.next())
-        let opensLeft = Atomic<Int>(2)
-        // Like retention running beside: before the open of a segment, it
-        // and every older one are deleted (never the last segment).
-        let deleteUpTo: FaultInjection.Injector = { operation, file in
-            guard operation == .open, file.hasPrefix(path + "/"), file.hasSuffix(".log"),
-                opensLeft.subtract(1, ordering: .relaxed).oldValue > 0
-            else { return nil }
-            let segments = Surgery.segments(path)
-            for segment in segments.dropLast() where segment <= file {
-                let stem = String(segment.dropLast(".log".count))
-                for suffix in [".log", ".index", ".timeindex"] { unlink(stem + suffix) }
-            }
-            return nil
+        let (offsets, error) = FaultInjection.withInjector(Self.retentionAhead(of: path, opens: 2)) {
+            Self.readOn(cursor, after: first)
         }
-        let (offsets, error) = FaultInjection.withInjector(deleteUpTo) { Self.readOn(cursor, after: first) }
         let lost = try #require(error)
         #expect(lost.code == .outOfRange, "\(lost)")
         let start = try Self.firstBase(path)
@@ -144,5 +150,24 @@ import Testing
         let said = String(decoding: FileManager.default.contents(atPath: errors) ?? Data(), as: UTF8.self)
         #expect(said.contains("offsets \(printedBefore)..<\(start) were deleted by retention"), "\(said)")
         #expect(said.contains("going on at offset \(start)"), "\(said)")
+    }
+
+    /// A scan maps the segments of its range when it is planned; retention
+    /// deleting them one after another as they were mapped failed the scan
+    /// with a missing file. It now covers what is left, from the log's new
+    /// start (records retention removed are no error for a scan).
+    @Test func aScanPlannedWhileRetentionDeletesCoversWhatIsLeft() throws {
+        let dir = TemporaryDirectory()
+        let (path, log) = try Self.segmentedLog(dir)
+        let offsets = Locked<[UInt64]>([])
+        let (code, _) = try FaultInjection.withInjector(Self.retentionAhead(of: path, opens: 2)) {
+            try log.scan(from: 0, to: Self.count, threads: 1) { _, records, _ in
+                offsets.withLock { $0 += records.map { UInt64($0.offset) } }
+                return 0
+            }
+        }
+        #expect(code == 0)
+        #expect(offsets.withLock { $0 } == Array(try Self.firstBase(path)..<Self.count))
+        try log.close()
     }
 }
