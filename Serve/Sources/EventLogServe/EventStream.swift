@@ -5,6 +5,8 @@
 // so a browser's EventSource resumes by itself after a lost connection: it
 // sends the last id as Last-Event-ID and the stream goes on after it.
 // Without it, ?from= (default latest) and ?from_time= say where to start.
+// Records removed before they were sent are announced by an event without
+// an id, `event: truncated` (Truncation.swift), before the stream goes on.
 import EventLog
 import HTTPTypes
 import Hummingbird
