@@ -103,18 +103,32 @@ extension EventLog {
         defer { try? directory.close() }
         let state = directory.state
         let (head, _) = state.snapshot()
-        let bases = try state.catalog.segmentBases(version: nil)
-        for base in bases {
+        // Every segment is mapped before the walk, listed afresh while
+        // retention or compaction deletes some between the listing and their
+        // mapping; once mapped, a segment stays readable whatever happens to
+        // its file.
+        let readers = try state.catalog.relisting(version: nil) { (bases) throws(EventLogError) in
+            try bases.map { (base) throws(EventLogError) in
+                try state.catalog.reader(base: base, active: base == head.activeBase && state.head != nil)
+            }
+        }
+        for reader in readers {
+            let base = reader.base
             let isActive = base == head.activeBase
-            let reader = try state.catalog.reader(base: base, active: isActive && state.head != nil)
-            let fileBytes = try reader.currentFileSize()
+            let fileBytes = try isActive ? reader.currentFileSize() : closedSize(reader)
             let limit = isActive ? Int(head.committedPosition) : min(fileBytes, reader.mappedFileSize)
             try body(
                 PublishedSegment(
                     base: base, isActive: isActive, reader: reader, fileBytes: fileBytes,
                     bytes: reader.bytes(limit: limit)))
         }
-        return (head, bases.first)
+        return (head, readers.first?.base)
+    }
+
+    /// A closed segment's size; the size mapped if its file was deleted or
+    /// replaced since (retention, compaction): the mapping still holds it.
+    private static func closedSize(_ reader: SegmentReader) throws(EventLogError) -> Int {
+        do { return try reader.currentFileSize() } catch  where error.code == .notFound { return reader.mappedFileSize }
     }
 }
 

@@ -76,15 +76,17 @@ import Testing
     }
 
     /// An injector that acts like retention running just ahead of a reader:
-    /// before each of the next `opens` opens of a segment, it deletes that
-    /// segment and every older one (never the last).
+    /// before each of the next `opens` opens of a segment other than the
+    /// last, it deletes that segment and every older one.
     private static func retentionAhead(of path: String, opens: Int) -> FaultInjection.Injector {
         let opensLeft = Atomic<Int>(opens)
         return { operation, file in
-            guard operation == .open, file.hasPrefix(path + "/"), file.hasSuffix(".log"),
-                opensLeft.subtract(1, ordering: .relaxed).oldValue > 0
-            else { return nil }
-            for segment in Surgery.segments(path).dropLast() where segment <= file {
+            guard operation == .open, file.hasPrefix(path + "/"), file.hasSuffix(".log") else { return nil }
+            // The last segment, which retention never deletes, is opened
+            // first by every open of the log: no trigger.
+            let older = Surgery.segments(path).dropLast()
+            guard older.contains(file), opensLeft.subtract(1, ordering: .relaxed).oldValue > 0 else { return nil }
+            for segment in older where segment <= file {
                 let stem = String(segment.dropLast(".log".count))
                 for suffix in [".log", ".index", ".timeindex"] { unlink(stem + suffix) }
             }
@@ -169,5 +171,30 @@ import Testing
         #expect(code == 0)
         #expect(offsets.withLock { $0 } == Array(try Self.firstBase(path)..<Self.count))
         try log.close()
+    }
+
+    /// `eventlog info` and `dump` walk every segment; retention deleting
+    /// them one after another as they were opened failed the walk with a
+    /// missing file. They now describe what is left.
+    @Test func inspectionWhileRetentionDeletesDescribesWhatIsLeft() throws {
+        let dir = TemporaryDirectory()
+        let (path, log) = try Self.segmentedLog(dir)
+        try log.close()
+        let summary = try FaultInjection.withInjector(Self.retentionAhead(of: path, opens: 2)) {
+            try EventLog.inspect(at: path)
+        }
+        let start = try Self.firstBase(path)
+        #expect(start > 0)
+        #expect(summary.startOffset == start && summary.recordCount == Self.count - start)
+
+        let other = TemporaryDirectory()
+        let (otherPath, otherLog) = try Self.segmentedLog(other)
+        try otherLog.close()
+        var firstBatch: UInt64?
+        try FaultInjection.withInjector(Self.retentionAhead(of: otherPath, opens: 2)) {
+            try EventLog.forEachBatch(at: otherPath) { firstBatch = firstBatch ?? $0.baseOffset }
+        }
+        let otherStart = try Self.firstBase(otherPath)
+        #expect(otherStart > 0 && firstBatch == otherStart)
     }
 }
