@@ -64,7 +64,7 @@ package enum Verifier {
         // `replacing`: a compaction replacing segments (now, or interrupted)
         // lets the merged segment overlap the ones it replaces until it is
         // done. Looked at once, so both checks below see the same answer.
-        var files: [(base: Int64, path: String, region: MappedRegion, replacing: Bool)] = []
+        var files: [(base: Int64, path: String, identity: FileIdentity, region: MappedRegion, replacing: Bool)] = []
         for base in bases {
             let path = SegmentFileName.path(directory: directory, base: base, .log)
             // Checked before opening: opening a FIFO would wait for a writer.
@@ -72,8 +72,12 @@ package enum Verifier {
                 strangers.append(StrangerFile(path: path, base: base, reason: "it is \(kind), not a regular file"))
                 continue
             }
-            let log = try FileHandle.open(path, flags: O_RDONLY)
-            let size = try log.size()
+            let log: FileHandle
+            do { log = try FileHandle.open(path, flags: O_RDONLY) } catch  where error.code == .notFound {
+                continue  // deleted since listed (retention): no longer part of the log
+            }
+            let status = try log.status()
+            let size = Int(status.st_size)
             // The writer's segment may be trimmed under a mapping of its
             // whole length: past what it published, bytes are copied.
             let mayShrink = !writerExcluded && head != nil && (base == bases.last || base == head?.activeBase)
@@ -82,7 +86,8 @@ package enum Verifier {
                 ? try log.mapStablePrefix(
                     head.map { $0.activeBase == base ? Int(clamping: $0.committedPosition) : 0 } ?? 0, length: size)
                 : try log.map(length: size, writable: false)
-            files.append((base, path, region, SegmentSwap.isReplacing(directory: directory, base: base)))
+            let identity = FileIdentity(device: UInt64(status.st_dev), inode: UInt64(status.st_ino))
+            files.append((base, path, identity, region, SegmentSwap.isReplacing(directory: directory, base: base)))
         }
         let found = SegmentIdentity.strangers(
             files.map {
@@ -107,6 +112,9 @@ package enum Verifier {
             let path = { (kind: SegmentFileKind) in SegmentFileName.path(directory: directory, base: base, kind) }
             let offsetIndex = try FileSystem.readFile(path(.offsetIndex))
             let timeIndex = try FileSystem.readFile(path(.timeIndex))
+            // An index gone with its .log since the .log was mapped: retention
+            // deleted the segment meanwhile, which is no damage.
+            if offsetIndex == nil || timeIndex == nil, FileSystem.identity(of: file.path) != file.identity { continue }
             var input = SegmentCheck.Input(bytes: file.region.all, base: base, logPath: file.path)
             input.isLast = isLast
             input.previousNextOffset = previousNext
