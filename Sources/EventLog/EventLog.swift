@@ -155,11 +155,16 @@ public final class EventLog: @unchecked Sendable {
         if isClosed { throw EventLogError(.closed, "\(path): the log is closed") }
         try CursorStore.validate(name: name)
         CursorStore.removeAbandonedTemporaries(directory: directory.state.directory)
-        var start = position
-        if let stored = try CursorStore.load(directory: directory.state.directory, name: name) {
-            start = .offset(max(UInt64(stored.nextOffset), startOffset))
+        guard let stored = try CursorStore.load(directory: directory.state.directory, name: name) else {
+            return try Cursor(directory: directory, position: position, name: name)
         }
-        return try Cursor(directory: directory, position: start, name: name)
+        do {
+            return try Cursor(
+                directory: directory, position: .offset(max(UInt64(stored.nextOffset), startOffset)), name: name)
+        } catch  where error.code == .outOfRange {
+            // Retention deleted the stored position while the cursor opened.
+            return try Cursor(directory: directory, position: .oldest, name: name)
+        }
     }
 
     /// Every named cursor stored in the log directory `path`.

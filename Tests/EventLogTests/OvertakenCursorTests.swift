@@ -229,4 +229,28 @@ import Testing
         #expect(report.isSound, "\(report.problems)")
         #expect(report.records == Self.count - after)
     }
+
+    /// A named cursor whose stored position retention deletes while the
+    /// cursor opens resumes at the oldest record left, as eventlog.h says of
+    /// a stored position retention removed; it failed with outOfRange.
+    @Test func aNamedCursorWhosePositionGoesWhileItOpensResumesAtTheOldest() throws {
+        let dir = TemporaryDirectory()
+        let (path, log) = try Self.segmentedLog(dir)
+        let committed = try log.cursor(named: "slow")
+        while committed.offset < 700 { _ = try committed.next() }
+        try committed.commit()
+        // Another handle, whose segments are not mapped yet.
+        var options = EventLogOptions()
+        options.readOnly = true
+        let again = try EventLog(path: path, options: options)
+        let reopened = try FaultInjection.withInjector(Self.retentionAhead(of: path, opens: 1)) {
+            try again.cursor(named: "slow")
+        }
+        let start = try Self.firstBase(path)
+        #expect(start > 700)
+        #expect(reopened.offset == start)
+        #expect(try reopened.next()?.offset == start)
+        try again.close()
+        try log.close()
+    }
 }
