@@ -159,10 +159,10 @@ public final class EventLog: @unchecked Sendable {
             return try Cursor(directory: directory, position: position, name: name)
         }
         do {
-            return try Cursor(
-                directory: directory, position: .offset(max(UInt64(stored.nextOffset), startOffset)), name: name)
+            return try Cursor(directory: directory, position: .offset(UInt64(stored.nextOffset)), name: name)
         } catch  where error.code == .outOfRange {
-            // Retention deleted the stored position while the cursor opened.
+            // Retention deleted the stored position, before or while the
+            // cursor opened.
             return try Cursor(directory: directory, position: .oldest, name: name)
         }
     }

@@ -278,6 +278,12 @@ package final class MappedRegion: @unchecked Sendable {
 package struct FileIdentity: Equatable, Sendable {
     package var device: UInt64
     package var inode: UInt64
+
+    /// The file a stat(2) result describes.
+    init(_ status: stat) {
+        device = UInt64(status.st_dev)
+        inode = UInt64(status.st_ino)
+    }
 }
 
 /// Directory-level operations.
@@ -305,7 +311,7 @@ package enum FileSystem {
     /// The device and inode `path` names now (following links), or nil if
     /// it names nothing: tells whether a directory was removed or replaced.
     package static func identity(of path: String) -> FileIdentity? {
-        (try? status(of: path)).map { FileIdentity(device: UInt64($0.st_dev), inode: UInt64($0.st_ino)) }
+        (try? status(of: path)).map(FileIdentity.init)
     }
 
     package static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }

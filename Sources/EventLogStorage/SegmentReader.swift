@@ -42,7 +42,7 @@ package final class SegmentReader: @unchecked Sendable {
         self.logPath = file.path
         let status = try file.status()
         mappedFileSize = Int(status.st_size)
-        identity = FileIdentity(device: UInt64(status.st_dev), inode: UInt64(status.st_ino))
+        identity = FileIdentity(status)
         region = try file.map(length: active ? Self.activeMappingLength : mappedFileSize, writable: false)
     }
 
@@ -70,7 +70,7 @@ package final class SegmentReader: @unchecked Sendable {
     /// segment, and the new file's size says nothing about this mapping.
     package func currentFileSize() throws(EventLogError) -> Int {
         let status = try folder.status(of: fileName)
-        guard FileIdentity(device: UInt64(status.st_dev), inode: UInt64(status.st_ino)) == identity else {
+        guard FileIdentity(status) == identity else {
             throw EventLogError(.notFound, "\(logPath): replaced since it was opened")
         }
         return Int(status.st_size)

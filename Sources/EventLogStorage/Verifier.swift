@@ -86,7 +86,7 @@ package enum Verifier {
                 ? try log.mapStablePrefix(
                     head.map { $0.activeBase == base ? Int(clamping: $0.committedPosition) : 0 } ?? 0, length: size)
                 : try log.map(length: size, writable: false)
-            let identity = FileIdentity(device: UInt64(status.st_dev), inode: UInt64(status.st_ino))
+            let identity = FileIdentity(status)
             files.append((base, path, identity, region, SegmentSwap.isReplacing(directory: directory, base: base)))
         }
         let found = SegmentIdentity.strangers(

@@ -14,11 +14,17 @@ import Testing
 @Suite struct OvertakenCursorTests {
     private static let count: UInt64 = 3000
 
-    /// A closed log of several segments, and a read-only handle on it.
-    private static func segmentedLog(_ dir: TemporaryDirectory) throws -> (String, EventLog) {
+    /// The path of a closed log of several segments.
+    private static func closedSegmentedLog(_ dir: TemporaryDirectory) throws -> String {
         let path = dir.child("log")
         try Sample.writeLog(path, count: count)
         #expect(Surgery.segments(path).count >= 5)
+        return path
+    }
+
+    /// A closed log of several segments, and a read-only handle on it.
+    private static func segmentedLog(_ dir: TemporaryDirectory) throws -> (String, EventLog) {
+        let path = try closedSegmentedLog(dir)
         var options = EventLogOptions()
         options.readOnly = true
         return (path, try EventLog(path: path, options: options))
@@ -178,8 +184,7 @@ import Testing
     /// missing file. They now describe what is left.
     @Test func inspectionWhileRetentionDeletesDescribesWhatIsLeft() throws {
         let dir = TemporaryDirectory()
-        let (path, log) = try Self.segmentedLog(dir)
-        try log.close()
+        let path = try Self.closedSegmentedLog(dir)
         let summary = try FaultInjection.withInjector(Self.retentionAhead(of: path, opens: 2)) {
             try EventLog.inspect(at: path)
         }
@@ -188,8 +193,7 @@ import Testing
         #expect(summary.startOffset == start && summary.recordCount == Self.count - start)
 
         let other = TemporaryDirectory()
-        let (otherPath, otherLog) = try Self.segmentedLog(other)
-        try otherLog.close()
+        let otherPath = try Self.closedSegmentedLog(other)
         var firstBatch: UInt64?
         try FaultInjection.withInjector(Self.retentionAhead(of: otherPath, opens: 2)) {
             try EventLog.forEachBatch(at: otherPath) { firstBatch = firstBatch ?? $0.baseOffset }
@@ -205,8 +209,7 @@ import Testing
     /// Neither is damage; the report covers what is left.
     @Test func verifyBesideRetentionFindsNoDamage() throws {
         let dir = TemporaryDirectory()
-        let (path, log) = try Self.segmentedLog(dir)
-        try log.close()
+        let path = try Self.closedSegmentedLog(dir)
         var report = try FaultInjection.withInjector(Self.retentionAhead(of: path, opens: 2)) {
             try EventLog.verify(at: path)
         }

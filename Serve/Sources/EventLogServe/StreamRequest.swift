@@ -96,7 +96,7 @@ struct StreamRequest: Sendable {
             return nil
         } catch  where error.code == .outOfRange {
             guard case .offset = position else { throw error }
-            try cursor.seek(to: .oldest)
+            try Truncation.seekOldest(cursor)
             return cursor.offset
         }
     }
