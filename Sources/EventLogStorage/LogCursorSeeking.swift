@@ -37,15 +37,18 @@ extension LogCursor {
             nextOffset = min(target, end)
             return
         }
-        try state.catalog.relisting(version: head.catalogVersion) { (bases) throws(EventLogError) in
-            guard let index = SegmentCatalog.segmentIndex(containing: target, in: bases) else {
+        nextOffset = try state.catalog.relisting(version: head.catalogVersion) { (bases) throws(EventLogError) in
+            // The oldest offset is wherever the log starts now: retention
+            // deleting the first segments while this seeks moves it on.
+            let sought = offset == Self.oldest ? bases.first ?? target : target
+            guard let index = SegmentCatalog.segmentIndex(containing: sought, in: bases) else {
                 throw EventLogError(
-                    .outOfRange, "\(state.directory): offset \(target) is before the first segment")
+                    .outOfRange, "\(state.directory): offset \(sought) is before the first segment")
             }
             try open(segmentBase: bases[index], head: head)
-            try position(at: target, head: head)
+            try position(at: sought, head: head)
+            return sought
         }
-        nextOffset = target
         seekedIntoBatch = true
     }
 

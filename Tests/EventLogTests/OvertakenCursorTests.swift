@@ -121,6 +121,27 @@ import Testing
         try log.close()
     }
 
+    /// A seek to the oldest offset while retention deletes the first
+    /// segments one after another, each just as the seek opens it, lands
+    /// on the first record left. It failed with outOfRange ("before the
+    /// first segment"): the start it had read was gone, and `eventlog
+    /// serve` ended a stream behind retention with 4500.
+    @Test func seekToTheOldestWhileRetentionDeletesLandsOnWhatIsLeft() throws {
+        let dir = TemporaryDirectory()
+        let (path, log) = try Self.segmentedLog(dir)
+        // At the end, so that no older segment is mapped yet.
+        let cursor = try log.cursor(from: .latest)
+        let segmentsBefore = Surgery.segments(path).count
+        try FaultInjection.withInjector(Self.retentionAhead(of: path, opens: 3)) {
+            try cursor.seek(to: .oldest)
+        }
+        #expect(Surgery.segments(path).count == segmentsBefore - 3)
+        let start = try Self.firstBase(path)
+        #expect(cursor.offset == start)
+        #expect(try cursor.records().map(\.offset) == Array(start..<Self.count))
+        try log.close()
+    }
+
     /// `eventlog tail` far behind (its output unread, so it waits on a full
     /// pipe) while retention deletes what it was to print next: it says on
     /// standard error which offsets it lost and goes on from the new start.

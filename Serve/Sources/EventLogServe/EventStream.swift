@@ -66,7 +66,7 @@ struct EventStream: Sendable {
                                     try Self.drain(cursor, into: &out)
                                 })
                         else {
-                            try Truncation.seekOldest(cursor)
+                            try cursor.seek(to: .oldest)
                             out.writeString(ServerSentEvent.truncated(requested: next, goesOnAt: cursor.offset))
                             next = cursor.offset
                             continue

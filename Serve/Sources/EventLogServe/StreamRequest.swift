@@ -96,7 +96,7 @@ struct StreamRequest: Sendable {
             return nil
         } catch  where error.code == .outOfRange {
             guard case .offset = position else { throw error }
-            try Truncation.seekOldest(cursor)
+            try cursor.seek(to: .oldest)
             return cursor.offset
         }
     }

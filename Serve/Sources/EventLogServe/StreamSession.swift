@@ -164,7 +164,7 @@ final class StreamSession: Sendable {
                             try drain(cursor, into: &frame)
                         })
                 else {
-                    try Truncation.seekOldest(cursor)
+                    try cursor.seek(to: .oldest)
                     // The client learns what it lost, as from a `from=`
                     // before the start, and the stream goes on.
                     try await outbound.write(.text(Truncation.notice(requested: next, goesOnAt: cursor.offset)))

@@ -45,15 +45,4 @@ enum Truncation {
             }
         } catch  where error.code == .outOfRange && added {}
     }
-
-    /// Seeks to the log's first record. Retention may delete more while it
-    /// seeks; a few tries find a start that holds.
-    static func seekOldest(_ cursor: Cursor) throws(EventLogError) {
-        for tries in 1... {
-            do {
-                try cursor.seek(to: .oldest)
-                return
-            } catch  where error.code == .outOfRange && tries < 10 {}
-        }
-    }
 }
