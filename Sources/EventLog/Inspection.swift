@@ -106,9 +106,10 @@ extension EventLog {
         // Every segment is mapped before the walk, listed afresh while
         // retention or compaction deletes some between the listing and their
         // mapping; once mapped, a segment stays readable whatever happens to
-        // its file.
+        // its file. A segment the writer rolled to after the snapshot is left
+        // out: it holds nothing the head published, only preallocated space.
         let readers = try state.catalog.relisting(version: nil) { (bases) throws(EventLogError) in
-            try bases.map { (base) throws(EventLogError) in
+            try bases.filter { $0 <= head.activeBase }.map { (base) throws(EventLogError) in
                 try state.catalog.reader(base: base, active: base == head.activeBase && state.head != nil)
             }
         }

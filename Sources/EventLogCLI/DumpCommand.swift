@@ -73,7 +73,9 @@ struct DumpCommand: ParsableCommand {
         if batches { return try listBatches() }
         let log = try openForReading(directory)
         let (start, end) = try range.offsets(in: log)
-        let cursor = try log.cursor(from: .offset(start))
+        // From the log's start: wherever it is when the cursor opens, as
+        // retention in another process may have moved it since.
+        let cursor = try log.cursor(from: start <= log.startOffset ? .oldest : .offset(start))
         let out = Output()
         let style: RecordStyle = hex ? .hex : output.style
         let limit = self.limit ?? UInt64.max

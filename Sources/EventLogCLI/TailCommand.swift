@@ -39,7 +39,10 @@ struct TailCommand: ParsableCommand {
     @Flag(name: [.customShort("f"), .long], help: "Keep waiting for new records until interrupted.")
     var follow = false
 
-    @Option(help: ArgumentHelp("Start at this offset.", valueName: "offset"), transform: parseOffset)
+    @Option(
+        help: ArgumentHelp(
+            "Start at this offset (at the log's start, said on standard error, if retention deleted it).",
+            valueName: "offset"), transform: parseOffset)
     var from: UInt64?
 
     @Option(
@@ -144,7 +147,17 @@ struct TailCommand: ParsableCommand {
 
     private func openCursor(_ log: EventLog) throws -> Cursor {
         if let name = cursor { return try blaming("--cursor") { try log.cursor(named: name) } }
-        if let from { return try blaming("--from") { try log.cursor(from: .offset(from)) } }
+        if let from {
+            let opened = Result { () throws(EventLogError) in try log.cursor(from: .offset(from)) }
+            guard case .failure(let error) = opened, error.code == .outOfRange else {
+                return try blaming("--from") { try opened.get() }
+            }
+            // Retention deleted those records: as when it deletes them
+            // under a tail far behind, say so and go on from the start.
+            let cursor = try log.cursor(from: .oldest)
+            printError("eventlog tail: --from \(from) is before the log start; going on at offset \(cursor.offset)")
+            return cursor
+        }
         if let fromTime { return try log.cursor(from: .time(sinceEpoch: .milliseconds(fromTime))) }
         let end = log.endOffset
         return try log.cursor(from: .offset(max(log.startOffset, end > last ? end - last : 0)))

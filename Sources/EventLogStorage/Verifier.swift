@@ -64,7 +64,11 @@ package enum Verifier {
         // `replacing`: a compaction replacing segments (now, or interrupted)
         // lets the merged segment overlap the ones it replaces until it is
         // done. Looked at once, so both checks below see the same answer.
-        var files: [(base: Int64, path: String, identity: FileIdentity, region: MappedRegion, replacing: Bool)] = []
+        var files:
+            [(
+                base: Int64, path: String, identity: FileIdentity, region: MappedRegion, replacing: Bool,
+                indexes: SegmentIndexes?
+            )] = []
         for base in bases {
             let path = SegmentFileName.path(directory: directory, base: base, .log)
             // Checked before opening: opening a FIFO would wait for a writer.
@@ -72,6 +76,13 @@ package enum Verifier {
                 strangers.append(StrangerFile(path: path, base: base, reason: "it is \(kind), not a regular file"))
                 continue
             }
+            // A segment the writer may be writing: its indexes are read
+            // before its bytes, so that every entry read names a batch
+            // already written (the writer writes the batch, then indexes
+            // it). Read after, an entry could name a batch the bytes taken
+            // do not hold yet, and a sound segment would look damaged.
+            let beingWritten = !writerExcluded && head != nil && (base == bases.last || base == head?.activeBase)
+            let indexes = beingWritten ? try SegmentIndexes(directory: directory, base: base) : nil
             let log: FileHandle
             do { log = try FileHandle.open(path, flags: O_RDONLY) } catch  where error.code == .notFound {
                 continue  // deleted since listed (retention): no longer part of the log
@@ -80,14 +91,14 @@ package enum Verifier {
             let size = Int(status.st_size)
             // The writer's segment may be trimmed under a mapping of its
             // whole length: past what it published, bytes are copied.
-            let mayShrink = !writerExcluded && head != nil && (base == bases.last || base == head?.activeBase)
             let region =
-                mayShrink
+                beingWritten
                 ? try log.mapStablePrefix(
                     head.map { $0.activeBase == base ? Int(clamping: $0.committedPosition) : 0 } ?? 0, length: size)
                 : try log.map(length: size, writable: false)
             let identity = FileIdentity(status)
-            files.append((base, path, identity, region, SegmentSwap.isReplacing(directory: directory, base: base)))
+            files.append(
+                (base, path, identity, region, SegmentSwap.isReplacing(directory: directory, base: base), indexes))
         }
         let found = SegmentIdentity.strangers(
             files.map {
@@ -109,9 +120,9 @@ package enum Verifier {
             let base = file.base
             let isLast = i == files.count - 1
             let published = isLast ? head.flatMap { $0.activeBase == base ? $0 : nil } : nil
-            let path = { (kind: SegmentFileKind) in SegmentFileName.path(directory: directory, base: base, kind) }
-            let offsetIndex = try FileSystem.readFile(path(.offsetIndex))
-            let timeIndex = try FileSystem.readFile(path(.timeIndex))
+            let indexes =
+                if let read = file.indexes { read } else { try SegmentIndexes(directory: directory, base: base) }
+            let (offsetIndex, timeIndex) = (indexes.offset, indexes.time)
             // An index gone with its .log since the .log was mapped: retention
             // deleted the segment meanwhile, which is no damage.
             if offsetIndex == nil || timeIndex == nil, FileSystem.identity(of: file.path) != file.identity { continue }
@@ -141,6 +152,17 @@ package enum Verifier {
         }
         withExtendedLifetime(files) {}
         return Inspection(segments: segments, strangers: strangers, head: head)
+    }
+
+    /// A segment's .index and .timeindex as read (nil: missing).
+    private struct SegmentIndexes {
+        var offset: [UInt8]?
+        var time: [UInt8]?
+
+        init(directory: String, base: Int64) throws(EventLogError) {
+            offset = try FileSystem.readFile(SegmentFileName.path(directory: directory, base: base, .offsetIndex))
+            time = try FileSystem.readFile(SegmentFileName.path(directory: directory, base: base, .timeIndex))
+        }
     }
 
     /// Named cursor files whose checksum or size is wrong.

@@ -128,8 +128,11 @@ import Testing
         }
         #expect(namesTheFIFO(verify), "\(verify ?? "hung")")
 
+        // info, like the reader, covers what the head published, which
+        // ends before the FIFO (a writer may have just rolled to a segment
+        // of that name); verify above names it.
         let info = Self.returnsWithoutHanging(fifo: fifo) { Self.message { try EventLog.inspect(at: path) } }
-        #expect(namesTheFIFO(info), "\(info ?? "hung")")
+        #expect(info == "no error", "\(info ?? "hung")")
 
         let append = Self.returnsWithoutHanging(fifo: fifo) {
             let result = try? CLI.run(["append", path], input: "one more\n")

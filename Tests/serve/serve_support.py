@@ -8,9 +8,13 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+import eventlog_ctypes  # noqa: E402
 
 CLI = os.environ["EVENTLOG_CLI"]
 SERVE = os.environ["EVENTLOG_SERVE"]
@@ -136,32 +140,10 @@ def make_segmented_log(path, first, count, segment_bytes=64 << 10):
     random hex digits, so that LZ4 cannot shrink them) through the library,
     in segments of `segment_bytes`, which `eventlog append` cannot choose:
     enough segments for retention to delete some under a reader."""
-    import ctypes
-
-    class Options(ctypes.Structure):
-        _fields_ = [("version", ctypes.c_uint), ("flags", ctypes.c_uint32), ("segment_bytes", ctypes.c_uint64),
-                    ("batch_max_bytes", ctypes.c_uint32), ("linger_us", ctypes.c_uint32),
-                    ("compression", ctypes.c_int), ("sync_mode", ctypes.c_int),
-                    ("sync_interval_ms", ctypes.c_uint32), ("retention_bytes", ctypes.c_uint64),
-                    ("retention_ms", ctypes.c_int64), ("file_mode", ctypes.c_uint32),
-                    ("retention_flags", ctypes.c_uint32)]
-
-    class Record(ctypes.Structure):
-        _fields_ = [("offset", ctypes.c_uint64), ("timestamp", ctypes.c_int64), ("key", ctypes.c_char_p),
-                    ("key_len", ctypes.c_size_t), ("value", ctypes.c_char_p), ("value_len", ctypes.c_size_t),
-                    ("headers", ctypes.c_void_p), ("header_count", ctypes.c_size_t)]
-
-    library = ctypes.CDLL(os.environ["EVENTLOG_LIBRARY"])
-    options = Options()
-    library.eventlog_options_init(ctypes.byref(options))
-    options.segment_bytes = segment_bytes
-    log = ctypes.c_void_p()
-    assert library.eventlog_open(path.encode(), ctypes.byref(options), ctypes.byref(log)) == 0
+    log = eventlog_ctypes.Log(os.environ["EVENTLOG_LIBRARY"], path, segment_bytes)
     for i in range(first, first + count):
-        data = f"{i}-{os.urandom(100).hex()}".encode()
-        record = Record(0, 0, None, 0, data, len(data), None, 0)
-        assert library.eventlog_append(log, ctypes.byref(record), None) == 0
-    assert library.eventlog_close(log) == 0
+        assert log.append(f"{i}-{os.urandom(100).hex()}".encode()) == 0
+    log.close()
 
 
 def temporary_root():
