@@ -64,11 +64,7 @@ package enum Verifier {
         // `replacing`: a compaction replacing segments (now, or interrupted)
         // lets the merged segment overlap the ones it replaces until it is
         // done. Looked at once, so both checks below see the same answer.
-        var files:
-            [(
-                base: Int64, path: String, identity: FileIdentity, region: MappedRegion, replacing: Bool,
-                indexes: SegmentIndexes?
-            )] = []
+        var files: [MappedSegment] = []
         for base in bases {
             let path = SegmentFileName.path(directory: directory, base: base, .log)
             // Checked before opening: opening a FIFO would wait for a writer.
@@ -98,7 +94,9 @@ package enum Verifier {
                 : try log.map(length: size, writable: false)
             let identity = FileIdentity(status)
             files.append(
-                (base, path, identity, region, SegmentSwap.isReplacing(directory: directory, base: base), indexes))
+                MappedSegment(
+                    base: base, path: path, identity: identity, region: region,
+                    replacing: SegmentSwap.isReplacing(directory: directory, base: base), indexes: indexes))
         }
         let found = SegmentIdentity.strangers(
             files.map {
@@ -137,12 +135,21 @@ package enum Verifier {
                 input.timeIndexEntries = Int(published.timeIndexEntries)
             }
             // A missing index file is nil, not empty.
-            let check = (offsetIndex ?? []).withUnsafeBytes { offsetBytes in
+            var check = (offsetIndex ?? []).withUnsafeBytes { offsetBytes in
                 (timeIndex ?? []).withUnsafeBytes { timeBytes in
                     input.offsetIndex = offsetIndex == nil ? nil : offsetBytes
                     input.timeIndex = timeIndex == nil ? nil : timeBytes
                     return SegmentCheck.check(input)
                 }
+            }
+            // Compaction replaces a segment's indexes, then its .log, each by
+            // a rename (SegmentSwap): a check across a replacement may pair
+            // the bytes of one version with the indexes of the other. What
+            // it says of the indexes is then moot (the replacement's were
+            // built from its bytes); the batches were checked all the same.
+            if !writerExcluded && file.replaced(since: indexes, directory: directory) {
+                check.problems.removeAll { $0.file != file.path }
+                check.indexNeedsRebuild = false
             }
             segments.append(
                 InspectedSegment(base: base, logPath: file.path, fileSize: file.region.length, check: check))
@@ -154,15 +161,56 @@ package enum Verifier {
         return Inspection(segments: segments, strangers: strangers, head: head)
     }
 
-    /// A segment's .index and .timeindex as read (nil: missing).
+    /// A segment's .log as mapped for the check, and what was read with it.
+    private struct MappedSegment {
+        var base: Int64
+        var path: String
+        var identity: FileIdentity
+        var region: MappedRegion
+        /// A compaction was replacing it when it was mapped (or one was
+        /// interrupted): it may overlap the segments listed after it.
+        var replacing: Bool
+        /// Its indexes, when read before its bytes (a segment being written).
+        var indexes: SegmentIndexes?
+
+        /// Whether a compaction replaced the segment since its .log was
+        /// mapped and `indexes` were read, or is replacing it: between its
+        /// renames of the indexes and of the .log, nothing else tells.
+        func replaced(since indexes: SegmentIndexes, directory: String) -> Bool {
+            replacing || FileSystem.identity(of: path) != identity || indexes.replaced
+                || SegmentSwap.isReplacing(directory: directory, base: base)
+        }
+    }
+
+    /// A segment's .index and .timeindex as read (nil: missing), and which
+    /// files they were read from.
     private struct SegmentIndexes {
         var offset: [UInt8]?
         var time: [UInt8]?
+        private var paths: [String]
+        private var identities: [FileIdentity?] = []
 
         init(directory: String, base: Int64) throws(EventLogError) {
-            offset = try FileSystem.readFile(SegmentFileName.path(directory: directory, base: base, .offsetIndex))
-            time = try FileSystem.readFile(SegmentFileName.path(directory: directory, base: base, .timeIndex))
+            paths = [SegmentFileKind.offsetIndex, .timeIndex].map {
+                SegmentFileName.path(directory: directory, base: base, $0)
+            }
+            var contents: [[UInt8]?] = []
+            for path in paths {
+                let file: FileHandle
+                do { file = try FileHandle.open(path, flags: O_RDONLY) } catch  where error.code == .notFound {
+                    contents.append(nil)
+                    identities.append(nil)
+                    continue
+                }
+                let status = try file.status()
+                contents.append(try file.read(Int(status.st_size), at: 0))
+                identities.append(FileIdentity(status))
+            }
+            (offset, time) = (contents[0], contents[1])
         }
+
+        /// Whether either index file was replaced since it was read.
+        var replaced: Bool { zip(paths, identities).contains { FileSystem.identity(of: $0) != $1 } }
     }
 
     /// Named cursor files whose checksum or size is wrong.

@@ -34,9 +34,10 @@ class Log:
         status = self.library.eventlog_open(path.encode(), ctypes.byref(options), ctypes.byref(self.handle))
         assert status == 0, f"eventlog_open {path}: status {status}"
 
-    def append(self, value):
-        """Appends a record of `value` (bytes), no key; returns the status."""
-        record = Record(0, 0, None, 0, value, len(value), None, 0)
+    def append(self, value, key=None):
+        """Appends a record of `value` and `key` (bytes, or None for no
+        key); returns the status."""
+        record = Record(0, 0, key, len(key or b""), value, len(value), None, 0)
         return self.library.eventlog_append(self.handle, ctypes.byref(record), None)
 
     def flush(self):
