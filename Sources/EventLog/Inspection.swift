@@ -116,7 +116,7 @@ extension EventLog {
         for reader in readers {
             let base = reader.base
             let isActive = base == head.activeBase
-            let fileBytes = try isActive ? reader.currentFileSize() : closedSize(reader)
+            let fileBytes = try reader.fileSizeOrMapped()
             let limit = isActive ? Int(head.committedPosition) : min(fileBytes, reader.mappedFileSize)
             try body(
                 PublishedSegment(
@@ -124,12 +124,6 @@ extension EventLog {
                     bytes: reader.bytes(limit: limit)))
         }
         return (head, readers.first?.base)
-    }
-
-    /// A closed segment's size; the size mapped if its file was deleted or
-    /// replaced since (retention, compaction): the mapping still holds it.
-    private static func closedSize(_ reader: SegmentReader) throws(EventLogError) -> Int {
-        do { return try reader.currentFileSize() } catch  where error.code == .notFound { return reader.mappedFileSize }
     }
 }
 

@@ -61,7 +61,7 @@ internal import EventLogFormat
             // Never past the file's end, whatever a damaged head says.
             let limit =
                 active
-                ? min(Int(clamping: max(0, head.committedPosition)), try reader.currentFileSize())
+                ? min(Int(clamping: max(0, head.committedPosition)), try reader.fileSizeOrMapped())
                 : reader.mappedFileSize
             let entries =
                 active && head.offsetIndexEntries != LogState.allEntries ? Int(head.offsetIndexEntries) : nil

@@ -76,6 +76,15 @@ package final class SegmentReader: @unchecked Sendable {
         return Int(status.st_size)
     }
 
+    /// The current size of the file, or the size mapped once the name names
+    /// another file (compaction replaced the segment) or none (retention
+    /// deleted it): the mapping still holds the segment as it was. For a
+    /// walk over what a head published, whose active segment may have been
+    /// rolled and replaced since.
+    package func fileSizeOrMapped() throws(EventLogError) -> Int {
+        do { return try currentFileSize() } catch  where error.code == .notFound { return mappedFileSize }
+    }
+
     /// A byte position at or before the first batch that can hold `target`,
     /// from the sparse offset index (0 without one). `entries` limits the
     /// index to the entries the head published for the active segment.
