@@ -319,10 +319,18 @@ package enum FileSystem {
     /// A (small) file read with pread, whole or its first `limit` bytes, or
     /// nil if it does not exist.
     package static func readFile(_ path: String, upTo limit: Int? = nil) throws(EventLogError) -> [UInt8]? {
+        try readFileAndIdentity(path, upTo: limit)?.bytes
+    }
+
+    /// `readFile`, and which file was read: a later `identity(of:)` tells
+    /// whether the name was given to another file since.
+    package static func readFileAndIdentity(_ path: String, upTo limit: Int? = nil) throws(EventLogError)
+        -> (bytes: [UInt8], identity: FileIdentity)?
+    {
         let file: FileHandle
         do { file = try FileHandle.open(path, flags: O_RDONLY) } catch  where error.code == .notFound { return nil }
-        let length = if let limit { limit } else { try file.size() }
-        return try file.read(length, at: 0)
+        let status = try file.status()
+        return (try file.read(limit ?? Int(status.st_size), at: 0), FileIdentity(status))
     }
 
     package static func listDirectory(_ path: String) throws(EventLogError) -> [String] {

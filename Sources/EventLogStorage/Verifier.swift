@@ -135,7 +135,7 @@ package enum Verifier {
             let (offsetIndex, timeIndex) = (indexes.offset, indexes.time)
             // An index gone with its .log since the .log was mapped: retention
             // deleted the segment meanwhile, which is no damage.
-            if offsetIndex == nil || timeIndex == nil, FileSystem.identity(of: file.path) != file.identity { continue }
+            if offsetIndex == nil || timeIndex == nil, !file.isStillAtPath { continue }
             var input = SegmentCheck.Input(bytes: file.region.all, base: base, logPath: file.path)
             // A segment the writer rolled away from since the head was read
             // is listed before the new one; until the roll trimmed it, its
@@ -189,6 +189,9 @@ package enum Verifier {
         /// Its indexes, when read before its bytes (a segment being written).
         var indexes: SegmentIndexes?
 
+        /// Whether its path still names the file mapped.
+        var isStillAtPath: Bool { FileSystem.identity(of: path) == identity }
+
         /// Whether a writer may have been writing it while it was read.
         var mayBeWritten: Bool { indexes != nil }
 
@@ -196,7 +199,7 @@ package enum Verifier {
         /// mapped and `indexes` were read, or is replacing it: between its
         /// renames of the indexes and of the .log, nothing else tells.
         func replaced(since indexes: SegmentIndexes, directory: String) -> Bool {
-            replacing || FileSystem.identity(of: path) != identity || indexes.replaced
+            replacing || !isStillAtPath || indexes.replaced
                 || SegmentSwap.isReplacing(directory: directory, base: base)
         }
     }
@@ -207,25 +210,15 @@ package enum Verifier {
         var offset: [UInt8]?
         var time: [UInt8]?
         private var paths: [String]
-        private var identities: [FileIdentity?] = []
+        private var identities: [FileIdentity?]
 
         init(directory: String, base: Int64) throws(EventLogError) {
             paths = [SegmentFileKind.offsetIndex, .timeIndex].map {
                 SegmentFileName.path(directory: directory, base: base, $0)
             }
-            var contents: [[UInt8]?] = []
-            for path in paths {
-                let file: FileHandle
-                do { file = try FileHandle.open(path, flags: O_RDONLY) } catch  where error.code == .notFound {
-                    contents.append(nil)
-                    identities.append(nil)
-                    continue
-                }
-                let status = try file.status()
-                contents.append(try file.read(Int(status.st_size), at: 0))
-                identities.append(FileIdentity(status))
-            }
-            (offset, time) = (contents[0], contents[1])
+            let read = [try FileSystem.readFileAndIdentity(paths[0]), try FileSystem.readFileAndIdentity(paths[1])]
+            (offset, time) = (read[0]?.bytes, read[1]?.bytes)
+            identities = read.map { $0?.identity }
         }
 
         /// Whether either index file was replaced since it was read.
