@@ -110,19 +110,23 @@ extension EventLog {
         defer { try? directory.close() }
         let state = directory.state
         let (head, _) = state.snapshot()
-        // Every segment is mapped before the walk, listed afresh while
-        // retention or compaction deletes some between the listing and their
-        // mapping; once mapped, a segment stays readable whatever happens to
-        // its file. A segment the writer rolled to after the snapshot is left
-        // out: it holds nothing the head published, only preallocated space.
-        let readers = try state.catalog.relisting(version: nil) { (bases) throws(EventLogError) in
-            try bases.filter { $0 <= head.activeBase }.map { (base) throws(EventLogError) in
-                try state.catalog.reader(base: base, active: base == head.activeBase && state.head != nil)
-            }
-        }
-        for reader in readers {
-            let base = reader.base
+        // Segments are mapped one at a time as the walk reaches them (the
+        // catalog keeps only the last few mapped): mapping every segment
+        // first failed on a log of tens of thousands of segments, past the
+        // process's limit of mappings (vm.max_map_count). A segment retention or compaction
+        // deleted since the listing is no longer part of the log and is
+        // left out; one compaction replaced is read as replaced. A segment
+        // the writer rolled to after the snapshot is left out too: it holds
+        // nothing the head published, only preallocated space.
+        let bases = try state.catalog.segmentBases(version: nil).filter { $0 <= head.activeBase }
+        var firstBase: Int64?
+        for base in bases {
             let isActive = base == head.activeBase
+            let reader: SegmentReader
+            do { reader = try state.catalog.reader(base: base, active: isActive && state.head != nil) } catch
+                where error.code == .notFound
+            { continue }
+            firstBase = firstBase ?? base
             let fileBytes = try reader.fileSizeOrMapped()
             let limit = isActive ? Int(head.committedPosition) : min(fileBytes, reader.mappedFileSize)
             try body(
@@ -130,7 +134,7 @@ extension EventLog {
                     base: base, isActive: isActive, reader: reader, fileBytes: fileBytes,
                     bytes: reader.bytes(limit: limit)))
         }
-        return (head, readers.first?.base)
+        return (head, firstBase)
     }
 }
 

@@ -207,8 +207,19 @@ package final class FileHandle {
         try FaultInjection.check(.map, path)
         guard length > 0 else { return MappedRegion(base: nil, length: 0) }
         let p = mmap(nil, length, writable ? (PROT_READ | PROT_WRITE) : PROT_READ, MAP_SHARED, fd, 0)
-        guard let p, p != MAP_FAILED else { throw .system("mmap of \(length) bytes", path: path, errno: errno) }
+        guard let p, p != MAP_FAILED else { throw mapFailure(length, errno: errno) }
         return MappedRegion(base: p, length: length)
+    }
+
+    /// mmap's error, saying for ENOMEM what it most likely means here: not
+    /// a lack of memory (a mapping reserves none) but of mappings, of which
+    /// a process may hold at most vm.max_map_count.
+    private func mapFailure(_ length: Int, errno err: Int32) -> EventLogError {
+        let operation =
+            err == ENOMEM
+            ? "mmap of \(length) bytes (the process may be at its limit of mappings, "
+                + "/proc/sys/vm/max_map_count)" : "mmap of \(length) bytes"
+        return .system(operation, path: path, errno: err)
     }
 
     /// The whole file mapped read-only: for a file that nobody shrinks while
@@ -229,11 +240,11 @@ package final class FileHandle {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let mapped = min(max(stableLength, 0), length) / page * page
         let p = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-        guard let p, p != MAP_FAILED else { throw .system("mmap of \(length) bytes", path: path, errno: errno) }
+        guard let p, p != MAP_FAILED else { throw mapFailure(length, errno: errno) }
         let region = MappedRegion(base: p, length: length)
         if mapped > 0 {
             let fixed = mmap(p, mapped, PROT_READ, MAP_SHARED | MAP_FIXED, fd, 0)
-            guard fixed == p else { throw .system("mmap of \(mapped) bytes", path: path, errno: errno) }
+            guard fixed == p else { throw mapFailure(mapped, errno: errno) }
         }
         _ = try read(into: UnsafeMutableRawBufferPointer(start: p + mapped, count: length - mapped), at: mapped)
         mprotect(p + mapped, length - mapped, PROT_READ)

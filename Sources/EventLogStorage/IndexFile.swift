@@ -10,14 +10,17 @@ import Glibc
 
 package final class IndexFile {
     package let entrySize: Int
-    private let file: FileHandle
+    /// The writer's descriptor, for trimming and syncing. A reader keeps
+    /// only the mapping: a reader of a log of many segments would otherwise
+    /// hold two descriptors per segment it has looked at.
+    private let file: FileHandle?
     private let region: MappedRegion
     /// Entries that hold data (the rest of the mapping is preallocated space).
     package private(set) var count: Int
     /// Entries the mapping has room for.
     package let capacity: Int
 
-    private init(entrySize: Int, file: FileHandle, region: MappedRegion, count: Int, capacity: Int) {
+    private init(entrySize: Int, file: FileHandle?, region: MappedRegion, count: Int, capacity: Int) {
         self.entrySize = entrySize
         self.file = file
         self.region = region
@@ -52,7 +55,7 @@ package final class IndexFile {
         } catch  where error.code == .notFound { return nil }
         let region = try file.mapAll()
         let entries = min(count ?? (region.length / entrySize), region.length / entrySize)
-        return IndexFile(entrySize: entrySize, file: file, region: region, count: entries, capacity: entries)
+        return IndexFile(entrySize: entrySize, file: nil, region: region, count: entries, capacity: entries)
     }
 
     package func entry(_ i: Int) -> UnsafeRawPointer { UnsafeRawPointer(region.base! + i * entrySize) }
@@ -77,9 +80,9 @@ package final class IndexFile {
     }
 
     /// Shrinks the file to its entries (roll, close, recovery).
-    package func trim() throws(EventLogError) { try file.truncate(to: count * entrySize) }
+    package func trim() throws(EventLogError) { try file?.truncate(to: count * entrySize) }
 
-    package func sync() throws(EventLogError) { try file.syncData() }
+    package func sync() throws(EventLogError) { try file?.syncData() }
 }
 
 /// The first of the indexes `0..<count` for which `isPast` holds, or

@@ -11,7 +11,15 @@ package final class SegmentCatalog: @unchecked Sendable {
     private let lock = Lock()
     private var bases: [Int64] = []
     private var loadedVersion: UInt64? = nil
-    private var readers: [Int64: SegmentReader] = [:]
+    /// Readers of closed segments, each with when it was last asked for.
+    /// Bounded (least recently used go first): a replay of a log of many
+    /// segments would otherwise keep every segment it passed mapped, and a
+    /// process may hold only so many mappings (vm.max_map_count, 65,530 by
+    /// default). A cursor keeps its own reader, so eviction costs a later
+    /// reader of that segment one open and map, nothing else.
+    private var readers: [Int64: (reader: SegmentReader, lastUse: UInt64)] = [:]
+    private var uses: UInt64 = 0
+    package static let maxCachedReaders = 64
     /// The active segment's reader (mapped for growth), kept like the others
     /// so that what its cursors learned about its batches (BatchLayout)
     /// outlives a cursor moving to another segment and back.
@@ -77,10 +85,30 @@ package final class SegmentCatalog: @unchecked Sendable {
     /// apart: once the segment is closed, a mapping of its final size
     /// replaces it.
     package func reader(base: Int64, active: Bool) throws(EventLogError) -> SegmentReader {
-        let cached = lock.withLock { active ? activeReader.flatMap { $0.base == base ? $0 : nil } : readers[base] }
+        let cached = lock.withLock { () -> SegmentReader? in
+            if active { return activeReader.flatMap { $0.base == base ? $0 : nil } }
+            uses &+= 1
+            readers[base]?.lastUse = uses
+            return readers[base]?.reader
+        }
         if let cached { return cached }
         let reader = try SegmentReader(folder: folder, base: base, active: active)
-        lock.withLock { if active { activeReader = reader } else { readers[base] = reader } }
+        lock.withLock {
+            if active {
+                activeReader = reader
+                return
+            }
+            if readers.count >= Self.maxCachedReaders,
+                let oldest = readers.min(by: { $0.value.lastUse < $1.value.lastUse })
+            {
+                readers[oldest.key] = nil
+            }
+            uses &+= 1
+            readers[base] = (reader, uses)
+        }
         return reader
     }
+
+    /// How many readers of closed segments the cache holds.
+    package var cachedReaderCount: Int { lock.withLock { readers.count } }
 }
