@@ -167,6 +167,7 @@ typedef struct lz4_probe lz4_probe;
 lz4_probe *lz4_probe_new(const bench_config *cfg, const dataset *d);
 double lz4_probe_compress_mbps(lz4_probe *p, double min_seconds);
 double lz4_probe_decompress_mbps(lz4_probe *p, double min_seconds);
+double lz4_probe_decompress_mbps_on(lz4_probe *p, double min_seconds, unsigned threads);
 double lz4_probe_ratio(const lz4_probe *p);
 void lz4_probe_free(lz4_probe *p);
 /* The wake-up ceiling (wakeup.c): a raw futex between two processes, run

@@ -13,6 +13,7 @@
 #include "bench.h"
 
 #include <lz4.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,23 +93,75 @@ double lz4_probe_compress_mbps(lz4_probe *p, double min_seconds) {
     return (double)p->len * (double)rounds / elapsed / 1e6;
 }
 
+/* Decompresses blocks [first, last) once; false if one does not round-trip. */
+static int decompress_blocks(lz4_probe *p, size_t first, size_t last) {
+    for (size_t b = first; b < last; b++) {
+        size_t block_len = b + 1 < p->blocks ? BLOCK_BYTES : p->len - b * BLOCK_BYTES;
+        const char *in = p->dst + (size_t)LZ4_compressBound(BLOCK_BYTES) * b;
+        if (LZ4_decompress_safe(in, (char *)p->back + b * BLOCK_BYTES, p->sizes[b], (int)block_len) !=
+            (int)block_len)
+            return 0;
+    }
+    return 1;
+}
+
 /* Decompresses the blocks, repeated until min_seconds, and checks the result. */
 double lz4_probe_decompress_mbps(lz4_probe *p, double min_seconds) {
     size_t rounds = 0;
     double start = now_seconds(), elapsed;
     do {
-        for (size_t b = 0; b < p->blocks; b++) {
-            size_t block_len = b + 1 < p->blocks ? BLOCK_BYTES : p->len - b * BLOCK_BYTES;
-            const char *in = p->dst + (size_t)LZ4_compressBound(BLOCK_BYTES) * b;
-            if (LZ4_decompress_safe(in, (char *)p->back + b * BLOCK_BYTES, p->sizes[b], (int)block_len) !=
-                (int)block_len)
-                die("ceilings: LZ4 decompression failed");
-        }
+        if (!decompress_blocks(p, 0, p->blocks)) die("ceilings: LZ4 decompression failed");
         rounds++;
         elapsed = now_seconds() - start;
     } while (elapsed < min_seconds);
     if (memcmp(p->back, p->src, p->len) != 0) die("ceilings: LZ4 round trip differs");
     return (double)p->len * (double)rounds / elapsed / 1e6;
+}
+
+/* One thread's share of a decompression on several threads. */
+typedef struct {
+    lz4_probe *p;
+    size_t first, last, rounds;
+    double start, min_seconds, elapsed;
+    int failed;
+} decompress_share;
+
+static void *decompress_share_run(void *arg) {
+    decompress_share *s = arg;
+    do {
+        if (!decompress_blocks(s->p, s->first, s->last)) s->failed = 1;
+        s->rounds++;
+        s->elapsed = now_seconds() - s->start;
+    } while (!s->failed && s->elapsed < s->min_seconds);
+    return NULL;
+}
+
+/* LZ4 alone on `threads` threads, each decompressing its own run of the
+ * blocks again and again: what any scan of these bytes on that many threads
+ * can reach on this machine at best (shared caches, memory bandwidth and
+ * clock speed with more cores busy all count). Bytes per second of wall
+ * time, from a common start to the last thread's end. */
+double lz4_probe_decompress_mbps_on(lz4_probe *p, double min_seconds, unsigned threads) {
+    if (threads < 1 || threads > 16) die("ceilings: %u threads", threads);
+    decompress_share shares[16];
+    pthread_t ids[16];
+    double start = now_seconds();
+    for (unsigned t = 0; t < threads; t++) {
+        shares[t] = (decompress_share){.p = p, .first = p->blocks * t / threads,
+                                       .last = p->blocks * (t + 1) / threads, .start = start,
+                                       .min_seconds = min_seconds};
+        if (pthread_create(&ids[t], NULL, decompress_share_run, &shares[t])) die("pthread_create failed");
+    }
+    double bytes = 0, elapsed = 0;
+    for (unsigned t = 0; t < threads; t++) {
+        pthread_join(ids[t], NULL);
+        if (shares[t].failed) die("ceilings: LZ4 decompression failed");
+        size_t end = shares[t].last * BLOCK_BYTES < p->len ? shares[t].last * BLOCK_BYTES : p->len;
+        bytes += (double)(end - shares[t].first * BLOCK_BYTES) * (double)shares[t].rounds;
+        if (shares[t].elapsed > elapsed) elapsed = shares[t].elapsed;
+    }
+    if (memcmp(p->back, p->src, p->len) != 0) die("ceilings: LZ4 round trip differs");
+    return bytes / elapsed / 1e6;
 }
 
 static void lz4_ceiling(const bench_config *cfg, const dataset *d) {
