@@ -64,7 +64,8 @@ enum SegmentIdentity {
     struct Candidate {
         var base: Int64
         var path: String
-        var bytes: UnsafeRawBufferPointer
+        /// What the rules need of its bytes, taken while they were mapped.
+        var fingerprint: Fingerprint
         /// A compaction is replacing the segments after it (SegmentSwap):
         /// until it is done they overlap it by design.
         var isReplacing = false
@@ -73,7 +74,7 @@ enum SegmentIdentity {
     /// The strangers among `candidates` (regular files, sorted by base), by
     /// rules 2-4, as indexes into `candidates` with the reason.
     static func strangers(_ candidates: [Candidate]) -> [(index: Int, reason: String)] {
-        let prints = candidates.map { Fingerprint($0.bytes, base: $0.base) }
+        let prints = candidates.map(\.fingerprint)
         var found: [(index: Int, reason: String)] = []
         // Files with batches that are not strangers, in order.
         var kept: [Int] = []
@@ -132,10 +133,15 @@ enum SegmentIdentity {
         return "it holds no batch and is named at offset \(print.base), but its predecessor ends at offset \(end)"
     }
 
-    /// What the rules look at in one regular file.
-    private struct Fingerprint {
+    /// What the rules look at in one regular file. It holds no bytes, so
+    /// that a file need not stay mapped until its neighbours are judged.
+    struct Fingerprint {
         let base: Int64
-        let bytes: UnsafeRawBufferPointer
+        /// Without a batch: whether the file is empty or zeros.
+        private(set) var isBlank = false
+        /// Whether it starts like a torn first batch: fewer than 8 bytes, or
+        /// a baseOffset equal to its base.
+        let startsLikeATornBatch: Bool
         /// The first batch that validates, found from byte 0.
         var first: RecordBatchHeader?
         var second: RecordBatchHeader?
@@ -146,12 +152,13 @@ enum SegmentIdentity {
 
         init(_ bytes: UnsafeRawBufferPointer, base: Int64) {
             self.base = base
-            self.bytes = bytes
+            startsLikeATornBatch = bytes.count < 8 || Int64(bigEndian: bytes.loadUnaligned(as: Int64.self)) == base
             let limit = bytes.count
             let position =
                 BatchResync.validatedHeader(bytes, at: 0, limit: limit) != nil
                 ? 0 : BatchResync.nextBatch(after: 0, in: bytes, limit: limit)
             guard let position, let first = BatchResync.validatedHeader(bytes, at: position, limit: limit) else {
+                isBlank = bytes.allSatisfy { $0 == 0 }
                 return
             }
             self.first = first
@@ -175,10 +182,7 @@ enum SegmentIdentity {
         /// Rules 2 and 3: a stranger whatever its neighbours are.
         func strangeAlone(isLast: Bool) -> String? {
             guard let first else {
-                if bytes.allSatisfy({ $0 == 0 }) { return nil }
-                if isLast && (bytes.count < 8 || Int64(bigEndian: bytes.loadUnaligned(as: Int64.self)) == base) {
-                    return nil
-                }
+                if isBlank || (isLast && startsLikeATornBatch) { return nil }
                 return "it holds no intact batch"
             }
             if first.baseOffset < base && (second.map { $0.baseOffset < base } ?? true) {

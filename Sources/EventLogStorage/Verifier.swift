@@ -104,16 +104,19 @@ package enum Verifier {
                 ? try log.mapStablePrefix(
                     head.map { $0.activeBase == base ? Int(clamping: $0.committedPosition) : 0 } ?? 0, length: size)
                 : try log.map(length: size, writable: false)
-            let identity = FileIdentity(status)
+            // A closed segment is mapped again for its check: keeping every
+            // segment mapped until then failed past some 60,000 segments,
+            // at the process's limit of mappings (vm.max_map_count).
             files.append(
                 MappedSegment(
-                    base: base, path: path, identity: identity, region: region,
+                    base: base, path: path, identity: FileIdentity(status), region: beingWritten ? region : nil,
+                    length: region.length, fingerprint: SegmentIdentity.Fingerprint(region.all, base: base),
                     replacing: SegmentSwap.isReplacing(directory: directory, base: base), indexes: indexes))
         }
         let found = SegmentIdentity.strangers(
             files.map {
                 SegmentIdentity.Candidate(
-                    base: $0.base, path: $0.path, bytes: $0.region.all, isReplacing: $0.replacing)
+                    base: $0.base, path: $0.path, fingerprint: $0.fingerprint, isReplacing: $0.replacing)
             })
         strangers += found.map {
             StrangerFile(path: files[$0.index].path, base: files[$0.index].base, reason: $0.reason)
@@ -123,7 +126,7 @@ package enum Verifier {
 
         var segments: [InspectedSegment] = []
         var previousNext: Int64?
-        let bytesTotal = files.reduce(0) { $0 + $1.region.length }
+        let bytesTotal = files.reduce(0) { $0 + $1.length }
         var bytesDone = 0
         progress?(0, bytesTotal)
         for (i, file) in files.enumerated() {
@@ -132,11 +135,16 @@ package enum Verifier {
             let published = isLast ? head.flatMap { $0.activeBase == base ? $0 : nil } : nil
             let indexes =
                 if let read = file.indexes { read } else { try SegmentIndexes(directory: directory, base: base) }
+            // Retention deleted it since it was first mapped: no longer part
+            // of the log. Compaction replaced it: the replacement is checked,
+            // and `replaced(since:)` below tells.
+            let mapped: MappedRegion? = if let kept = file.region { kept } else { try file.mapAgain() }
+            guard let region = mapped else { continue }
             let (offsetIndex, timeIndex) = (indexes.offset, indexes.time)
             // An index gone with its .log since the .log was mapped: retention
             // deleted the segment meanwhile, which is no damage.
             if offsetIndex == nil || timeIndex == nil, !file.isStillAtPath { continue }
-            var input = SegmentCheck.Input(bytes: file.region.all, base: base, logPath: file.path)
+            var input = SegmentCheck.Input(bytes: region.all, base: base, logPath: file.path)
             // A segment the writer rolled away from since the head was read
             // is listed before the new one; until the roll trimmed it, its
             // file ran on into preallocated space, which is no more damage
@@ -145,7 +153,7 @@ package enum Verifier {
             input.previousNextOffset = previousNext
             input.nextSegmentBase = isLast || file.replacing ? nil : files[i + 1].base
             if let published {
-                input.publishedEnd = max(0, min(file.region.length, Int(clamping: published.committedPosition)))
+                input.publishedEnd = max(0, min(region.length, Int(clamping: published.committedPosition)))
                 input.publishedNextOffset = published.nextOffset
                 input.offsetIndexEntries = Int(published.offsetIndexEntries)
                 input.timeIndexEntries = Int(published.timeIndexEntries)
@@ -168,21 +176,27 @@ package enum Verifier {
                 check.indexNeedsRebuild = false
             }
             segments.append(
-                InspectedSegment(base: base, logPath: file.path, fileSize: file.region.length, check: check))
+                InspectedSegment(base: base, logPath: file.path, fileSize: region.length, check: check))
             previousNext = file.replacing ? nil : check.nextOffset
-            bytesDone += file.region.length
+            bytesDone += file.length
             progress?(bytesDone, bytesTotal)
         }
         withExtendedLifetime(files) {}
         return Inspection(segments: segments, strangers: strangers, head: head)
     }
 
-    /// A segment's .log as mapped for the check, and what was read with it.
+    /// A segment's .log as first mapped, and what was read with it.
     private struct MappedSegment {
         var base: Int64
         var path: String
         var identity: FileIdentity
-        var region: MappedRegion
+        /// The mapping, kept for a segment a writer may be writing (its
+        /// tail was copied as it was when its indexes were read); nil for a
+        /// closed segment, mapped again for its check (`mapAgain`).
+        var region: MappedRegion?
+        /// The bytes first mapped.
+        var length: Int
+        var fingerprint: SegmentIdentity.Fingerprint
         /// A compaction was replacing it when it was mapped (or one was
         /// interrupted): it may overlap the segments listed after it.
         var replacing: Bool
@@ -191,6 +205,15 @@ package enum Verifier {
 
         /// Whether its path still names the file mapped.
         var isStillAtPath: Bool { FileSystem.identity(of: path) == identity }
+
+        /// The file its path names now, mapped whole; nil once deleted.
+        func mapAgain() throws(EventLogError) -> MappedRegion? {
+            let log: FileHandle
+            do { log = try FileHandle.open(path, flags: O_RDONLY) } catch  where error.code == .notFound {
+                return nil
+            }
+            return try log.mapAll()
+        }
 
         /// Whether a writer may have been writing it while it was read.
         var mayBeWritten: Bool { indexes != nil }
