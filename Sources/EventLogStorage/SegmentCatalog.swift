@@ -19,7 +19,7 @@ package final class SegmentCatalog: @unchecked Sendable {
     /// reader of that segment one open and map, nothing else.
     private var readers: [Int64: (reader: SegmentReader, lastUse: UInt64)] = [:]
     private var uses: UInt64 = 0
-    package static let maxCachedReaders = 64
+    private static let maxCachedReaders = 64
     /// The active segment's reader (mapped for growth), kept like the others
     /// so that what its cursors learned about its batches (BatchLayout)
     /// outlives a cursor moving to another segment and back.
@@ -108,7 +108,4 @@ package final class SegmentCatalog: @unchecked Sendable {
         }
         return reader
     }
-
-    /// How many readers of closed segments the cache holds.
-    package var cachedReaderCount: Int { lock.withLock { readers.count } }
 }
