@@ -63,4 +63,30 @@ import Testing
             #expect(summary.recordCount > 0 && summary.recordCount <= summary.endOffset - summary.startOffset)
         }
     }
+
+    /// What `verify` found about once in 5,000 runs beside a writer rolling
+    /// 64 KiB segments: the segment the writer rolled to after the head was
+    /// read, copied while a batch was being written into it, its baseOffset
+    /// already there and its batchLength not yet. Nothing of that segment
+    /// was published, so that is a write in progress, not damage. Made
+    /// here by hand beside an open writer whose head names the segment
+    /// before it as active.
+    @Test func verifyTakesAHalfWrittenBatchInAnUnpublishedSegmentForAWriteInProgress() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.child("log")
+        let log = try EventLog(path: path)
+        defer { try? log.close() }
+        for i in 0..<10 { try log.append(key: nil, value: Array("event \(i)".utf8)) }
+        try log.flush()
+        let base: Int64 = 10
+        let name = String(repeating: "0", count: 18) + "\(base)"
+        var bytes = [UInt8](repeating: 0, count: 65536)
+        withUnsafeBytes(of: base.bigEndian) { bytes.replaceSubrange(0..<8, with: $0) }
+        FileManager.default.createFile(atPath: "\(path)/\(name).log", contents: Data(bytes))
+        FileManager.default.createFile(atPath: "\(path)/\(name).index", contents: Data())
+        FileManager.default.createFile(atPath: "\(path)/\(name).timeindex", contents: Data())
+        let report = try EventLog.verify(at: path)
+        #expect(report.problems.isEmpty, "\(report.problems)")
+        #expect(report.records == 10)
+    }
 }
