@@ -27,9 +27,9 @@ import Testing
         var options = EventLogOptions()
         options.segmentBytes = 4096
         let log = try EventLog(path: path, options: options)
-        var generator = SystemRandomNumberGenerator()
+        var generator = SeededGenerator(seed: 600)
         for _ in 0..<segments {
-            try log.append(key: nil, value: (0..<3000).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            try log.append(key: nil, value: generator.bytes(3000))
             try log.flush()
         }
         try log.close()
