@@ -113,11 +113,12 @@ extension EventLog {
         // Segments are mapped one at a time as the walk reaches them (the
         // catalog keeps only the last few mapped): mapping every segment
         // first failed on a log of tens of thousands of segments, past the
-        // process's limit of mappings (vm.max_map_count). A segment retention or compaction
-        // deleted since the listing is no longer part of the log and is
-        // left out; one compaction replaced is read as replaced. A segment
-        // the writer rolled to after the snapshot is left out too: it holds
-        // nothing the head published, only preallocated space.
+        // process's limit of mappings (vm.max_map_count). A segment
+        // retention or compaction deleted since the listing is no longer
+        // part of the log and is left out; one compaction replaced is read
+        // as replaced. A segment the writer rolled to after the snapshot is
+        // left out too: it holds nothing the head published, only
+        // preallocated space.
         let bases = try state.catalog.segmentBases(version: nil).filter { $0 <= head.activeBase }
         var firstBase: Int64?
         for base in bases {

@@ -82,11 +82,8 @@ package enum Verifier {
             let beingWritten =
                 !writerExcluded && head != nil && (base == bases.last || base >= head!.activeBase)
             let indexes = beingWritten ? try SegmentIndexes(directory: directory, base: base) : nil
-            let log: FileHandle
-            do { log = try FileHandle.open(path, flags: O_RDONLY) } catch  where error.code == .notFound {
-                continue  // deleted since listed (retention): no longer part of the log
-            }
-            let status = try log.status()
+            // Deleted since listed (retention): no longer part of the log.
+            guard let (log, status) = try openLog(path) else { continue }
             let size = Int(status.st_size)
             // The writer's segment may be trimmed under a mapping of its
             // whole length: past what it published, bytes are copied.
@@ -189,6 +186,14 @@ package enum Verifier {
         return Inspection(segments: segments, strangers: strangers, head: head)
     }
 
+    /// The .log at `path` opened read-only, with its status; nil once it
+    /// no longer exists.
+    private static func openLog(_ path: String) throws(EventLogError) -> (file: FileHandle, status: stat)? {
+        let log: FileHandle
+        do { log = try FileHandle.open(path, flags: O_RDONLY) } catch  where error.code == .notFound { return nil }
+        return (log, try log.status())
+    }
+
     /// A segment's .log as first mapped, and what was read with it.
     private struct MappedSegment {
         var base: Int64
@@ -213,11 +218,7 @@ package enum Verifier {
         /// The file its path names now, mapped whole, and whether it is
         /// another file than the one first mapped; nil once deleted.
         func mapAgain() throws(EventLogError) -> (region: MappedRegion, isNewFile: Bool)? {
-            let log: FileHandle
-            do { log = try FileHandle.open(path, flags: O_RDONLY) } catch  where error.code == .notFound {
-                return nil
-            }
-            let status = try log.status()
+            guard let (log, status) = try openLog(path) else { return nil }
             return (try log.map(length: Int(status.st_size), writable: false), FileIdentity(status) != identity)
         }
 
