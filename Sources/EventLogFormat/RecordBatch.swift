@@ -7,6 +7,14 @@ package enum RecordBatch {
     /// Full validation of one complete batch (`batch.count == header.totalSize`):
     /// structure, then CRC. Returns the header.
     package static func validate(_ batch: UnsafeRawBufferPointer) throws(FormatError) -> RecordBatchHeader {
+        let header = try validateStructure(batch)
+        if let mismatch = crcMismatch(batch, header: header) { throw mismatch }
+        return header
+    }
+
+    /// `validate` without the CRC: for a reader that checks the CRC after
+    /// decoding (`crcMismatch`) and reports it before any decoding error.
+    package static func validateStructure(_ batch: UnsafeRawBufferPointer) throws(FormatError) -> RecordBatchHeader {
         let header = try RecordBatchHeader(parsing: batch)
         guard batch.count >= header.totalSize else {
             throw FormatError(
@@ -19,13 +27,17 @@ package enum RecordBatch {
                 kind: .trailingBytes, position: header.totalSize,
                 detail: "\(batch.count - header.totalSize) bytes follow the \(header.totalSize)-byte batch")
         }
-        let computed = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: batch[RecordBatchHeader.crcCoveredOffset...]))
-        guard computed == header.crc else {
-            throw FormatError(
-                kind: .crcMismatch, position: RecordBatchHeader.crcOffset,
-                detail: "CRC mismatch: stored \(hex32(header.crc)), computed \(hex32(computed))")
-        }
         return header
+    }
+
+    /// The error `validate` reports for the CRC of a whole batch whose
+    /// structure it accepted, or nil if the CRC matches.
+    package static func crcMismatch(_ batch: UnsafeRawBufferPointer, header: RecordBatchHeader) -> FormatError? {
+        let computed = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: batch[RecordBatchHeader.crcCoveredOffset...]))
+        guard computed != header.crc else { return nil }
+        return FormatError(
+            kind: .crcMismatch, position: RecordBatchHeader.crcOffset,
+            detail: "CRC mismatch: stored \(hex32(header.crc)), computed \(hex32(computed))")
     }
 
     /// Recomputes and stores the CRC of a batch whose header and payload are

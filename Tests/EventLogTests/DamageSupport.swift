@@ -193,6 +193,21 @@ enum Surgery {
         return result
     }
 
+    /// Writes a log of `count` records at `path`, then changes the bytes of
+    /// its first segment with `damage`, given the segment's second batch,
+    /// which it returns.
+    static func damageSecondBatch(
+        ofLogAt path: String, count: UInt64 = 400, _ damage: (inout [UInt8], Batch) -> Void
+    ) throws -> Batch {
+        try Sample.writeLog(path, count: count)
+        let segment = segments(path)[0]
+        let batch = batches(segment)[1]
+        var contents = bytes(segment)
+        damage(&contents, batch)
+        write(segment, contents)
+        return batch
+    }
+
     /// Copies every file of `source` into a new directory `destination`.
     static func copyDirectory(_ source: String, to destination: String) throws {
         try? FileManager.default.removeItem(atPath: destination)

@@ -89,14 +89,12 @@ import Testing
     @Test func unsupportedCodecIsNamedAtItsAttributes() throws {
         let dir = TemporaryDirectory()
         let path = dir.child("log")
-        try Sample.writeLog(path, count: 400)
-        let segment = Surgery.segments(path)[0]
-        let batch = Surgery.batches(segment)[1]
-        var bytes = Surgery.bytes(segment)
+        let batch = try Surgery.damageSecondBatch(ofLogAt: path) { bytes, batch in
+            let attributes = batch.position + RecordBatchHeader.attributesOffset
+            bytes[attributes + 1] = bytes[attributes + 1] & ~7 | 4
+            bytes[batch.position..<batch.position + batch.size].withUnsafeMutableBytes { RecordBatch.updateCRC($0) }
+        }
         let attributes = batch.position + RecordBatchHeader.attributesOffset
-        bytes[attributes + 1] = bytes[attributes + 1] & ~7 | 4
-        bytes[batch.position..<batch.position + batch.size].withUnsafeMutableBytes { RecordBatch.updateCRC($0) }
-        Surgery.write(segment, bytes)
 
         let log = try EventLog(path: path, options: Sample.options())
         defer { try? log.close() }
@@ -112,6 +110,38 @@ import Testing
             _ = try log.scan(from: 0, to: UInt64.max, threads: 1) { _, _, _ in 0 }
         }
         #expect(scanError?.contains(expected) == true, "\(scanError ?? "no error")")
+    }
+
+    /// A batch whose LZ4 frame is damaged, so that decompressing it fails
+    /// and its CRC no longer matches: the cursor and the parallel scan both
+    /// report the CRC mismatch at the batch, though the scan checks the CRC
+    /// after decoding.
+    @Test func damagedFrameIsReportedAsItsCRCMismatch() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.child("log")
+        let batch = try Surgery.damageSecondBatch(ofLogAt: path) { bytes, batch in
+            // The third byte of the frame's first block size (after the
+            // 7-byte frame header): the block now runs megabytes past the frame.
+            bytes[batch.position + RecordBatchHeader.size + 7 + 2] = 0x7f
+        }
+
+        let log = try EventLog(path: path, options: Sample.options())
+        defer { try? log.close() }
+        let expected = "CRC mismatch: stored "
+        let place = "at byte \(batch.position + RecordBatchHeader.crcOffset)"
+        let cursor = try log.cursor(from: 0)
+        let cursorError = errorMessage { () throws(EventLogError) in
+            while try cursor.next() != nil {}
+        }
+        for threads in [1, 2] {
+            let scanError = errorMessage { () throws(EventLogError) in
+                _ = try log.scan(from: 0, to: UInt64.max, threads: threads) { _, _, _ in 0 }
+            }
+            for message in [cursorError, scanError] {
+                #expect(
+                    message?.contains(expected) == true && message?.contains(place) == true, "\(message ?? "no error")")
+            }
+        }
     }
 
     /// A baseOffset damaged outside the CRC (below the batch before, as far
