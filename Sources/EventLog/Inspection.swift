@@ -64,13 +64,6 @@ extension EventLog {
     /// Summarises the log in directory `path`, checking every batch on the
     /// way: a damaged batch throws `corrupt` naming its file and byte.
     public static func inspect(at path: String) throws(EventLogError) -> LogSummary {
-        // Damage is confirmed by a second look, as verify does: beside a
-        // writer rolling segments and compaction replacing them, a race
-        // can make a sound segment look damaged once; real damage stays.
-        do { return try summarise(at: path) } catch  where error.code == .corrupt { return try summarise(at: path) }
-    }
-
-    private static func summarise(at path: String) throws(EventLogError) -> LogSummary {
         var segments: [SegmentSummary] = []
         let walker = SegmentWalker()
         let (head, firstBase) = try forEachPublishedSegment(at: path) { (segment) throws(EventLogError) in
@@ -129,7 +122,11 @@ extension EventLog {
             { continue }
             firstBase = firstBase ?? base
             let fileBytes = try reader.fileSizeOrMapped()
-            let limit = isActive ? Int(head.committedPosition) : min(fileBytes, reader.mappedFileSize)
+            // The segment the head names as active may have been rolled
+            // away from and compacted since: the file mapped is then
+            // shorter than the published end, and is read whole.
+            let published = isActive ? Int(head.committedPosition) : fileBytes
+            let limit = min(published, reader.mappedFileSize)
             try body(
                 PublishedSegment(
                     base: base, isActive: isActive, reader: reader, fileBytes: fileBytes,
