@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The segment a compaction writes for one group of merged segments:
 // `<base>.log.cleaned` with its `.index.cleaned` and `.timeindex.cleaned`,
-// indexed by IndexRule as the writer's segments are, with a final time-index
-// entry, as a rolled segment has. In a dry run nothing is written and only
+// indexed as an index rebuild indexes a segment (IndexReplay: the writer's
+// IndexRule and the final time-index entry a rolled segment has). In a dry run nothing is written and only
 // the sizes are counted. Owned by one compaction; not thread-safe.
 internal import EventLogFormat
 import Glibc
@@ -18,9 +18,7 @@ final class CleanedSegment {
     /// Bytes of the segment so far, pending ones included.
     private(set) var size = 0
     private(set) var records = 0
-    private var offsetEntries: [OffsetIndexEntry] = []
-    private var timeEntries: [TimeIndexEntry] = []
-    private var indexRule: IndexRule
+    private var index: IndexReplay
 
     private static let flushBytes = 1 << 20
 
@@ -29,7 +27,7 @@ final class CleanedSegment {
         self.directory = directory
         self.base = base
         self.mode = mode
-        indexRule = IndexRule(base: base)
+        index = IndexReplay(base: base)
         log =
             dryRun
             ? nil
@@ -46,10 +44,7 @@ final class CleanedSegment {
             throw EventLogError(
                 .tooBig, "\(directory): compacted segment \(base) would exceed Kafka's 2^31-1 bytes or offsets")
         }
-        if let entry = indexRule.add(header, at: size, size: batch.count) {
-            offsetEntries.append(entry)
-            if let entry = indexRule.timeEntry() { timeEntries.append(entry) }
-        }
+        index.add(header, at: size)
         size += batch.count
         records += Int(header.recordsCount)
         guard log != nil else { return }
@@ -67,20 +62,15 @@ final class CleanedSegment {
     /// Writes the rest and both indexes (with the final time-index entry)
     /// and makes all three files durable.
     func finish() throws(EventLogError) {
-        if let entry = indexRule.timeEntry() { timeEntries.append(entry) }
+        index.finish()
         guard let log else { return }
         try flush()
         try log.syncData()
-        try writeIndex(.offsetIndex, offsetEntries.fileBytes)
-        try writeIndex(.timeIndex, timeEntries.fileBytes)
-    }
-
-    private func writeIndex(_ kind: SegmentFileKind, _ bytes: [UInt8]) throws(EventLogError) {
-        let file = try FileHandle.open(
-            SegmentSwap.path(directory, base, kind, SegmentSwap.cleanedSuffix), flags: O_WRONLY | O_CREAT | O_TRUNC,
-            mode: mode)
-        try file.write(bytes, at: 0)
-        try file.syncData()
+        let path = { (kind: SegmentFileKind) in
+            SegmentSwap.path(self.directory, self.base, kind, SegmentSwap.cleanedSuffix)
+        }
+        try IndexRebuild.writeSynced(path(.offsetIndex), index.offsetEntries.fileBytes, mode: mode)
+        try IndexRebuild.writeSynced(path(.timeIndex), index.timeEntries.fileBytes, mode: mode)
     }
 
     /// Removes the cleaned files after a failure, as far as it can; recovery

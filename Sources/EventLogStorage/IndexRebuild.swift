@@ -65,9 +65,14 @@ enum IndexRebuild {
     /// Writes `bytes` to a new file, syncs it and renames it to `path`.
     static func replace(_ path: String, with bytes: [UInt8], mode: mode_t) throws(EventLogError) {
         let temporary = path + ".rebuild"
-        let file = try FileHandle.open(temporary, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
+        try writeSynced(temporary, bytes, mode: mode)
+        try FileSystem.rename(temporary, path)
+    }
+
+    /// Creates or truncates the file at `path`, writes `bytes` and syncs it.
+    static func writeSynced(_ path: String, _ bytes: [UInt8], mode: mode_t) throws(EventLogError) {
+        let file = try FileHandle.open(path, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
         try file.write(bytes, at: 0)
         try file.syncData()
-        try FileSystem.rename(temporary, path)
     }
 }
