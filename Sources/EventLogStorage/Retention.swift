@@ -88,6 +88,7 @@ package enum Retention {
                     .map { Int($0.st_size) } ?? 0
         }
         var remaining = sizes.reduce(0, +)
+        let folder = retentionMilliseconds > 0 ? try DirectoryHandle.open(directory) : nil
         let floor =
             try keepUncommittedCursors
             ? CursorStore.list(directory: directory).min { $0.nextOffset < $1.nextOffset } : nil
@@ -96,9 +97,8 @@ package enum Retention {
             if let activeBase, base >= activeBase { break }
             let bySize = retentionBytes > 0 && remaining - sizes[i] >= Int(clamping: retentionBytes)
             let byAge =
-                retentionMilliseconds > 0
-                && now.subtractingReportingOverflow(largestTimestamp(directory: directory, base: base)).partialValue
-                    > retentionMilliseconds
+                folder.map { now.subtractingReportingOverflow(largestTimestamp(in: $0, base: base)).partialValue }
+                .map { $0 > retentionMilliseconds } ?? false
             guard bySize || byAge else { break }
             // Every offset of the segment is below the next one's base.
             if let floor, bases[i + 1] > floor.nextOffset {
@@ -118,16 +118,11 @@ package enum Retention {
         return report
     }
 
-    /// The largest record timestamp of a closed segment: the last entry of
-    /// its .timeindex (a rolled or compacted segment ends with one), else the
-    /// largest batch maxTimestamp found by walking its headers; −1 if it has
-    /// no record.
-    static func largestTimestamp(directory: String, base: Int64) -> Int64 {
-        let timeIndex = SegmentFileName.path(directory: directory, base: base, .timeIndex)
-        let index = try? IndexFile.openForReading(timeIndex, entrySize: TimeIndexEntry.size, count: nil)
-        if let last = index?.last(as: TimeIndexEntry.self) { return last.timestamp }
-        let logPath = SegmentFileName.path(directory: directory, base: base, .log)
-        guard let region = try? FileHandle.open(logPath, flags: O_RDONLY).mapAll() else { return -1 }
-        return BatchScanner.scan(region.all, from: 0, limit: region.length, checkCRC: false).maxTimestamp
+    /// The largest record timestamp of a closed segment, as a cursor seeking
+    /// by time finds it (SegmentReader.maxTimestamp); −1 if it has no record
+    /// or cannot be read.
+    static func largestTimestamp(in folder: DirectoryHandle, base: Int64) -> Int64 {
+        guard let reader = try? SegmentReader(folder: folder, base: base, active: false) else { return -1 }
+        return reader.maxTimestamp(limit: reader.mappedFileSize)
     }
 }
