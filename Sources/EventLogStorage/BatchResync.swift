@@ -49,21 +49,6 @@ package enum BatchResync {
         return BatchProbe(bytes, at: position, limit: min(limit, bytes.count), checkCRC: checkCRC).header
     }
 
-    /// The first batch start after `position` that the segment's .index
-    /// records (its first `entries` entries), or nil. Opens the index file
-    /// each time: this is for the rare path of skipping damage.
-    package static func indexedStart(after position: Int, directory: String, base: Int64, entries: Int?) -> Int? {
-        let path = SegmentFileName.path(directory: directory, base: base, .offsetIndex)
-        guard let index = try? IndexFile.openForReading(path, entrySize: OffsetIndexEntry.size, count: entries)
-        else { return nil }
-        // Entries are sorted by position unless the index itself is damaged;
-        // then this finds some later entry, which resync still checks.
-        let low = partitionPoint(index.count) {
-            Int(OffsetIndexEntry(loadingFrom: index.entry($0)).position) > position
-        }
-        return low < index.count ? Int(OffsetIndexEntry(loadingFrom: index.entry(low)).position) : nil
-    }
-
     private static func scan(_ bytes: UnsafeRawBufferPointer, from start: Int, to stop: Int, limit: Int) -> Int? {
         let magic = UInt8(RecordBatchHeader.currentMagic)
         var position = start

@@ -157,9 +157,7 @@ extension LogCursor {
     func nextIntactBatch(after damaged: Int, limit: Int, head: HeadState) -> (Int, RecordBatchHeader)? {
         let reader = segment!
         let bytes = reader.bytes(limit: limit)
-        let indexed = BatchResync.indexedStart(
-            after: damaged, directory: state.directory, base: reader.base,
-            entries: entryCount(head.offsetIndexEntries, reader, head))
+        let indexed = reader.indexedStart(after: damaged, entries: entryCount(head.offsetIndexEntries, reader, head))
         guard let next = BatchResync.nextBatch(after: damaged, in: bytes, limit: limit, indexedStart: indexed),
             let header = BatchResync.validatedHeader(bytes, at: next, limit: limit)
         else { return nil }

@@ -101,6 +101,18 @@ package final class SegmentReader: @unchecked Sendable {
         return position >= 0 && position < limit ? position : 0
     }
 
+    /// The first batch start after `position` that the .index records (its
+    /// first `entries` entries), or nil: where a resync past damage looks
+    /// first.
+    package func indexedStart(after position: Int, entries: Int?) -> Int? {
+        guard let index = index(.offsetIndex, entries: entries) else { return nil }
+        let count = min(index.count, entries ?? index.count)
+        // Entries are sorted by position unless the index itself is damaged;
+        // then this finds some later entry, which resync still checks.
+        let low = partitionPoint(count) { Int(OffsetIndexEntry(loadingFrom: index.entry($0)).position) > position }
+        return low < count ? Int(OffsetIndexEntry(loadingFrom: index.entry(low)).position) : nil
+    }
+
     /// A byte position at or before the first batch holding a record with a
     /// timestamp >= `timestamp`, from the time index and the offset index.
     package func position(forTimestamp timestamp: Int64, entries: Int?, offsetEntries: Int?, limit: Int) -> Int {
