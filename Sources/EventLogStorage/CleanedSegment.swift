@@ -2,8 +2,9 @@
 // The segment a compaction writes for one group of merged segments:
 // `<base>.log.cleaned` with its `.index.cleaned` and `.timeindex.cleaned`,
 // indexed as an index rebuild indexes a segment (IndexReplay: the writer's
-// IndexRule and the final time-index entry a rolled segment has). In a dry run nothing is written and only
-// the sizes are counted. Owned by one compaction; not thread-safe.
+// IndexRule and the final time-index entry a rolled segment has). In a dry
+// run nothing is written and only the sizes are counted. Owned by one
+// compaction; not thread-safe.
 internal import EventLogFormat
 import Glibc
 
