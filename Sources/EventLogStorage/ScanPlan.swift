@@ -67,6 +67,7 @@ internal import EventLogFormat
                 active && head.offsetIndexEntries != LogState.allEntries ? Int(head.offsetIndexEntries) : nil
             let cuts = reader.batchStarts(
                 from: range.lowerBound, to: range.upperBound, entries: entries, limit: limit, every: pieceBytes)
+            reader.releaseIndexes()
             for (start, end) in zip(cuts, cuts.dropFirst() + [limit]) where start < end {
                 pieces.append(
                     ScanPiece(

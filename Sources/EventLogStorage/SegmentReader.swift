@@ -136,6 +136,11 @@ package final class SegmentReader: @unchecked Sendable {
         return BatchScanner.scan(bytes(limit: limit), from: 0, limit: limit, checkCRC: false).maxTimestamp
     }
 
+    /// Unmaps the indexes until they are asked for again. A scan plan keeps
+    /// every segment of its range mapped; their indexes, needed only to
+    /// plan, would double its mappings (a process has vm.max_map_count).
+    package func releaseIndexes() { indexLock.withLock { indexes.removeAll() } }
+
     /// The .index or .timeindex, limited to `entries` as in
     /// `position(forOffset:)`; nil without one.
     func index(_ kind: SegmentFileKind, entries: Int?) -> IndexFile? {
