@@ -248,9 +248,12 @@ final class ReadAheadWorker: @unchecked Sendable {
     private static func decode(_ claim: Claim, decoder: BatchDecoder) -> DecodedBatch? {
         let bytes = claim.reader.bytes(limit: claim.limit)
         let position = claim.slot.position
-        guard let header = BatchProbe(bytes, at: position, limit: claim.limit).header, !header.isControl else {
-            return nil
-        }
+        // The CRC is checked after decoding, as the scan does it (see
+        // PieceDecoder). A batch that fails anything is left to the cursor,
+        // whose own load reports it.
+        guard let header = BatchProbe(bytes, at: position, limit: claim.limit, checkCRC: false).header,
+            !header.isControl
+        else { return nil }
         let batch = DecodedBatch(reader: claim.reader, header: header)
         if let arrays = claim.arrays {
             swap(&decoder.records, &arrays.records)
@@ -259,9 +262,11 @@ final class ReadAheadWorker: @unchecked Sendable {
         let payload = UnsafeRawBufferPointer(
             rebasing: bytes[position + RecordBatchHeader.size..<position + header.totalSize])
         let compressed = header.compression == .lz4
-        guard (try? decoder.decode(header, payload: payload, into: compressed ? claim.buffer : nil)) == true else {
-            return nil
-        }
+        guard (try? decoder.decode(header, payload: payload, into: compressed ? claim.buffer : nil)) == true,
+            RecordBatch.crcMismatch(
+                UnsafeRawBufferPointer(rebasing: bytes[position..<position + header.totalSize]), header: header)
+                == nil
+        else { return nil }
         swap(&batch.records, &decoder.records)
         swap(&batch.headers, &decoder.headers)
         batch.buffer = compressed ? claim.buffer : nil
