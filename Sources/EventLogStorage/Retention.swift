@@ -97,8 +97,10 @@ package enum Retention {
             if let activeBase, base >= activeBase { break }
             let bySize = retentionBytes > 0 && remaining - sizes[i] >= Int(clamping: retentionBytes)
             let byAge =
-                folder.map { now.subtractingReportingOverflow(largestTimestamp(in: $0, base: base)).partialValue }
-                .map { $0 > retentionMilliseconds } ?? false
+                folder.map {
+                    now.subtractingReportingOverflow(largestTimestamp(in: $0, base: base)).partialValue
+                        > retentionMilliseconds
+                } ?? false
             guard bySize || byAge else { break }
             // Every offset of the segment is below the next one's base.
             if let floor, bases[i + 1] > floor.nextOffset {

@@ -39,14 +39,16 @@ import Testing
         return path
     }
 
+    private static func openReadOnly(_ path: String) throws -> EventLog {
+        var options = EventLogOptions()
+        options.readOnly = true
+        return try EventLog(path: path, options: options)
+    }
+
     @Test func aReplayKeepsFewSegmentsMapped() throws {
         let dir = TemporaryDirectory()
         let path = try Self.logOfManySegments(600, in: dir)
-        let log = try EventLog(
-            path: path,
-            options: {
-                var o = EventLogOptions(); o.readOnly = true; return o
-            }())
+        let log = try Self.openReadOnly(path)
         defer { try? log.close() }
         #expect(try log.inspect().segments.count == 600)
         let cursor = try log.cursor(from: .oldest)
@@ -85,11 +87,7 @@ import Testing
         let dir = TemporaryDirectory()
         // Several batches a segment, so that each has .index entries to plan with.
         let path = try Self.logOfManySegments(500, perSegment: 4, in: dir)
-        let log = try EventLog(
-            path: path,
-            options: {
-                var o = EventLogOptions(); o.readOnly = true; return o
-            }())
+        let log = try Self.openReadOnly(path)
         defer { try? log.close() }
         let segments = try log.inspect().segments.count
         #expect(segments >= 400)
