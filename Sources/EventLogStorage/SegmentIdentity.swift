@@ -139,6 +139,9 @@ enum SegmentIdentity {
         let base: Int64
         /// Without a batch: whether the file is empty or zeros.
         private(set) var isBlank = false
+        /// Without a batch: what lies at byte 0 instead, and the file's
+        /// size, for the report that names it a stranger.
+        private(set) var noBatchDetail = ""
         /// Whether it starts like a torn first batch: fewer than 8 bytes, or
         /// a baseOffset equal to its base.
         let startsLikeATornBatch: Bool
@@ -159,6 +162,7 @@ enum SegmentIdentity {
                 ? 0 : BatchResync.nextBatch(after: 0, in: bytes, limit: limit)
             guard let position, let first = BatchResync.validatedHeader(bytes, at: position, limit: limit) else {
                 isBlank = bytes.allSatisfy { $0 == 0 }
+                if !isBlank { noBatchDetail = Self.whatStarts(bytes) }
                 return
             }
             self.first = first
@@ -173,6 +177,19 @@ enum SegmentIdentity {
             return first.baseOffset == base || Self.follows(second, first, base: base)
         }
 
+        /// What lies at byte 0 of a file without an intact batch, in the
+        /// words verify uses for damage inside a segment.
+        private static func whatStarts(_ bytes: UnsafeRawBufferPointer) -> String {
+            let size = "the file holds \(bytes.count) bytes"
+            switch BatchProbe(bytes, at: 0, limit: bytes.count) {
+            case .tooShort: return "\(size), too few for a batch"
+            case .runsPast(let total, _, _): return "its first batch claims \(total) bytes, and \(size)"
+            case .damaged(let error, _):
+                return "its first batch fails its check (\(error.detail) at byte \(error.position)); \(size)"
+            case .batch: return size  // not reached: the caller found no batch there
+            }
+        }
+
         /// Whether `second` starts where `first` would end had `first`
         /// started at `base` (lastOffsetDelta is inside the CRC, baseOffset not).
         static func follows(_ second: RecordBatchHeader?, _ first: RecordBatchHeader, base: Int64) -> Bool {
@@ -183,7 +200,7 @@ enum SegmentIdentity {
         func strangeAlone(isLast: Bool) -> String? {
             guard let first else {
                 if isBlank || (isLast && startsLikeATornBatch) { return nil }
-                return "it holds no intact batch"
+                return "it holds no intact batch: \(noBatchDetail)"
             }
             if first.baseOffset < base && (second.map { $0.baseOffset < base } ?? true) {
                 return "its batches start at offset \(first.baseOffset), below the offset its name gives (\(base))"

@@ -48,6 +48,28 @@ import Testing
         #expect(try EventLog.verify(at: path).isSound)
     }
 
+    /// A stranger without an intact batch is reported with what lies at its
+    /// byte 0 and its size, so a user can tell a cut copy from garbage.
+    @Test func verifySaysWhatAStrangerHoldsInsteadOfABatch() throws {
+        let dir = TemporaryDirectory()
+        let path = try cleanLog(dir)
+        let segment = Surgery.segments(path)[1]
+        let first = Surgery.batches(segment)[0]
+        let cut = path + "/" + String(format: "%020llu.log", first.baseOffset + 1)
+        Surgery.write(cut, Array(Surgery.bytes(segment).prefix(100)))
+        var generator = SeededGenerator(seed: 7)
+        let garbage = path + "/00000000000000000123.log"
+        Surgery.write(garbage, (0..<300).map { _ in UInt8(truncatingIfNeeded: generator.next()) })
+
+        let problems = try EventLog.verify(at: path).problems.map(\.description)
+        #expect(problems.count == 2, "\(problems)")
+        #expect(
+            problems.contains {
+                $0.contains(cut) && $0.contains("its first batch claims \(first.size) bytes, and the file holds 100 bytes")
+            }, "\(problems)")
+        #expect(problems.contains { $0.contains(garbage) && $0.contains("the file holds 300 bytes") }, "\(problems)")
+    }
+
     /// A copy of a segment under another base: named inside an earlier
     /// segment's offsets, or past the end of the log. The original stays.
     @Test(arguments: ["inside", "past the end"])
