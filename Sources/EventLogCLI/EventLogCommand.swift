@@ -10,7 +10,7 @@ internal import EventLog
 import Glibc
 
 @main
-struct EventLogCommand: ParsableCommand {
+struct EventLogCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eventlog",
         abstract: "Inspect and maintain libeventlog logs (directories of Kafka segment files).",
@@ -31,7 +31,7 @@ struct EventLogCommand: ParsableCommand {
             ImportCommand.self, StatsCommand.self, ServeCommand.self,
         ])
 
-    static func main() {
+    static func main() async {
         // A closed pipe shows up as EPIPE, which Output turns into a quiet exit.
         signal(SIGPIPE, SIG_IGN)
         var name = "eventlog"
@@ -44,7 +44,8 @@ struct EventLogCommand: ParsableCommand {
             var command = try parseAsRoot()
             let subcommand = type(of: command).configuration.commandName ?? ""
             if !subcommand.isEmpty && subcommand != name { name += " " + subcommand }
-            try command.run()
+            // `stats` runs its batch job on the cooperative pool; the others are synchronous.
+            if var job = command as? AsyncParsableCommand { try await job.run() } else { try command.run() }
         } catch let failure as Failure {
             fail(failure)
         } catch let error as EventLogError {

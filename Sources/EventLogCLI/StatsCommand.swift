@@ -6,7 +6,7 @@ import ArgumentParser
 internal import EventLog
 internal import EventLogJobs
 
-struct StatsCommand: ParsableCommand {
+struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
         abstract: "Count records, bytes and keys of a log on every core, grouped by key, time or header.",
@@ -59,7 +59,7 @@ struct StatsCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         let log = try openForReading(directory)
         defer { try? log.close() }
         let (start, end) = try range.offsets(in: log)
@@ -67,11 +67,8 @@ struct StatsCommand: ParsableCommand {
         let options = JobOptions(workers: threads ?? JobOptions.onlineCores) { progress in
             bar?.update(UInt64(progress.doneBytes), of: UInt64(progress.totalBytes), .bytes)
         }
-        let grouping = by
-        let statistics = try waitForJob {
-            try await LogStatistics.gather(
-                log, range: .offsets(from: start, to: max(start, end)), grouping: grouping, options: options)
-        }
+        let statistics = try await LogStatistics.gather(
+            log, range: .offsets(from: start, to: max(start, end)), grouping: by, options: options)
         let bytes = UInt64(statistics.summary.storedBytes)
         bar?.update(bytes, of: bytes, .bytes, final: true)
         let report = StatsReport(statistics: statistics, grouping: by, top: top, path: directory)
