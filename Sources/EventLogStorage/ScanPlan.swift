@@ -99,7 +99,7 @@ extension SegmentReader {
         var starts = [first]
         guard let index = index(.offsetIndex, entries: entries) else { return starts }
         let bytes = bytes(limit: limit)
-        let count = min(index.count, entries ?? index.count)
+        let count = Self.readable(index, entries)
         var previousLast: Int64 = -1
         for i in 0..<count {
             let entry = OffsetIndexEntry(loadingFrom: index.entry(i))

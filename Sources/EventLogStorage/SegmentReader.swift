@@ -92,7 +92,7 @@ package final class SegmentReader: @unchecked Sendable {
         guard target > base, let index = index(.offsetIndex, entries: entries) else { return 0 }
         // Greatest entry whose offset (its batch's last offset) is below the
         // target: the target's batch starts at or after that entry's batch.
-        let low = partitionPoint(min(index.count, entries ?? index.count)) {
+        let low = partitionPoint(Self.readable(index, entries)) {
             base + Int64(OffsetIndexEntry(loadingFrom: index.entry($0)).relativeOffset) >= target
         }
         guard low > 0 else { return 0 }
@@ -106,7 +106,7 @@ package final class SegmentReader: @unchecked Sendable {
     /// first.
     package func indexedStart(after position: Int, entries: Int?) -> Int? {
         guard let index = index(.offsetIndex, entries: entries) else { return nil }
-        let count = min(index.count, entries ?? index.count)
+        let count = Self.readable(index, entries)
         // Entries are sorted by position unless the index itself is damaged;
         // then this finds some later entry, which resync still checks.
         let low = partitionPoint(count) { Int(OffsetIndexEntry(loadingFrom: index.entry($0)).position) > position }
@@ -120,7 +120,7 @@ package final class SegmentReader: @unchecked Sendable {
         // Entries hold the largest timestamp so far: every record up to the
         // batch of the last entry below `timestamp` is older, so the search
         // can start at that batch.
-        let low = partitionPoint(min(index.count, entries ?? index.count)) {
+        let low = partitionPoint(Self.readable(index, entries)) {
             TimeIndexEntry(loadingFrom: index.entry($0)).timestamp >= timestamp
         }
         guard low > 0 else { return 0 }
@@ -140,6 +140,13 @@ package final class SegmentReader: @unchecked Sendable {
     /// every segment of its range mapped; their indexes, needed only to
     /// plan, would double its mappings (a process has vm.max_map_count).
     package func releaseIndexes() { indexLock.withLock { indexes.removeAll() } }
+
+    /// How many of `index`'s entries a search may read: the first `entries`
+    /// (what the head published of the active segment), all without a limit.
+    /// The cached mapping may hold more than a caller's limit.
+    static func readable(_ index: IndexFile, _ entries: Int?) -> Int {
+        min(index.count, entries ?? index.count)
+    }
 
     /// The .index or .timeindex, limited to `entries` as in
     /// `position(forOffset:)`; nil without one.
