@@ -8,7 +8,9 @@
  * interleaved streams over three parts of the buffer, joined by shifting the
  * first CRCs over the bytes of the later parts (Mark Adler's method, shift
  * tables built at first use), run about three times faster, which a replay
- * notices: it checks every batch. CPUs without it use a slice-by-8 table. */
+ * notices: it checks every batch. CPUs with AVX-512 and VPCLMULQDQ fold
+ * instead, about twice as fast again (crc32c_fold.c); CPUs without SSE4.2
+ * use a slice-by-8 table. */
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
@@ -17,6 +19,7 @@
 
 static uint32_t table[8][256];
 static int use_hardware;
+static int use_folding;
 static pthread_once_t chosen = PTHREAD_ONCE_INIT;
 
 static void init_tables(void) {
@@ -141,6 +144,11 @@ static uint32_t crc32c_hardware(uint32_t crc, const unsigned char *p, size_t len
 static void choose_implementation(void) {
 #if defined(__x86_64__)
     __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("vpclmulqdq") &&
+        __builtin_cpu_supports("sse4.2")) {
+        eventlog_crc32c_fold_init();
+        use_folding = 1;
+    }
     if (__builtin_cpu_supports("sse4.2")) {
         build_shift(shift_long, LONG_PART);
         build_shift(shift_short, SHORT_PART);
@@ -155,6 +163,7 @@ uint32_t eventlog_crc32c(uint32_t crc, const void *data, size_t len) {
     pthread_once(&chosen, choose_implementation);
     crc = ~crc;
 #if defined(__x86_64__)
+    if (use_folding && len >= 256) return ~eventlog_crc32c_fold(crc, data, len);
     if (use_hardware) return ~crc32c_hardware(crc, data, len);
 #endif
     return ~crc32c_software(crc, data, len);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* C helpers for what Swift cannot express directly: CRC-32C with the SSE4.2
- * instruction, GNU-only syscalls (fallocate, futex) and atomic access to
- * memory shared between processes through a file mapping. */
+ * and VPCLMULQDQ instructions, GNU-only syscalls (fallocate, futex) and
+ * atomic access to memory shared between processes through a file mapping. */
 #ifndef EVENTLOG_SHIMS_H
 #define EVENTLOG_SHIMS_H
 
@@ -19,6 +19,12 @@
  * Returns the finalised value, so it can be chained:
  * crc32c(crc32c(0, a, n), b, m) == crc32c(0, a ‖ b, n + m). */
 EVENTLOG_HIDDEN uint32_t eventlog_crc32c(uint32_t crc, const void *data, size_t len);
+
+/* CRC-32C by folding with VPCLMULQDQ (crc32c_fold.c): the register after
+ * `len` >= 256 bytes from `crc`, without inversion. Only on CPUs with
+ * AVX-512F and VPCLMULQDQ, after eventlog_crc32c_fold_init. */
+EVENTLOG_HIDDEN void eventlog_crc32c_fold_init(void);
+EVENTLOG_HIDDEN uint32_t eventlog_crc32c_fold(uint32_t crc, const unsigned char *data, size_t len);
 
 /* fallocate(2) with mode 0; returns 0 or an errno value. */
 EVENTLOG_HIDDEN int eventlog_fallocate(int fd, off_t offset, off_t len);
