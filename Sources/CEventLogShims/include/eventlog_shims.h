@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* C helpers for what Swift cannot express directly: CRC-32C with the SSE4.2
- * and VPCLMULQDQ instructions, GNU-only syscalls (fallocate, futex) and
- * atomic access to memory shared between processes through a file mapping. */
+ * and VPCLMULQDQ instructions, the plain-record loop with BMI2, GNU-only
+ * syscalls (fallocate, futex) and atomic access to memory shared between
+ * processes through a file mapping. */
 #ifndef EVENTLOG_SHIMS_H
 #define EVENTLOG_SHIMS_H
 
@@ -25,6 +26,41 @@ EVENTLOG_HIDDEN uint32_t eventlog_crc32c(uint32_t crc, const void *data, size_t 
  * AVX-512F and VPCLMULQDQ, after eventlog_crc32c_fold_init. */
 EVENTLOG_HIDDEN void eventlog_crc32c_fold_init(void);
 EVENTLOG_HIDDEN uint32_t eventlog_crc32c_fold(uint32_t crc, const unsigned char *data, size_t len);
+
+/* A decoded record as RecordView (EventLogFormat) lays it out; Swift
+ * checks the layout before it lets this loop write one. */
+typedef struct {
+    int64_t offset;
+    int64_t timestamp;
+    const void *key;
+    intptr_t key_length;
+    const void *value;
+    intptr_t value_length;
+    intptr_t header_start;
+    intptr_t header_count;
+} eventlog_record_view;
+
+/* What a batch's header adds to each record (RecordStamps). */
+typedef struct {
+    int64_t base_offset;
+    int64_t timestamp_base;
+    int64_t delta_mask; /* all ones, or 0 for a LogAppendTime batch */
+    int32_t last_offset_delta;
+} eventlog_record_stamps;
+
+/* Whether eventlog_decode_plain_records runs on this CPU (x86-64 with a
+ * fast BMI2); without it, it decodes nothing. */
+EVENTLOG_HIDDEN int eventlog_plain_records_fast(void);
+
+/* Decodes plain records (no headers, key and value not null, short
+ * varints) from *position on, while they lie whole before `available`, into
+ * at most `room` views; returns how many and moves *position past them. It
+ * stops at the first record that is not plain or not sound, for the Swift
+ * decoder to take. */
+EVENTLOG_HIDDEN size_t eventlog_decode_plain_records(const uint8_t *base, size_t *position, size_t available,
+                                                     const eventlog_record_stamps *stamps,
+                                                     eventlog_record_view *output, size_t room,
+                                                     intptr_t header_start);
 
 /* fallocate(2) with mode 0; returns 0 or an errno value. */
 EVENTLOG_HIDDEN int eventlog_fallocate(int fd, off_t offset, off_t len);
