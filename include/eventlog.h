@@ -691,7 +691,7 @@ typedef struct eventlog_scan_options {
     uint64_t piece_bytes;     /* about how many bytes of segment a worker
                                  takes at a time (pieces are cut at indexed
                                  batch starts, so they can be larger); 0 =
-                                 the log's size / (8 x threads), at least
+                                 the log's size / (32 x threads), at least
                                  1 MiB */
 } eventlog_scan_options;
 

@@ -13,17 +13,21 @@ extension EventLog {
 
     /// Plans the records with offsets in `from..<to` (the C API's offsets:
     /// `EVENTLOG_OLDEST` and `EVENTLOG_LATEST` allowed; clamped to what the log holds) in
-    /// pieces of about `pieceBytes` bytes (0: enough pieces for `workers`).
-    @usableFromInline package func scanPlan(from: UInt64, to: UInt64, workers: Int, pieceBytes: Int = 0)
-        throws(EventLogError) -> ScanPlan
-    {
+    /// pieces of about `pieceBytes` bytes (0: `piecesPerWorker` pieces for
+    /// each of `workers`). A job whose pieces each leave partial results to
+    /// merge wants few; a scan, whose pieces cost nothing after, wants
+    /// many, so that the last piece, which one worker reads while the
+    /// others are done, is short.
+    @usableFromInline package func scanPlan(
+        from: UInt64, to: UInt64, workers: Int, pieceBytes: Int = 0, piecesPerWorker: Int = 8
+    ) throws(EventLogError) -> ScanPlan {
         if directory.state.isClosed { throw EventLogError(.closed, "\(path): the log is closed") }
         let start = Self.scanBound(from)
         let end = Self.scanBound(to)
         var size = pieceBytes
         if size <= 0 {
             let rough = try ScanPlan.make(state: directory.state, from: start, to: end, pieceBytes: Int.max)
-            size = ScanPlan.pieceBytes(totalBytes: rough.bytes, workers: workers)
+            size = ScanPlan.pieceBytes(totalBytes: rough.bytes, workers: workers, piecesPerWorker: piecesPerWorker)
         }
         return try ScanPlan.make(state: directory.state, from: start, to: end, pieceBytes: size)
     }
@@ -36,7 +40,7 @@ extension EventLog {
         from: UInt64, to: UInt64, threads: Int = 0, pieceBytes: Int = 0, visit: @escaping ParallelScan.Visit
     ) throws(EventLogError) -> (code: Int32, summary: ScanSummary) {
         let workers = threads > 0 ? threads : EventLog.onlineCores
-        let plan = try scanPlan(from: from, to: to, workers: workers, pieceBytes: pieceBytes)
+        let plan = try scanPlan(from: from, to: to, workers: workers, pieceBytes: pieceBytes, piecesPerWorker: 32)
         return try ParallelScan.run(
             plan, workers: workers, isCancelled: { [directory] in directory.state.isClosed }, visit: visit)
     }

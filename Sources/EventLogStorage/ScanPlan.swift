@@ -79,10 +79,10 @@ internal import EventLogFormat
         return ScanPlan(pieces: pieces, offsets: range, bytes: bytes)
     }
 
-    /// About `pieces` pieces per worker, so that a worker that finishes
-    /// early takes more and uneven pieces even out; never below 1 MiB a
-    /// piece, where the cost of a piece's set-up starts to show.
-    package static func pieceBytes(totalBytes: Int, workers: Int, piecesPerWorker: Int = 8) -> Int {
+    /// About `piecesPerWorker` pieces per worker, so that a worker that
+    /// finishes early takes more and uneven pieces even out; never below
+    /// 1 MiB a piece, where the cost of a piece's set-up starts to show.
+    package static func pieceBytes(totalBytes: Int, workers: Int, piecesPerWorker: Int) -> Int {
         max(1 << 20, totalBytes / max(1, workers * piecesPerWorker))
     }
 }
@@ -91,9 +91,11 @@ extension SegmentReader {
     /// Byte positions where pieces of this segment start: the batch that can
     /// hold `from` first, then indexed batch starts at least `every` bytes
     /// apart, while the batches there can still hold offsets below `to`.
-    /// An index entry that does not point at a plausible batch header, or
-    /// goes backwards, ends the cutting: the piece before it runs to the
-    /// end, and its worker reports any damage there.
+    /// An index entry that goes backwards, or one chosen as a start that
+    /// does not point at a plausible batch header, ends the cutting: the
+    /// piece before it runs to the end, and its worker reports any damage
+    /// there. Only the chosen entries' headers are read: reading all of
+    /// them touched a page of the segment every 4 KiB before the scan began.
     func batchStarts(from: Int64, to: Int64, entries: Int?, limit: Int, every: Int) -> [Int] {
         let first = position(forOffset: from, entries: entries, limit: limit)
         var starts = [first]
@@ -112,10 +114,10 @@ extension SegmentReader {
             }
             // The batch at `position` starts after the entry before it.
             if previousLast >= to - 1 { break }
-            guard position < limit,
-                BatchResync.validatedHeader(bytes, at: position, limit: limit, checkCRC: false) != nil
-            else { break }
-            if position - starts.last! >= every { starts.append(position) }
+            guard position < limit else { break }
+            guard position - starts.last! >= every else { continue }
+            guard BatchResync.validatedHeader(bytes, at: position, limit: limit, checkCRC: false) != nil else { break }
+            starts.append(position)
         }
         return starts
     }

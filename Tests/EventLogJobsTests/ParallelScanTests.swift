@@ -47,4 +47,43 @@ import Testing
         }
         try log.close()
     }
+
+    /// A damaged offset index costs a scan its pieces, not its records: an
+    /// index entry chosen as a piece's start that does not point at a batch
+    /// ends the cutting, and the piece before it runs to the segment's end.
+    @Test func aDamagedIndexEndsTheCuttingNotTheScan() throws {
+        let scratch = ScratchLog()
+        let writer = try scratch.fill(count: 3000, seed: 13)
+        let model = try readBack(writer).map(\.offset)
+        try writer.close()
+        var options = EventLogOptions()
+        options.readOnly = true
+        func scanAll() throws -> (offsets: [UInt64], pieces: Int) {
+            let log = try EventLog(path: scratch.path, options: options)
+            defer { try? log.close() }
+            let workers = (0..<2).map { _ in WorkerLog() }
+            let (code, summary) = try log.scan(from: 0, to: .max, threads: 2, pieceBytes: 1) {
+                worker, records, headers in
+                workers[worker].records += records.map { JobRecordCopy($0, headers).model }
+                return 0
+            }
+            #expect(code == 0)
+            return (workers.flatMap(\.records).map(\.offset).sorted(), summary.pieces)
+        }
+        let intact = try scanAll()
+        #expect(intact.offsets == model)
+        // Every entry of the closed segments' indexes one byte into its batch.
+        let names = try FileManager.default.contentsOfDirectory(atPath: scratch.path)
+        let indexes = names.filter { $0.hasSuffix(".index") }.sorted().dropLast()
+        for name in indexes {
+            let url = URL(fileURLWithPath: scratch.path).appendingPathComponent(name)
+            var bytes = [UInt8](try Data(contentsOf: url))
+            for entry in stride(from: 0, to: bytes.count - 7, by: 8) { bytes[entry + 7] &+= 1 }
+            try Data(bytes).write(to: url)
+        }
+        let damaged = try scanAll()
+        #expect(damaged.offsets == model)
+        #expect(damaged.pieces < intact.pieces)
+        #expect(damaged.pieces >= indexes.count)
+    }
 }
