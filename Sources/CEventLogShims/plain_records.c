@@ -66,30 +66,33 @@ __attribute__((target("bmi2"))) static int shape_of(const uint8_t *base, size_t 
         }
     }
     /* Zig-zag puts the sign in bit 0: the length, the offset delta and the
-     * key length must not be negative here. */
-    check_mask |= 1ULL << (8 * start[0]) | 1ULL << (8 * start[3]) | 1ULL << (8 * start[4]);
+     * key length must not be negative here. With that bit checked to be 0,
+     * leaving it out of the field's mask gives the value itself, one shift
+     * fewer on the chain from one record's start to the next. */
+    const uint64_t signs = 1ULL << (8 * start[0]) | 1ULL << (8 * start[3]) | 1ULL << (8 * start[4]);
+    check_mask |= signs;
     uint64_t word = load64(base + at);
     if ((word & check_mask) != check_bits) return 0;
-    size_t value_at = at + used + (_pext_u64(word, bits[4]) >> 1);
+    size_t value_at = at + used + _pext_u64(word, bits[4] & ~signs);
     if (value_at > available || available - value_at < 2) return 0;
     if (base[value_at] & 0x81) { /* two bytes, or negative */
         if ((base[value_at] & 1) || (base[value_at + 1] & 0x80)) return 0;
         shape->value_check_mask = 0x8081;
         shape->value_check_bits = 0x0080;
-        shape->value_length_bits = 0x7f7f;
+        shape->value_length_bits = 0x7f7e;
         shape->value_length_size = 2;
     } else {
         shape->value_check_mask = 0x81;
         shape->value_check_bits = 0;
-        shape->value_length_bits = 0x7f;
+        shape->value_length_bits = 0x7e;
         shape->value_length_size = 1;
     }
     shape->check_mask = check_mask;
     shape->check_bits = check_bits;
-    shape->length_bits = bits[0];
+    shape->length_bits = bits[0] & ~signs;
     shape->timestamp_bits = bits[2];
-    shape->offset_bits = bits[3];
-    shape->key_length_bits = bits[4];
+    shape->offset_bits = bits[3] & ~signs;
+    shape->key_length_bits = bits[4] & ~signs;
     shape->length_size = sizes[0];
     shape->key_at = used;
     return 1;
@@ -116,12 +119,12 @@ __attribute__((target("bmi2"))) static size_t decode_plain_bmi2(const uint8_t *b
         if (__builtin_expect((word & shape.check_mask) != shape.check_bits, 0)) {
             if (!shape_of(base, at, available, &shape)) break;
         }
-        size_t length = _pext_u64(word, shape.length_bits) >> 1;
-        size_t end = at + shape.length_size + length;
-        uint64_t delta = _pext_u64(word, shape.offset_bits) >> 1;
+        size_t length = _pext_u64(word, shape.length_bits);
+        size_t end = (at + shape.length_size) + length;
+        uint64_t delta = _pext_u64(word, shape.offset_bits);
         if (end > available || delta > last_delta) break;
         size_t key_at = at + shape.key_at;
-        size_t key_length = _pext_u64(word, shape.key_length_bits) >> 1;
+        size_t key_length = _pext_u64(word, shape.key_length_bits);
         size_t value_at = key_at + key_length;
         /* The value length and the header count take at least two bytes. */
         if (value_at + 2 > end) break;
@@ -134,7 +137,7 @@ __attribute__((target("bmi2"))) static size_t decode_plain_bmi2(const uint8_t *b
             reshaped_at = at;
             continue;
         }
-        size_t value_length = _pext_u32(value_word, shape.value_length_bits) >> 1;
+        size_t value_length = _pext_u32(value_word, shape.value_length_bits);
         size_t value_start = value_at + shape.value_length_size;
         /* The value ends where the record's header count (0) begins. */
         if (value_start + value_length + 1 != end || base[end - 1] != 0) break;
