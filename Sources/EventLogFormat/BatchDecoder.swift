@@ -32,10 +32,10 @@ package final class BatchDecoder {
     @exclusivity(unchecked) package var records: [RecordView] = []
     @exclusivity(unchecked) package var headers: [HeaderView] = []
     /// The records section of the batch last decoded, decompressed for LZ4.
-    package private(set) var section = UnsafeRawBufferPointer(start: nil, count: 0)
+    @exclusivity(unchecked) package private(set) var section = UnsafeRawBufferPointer(start: nil, count: 0)
     /// Where each LZ4 block of the batch last decoded starts, in its frame
     /// and in `section`; empty for an uncompressed batch.
-    package private(set) var blockStarts: [LZ4BlockStart] = []
+    @exclusivity(unchecked) package private(set) var blockStarts: [LZ4BlockStart] = []
 
     /// `bufferCapacity`: what the decompression buffer starts with (it
     /// grows). `limit`: the most one batch may decompress to.

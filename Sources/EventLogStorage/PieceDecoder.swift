@@ -8,11 +8,14 @@ package import EventLogFormat
 
 package final class PieceDecoder {
     private let decoder = BatchDecoder()
-    private var kept: [RecordView] = []
+    // Touched for every batch; a decoder belongs to one worker, and the
+    // runtime's exclusivity checks on a class's stored properties cost
+    // 0.3 % of a scan of 100-byte records.
+    @exclusivity(unchecked) private var kept: [RecordView] = []
     /// Batches and bytes (as stored, and decoded) this decoder went through.
-    package private(set) var batches = 0
-    package private(set) var storedBytes = 0
-    package private(set) var decodedBytes = 0
+    @exclusivity(unchecked) package private(set) var batches = 0
+    @exclusivity(unchecked) package private(set) var storedBytes = 0
+    @exclusivity(unchecked) package private(set) var decodedBytes = 0
 
     package init() {}
 
