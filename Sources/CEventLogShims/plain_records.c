@@ -44,7 +44,7 @@ static inline uint64_t load64(const uint8_t *p) {
  * not negative (-1 is null; the Swift loop takes those). */
 __attribute__((target("bmi2"))) static int shape_of(const uint8_t *base, size_t at, size_t available,
                                                     record_shape *shape) {
-    if (available - at < 8) return 0;
+    if (at > available || available - at < 8) return 0;
     unsigned sizes[5], start[5], used = 0;
     for (int field = 0; field < 5; field++) {
         unsigned size = 1;
@@ -113,7 +113,7 @@ __attribute__((target("bmi2"))) static size_t decode_plain_bmi2(const uint8_t *b
     const int64_t base_offset = stamps->base_offset, timestamp_base = stamps->timestamp_base;
     const int64_t delta_mask = stamps->delta_mask;
     while (count < room) {
-        size_t at = next;
+        size_t at = next; /* never past `available`: each record's end was checked */
         if (available - at < 8) break;
         uint64_t word = load64(base + at);
         if (__builtin_expect((word & shape.check_mask) != shape.check_bits, 0)) {
