@@ -144,15 +144,14 @@ static uint32_t crc32c_hardware(uint32_t crc, const unsigned char *p, size_t len
 static void choose_implementation(void) {
 #if defined(__x86_64__)
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("vpclmulqdq") &&
-        __builtin_cpu_supports("sse4.2")) {
-        eventlog_crc32c_fold_init();
-        use_folding = 1;
-    }
     if (__builtin_cpu_supports("sse4.2")) {
         build_shift(shift_long, LONG_PART);
         build_shift(shift_short, SHORT_PART);
         use_hardware = 1;
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("vpclmulqdq")) {
+            eventlog_crc32c_fold_init();
+            use_folding = 1;
+        }
         return;
     }
 #endif

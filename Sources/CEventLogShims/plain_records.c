@@ -159,18 +159,14 @@ __attribute__((target("bmi2"))) static size_t decode_plain_bmi2(const uint8_t *b
     return count;
 }
 
-/* PEXT is one instruction on Intel from Haswell and AMD from Zen 3; Zen 1
- * and 2 run it in microcode, tens of cycles, slower than the byte loop. */
-static int pext_is_fast(void) {
-    __builtin_cpu_init();
-    if (!__builtin_cpu_supports("bmi2")) return 0;
-    return !__builtin_cpu_is("amdfam17h");
-}
 #endif
 
+/* PEXT is one instruction on Intel from Haswell and AMD from Zen 3; Zen 1
+ * and 2 run it in microcode, tens of cycles, slower than the byte loop. */
 int eventlog_plain_records_fast(void) {
 #if defined(__x86_64__)
-    return pext_is_fast();
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("bmi2") && !__builtin_cpu_is("amdfam17h");
 #else
     return 0;
 #endif

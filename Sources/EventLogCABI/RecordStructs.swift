@@ -53,16 +53,11 @@ func withRecordStructsInPlace<Result>(
 
 /// Whether RecordView and eventlog_record have the same size, alignment and
 /// field offsets (RecordView is declared to match; this keeps it honest).
-let viewsAreRecordStructs: Bool = {
-    typealias View = MemoryLayout<RecordView>
-    typealias Struct = MemoryLayout<eventlog_record>
-    return View.size == Struct.size && View.stride == Struct.stride && View.alignment == Struct.alignment
-        && View.offset(of: \.offset) == Struct.offset(of: \.offset)
-        && View.offset(of: \.timestamp) == Struct.offset(of: \.timestamp)
-        && View.offset(of: \.keyStart) == Struct.offset(of: \.key)
-        && View.offset(of: \.keyCount) == Struct.offset(of: \.key_len)
-        && View.offset(of: \.valueStart) == Struct.offset(of: \.value)
-        && View.offset(of: \.valueCount) == Struct.offset(of: \.value_len)
-        && View.offset(of: \.headerStart) == Struct.offset(of: \.headers)
-        && View.offset(of: \.headerCount) == Struct.offset(of: \.header_count)
-}()
+let viewsAreRecordStructs = RecordView.isLaidOut(
+    as: eventlog_record.self,
+    [
+        \.offset: \eventlog_record.offset, \.timestamp: \eventlog_record.timestamp, \.keyStart: \eventlog_record.key,
+        \.keyCount: \eventlog_record.key_len, \.valueStart: \eventlog_record.value,
+        \.valueCount: \eventlog_record.value_len, \.headerStart: \eventlog_record.headers,
+        \.headerCount: \eventlog_record.header_count,
+    ])

@@ -11,17 +11,14 @@ package enum PlainRecordsInC {
     /// RecordView's fields where eventlog_record_view has them, so the C
     /// loop's stores land in the right fields.
     package static var viewLayoutMatches: Bool {
-        typealias View = MemoryLayout<RecordView>
-        typealias Struct = MemoryLayout<eventlog_record_view>
-        return View.size == Struct.size && View.stride == Struct.stride
-            && View.offset(of: \.offset) == Struct.offset(of: \.offset)
-            && View.offset(of: \.timestamp) == Struct.offset(of: \.timestamp)
-            && View.offset(of: \.keyStart) == Struct.offset(of: \.key)
-            && View.offset(of: \.keyCount) == Struct.offset(of: \.key_length)
-            && View.offset(of: \.valueStart) == Struct.offset(of: \.value)
-            && View.offset(of: \.valueCount) == Struct.offset(of: \.value_length)
-            && View.offset(of: \.headerStart) == Struct.offset(of: \.header_start)
-            && View.offset(of: \.headerCount) == Struct.offset(of: \.header_count)
+        RecordView.isLaidOut(
+            as: eventlog_record_view.self,
+            [
+                \.offset: \eventlog_record_view.offset, \.timestamp: \eventlog_record_view.timestamp,
+                \.keyStart: \eventlog_record_view.key, \.keyCount: \eventlog_record_view.key_length,
+                \.valueStart: \eventlog_record_view.value, \.valueCount: \eventlog_record_view.value_length,
+                \.headerStart: \eventlog_record_view.header_start, \.headerCount: \eventlog_record_view.header_count,
+            ])
     }
 
     /// Decodes plain records from `position` on into `output`, at most

@@ -46,6 +46,29 @@ extension RecordView {
     }
 }
 
+extension RecordView {
+    /// Whether `Struct`, a C struct RecordView is declared to match, has its
+    /// size, stride and alignment, and each of its fields at the offset of
+    /// the field `fields` pairs with it: memory of one may then be rebound
+    /// to the other. Every field must be paired.
+    package static func isLaidOut<Struct>(
+        as _: Struct.Type, _ fields: [PartialKeyPath<RecordView>: PartialKeyPath<Struct>]
+    ) -> Bool {
+        typealias View = MemoryLayout<RecordView>
+        typealias Other = MemoryLayout<Struct>
+        let all: [PartialKeyPath<RecordView>] = [
+            \.offset, \.timestamp, \.keyStart, \.keyCount, \.valueStart, \.valueCount, \.headerStart, \.headerCount,
+        ]
+        guard View.size == Other.size, View.stride == Other.stride, View.alignment == Other.alignment else {
+            return false
+        }
+        return all.allSatisfy { field in
+            guard let other = fields[field], let offset = View.offset(of: field) else { return false }
+            return Other.offset(of: other) == offset
+        }
+    }
+}
+
 package struct HeaderView {
     /// Nil only for an empty key given without an address.
     package var keyStart: UnsafeRawPointer?
